@@ -446,3 +446,33 @@ def test_a_windows_name_whose_vtimezone_no_zone_fits_is_refused_not_shifted() ->
     assert "offsets on 2026-03-16 are not America/New_York's (its Windows name's)" in str(
         caught.value
     )
+
+
+def test_a_value_past_the_last_change_of_a_vtimezone_of_one_year_is_in_its_zone() -> None:
+    # The series runs into 2027 in Europe/Berlin; an EXDATE and a RECURRENCE-ID of July 2027
+    # read by the VTIMEZONE's last +0100 were an hour off its occurrences: one not taken out,
+    # one moved occurrence kept twice.
+    text = ics(
+        *_pair_of(2026, CUSTOM, "+0100", "+0200", "0329T020000", "1025T030000"),
+        *event(
+            "UID:s",
+            f"DTSTART;TZID={CUSTOM}:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=70",
+            f"EXDATE;TZID={CUSTOM}:20270705T180000",
+        ),
+        *event(
+            "UID:s",
+            f"RECURRENCE-ID;TZID={CUSTOM}:20270628T180000",
+            f"DTSTART;TZID={CUSTOM}:20270628T190000",
+            "DURATION:PT1H",
+        ),
+    )
+    (series,) = read_ical(text).series
+    assert series.tz == "Europe/Berlin"
+    found = series.occurrences(utc(2027, 6, 20), utc(2027, 7, 20))
+    assert [o.span.start for o in found] == [
+        utc(2027, 6, 21, 16),
+        utc(2027, 6, 28, 17),  # moved to 19:00
+        utc(2027, 7, 12, 16),
+    ]

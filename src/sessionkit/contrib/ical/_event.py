@@ -91,12 +91,16 @@ class Zones:
         for zone in known:
             if _agrees(self._rules[tzid], zone, near):
                 return zone
+        # Its rules end (one STANDARD/DAYLIGHT pair of the events' year): its last offset for
+        # ever after is no zone's, so it is held to its own dates; past them a value is in
+        # the zone first matched, as a series' occurrences there are.
+        end = None if vtz is None else last_onset(vtz)
+        if known and end is not None and near.date() > end.date():
+            return known[0]
         if vtz is not None:
             hints = (*known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
             found = _matching_zone(self._rules[tzid], near, hints)
-            if found is None and (end := last_onset(vtz)) is not None:
-                # Its rules end (one STANDARD/DAYLIGHT pair of the events' year): its last
-                # offset for ever after is no zone's, so it is held to its own dates.
+            if found is None and end is not None:
                 found = _matching_zone(self._rules[tzid], near, hints, end)
         if found is None:
             why = "its VTIMEZONE matches no IANA zone" if vtz else "the calendar has no VTIMEZONE"

@@ -124,12 +124,18 @@ def _start(part: icalendar.Component) -> datetime | None:
 def last_onset(vtz: icalendar.Timezone) -> datetime | None:
     """The UTC instant of ``vtz``'s last change of offset; ``None`` if its rules never end.
 
+    ``None`` too for a zone that never changes its offset (``TZOFFSETFROM`` is
+    ``TZOFFSETTO`` in every part): a fixed ``+0300`` from 1601 holds today.
+
     RFC 5545 3.6.5 asks a VTIMEZONE to be valid for the values (and recurrence
     instances) that use it, not for ever: writers give one STANDARD/DAYLIGHT
     pair of the events' year, or a history cut short, with no RRULE going on.
     """
-    for part in vtz.subcomponents:
-        if part.name in _PARTS and any(
+    parts = [part for part in vtz.subcomponents if part.name in _PARTS]
+    if all(part.get("TZOFFSETFROM") == part.get("TZOFFSETTO") for part in parts):
+        return None
+    for part in parts:
+        if any(
             rule.get("UNTIL") is None and rule.get("COUNT") is None
             for rule in listed(part.get("RRULE"))
         ):
