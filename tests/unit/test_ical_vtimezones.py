@@ -476,3 +476,26 @@ def test_a_value_past_the_last_change_of_a_vtimezone_of_one_year_is_in_its_zone(
         utc(2027, 6, 28, 17),  # moved to 19:00
         utc(2027, 7, 12, 16),
     ]
+
+
+def test_a_value_past_a_windows_vtimezone_of_one_year_is_in_the_zone_it_matched() -> None:
+    # New York's 2026 changes under Berlin's Windows name: the series is read in New York,
+    # and so is its EXDATE of July 2027, past the VTIMEZONE's dates, not in Berlin.
+    text = ics(
+        *_pair_of(2026, WINDOWS, "-0500", "-0400", "0308T020000", "1101T020000"),
+        *event(
+            "UID:s",
+            f"DTSTART;TZID={WINDOWS}:20260316T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=70",
+            f"EXDATE;TZID={WINDOWS}:20270705T180000",
+        ),
+    )
+    (series,) = read_ical(text).series
+    assert series.tz == "America/New_York"
+    found = series.occurrences(utc(2027, 6, 20), utc(2027, 7, 20))
+    assert [o.span.start for o in found] == [
+        utc(2027, 6, 21, 22),
+        utc(2027, 6, 28, 22),
+        utc(2027, 7, 12, 22),
+    ]

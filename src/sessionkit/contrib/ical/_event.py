@@ -75,6 +75,7 @@ class Zones:
             if iana_key(tzid) is None
         }
         self._known: dict[str, list[str]] = {}
+        self._first: dict[str, str] = {}  # the zone of a TZID's first value
 
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
         found = iana_key(tzid)
@@ -90,13 +91,15 @@ class Zones:
         # VTIMEZONE of today's US rules, an event of 2005): the value would shift by an hour.
         for zone in known:
             if _agrees(self._rules[tzid], zone, near):
+                self._first.setdefault(tzid, zone)
                 return zone
         # Its rules end (one STANDARD/DAYLIGHT pair of the events' year): its last offset for
         # ever after is no zone's, so it is held to its own dates; past them a value is in
         # the zone first matched, as a series' occurrences there are.
         end = None if vtz is None else last_onset(vtz)
-        if known and end is not None and near.date() > end.date():
-            return known[0]
+        first = self._first.get(tzid)
+        if first is not None and end is not None and near.date() > end.date():
+            return first
         if vtz is not None:
             hints = (*known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
             found = _matching_zone(self._rules[tzid], near, hints)
@@ -118,6 +121,7 @@ class Zones:
                 expected="an IANA TZID, or a VTIMEZONE for it",
             )
         known.append(found)
+        self._first.setdefault(tzid, found)
         return found
 
 
