@@ -499,3 +499,38 @@ def test_a_value_past_a_windows_vtimezone_of_one_year_is_in_the_zone_it_matched(
         utc(2027, 6, 28, 22),
         utc(2027, 7, 12, 22),
     ]
+
+
+def test_a_vtimezone_of_a_few_changes_by_rdate_matches_over_them() -> None:
+    # Pacific time from November 2022 to March 2024 only, its changes as RDATEs (as some
+    # writers cut a zone to a calendar's dates): read in Los Angeles, where it matched none.
+    text = ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:Pacific (cut)",
+        "BEGIN:STANDARD",
+        "DTSTART:20221106T020000",
+        "TZOFFSETFROM:-0700",
+        "TZOFFSETTO:-0800",
+        "RDATE:20231105T020000",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:20230312T020000",
+        "TZOFFSETFROM:-0800",
+        "TZOFFSETTO:-0700",
+        "RDATE:20240310T020000",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        *event(
+            "UID:s",
+            "DTSTART;TZID=Pacific (cut):20231018T120000",
+            "DURATION:PT2H",
+            "RRULE:FREQ=MONTHLY;BYDAY=3WE;COUNT=3",
+        ),
+    )
+    (series,) = read_ical(text).series
+    assert series.tz == "America/Los_Angeles"
+    assert [o.span.start for o in series.occurrences()] == [
+        utc(2023, 10, 18, 19),
+        utc(2023, 11, 15, 20),  # after the 5 November change
+        utc(2023, 12, 20, 20),
+    ]
