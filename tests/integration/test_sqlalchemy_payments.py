@@ -8,7 +8,8 @@ the fake provider, on a SQLite file always and on PostgreSQL and MariaDB
 when their URLs are set (the engines of ``conftest.py``). Hypothesis then
 stores amounts of up to 1e12 with each currency's minor-unit digits (and
 sub-minor ones) and reads them back equal; an amount the columns would round
-is refused. Last, migration 0007 goes down and up over stored bookings.
+is refused. Last, migration 0009 goes down and up over stored bookings, and
+0017 adds the retry columns to stored payments.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +27,11 @@ from sqlalchemy import Engine, inspect, select
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, alembic_config, upgrade
-from sessionkit.adapters.sqlalchemy.payment_rows import payment_events_table
+from sessionkit.adapters.sqlalchemy.payment_rows import (
+    payment_events_table,
+    payment_values,
+    payments_table,
+)
 from sessionkit.errors import InvalidValue, PaymentNotFound, RefundKeyReused
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingConfirmed
@@ -36,7 +42,7 @@ from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENTS
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
-from sessionkit.testing.contract import TENANT
+from sessionkit.testing.contract import T0, TENANT
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.payments import make_payment
 from sessionkit.testing.payments import FakeGateway
@@ -334,6 +340,62 @@ def test_migration_0009_goes_down_and_up_over_stored_bookings(race_engine: Engin
         uow.commit()
     with store.unit_of_work() as uow:
         assert uow.repository(PAYMENTS).for_booking(TENANT, "b1") is not None
+
+
+# ---------------------------------------------------------------------- migration 0017
+
+
+def test_migration_0017_adds_the_retry_columns_to_stored_payments(blank_engine: Engine) -> None:
+    """Payments stored before it have no failed call; a run stopped midway is finished."""
+    upgrade(blank_engine, "0016_journal_tenant_reads")
+    store = SqlAlchemyStore(blank_engine)
+    _booked(store)
+    _booked(store, "b2")
+    before = [
+        make_payment("p1", booking_id="b1", due="refund", created=-5),
+        make_payment("p2", booking_id="b2"),
+    ]
+    with blank_engine.begin() as connection:
+        for payment in before:
+            row = payment_values(payment)
+            del row["failed_calls"], row["retry_at"]
+            connection.execute(payments_table.insert().values(row))
+        # A run stopped after its first column (MySQL commits each ALTER TABLE).
+        connection.exec_driver_sql(
+            "ALTER TABLE sessionkit_payments ADD failed_calls INTEGER DEFAULT 0 NOT NULL"
+        )
+    upgrade(blank_engine)
+    with store.unit_of_work() as uow:
+        payments = uow.repository(PAYMENTS)
+        assert payments.get_many(TENANT, ["p1", "p2"]) == before
+        assert [p.id for p in payments.with_due(None, limit=10, now=T0)] == ["p1"]
+        waiting = attrs.evolve(before[0], failed_calls=1, retry_at=T0 + timedelta(minutes=1))
+        payments.update(waiting, expected_version=1)
+        assert payments.with_due(None, limit=10, now=T0) == []
+        uow.commit()
+    shape = _payments_shape(blank_engine)
+    command.downgrade(alembic_config(blank_engine), "0016_journal_tenant_reads")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("sessionkit_payments")}
+    assert {"failed_calls", "retry_at"}.isdisjoint(columns)
+    with blank_engine.connect() as connection:
+        kept = connection.execute(select(payments_table.c.id, payments_table.c.version))
+        assert sorted(kept) == [("p1", 2), ("p2", 1)]
+    upgrade(blank_engine)
+    assert _payments_shape(blank_engine) == shape  # SQLite's copied table kept its keys too
+    with store.unit_of_work() as uow:
+        again = uow.repository(PAYMENTS).get(TENANT, "p1")
+    assert (again.failed_calls, again.retry_at, again.version) == (0, None, 2)
+
+
+def _payments_shape(engine: Engine) -> tuple[list[list[str | None]], ...]:
+    """The payments table's indexes, unique constraints and foreign keys, by their columns."""
+    found = inspect(engine)
+    table = "sessionkit_payments"
+    return (
+        sorted(i["column_names"] for i in found.get_indexes(table)),
+        sorted(list[str | None](u["column_names"]) for u in found.get_unique_constraints(table)),
+        sorted(list[str | None](f["constrained_columns"]) for f in found.get_foreign_keys(table)),
+    )
 
 
 @pytest.mark.parametrize("host", ["commits", "rolls back"])

@@ -40,6 +40,7 @@ from sessionkit.model.booking import CONFIRMED, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier
+from sessionkit.services.payments import RETRY_MAX
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -211,6 +212,7 @@ class PaidBookings(RuleBasedStateMachine):
         self.gateway.fail_next(0)
         self.gateway._failures = 0  # the test ends the outage
         for _ in range(10):
+            self.h.clock.advance(RETRY_MAX)  # every failed call's retry time
             self.kit.run_payment_calls()
             events = self.gateway.drain()
             for event in events:

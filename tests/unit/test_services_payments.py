@@ -44,7 +44,7 @@ from sessionkit.model.payment import (
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
 from sessionkit.ports import PAYMENTS, RefundReceipt
-from sessionkit.services.payments import Checkout
+from sessionkit.services.payments import RETRY_FIRST, Checkout, DueReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
@@ -678,10 +678,12 @@ def test_a_job_run_whose_every_call_failed_says_no_more_so_its_loop_ends(shop: S
     shop.gateway.fail_next(2)
     down = shop.kit.run_payment_calls(limit=2)
     assert (down.done, len(down.failed), down.more) == (0, 2, False)
-    part = shop.kit.run_payment_calls(limit=2)  # the provider is back: a full batch, done
-    assert (part.done, part.failed, part.more) == (2, (), True)
-    rest = shop.kit.run_payment_calls(limit=2)
-    assert (rest.done, rest.failed, rest.more) == (1, (), False)
+    part = shop.kit.run_payment_calls(limit=2)  # the provider is back; the two failed wait
+    assert (part.done, part.failed, part.more) == (1, (), False)
+    shop.h.clock.advance(RETRY_FIRST)
+    rest = shop.kit.run_payment_calls(limit=2)  # their retry time: a full batch, done
+    assert (rest.done, rest.failed, rest.more) == (2, (), True)
+    assert shop.kit.run_payment_calls(limit=2) == DueReport()
 
 
 def test_a_refund_claimed_in_an_outage_is_refitted_after_one_made_at_the_provider(
@@ -1278,6 +1280,7 @@ def test_a_provider_error_outside_sessionkit_s_is_a_gateway_error_and_the_call_s
         PaymentGatewayError,
         SdkError,
     )
+    shop.h.clock.advance(RETRY_FIRST)  # the failed call's retry time
     assert shop.kit.run_payment_calls().done == 1
     assert shop.kit.payments.get(T, payment.id).status == REFUNDED
 
@@ -1425,6 +1428,80 @@ def test_refunds_answered_failed_take_no_place_in_a_job_runs_batch() -> None:
         [parked.id, second.id],
         False,
     )
+
+
+class BrokenRefunds(FakeGateway):
+    """A provider that refuses every refund of some intents, for good (an account closed)."""
+
+    def __init__(self, *, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.broken: set[str] = set()
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        if intent_ref in self.broken:
+            self.calls.append(("refund", idempotency_key))
+            raise PaymentGatewayError("refund", idempotency_key, detail="refused for good")
+        return super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+
+
+def test_calls_failing_for_good_wait_their_retry_time_and_never_hold_back_the_others() -> None:
+    # A failed call stayed due and first in line: with `limit` of them failing for good,
+    # every run asked for them again at full rate and no run reached the calls behind.
+    shop = Shop()
+    broken = BrokenRefunds(clock=lambda: shop.h.clock.now())
+    shop.gateway = broken
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=broken, pricing=Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    bookings = [_paid(shop, shop.slot(days=2 + n), f"p{n}") for n in range(3)]
+    payments = [shop.kit.payments.for_booking(T, b) for b in bookings]
+    ana, ben, cleo = [p.id for p in payments if p is not None]
+    broken.broken = {p.intent_ref or "" for p in payments[:2] if p is not None}
+    for booking in bookings[:2]:  # refused at once, at the commit: due, oldest first
+        shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    shop.h.clock.advance(timedelta(minutes=1))
+    shop.gateway.fail_next()  # cleo's refund: the provider blips, it stays due behind them
+    shop.kit.payments.cancel(T, bookings[2], actor="tina", role="provider")
+
+    def tries(payment_id: str) -> int:
+        return sum(1 for op, key in broken.calls if op == "refund" and f":{payment_id}:" in key)
+
+    start = shop.h.clock.now()
+    reports = [shop.kit.run_payment_calls(limit=2) for _ in range(3)]
+    assert [(r.done, [f[1] for f in r.failed]) for r in reports] == [
+        (0, [ana, ben]),
+        (1, []),  # cleo's refund, made
+        (0, []),  # the two wait
+    ]
+    assert shop.kit.payments.get(T, cleo).status == REFUNDED
+    waiting = shop.kit.payments.get(T, ana)
+    assert (waiting.due, waiting.failed_calls, waiting.retry_at, tries(ana)) == (
+        "refund",
+        1,
+        start + RETRY_FIRST,
+        2,  # at the commit, and by the first run
+    )
+    shop.h.clock.set(start + RETRY_FIRST - timedelta(seconds=1))
+    assert shop.kit.run_payment_calls(limit=2) == DueReport()
+    assert (tries(ana), tries(ben)) == (2, 2)
+    broken.broken.discard(payments[1].intent_ref if payments[1] else "")  # ben's comes back
+    shop.h.clock.set(start + RETRY_FIRST)
+    retried = shop.kit.run_payment_calls(limit=2)
+    assert (retried.done, [f[1] for f in retried.failed]) == (1, [ana])
+    assert (tries(ana), tries(ben)) == (3, 3)
+    twice = shop.kit.payments.get(T, ana)
+    assert (twice.failed_calls, twice.retry_at) == (2, start + RETRY_FIRST + 2 * RETRY_FIRST)
+    done = shop.kit.payments.get(T, ben)  # a success clears the count
+    assert (done.status, done.due, done.failed_calls, done.retry_at) == (REFUNDED, None, 0, None)
+    waits = []  # doubling from a minute, at most an hour
+    for _ in range(7):
+        at = shop.kit.payments.get(T, ana).retry_at
+        assert at is not None
+        shop.h.clock.set(at)
+        shop.kit.run_payment_calls(limit=2)
+        waits.append((shop.kit.payments.get(T, ana).retry_at or at) - at)
+    assert waits == [timedelta(minutes=m) for m in (4, 8, 16, 32, 60, 60, 60)]
 
 
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:

@@ -20,7 +20,10 @@ by :meth:`~sessionkit.services.payments.PaymentCommands.run_due`. Every call
 carries an idempotency key derived from the payment and the operation
 (:meth:`Payment.gateway_key`). A refund call's amount is fixed on the payment
 (``refund_sending``) before the call is made, so every retry, and every
-runner racing it, sends that amount under that key, never another.
+runner racing it, sends that amount under that key, never another. A call
+:meth:`~sessionkit.services.payments.PaymentCommands.run_due` made and the
+provider failed is counted (``failed_calls``) and waits until ``retry_at``
+(see :attr:`Payment.due_at`); the next change of the payment clears both.
 
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
@@ -176,7 +179,10 @@ class Payment:
     ``kit.payments.retry_refund``). ``intent_ref`` is the provider's
     reference of the payment intent (unique per tenant and provider).
     ``session_start`` repeats the session's start so payments are listed by
-    date at the database.
+    date at the database. ``failed_calls`` counts the failed tries of
+    :meth:`~sessionkit.services.payments.PaymentCommands.run_due` at the due
+    call since the payment last changed, and ``retry_at`` says when it may try
+    again (``None``: at once); the next change clears both.
     """
 
     __record_schema__: ClassVar[Schema] = PAYMENT
@@ -198,6 +204,8 @@ class Payment:
     refunds: int = 0
     due: Due | None = "create"
     failure: str | None = None
+    failed_calls: int = 0
+    retry_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
     created_at: datetime = attrs.field(converter=_instant)
     created_by: str | None = None
     updated_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
@@ -246,6 +254,14 @@ class Payment:
                 )
             if shaped == amount:  # never rounds: a finer amount is refused below, as it was
                 object.__setattr__(self, name, shaped)
+        calls = check_int(self.failed_calls, name="Payment.failed_calls", expected="an int")
+        if calls < 0:
+            raise InvalidValue(
+                f"payment {shown(self.id)} has failed_calls {calls}",
+                value=calls,
+                expected="a count >= 0",
+            )
+        object.__setattr__(self, "failed_calls", calls)
         back = DECIMALS.add(self.refunded, self.refund_due)
         if not 0 <= back <= self.amount.amount:
             raise InvalidValue(
@@ -266,6 +282,17 @@ class Payment:
     def currency(self) -> str:
         """The payment's currency."""
         return self.amount.currency
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the due call may be made: ``retry_at`` if later than the last change, else that.
+
+        ``None`` when no call is due. Due calls are made in this order, oldest first.
+        """
+        if self.due is None:
+            return None
+        changed = self.updated_at or self.created_at
+        return changed if self.retry_at is None else max(changed, self.retry_at)
 
     @property
     def received(self) -> Money:

@@ -107,8 +107,14 @@ class PaymentRepository(Repository[Payment], Protocol):
         """Return the payments of those bookings that have one, by booking id."""
         ...
 
-    def with_due(self, tenant: str | None, *, limit: int) -> list[Payment]:
-        """Return payments with a provider call due, oldest change first (``None``: all tenants)."""
+    def with_due(
+        self, tenant: str | None, *, limit: int, now: datetime | None = None
+    ) -> list[Payment]:
+        """Return payments with a provider call due, by ``due_at`` (``None``: all tenants).
+
+        Oldest first, then by tenant and id; with ``now``, none whose ``due_at``
+        (a failed call's retry time) is after it.
+        """
         ...
 
     def query(

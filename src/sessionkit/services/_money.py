@@ -58,8 +58,14 @@ def store_payment(
     refund: Money | None = None,
     reason: str | None = None,
 ) -> Payment:
-    """Store ``after`` stamped now, collect its ``PaymentChanged``, queue its due provider call."""
-    stamped = attrs.evolve(after, updated_at=tx.now, updated_by=actor)
+    """Store ``after`` stamped now, collect its ``PaymentChanged``, queue its due provider call.
+
+    A change (a decision, the provider's answer or event) clears the due
+    call's failed tries: it is made at once again.
+    """
+    stamped = attrs.evolve(
+        after, updated_at=tx.now, updated_by=actor, failed_calls=0, retry_at=None
+    )
     stored = tx.payments.update(stamped, expected_version=before.version)
     tx.collect(
         [

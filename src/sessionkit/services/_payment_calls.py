@@ -5,14 +5,16 @@ payment (``due``); the call itself is made here, outside every unit of work,
 with an idempotency key derived from the payment and the operation, and what
 the provider answered is stored in a unit of work of its own. A call that
 fails stays due for :meth:`DueCalls.run_due`; a command's calls are made as
-soon as its unit of work commits.
+soon as its unit of work commits. A call a run tried and the provider failed
+waits before the next try (:data:`RETRY_FIRST`, doubling up to
+:data:`RETRY_MAX`), so it never holds back the calls behind it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -38,6 +40,8 @@ from sessionkit.services._payment_answers import authorized, fail, succeed
 from sessionkit.services.bookings import check_batch
 
 __all__ = [
+    "RETRY_FIRST",
+    "RETRY_MAX",
     "DueCalls",
     "DueReport",
     "create_intent",
@@ -49,6 +53,11 @@ __all__ = [
 
 _CLAIM_TRIES = 5
 """How often a runner re-reads a payment whose refund claim another runner changed first."""
+
+RETRY_FIRST = timedelta(minutes=1)
+"""How long a due call waits after :meth:`DueCalls.run_due` first failed at it (then doubled)."""
+RETRY_MAX = timedelta(hours=1)
+"""The longest a failed due call waits for its next try."""
 
 
 @attrs.frozen(kw_only=True)
@@ -75,13 +84,18 @@ class DueCalls:
         Idempotent (every call carries its derived key) and batched: at most
         ``limit`` calls per run (run again while ``report.more``). A
         provider failure, or a runner that changed the payment first, is
-        reported and the call left due for the next run. A refund the
+        reported and the call left due. A call that failed (the provider's
+        ``PaymentGatewayError``, or any other error but a racing runner's
+        ``ConcurrentModification``) waits for a later run: 1 minute after its
+        first failure, doubling with each failure in a row up to 1 hour
+        (:data:`RETRY_FIRST`, :data:`RETRY_MAX`; ``payment.failed_calls`` and
+        ``payment.retry_at``); till then runs leave it out, so failing calls
+        never fill every batch.
+        Any change of the payment (a success) clears the count. A refund the
         provider answered failed is reported by every run and takes no place
         among the ``limit``: it waits for ``retry_refund``. ``more`` says a full
         batch was read and some of it done: a run whose every call failed (the
-        provider is down) says no more, since running again at once would
-        only ask for the same calls, which stay first in line, so a loop
-        ``while report.more`` ends.
+        provider is down) says no more, so a loop ``while report.more`` ends.
         """
         if tenant is not None:
             check_tenant(tenant)
@@ -97,6 +111,8 @@ class DueCalls:
                 pass  # an answer, recorded: the call is done
             except SessionKitError as error:  # the provider failed, or a racing runner won
                 failed.append((payment.tenant, payment.id, error))
+                if not isinstance(error, ConcurrentModification):
+                    _back_off(self._ctx, payment, tx.now)
                 continue
             done += 1
         return DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
@@ -115,6 +131,8 @@ class DueCalls:
 def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], int]:
     """Return the due payments up to the ``limit``-th call to make, oldest first; and the calls.
 
+    A call waiting for its retry time (``retry_at`` after ``tx.now``) is left out.
+
     A refund the provider answered failed (:func:`refund_failed`) waits for the
     host and is only reported, so it takes no place in the batch: ``limit``
     of those, oldest first, stood before every other due call, and no run
@@ -122,7 +140,7 @@ def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], i
     """
     want = limit
     while True:
-        found = tx.payments.with_due(tenant, limit=want)
+        found = tx.payments.with_due(tenant, limit=want, now=tx.now)
         picked: list[Payment] = []
         calls = 0
         for payment in found:
@@ -133,6 +151,28 @@ def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], i
         if calls == limit or len(found) < want:
             return picked, calls
         want *= 2  # reported refunds filled the page: read further
+
+
+def _back_off(ctx: Context, seen: Payment, now: datetime) -> None:
+    """Count a failed try at the due call of ``seen`` and set when it may be tried again.
+
+    Not a refund the provider answered failed (reported by every run, its
+    ``retry_refund`` waited for); a write that fails (a racing change) leaves
+    the call due as it was.
+    """
+    try:
+        with ctx.transaction(now) as tx:
+            payment = tx.payments.get(seen.tenant, seen.id)
+            if payment.due is None or refund_failed(payment):
+                return
+            wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
+            # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
+            waiting = attrs.evolve(
+                payment, failed_calls=payment.failed_calls + 1, retry_at=now + wait
+            )
+            tx.payments.update(waiting, expected_version=payment.version)
+    except SessionKitError:
+        return  # a racing runner's or the provider's change came first, or storage is away
 
 
 def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:

@@ -7,7 +7,8 @@ at once. Provider calls are made outside every unit of work, with
 idempotency keys derived from the payment and the operation; what a command
 decided and the provider has not confirmed is recorded on the payment
 (``due``), made once the unit commits and, if the provider fails then, by
-:meth:`PaymentCommands.run_due`.
+:meth:`PaymentCommands.run_due`, which waits :data:`RETRY_FIRST` after a call
+it tried failed, doubling up to :data:`RETRY_MAX`.
 
 The commands live in private modules by concern and come together here:
 paid bookings in ``_payment_checkouts``, the provider's events in
@@ -27,7 +28,7 @@ from sessionkit.model.query import MAX_LIMIT, check_window_order
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_id, check_ids, check_tenant
 from sessionkit.services._context import Context
-from sessionkit.services._payment_calls import DueCalls, DueReport
+from sessionkit.services._payment_calls import RETRY_FIRST, RETRY_MAX, DueCalls, DueReport
 from sessionkit.services._payment_checkouts import Checkout, CheckoutCommands
 from sessionkit.services._payment_events import Applied, ProviderEvents
 from sessionkit.services._payment_refunds import RefundCommands
@@ -35,7 +36,7 @@ from sessionkit.services.booking_queries import continuation, known_statuses
 from sessionkit.services.bookings import BookingCommands, check_batch
 from sessionkit.zones import check_instant
 
-__all__ = ["Applied", "Checkout", "DueReport", "PaymentCommands"]
+__all__ = ["RETRY_FIRST", "RETRY_MAX", "Applied", "Checkout", "DueReport", "PaymentCommands"]
 
 
 class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls):

@@ -38,13 +38,20 @@ class InMemoryPaymentRepository(MemoryRepository[Payment]):
                 found[booking_id] = payment
         return found
 
-    def with_due(self, tenant: str | None, *, limit: int) -> list[Payment]:
-        """Return payments with a provider call due, oldest change first (``None``: all tenants)."""
+    def with_due(
+        self, tenant: str | None, *, limit: int, now: datetime | None = None
+    ) -> list[Payment]:
+        """Return payments with a provider call due by ``now``, by ``due_at`` (``None``: all tenants)."""  # noqa: E501
         table = self.table
         tenants = [tenant] if tenant is not None else sorted(table.rows)
-        found = [p for t in tenants for p in table.of(t).values() if p.due is not None]
-        found.sort(key=lambda p: (p.updated_at or p.created_at, p.tenant, p.id))
-        return found[:limit]
+        found = [
+            (p.due_at, p)
+            for t in tenants
+            for p in table.of(t).values()
+            if p.due_at is not None and (now is None or p.due_at <= now)
+        ]
+        found.sort(key=lambda pair: (pair[0], pair[1].tenant, pair[1].id))
+        return [p for _, p in found[:limit]]
 
     def query(
         self,

@@ -54,14 +54,18 @@ class SqlAlchemyPaymentRepository(SqlRepository[Payment]):
                 found[payment.booking_id] = payment
         return {i: found[i] for i in wanted if i in found}
 
-    def with_due(self, tenant: str | None, *, limit: int) -> list[Payment]:
-        """Return payments with a provider call due, oldest change first (``None``: all tenants).
+    def with_due(
+        self, tenant: str | None, *, limit: int, now: datetime | None = None
+    ) -> list[Payment]:
+        """Return payments with a provider call due by ``now``, by ``due_at`` (``None``: all tenants).
 
         Ties go by tenant, then id; one range of the ``(due_since, tenant, id)`` index.
-        """
+        """  # noqa: E501
         if limit <= 0:
             return []
         conditions: list[ColumnElement[bool]] = [P.c.due_since.is_not(None)]
+        if now is not None:
+            conditions.append(P.c.due_since <= now)
         if tenant is not None:
             conditions.append(P.c.tenant == tenant)
         statement = (

@@ -10,8 +10,9 @@ provider's reference finds one payment). Amounts are exact decimals
 columns, kind and id, as on bookings.
 
 ``due_since`` is the row's own column, not the payment's: when a provider
-call is due, the instant of the payment's last change (``updated_at``, else
-``created_at``), else ``NULL``. :meth:`~._payments.SqlAlchemyPaymentRepository.with_due`
+call is due, the instant it may be made (``Payment.due_at``: the payment's
+last change, ``updated_at`` else ``created_at``, or a failed call's later
+``retry_at``), else ``NULL``. :meth:`~._payments.SqlAlchemyPaymentRepository.with_due`
 orders by exactly that, so one plain index ``(due_since, tenant, id)`` serves
 it on every database (``NULL`` rows fall outside its range), where a
 ``coalesce()`` ordering would need an expression index and a ``WHERE due IS
@@ -105,8 +106,10 @@ class PaymentRow(Base):
     refunds: Mapped[int] = mapped_column(Integer)
     due: Mapped[str | None] = mapped_column(String(16))
     due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """When the due call was decided (the last change), ``NULL`` when none is due."""
+    """When the due call may be made (``Payment.due_at``), ``NULL`` when none is due."""
     failure: Mapped[str | None] = mapped_column(_NAME)
+    failed_calls: Mapped[int] = mapped_column(Integer, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(_NAME)
@@ -184,12 +187,6 @@ def _read(value: Decimal, currency: str) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
 
 
-def _due_since(payment: Payment) -> datetime | None:
-    if payment.due is None:
-        return None
-    return payment.updated_at or payment.created_at
-
-
 def payment_values(payment: Payment) -> dict[str, Any]:
     """Return the ``sessionkit_payments`` row of ``payment``.
 
@@ -214,8 +211,10 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "refund_sending": _stored(payment, "refund_sending", payment.refund_sending),
         "refunds": payment.refunds,
         "due": payment.due,
-        "due_since": _due_since(payment),
+        "due_since": payment.due_at,
         "failure": payment.failure,
+        "failed_calls": payment.failed_calls,
+        "retry_at": payment.retry_at,
         "version": payment.version,
         "created_at": payment.created_at,
         "created_by": payment.created_by,
@@ -245,6 +244,8 @@ def payment_from_row(row: Mapping[Any, Any]) -> Payment:
         refunds=row["refunds"],
         due=row["due"],
         failure=row["failure"],
+        failed_calls=row["failed_calls"],
+        retry_at=row["retry_at"],
         created_at=row["created_at"],
         created_by=row["created_by"],
         updated_at=row["updated_at"],

@@ -11,8 +11,10 @@ Re-exported by :mod:`sessionkit.contrib.django.models`, where Django finds them.
   provider reference (``sk_payment_intent``; ``NULL``, no intent yet, never
   collides). Amounts are :class:`~sessionkit.contrib.django.fields.AmountField`
   (exact on every database), the currency plain text. ``due_since`` is the
-  row's own column: the instant of the payment's last change while a
-  provider call is due, else ``NULL``; ``with_due`` reads by it.
+  row's own column: while a provider call is due, when it may be made
+  (``Payment.due_at``: the last change, or a failed call's later
+  ``retry_at``), else ``NULL``; ``with_due`` reads by it. ``failed_calls`` and
+  ``retry_at`` came with migration ``0008``.
 - :class:`PaymentEventRecord`: the receipt of an applied provider event, its
   id ``provider:event_id``: the unique ``(tenant, id)`` is what applies a
   redelivered event once, even when two deliveries race.
@@ -125,10 +127,17 @@ class PaymentRecord(StoredRecord):
     due_since: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="The payment's last change while a provider call is due, else empty.",
+        help_text="When the due provider call may be made (the payment's last change, or its "
+        "later retry time), else empty.",
     )
     failure: models.CharField[str | None, str | None] = models.CharField(
         max_length=_NAME, null=True, blank=True
+    )
+    failed_calls: models.IntegerField[int, int] = models.IntegerField(
+        default=0, help_text="Failed tries at the due provider call since the last change."
+    )
+    retry_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True, help_text="When a failed provider call may be tried again."
     )
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
     created_by: models.CharField[str | None, str | None] = models.CharField(

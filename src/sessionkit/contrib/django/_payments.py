@@ -73,7 +73,6 @@ def payment_fields(payment: Payment) -> dict[str, Any]:
 
     Raises ``InvalidValue`` for an amount with more than six decimal places.
     """
-    due_since = None if payment.due is None else (payment.updated_at or payment.created_at)
     return {
         "tenant": payment.tenant,
         "record_id": payment.id,
@@ -91,8 +90,10 @@ def payment_fields(payment: Payment) -> dict[str, Any]:
         "refund_sending": _stored(payment, "refund_sending", payment.refund_sending),
         "refunds": payment.refunds,
         "due": payment.due,
-        "due_since": due_since,
+        "due_since": payment.due_at,
         "failure": payment.failure,
+        "failed_calls": payment.failed_calls,
+        "retry_at": payment.retry_at,
         "version": payment.version,
         "created_at": payment.created_at,
         "created_by": payment.created_by,
@@ -126,6 +127,8 @@ def payment_from_record(row: PaymentRecord) -> Payment:
         refunds=row.refunds,
         due=row.due,  # type: ignore[arg-type]  # written from a Due, read back as text
         failure=row.failure,
+        failed_calls=row.failed_calls,
+        retry_at=_optional_utc(row.retry_at),
         created_at=row.created_at.astimezone(UTC),
         created_by=row.created_by,
         updated_at=_optional_utc(row.updated_at),
@@ -177,15 +180,19 @@ class DjangoPaymentRepository(DjangoRepository[Payment, PaymentRecord]):
                 found[row.booking_ref] = self.from_row(row)
         return {i: found[i] for i in wanted if i in found}
 
-    def with_due(self, tenant: str | None, *, limit: int) -> list[Payment]:
-        """Return payments with a provider call due, oldest change first (``None``: all tenants).
+    def with_due(
+        self, tenant: str | None, *, limit: int, now: datetime | None = None
+    ) -> list[Payment]:
+        """Return payments with a provider call due by ``now``, by ``due_at`` (``None``: all tenants).
 
         Ties go by tenant, then id; one range of the ``(due_since, tenant, id)`` index.
-        """
+        """  # noqa: E501
         self._uow.require_open()
         if limit <= 0:
             return []
         rows = PaymentRecord.objects.using(self.using).filter(due_since__isnull=False)
+        if now is not None:
+            rows = rows.filter(due_since__lte=now)
         if tenant is not None:
             rows = rows.filter(tenant=tenant)
         ordered = rows.order_by(

@@ -362,6 +362,40 @@ class PaymentsRepositoryContract(ParentsContract[Payment]):
         with store() as uow:
             assert _ids(self.payments(uow).with_due(TENANT, limit=10)) == ["p2", "p3"]
 
+    def test_with_due_leaves_out_calls_waiting_for_their_retry_time(self, store: Factory) -> None:
+        """With ``now``: no call whose ``due_at`` (a failed call's ``retry_at``) is after it."""
+
+        def waiting(payment: Payment, calls: int, retry: float) -> Payment:
+            return attrs.evolve(payment, failed_calls=calls, retry_at=_at(retry))
+
+        self.keep(
+            store,
+            waiting(make_payment("p1", due="refund", created=-50, updated=-10), 2, 1),
+            waiting(make_payment("p2", due="create", created=-20), 1, -5),
+            make_payment("p3", due="cancel", created=-30),
+            make_payment("p4", tenant=OTHER_TENANT, due="capture", created=-40),
+            waiting(make_payment("p5", due=None, created=-60), 3, 5),
+        )
+        with store() as uow:
+            repo = self.payments(uow)
+            stored = repo.get(TENANT, "p1")
+            assert (stored.failed_calls, stored.retry_at, stored.due_at) == (2, _at(1), _at(1))
+            assert _ids(repo.with_due(None, limit=10, now=_at(0))) == ["p4", "p3", "p2"]
+            assert _ids(repo.with_due(TENANT, limit=10, now=_at(1))) == ["p3", "p2", "p1"]
+            assert _ids(repo.with_due(TENANT, limit=1, now=_at(1))) == ["p3"]
+            assert _ids(repo.with_due(TENANT, limit=10, now=_at(-6))) == ["p3"]
+            assert _ids(repo.with_due(TENANT, limit=10)) == ["p3", "p2", "p1"]
+            p3 = repo.get(TENANT, "p3")
+            repo.update(waiting(p3, 1, 2), expected_version=1)
+            assert _ids(repo.with_due(TENANT, limit=10, now=_at(1))) == ["p2", "p1"]
+            uow.commit()
+        with store() as uow:
+            repo = self.payments(uow)
+            assert _ids(repo.with_due(None, limit=10, now=_at(2))) == ["p4", "p2", "p1", "p3"]
+            cleared = attrs.evolve(repo.get(TENANT, "p1"), failed_calls=0, retry_at=None)
+            repo.update(cleared, expected_version=1)
+            assert _ids(repo.with_due(TENANT, limit=10, now=_at(0))) == ["p1", "p2"]
+
     # ------------------------------------------------------------------ lists
 
     def test_query_filters_orders_and_pages(self, store: Factory) -> None:
