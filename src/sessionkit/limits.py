@@ -32,7 +32,7 @@ from typing import Any, Final
 import attrs
 
 from sessionkit.errors import InvalidValue, LimitExceeded, NotADatetime, WrongType
-from sessionkit.errors._base import check_int, int_converter, shown
+from sessionkit.errors._base import check_int, duration_text, int_converter, shown
 from sessionkit.zones import check_aware
 
 __all__ = ["CEILING", "DEFAULT_LIMITS", "Limits", "check_limits"]
@@ -58,7 +58,7 @@ def _window(_instance: object, attribute: attrs.Attribute[Any], value: object) -
     if not timedelta(0) < value <= CEILING:
         raise InvalidValue(
             f"Limits.{attribute.name} must be longer than zero and at most {CEILING.days:,} "
-            f"days (100 years), got {value}",
+            f"days (100 years), got {duration_text(value)}",
             value=value,
             expected=f"0 < window <= {CEILING.days} days",
         )

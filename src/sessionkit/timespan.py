@@ -23,7 +23,7 @@ from typing import cast
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidTimeSpan, InvalidValue, NotADatetime
-from sessionkit.errors._base import shown
+from sessionkit.errors._base import duration_text, shown
 from sessionkit.zones import check_aware, get_zone, to_zone
 
 __all__ = ["TimeSpan", "check_buffer_pair", "check_delta"]
@@ -56,16 +56,20 @@ def check_delta(
     if not isinstance(value, timedelta):
         raise NotADatetime(value, name=name, expected="timedelta")
     if positive and value <= _ZERO:
-        raise InvalidDuration(f"{name} must be positive, got {value}", value=value, expected="> 0")
+        raise InvalidDuration(
+            f"{name} must be positive, got {duration_text(value)}", value=value, expected="> 0"
+        )
     if not allow_negative and value < _ZERO:
         raise InvalidDuration(
-            f"{name} must not be negative, got {value}", value=value, expected=">= 0"
+            f"{name} must not be negative, got {duration_text(value)}",
+            value=value,
+            expected=">= 0",
         )
     if maximum is not None and abs(value) > maximum:
         raise InvalidDuration(
-            f"{name} must be at most {maximum} long, got {value}",
+            f"{name} must be at most {duration_text(maximum)} long, got {duration_text(value)}",
             value=value,
-            expected=f"<= {maximum}",
+            expected=f"<= {duration_text(maximum)}",
         )
     return value
 
@@ -76,7 +80,8 @@ def _moved(value: datetime, delta: timedelta, name: str, *, back: bool = False) 
         return value - delta if back else value + delta
     except OverflowError:
         raise InvalidValue(
-            f"{name}: {value.isoformat()} moved by {delta} is outside the years 1 to 9999",
+            f"{name}: {value.isoformat()} moved by {duration_text(delta)} is outside the years 1 "
+            "to 9999",
             value=delta,
             expected="a result between 0001-01-01 and 9999-12-31",
         ) from None

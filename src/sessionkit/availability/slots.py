@@ -368,7 +368,8 @@ def _slot_rules(
     grid = min(length, ONE_DAY) if step is None else _delta(step, "step", positive=True)
     if grid > ONE_DAY:
         raise InvalidDuration(
-            f"step must be at most one day (the grid restarts at local midnight), got {grid}",
+            "step must be at most one day (the grid restarts at local midnight), got "
+            f"{duration_text(grid)}",
             value=grid,
             expected="0 < step <= 1 day",
         )

@@ -59,6 +59,16 @@ def seconds_text(span: timedelta) -> str:
     return f"{'-' if span < timedelta(0) else ''}{whole:,}{fraction} second{'' if one else 's'}"
 
 
+def shown_duration(value: object) -> str:
+    """Return a refused duration argument as a message shows it: ``"-1 day"``.
+
+    A ``timedelta`` in words (:func:`duration_text`), never Python's
+    ``datetime.timedelta(days=-1)``; a value of another type as :func:`shown`
+    gives it.
+    """
+    return duration_text(value) if isinstance(value, timedelta) else shown(value)
+
+
 def shown(value: object) -> str:
     """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut."""
     try:

@@ -21,7 +21,7 @@ from sessionkit.errors import (
     NotASession,
     WrongType,
 )
-from sessionkit.errors._base import optional_int_converter, shown
+from sessionkit.errors._base import duration_text, optional_int_converter, shown
 from sessionkit.lifecycle._checks import (
     check_callable,
     check_flag,
@@ -114,7 +114,7 @@ def _back(delta: timedelta) -> timedelta:
         return -delta
     except OverflowError:
         raise InvalidValue(
-            f"a timer cannot count back {shown(delta)}: its negation is no timedelta",
+            f"a timer cannot count back {duration_text(delta)}: its negation is no timedelta",
             value=delta,
             expected="a timedelta shorter than timedelta.max",
         ) from None
@@ -167,7 +167,7 @@ class Timer:
             # Anchor plus offset must stay a datetime: found out here, not at the tick.
             raise InvalidDuration(
                 f"a timer's offset is at most {CEILING.days:,} days (100 years) either way, got "
-                f"{self.offset}",
+                f"{duration_text(self.offset)}",
                 value=self.offset,
                 expected=f"-{CEILING.days} days <= offset <= {CEILING.days} days",
             )

@@ -39,7 +39,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import instances_of, plain_int, shown
+from sessionkit.errors._base import instances_of, plain_int, shown, shown_duration
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -293,7 +293,7 @@ def _delta(value: object, name: str) -> timedelta:
     """The threshold ``name``: a timedelta of at least zero."""
     if not isinstance(value, timedelta) or value < timedelta(0):
         raise InvalidValue(
-            f"AttendanceThresholds.{name} must be a timedelta >= 0, got {shown(value)}",
+            f"AttendanceThresholds.{name} must be a timedelta >= 0, got {shown_duration(value)}",
             value=value,
             expected="a timedelta >= 0",
         )

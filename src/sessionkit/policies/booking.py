@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import BookingRefused, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import duration_text, optional_int_converter, shown
+from sessionkit.errors._base import duration_text, optional_int_converter, shown, shown_duration
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
@@ -40,7 +40,7 @@ def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: obj
     ):
         raise InvalidDuration(
             f"BookingRules.{attribute.name} must be a timedelta from 0 to a century, got "
-            f"{shown(value)}",
+            f"{shown_duration(value)}",
             value=value,
             expected="a timedelta >= 0 and <= 36,600 days",
         )
@@ -59,7 +59,7 @@ def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value
     if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
             f"BookingRules.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {shown(value)}",
+            f"century, got {shown_duration(value)}",
             value=value,
             expected="a timedelta > 0 and <= 36,600 days",
         )

@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import duration_text, plain_int, set_repr, shown
+from sessionkit.errors._base import duration_text, plain_int, set_repr, shown, shown_duration
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
@@ -161,7 +161,7 @@ class Rate:
     def _check_per(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, timedelta) or value <= timedelta(0):
             raise InvalidValue(
-                f"Rate.per must be a timedelta > 0, got {shown(value)}",
+                f"Rate.per must be a timedelta > 0, got {shown_duration(value)}",
                 value=value,
                 expected="a timedelta > 0",
             )
@@ -229,7 +229,8 @@ class RefundTier:
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
             raise InvalidDuration(
-                f"RefundTier.notice must be a timedelta from 0 to a century, got {shown(value)}",
+                "RefundTier.notice must be a timedelta from 0 to a century, got "
+                f"{shown_duration(value)}",
                 value=value,
                 expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
             )

@@ -52,6 +52,7 @@ from sessionkit.errors._base import (
     plain_int,
     set_repr,
     shown,
+    shown_duration,
 )
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
@@ -87,7 +88,8 @@ def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object)
     # At most a century, like every other duration: a start less it stays a datetime.
     if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
         raise InvalidDuration(
-            f"{attribute.name} must be a timedelta from 0 to a century, got {shown(value)}",
+            f"{attribute.name} must be a timedelta from 0 to a century, got "
+            f"{shown_duration(value)}",
             value=value,
             expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
         )
@@ -209,7 +211,7 @@ def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object)
     if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
         raise InvalidDuration(
             f"NoticePolicy.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {shown(value)}",
+            f"century, got {shown_duration(value)}",
             value=value,
             expected=f"a timedelta > 0 and <= {CEILING.days:,} days",
         )

@@ -15,6 +15,7 @@ from typing import Final
 import attrs
 
 from sessionkit.errors import InvalidRecurrence, NotADatetime, WrongType
+from sessionkit.errors._base import duration_text
 from sessionkit.recurrence.rule import Rule
 from sessionkit.zones import (
     RecurrenceDisambiguate,
@@ -246,13 +247,16 @@ def check_duration(duration: object) -> timedelta:
         raise NotADatetime(duration, name="duration", expected="timedelta")
     if duration <= timedelta(0):
         raise InvalidRecurrence(
-            f"duration must be positive, got {duration}", value=duration, part="DURATION"
+            f"duration must be positive, got {duration_text(duration)}",
+            value=duration,
+            part="DURATION",
         )
     if duration.microseconds:
         raise InvalidRecurrence(
-            f"duration {duration} has a fraction of a second; a recurrence's DURATION is whole "
-            f"seconds (RFC 5545), from 0:00:01 to {LONGEST_DURATION} (say "
-            f"{duration - timedelta(microseconds=duration.microseconds)})",
+            f"duration {duration_text(duration)} has a fraction of a second; a recurrence's "
+            f"DURATION is whole seconds (RFC 5545), from 1 second to "
+            f"{duration_text(LONGEST_DURATION)} (say "
+            f"{duration_text(duration - timedelta(microseconds=duration.microseconds))})",
             value=duration,
             part="DURATION",
         )

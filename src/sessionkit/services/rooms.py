@@ -43,7 +43,7 @@ from sessionkit.errors import (
     SessionKitError,
     WrongType,
 )
-from sessionkit.errors._base import duration_text, set_repr, shown
+from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
 from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
@@ -229,7 +229,7 @@ def _check_span(name: str, value: object, *, positive: bool = False) -> timedelt
     if value < timedelta(0) or (positive and not value):
         bound = "> 0" if positive else ">= 0"
         raise InvalidValue(
-            f"JoinRules.{name} must be a timedelta {bound}, got {shown(value)}",
+            f"JoinRules.{name} must be a timedelta {bound}, got {shown_duration(value)}",
             value=value,
             expected=f"a timedelta {bound}",
         )

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
-from sessionkit.errors._base import check_int, shown
+from sessionkit.errors._base import check_int, duration_text
 from sessionkit.model.events import DomainEvent
 from sessionkit.zones import check_aware
 
@@ -106,10 +106,12 @@ class ManualClock:
             moved = (now.astimezone(UTC) + delta).astimezone(now.tzinfo)
         except OverflowError:
             raise InvalidValue(
-                f"ManualClock.advance({shown(delta)}): from {now.isoformat()} the clock would leave"
-                " the datetimes Python holds (0001-01-01 to 9999-12-31)",
+                f"ManualClock.advance({duration_text(delta)}): from {now.isoformat()} the clock "
+                "would leave the datetimes Python holds (0001-01-01 to 9999-12-31)",
                 value=delta,
-                expected=f"a delta from {_FIRST - now} to {_LAST - now}",
+                expected=(
+                    f"a delta from {duration_text(_FIRST - now)} to {duration_text(_LAST - now)}"
+                ),
             ) from None
         self._now = moved
         return moved

@@ -35,6 +35,7 @@ from sessionkit.adapters.sqlalchemy import (
 from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
+from sessionkit.errors._base import duration_text
 from sessionkit.ports import EventPublisher, check_publisher
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
@@ -119,7 +120,7 @@ class SqlAlchemyStore:
             raise WrongType(lock_timeout, name="lock_timeout", expected="a timedelta or None")
         if lock_timeout is not None and lock_timeout <= timedelta(0):
             raise InvalidDuration(
-                f"lock_timeout must be positive, got {lock_timeout}",
+                f"lock_timeout must be positive, got {duration_text(lock_timeout)}",
                 value=lock_timeout,
                 expected="a positive timedelta, or None to wait as long as the database does",
             )
