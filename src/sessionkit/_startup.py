@@ -7,7 +7,9 @@ imports this module first; while ``-m`` looks for its module, ``sys.argv[0]`` is
 ``"-m"`` (as the ``-m`` documentation says), and when that module is sessionkit,
 Ctrl-C says what ``main()`` says and exits 130 until ``__main__`` gives
 ``KeyboardInterrupt`` back before calling ``main()``. A program importing
-sessionkit, ``python -m`` of another module included, is left alone.
+sessionkit, ``python -m`` of another module included, is left alone. The
+``sessionkit`` console script needs none of this: its entry point, outside the
+package (``src/_sessionkit_cli.py``), imports the package inside a ``try``.
 """
 
 from __future__ import annotations

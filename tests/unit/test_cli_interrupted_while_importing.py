@@ -5,7 +5,8 @@
 traceback and the status of a process killed by SIGINT. Each test presses Ctrl-C
 at a set point, not after a delay: a ``sitecustomize`` on the child's path sends
 SIGINT to the child itself when a given module starts importing, and records which
-handler Ctrl-C then had.
+handler Ctrl-C then had. The ``sessionkit`` console script, an installer's script for
+the entry point pyproject.toml declares, is held to the same.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+import _sessionkit_cli
+from sessionkit import _startup
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _CTRL_C = """\
 import os, signal, sys
@@ -100,4 +107,57 @@ def test_a_program_importing_sessionkit_keeps_its_ctrl_c(tmp_path: Path) -> None
         0,
         "default_int_handler\n",
         "(never imported)",
+    )
+
+
+def _console_script(tmp_path: Path) -> Path:
+    """Write the script an installer writes for the ``sessionkit`` entry point; return it.
+
+    As pip's (distlib's) script reads, from the entry point pyproject.toml declares.
+    """
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        entry = tomllib.load(project)["project"]["scripts"]["sessionkit"]
+    module, _, function = entry.partition(":")
+    script = tmp_path / "bin" / "sessionkit"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(
+        "import re\n"
+        "import sys\n"
+        f"from {module} import {function}\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({function}())\n"
+    )
+    return script
+
+
+@pytest.mark.parametrize(
+    "at", ["sessionkit.availability", "sessionkit.services.analytics", "sessionkit.cli"]
+)
+def test_ctrl_c_while_the_console_script_imports_is_one_line_and_130(
+    tmp_path: Path, at: str
+) -> None:
+    # The script imported sessionkit.cli, and with it the package, before any try: a traceback.
+    script = _console_script(tmp_path)
+    done, handler = _run(tmp_path, at, str(script), "expand", "--help")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
+    assert handler == "default_int_handler"  # a KeyboardInterrupt, caught around the import
+
+
+def test_the_console_script_runs_its_commands_and_says_a_later_ctrl_c_as_main_does(
+    tmp_path: Path,
+) -> None:
+    script = _console_script(tmp_path)
+    done, handler = _run(tmp_path, "no.such.module", str(script), "expand", "--help")
+    assert (done.returncode, done.stderr, handler) == (0, "", "(never imported)")
+    assert done.stdout.startswith("usage: python -m sessionkit expand [-h] --start START")
+    done, handler = _run(tmp_path, "sessionkit.demo", str(script), "demo")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
+    assert handler == "default_int_handler"
+
+
+def test_the_console_script_says_what_python_m_says() -> None:
+    assert (_sessionkit_cli._INTERRUPTED, _sessionkit_cli._INTERRUPTED_STATUS) == (
+        _startup.INTERRUPTED,
+        _startup.INTERRUPTED_STATUS,
     )
