@@ -40,7 +40,7 @@ from sessionkit.model.payment import FAILED, PAID, PARTIALLY_REFUNDED, PENDING, 
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENTS
-from sessionkit.services.payments import Checkout
+from sessionkit.services.payments import RETRY_FIRST, Checkout, DueReport
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.contract import T0, TENANT
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
@@ -182,6 +182,26 @@ def test_a_refund_the_provider_missed_is_made_by_the_job(shop: Shop) -> None:
         None,
     )
     assert shop.kit.run_payment_calls().done == 0
+
+
+def test_a_refund_the_job_failed_waits_its_retry_time(shop: Shop) -> None:
+    """The failure is counted on the payment as read back from the database, and waits."""
+    booking = shop.paid(shop.slot(), "ana")
+    shop.gateway.fail_next(2)  # at the cancel's commit, and by the job
+    payment = shop.kit.payments.cancel(T, booking, actor="tina", role="provider")
+    assert payment is not None
+    assert len(shop.kit.run_payment_calls().failed) == 1
+    waiting = shop.kit.payments.get(T, payment.id)
+    assert (waiting.due, waiting.failed_calls, waiting.retry_at) == (
+        "refund",
+        1,
+        NOW + RETRY_FIRST,
+    )
+    assert shop.kit.run_payment_calls() == DueReport()
+    shop.clock.advance(RETRY_FIRST)
+    assert shop.kit.run_payment_calls().done == 1
+    done = shop.kit.payments.get(T, payment.id)
+    assert (done.status, done.due, done.failed_calls, done.retry_at) == (REFUNDED, None, 0, None)
 
 
 def test_a_refund_retried_with_its_key_refunds_once(shop: Shop) -> None:

@@ -43,7 +43,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate, RefundPolicy, RefundTier, SeatPrice
-from sessionkit.ports import PAYMENTS, RefundReceipt
+from sessionkit.ports import PAYMENTS, Intent, RefundReceipt
 from sessionkit.services.payments import RETRY_FIRST, Checkout, DueReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
@@ -1502,6 +1502,67 @@ def test_calls_failing_for_good_wait_their_retry_time_and_never_hold_back_the_ot
         shop.kit.run_payment_calls(limit=2)
         waits.append((shop.kit.payments.get(T, ana).retry_at or at) - at)
     assert waits == [timedelta(minutes=m) for m in (4, 8, 16, 32, 60, 60, 60)]
+
+
+class CancelsDown(FakeGateway):
+    """A provider failing every cancel, after doing what ``meanwhile`` holds (a racing writer)."""
+
+    def __init__(self, *, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.meanwhile: list[Callable[[], object]] = []
+
+    def cancel(self, intent_ref: str, *, idempotency_key: str) -> Intent:
+        if self.meanwhile:
+            self.meanwhile.pop(0)()
+        self.fail_next()
+        return super().cancel(intent_ref, idempotency_key=idempotency_key)
+
+
+def _cancel_due(gateway: CancelsDown) -> tuple[Shop, Payment]:
+    """A shop on ``gateway`` and a payment whose hold ran out, its intent's cancel due."""
+    shop = Shop()
+    shop.gateway = gateway
+    shop.h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, gateway=gateway, pricing=Rate(EUR40)
+    )
+    shop.kit = shop.h.kit
+    ana = shop.kit.payments.book(T, shop.slot().id, "student:ana", actor="ana")
+    shop.h.clock.advance(timedelta(minutes=16))
+    assert shop.kit.expire_holds().expired == 1  # its cancel fails at the commit
+    return shop, shop.kit.payments.get(T, pay_of(ana).id)
+
+
+def test_a_call_two_runners_failed_at_once_is_counted_once() -> None:
+    # Each runner counted its failure on the payment: two runs made one try each at the
+    # same call, and its wait was doubled as if it had failed twice in a row.
+    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
+    shop, payment = _cancel_due(gateway)
+    inner: list[DueReport] = []
+    gateway.meanwhile.append(lambda: inner.append(shop.kit.run_payment_calls()))
+    outer = shop.kit.run_payment_calls()  # the inner run reads the call before this one fails
+    assert [len(r.failed) for r in (*inner, outer)] == [1, 1]
+    waiting = shop.kit.payments.get(T, payment.id)
+    assert (waiting.failed_calls, waiting.retry_at) == (1, shop.h.clock.now() + RETRY_FIRST)
+
+
+def test_a_call_decided_while_a_run_waits_on_another_is_not_made_to_wait() -> None:
+    # The failed cancel was counted on the payment as it stood after the provider's
+    # success event, which decided a refund: that refund, never tried by a run, waited.
+    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
+    shop, payment = _cancel_due(gateway)
+
+    def paid_meanwhile() -> None:
+        gateway.pay(payment.intent_ref or "")
+        gateway.fail_next()  # the refund the event decides fails at its commit
+        shop.deliver()
+
+    gateway.meanwhile.append(paid_meanwhile)
+    assert [f[1] for f in shop.kit.run_payment_calls().failed] == [payment.id]
+    refund = shop.kit.payments.get(T, payment.id)
+    assert (refund.due, refund.failed_calls, refund.retry_at) == ("refund", 0, None)
+    assert shop.kit.run_payment_calls().done == 1  # at once, not a minute later
+    done = shop.kit.payments.get(T, payment.id)
+    assert (done.status, done.refunded, done.due) == (REFUNDED, Decimal("60.00"), None)
 
 
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:

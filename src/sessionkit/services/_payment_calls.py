@@ -158,12 +158,20 @@ def _back_off(ctx: Context, seen: Payment, now: datetime) -> None:
 
     Not a refund the provider answered failed (reported by every run, its
     ``retry_refund`` waited for); a write that fails (a racing change) leaves
-    the call due as it was.
+    the call due as it was. Nor a payment changed since the run read it but
+    for the refund claim of the call itself: a racing runner that failed the
+    call counted it already, and a change (a cancel, the provider's event)
+    decided a call no run has tried, to be made at once.
     """
     try:
         with ctx.transaction(now) as tx:
             payment = tx.payments.get(seen.tenant, seen.id)
             if payment.due is None or refund_failed(payment):
+                return
+            as_read = attrs.evolve(
+                payment, version=seen.version, refund_sending=seen.refund_sending
+            )
+            if as_read != seen:
                 return
             wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
             # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
