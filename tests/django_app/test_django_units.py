@@ -21,7 +21,7 @@ from django.core.checks import ERROR
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import IntegrityError, connections, transaction
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
 from sessionkit.contrib.django.checks import TAG, check_settings
@@ -158,6 +158,41 @@ def test_a_raising_publisher_costs_the_later_units_in_atomic_nothing(
     assert publisher.batches == [(first,), (second,)]
     assert signalled == [(first,), (second,)]
     assert stored_ids(store) == ["a", "b"]
+
+
+def test_captured_on_commit_callbacks_publish_every_unit_s_events(
+    using: str, signalled: list[tuple[DomainEvent, ...]]
+) -> None:
+    """A host's test: ``captureOnCommitCallbacks(execute=True)`` inside ``TestCase``'s atomic.
+
+    The failures' callback moved to the end from below the count the capture began at,
+    taking the new unit's callback's place: the capture ran it alone, and neither the
+    unit's events nor a unit a receiver opened were ever published.
+    """
+    store = DjangoStore(using=using)
+    events = [_event(tenant=f"t{n}") for n in range(4)]
+
+    def unit(event: DomainEvent) -> None:
+        with store.unit_of_work() as uow:
+            uow.collect([event])
+            uow.commit()
+
+    def again(sender: object, events: Sequence[DomainEvent], **_: Any) -> None:
+        if events[0] is not last:
+            unit(last)  # a receiver running a command of its own
+
+    *earlier, inside, last = events
+    events_committed.connect(again, dispatch_uid="sessionkit-tests-again")
+    try:
+        with transaction.atomic(using=using):  # as TestCase's
+            for event in earlier:  # before the capture (setUp, say): never committed
+                unit(event)
+            with TestCase.captureOnCommitCallbacks(using=using, execute=True):
+                unit(inside)
+            transaction.set_rollback(True, using=using)
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-again")
+    assert signalled == [(inside,), (last,)]
 
 
 def test_one_unit_in_atomic_registers_one_callback_that_raises_itself(using: str) -> None:

@@ -160,11 +160,18 @@ _HOSTS: WeakKeyDictionary[Any, list[_HostCommit]] = WeakKeyDictionary()
 """Each database connection's units' callbacks registered with its host transaction."""
 
 
+def _moved() -> None:
+    """The place the failures' callback left for the end (see :func:`_on_host_commit`)."""
+
+
 def _on_host_commit(using: str, host: _HostCommit) -> None:
     """Register ``host`` with the host's commit; from a second unit's on, with shared failures.
 
     The failures' callback goes (again) after ``host``, with no savepoint of its
     own: a rolled-back savepoint drops the units' callbacks inside it, not it.
+    Its old place keeps a no-op, so no callback moves back into it: Django's
+    ``captureOnCommitCallbacks`` (a host's tests) runs those from the count it
+    saw on, and a unit's callback moved below that count never ran.
     """
     connection = transaction.get_connection(using)
     hooks = connection.run_on_commit
@@ -176,7 +183,10 @@ def _on_host_commit(using: str, host: _HostCommit) -> None:
         failures = pending[0].failures or _HostFailures()
         for each in (*pending, host):
             each.failures = failures
-        kept = [hook for hook in connection.run_on_commit if hook[1] is not failures]
+        kept = [
+            (sids, _moved, robust) if func is failures else (sids, func, robust)
+            for sids, func, robust in connection.run_on_commit
+        ]
         connection.run_on_commit = [*kept, (set(), failures, False)]
 
 
