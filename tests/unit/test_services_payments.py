@@ -1565,6 +1565,23 @@ def test_a_call_decided_while_a_run_waits_on_another_is_not_made_to_wait() -> No
     assert (done.status, done.refunded, done.due) == (REFUNDED, Decimal("60.00"), None)
 
 
+def test_a_call_failing_slowly_waits_from_its_failure_not_from_the_run_s_start() -> None:
+    # The wait was counted from the run's start: a batch of calls timing out outlasted it,
+    # and the next run tried every one of them again at once.
+    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
+    shop, payment = _cancel_due(gateway)
+    gateway.meanwhile.append(lambda: shop.h.clock.advance(timedelta(minutes=5)))  # a timeout
+    assert len(shop.kit.run_payment_calls().failed) == 1
+    failed_at = shop.h.clock.now()
+    waiting = shop.kit.payments.get(T, payment.id)
+    assert (waiting.failed_calls, waiting.retry_at) == (1, failed_at + RETRY_FIRST)
+    assert shop.kit.run_payment_calls() == DueReport()
+    # A run given an instant ahead of the clock counts from that instant.
+    ahead = failed_at + RETRY_FIRST + timedelta(hours=1)
+    assert len(shop.kit.run_payment_calls(now=ahead).failed) == 1
+    assert shop.kit.payments.get(T, payment.id).retry_at == ahead + 2 * RETRY_FIRST
+
+
 def test_the_fake_finds_a_payments_intent_per_tenant() -> None:
     # Payment ids are per tenant: one fake shared by two tenants whose ids meet answered the
     # first tenant's intent for the second's payment.

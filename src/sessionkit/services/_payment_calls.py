@@ -153,8 +153,13 @@ def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], i
         want *= 2  # reported refunds filled the page: read further
 
 
-def _back_off(ctx: Context, seen: Payment, now: datetime) -> None:
+def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> None:
     """Count a failed try at the due call of ``seen`` and set when it may be tried again.
+
+    The wait counts from the failure: the clock's instant, or the run's
+    ``run_at`` if later (a run given a ``now`` ahead of the clock). Counted
+    from the run's start, a batch of calls timing out outlasted the wait, and
+    the next run tried them all again.
 
     Not a refund the provider answered failed (reported by every run, its
     ``retry_refund`` waited for); a write that fails (a racing change) leaves
@@ -164,7 +169,7 @@ def _back_off(ctx: Context, seen: Payment, now: datetime) -> None:
     decided a call no run has tried, to be made at once.
     """
     try:
-        with ctx.transaction(now) as tx:
+        with ctx.transaction(max(run_at, ctx.now())) as tx:
             payment = tx.payments.get(seen.tenant, seen.id)
             if payment.due is None or refund_failed(payment):
                 return
@@ -176,7 +181,7 @@ def _back_off(ctx: Context, seen: Payment, now: datetime) -> None:
             wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
             # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
             waiting = attrs.evolve(
-                payment, failed_calls=payment.failed_calls + 1, retry_at=now + wait
+                payment, failed_calls=payment.failed_calls + 1, retry_at=tx.now + wait
             )
             tx.payments.update(waiting, expected_version=payment.version)
     except SessionKitError:
