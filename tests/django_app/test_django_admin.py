@@ -487,6 +487,22 @@ def test_the_payment_list_filters_and_changes_nothing(client: Client) -> None:
     assert client.get(f"{url}{row.pk}/delete/").status_code == 403
 
 
+def test_a_payment_waiting_to_retry_its_call_shows_when_the_call_is_due(client: Client) -> None:
+    """``due_since`` holds when the call may be made, a retry time ahead too: not 'due since'."""
+    given(make_booking_session("s1"), make_booking("b-p1"))
+    retry_at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    waiting = attrs.evolve(make_payment("p1", due="capture"), failed_calls=3, retry_at=retry_at)
+    with DjangoStore().unit_of_work() as uow:
+        uow.repository(PAYMENTS).add(waiting)
+        uow.commit()
+    row = PaymentRecord.objects.get(record_id="p1")
+    assert row.due_since == retry_at
+    page = client.get(f"/admin/sessionkit/paymentrecord/{row.pk}/change/").content.decode()
+    labels = re.findall(r"<label>([^<]*):</label>", page)
+    assert "Due since" not in labels
+    assert {"Due", "Due at", "Failed calls", "Retry at"} <= set(labels)
+
+
 def test_the_payment_list_sorts_amounts_by_value(client: Client) -> None:
     """Amounts are text on SQLite; sorted by the column, "10" would come before "9"."""
     amounts = {"p1": ("9", "9"), "p2": ("10", "2.5"), "p3": ("100", "10"), "p4": ("2.5", "0")}

@@ -124,7 +124,9 @@ class PaymentRecord(StoredRecord):
     due: models.CharField[str | None, str | None] = models.CharField(
         max_length=16, null=True, blank=True
     )
+    # Labelled "due at": it holds a retry time ahead too, so "due since" read wrong.
     due_since: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        "due at",
         null=True,
         blank=True,
         help_text="When the due provider call may be made (the payment's last change, or its "

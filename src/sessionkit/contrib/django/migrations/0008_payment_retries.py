@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="When the due provider call may be made (the payment's last change, or its later retry time), else empty.",
                 null=True,
+                verbose_name="due at",
             ),
         ),
     ]
