@@ -38,6 +38,7 @@ from sessionkit.contrib.django.models import (
     RescheduleRecord,
     SessionRecord,
 )
+from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
@@ -366,6 +367,52 @@ def test_sessionkit_tick_until_idle_counts_an_item_failing_each_round_once(
     assert len(rounds) == 2
     assert err.getvalue().count(f"failed advance {TENANT}/bad: ") == 2  # listed in each round
     assert BookingRecord.objects.get(record_id="held").status == EXPIRED
+
+
+def test_sessionkit_tick_ticks_every_tenant_when_an_event_handler_raises(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    """The first tenant's receiver error stopped the command: the second was never ticked.
+
+    Nor were the payment calls made (a refund left due waited while the notifier was
+    down), though ``kit.tick()`` itself finishes its tick before raising such an error.
+    """
+    made, _, clock = kit
+    start = NOW + timedelta(days=1)
+    for tenant in (TENANT, OTHER_TENANT):  # the academy's READY falls due at start - 15 min
+        made.sessions.create_extra(
+            tenant,
+            actor="test",
+            start=start,
+            end=start + timedelta(minutes=45),
+            lifecycle="academy",
+            capacity=2,
+        )
+    clock._now = start - timedelta(minutes=10)
+
+    def down(sender: object, **_: object) -> None:
+        raise RuntimeError("the notifier is down")
+
+    events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
+    out = StringIO()
+    try:
+        with pytest.raises(CommandError, match=r"^the tick's work committed, then an event"):
+            call_command(
+                "sessionkit_tick",
+                *("--tenant", TENANT, "--tenant", OTHER_TENANT),
+                *("--kind", "advance", "--payments"),
+                stdout=out,
+            )
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
+    lines = out.getvalue().splitlines()
+    assert [line for line in lines if ": advance: " in line or "payments: " in line] == [
+        f"{TENANT}: advance: 1 sessions advanced, 0 failed",
+        f"{OTHER_TENANT}: advance: 1 sessions advanced, 0 failed",
+        f"{TENANT}: payments: 0 payment calls made, 0 failed",
+        f"{OTHER_TENANT}: payments: 0 payment calls made, 0 failed",
+    ]
+    assert set(SessionRecord.objects.values_list("status", flat=True)) == {"READY"}
 
 
 def _asked(made: SessionKit, n: int) -> str:
