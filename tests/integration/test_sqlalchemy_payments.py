@@ -400,6 +400,9 @@ def test_migration_0017_adds_the_retry_columns_to_stored_payments(blank_engine: 
     with blank_engine.connect() as connection:
         kept = connection.execute(select(payments_table.c.id, payments_table.c.version))
         assert sorted(kept) == [("p1", 2), ("p2", 1)]
+        # Back to 0016's meaning: the last change while a call is due, not a retry time.
+        since = connection.execute(select(payments_table.c.id, payments_table.c.due_since))
+        assert sorted(since) == [("p1", before[0].created_at), ("p2", None)]
     upgrade(blank_engine)
     assert _payments_shape(blank_engine) == shape  # SQLite's copied table kept its keys too
     with store.unit_of_work() as uow:

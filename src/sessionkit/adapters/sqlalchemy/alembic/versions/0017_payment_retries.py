@@ -15,7 +15,8 @@ read of calls due by now as one range.
 
 Two added columns, no row rewritten but for the default. On MySQL/MariaDB each
 ``ALTER TABLE`` commits on its own: a run stopped between them is finished by
-running it again (a column made already is kept). The downgrade drops both.
+running it again (a column made already is kept). The downgrade drops both,
+and sets ``due_since`` back to the last change where it held a retry time.
 """
 
 from __future__ import annotations
@@ -45,7 +46,24 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop ``retry_at`` and ``failed_calls``."""
+    """Set ``due_since`` back to the last change; drop ``retry_at`` and ``failed_calls``.
+
+    A waiting call's ``due_since`` holds its retry time; the version before
+    reads it, and documents it, as the instant of the payment's last change.
+    """
+    table = sa.table(
+        _TABLE,
+        sa.column("due_since", UTCDateTime()),
+        sa.column("retry_at", UTCDateTime()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    last_change = sa.func.coalesce(table.c.updated_at, table.c.created_at)
+    op.execute(
+        table.update()
+        .where(table.c.due_since.is_not(None), table.c.retry_at.is_not(None))
+        .values(due_since=last_change)
+    )
     with op.batch_alter_table(_TABLE) as batch:
         batch.drop_column("retry_at")
         batch.drop_column("failed_calls")
