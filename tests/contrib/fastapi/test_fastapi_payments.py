@@ -374,6 +374,26 @@ def test_a_refund_the_provider_answered_failed_is_sent_again_by_staff(
     )
 
 
+def test_a_payment_says_how_often_its_due_call_failed_and_when_it_is_tried_again(
+    paid_client: TestClient, paid_kit: SessionKit, gateway: FakeGateway, clock: ManualClock
+) -> None:
+    # The response said a refund was due, not that the job had failed it and waited.
+    payment_id = paid(paid_client, gateway, slot(paid_client))["payment"]["id"]
+    url = f"/v1/payments/{payment_id}"
+    gateway.fail_next(2)  # the refund's call at the commit, and the job's
+    asked = paid_client.post(f"{url}/refunds", json={"amount": "10.00", "currency": "EUR"})
+    assert asked.status_code == 200, asked.text
+    assert (asked.json()["due"], asked.json()["failed_calls"], asked.json()["retry_at"]) == (
+        "refund",
+        0,
+        None,
+    )
+    assert len(paid_kit.run_payment_calls().failed) == 1
+    waiting = paid_client.get(url).json()
+    assert (waiting["due"], waiting["failed_calls"]) == ("refund", 1)
+    assert datetime.fromisoformat(waiting["retry_at"]) == clock.now() + timedelta(minutes=1)
+
+
 def test_a_goodwill_refund_retried_with_its_idempotency_key_refunds_once(
     paid_client: TestClient, gateway: FakeGateway
 ) -> None:

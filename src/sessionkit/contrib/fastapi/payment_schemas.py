@@ -91,7 +91,9 @@ class PaymentOut(_Out):
 
     ``refunded`` is what the provider confirmed giving back, ``refund_due`` what
     was decided and not confirmed yet, ``refundable`` what a refund may still
-    give back; ``due`` the provider call still to make, if any.
+    give back; ``due`` the provider call still to make, if any, ``failed_calls``
+    how often the payment job failed at it since the payment last changed and
+    ``retry_at`` when the job tries it again (``None``: at its next run).
     """
 
     id: str
@@ -108,6 +110,8 @@ class PaymentOut(_Out):
     refund_due: str
     refundable: str
     due: str | None
+    failed_calls: int
+    retry_at: datetime | None
     failure: str | None
     metadata: dict[str, Any]
     version: int
