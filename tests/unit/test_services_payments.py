@@ -1518,9 +1518,10 @@ class CancelsDown(FakeGateway):
         return super().cancel(intent_ref, idempotency_key=idempotency_key)
 
 
-def _cancel_due(gateway: CancelsDown) -> tuple[Shop, Payment]:
-    """A shop on ``gateway`` and a payment whose hold ran out, its intent's cancel due."""
+def _cancel_due() -> tuple[Shop, CancelsDown, Payment]:
+    """A shop on :class:`CancelsDown` and a payment whose hold ran out, its intent's cancel due."""
     shop = Shop()
+    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
     shop.gateway = gateway
     shop.h = Harness.in_memory(
         NOW, id_prefix="x", booking_rules=RULES, gateway=gateway, pricing=Rate(EUR40)
@@ -1529,14 +1530,13 @@ def _cancel_due(gateway: CancelsDown) -> tuple[Shop, Payment]:
     ana = shop.kit.payments.book(T, shop.slot().id, "student:ana", actor="ana")
     shop.h.clock.advance(timedelta(minutes=16))
     assert shop.kit.expire_holds().expired == 1  # its cancel fails at the commit
-    return shop, shop.kit.payments.get(T, pay_of(ana).id)
+    return shop, gateway, shop.kit.payments.get(T, pay_of(ana).id)
 
 
 def test_a_call_two_runners_failed_at_once_is_counted_once() -> None:
     # Each runner counted its failure on the payment: two runs made one try each at the
     # same call, and its wait was doubled as if it had failed twice in a row.
-    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
-    shop, payment = _cancel_due(gateway)
+    shop, gateway, payment = _cancel_due()
     inner: list[DueReport] = []
     gateway.meanwhile.append(lambda: inner.append(shop.kit.run_payment_calls()))
     outer = shop.kit.run_payment_calls()  # the inner run reads the call before this one fails
@@ -1548,8 +1548,7 @@ def test_a_call_two_runners_failed_at_once_is_counted_once() -> None:
 def test_a_call_decided_while_a_run_waits_on_another_is_not_made_to_wait() -> None:
     # The failed cancel was counted on the payment as it stood after the provider's
     # success event, which decided a refund: that refund, never tried by a run, waited.
-    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
-    shop, payment = _cancel_due(gateway)
+    shop, gateway, payment = _cancel_due()
 
     def paid_meanwhile() -> None:
         gateway.pay(payment.intent_ref or "")
@@ -1568,8 +1567,7 @@ def test_a_call_decided_while_a_run_waits_on_another_is_not_made_to_wait() -> No
 def test_a_call_failing_slowly_waits_from_its_failure_not_from_the_run_s_start() -> None:
     # The wait was counted from the run's start: a batch of calls timing out outlasted it,
     # and the next run tried every one of them again at once.
-    gateway = CancelsDown(clock=lambda: shop.h.clock.now())
-    shop, payment = _cancel_due(gateway)
+    shop, gateway, payment = _cancel_due()
     gateway.meanwhile.append(lambda: shop.h.clock.advance(timedelta(minutes=5)))  # a timeout
     assert len(shop.kit.run_payment_calls().failed) == 1
     failed_at = shop.h.clock.now()
