@@ -29,7 +29,13 @@ from sessionkit.contrib.django.fields import AmountField, numeric_amount
 from sessionkit.contrib.django.models import PaymentRecord, SessionResource
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
-from sessionkit.errors import InvalidValue, SessionConflict, UnsupportedKind, WrongType
+from sessionkit.errors import (
+    CapacityExceeded,
+    InvalidValue,
+    SessionConflict,
+    UnsupportedKind,
+    WrongType,
+)
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
 from sessionkit.ports import BOOKINGS, PAYMENTS, Kind
@@ -431,6 +437,49 @@ def test_postgres_refuses_an_overlapping_busy_row_written_around_sessionkit(
     )
     assert rows.filter(busy=True).count() == 2
     clear(postgres_db)
+
+
+def test_postgres_repeatable_read_still_counts_the_seats_committed_meanwhile(
+    postgres_db: str,
+) -> None:
+    """A host's ``OPTIONS["isolation_level"]`` REPEATABLE READ: the last seat is taken once.
+
+    The unit's first read fixed its snapshot, so the count after the session's lock
+    missed the booking another unit committed meanwhile: capacity 1 held two.
+    """
+    from psycopg import IsolationLevel
+
+    clear(postgres_db)
+    store = DjangoStore(using=postgres_db)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+
+    def other() -> None:
+        try:
+            with store.unit_of_work() as uow:
+                uow.bookings.add(make_booking("b1", participant="student:bo"))
+                uow.commit()
+        finally:
+            close_thread_connections()
+
+    options = connections[postgres_db].settings_dict["OPTIONS"]
+    connections[postgres_db].close()
+    options["isolation_level"] = IsolationLevel.REPEATABLE_READ
+    try:
+        with store.unit_of_work() as uow:
+            uow.sessions.get(TENANT, "s1")  # the unit's first read
+            worker = threading.Thread(target=other)
+            worker.start()
+            worker.join()
+            with pytest.raises(CapacityExceeded):
+                uow.bookings.add(make_booking("b2", participant="student:al"))
+        with store.unit_of_work() as uow:
+            assert [b.id for b in uow.bookings.for_session(TENANT, "s1")] == ["b1"]
+    finally:
+        connections[postgres_db].close()
+        del options["isolation_level"]
+        clear(postgres_db)
 
 
 def test_postgres_a_writer_losing_the_race_gets_the_session_conflict(

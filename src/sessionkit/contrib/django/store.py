@@ -382,7 +382,28 @@ class DjangoUnitOfWork(UnitOfWorkBase):
     def _begin(self) -> None:
         atomic = transaction.atomic(using=self.using)
         atomic.__enter__()
+        try:
+            self._read_committed()
+        except BaseException as error:
+            atomic.__exit__(type(error), error, error.__traceback__)
+            raise
         self._atomic = atomic  # only once begun: a failed BEGIN leaves none to end
+
+    def _read_committed(self) -> None:
+        """On PostgreSQL in ``REPEATABLE READ``, run the unit's own transaction ``READ COMMITTED``.
+
+        The checks that follow a lock (the seats left, a participant's bookings)
+        must see what the lock's previous holder committed; a snapshot taken at
+        the transaction's first read missed it, and two bookings took a session's
+        last seat. A unit in the host's transaction runs in the host's level.
+        """
+        if self.joined or self.vendor != "postgresql":
+            return
+        connection = connections[self.using]
+        level = getattr(connection, "isolation_level", None)  # Django's, from OPTIONS
+        if getattr(level, "name", None) == "REPEATABLE_READ":
+            with connection.cursor() as cursor:  # before the first read: begins the transaction
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def _begin_next(self) -> None:
         """Begin the transaction after a commit or rollback, or leave it to the next use."""
