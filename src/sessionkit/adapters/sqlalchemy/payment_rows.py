@@ -108,14 +108,17 @@ class PaymentRow(Base):
     due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """When the due call may be made (``Payment.due_at``), ``NULL`` when none is due."""
     failure: Mapped[str | None] = mapped_column(_NAME)
-    failed_calls: Mapped[int] = mapped_column(Integer, server_default="0")
-    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(_NAME)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(_NAME)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONValue)
+    # Last, where migration 0017 adds them (ALTER TABLE appends), so both schemas agree.
+    failed_calls: Mapped[int] = mapped_column(Integer, server_default="0")
+    """Failed tries of ``run_due`` at the due call since the payment last changed."""
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When a failed due call may be tried again, ``NULL``: at once."""
 
     __table_args__ = (
         # One payment per booking; also the index of the foreign key below.
