@@ -16,8 +16,10 @@ from typing import Any
 
 import attrs
 import pytest
+from django import forms
 from django.contrib.auth.models import User
 from django.core.checks import ERROR
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import IntegrityError, connections, transaction
@@ -567,6 +569,36 @@ def test_an_amount_the_columns_would_round_is_refused(using: str) -> None:
         assert caught.value.value == Decimal("0.0000001")
     with pytest.raises(TypeError, match="never a float"):
         AmountField().to_python(0.1)
+
+
+def test_an_amount_field_in_a_form_or_full_clean_reports_bad_input_on_the_field() -> None:
+    """A host's ModelForm (or ``full_clean``) over an ``AmountField``.
+
+    Its form field was a ``CharField``: "abc" failed with ``decimal.InvalidOperation`` (a
+    500 in a view), and "NaN" or seven decimal places passed, to fail only when saved.
+    """
+
+    class AmountForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs' generic
+        class Meta:
+            model = PaymentRecord
+            fields = ("amount",)
+
+    answers = {
+        text: dict(form.errors) if not form.is_valid() else form.cleaned_data["amount"]
+        for text in ("abc", "NaN", "1.1234567", "12.5")
+        for form in [AmountForm(data={"amount": text})]
+    }
+    assert answers == {
+        "abc": {"amount": ["Enter a number."]},
+        "NaN": {"amount": ["Enter a number."]},
+        "1.1234567": {"amount": ["Ensure that there are no more than 6 decimal places."]},
+        "12.5": Decimal("12.5"),
+    }
+    field = AmountField()
+    for bad in ("abc", Decimal("NaN"), Decimal("0.0000001")):
+        with pytest.raises(ValidationError) as caught:
+            field.clean(bad, None)
+        assert caught.value.code == "invalid"
 
 
 def test_numeric_amount_compares_and_orders_amounts_by_value(using: str) -> None:

@@ -6,7 +6,9 @@ values come back through a float with 15 significant digits
 ``numeric(21, 6)`` where the database has an exact decimal type and the
 fixed-point text of the value on SQLite; either way it reads back as a
 ``Decimal`` equal to what was written. A value the column cannot hold
-exactly (more than six places, 1e15 and above) is refused, never rounded.
+exactly (more than six places, 1e15 and above) is refused, never rounded:
+``full_clean()`` says so on the field (``ValidationError``), and a form's field is a
+``DecimalField`` of the column's digits and places.
 Migrations refer to it by this module's path: it stays here.
 
 Being text on SQLite, the column compares and sorts as text there in the ORM
@@ -19,6 +21,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Combinable
@@ -90,12 +94,43 @@ class AmountField(_DecimalField):
         return None if value is None else self.to_python(value)
 
     def to_python(self, value: Any) -> Decimal | None:
-        """Return ``value`` as a ``Decimal`` (``None`` stays ``None``); never from a float."""
+        """Return ``value`` as a ``Decimal`` (``None`` stays ``None``); never from a float.
+
+        Text that is no number is a ``ValidationError``, as Django's fields raise (a
+        form or ``full_clean()`` reports it on the field rather than failing).
+        """
         if value is None or isinstance(value, Decimal):
             return value
         if isinstance(value, float):
             raise TypeError(f"an amount is never a float, got {shown(value)}")
-        return Decimal(value)
+        try:
+            return Decimal(value)
+        except (InvalidOperation, TypeError, ValueError) as error:
+            raise ValidationError(
+                f"{shown(value)} is not an amount", code="invalid", params={"value": value}
+            ) from error
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        """Refuse, besides Django's checks, an amount the column would not hold exactly."""
+        super().validate(value, model_instance)
+        if value is not None and exact_amount(value) is None:
+            raise ValidationError(
+                f"{value} does not fit an amount column exactly (at most {AMOUNT_SCALE} "
+                f"decimal places, below {_LIMIT:.0E})",
+                code="invalid",
+                params={"value": value},
+            )
+
+    def formfield(self, **kwargs: Any) -> Any:
+        """A ``DecimalField`` form field of the column's digits and places."""
+        return super().formfield(
+            **{
+                "form_class": forms.DecimalField,
+                "max_digits": AMOUNT_PRECISION,
+                "decimal_places": AMOUNT_SCALE,
+                **kwargs,
+            }
+        )
 
 
 def numeric_amount(expression: str | Combinable) -> Cast:
