@@ -288,6 +288,22 @@ def test_the_store_needs_time_zone_support() -> None:
     assert caught.value.expected == "USE_TZ = True"
 
 
+def test_the_store_refuses_a_database_without_autocommit(using: str) -> None:
+    """``AUTOCOMMIT = False``: the events waited for an ``on_commit`` that never ran.
+
+    The unit's writes stayed in the host's manual transaction, and the host's
+    ``transaction.commit()`` ran no ``on_commit`` callback: nothing was ever published.
+    """
+    settings = connections.settings[using]
+    settings["AUTOCOMMIT"] = False
+    try:
+        with pytest.raises(InvalidValue, match="AUTOCOMMIT") as caught:
+            DjangoStore(using=using)
+    finally:
+        settings["AUTOCOMMIT"] = True
+    assert caught.value.expected == "AUTOCOMMIT = True for the database"
+
+
 def test_the_settings_checks_pass_on_settings_as_the_docs_ask() -> None:
     assert check_settings() == []
     out = StringIO()

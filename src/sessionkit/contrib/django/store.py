@@ -226,7 +226,8 @@ class DjangoStore:
 
     ``publisher`` receives each committed batch of events, before the
     :data:`~sessionkit.contrib.django.signals.events_committed` signal. Needs
-    ``USE_TZ = True`` and, on SQLite, no ``TIME_ZONE`` of the database other
+    ``USE_TZ = True``, the database's ``AUTOCOMMIT`` on (its events wait for
+    ``on_commit``) and, on SQLite, no ``TIME_ZONE`` of the database other
     than UTC (sessionkit stores instants, never wall-clock times).
     """
 
@@ -277,6 +278,15 @@ class DjangoStore:
                 " for MySQL/MariaDB",
                 value=self.vendor,
                 expected=" or ".join(VENDORS),
+            )
+        if not connections.settings[using].get("AUTOCOMMIT", True):
+            raise InvalidValue(
+                f"DATABASES[{shown(using)}]['AUTOCOMMIT'] is False: Django then runs no"
+                " on_commit callback when you commit, so sessionkit's events and the provider"
+                " calls a commit leaves due (a cancel's refund) would never go out. Leave"
+                " AUTOCOMMIT on (Django's default) and wrap your writes in transaction.atomic()",
+                value=False,
+                expected="AUTOCOMMIT = True for the database",
             )
         zone = local_time_zone(using)
         if zone is not None:
