@@ -17,6 +17,7 @@ from sessionkit.errors import (
     RescheduleNotFound,
     RescheduleRefused,
     SessionConflict,
+    SessionNotFound,
     TransitionRefused,
 )
 from sessionkit.model import ResourceRef, Session
@@ -152,6 +153,16 @@ def test_refusals_name_their_rule(h: Harness) -> None:
     assert caught.value.rule == "not_pending"
     with pytest.raises(RescheduleNotFound):
         h.kit.reschedules.approve(T, "nope", role="host", actor="hal")
+
+
+def test_the_history_of_an_unknown_session_is_session_not_found(h: Harness) -> None:
+    # As kit.bookings.for_session answers it: an empty history would read as "never asked".
+    session = lesson(h)
+    assert h.kit.reschedules.for_session(T, session.id) == []
+    for tenant, session_id in ((T, "no-such-session"), ("other", session.id)):
+        with pytest.raises(SessionNotFound) as caught:
+            h.kit.reschedules.for_session(tenant, session_id)
+        assert caught.value.session_id == session_id
 
 
 def test_a_proposed_time_the_coach_is_busy_at_is_refused_and_nothing_is_written(

@@ -115,10 +115,15 @@ class RescheduleCommands:
         return found
 
     def for_session(self, tenant: str, session_id: str) -> list[RescheduleRequest]:
-        """Return the session's requests in every status, oldest first (its reschedule history)."""
+        """Return the session's requests in every status, oldest first (its reschedule history).
+
+        Raises ``SessionNotFound`` for a session the tenant does not have, as
+        ``kit.bookings.for_session`` does.
+        """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         with self._tx(None) as (tx, repo):
+            tx.sessions.get(tenant, session_id)  # SessionNotFound for an unknown session
             found = repo.for_session(tenant, session_id)
             tx.rollback()
         return found
