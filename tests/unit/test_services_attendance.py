@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import attrs
 import pytest
@@ -335,6 +336,11 @@ def test_an_override_names_who_decided_it_and_stays_within_the_session(w: World)
             w.kit.attendance.override(T, s.id, ANA, status=PRESENT, minutes=minutes, actor="tara")
         assert (beyond.value.value, beyond.value.expected) == (minutes, "0..60")
         assert str(minutes) in str(beyond.value)
+    for wrong in (True, False, 5.0, "5"):  # no count of minutes: its type, as check_int says
+        told = cast("int", wrong)
+        with pytest.raises(WrongType) as typed:
+            w.kit.attendance.override(T, s.id, ANA, status=PRESENT, minutes=told, actor="tara")
+        assert (typed.value.value, typed.value.name) == (wrong, "minutes")
     assert w.kit.attendance.for_session(T, s.id) == []  # nothing was stored
     with pytest.raises(SessionNotFound):
         w.kit.attendance.override(T, "nope", ANA, status=PRESENT, minutes=5, actor="tara")

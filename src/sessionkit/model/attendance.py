@@ -39,7 +39,7 @@ from typing import Final, Literal
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import instances_of, plain_int, shown, shown_duration
+from sessionkit.errors._base import check_int, instances_of, shown, shown_duration
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
@@ -252,8 +252,9 @@ def _status(value: object) -> str:
 def _minutes(value: object) -> int | None:
     if value is None:
         return None
-    value = plain_int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+    # A bool, a float or text is no count of minutes (WrongType, as check_int says it).
+    value = check_int(value, name="minutes", expected="a whole number of minutes (int) or None")
+    if not 0 <= value <= 100_000:
         raise InvalidValue(
             f"attended minutes must be a whole number 0..100000 or None, got {shown(value)}",
             value=value,

@@ -77,8 +77,9 @@ class OverrideCommands:
         ``minutes``, if given, lie in 0 up to the session's length in whole
         minutes. A status but ``absent`` before the start, while the join
         transition still lies ahead, raises ``ActionRefused`` (rule
-        ``"not_started"``, ``allows_at`` the start). Raises ``SessionNotFound``
-        and ``InvalidValue`` (naming the value); nothing is written then.
+        ``"not_started"``, ``allows_at`` the start). Raises ``SessionNotFound``,
+        ``InvalidValue`` (naming the value) and ``WrongType`` (``minutes`` not
+        an int: a bool, a float, text); nothing is written then.
         Racing overrides of one participant: the last to commit wins, none
         fails.
         """
