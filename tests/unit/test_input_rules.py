@@ -37,7 +37,7 @@ from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database,
 from sessionkit.errors import InvalidDuration
 from sessionkit.model import ScheduleItem, SessionQuery, WindowPolicy
 from sessionkit.model.query import Cursor
-from sessionkit.model.text import check_id, check_tenant
+from sessionkit.model.text import check_id, check_tenant, check_text
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
@@ -75,6 +75,21 @@ def test_ids_and_tenants_follow_one_rule(
             check(value)
         assert caught.value.value == value  # type: ignore[attr-defined]  # both errors have it
     assert issubclass(WrongType, TypeError)
+
+
+def test_a_length_refused_names_both_numbers_in_one_form() -> None:
+    # "reason is 3,000 characters long; at most 2000": one number grouped, the other not.
+    with pytest.raises(InvalidValue) as text:
+        check_text("r" * 3000, "reason", limit=2000)
+    assert str(text.value) == "reason is 3,000 characters long; at most 2,000 are allowed"
+    with pytest.raises(InvalidValue) as ident:
+        check_id("i" * 1500, "session_id", limit=1024)
+    assert str(ident.value).startswith(
+        "session_id is 1,500 characters long; at most 1,024 are allowed: "
+    )
+    with pytest.raises(InvalidValue) as cursor:
+        SessionQuery(after="x" * 9000)
+    assert str(cursor.value) == "a cursor is at most 8,192 characters long, got 9,000"
 
 
 def test_look_alikes_that_are_exact_are_fine() -> None:

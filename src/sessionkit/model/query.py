@@ -362,7 +362,7 @@ class Cursor:
             raise WrongType(text, name="after", expected="a cursor (text) from a previous page")
         if len(text) > MAX_CURSOR_LENGTH:
             raise InvalidValue(
-                f"a cursor is at most {MAX_CURSOR_LENGTH} characters long, got {len(text):,}",
+                f"a cursor is at most {MAX_CURSOR_LENGTH:,} characters long, got {len(text):,}",
                 value=text,
                 expected="a cursor from a previous page",
             )

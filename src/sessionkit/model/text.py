@@ -114,7 +114,7 @@ def check_id(value: object, name: str = "id", *, limit: int = MAX_ID_LENGTH) -> 
         )
     if len(value) > limit:
         raise InvalidValue(
-            f"{name} is {len(value):,} characters long; at most {limit} are allowed: "
+            f"{name} is {len(value):,} characters long; at most {limit:,} are allowed: "
             f"{shown(value)}",
             value=value,
             expected=f"1..{limit} characters",
@@ -235,7 +235,7 @@ def check_text(
         )
     if len(value) > limit:
         raise InvalidValue(
-            f"{name} is {len(value):,} characters long; at most {limit} are allowed",
+            f"{name} is {len(value):,} characters long; at most {limit:,} are allowed",
             value=value,
             expected=f"<= {limit} characters",
         )
