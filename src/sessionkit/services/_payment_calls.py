@@ -277,7 +277,16 @@ def create_intent(ctx: Context, payment: Payment) -> Intent:
 
 
 def record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment, Booking]:
-    """Store what the provider said of the payment's intent; return it and its booking."""
+    """Store what the provider said of the payment's intent; return it and its booking.
+
+    Run again, reading the payment afresh, when a concurrent writer moved it
+    on meanwhile (a run counting a failed call on it): the provider's answer
+    stands, and nothing is asked of the provider again.
+    """
+    return ctx.retrying(_record_intent, ctx, seen, intent)
+
+
+def _record_intent(ctx: Context, seen: Payment, intent: Intent) -> tuple[Payment, Booking]:
     with ctx.transaction() as tx:
         booking = tx.bookings.get(seen.tenant, seen.booking_id)
         tx.bookings.lock_session(seen.tenant, booking.session_id)
@@ -336,7 +345,15 @@ def _claim_refund(ctx: Context, seen: Payment) -> Payment:
 
 
 def _record_refund(ctx: Context, claimed: Payment, amount: Money) -> Payment:
-    """Record refund call ``claimed.refunds + 1`` as done (``amount`` went back); return it."""
+    """Record refund call ``claimed.refunds + 1`` as done (``amount`` went back); return it.
+
+    Run again when a concurrent writer moved the payment on meanwhile, as
+    :func:`record_intent` is.
+    """
+    return ctx.retrying(_refund_recorded, ctx, claimed, amount)
+
+
+def _refund_recorded(ctx: Context, claimed: Payment, amount: Money) -> Payment:
     with ctx.transaction() as tx:
         payment = tx.payments.get(claimed.tenant, claimed.id)
         if payment.refunds != claimed.refunds:
@@ -358,7 +375,15 @@ def refund_failed(payment: Payment) -> bool:
 
 
 def _refusal_recorded(ctx: Context, claimed: Payment, why: str) -> None:
-    """Give up refund call ``claimed.refunds + 1``, which the provider answered failed."""
+    """Give up refund call ``claimed.refunds + 1``, which the provider answered failed.
+
+    Run again when a concurrent writer moved the payment on meanwhile, as
+    :func:`record_intent` is.
+    """
+    ctx.retrying(_refusal_stored, ctx, claimed, why)
+
+
+def _refusal_stored(ctx: Context, claimed: Payment, why: str) -> None:
     with ctx.transaction() as tx:
         payment = tx.payments.get(claimed.tenant, claimed.id)
         if payment.refunds != claimed.refunds:

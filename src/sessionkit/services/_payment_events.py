@@ -18,7 +18,7 @@ from sessionkit.errors import Duplicate, InvalidValue, WrongType
 from sessionkit.model.payment import PAID_STATUSES, Payment, PaymentEvent, ReceivedEvent
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PAYMENT_EVENTS
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._money import refunded_to, store_payment
 from sessionkit.services._payment_answers import authorized, fail, succeed
 
@@ -43,6 +43,7 @@ class ProviderEvents:
 
     _ctx: Context
 
+    @retried
     def apply(self, tenant: str, event: PaymentEvent, *, now: datetime | None = None) -> Applied:
         """Apply one provider event (verified by the app), once; return what it did.
 
@@ -50,7 +51,9 @@ class ProviderEvents:
         effect, in one unit of work) and tolerant of order: an event the
         payment has moved past is ``"stale"`` and changes nothing; a refund
         heard before the success counts both. ``"succeeded"`` confirms the
-        booking while it holds, else refunds the money at once.
+        booking while it holds, else refunds the money at once. Run again,
+        reading the payment afresh, when a concurrent writer moved it on meanwhile
+        (``run_due`` counting a failed call on it, say).
         """
         check_tenant(tenant)
         if not isinstance(event, PaymentEvent):

@@ -45,7 +45,7 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.ports import PAYMENT_EVENTS
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, retried
 from sessionkit.services._money import give_back, store_payment
 from sessionkit.services._payment_answers import succeed
 from sessionkit.services._payment_calls import refund_failed
@@ -183,6 +183,7 @@ class RefundCommands:
                 )
             give_back(tx, payment, amount.rounded(), actor=actor, reason=reason)
 
+    @retried
     def retry_refund(
         self,
         tenant: str,
@@ -217,6 +218,7 @@ class RefundCommands:
         with self._ctx.transaction() as tx:  # as it stands after the provider's answer
             return tx.payments.get(tenant, payment_id)
 
+    @retried
     def mark_paid(
         self,
         tenant: str,

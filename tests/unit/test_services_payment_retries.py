@@ -1,0 +1,153 @@
+"""Payment commands that lost a race run again, as every other command does.
+
+The store is the in-memory one, whose unit of work is made to find a record
+moved on at its commit, as a SQL store's versioned write does when a
+concurrent writer committed between the unit's read and its write (see
+``test_services_retries.py``). The real interleavings, a due-call run
+counting a failed call on the payment meanwhile, are played on PostgreSQL and
+MariaDB in ``tests/integration/test_sqlalchemy_payment_bookkeeping_races.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sessionkit import SessionKit
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory._store import InMemoryUnitOfWork
+from sessionkit.errors import ConcurrentModification
+from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, REFUNDED
+from sessionkit.policies import Rate
+from sessionkit.ports import RefundReceipt
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+class MovedOn:
+    """A unit-of-work factory whose next ``losses`` commits find a payment moved on meanwhile."""
+
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.losses = 0
+        self.commits = 0
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        factory = self
+
+        class Losing(InMemoryUnitOfWork):
+            def commit(self) -> None:
+                factory.commits += 1
+                if factory.losses > 0:
+                    factory.losses -= 1
+                    raise ConcurrentModification("p1", 3, 4)
+                super().commit()
+
+        return Losing(self.store)
+
+
+class Refusing(FakeGateway):
+    """A provider answering refunds failed while ``refusing`` (a closed card)."""
+
+    refusing = False
+
+    def refund(self, intent_ref: str, amount: Money, *, idempotency_key: str) -> RefundReceipt:
+        if not self.refusing:
+            return super().refund(intent_ref, amount, idempotency_key=idempotency_key)
+        failed = RefundReceipt(ref="re_closed", status="failed")
+        return self._once("refund", idempotency_key, (intent_ref, amount), lambda: failed)
+
+
+class Shop:
+    def __init__(self) -> None:
+        self.units = MovedOn()
+        self.clock = ManualClock(NOW)
+        self.gateway = Refusing(clock=self.clock.now)
+        self.kit = SessionKit(
+            uow=self.units,
+            clock=self.clock,
+            gateway=self.gateway,
+            pricing=Rate(Money.of(40, "EUR")),
+        )
+
+    def session_id(self) -> str:
+        start = NOW + timedelta(days=2)
+        return self.kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=start,
+            end=start + timedelta(minutes=90),
+            lifecycle="marketplace",
+            capacity=2,
+            title="Maths",
+        ).id
+
+    def lose_next(self) -> int:
+        """Make the next commit lose; return the commits so far."""
+        self.units.losses = 1
+        return self.units.commits
+
+
+@pytest.fixture
+def shop() -> Shop:
+    return Shop()
+
+
+def test_a_provider_event_whose_payment_moved_on_is_applied_at_the_next_attempt(
+    shop: Shop,
+) -> None:
+    checkout = shop.kit.payments.book(T, shop.session_id(), "student:ana", actor="ana")
+    assert checkout.payment is not None
+    shop.gateway.pay(checkout.payment.intent_ref or "")
+    [event] = shop.gateway.drain()
+    before = shop.lose_next()
+    assert shop.kit.payments.apply(T, event).outcome == "applied"
+    assert shop.units.commits == before + 2
+    assert shop.kit.payments.get(T, checkout.payment.id).status == PAID
+    assert shop.kit.bookings.get(T, checkout.booking.id).status == CONFIRMED
+
+
+def test_a_failed_refund_retried_whose_payment_moved_on_is_sent_once(shop: Shop) -> None:
+    checkout = shop.kit.payments.book(T, shop.session_id(), "student:ana", actor="ana")
+    assert checkout.payment is not None
+    payment_id, ref = checkout.payment.id, checkout.payment.intent_ref or ""
+    shop.gateway.pay(ref)
+    [event] = shop.gateway.drain()
+    shop.kit.payments.apply(T, event)
+    shop.gateway.refusing = True
+    shop.kit.payments.cancel(T, checkout.booking.id, actor="tina", role="provider")
+    shop.gateway.refusing = False
+    before = shop.lose_next()
+    retried = shop.kit.payments.retry_refund(T, payment_id, actor="tina")
+    assert shop.units.commits > before + 1  # the lost attempt, then the one that committed
+    assert (retried.status, retried.refunded, retried.due, retried.refunds) == (
+        REFUNDED,
+        Decimal("60.00"),
+        None,
+        2,
+    )
+    refunds = [key for op, key in shop.gateway.calls if op == "refund"]
+    assert refunds == [retried.gateway_key("refund", 1), retried.gateway_key("refund", 2)]
+
+
+def test_manual_payments_whose_payment_moved_on_are_marked_paid_at_the_next_attempt(
+    shop: Shop,
+) -> None:
+    session_id = shop.session_id()
+    checkouts = [
+        shop.kit.payments.book(T, session_id, f"client:{who}", actor="c", manual=True)
+        for who in ("a", "b")
+    ]
+    ids = [c.payment.id for c in checkouts if c.payment is not None]
+    before = shop.lose_next()
+    paid = shop.kit.payments.mark_paid(T, ids, actor="consultant")
+    assert shop.units.commits == before + 2
+    assert [(p.id, p.status) for p in paid] == [(i, PAID) for i in ids]
+    assert {b.status for b in shop.kit.bookings.for_session(T, session_id)} == {CONFIRMED}
