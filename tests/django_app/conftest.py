@@ -80,6 +80,12 @@ def _configure() -> None:
             "NAME": os.path.join(SQLITE_DIRECTORY, "sessionkit.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0.1},
         },
+        # A file the migration tests migrate forwards and back (no other test uses it).
+        "sqlite_migrations": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(SQLITE_DIRECTORY, "migrations.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+        },
         # A file never migrated: a host that forgot ``manage.py migrate``.
         "sqlite_unmigrated": {
             "ENGINE": "django.db.backends.sqlite3",
