@@ -309,3 +309,45 @@ def test_the_tick_command_reports_payment_calls_that_failed(
         KITS.remove(paying)
     assert "payments: 0 payment calls made, 1 failed" in out.getvalue()
     assert f"failed payment call {TENANT}/{checkout.payment.id}" in err.getvalue()
+
+
+def test_the_tick_command_makes_every_payment_call_when_a_handler_raises(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """A receiver raising on a call's events: the command reports the calls, then exits 1.
+
+    The error left ``run_due`` at the first payment, so the command stopped with a
+    traceback and the other payments' calls waited for another run.
+    """
+    from django.core.management.base import CommandError
+
+    from sessionkit.contrib.django.signals import events_committed
+
+    made, clock, using = kit
+    if using != "default":
+        pytest.skip("the management command runs on the default alias")
+    gateway = FakeGateway(clock=clock.now)
+    paying = SessionKit(
+        uow=made.context.uow, clock=clock, gateway=gateway, pricing=Rate(Money.of(40, "EUR"))
+    )
+    lessons = [lesson(made), lesson(made, teacher="teacher:tom")]
+    checkouts = [paying.payments.book(TENANT, s.id, "student:ana", actor="ana") for s in lessons]
+    gateway.fail_next(2)  # the cancels' own calls
+    for checkout in checkouts:
+        paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+
+    def down(sender: object, **_: object) -> None:
+        raise RuntimeError("the notifier is down")
+
+    KITS.append(paying)
+    events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
+    try:
+        out = StringIO()
+        with pytest.raises(CommandError, match=r"^the tick's work committed, then an event"):
+            call_command("sessionkit_tick", "--kind", "advance", "--payments", stdout=out)
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
+        KITS.remove(paying)
+    assert "payments: 2 payment calls made, 0 failed" in out.getvalue()
+    for checkout in checkouts:
+        assert paying.payments.get(TENANT, checkout.payment.id).due is None

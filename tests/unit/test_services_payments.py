@@ -1617,3 +1617,33 @@ def test_each_payment_reads_every_page_as_list_would(
     assert list(shop.kit.payments.each(T, statuses=[PAID])) == []
     with pytest.raises(InvalidValue, match="no payment status"):
         shop.kit.payments.each(T, statuses=["pending"])  # at the call, not at the first next()
+
+
+def test_a_handler_raising_during_the_job_is_raised_once_every_due_call_is_made(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first refund's answer stored, its event handler raised: the error left run_due at
+    # once, and the second payment's refund waited for another run (Django's
+    # `sessionkit_tick --payments` stopped with a traceback there).
+    bookings = [_paid(shop, shop.slot(days=2 + n), f"p{n}") for n in range(2)]
+    shop.gateway.fail_next(2)
+    payments = [shop.kit.payments.cancel(T, b, actor="tina", role="provider") for b in bookings]
+    record = shop.h.events.publish
+    armed = [True]
+
+    def mailer(events: Any) -> None:
+        record(events)
+        if armed[0]:
+            armed[0] = False
+            raise RuntimeError("the mailer is down")
+
+    monkeypatch.setattr(shop.h.events, "publish", mailer)
+    with pytest.raises(RuntimeError, match="the mailer is down") as raised:
+        shop.kit.run_payment_calls()
+    assert getattr(raised.value, "due_report", None) == DueReport(done=2)
+    assert any("run_due committed its work" in note for note in raised.value.__notes__)
+    for payment in payments:
+        assert payment is not None
+        stored = shop.kit.payments.get(T, payment.id)
+        assert (stored.status, stored.due, stored.failed_calls) == (REFUNDED, None, 0)
+    assert shop.kit.run_payment_calls() == DueReport()

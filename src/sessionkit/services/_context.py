@@ -6,6 +6,7 @@ builds one and hands it to each service.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 import time as _time
@@ -102,6 +103,22 @@ def check_record_version(record_id: object, version: int, expected_version: int 
 def commits() -> int:
     """How many units of work this context has committed: a command compares before and after."""
     return _COMMITS.get()
+
+
+_AFTER_COMMIT = "_sessionkit_raised_after_commit"
+"""The attribute :meth:`Context.transaction` sets on an error raised once its unit committed."""
+
+
+def raised_after_commit(error: BaseException) -> bool:
+    """Whether ``error`` was raised once its unit of work had committed.
+
+    The publisher's error (an event handler's), or a hook's, as the unit
+    closed: the unit's work stands. A command that runs several units (a
+    job's items) can tell it from a refusal this way, where comparing
+    :func:`commits` cannot tell it from a refusal raised after an earlier
+    unit of the same item committed.
+    """
+    return getattr(error, _AFTER_COMMIT, False) is True
 
 
 def raise_late(late: list[Exception], job: str, report: object, unit: str) -> None:
@@ -389,12 +406,15 @@ class Context:
                     raise
                 committed = True
                 _COMMITS.set(_COMMITS.get() + 1)
-        except BaseException:
+        except BaseException as error:
             # Raised once the unit committed (the publisher's error, when the unit closed):
             # the commit stands, so the provider calls it left due (a cancel's refund) are
             # still made before the error reaches the caller.
-            if committed and tx.calls:
-                self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
+            if committed:
+                with contextlib.suppress(AttributeError, TypeError):  # a type without a dict
+                    setattr(error, _AFTER_COMMIT, True)
+                if tx.calls:
+                    self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
             raise
         if tx.calls:
             self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))

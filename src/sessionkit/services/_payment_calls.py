@@ -34,7 +34,7 @@ from sessionkit.model.payment import AUTHORIZED, MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import Intent, PaymentGateway
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit
 from sessionkit.services._money import refunded_to, store_payment
 from sessionkit.services._payment_answers import authorized, fail, succeed
 from sessionkit.services.bookings import check_batch
@@ -50,6 +50,9 @@ __all__ = [
     "record_intent",
     "refund_failed",
 ]
+
+DUE_REPORT_ATTRIBUTE = "due_report"
+"""The attribute of an error an event handler raised during :meth:`DueCalls.run_due`: its report."""
 
 _CLAIM_TRIES = 5
 """How often a runner re-reads a payment whose refund claim another runner changed first."""
@@ -96,6 +99,10 @@ class DueCalls:
         among the ``limit``: it waits for ``retry_refund``. ``more`` says a full
         batch was read and some of it done: a run whose every call failed (the
         provider is down) says no more, so a loop ``while report.more`` ends.
+        An error an event handler raises once a call's answer is stored does not
+        stop the run: the other calls are made, then it is raised, with the
+        run's report in its notes and as its ``due_report`` attribute
+        (:data:`DUE_REPORT_ATTRIBUTE`), as the tick raises such an error.
         """
         if tenant is not None:
             check_tenant(tenant)
@@ -104,18 +111,30 @@ class DueCalls:
             due, calls = _due_calls(tx, tenant, limit)
         done = 0
         failed: list[tuple[str, str, SessionKitError]] = []
+        late: list[Exception] = []
         for payment in due:
             try:
                 perform(self._ctx, payment.tenant, payment.id)
-            except PaymentDeclined:
-                pass  # an answer, recorded: the call is done
-            except SessionKitError as error:  # the provider failed, or a racing runner won
-                failed.append((payment.tenant, payment.id, error))
-                if not isinstance(error, ConcurrentModification):
-                    _back_off(self._ctx, payment, tx.now)
-                continue
+            except Exception as error:
+                if raised_after_commit(error):
+                    # Its answer stored, then an event handler raised: the call is done,
+                    # and the other payments' calls are still made before it is raised.
+                    late.append(error)
+                elif isinstance(error, PaymentDeclined):
+                    pass  # an answer, recorded: the call is done
+                elif isinstance(error, SessionKitError):  # the provider failed, or a runner won
+                    failed.append((payment.tenant, payment.id, error))
+                    if not isinstance(error, ConcurrentModification):
+                        _back_off(self._ctx, payment, tx.now)
+                    continue
+                else:
+                    raise
             done += 1
-        return DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
+        report = DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
+        if late:
+            setattr(late[0], DUE_REPORT_ATTRIBUTE, report)  # any exception type
+        raise_late(late, "run_due", report, "payment's call")
+        return report
 
     def _after_commit(self, calls: list[tuple[str, str]]) -> None:
         """Make the calls a committed command left due; a failure waits for :meth:`run_due`."""

@@ -28,7 +28,13 @@ from sessionkit.model.query import MAX_LIMIT, check_window_order
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_id, check_ids, check_tenant
 from sessionkit.services._context import Context
-from sessionkit.services._payment_calls import RETRY_FIRST, RETRY_MAX, DueCalls, DueReport
+from sessionkit.services._payment_calls import (
+    DUE_REPORT_ATTRIBUTE,
+    RETRY_FIRST,
+    RETRY_MAX,
+    DueCalls,
+    DueReport,
+)
 from sessionkit.services._payment_checkouts import Checkout, CheckoutCommands
 from sessionkit.services._payment_events import Applied, ProviderEvents
 from sessionkit.services._payment_refunds import RefundCommands
@@ -36,7 +42,15 @@ from sessionkit.services.booking_queries import continuation, known_statuses
 from sessionkit.services.bookings import BookingCommands, check_batch
 from sessionkit.zones import check_instant
 
-__all__ = ["RETRY_FIRST", "RETRY_MAX", "Applied", "Checkout", "DueReport", "PaymentCommands"]
+__all__ = [
+    "DUE_REPORT_ATTRIBUTE",
+    "RETRY_FIRST",
+    "RETRY_MAX",
+    "Applied",
+    "Checkout",
+    "DueReport",
+    "PaymentCommands",
+]
 
 
 class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls):

@@ -36,6 +36,7 @@ from sessionkit.errors import (
 from sessionkit.errors._base import shown
 from sessionkit.ports import BOOKINGS, RESCHEDULES, Kind
 from sessionkit.services.app import SessionKit
+from sessionkit.services.payments import DUE_REPORT_ATTRIBUTE, DueReport
 from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
 
 _KEPT: dict[str, Kind[Any]] = {"reschedules": RESCHEDULES, "expire_holds": BOOKINGS}
@@ -159,13 +160,19 @@ class Command(BaseCommand):
         if options["payments"]:
             for tenant in tenants:
                 where = "" if tenant is None else f"{tenant}: "
+                calls: DueReport | None = None
                 try:
                     calls = kit.run_payment_calls(tenant)
                 except UnsupportedKind as error:
                     line = f"skipped: the store keeps no {error.kind} records"
-                except SessionKitError as error:  # a storage fault
-                    raise CommandError(str(error)) from error
-                else:
+                except Exception as error:
+                    calls = getattr(error, DUE_REPORT_ATTRIBUTE, None)
+                    if calls is None and not isinstance(error, SessionKitError):
+                        raise
+                    if calls is None:  # a storage fault
+                        raise CommandError(str(error)) from error
+                    handler = handler or error  # the calls were made, then a handler raised
+                if calls is not None:
                     more = " (more due: run again)" if calls.more else ""
                     # A ConcurrentModification: another runner made the call first.
                     lost = [f for f in calls.failed if not isinstance(f[2], ConcurrentModification)]
