@@ -332,7 +332,9 @@ def test_silence_answers_an_academy_request_before_ready_locks_the_session() -> 
         capacity=1,
     )
     h.clock.set(ready + timedelta(minutes=1))
-    other = h.kit.reschedules.request(
-        T, late.id, role="student", actor="ana", reason=ASK, proposed_start=MOVED
-    )
-    assert other.deadline == start
+    with pytest.raises(RescheduleRefused) as refused:  # as READY would be: it cannot move
+        h.kit.reschedules.request(
+            T, late.id, role="student", actor="ana", reason=ASK, proposed_start=MOVED
+        )
+    assert (refused.value.rule, refused.value.allows_at) == ("not_reschedulable", None)
+    assert h.kit.queries.get(T, late.id).status == "SCHEDULED"

@@ -14,8 +14,9 @@ without bookings serialise their units of work, or keep no bookings to count.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sessionkit.errors import SessionLocked, SessionNotFound
+from sessionkit.errors import MissingFact, SessionLocked, SessionNotFound
 from sessionkit.lifecycle import Lifecycle
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.session import Session
@@ -24,6 +25,7 @@ from sessionkit.services._context import Context, Tx
 __all__ = [
     "booked_lock",
     "check_editable",
+    "due_status",
     "links_lock",
     "lock_session",
     "lock_sessions",
@@ -67,15 +69,43 @@ def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
     return f"status {session.status!r} is not editable (editable: {editable})"
 
 
+def due_status(
+    ctx: Context, tx: Tx, session: Session, *, before: datetime | None = None
+) -> Session:
+    """Return ``session`` (not stored) in the status its timers due by ``tx.now`` give it.
+
+    What falls due counts when it is read, whether or not the tick ran (as a
+    hold that ran out does): a lesson whose READY fell due is judged READY.
+    ``before``: only the timers due strictly before it (silence answers a
+    request at its deadline, ahead of a timer due then). A due condition
+    needing a fact the kit cannot give leaves the session as stored: the
+    tick could not take that step either.
+    """
+    machine = ctx.lifecycle(session.lifecycle)
+    at = tx.now if before is None else min(tx.now, before - timedelta(microseconds=1))
+    try:
+        return machine.advance(session, at, facts={})[0]
+    except MissingFact:
+        if ctx.facts is None:
+            return session
+    facts = ctx.facts_for(tx, [session]).get(session.id)
+    try:
+        return machine.advance(session, at, facts=facts)[0]
+    except MissingFact:
+        return session
+
+
 def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = False) -> None:
     """Raise ``SessionLocked`` unless ``session`` may be changed (or, ``deleting``, deleted).
 
     Its status must be editable and the host must report no dependents. A
     session with bookings is never deleted (cancel it instead); one with
     bookings in play is not changed while the booking rules lock booked
-    sessions (``lock_booked``).
+    sessions (``lock_booked``). A change judges the status its timers due by
+    now give it (:func:`due_status`), tick or not.
     """
-    reason = status_lock(ctx.lifecycle(session.lifecycle), session)
+    judged = session if deleting else due_status(ctx, tx, session)
+    reason = status_lock(ctx.lifecycle(session.lifecycle), judged)
     if reason is None and deleting:
         dependents = ctx.blocking_links(tx, [session]).get(session.id)
         if dependents is not None:

@@ -16,7 +16,7 @@ from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import links_lock, status_lock
+from sessionkit.services._editing import due_status, links_lock, status_lock
 from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
@@ -119,13 +119,14 @@ def request_refusal(
 ) -> Refusal | None:
     """Return why ``role`` may not ask to move ``session`` at ``tx.now`` (inputs aside).
 
-    First its status (:func:`status_refusal`) and the host's links
+    First its status (:func:`status_refusal`, as its timers due by now give
+    it, tick or not) and the host's links
     (:func:`links_refusal`), then the notice policy, then
     the pending request. A pending request past its deadline is expected answered already
     (:func:`settle_overdue`); one that is not still refuses (``one_pending``,
     whose ``allows_at`` is ``None`` when ``role`` is refused by then anyway).
     """
-    locked = status_refusal(ctx, session) or links_refusal(ctx, tx, session)
+    locked = status_refusal(ctx, due_status(ctx, tx, session)) or links_refusal(ctx, tx, session)
     if locked is not None:
         return locked
     history = repo.for_session(session.tenant, session.id)

@@ -38,7 +38,7 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.policies.notice import check_case, check_role, fold_index
 from sessionkit.ports import RESCHEDULES, SESSIONS, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import links_lock, lock_session, status_lock
+from sessionkit.services._editing import due_status, links_lock, lock_session, status_lock
 from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
@@ -263,19 +263,28 @@ def check_series_start(tx: Tx, session: Session) -> None:
 
 
 def move_session(
-    ctx: Context, tx: Tx, session: Session, new_start: datetime, actor: str | None
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    new_start: datetime,
+    actor: str | None,
+    *,
+    answered_at: datetime | None = None,
 ) -> Moved:
     """Move ``session`` to start at ``new_start`` (same duration); the bookings follow.
 
     Returns the moved session and whether the move ended bookings that had run
     out: store the request's answer first, then :func:`release_moved`, so a
     session the move empties is released (``when_emptied``) after its request
-    was answered, not while the answer is still to be stored.
+    was answered, not while the answer is still to be stored. Its status is
+    judged as its timers due by now give it, tick or not, or, for silence's
+    answer at ``answered_at`` (a request's deadline), those due before then.
     """
     if new_start == session.start:
         return Moved(session, ended=False)
     # Both sides agreed, so bookings do not lock it; its status and the host's links do.
-    reason = status_lock(ctx.lifecycle(session.lifecycle), session) or links_lock(ctx, tx, session)
+    judged = due_status(ctx, tx, session, before=answered_at)
+    reason = status_lock(ctx.lifecycle(session.lifecycle), judged) or links_lock(ctx, tx, session)
     if reason is not None:
         raise SessionLocked(session.id, reason)
     span = TimeSpan.from_start(new_start, session.span.duration)
@@ -331,7 +340,7 @@ def apply_proposed(
     if no_credit is not None:
         return str(no_credit)
     try:
-        return move_session(ctx, tx, session, target, actor)
+        return move_session(ctx, tx, session, target, actor, answered_at=deadline)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:
         return str(error)
 

@@ -133,7 +133,8 @@ class SessionCommands(SessionStatusCommands):
         """Change a session's title, time, resources or capacity; return the stored session.
 
         ``None`` leaves a field as it is; a new ``start`` alone keeps the
-        duration. Allowed only in an editable status and without dependents
+        duration. Allowed only in an editable status (the one its timers due
+        by now give it, tick or not) and without dependents
         (``SessionLocked`` names why). A new start is checked by the booking
         rules' ``publish_in_horizon`` (``BookingRefused``). Re-checks conflicts
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session

@@ -146,7 +146,8 @@ class RescheduleCommands:
 
         Checks, at ``now``: the session's status lets it move (not final, and
         editable in its lifecycle, as ``approve`` requires: rule
-        ``"not_reschedulable"`` for the academy's READY too, and for a session
+        ``"not_reschedulable"`` for the academy's READY too, fired or only due
+        by ``now``, and for a session
         the host's ``LinkChecker`` names), the notice
         policy lets ``role`` ask (notice, windows, ``max_reschedules``), the
         reason's length, a ``proposed_start`` at least ``min_lead`` ahead
