@@ -216,6 +216,40 @@ def test_the_cancel_action_goes_through_the_lifecycle(
     assert publisher.of_type(SessionCanceled)[0].actor == "admin:root"
 
 
+def test_an_action_goes_on_past_a_row_whose_event_handler_raised(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # The first row's cancel committed, then a receiver raised: the page was a 500 and the
+    # second selected row was never cancelled.
+    given(make_session("a", at=0), make_session("b", at=2))
+    rows = sorted(SessionRecord.objects.values_list("pk", flat=True))
+
+    def down(sender: object, **_: object) -> None:
+        raise RuntimeError("the notifier is down")
+
+    events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
+    try:
+        response = client.post(
+            "/admin/sessionkit/sessionrecord/",
+            {"action": "cancel_sessions", "_selected_action": rows},
+            follow=True,
+        )
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    assert shown == {
+        "'a': cancelled, then an event handler raised: RuntimeError('the notifier is down')": (
+            "warning"
+        ),
+        "'b': cancelled, then an event handler raised: RuntimeError('the notifier is down')": (
+            "warning"
+        ),
+        "cancelled 2 of 2": "success",
+    }
+    statuses = dict(SessionRecord.objects.values_list("record_id", "status"))
+    assert statuses == {"a": "CANCELED", "b": "CANCELED"}
+
+
 def test_an_action_every_row_refuses_still_closes_with_its_count(
     client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
 ) -> None:

@@ -6,6 +6,7 @@ work, a clock and optionally a link checker; the user guide is ``docs/services.m
 
 from __future__ import annotations
 
+from sessionkit.services._context import raised_after_commit
 from sessionkit.services.analytics import Analytics
 from sessionkit.services.app import SessionKit
 from sessionkit.services.booking_queries import BookableSession
@@ -60,4 +61,5 @@ __all__ = [
     "TickReport",
     "TickFailure",
     "TICK_KINDS",
+    "raised_after_commit",
 ]

@@ -37,6 +37,7 @@ from sessionkit.contrib.django.models import (
     SessionResource,
 )
 from sessionkit.errors import SessionKitError
+from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
 
 if TYPE_CHECKING:
@@ -91,7 +92,19 @@ def _each(
     for row in selected:
         try:
             call(kit, row, actor)
-        except SessionKitError as error:
+        except Exception as error:
+            if raised_after_commit(error):
+                # The row's change committed, then an event handler raised: it went through,
+                # and the other rows still do; the page says so instead of a 500 half-way.
+                done += 1
+                admin_.message_user(
+                    request,
+                    f"{row.record_id!r}: {verb}, then an event handler raised: {error!r}",
+                    messages.WARNING,
+                )
+                continue
+            if not isinstance(error, SessionKitError):
+                raise
             # Quoted: the admin's template capitalises a message's first letter, and an
             # id shown as "S1" would name another record.
             admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
