@@ -381,6 +381,11 @@ def test_sessionkit_tick_lists_failed_items_and_exits_with_an_error(
     assert (
         calm.getvalue().splitlines()[0] == f"{OTHER_TENANT}: advance: 0 sessions advanced, 0 failed"
     )
+    twice = StringIO()  # a tenant named twice is ticked once, as a kind named twice runs once
+    call_command(
+        "sessionkit_tick", *("--tenant", OTHER_TENANT) * 2, "--kind", "advance", stdout=twice
+    )
+    assert twice.getvalue().splitlines() == calm.getvalue().splitlines()
     with pytest.raises(CommandError, match="batch"):
         call_command("sessionkit_tick", "--batch", "0", stdout=StringIO())
 

@@ -125,7 +125,8 @@ class Command(BaseCommand):
             # here: a SessionKitError is the host's kit refusing its database (the Django
             # store on MySQL, when the system checks were skipped).
             raise CommandError(str(error)) from error
-        tenants: list[str | None] = list(options.get("tenant") or [None])
+        # Each tenant once, as each kind: ticking one twice would only report it twice.
+        tenants: list[str | None] = list(dict.fromkeys(options.get("tenant") or [None]))
         kinds = [kind for kind in TICK_KINDS if kind in (options.get("kind") or TICK_KINDS)]
         try:
             skipped = _skipped(kit, kinds)
