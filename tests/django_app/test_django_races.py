@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     DuplicateReschedule,
     DuplicateUsage,
+    InvalidValue,
     SessionConflict,
     SessionKitError,
     TransientConflict,
@@ -600,3 +601,124 @@ def test_postgres_an_update_waiting_for_a_newer_commit_is_refused(store: DjangoS
     with store.unit_of_work() as uow:
         stored = uow.sessions.get(TENANT, "s1")
     assert (stored.title, stored.version) == ("first", 2)
+
+
+@contextmanager
+def _database_level(using: str, level: str | None) -> Iterator[None]:
+    """Run the alias's connections, in every thread, with ``OPTIONS["isolation_level"]``."""
+    from django.db import connections
+    from psycopg import IsolationLevel
+
+    options = connections[using].settings_dict["OPTIONS"]  # shared by every thread's connection
+    connections[using].close()
+    if level is not None:
+        options["isolation_level"] = IsolationLevel[level]
+    try:
+        yield
+    finally:
+        connections[using].close()
+        options.pop("isolation_level", None)
+
+
+def _book_in_atomic(
+    store: DjangoStore, level: str, booking_id: str, ready: Callable[[], object]
+) -> None:
+    """Book ``s1`` in the host's ``atomic()`` at ``level``, after a read of the host's."""
+    from django.db import connections, transaction
+
+    with transaction.atomic(using=store.using):
+        with connections[store.using].cursor() as cursor:
+            cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {level}")
+        SessionRecord.objects.using(store.using).count()  # the host's read: its snapshot
+        ready()
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking(booking_id))
+            uow.commit()
+
+
+def _refused(level: str, expected: str) -> Callable[[BaseException | None], bool]:
+    def check(outcome: BaseException | None) -> bool:
+        return isinstance(outcome, InvalidValue) and (outcome.value, outcome.expected) == (
+            level,
+            expected,
+        )
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("own", "level"),
+    [
+        (None, "READ COMMITTED"),
+        (None, "REPEATABLE READ"),
+        (None, "SERIALIZABLE"),
+        ("REPEATABLE_READ", "REPEATABLE READ"),
+        ("SERIALIZABLE", "SERIALIZABLE"),
+    ],
+)
+def test_postgres_hosts_that_read_first_never_overbook_the_last_seat(
+    store: DjangoStore, own: str | None, level: str
+) -> None:
+    """Two hosts' ``atomic()`` blocks at ``level`` each read, then book a capacity-1 session.
+
+    Before, under REPEATABLE READ both stored their booking: the second's lock
+    waited for the first, then its count read the snapshot of its first read.
+    SERIALIZABLE is kept where the database's ``OPTIONS`` make the store's own
+    units serializable too (``own``); then one of the two loses.
+    """
+    if store.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns from their first statement")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+    barrier = threading.Barrier(2)
+    with _database_level(store.using, own):
+        outcomes = race(2, lambda n: _book_in_atomic(store, level, f"b{n}", barrier.wait))
+    stored = BookingRecord.objects.using(store.using).count()
+    if level == "READ COMMITTED" or own == "SERIALIZABLE":
+        assert stored == 1, outcomes
+        loser = outcomes[0] or outcomes[1]
+        assert None in outcomes, outcomes
+        if level == "READ COMMITTED":
+            assert isinstance(loser, CapacityExceeded), outcomes
+        else:  # the database's serializable checks, on the host's transaction: not retried
+            assert isinstance(loser, TransientConflict), outcomes
+            assert (loser.reason, loser.retryable) == ("serialization", False)
+    else:
+        assert stored == 0
+        assert all(map(_refused(level, "READ COMMITTED"), outcomes)), outcomes
+
+
+@pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
+def test_postgres_a_host_that_read_before_a_units_booking_never_overbooks(
+    store: DjangoStore, level: str
+) -> None:
+    """A host reads, a unit of the store's own (READ COMMITTED) takes the last seat, the host books.
+
+    Before, SERIALIZABLE stored the host's booking too: PostgreSQL's checks do
+    not watch a READ COMMITTED transaction's commits.
+    """
+    if store.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns from their first statement")
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+
+    def own() -> None:
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking("own"))
+            uow.commit()
+
+    def booked_by_a_unit() -> None:
+        outcomes: dict[str, BaseException | None] = {}
+        _in_thread(own, outcomes, "own").join(30)
+        assert outcomes == {"own": None}
+
+    outcome = race(1, lambda _: _book_in_atomic(store, level, "host", booked_by_a_unit))[0]
+    if level == "READ COMMITTED":
+        assert isinstance(outcome, CapacityExceeded), outcome
+    else:
+        assert _refused(level, "READ COMMITTED")(outcome), outcome
+    assert list(BookingRecord.objects.using(store.using).values_list("record_id", flat=True)) == [
+        "own"
+    ]

@@ -191,7 +191,8 @@ def test_a_session_is_locked_once_per_transaction(engine: Engine) -> None:
 def test_a_joined_unit_locks_again_after_its_savepoint_rolled_back(engine: Engine) -> None:
     """A joined unit is a SAVEPOINT; rolling it back drops its locks on PostgreSQL."""
     store, tenant = _store_with_s1(engine)
-    with OrmSession(engine) as host, store.join(host) as uow, _row_locks(engine) as sent:
+    host_engine = engine.execution_options(isolation_level="READ COMMITTED")  # as join asks
+    with OrmSession(host_engine) as host, store.join(host) as uow, _row_locks(engine) as sent:
         uow.bookings.lock_session(tenant, "s1")
         uow.rollback()
         uow.bookings.add(make_booking("a"))

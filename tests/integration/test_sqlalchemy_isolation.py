@@ -8,23 +8,34 @@ engine's level outlived the store's own option engine. ``AUTOCOMMIT`` made each
 statement its own transaction (a raw "SAVEPOINT does not exist" after the
 session's rows were committed). PostgreSQL and MariaDB only: SQLite's
 ``BEGIN IMMEDIATE`` serialises writers whatever the level.
+
+A unit joined to the host's session runs in the host's level. Where the count
+after the session's lock reads a snapshot (PostgreSQL's ``REPEATABLE READ`` and
+``SERIALIZABLE``, MariaDB's ``REPEATABLE READ``, its default) two hosts that had
+each read before booking both took a capacity-1 session's last seat, as did a
+host booking after a unit of the store's own had taken it (PostgreSQL's
+serializable checks do not watch a ``READ COMMITTED`` commit): such a unit is
+refused before it locks anything.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from functools import partial
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.errors import CapacityExceeded
-from sessionkit.model.session import Session
+from sessionkit.errors import CapacityExceeded, InvalidValue
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.testing.contract import TENANT
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from ._racing import WRITER_KINDS, WRITERS, race_rounds
+from ._racing import WRITER_KINDS, WRITERS, race, race_rounds, scalar, sent_statements
 
 LEVELS = ["REPEATABLE READ", "SERIALIZABLE", "AUTOCOMMIT"]
 CAPACITY = 2
@@ -59,7 +70,7 @@ def test_a_unit_runs_in_read_committed_whatever_the_engine_says(engine: Engine, 
     with store.unit_of_work() as uow:  # not committed: nothing stays
         uow.sessions.add(make_booking_session("gone"))
     with store.unit_of_work() as uow:
-        assert uow.sessions.get_many("acme", ["gone"]) == []
+        assert uow.sessions.get_many(TENANT, ["gone"]) == []
     # The pool hands the connection back at the engine's own level.
     with engine.execution_options(isolation_level=level).connect() as connection:
         if engine.dialect.name == "postgresql" and level != "AUTOCOMMIT":
@@ -139,3 +150,110 @@ def test_bookers_on_a_repeatable_read_engine_never_overbook(
             text("SELECT session_id, count(*) FROM sessionkit_bookings GROUP BY session_id")
         ).all()
     assert sorted((s, int(c)) for s, c in stored) == [(f"r{n}", CAPACITY) for n in range(ROUNDS)]
+
+
+def _stale(engine: Engine, level: str) -> bool:
+    """Whether a joined unit at ``level`` counts from a snapshot, and so is refused."""
+    if level == "READ COMMITTED":
+        return False
+    return engine.dialect.name == "postgresql" or level == "REPEATABLE READ"
+
+
+def _book_joined(
+    engine: Engine, store: SqlAlchemyStore, level: str, booking_id: str, ready: threading.Barrier
+) -> str:
+    """Book ``s1`` in a host session at ``level`` that read before booking; say how it went."""
+    with OrmSession(engine.execution_options(isolation_level=level)) as host:
+        host.execute(text("SELECT count(*) FROM sessionkit_sessions")).scalar_one()  # the snapshot
+        ready.wait(timeout=30)
+        try:
+            with store.join(host) as uow:
+                uow.bookings.add(make_booking(booking_id, session_id="s1"))
+                uow.commit()
+            host.commit()
+        except CapacityExceeded:
+            return "full"
+        except InvalidValue as error:
+            expected = "READ COMMITTED"
+            if engine.dialect.name != "postgresql":
+                expected += " or SERIALIZABLE"
+            said = (error.value, error.expected)
+            return "refused" if said == (level, expected) else f"wrongly refused: {said}"
+    return "won"
+
+
+@pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
+def test_hosts_that_read_first_never_overbook_the_last_seat(engine: Engine, level: str) -> None:
+    """Two hosts at ``level`` each read, then book a capacity-1 session in a joined unit.
+
+    Before, under REPEATABLE READ both won: the second's lock waited for the
+    first, and its count then read the snapshot of its first read.
+    """
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+    ready = threading.Barrier(2)
+    outcomes = race(
+        lambda n: _book_joined(engine, store, level, f"b{n}", ready),
+        engine,
+        writers=2,
+        processes=False,
+    )
+    expected = ["refused", "refused"] if _stale(engine, level) else ["full", "won"]
+    assert sorted(outcomes) == expected
+    assert scalar(engine, "SELECT count(*) FROM sessionkit_bookings") == expected.count("won")
+
+
+@pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
+def test_a_host_that_read_before_a_units_booking_never_overbooks(
+    engine: Engine, level: str
+) -> None:
+    """A host reads, a unit of the store's own takes the last seat, the host books.
+
+    Before, PostgreSQL's SERIALIZABLE stored the host's booking too: its
+    checks do not watch the store's own units, which run READ COMMITTED.
+    """
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+    with OrmSession(engine.execution_options(isolation_level=level)) as host:
+        host.execute(text("SELECT count(*) FROM sessionkit_sessions")).scalar_one()
+        with store.unit_of_work() as uow:
+            uow.bookings.add(make_booking("own"))
+            uow.commit()
+        with store.join(host) as uow:
+            assert uow.sessions.get(TENANT, "s1").capacity == 1  # reads are not refused
+            stale = _stale(engine, level)
+            with pytest.raises(InvalidValue if stale else CapacityExceeded):
+                uow.bookings.add(make_booking("joined"))
+            if stale:  # every command that locks a session to count its bookings
+                with pytest.raises(InvalidValue):
+                    uow.bookings.lock_session(TENANT, "s1")
+                with pytest.raises(InvalidValue):
+                    uow.bookings.lock_participant(TENANT, ResourceRef.parse("student:al"))
+    assert scalar(engine, "SELECT count(*) FROM sessionkit_bookings") == 1
+
+
+def test_the_level_is_read_once_per_joined_unit_and_never_by_the_stores_own(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("MariaDB's level is read on the driver's cursor, which no listener sees")
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=5))
+        uow.commit()
+    shown = partial(sent_statements, engine, lambda statement: "isolation" in statement)
+    with shown() as sent, store.unit_of_work() as uow:
+        uow.bookings.lock_session(TENANT, "s1")
+        uow.bookings.add(make_booking("own"))
+        uow.commit()
+    assert sent == []
+    with shown() as sent, OrmSession(engine) as host, store.join(host) as uow:
+        uow.bookings.add(make_booking("a"))
+        uow.bookings.add(make_booking("b"))
+        uow.commit()
+        host.commit()
+    assert sent == ["SHOW transaction_isolation"]

@@ -434,7 +434,10 @@ def test_a_refund_in_a_joined_unit_is_left_due_until_the_host_commits(
     from sqlalchemy.orm import Session as OrmSession
 
     booking_id = shop.paid(shop.slot(), "ana")
-    with OrmSession(shop.engine) as db:
+    engine = shop.engine
+    if engine.dialect.name != "sqlite":  # a joined unit counts in the host's level
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    with OrmSession(engine) as db:
         joined = SessionKit(
             uow=lambda: shop.store.join(db),
             clock=shop.clock,

@@ -260,6 +260,13 @@ _PG_MAX_MS = 2**31 - 1
 ``set_config`` refuses a longer one, which failed every unit of work of the store."""
 
 
+_FRESH_LEVELS = {
+    "postgresql": ("READ COMMITTED", "READ UNCOMMITTED"),
+    "mysql": ("READ COMMITTED", "SERIALIZABLE"),
+}
+"""Per server, the levels whose reads after a lock see the commits made before it."""
+
+
 class Backend:
     """The database-specific part of the repositories, one per store.
 
@@ -305,6 +312,37 @@ class Backend:
         if self.isolation is None or isolation_of(options, dialect) == self.isolation:
             return None
         return self.isolation
+
+    def stale_level(self, connection: Connection) -> str | None:
+        """The level of ``connection``'s transaction if a count after a lock misses commits.
+
+        ``None`` where the reads that follow a lock see what its previous holder
+        committed: ``READ COMMITTED`` (and PostgreSQL's ``READ UNCOMMITTED``,
+        the same), MySQL/MariaDB's ``SERIALIZABLE`` (its reads take locks, so
+        read the latest rows), SQLite (its writers take turns). Under
+        ``REPEATABLE READ`` the count reads the snapshot of the transaction's
+        first read, and on PostgreSQL so does ``SERIALIZABLE`` for the commits
+        of the store's own ``READ COMMITTED`` units, which its checks do not
+        watch: two bookings took a capacity-1 session's seat. One statement.
+        """
+        level: str
+        if self.name == "postgresql":
+            level = str(connection.exec_driver_sql("SHOW transaction_isolation").scalar())
+        elif self.name == "mysql":
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None  # the unit's connection, open in its transaction
+            try:
+                # SQLAlchemy's read: @@transaction_isolation on MySQL, @@tx_isolation on MariaDB
+                level = connection.dialect.get_isolation_level(dbapi)
+            except Exception as error:
+                translated = translate_unhooked(connection, error)  # the driver's, bare
+                if translated is None:
+                    raise
+                raise translated from error
+        else:
+            return None
+        level = level.replace("-", " ").upper()
+        return None if level in _FRESH_LEVELS[self.name] else level
 
     def isolate(self, connection: Connection) -> None:
         """Set :attr:`isolation` on ``connection`` (not in a transaction yet) if it lacks it."""

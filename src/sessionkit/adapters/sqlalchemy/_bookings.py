@@ -6,9 +6,12 @@ play first locks its session's row and then counts, in the same transaction:
 
 - PostgreSQL and MySQL/MariaDB: ``SELECT ... FOR UPDATE`` of the session row
   (several sessions in id order, tenants in order, so two writers cannot
-  deadlock). The count that follows runs in READ COMMITTED (the store's
-  isolation on MySQL, PostgreSQL's default), so it sees every booking the
-  previous lock holder committed.
+  deadlock). The count that follows runs in READ COMMITTED (the isolation of
+  the store's own units), so it sees every booking the previous lock holder
+  committed. A unit joined to the host's transaction runs in the host's
+  level: there every lock of a session or participant is refused first
+  (``InvalidValue``) where the count would read an older snapshot (see
+  :meth:`~._unit.SqlAlchemyUnitOfWork.refuse_stale_counts`).
 - SQLite: every transaction starts with ``BEGIN IMMEDIATE`` and already holds
   the database's write lock; ``FOR UPDATE`` is not rendered.
 
@@ -103,6 +106,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         # PostgreSQL takes when it parses the statement (an ALTER TABLE queued behind a
         # long transaction would hold every booking up, whatever the store's timeout).
         db = self._unit.db()
+        self._unit.refuse_stale_counts()
         row = direct.run(
             self._unit.core(), sql.SESSION_FOR_UPDATE, {"tenant": tenant, "session_id": session_id}
         ).row
@@ -119,7 +123,9 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         serialises writers. The name is kept apart from resource names, so it
         never queues behind a teacher or room of the same name.
         """
-        self._unit.backend.lock(self._unit.db(), tenant, [f"{PARTICIPANT}{participant}"])
+        db = self._unit.db()
+        self._unit.refuse_stale_counts()
+        self._unit.backend.lock(db, tenant, [f"{PARTICIPANT}{participant}"])
 
     def _lock(self, db: Db, tenant: str, session_ids: Iterable[str]) -> None:
         """Lock the sessions' rows (missing ones are skipped) until the transaction ends.
@@ -133,6 +139,7 @@ class SqlAlchemyBookingRepository(SqlBookingReads):
         wanted = sorted({i for i in session_ids if (tenant, i) not in held})
         if not wanted:
             return
+        self._unit.refuse_stale_counts()
         connection = self._unit.core()
         for chunk in chunks(wanted):
             params = bind({"tenant": tenant}, "s", chunk)

@@ -57,6 +57,10 @@ class SqlUnit(Protocol):
         """Return the Core connection of the open transaction (``db().connection()``, cheaper)."""
         ...
 
+    def refuse_stale_counts(self) -> None:
+        """Raise ``InvalidValue`` if counts after a lock may miss commits (a host's level)."""
+        ...
+
 
 @attrs.frozen
 class ChildTable:

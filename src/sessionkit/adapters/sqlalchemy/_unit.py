@@ -134,6 +134,8 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         """Whether the current transaction's lock waits are still to be bounded."""
         self._in_hosts = False
         """Whether the unit runs in the transaction of the host's connection (a bound maker's)."""
+        self._fresh = False
+        """Whether the host's isolation level was found to let counts after a lock see commits."""
 
     @property
     def backend(self) -> Backend:
@@ -206,6 +208,37 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
             ):
                 return self.connection
         return self.db().connection()
+
+    def refuse_stale_counts(self) -> None:
+        """Raise ``InvalidValue`` if the unit runs in a host's transaction whose reads are stale.
+
+        Called by every command that locks a session (or a participant) to count
+        what it holds. A unit of the store's own runs in ``READ COMMITTED`` and
+        passes at no cost; a unit in the host's transaction runs in the host's
+        level, read once (:meth:`~._backend.Backend.stale_level`): under
+        PostgreSQL's ``REPEATABLE READ`` or ``SERIALIZABLE`` and MySQL/MariaDB's
+        ``REPEATABLE READ`` the count after the lock read a snapshot taken
+        before it, and a session took more bookings than its capacity. Refused
+        before anything is locked or written.
+        """
+        if self._fresh or not self.joined:
+            return
+        level = self.backend.stale_level(self.core())
+        if level is None:
+            self._fresh = True
+            return
+        # PostgreSQL's SERIALIZABLE does not watch the store's own units (READ COMMITTED).
+        postgres = self.backend.name == "postgresql"
+        expected = "READ COMMITTED" if postgres else "READ COMMITTED or SERIALIZABLE"
+        raise InvalidValue(
+            f"your transaction runs in {level}, and sessionkit's unit joined to it counts a "
+            "session's seats after locking it: at that level the count reads a snapshot taken "
+            "before the lock and misses bookings committed meanwhile, so the session would "
+            f"take more than its capacity. Run the transactions you join in {expected} "
+            '(Session(engine.execution_options(isolation_level="READ COMMITTED")))',
+            value=level,
+            expected=expected,
+        )
 
     def _begin(self) -> Db:
         db = self._open()

@@ -98,7 +98,10 @@ class SqlAlchemyStore:
     whenever the engine (or the database's default) gives another level or
     ``AUTOCOMMIT``: a seat count or conflict check after a lock must see what
     the lock's previous holder committed. A host's connection keeps its own
-    level.
+    level; a unit in the host's transaction reads it once, and a command
+    there that locks a session or a participant to count its bookings
+    raises :class:`~sessionkit.errors.InvalidValue` unless it is
+    ``READ COMMITTED`` (or ``SERIALIZABLE`` on MySQL/MariaDB).
 
     On MySQL/MariaDB a ``sessionmaker`` bound to a host's connection is not
     used as bound: units run on connections of their own from the same engine,
@@ -188,7 +191,10 @@ class SqlAlchemyStore:
 
         Its ``commit`` releases the savepoint; the host's own commit makes the
         writes durable and publishes the unit's events, the host's rollback
-        discards both.
+        discards both. The unit runs in the host's isolation level: a command
+        that locks a session (a booking, a cancel) raises ``InvalidValue``
+        unless it is ``READ COMMITTED`` (or ``SERIALIZABLE`` on MySQL/MariaDB),
+        where the count after the lock sees what was committed before it.
 
         ``session`` is an ORM :class:`~sqlalchemy.orm.Session` bound to one
         Engine or Connection; anything else raises ``WrongType`` (a

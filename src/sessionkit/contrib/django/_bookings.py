@@ -83,6 +83,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
     def _session_row(self, tenant: str, session_id: str, *, lock: bool) -> SessionRecord:
         rows = SessionRecord.objects.using(self.using).filter(tenant=tenant, record_id=session_id)
         if lock:
+            self._uow.refuse_stale_counts()
             rows = rows.select_for_update()
         row = rows.first()
         if row is None:
@@ -140,6 +141,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         self._uow.require_open()
         if self._uow.vendor != "postgresql":
             return  # SQLite serialises writers already
+        self._uow.refuse_stale_counts()
         digest = hashlib.blake2b(f"{tenant}\x00{participant}".encode(), digest_size=8).digest()
         key = int.from_bytes(digest, "big", signed=True)
         with connections[self.using].cursor() as cursor:

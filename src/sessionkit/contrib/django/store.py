@@ -329,6 +329,8 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         self.using = store.using
         self.vendor = store.vendor
         self.joined = False
+        self._fresh = False
+        """Whether the host's isolation level was found to let counts after a lock see commits."""
         self._atomic: Any = None
         self._open = False
         self._pending: list[DomainEvent] = []
@@ -415,6 +417,43 @@ class DjangoUnitOfWork(UnitOfWorkBase):
             with connection.cursor() as cursor:  # before the first read: begins the transaction
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
+    def refuse_stale_counts(self) -> None:
+        """Raise ``InvalidValue`` if the unit runs in a host's ``atomic()`` whose reads are stale.
+
+        Called by every command that locks a session (or a participant) to count
+        what it holds. On PostgreSQL a unit in the host's transaction runs in
+        the host's level, read once: under ``REPEATABLE READ`` the count after
+        the lock read a snapshot taken before it, and a session took more
+        bookings than its capacity. ``SERIALIZABLE`` passes only where the
+        database's ``OPTIONS["isolation_level"]`` is ``SERIALIZABLE``, the level
+        of the store's own units then: PostgreSQL's serializable checks do not
+        watch a ``READ COMMITTED`` transaction's commits. Refused before
+        anything is locked or written.
+        """
+        if self._fresh or not self.joined or self.vendor != "postgresql":
+            return
+        connection = connections[self.using]
+        own = getattr(getattr(connection, "isolation_level", None), "name", None)
+        fresh = ["READ COMMITTED", "READ UNCOMMITTED"]
+        if own == "SERIALIZABLE":
+            fresh.append("SERIALIZABLE")
+        with self._translating(), connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            level = str(cursor.fetchone()[0]).upper()
+        if level in fresh:
+            self._fresh = True
+            return
+        expected = "READ COMMITTED" + (" or SERIALIZABLE" if own == "SERIALIZABLE" else "")
+        raise InvalidValue(
+            f"your transaction.atomic() block runs in {level}, and sessionkit's commands in it "
+            "count a session's seats after locking it: at that level the count reads a "
+            "snapshot taken before the lock and misses bookings committed meanwhile, so the "
+            f"session would take more than its capacity. Run them in {expected} (READ "
+            "COMMITTED is Django's default)",
+            value=level,
+            expected=expected,
+        )
+
     def _begin_next(self) -> None:
         """Begin the transaction after a commit or rollback, or leave it to the next use."""
         try:
@@ -434,6 +473,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         if self._open:
             raise RuntimeError("this unit of work is already open")
         self.joined = connections[self.using].in_atomic_block
+        self._fresh = False
         with self._translating():
             self._begin()
         self._open = True
