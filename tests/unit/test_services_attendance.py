@@ -195,6 +195,33 @@ def test_an_override_moves_nothing_before_the_start_nor_when_it_says_absent(w: W
     assert [x.status for x in report.advanced] == ["ABSENT"]
 
 
+def test_a_lesson_cancelled_before_its_start_takes_no_word_that_someone_came(w: World) -> None:
+    # Cancelled at once, nothing lay ahead of it: a report that Ana was there, even before
+    # the start, was stored, and the analytics counted a present record of 45 minutes.
+    s = w.lesson()
+    w.kit.sessions.cancel(T, s.id, actor="tara", reason="teacher ill")
+    for at in (START - MIN, START + 70 * MIN):  # before its start, and after its end
+        with pytest.raises(ActionRefused) as refused:
+            w.kit.attendance.override(
+                T, s.id, ANA, status=PRESENT, minutes=45, actor="tara", now=at
+            )
+        assert (refused.value.rule, refused.value.allows_at) == ("not_held", None)
+        assert f"{ANA} was not there (present)" in refused.value.reason
+    assert w.kit.attendance.for_session(T, s.id, as_of=START + 70 * MIN) == []
+    told = w.kit.attendance.override(T, s.id, ANA, status=ABSENT, actor="tara")
+    assert told.effective_status == ABSENT  # that nobody came may still be said
+    w.clock.set(START + 70 * MIN)
+    whole = w.kit.analytics.attendance(T).get()
+    assert (whole.records, whole.by_status()[PRESENT], whole.minutes) == (1, 0, 0)
+    # One cancelled during it was held until then: the word that someone came stands.
+    held = w.lesson(start=START + timedelta(days=1))
+    w.kit.advance_due(T, now=held.start - 15 * MIN)
+    w.clock.set(held.start + 20 * MIN)
+    w.kit.sessions.cancel(T, held.id, actor="tara", reason="the power went")
+    came = w.kit.attendance.override(T, held.id, ANA, status=PRESENT, minutes=20, actor="tara")
+    assert (came.effective_status, came.effective_minutes) == (PRESENT, 20)
+
+
 def test_a_lesson_an_early_join_started_takes_the_report_before_its_start(w: World) -> None:
     s = w.lesson(capacity=2)
     w.kit.advance_due(T, now=START - 15 * MIN)

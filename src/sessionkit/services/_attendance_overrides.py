@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import ActionRefused, ConcurrentModification, Duplicate, InvalidValue
+from sessionkit.errors import (
+    ActionRefused,
+    ConcurrentModification,
+    Duplicate,
+    InvalidValue,
+    UnknownLifecycle,
+    UnknownStatus,
+)
 from sessionkit.errors._base import plain_int, shown
 from sessionkit.model.attendance import (
     ABSENT,
@@ -30,6 +37,7 @@ from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePol
 from sessionkit.services._context import Context
 from sessionkit.services._presence import override_repository, presence_repository
 from sessionkit.services._presence_recording import start_on_join
+from sessionkit.services._presence_seal import seal_instant
 
 __all__ = ["OverrideCommands"]
 
@@ -77,7 +85,10 @@ class OverrideCommands:
         ``minutes``, if given, lie in 0 up to the session's length in whole
         minutes. A status but ``absent`` before the start, while the join
         transition still lies ahead, raises ``ActionRefused`` (rule
-        ``"not_started"``, ``allows_at`` the start). Raises ``SessionNotFound``,
+        ``"not_started"``, ``allows_at`` the start); one of a session that
+        ended before its start (cancelled before it: not held) raises it
+        whenever it comes (rule ``"not_held"``, ``allows_at`` ``None``). Raises
+        ``SessionNotFound``,
         ``InvalidValue`` (naming the value) and ``WrongType`` (``minutes`` not
         an int: a bool, a float, text); nothing is written then.
         Racing overrides of one participant: the last to commit wins, none
@@ -133,6 +144,16 @@ class OverrideCommands:
                 decided_by=actor,
                 decided_at=tx.now,
             )
+            ended = None if record.status == ABSENT else self._ended_before_start(session)
+            if ended is not None:
+                # Not held, so nobody was there, as its sealed presence says; a word that
+                # someone was counted their minutes in the analytics.
+                raise ActionRefused(
+                    "not_held",
+                    f"session {shown(session_id)} ended before its start ({session.status} at "
+                    f"{ended.isoformat()}): it was not held, so {who} was not there "
+                    f"({record.status})",
+                )
             if record.status != ABSENT and tx.now < session.start and self._awaits_join(session):
                 # Nothing would move the session on at its start: READY would hold for good,
                 # its ABSENT timer blocked by the word that someone came.
@@ -166,6 +187,18 @@ class OverrideCommands:
                 # with no join heard (the provider missed it) it stayed READY for good.
                 start_on_join(self._ctx, self.policy, tx, [session], actor=actor)
             return attendance
+
+    def _ended_before_start(self, session: Session) -> datetime | None:
+        """When ``session`` ended, if it did at or before its start (cancelled before it).
+
+        ``None`` while it has not ended, once it ended after its start, and
+        for a lifecycle or status the kit does not know (read by the clock).
+        """
+        try:
+            ended = seal_instant(self._ctx.lifecycle(session.lifecycle), session)
+        except (UnknownLifecycle, UnknownStatus):
+            return None
+        return ended if ended is not None and ended <= session.start else None
 
     def _awaits_join(self, session: Session) -> bool:
         """Whether the join transition still lies ahead of ``session`` (it has not started).
