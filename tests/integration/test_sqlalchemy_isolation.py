@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.errors import CapacityExceeded, InvalidValue
+from sessionkit.errors import CapacityExceeded, InvalidValue, SessionConflict
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.testing.contract import TENANT
+from sessionkit.testing.contract import TENANT, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
 from ._racing import WRITER_KINDS, WRITERS, race, race_rounds, scalar, sent_statements
@@ -257,3 +257,34 @@ def test_the_level_is_read_once_per_joined_unit_and_never_by_the_stores_own(
         uow.commit()
         host.commit()
     assert sent == ["SHOW transaction_isolation"]
+
+
+@pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
+def test_a_host_that_read_before_a_units_session_never_double_books_a_teacher(
+    engine: Engine, level: str
+) -> None:
+    """A host reads, a unit of the store's own books teacher ana, the host books her too.
+
+    Before, on MariaDB under REPEATABLE READ (its default) the host's conflict
+    query, after the named lock, read the snapshot of its first read: ana held
+    two sessions at once. PostgreSQL's exclusion constraint refuses it at any level.
+    """
+    if engine.dialect.name == "postgresql" and level != "READ COMMITTED":
+        pytest.skip("the exclusion constraint refuses it, with the driver's IntegrityError")
+    store = SqlAlchemyStore(engine)
+    with OrmSession(engine.execution_options(isolation_level=level)) as host:
+        # Not the sessions: MariaDB's SERIALIZABLE read would lock the unit's insert out.
+        host.execute(text("SELECT count(*) FROM sessionkit_bookings")).scalar_one()
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("own"))
+            uow.commit()
+        refused = engine.dialect.name == "mysql" and level == "REPEATABLE READ"
+        with store.join(host) as uow:
+            with pytest.raises(InvalidValue if refused else SessionConflict):
+                uow.sessions.add(make_session("joined"))
+            uow.sessions.add(make_session("free", resources=()))  # no resource to check
+            uow.commit()
+        host.commit()
+    with store.unit_of_work() as uow:
+        stored = uow.sessions.get_many(TENANT, ["own", "joined", "free"])
+        assert sorted(s.id for s in stored) == ["free", "own"]

@@ -254,6 +254,8 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         """
         backend = self._unit.backend
         check = backend.check_before_write(db)
+        if check and any(s.busy and s.resources for s in batch):
+            self._unit.refuse_stale_counts()  # the query reads as the host's level lets it
         for tenant in sorted({s.tenant for s in batch}):
             mine = [s for s in batch if s.tenant == tenant]
             backend.lock(db, tenant, {str(r) for s in mine if s.busy for r in s.resources})
@@ -275,8 +277,11 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         """Lock the session's busy resources; check for overlaps where no constraint does."""
         backend = self._unit.backend
         names = {str(r) for r in new.resources} if new.busy else set()
+        check = bool(names) and backend.check_before_write(db)
+        if check:
+            self._unit.refuse_stale_counts()
         backend.lock(db, new.tenant, names)
-        if names and backend.check_before_write(db):
+        if check:
             blockers = stored_blockers(db, new.tenant, [new], {new.id})
             if blockers:
                 raise_conflict(db, new, blockers[new.id])

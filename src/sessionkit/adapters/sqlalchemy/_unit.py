@@ -213,7 +213,9 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         """Raise ``InvalidValue`` if the unit runs in a host's transaction whose reads are stale.
 
         Called by every command that locks a session (or a participant) to count
-        what it holds. A unit of the store's own runs in ``READ COMMITTED`` and
+        what it holds, and by a session's write where a query, not a constraint,
+        finds the resources' overlaps (MySQL/MariaDB, PostgreSQL without
+        ``btree_gist``). A unit of the store's own runs in ``READ COMMITTED`` and
         passes at no cost; a unit in the host's transaction runs in the host's
         level, read once (:meth:`~._backend.Backend.stale_level`): under
         PostgreSQL's ``REPEATABLE READ`` or ``SERIALIZABLE`` and MySQL/MariaDB's
@@ -231,10 +233,11 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         postgres = self.backend.name == "postgresql"
         expected = "READ COMMITTED" if postgres else "READ COMMITTED or SERIALIZABLE"
         raise InvalidValue(
-            f"your transaction runs in {level}, and sessionkit's unit joined to it counts a "
-            "session's seats after locking it: at that level the count reads a snapshot taken "
-            "before the lock and misses bookings committed meanwhile, so the session would "
-            f"take more than its capacity. Run the transactions you join in {expected} "
+            f"your transaction runs in {level}, and sessionkit's unit joined to it checks "
+            "what a lock guards after taking it (a session's seats, a resource's sessions): at "
+            "that level the check reads a snapshot taken before the lock and misses what was "
+            "committed meanwhile, so a session would take more than its capacity or a teacher "
+            f"two sessions at once. Run the transactions you join in {expected} "
             '(Session(engine.execution_options(isolation_level="READ COMMITTED")))',
             value=level,
             expected=expected,
