@@ -109,6 +109,17 @@ _AFTER_COMMIT = "_sessionkit_raised_after_commit"
 """The attribute :meth:`Context.transaction` sets on an error raised once its unit committed."""
 
 
+def mark(error: BaseException, name: str, value: object) -> None:
+    """Set attribute ``name`` of ``error`` to ``value``, whatever the error's class.
+
+    An exception always has a ``__dict__`` (``BaseException`` gives it one), but a
+    frozen class (attrs' ``frozen``, a frozen dataclass: a host's handler may raise
+    one) refuses ``setattr``: the mark was lost, or the refusal replaced the error.
+    """
+    with contextlib.suppress(AttributeError, TypeError):  # never in the way of the error
+        object.__setattr__(error, name, value)
+
+
 def raised_after_commit(error: BaseException) -> bool:
     """Whether ``error`` was raised once its unit of work had committed.
 
@@ -411,8 +422,7 @@ class Context:
             # the commit stands, so the provider calls it left due (a cancel's refund) are
             # still made before the error reaches the caller.
             if committed:
-                with contextlib.suppress(AttributeError, TypeError):  # a type without a dict
-                    setattr(error, _AFTER_COMMIT, True)
+                mark(error, _AFTER_COMMIT, True)
                 if tx.calls:
                     self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
             raise

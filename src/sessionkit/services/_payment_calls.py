@@ -34,7 +34,7 @@ from sessionkit.model.payment import AUTHORIZED, MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import Intent, PaymentGateway
-from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit
+from sessionkit.services._context import Context, Tx, mark, raise_late, raised_after_commit
 from sessionkit.services._money import refunded_to, store_payment
 from sessionkit.services._payment_answers import authorized, fail, succeed
 from sessionkit.services.bookings import check_batch
@@ -132,7 +132,7 @@ class DueCalls:
             done += 1
         report = DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
         if late:
-            setattr(late[0], DUE_REPORT_ATTRIBUTE, report)  # any exception type
+            mark(late[0], DUE_REPORT_ATTRIBUTE, report)  # any exception type, a frozen one too
         raise_late(late, "run_due", report, "payment's call")
         return report
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 import attrs
 
 from sessionkit.model.html import html_of
-from sessionkit.services._context import Context, Tx, commits
+from sessionkit.services._context import Context, Tx, commits, mark
 from sessionkit.services.reports import error_key
 
 __all__ = [
@@ -195,7 +195,7 @@ class TickRun:
                 )
             for other in self.published[1:]:
                 first.add_note(f"after another batch committed: {other!r}")
-            setattr(first, REPORT_ATTRIBUTE, report)  # any exception type
+            mark(first, REPORT_ATTRIBUTE, report)  # any exception type, a frozen one too
             raise first
         return report
 
