@@ -187,6 +187,8 @@ def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> None:
     call counted it already, and a change (a cancel, the provider's event)
     decided a call no run has tried, to be made at once.
     """
+    if refund_failed(seen):
+        return  # as read by the run: no unit of work for each of them, every run
     try:
         with ctx.transaction(max(run_at, ctx.now())) as tx:
             payment = tx.payments.get(seen.tenant, seen.id)
