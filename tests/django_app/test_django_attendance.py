@@ -283,12 +283,13 @@ def test_a_refund_inside_the_hosts_transaction_is_made_when_publishing_raises(
     assert down.batches > batches  # the cancel's events were offered to the publisher
 
 
-def test_the_tick_command_reports_payment_calls_that_failed(
+def _paying_on_default(
     kit: tuple[SessionKit, ManualClock, str],
-) -> None:
-    """``sessionkit_tick --payments``: a call the provider refused is listed and exits 1."""
-    from django.core.management.base import CommandError
+) -> tuple[SessionKit, SessionKit, FakeGateway]:
+    """The kit, a kit over its store that prices lessons (40 EUR an hour), and its provider.
 
+    Skips on another alias than ``default``: the management command runs on that one.
+    """
     made, clock, using = kit
     if using != "default":
         pytest.skip("the management command runs on the default alias")
@@ -296,6 +297,16 @@ def test_the_tick_command_reports_payment_calls_that_failed(
     paying = SessionKit(
         uow=made.context.uow, clock=clock, gateway=gateway, pricing=Rate(Money.of(40, "EUR"))
     )
+    return made, paying, gateway
+
+
+def test_the_tick_command_reports_payment_calls_that_failed(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """``sessionkit_tick --payments``: a call the provider refused is listed and exits 1."""
+    from django.core.management.base import CommandError
+
+    made, paying, gateway = _paying_on_default(kit)
     checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
     gateway.fail_next(2)  # the cancel's own call, then the command's
     paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
@@ -323,13 +334,7 @@ def test_the_tick_command_makes_every_payment_call_when_a_handler_raises(
 
     from sessionkit.contrib.django.signals import events_committed
 
-    made, clock, using = kit
-    if using != "default":
-        pytest.skip("the management command runs on the default alias")
-    gateway = FakeGateway(clock=clock.now)
-    paying = SessionKit(
-        uow=made.context.uow, clock=clock, gateway=gateway, pricing=Rate(Money.of(40, "EUR"))
-    )
+    made, paying, gateway = _paying_on_default(kit)
     lessons = [lesson(made), lesson(made, teacher="teacher:tom")]
     checkouts = [paying.payments.book(TENANT, s.id, "student:ana", actor="ana") for s in lessons]
     gateway.fail_next(2)  # the cancels' own calls
