@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -241,6 +243,21 @@ def test_values_a_library_cannot_hold_are_refused_naming_the_column() -> None:
         # polars panics on these with an exception no `except Exception` catches.
         with pytest.raises(InvalidValue, match="column 'amount'"):
             to_polars([{"amount": Decimal(odd)}])
+
+
+def test_an_int_too_long_to_print_is_refused_without_an_unraisable_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # polars failed to print 10**5000 in its own error (Python refuses ints past 4,300
+    # digits) and handed that to sys.unraisablehook, where pytest failed the test printing it.
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    for huge in (10**5000, -(10**5000), 2**63, -(2**63) - 1):
+        with pytest.raises(InvalidValue, match=r"column 'n'.*past int64"):
+            to_polars([{"n": 1}, {"n": huge}])
+        gc.collect()
+    assert unraisable == []
+    assert to_polars([{"n": 2**63 - 1}, {"n": -(2**63)}])["n"].to_list() == [2**63 - 1, -(2**63)]
 
 
 def test_a_column_name_must_be_storable_text() -> None:

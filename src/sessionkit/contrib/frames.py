@@ -102,6 +102,10 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     return pd.DataFrame({c.name: _built(_pandas_column, c, "pandas") for c in columns})
 
 
+_INT64 = range(-(2**63), 2**63)
+"""The integers an ``Int64`` column holds."""
+
+
 def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
     # The library's own refusal (an int past int64, text it cannot encode, a Decimal NaN, ...)
     # becomes one sessionkit error naming the column, whatever the library raised.
@@ -132,6 +136,10 @@ def _polars_column(column: Values) -> pl.Series:
     if kind == "text":
         return pl.Series(name, values, dtype=pl.String)
     if kind == "int":
+        # Refused before polars sees it: past int64, polars's own error prints the value, and
+        # one past Python's 4,300 digits went to sys.unraisablehook besides.
+        if any(isinstance(v, int) and v not in _INT64 for v in values):
+            raise ValueError("an integer is past int64")
         return pl.Series(name, values, dtype=pl.Int64)
     if kind == "float":
         return pl.Series(name, values, dtype=pl.Float64)
