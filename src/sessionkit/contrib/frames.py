@@ -104,6 +104,8 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
 
 _INT64 = range(-(2**63), 2**63)
 """The integers an ``Int64`` column holds."""
+_FLOAT64 = range(-(2**1024) + 1, 2**1024)
+"""The integers a ``Float64`` column can take (rounded): past them, ``float()`` overflows."""
 
 
 def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
@@ -142,6 +144,8 @@ def _polars_column(column: Values) -> pl.Series:
             raise ValueError("an integer is past int64")
         return pl.Series(name, values, dtype=pl.Int64)
     if kind == "float":
+        if any(isinstance(v, int) and v not in _FLOAT64 for v in values):  # as for Int64
+            raise ValueError("an integer is past float64's range")
         return pl.Series(name, values, dtype=pl.Float64)
     if kind == "bool":
         return pl.Series(name, values, dtype=pl.Boolean)
