@@ -258,6 +258,9 @@ def test_an_int_too_long_to_print_is_refused_without_an_unraisable_error(
         gc.collect()
     with pytest.raises(InvalidValue, match=r"column 'n'.*past float64"):
         to_polars([{"n": 1.5}, {"n": 10**5000}])  # a float column: the same in float()
+    with pytest.raises(InvalidValue, match=r"column 'n'.*past float64"):
+        to_polars([{"n": 1.5}, {"n": 2**1024 - 2**970}])  # float() rounds it to 2**1024
+    assert to_polars([{"n": 1.5}, {"n": 2**1024 - 2**970 - 1}])["n"][1] == sys.float_info.max
     gc.collect()
     assert unraisable == []
     assert to_polars([{"n": 2**63 - 1}, {"n": -(2**63)}])["n"].to_list() == [2**63 - 1, -(2**63)]

@@ -104,8 +104,9 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
 
 _INT64 = range(-(2**63), 2**63)
 """The integers an ``Int64`` column holds."""
-_FLOAT64 = range(-(2**1024) + 1, 2**1024)
-"""The integers a ``Float64`` column can take (rounded): past them, ``float()`` overflows."""
+_FLOAT64 = range(-(2**1024 - 2**970) + 1, 2**1024 - 2**970)
+"""The integers a ``Float64`` column can take (rounded): from 2**1024 - 2**970 on,
+``float()`` rounds to 2**1024 and overflows."""
 
 
 def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
