@@ -89,3 +89,16 @@ def test_a_key_of_a_revenue_result_not_grouped_is_refused() -> None:
     with pytest.raises(InvalidValue, match="not grouped takes no key") as keyed:
         revenue.total("paid", "EUR", key="client:ana")
     assert keyed.value.value == "client:ana"
+
+
+@pytest.mark.parametrize("share", ["100.01", 150, Decimal(-5), "-0.5"])
+def test_a_percent_outside_0_to_100_is_refused_naming_it(share: object) -> None:
+    # Money.percent(150) gave 90.00 EUR of 60.00, and percent(-5) a negative "refund".
+    with pytest.raises(InvalidValue, match=r"^share must be a percent from 0 to 100") as caught:
+        Money.of(60, "EUR").percent(share)  # type: ignore[arg-type]  # strings and ints alike
+    assert (caught.value.value, caught.value.expected) == (share, "0..100")
+
+
+@pytest.mark.parametrize(("share", "part"), [(0, "0.00"), ("100", "60.00"), ("99.99", "59.99")])
+def test_a_percent_from_0_to_100_is_taken(share: int | str, part: str) -> None:
+    assert Money.of(60, "EUR").percent(share) == Money.of(part, "EUR")

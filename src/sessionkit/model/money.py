@@ -208,8 +208,20 @@ class Money:
         return self.amount > 0
 
     def percent(self, share: Decimal | int | str, rounding: Rounding = "ROUND_HALF_UP") -> Money:
-        """Return ``share`` percent of this money, rounded to the minor unit."""
-        return (self * DECIMALS.divide(_amount(share, "share"), 100)).rounded(rounding)
+        """Return ``share`` percent of this money, rounded to the minor unit.
+
+        ``share`` is a percent from 0 to 100 (every refund share is); one
+        outside is ``InvalidValue`` naming it, not a refund above what was paid
+        or a negative one.
+        """
+        percent = _amount(share, "share")
+        if not 0 <= percent <= 100:
+            raise InvalidValue(
+                f"share must be a percent from 0 to 100, got {shown(share)}",
+                value=share,
+                expected="0..100",
+            )
+        return (self * DECIMALS.divide(percent, 100)).rounded(rounding)
 
     # -- arithmetic -------------------------------------------------------------------
 
