@@ -15,6 +15,7 @@ from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import (
     NOT_A_PARTICIPANT,
+    NOT_HELD,
     NOT_JOINABLE,
     ROOM_CLOSED,
     ROOM_ENDED,
@@ -119,6 +120,21 @@ def test_strangers_and_cancelled_bookings_are_not_let_in(a: Academy) -> None:
     assert (stranger.rule, stranger.allows_at) == (NOT_A_PARTICIPANT, None)
     a.kit.bookings.cancel(T, a.booking.id, actor="ana", now=START - 20 * MIN)
     assert a.refusal(ANA, START).rule == NOT_A_PARTICIPANT
+
+
+def test_the_people_of_a_cancelled_session_are_told_it_is_cancelled(a: Academy) -> None:
+    # Its bookings were cancelled with it, so a booked student was told not_a_participant.
+    a.kit.advance_due(T, now=START - 15 * MIN)
+    a.kit.sessions.cancel(T, a.lesson.id, actor="tara", reason="teacher ill")
+    assert a.kit.bookings.get(T, a.booking.id).status == "CANCELLED"
+    for who in (ANA, TARA):
+        refused = a.refusal(who, START)
+        assert (refused.rule, refused.allows_at) == (NOT_HELD, None)
+        assert refused.reason == (
+            f"session '{a.lesson.id}' is CANCELLED: it is not held, so its room is not open"
+        )
+    assert a.refusal("student:omar", START).rule == NOT_A_PARTICIPANT  # never booked
+    assert a.rooms.calls[-1][0] == "close"  # no room was asked for since
 
 
 def test_an_ended_or_completed_session_refuses_for_good(a: Academy) -> None:

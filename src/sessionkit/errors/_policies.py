@@ -50,8 +50,10 @@ class JoinRefused(ActionRefused):
     """A join rule kept a participant out of a session's room.
 
     ``rule`` is ``"not_a_participant"`` (no confirmed booking, none of the
-    resources), ``"not_joinable"`` (the session's status has no open room;
-    ``allows_at`` is when the lifecycle's timer opens it, if one does),
+    resources), ``"not_held"`` (the session was cancelled; said to its
+    resources and to whoever held a booking of it), ``"not_joinable"`` (the
+    session's status has no open room; ``allows_at`` is when the
+    lifecycle's timer opens it, if one does),
     ``"too_early"`` (``allows_at`` is when joining opens), ``"ended"`` or
     ``"room_closed"`` (joinable, but its room was closed for good).
     ``session_id`` and ``participant`` (``"kind:id"``) name who was kept out

@@ -104,7 +104,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         of work.
 
         Refusals are :class:`~sessionkit.errors.ActionRefused` with ``rule``
-        ``"not_a_participant"``, ``"not_joinable"`` (``allows_at``: when a timer
+        ``"not_a_participant"``, ``"not_held"`` (the session was cancelled; its
+        resources and those whose booking was cancelled are told so),
+        ``"not_joinable"`` (``allows_at``: when a timer
         makes the session joinable, e.g. READY 15 minutes before the start;
         ``None`` if none will), ``"too_early"`` (``allows_at``), ``"ended"`` or
         ``"room_closed"`` (the provider's room was closed when the session was

@@ -45,7 +45,7 @@ from sessionkit.errors import (
 )
 from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
 from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry
-from sessionkit.model.booking import CONFIRMED, participant_ref
+from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
@@ -62,6 +62,7 @@ from sessionkit.services.commands import store_status
 
 __all__ = [
     "NOT_A_PARTICIPANT",
+    "NOT_HELD",
     "NOT_JOINABLE",
     "ROOM_CLOSED",
     "ROOM_ENDED",
@@ -73,6 +74,12 @@ __all__ = [
 
 NOT_A_PARTICIPANT: Final = "not_a_participant"
 """Refusal rule: neither a confirmed booking of the session nor one of its resources."""
+NOT_HELD: Final = "not_held"
+"""Refusal rule: the session was cancelled (a status its lifecycle flags ``cancelled``).
+
+Given to its resources and to whoever held a booking of it (cancelled with it or
+before): to them ``not_a_participant`` would hide that the session is off.
+"""
 NOT_JOINABLE: Final = "not_joinable"
 """Refusal rule: the session's status is not a joinable one (``allows_at``: when a timer makes it)."""  # noqa: E501
 TOO_EARLY: Final = "too_early"
@@ -399,12 +406,19 @@ class RoomAccess:
         with ctx.transaction(now) as tx:
             found = tx.sessions.get(tenant, session_id)
             session = _advanced(ctx, tx, found, self._facts, self.rules)
-            own = self._role_of(tx, session, who)
-            self._check(session, who, own, now)
+            cancelled = session.status in ctx.lifecycle(session.lifecycle).cancelled_statuses
+            own = self._role_of(tx, session, who, cancelled=cancelled)
+            self._check(session, who, own, now, cancelled=cancelled)
         return session, own if role is None else role
 
-    def _check(self, session: Session, who: ResourceRef, own: str | None, now: datetime) -> None:
-        """Raise the ``JoinRefused`` of the first rule that keeps ``who`` out now."""
+    def _check(
+        self, session: Session, who: ResourceRef, own: str | None, now: datetime, *, cancelled: bool
+    ) -> None:
+        """Raise the ``JoinRefused`` of the first rule that keeps ``who`` out now.
+
+        ``cancelled``: ``session`` is in a cancelled status (``own`` then also
+        comes from a cancelled booking).
+        """
         rules = self.rules
 
         def refused(rule: str, reason: str, allows_at: datetime | None = None) -> JoinRefused:
@@ -417,6 +431,12 @@ class RoomAccess:
                 NOT_A_PARTICIPANT,
                 f"{who} has no confirmed booking in session {shown(session.id)} and is none of "
                 "its resources",
+            )
+        if cancelled:
+            raise refused(
+                NOT_HELD,
+                f"session {shown(session.id)} is {session.status}: it is not held, so its room "
+                "is not open",
             )
         if session.status not in rules.joinable:
             machine = self._ctx.lifecycle(session.lifecycle)
@@ -440,12 +460,17 @@ class RoomAccess:
             )
 
     @staticmethod
-    def _role_of(tx: Tx, session: Session, who: ResourceRef) -> str | None:
-        """Return the role ``who`` joins in (a resource's kind, a booking's role), or ``None``."""
+    def _role_of(tx: Tx, session: Session, who: ResourceRef, *, cancelled: bool) -> str | None:
+        """Return the role ``who`` joins in (a resource's kind, a booking's role), or ``None``.
+
+        Of a ``cancelled`` session, whose bookings were cancelled with it, a
+        cancelled booking counts as well as a confirmed one.
+        """
         if who in session.resources:
             return who.kind
         bookings = tx.bookings_or_none()
         if bookings is None:
             return None
-        found = bookings.for_session(session.tenant, session.id, statuses={CONFIRMED})
+        statuses = {CONFIRMED, CANCELLED} if cancelled else {CONFIRMED}
+        found = bookings.for_session(session.tenant, session.id, statuses=statuses)
         return next((b.role for b in found if b.participant == who), None)
