@@ -19,10 +19,10 @@ from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
 from sessionkit.errors import ConcurrentModification
-from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.booking import CONFIRMED, HELD, OFFERED
 from sessionkit.model.money import Money
-from sessionkit.model.payment import PAID, REFUNDED
-from sessionkit.policies import Rate
+from sessionkit.model.payment import PAID, PENDING, REFUNDED
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import RefundReceipt
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
@@ -75,9 +75,10 @@ class Shop:
             clock=self.clock,
             gateway=self.gateway,
             pricing=Rate(Money.of(40, "EUR")),
+            booking_rules=BookingRules(waitlist=True, offer_for=timedelta(hours=1)),
         )
 
-    def session_id(self) -> str:
+    def session_id(self, capacity: int = 2) -> str:
         start = NOW + timedelta(days=2)
         return self.kit.sessions.create_extra(
             T,
@@ -85,7 +86,7 @@ class Shop:
             start=start,
             end=start + timedelta(minutes=90),
             lifecycle="marketplace",
-            capacity=2,
+            capacity=capacity,
             title="Maths",
         ).id
 
@@ -151,3 +152,39 @@ def test_manual_payments_whose_payment_moved_on_are_marked_paid_at_the_next_atte
     assert shop.units.commits == before + 2
     assert [(p.id, p.status) for p in paid] == [(i, PAID) for i in ids]
     assert {b.status for b in shop.kit.bookings.for_session(T, session_id)} == {CONFIRMED}
+
+
+def test_a_paid_booking_whose_hold_lost_a_race_is_held_at_the_next_attempt(shop: Shop) -> None:
+    # The hold's unit was the one payment unit not run again: a lost race reached the
+    # customer as ConcurrentModification, though nothing was written and nothing asked.
+    session_id = shop.session_id()
+    before = shop.lose_next()
+    checkout = shop.kit.payments.book(T, session_id, "student:ana", actor="ana")
+    payment = checkout.payment
+    assert shop.units.commits == before + 3  # the lost hold, the hold, the intent's answer
+    assert (checkout.booking.status, payment.status, payment.due) == (HELD, PENDING, None)
+    assert checkout.client_secret == f"{payment.intent_ref}_secret"
+    assert shop.gateway.calls == [("create_intent", payment.gateway_key("create"))]
+    assert [b.id for b in shop.kit.bookings.for_session(T, session_id)] == [checkout.booking.id]
+
+
+def test_a_claim_whose_unit_lost_a_race_opens_one_payment_at_the_next_attempt(
+    shop: Shop,
+) -> None:
+    session_id = shop.session_id(capacity=1)
+    ana = shop.kit.payments.book(T, session_id, "student:ana", actor="ana")
+    ben = shop.kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True)
+    shop.gateway.decline(ana.payment.intent_ref or "", "expired_card")
+    [event] = shop.gateway.drain()
+    shop.kit.payments.apply(T, event)
+    assert shop.kit.bookings.get(T, ben.id).status == OFFERED
+    before = shop.lose_next()
+    checkout = shop.kit.payments.claim(T, ben.id, actor="ben")
+    payment = checkout.payment
+    assert shop.units.commits == before + 3  # the lost claim, the claim, the intent's answer
+    assert (checkout.booking.status, payment.status, payment.due) == (OFFERED, PENDING, None)
+    assert checkout.client_secret == f"{payment.intent_ref}_secret"
+    assert [c for c in shop.gateway.calls if c[1] != ana.payment.gateway_key("create")] == [
+        ("create_intent", payment.gateway_key("create"))
+    ]
+    assert shop.kit.payments.for_booking(T, ben.id) == payment

@@ -136,12 +136,16 @@ class CheckoutCommands:
         )
         if not check_flag(manual, "manual"):
             gateway_of(self._ctx)
+        # The hold's unit runs again when the database aborted it in a race, or a concurrent
+        # writer moved a record on (see Context.retrying): it asks the provider nothing, and
+        # the intent is asked for once, after it committed.
+        run = self._ctx.retrying
         try:
-            booking, payment = self._hold(tenant, request, actor, manual, now)
+            booking, payment = run(self._hold, tenant, request, actor, manual, now)
         except RACES as taken:
             if not lost_to_replay(request, taken):
                 raise
-            booking, payment = self._hold(tenant, request, actor, manual, now)  # replay the winner
+            booking, payment = run(self._hold, tenant, request, actor, manual, now)  # the winner's
         return self._checkout(booking, payment, now)
 
     def _hold(
@@ -193,6 +197,13 @@ class CheckoutCommands:
         """
         booking_args(tenant, booking_id, actor)
         gateway_of(self._ctx)
+        # Run again after a lost race, as the hold of book is: the provider is asked after.
+        booking, payment = self._ctx.retrying(self._claim, tenant, booking_id, actor, now)
+        return self._checkout(booking, payment, now)
+
+    def _claim(
+        self, tenant: str, booking_id: str, actor: str | None, now: datetime | None
+    ) -> tuple[Booking, Payment]:
         with self._ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
             if booking.status == WAITLISTED:
@@ -235,7 +246,7 @@ class CheckoutCommands:
             elif waiting:
                 opened = attrs.evolve(payment, due="create")
                 payment = store_payment(tx, payment, opened, None, actor=actor)
-        return self._checkout(booking, payment, now)
+        return booking, payment
 
     def _open(
         self,
