@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionkit import InvalidValue, NotADatetime, TimeSpan, UnknownTimeZone, WrongType
-from sessionkit.errors import InvalidWindow
+from sessionkit.errors import InvalidWindow, NaiveDatetime
 from sessionkit.model import (
     MAX_ID_LENGTH,
     Cursor,
@@ -262,3 +263,28 @@ def test_a_listing_built_unchecked_equals_one_built_field_by_field(
         )
         for i, title, start, end, capacity, taken, owed in rows
     ]
+
+
+def test_a_listing_refuses_a_naive_instant_and_keeps_an_aware_one_in_utc() -> None:
+    # Built with no check at all, a naive start compared with the aware ones of the
+    # other listings raised a bare TypeError when a caller sorted them.
+    def listing(start: datetime, end: datetime) -> BookableSession:
+        return BookableSession(
+            session_id="s1", title="Chemistry", start=start, end=end, capacity=4, taken=1,
+            remaining=3,
+        )  # fmt: skip
+
+    naive = datetime(2026, 3, 2, 9)
+    later = naive + timedelta(hours=2)
+    for start, end, name, bad in ((naive, NOW, "start", naive), (NOW, later, "end", later)):
+        with pytest.raises(NaiveDatetime) as refused:
+            listing(start, end)
+        assert (refused.value.name, refused.value.value) == (f"BookableSession.{name}", bad)
+    riyadh = NOW.astimezone(ZoneInfo("Asia/Riyadh"))
+    listed = listing(riyadh, riyadh + timedelta(hours=1))
+    assert (listed.start, listed.end, listed.start.tzinfo, listed.end.tzinfo) == (
+        NOW,
+        NOW + timedelta(hours=1),
+        UTC,
+        UTC,
+    )

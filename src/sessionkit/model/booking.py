@@ -564,6 +564,14 @@ def seats_owed(bookings: Iterable[Booking], *, capacity: int | None = None) -> i
     )
 
 
+def _listed_start(value: datetime) -> datetime:
+    return check_aware(value, "BookableSession.start").astimezone(UTC)
+
+
+def _listed_end(value: datetime) -> datetime:
+    return check_aware(value, "BookableSession.end").astimezone(UTC)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class BookableSession:
     """A session open for booking as a listing shows it: what, when, and its seats at an instant.
@@ -574,13 +582,14 @@ class BookableSession:
     taken``, less the seats of waitlisted bookings (the waitlist is served
     first, so ``book`` would offer those seats to it), but for a place asking
     for more seats than the capacity, which ``book`` ends. The session itself is
-    one ``kit.sessions.get(tenant, session_id)`` away.
+    one ``kit.sessions.get(tenant, session_id)`` away. ``start`` and ``end``
+    are kept in UTC; a naive one raises ``NaiveDatetime``.
     """
 
     session_id: str
     title: str
-    start: datetime
-    end: datetime
+    start: datetime = attrs.field(converter=_listed_start)
+    end: datetime = attrs.field(converter=_listed_end)
     capacity: int
     taken: int
     remaining: int
@@ -600,7 +609,7 @@ class BookableSession:
         (one value per listed session): the fields are set straight into
         their slots, at under half the cost of the constructor's keyword call
         per field. The caller's obligations, which nothing verifies (the
-        class checks nothing either): ints, aware UTC instants.
+        constructor's instant checks are skipped too): ints, aware UTC instants.
         """
         listed: list[BookableSession] = []
         append = listed.append
