@@ -328,7 +328,8 @@ def test_the_tick_command_makes_every_payment_call_when_a_handler_raises(
     """A receiver raising on a call's events: the command reports the calls, then exits 1.
 
     The error left ``run_due`` at the first payment, so the command stopped with a
-    traceback and the other payments' calls waited for another run.
+    traceback and the other payments' calls waited for another run. Then its message
+    said "the tick's work committed", though the tick had done nothing.
     """
     from django.core.management.base import CommandError
 
@@ -348,11 +349,58 @@ def test_the_tick_command_makes_every_payment_call_when_a_handler_raises(
     events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
     try:
         out = StringIO()
-        with pytest.raises(CommandError, match=r"^the tick's work committed, then an event"):
+        with pytest.raises(CommandError) as raised:
             call_command("sessionkit_tick", "--kind", "advance", "--payments", stdout=out)
     finally:
         events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
         KITS.remove(paying)
+    assert str(raised.value) == (
+        "the payment calls were made and their answers stored, then an event handler raised:"
+        " RuntimeError('the notifier is down')"
+    )
+    assert out.getvalue().splitlines()[0] == "advance: 0 sessions advanced, 0 failed"
     assert "payments: 2 payment calls made, 0 failed" in out.getvalue()
     for checkout in checkouts:
         assert paying.payments.get(TENANT, checkout.payment.id).due is None
+
+
+def test_the_tick_command_says_both_the_tick_and_the_payment_calls_committed(
+    kit: tuple[SessionKit, ManualClock, str],
+) -> None:
+    """A receiver raising after the tick's work and after a call's answer: both are named."""
+    from django.core.management.base import CommandError
+
+    from sessionkit.contrib.django.signals import events_committed
+
+    made, paying, gateway = _paying_on_default(kit)
+    _, clock, _ = kit
+    checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
+    gateway.fail_next(1)  # the cancel's own call
+    paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+    clock._now = START - timedelta(minutes=10)  # the lesson's READY is due
+
+    def down(sender: object, **_: object) -> None:
+        raise RuntimeError("the notifier is down")
+
+    KITS.append(paying)
+    events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
+    try:
+        out = StringIO()
+        with pytest.raises(CommandError) as raised:
+            call_command("sessionkit_tick", "--kind", "advance", "--payments", stdout=out)
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
+        KITS.remove(paying)
+    down_ = "then an event handler raised: RuntimeError('the notifier is down')"
+    assert str(raised.value) == (
+        f"the tick's work committed, {down_};"
+        f" the payment calls were made and their answers stored, {down_}"
+    )
+    lines = out.getvalue().splitlines()
+    assert [lines[0], lines[2]] == [
+        "advance: 1 sessions advanced, 0 failed",
+        "payments: 1 payment calls made, 0 failed",
+    ]
+    assert lines[1].startswith("tick: ")
+    assert len(lines) == 3
+    assert paying.payments.get(TENANT, checkout.payment.id).due is None

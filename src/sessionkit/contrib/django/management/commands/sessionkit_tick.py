@@ -11,8 +11,9 @@ keep is reported as skipped. A database without sessionkit's tables (never
 migrated) stops the command with one error saying so. Items that failed stay due; the command then
 exits with status 1, counting each failed item once (``--until-idle`` may
 meet one in every round). An event handler (a receiver of ``events_committed``) that
-raises after a tick's work committed stops nothing: the other tenants are ticked and the
-payment calls made, then the command says so and exits with status 1.
+raises after a tick's work committed, or after a payment call's answer was stored, stops
+nothing: the other tenants are ticked and the payment calls made, then the command says
+which work committed and exits with status 1.
 
 Payment provider calls are not part of the tick (network calls, made outside
 any transaction): ``--payments`` makes those still due after the tick.
@@ -134,9 +135,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         # Each failing item once: --until-idle meets an item that stays due in every round.
         failing: set[tuple[str, str, str]] = set()
-        # An event handler that raised after a tick's work committed: raised once the other
-        # tenants are ticked and the payment calls made, as kit.tick() finishes its tick first.
-        handler: Exception | None = None
+        # An event handler that raised after a tick's work committed, or a payment call's answer
+        # was stored: raised once the other tenants are ticked and the payment calls made, as
+        # kit.tick() finishes its tick first. By what committed before it, as the message says.
+        handlers: dict[str, Exception] = {}
         for tenant in tenants:
             where = "" if tenant is None else f"{tenant}: "
             while True:
@@ -149,7 +151,7 @@ class Command(BaseCommand):
                     if done is None:  # a bad --tenant or --batch, a storage fault
                         raise CommandError(str(error)) from error
                     report = done  # committed, then an event handler raised
-                    handler = handler or error
+                    handlers.setdefault("the tick's work committed", error)
                 missing = [f.error for f in report.failed if isinstance(f.error, SchemaMissing)]
                 if not missing or report.done:  # work that committed is reported
                     self._report(where, report, kinds, skipped)
@@ -172,7 +174,8 @@ class Command(BaseCommand):
                         raise
                     if calls is None:  # a storage fault
                         raise CommandError(str(error)) from error
-                    handler = handler or error  # the calls were made, then a handler raised
+                    paid = "the payment calls were made and their answers stored"
+                    handlers.setdefault(paid, error)  # then an event handler raised
                 if calls is not None:
                     more = " (more due: run again)" if calls.more else ""
                     # A ConcurrentModification: another runner made the call first.
@@ -186,12 +189,11 @@ class Command(BaseCommand):
                         ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
                     )
                 self.stdout.write(f"{where}payments: {line}")
-        problems = []
-        if handler is not None:
-            problems.append(
-                f"the tick's work committed, then an event handler raised: {shown(handler)}"
-            )
+        problems = [
+            f"{committed}, then an event handler raised: {shown(error)}"
+            for committed, error in handlers.items()
+        ]
         if failing:
             problems.append(f"{len(failing)} due items failed and stay due (listed above)")
         if problems:
-            raise CommandError("; ".join(problems)) from handler
+            raise CommandError("; ".join(problems)) from next(iter(handlers.values()), None)
