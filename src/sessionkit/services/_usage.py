@@ -310,6 +310,51 @@ def _give_back(tx: Tx, entry: UsageEntry, returned: UsageEntry, *, actor: str | 
     return stored
 
 
+@attrs.frozen
+class _PlannedMove:
+    """One active credit of a session being moved, and what its new start charges.
+
+    ``recharge``: the credit's subscription is not valid at the new start,
+    so ``entry`` is returned and ``charged`` (the participant's subscription
+    valid then, ``None``: none) pays instead; else ``charged`` is the entry's
+    own subscription and the credit moves to its ``period``. ``period`` is
+    the period of the new start in ``charged`` (``None`` with no ``charged``).
+    """
+
+    entry: UsageEntry
+    charged: Subscription | None
+    period: str | None
+    recharge: bool
+
+
+def _planned_moves(tx: Tx, session: Session, start: datetime) -> list[_PlannedMove]:
+    """Return what moving ``session``'s credits to ``start`` changes, by entry; writes nothing.
+
+    Each active credit charged to the session itself (a makeup's stays with
+    the session it replaces) whose period or subscription ``start`` changes,
+    in the ledger's order; one whose period stays is left out.
+    """
+    usage = usage_or_none(tx)
+    if usage is None:
+        return []
+    subscriptions = tx.repository(SUBSCRIPTIONS)
+    planned: list[_PlannedMove] = []
+    for entry in usage.for_session(session.tenant, session.id):
+        if not entry.active or entry.session_id != session.id:
+            continue
+        own = subscriptions.get(entry.tenant, entry.subscription_id)
+        if own.active_at(start):
+            moved = own.period_of(start)
+            if moved != entry.period:
+                planned.append(_PlannedMove(entry=entry, charged=own, period=moved, recharge=False))
+            continue
+        # Returned; the participant's subscription valid then (if any) pays.
+        charged = active_subscription(tx, session.tenant, entry.participant, start)
+        period = None if charged is None else charged.period_of(start)
+        planned.append(_PlannedMove(entry=entry, charged=charged, period=period, recharge=True))
+    return planned
+
+
 def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
     """Carry the credits charged to moved ``session`` to the period of its new start.
 
@@ -324,24 +369,20 @@ def move_session_usage(tx: Tx, session: Session, *, actor: str | None) -> None:
     move is refused with it). Call with the moved session stored; a makeup's
     credit stays with the session it replaces.
     """
-    usage = usage_or_none(tx)
-    if usage is None:
-        return
-    subscriptions = tx.repository(SUBSCRIPTIONS)
-    counters = tx.repository(COUNTERS)
-    for entry in usage.for_session(session.tenant, session.id):
-        if not entry.active or entry.session_id != session.id:
+    for move in _planned_moves(tx, session, session.start):
+        entry, subscription, period = move.entry, move.charged, move.period
+        if move.recharge:
+            _recharge(tx, session, entry, subscription, actor=actor)
             continue
-        subscription = subscriptions.get(entry.tenant, entry.subscription_id)
-        if not subscription.active_at(session.start):
-            _recharge(tx, session, entry, actor=actor)
-            continue
-        period = subscription.period_of(session.start)
-        if period == entry.period:
-            continue
+        # A period move is charged to its own subscription, in the new start's period.
+        assert subscription is not None
+        assert period is not None
+        counters = tx.repository(COUNTERS)
         counters.bump(entry.tenant, usage_counter(entry.subscription_id, entry.period), -1)
         _bump(tx, subscription, entry.participant, period)
-        stored = usage.update(attrs.evolve(entry, period=period), expected_version=entry.version)
+        stored = tx.repository(USAGE).update(
+            attrs.evolve(entry, period=period), expected_version=entry.version
+        )
         tx.collect(
             [
                 UsageRecorded(
@@ -362,43 +403,38 @@ def move_usage_refusal(tx: Tx, session: Session, new_start: datetime) -> UsageLi
     a caller that must know before the move's first write (silence, which
     lets a request it cannot apply expire rather than fail at every tick).
     """
-    usage = usage_or_none(tx)
-    if usage is None:
-        return None
-    subscriptions = tx.repository(SUBSCRIPTIONS)
     needed: dict[tuple[str, str], tuple[Subscription, ResourceRef, int]] = {}
-    for entry in usage.for_session(session.tenant, session.id):
-        if not entry.active or entry.session_id != session.id:
+    for move in _planned_moves(tx, session, new_start):
+        charged, period = move.charged, move.period
+        if charged is None or period is None or charged.on_limit != "refuse":
             continue
-        charged: Subscription | None = subscriptions.get(entry.tenant, entry.subscription_id)
-        if charged is not None and not charged.active_at(new_start):
-            # Returned; the participant's subscription valid then (if any) pays.
-            charged = active_subscription(tx, session.tenant, entry.participant, new_start)
-        elif charged is not None and charged.period_of(new_start) == entry.period:
-            continue
-        if charged is None or charged.on_limit != "refuse":
-            continue
-        key = (charged.id, charged.period_of(new_start))
-        count = needed.get(key, (charged, entry.participant, 0))[2]
-        needed[key] = (charged, entry.participant, count + 1)
-    counters = tx.repository(COUNTERS)
+        key = (charged.id, period)
+        count = needed.get(key, (charged, move.entry.participant, 0))[2]
+        needed[key] = (charged, move.entry.participant, count + 1)
     for (subscription_id, period), (charged, participant, count) in needed.items():
-        used = counters.value(session.tenant, usage_counter(subscription_id, period))
+        name = usage_counter(subscription_id, period)
+        used = tx.repository(COUNTERS).value(session.tenant, name)
         if used + count > charged.credits:
             return _limit_error(tx, charged, participant, period)
     return None
 
 
-def _recharge(tx: Tx, session: Session, entry: UsageEntry, *, actor: str | None) -> None:
+def _recharge(
+    tx: Tx,
+    session: Session,
+    entry: UsageEntry,
+    subscription: Subscription | None,
+    *,
+    actor: str | None,
+) -> None:
     """Return ``entry``, its subscription not valid at moved ``session``'s start; charge anew.
 
-    The participant's subscription valid at the new start is charged, on its
-    own entry (one returned by an earlier move is consumed again); with none
-    valid then, nothing is: a session charged afresh there would draw on none.
+    ``subscription``, the participant's valid at the new start, is charged, on
+    its own entry (one returned by an earlier move is consumed again); with
+    none valid then, nothing is: a session charged afresh there would draw on none.
     """
     usage = tx.repository(USAGE)
     _give_back(tx, entry, attrs.evolve(entry, reversed_at=tx.now), actor=actor)
-    subscription = active_subscription(tx, session.tenant, entry.participant, session.start)
     if subscription is None:
         return
     existing = next(
