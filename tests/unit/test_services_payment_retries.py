@@ -10,20 +10,28 @@ MariaDB in ``tests/integration/test_sqlalchemy_payment_bookkeeping_races.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
-from sessionkit.errors import ConcurrentModification
+from sessionkit.errors import (
+    ConcurrentModification,
+    PaymentGatewayError,
+    SessionKitError,
+    StorageTimeout,
+)
 from sessionkit.model.booking import CONFIRMED, HELD, OFFERED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.policies import BookingRules, Rate
-from sessionkit.ports import RefundReceipt
+from sessionkit.ports import Intent, RefundReceipt
+from sessionkit.services.payments import RETRY_FIRST, DueReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
@@ -32,12 +40,16 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 class MovedOn:
-    """A unit-of-work factory whose next ``losses`` commits find a payment moved on meanwhile."""
+    """A unit-of-work factory whose next ``losses`` commits find a payment moved on meanwhile.
+
+    Or meet another of the store's errors, ``fault``.
+    """
 
     def __init__(self) -> None:
         self.store = InMemoryStore()
         self.losses = 0
         self.commits = 0
+        self.fault: Callable[[], SessionKitError] = lambda: ConcurrentModification("p1", 3, 4)
 
     def __call__(self) -> InMemoryUnitOfWork:
         factory = self
@@ -47,7 +59,7 @@ class MovedOn:
                 factory.commits += 1
                 if factory.losses > 0:
                     factory.losses -= 1
-                    raise ConcurrentModification("p1", 3, 4)
+                    raise factory.fault()
                 super().commit()
 
         return Losing(self.store)
@@ -188,3 +200,53 @@ def test_a_claim_whose_unit_lost_a_race_opens_one_payment_at_the_next_attempt(
         ("create_intent", payment.gateway_key("create"))
     ]
     assert shop.kit.payments.for_booking(T, ben.id) == payment
+
+
+def _create_down(shop: Shop, monkeypatch: pytest.MonkeyPatch, losses: int) -> str:
+    """Book with the provider down, and keep it down; return the payment, its intent due.
+
+    Each try of a run at the intent makes the next ``losses`` commits (the run's write of
+    the call's wait) fail as the shop's units fail.
+    """
+    shop.gateway.fail_next()
+    with pytest.raises(PaymentGatewayError):
+        shop.kit.payments.book(T, shop.session_id(), "student:ana", actor="ana")
+    [payment] = shop.kit.payments.list(T)
+    assert payment.due == "create"
+
+    def down(**_kwargs: Any) -> Intent:
+        shop.units.losses = losses
+        raise PaymentGatewayError("create_intent", payment.id, detail="the provider is down")
+
+    monkeypatch.setattr(shop.gateway, "create_intent", down)
+    return payment.id
+
+
+def test_a_failed_call_whose_wait_lost_a_race_waits_after_the_next_attempt(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write of the call's wait was tried once: lost to a deadlock, the call stayed due
+    # with no retry time, and the next run tried it again at once.
+    payment_id = _create_down(shop, monkeypatch, losses=2)
+    report = shop.kit.payments.run_due()
+    assert ([f[1] for f in report.failed], report.unscheduled) == ([payment_id], ())
+    waiting = shop.kit.payments.get(T, payment_id)
+    assert (waiting.due, waiting.failed_calls, waiting.retry_at) == ("create", 1, NOW + RETRY_FIRST)
+    assert shop.kit.payments.run_due() == DueReport()  # it waits
+
+
+def test_a_failed_call_whose_wait_the_store_refused_is_reported_unscheduled(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store's error was swallowed: nothing said the call had no wait, to be tried at once.
+    shop.units.fault = lambda: StorageTimeout("lock wait timeout", waited_for="a payment's row")
+    payment_id = _create_down(shop, monkeypatch, losses=1)
+    report = shop.kit.payments.run_due()
+    [(tenant, failed_id, refusal)] = report.failed
+    [(_, unscheduled_id, lost)] = report.unscheduled
+    assert (tenant, failed_id, unscheduled_id) == (T, payment_id, payment_id)
+    assert isinstance(refusal, PaymentGatewayError)
+    assert isinstance(lost, StorageTimeout)
+    assert lost.waited_for == "a payment's row"
+    stored = shop.kit.payments.get(T, payment_id)
+    assert (stored.due, stored.failed_calls, stored.retry_at) == ("create", 0, None)

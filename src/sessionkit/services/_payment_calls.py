@@ -65,13 +65,20 @@ RETRY_MAX = timedelta(hours=1)
 
 @attrs.frozen(kw_only=True)
 class DueReport:
-    """What one run of :meth:`PaymentCommands.run_due` did: calls made, failed, and whether more."""
+    """What one run of :meth:`PaymentCommands.run_due` did: calls made, failed, and whether more.
+
+    ``failed`` holds ``(tenant, payment_id, error)`` of each call that failed;
+    ``unscheduled`` those of the failed calls whose wait for their next try
+    could not be stored (the error is the store's, which every attempt met):
+    the next run may try them at once.
+    """
 
     _repr_html_ = html_of
 
     done: int = 0
     failed: tuple[tuple[str, str, SessionKitError], ...] = ()
     more: bool = False
+    unscheduled: tuple[tuple[str, str, SessionKitError], ...] = ()
 
 
 class DueCalls:
@@ -103,6 +110,8 @@ class DueCalls:
         stop the run: the other calls are made, then it is raised, with the
         run's report in its notes and as its ``due_report`` attribute
         (:data:`DUE_REPORT_ATTRIBUTE`), as the tick raises such an error.
+        A failed call whose wait could not be stored (the store failed that
+        write at every attempt) is in ``report.unscheduled`` too.
         """
         if tenant is not None:
             check_tenant(tenant)
@@ -111,6 +120,7 @@ class DueCalls:
             due, calls = _due_calls(tx, tenant, limit)
         done = 0
         failed: list[tuple[str, str, SessionKitError]] = []
+        unscheduled: list[tuple[str, str, SessionKitError]] = []
         late: list[Exception] = []
         for payment in due:
             try:
@@ -125,12 +135,19 @@ class DueCalls:
                 elif isinstance(error, SessionKitError):  # the provider failed, or a runner won
                     failed.append((payment.tenant, payment.id, error))
                     if not isinstance(error, ConcurrentModification):
-                        _back_off(self._ctx, payment, tx.now)
+                        lost = _back_off(self._ctx, payment, tx.now)
+                        if lost is not None:
+                            unscheduled.append((payment.tenant, payment.id, lost))
                     continue
                 else:
                     raise
             done += 1
-        report = DueReport(done=done, failed=tuple(failed), more=calls >= limit and done > 0)
+        report = DueReport(
+            done=done,
+            failed=tuple(failed),
+            more=calls >= limit and done > 0,
+            unscheduled=tuple(unscheduled),
+        )
         if late:
             mark(late[0], DUE_REPORT_ATTRIBUTE, report)  # any exception type, a frozen one too
         raise_late(late, "run_due", report, "payment's call")
@@ -172,8 +189,14 @@ def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], i
         want *= 2  # reported refunds filled the page: read further
 
 
-def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> None:
+def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> SessionKitError | None:
     """Count a failed try at the due call of ``seen`` and set when it may be tried again.
+
+    Return ``None``, or the store's error when the count could not be written:
+    the call then stays due as it was, to be tried at once by the next run.
+    A write that lost a race (a deadlock, the payment moved on meanwhile) is
+    run again, reading the payment afresh; it used to be dropped, and the
+    next run tried the call again at once.
 
     The wait counts from the failure: the clock's instant, or the run's
     ``run_at`` if later (a run given a ``now`` ahead of the clock). Counted
@@ -181,32 +204,34 @@ def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> None:
     the next run tried them all again.
 
     Not a refund the provider answered failed (reported by every run, its
-    ``retry_refund`` waited for); a write that fails (a racing change) leaves
-    the call due as it was. Nor a payment changed since the run read it but
+    ``retry_refund`` waited for). Nor a payment changed since the run read it but
     for the refund claim of the call itself: a racing runner that failed the
     call counted it already, and a change (a cancel, the provider's event)
     decided a call no run has tried, to be made at once.
     """
     if refund_failed(seen):
-        return  # as read by the run: no unit of work for each of them, every run
+        return None  # as read by the run: no unit of work for each of them, every run
     try:
-        with ctx.transaction(max(run_at, ctx.now())) as tx:
-            payment = tx.payments.get(seen.tenant, seen.id)
-            if payment.due is None or refund_failed(payment):
-                return
-            as_read = attrs.evolve(
-                payment, version=seen.version, refund_sending=seen.refund_sending
-            )
-            if as_read != seen:
-                return
-            wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
-            # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
-            waiting = attrs.evolve(
-                payment, failed_calls=payment.failed_calls + 1, retry_at=tx.now + wait
-            )
-            tx.payments.update(waiting, expected_version=payment.version)
-    except SessionKitError:
-        return  # a racing runner's or the provider's change came first, or storage is away
+        ctx.retrying(_count_failure, ctx, seen, run_at)
+    except SessionKitError as error:  # storage is away, or lost every race
+        return error
+    return None
+
+
+def _count_failure(ctx: Context, seen: Payment, run_at: datetime) -> None:
+    with ctx.transaction(max(run_at, ctx.now())) as tx:
+        payment = tx.payments.get(seen.tenant, seen.id)
+        if payment.due is None or refund_failed(payment):
+            return
+        as_read = attrs.evolve(payment, version=seen.version, refund_sending=seen.refund_sending)
+        if as_read != seen:
+            return  # a racing runner's or the provider's change came first
+        wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
+        # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
+        waiting = attrs.evolve(
+            payment, failed_calls=payment.failed_calls + 1, retry_at=tx.now + wait
+        )
+        tx.payments.update(waiting, expected_version=payment.version)
 
 
 def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
