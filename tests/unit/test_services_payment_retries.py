@@ -25,11 +25,13 @@ from sessionkit.errors import (
     PaymentGatewayError,
     SessionKitError,
     StorageTimeout,
+    WrongType,
 )
 from sessionkit.model.booking import CONFIRMED, HELD, OFFERED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PENDING, REFUNDED
 from sessionkit.policies import BookingRules, Rate
+from sessionkit.policies.retries import PaymentRetries
 from sessionkit.ports import Intent, RefundReceipt
 from sessionkit.services.payments import RETRY_FIRST, DueReport
 from sessionkit.testing.clocks import ManualClock
@@ -78,7 +80,7 @@ class Refusing(FakeGateway):
 
 
 class Shop:
-    def __init__(self) -> None:
+    def __init__(self, retries: PaymentRetries | None = None) -> None:
         self.units = MovedOn()
         self.clock = ManualClock(NOW)
         self.gateway = Refusing(clock=self.clock.now)
@@ -88,6 +90,7 @@ class Shop:
             gateway=self.gateway,
             pricing=Rate(Money.of(40, "EUR")),
             booking_rules=BookingRules(waitlist=True, offer_for=timedelta(hours=1)),
+            payment_retries=retries,
         )
 
     def session_id(self, capacity: int = 2) -> str:
@@ -250,3 +253,34 @@ def test_a_failed_call_whose_wait_the_store_refused_is_reported_unscheduled(
     assert lost.waited_for == "a payment's row"
     stored = shop.kit.payments.get(T, payment_id)
     assert (stored.due, stored.failed_calls, stored.retry_at) == ("create", 0, None)
+
+
+def test_a_failed_call_waits_as_the_kit_s_payment_retries_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The waits were module constants: a host whose provider recovers in seconds, or one
+    # that must not call more than hourly, could not say so.
+    shop = Shop(PaymentRetries(first=timedelta(seconds=10), most=timedelta(seconds=25)))
+    payment_id = _create_down(shop, monkeypatch, losses=0)
+    waits = []
+    for _ in range(4):
+        assert len(shop.kit.payments.run_due().failed) == 1
+        at = shop.kit.payments.get(T, payment_id).retry_at
+        assert at is not None
+        waits.append(at - shop.clock.now())
+        shop.clock.set(at)
+    assert waits == [timedelta(seconds=s) for s in (10, 20, 25, 25)]
+    assert shop.kit.payments.get(T, payment_id).failed_calls == 4
+
+
+def test_payment_retries_of_another_kind_are_refused_when_the_kit_is_made() -> None:
+    with pytest.raises(WrongType) as caught:
+        SessionKit(
+            uow=InMemoryStore().unit_of_work,
+            clock=ManualClock(NOW),
+            payment_retries=timedelta(minutes=1),  # type: ignore[arg-type]  # refused
+        )
+    assert (caught.value.name, caught.value.expected) == (
+        "payment_retries",
+        "a PaymentRetries or None",
+    )

@@ -6,8 +6,10 @@ with an idempotency key derived from the payment and the operation, and what
 the provider answered is stored in a unit of work of its own. A call that
 fails stays due for :meth:`DueCalls.run_due`; a command's calls are made as
 soon as its unit of work commits. A call a run tried and the provider failed
-waits before the next try (:data:`RETRY_FIRST`, doubling up to
-:data:`RETRY_MAX`), so it never holds back the calls behind it.
+waits before the next try (the kit's
+:class:`~sessionkit.policies.retries.PaymentRetries`; by default
+:data:`RETRY_FIRST`, doubling up to :data:`RETRY_MAX`), so it never holds
+back the calls behind it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sessionkit.model.money import Money
 from sessionkit.model.payment import AUTHORIZED, MANUAL, Payment
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
+from sessionkit.policies.retries import PaymentRetries
 from sessionkit.ports import Intent, PaymentGateway
 from sessionkit.services._context import Context, Tx, mark, raise_late, raised_after_commit
 from sessionkit.services._money import refunded_to, store_payment
@@ -57,10 +60,12 @@ DUE_REPORT_ATTRIBUTE = "due_report"
 _CLAIM_TRIES = 5
 """How often a runner re-reads a payment whose refund claim another runner changed first."""
 
-RETRY_FIRST = timedelta(minutes=1)
-"""How long a due call waits after :meth:`DueCalls.run_due` first failed at it (then doubled)."""
-RETRY_MAX = timedelta(hours=1)
-"""The longest a failed due call waits for its next try."""
+RETRY_FIRST: timedelta = PaymentRetries().first
+"""How long a due call waits after :meth:`DueCalls.run_due` first failed at it (then doubled),
+unless the kit's ``payment_retries`` say otherwise: 1 minute."""
+RETRY_MAX: timedelta = PaymentRetries().most
+"""The longest a failed due call waits for its next try, unless the kit's ``payment_retries``
+say otherwise: 1 hour."""
 
 
 @attrs.frozen(kw_only=True)
@@ -85,6 +90,7 @@ class DueCalls:
     """The due provider calls of :class:`~sessionkit.services.payments.PaymentCommands`."""
 
     _ctx: Context
+    _retries: PaymentRetries
 
     def run_due(
         self, tenant: str | None = None, *, limit: int = 100, now: datetime | None = None
@@ -97,10 +103,11 @@ class DueCalls:
         reported and the call left due. A call that failed (the provider's
         ``PaymentGatewayError``, or any other error but a racing runner's
         ``ConcurrentModification``) waits for a later run: 1 minute after its
-        first failure, doubling with each failure in a row up to 1 hour
-        (:data:`RETRY_FIRST`, :data:`RETRY_MAX`; ``payment.failed_calls`` and
-        ``payment.retry_at``); till then runs leave it out, so failing calls
-        never fill every batch.
+        first failure, doubling with each failure in a row up to 1 hour, or as
+        the kit's ``payment_retries`` say
+        (:class:`~sessionkit.policies.retries.PaymentRetries`;
+        ``payment.failed_calls`` and ``payment.retry_at``); till then runs
+        leave it out, so failing calls never fill every batch.
         Any change of the payment (a success) clears the count. A refund the
         provider answered failed is reported by every run and takes no place
         among the ``limit``: it waits for ``retry_refund``. ``more`` says a full
@@ -135,7 +142,7 @@ class DueCalls:
                 elif isinstance(error, SessionKitError):  # the provider failed, or a runner won
                     failed.append((payment.tenant, payment.id, error))
                     if not isinstance(error, ConcurrentModification):
-                        lost = _back_off(self._ctx, payment, tx.now)
+                        lost = _back_off(self._ctx, self._retries, payment, tx.now)
                         if lost is not None:
                             unscheduled.append((payment.tenant, payment.id, lost))
                     continue
@@ -189,7 +196,9 @@ def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], i
         want *= 2  # reported refunds filled the page: read further
 
 
-def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> SessionKitError | None:
+def _back_off(
+    ctx: Context, retries: PaymentRetries, seen: Payment, run_at: datetime
+) -> SessionKitError | None:
     """Count a failed try at the due call of ``seen`` and set when it may be tried again.
 
     Return ``None``, or the store's error when the count could not be written:
@@ -212,13 +221,13 @@ def _back_off(ctx: Context, seen: Payment, run_at: datetime) -> SessionKitError 
     if refund_failed(seen):
         return None  # as read by the run: no unit of work for each of them, every run
     try:
-        ctx.retrying(_count_failure, ctx, seen, run_at)
+        ctx.retrying(_count_failure, ctx, retries, seen, run_at)
     except SessionKitError as error:  # storage is away, or lost every race
         return error
     return None
 
 
-def _count_failure(ctx: Context, seen: Payment, run_at: datetime) -> None:
+def _count_failure(ctx: Context, retries: PaymentRetries, seen: Payment, run_at: datetime) -> None:
     with ctx.transaction(max(run_at, ctx.now())) as tx:
         payment = tx.payments.get(seen.tenant, seen.id)
         if payment.due is None or refund_failed(payment):
@@ -226,7 +235,7 @@ def _count_failure(ctx: Context, seen: Payment, run_at: datetime) -> None:
         as_read = attrs.evolve(payment, version=seen.version, refund_sending=seen.refund_sending)
         if as_read != seen:
             return  # a racing runner's or the provider's change came first
-        wait = min(RETRY_FIRST * (1 << min(payment.failed_calls, 30)), RETRY_MAX)
+        wait = retries.wait(payment.failed_calls)
         # Not store_payment: bookkeeping (no event, no call queued), as a refund claim.
         waiting = attrs.evolve(
             payment, failed_calls=payment.failed_calls + 1, retry_at=tx.now + wait

@@ -35,6 +35,7 @@ from sessionkit.policies import (
     RefundPolicy,
     RulesFor,
 )
+from sessionkit.policies.retries import PaymentRetries
 from sessionkit.ports import (
     Clock,
     FactProvider,
@@ -129,6 +130,10 @@ def _check_parts(parts: dict[str, object]) -> None:
             _has(parts["pricing"], "price") or callable(parts["pricing"]),
         ),
         "refunds": ("a RefundPolicy or None", isinstance(parts["refunds"], RefundPolicy)),
+        "payment_retries": (
+            "a PaymentRetries or None",
+            isinstance(parts["payment_retries"], PaymentRetries),
+        ),
         "notice": ("a NoticePolicy or None", isinstance(parts["notice"], NoticePolicy)),
         "rooms": (
             "a MeetingRooms (ensure_room, issue_credential, close_room) or None",
@@ -257,7 +262,10 @@ class SessionKit:
     but ``"manual"``, the host's own payments: ``InvalidValue``), ``pricing`` a
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
-    :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow.
+    :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow,
+    ``payment_retries`` the :class:`~sessionkit.policies.retries.PaymentRetries`
+    a provider call that failed waits by before :meth:`run_payment_calls`
+    tries it again (default: 1 minute, doubling to 1 hour).
     ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
     role and action, reschedule requests) :attr:`reschedules` enforce.
     ``attendance`` is the :class:`~sessionkit.services.attendance.AttendancePolicy`
@@ -309,6 +317,7 @@ class SessionKit:
         attendance: AttendancePolicy | None = None,
         rooms: MeetingRooms | None = None,
         journal: bool = False,
+        payment_retries: PaymentRetries | None = None,
     ) -> None:
         attempts = check_int(attempts, name="attempts", expected="an int")
         if attempts < 1:
@@ -329,6 +338,7 @@ class SessionKit:
                 "gateway": gateway,
                 "pricing": pricing,
                 "refunds": refunds,
+                "payment_retries": payment_retries,
                 "notice": notice,
                 "rooms": rooms,
             }
@@ -368,7 +378,7 @@ class SessionKit:
         """Get, list (filtered pages) and agendas."""
         self.bookings = BookingCommands(self.context)
         """Book, confirm, cancel, expire holds; bookings by session or participant; free seats."""
-        self.payments = PaymentCommands(self.context, self.bookings)
+        self.payments = PaymentCommands(self.context, self.bookings, payment_retries)
         """Book and pay, apply provider events, refunds, manual payments, payment reads."""
         self.reschedules = RescheduleCommands(self.context)
         """Request, approve, decline, withdraw reschedules; auto-approval; what a role may do."""

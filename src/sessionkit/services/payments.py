@@ -8,7 +8,8 @@ idempotency keys derived from the payment and the operation; what a command
 decided and the provider has not confirmed is recorded on the payment
 (``due``), made once the unit commits and, if the provider fails then, by
 :meth:`PaymentCommands.run_due`, which waits :data:`RETRY_FIRST` after a call
-it tried failed, doubling up to :data:`RETRY_MAX`.
+it tried failed, doubling up to :data:`RETRY_MAX` (the kit's
+:class:`~sessionkit.policies.retries.PaymentRetries` change both).
 
 The commands live in private modules by concern and come together here:
 paid bookings in ``_payment_checkouts``, the provider's events in
@@ -27,6 +28,7 @@ from sessionkit.model.payment import PAYMENT_LIFECYCLE, Payment
 from sessionkit.model.query import MAX_LIMIT, check_window_order
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_id, check_ids, check_tenant
+from sessionkit.policies.retries import PaymentRetries
 from sessionkit.services._context import Context
 from sessionkit.services._payment_calls import (
     DUE_REPORT_ATTRIBUTE,
@@ -56,9 +58,12 @@ __all__ = [
 class PaymentCommands(CheckoutCommands, ProviderEvents, RefundCommands, DueCalls):
     """Paid bookings, provider events, refunds and reads of payments (``kit.payments``)."""
 
-    def __init__(self, ctx: Context, bookings: BookingCommands) -> None:
+    def __init__(
+        self, ctx: Context, bookings: BookingCommands, retries: PaymentRetries | None = None
+    ) -> None:
         self._ctx = ctx
         self._bookings = bookings
+        self._retries = PaymentRetries() if retries is None else retries
         ctx.after_commit.append(self._after_commit)
 
     # -- reads ----------------------------------------------------------------------
