@@ -9,7 +9,8 @@ bookings; approve (at the proposed time) or decline reschedule requests, as
 the role :data:`ADMIN_ROLE`. Payments have no actions: their changes are the
 provider's answers and refunds, which need amounts and provider calls. A
 refused change (a transition not allowed now, a run-out hold, an answered
-request) is reported per row and the others still go through.
+request) is reported per row and the others still go through. The records
+are read from the database the kit's store writes to (``DjangoStore(using=...)``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sessionkit.contrib.django.models import (
     SessionRecord,
     SessionResource,
 )
+from sessionkit.contrib.django.store import DjangoUnitOfWork
 from sessionkit.errors import SessionKitError
 from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
@@ -66,6 +68,40 @@ def _actor(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     name = user.get_username() if user is not None else ""
     return f"admin:{name or 'anonymous'}"
+
+
+def _store_alias() -> str | None:
+    """Return the database alias the kit's Django store writes to, or ``None``.
+
+    ``None`` when ``SESSIONKIT_KIT`` names no kit that loads, or a kit on
+    another store: Django's routers then pick the database, as for any model.
+    """
+    try:
+        kit = get_kit()
+    except (ImproperlyConfigured, SessionKitError):  # the actions say so on the page
+        return None
+    unit = kit.context.uow()  # not entered: nothing is opened
+    return unit.using if isinstance(unit, DjangoUnitOfWork) else None
+
+
+def _search_words(search_term: str) -> list[str]:
+    """Return the words (a quoted phrase as one) of an admin search, as Django splits them.
+
+    Django unquotes ``'`` alone (and ``''``) to an empty word, which every
+    row contains: a search for an apostrophe listed everything. Here a quote
+    with nothing inside it is a word of its own, matched literally.
+    """
+    words = []
+    for word in smart_split(search_term):
+        if len(word) > 2 and word[0] in ('"', "'") and word[-1] == word[0]:
+            word = unescape_string_literal(word)
+        words.append(word)
+    return words
+
+
+def _quoted(word: str) -> str:
+    """``word`` as a quoted phrase that Django's search unquotes back to ``word``."""
+    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _each(
@@ -150,6 +186,22 @@ class ReadOnlyAdmin(ModelAdmin):
         """Every field."""
         return [field.name for field in self.model._meta.fields]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """The records in the database the kit's store writes to (:func:`_store_alias`).
+
+        Without a router sending sessionkit's models there, Django read the
+        ``default`` database: a store on another alias wrote rows the admin
+        never listed, and its actions never reached.
+        """
+        return super().get_queryset(request).using(_store_alias())
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        """Search as Django does, but a lone quote is a word (:func:`_search_words`)."""
+        term = " ".join(map(_quoted, _search_words(search_term)))
+        return super().get_search_results(request, queryset, term)
+
 
 class ResourceFilter(admin.SimpleListFilter):
     """Sessions occupying one resource (``teacher:ana``), from the resource rows."""
@@ -160,7 +212,8 @@ class ResourceFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:  # noqa: ARG002
         """The first 200 resources, by name."""
         names = (
-            SessionResource.objects.values_list("resource", flat=True)
+            SessionResource.objects.using(_store_alias())
+            .values_list("resource", flat=True)
             .distinct()
             .order_by("resource")[:200]
         )
@@ -201,9 +254,7 @@ class SessionAdmin(ReadOnlyAdmin):
         """
         if not search_term:
             return queryset, False
-        for word in smart_split(search_term):
-            if word[:1] in ('"', "'") and word[-1:] == word[:1] and len(word) > 1:
-                word = unescape_string_literal(word)
+        for word in _search_words(search_term):
             queryset = queryset.filter(
                 Q(title_folded__contains=word.casefold())
                 | Q(record_id__icontains=word)
