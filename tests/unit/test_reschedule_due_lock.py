@@ -2,9 +2,11 @@
 
 The academy's READY (15 minutes before the start) may not be moved: from then
 on a lesson still stored SCHEDULED, its tick not run yet, is refused a request,
-an approve and ``kit.sessions.update`` as it would be READY, with the same rule
-and words. Silence still answers a request at its deadline (the READY instant)
-ahead of the timer due then, as the tick orders them.
+an approve, ``kit.sessions.update`` and ``delete`` (and the unbooked cleanup) as
+it would be READY, with the same rule and words; an update may not move it into
+its READY window either. Silence still answers a request at its deadline (the
+READY instant) ahead of the timer due then, as the tick orders them, and the
+``one_pending`` refusal predicts silence from the status it will find then.
 """
 
 from __future__ import annotations
@@ -110,3 +112,84 @@ def test_silence_at_the_ready_instant_still_moves_the_lesson(h: Harness) -> None
     report = h.kit.approve_reschedules(now=READY_AT)  # the deadline: before READY is taken
     assert [(r.status, r.new_start) for r in report.approved] == [(AUTO_APPROVED, LATER)]
     assert h.kit.queries.get(T, session.id).start == LATER
+
+
+def test_a_delete_after_ready_fell_due_is_refused_tick_or_not(h: Harness) -> None:
+    # Judged on the stored status, the lesson was deletable until the tick stored READY.
+    early, late = lesson(h), lesson(h)
+    h.clock.set(READY_AT - timedelta(seconds=1))  # not due yet: the host may still delete it
+    assert h.kit.sessions.delete(T, early.id, actor="tara").id == early.id
+    h.clock.set(START - timedelta(minutes=10))
+    assert h.kit.queries.get(T, late.id).status == "SCHEDULED"  # the tick has not run
+    with pytest.raises(SessionLocked) as locked:
+        h.kit.sessions.delete(T, late.id, actor="tara")
+    assert (locked.value.session_id, locked.value.reason) == (late.id, LOCKED)
+    assert [s.status for s in h.kit.advance_due(T).advanced] == ["READY"]
+    with pytest.raises(SessionLocked) as after:
+        h.kit.sessions.delete(T, late.id, actor="tara")
+    assert after.value.reason == LOCKED
+
+
+def test_the_unbooked_cleanup_keeps_a_circle_ready_fell_due_for_tick_or_not(h: Harness) -> None:
+    # remove_unbooked deletes as delete does: a circle over, unbooked and still stored
+    # SCHEDULED was removed, though READY was due and the tick would have kept it.
+    circle = h.kit.sessions.create_extra(
+        T,
+        actor="tara",
+        title="Circle",
+        lifecycle="academy",
+        start=START,
+        end=START + timedelta(hours=1),
+        capacity=5,
+    )
+    h.clock.set(circle.end + timedelta(minutes=5))  # READY due; the circle's cancel not yet
+    report = h.kit.bookings.remove_unbooked(T, actor="cleanup")
+    assert report.removed == ()
+    assert [(s.id, s.status, why) for s, why in report.kept] == [(circle.id, "SCHEDULED", LOCKED)]
+    assert h.kit.queries.get(T, circle.id).status == "SCHEDULED"
+    h.kit.advance_due(T)
+    again = h.kit.bookings.remove_unbooked(T, actor="cleanup")
+    assert [(s.id, s.status, why) for s, why in again.kept] == [(circle.id, "READY", LOCKED)]
+
+
+def test_an_update_into_the_ready_window_is_refused(h: Harness) -> None:
+    # Judged at its old time only, the lesson was moved to start in 10 minutes: READY at
+    # once, whose move is refused, though nothing refused this one.
+    session = lesson(h)
+    for start in (NOW + timedelta(minutes=10), NOW + timedelta(minutes=15)):
+        with pytest.raises(SessionLocked) as locked:
+            h.kit.sessions.update(T, session.id, actor="tara", start=start)
+        why = (
+            f"moved to start at {start.isoformat()}, its timers due by now would make it "
+            "'READY', which is not editable (editable: SCHEDULED, UNSCHEDULED)"
+        )
+        assert (locked.value.session_id, locked.value.reason) == (session.id, why)
+    stored = h.kit.queries.get(T, session.id)
+    assert (stored.status, stored.start, stored.version) == ("SCHEDULED", START, 1)
+    soon = NOW + timedelta(minutes=15, seconds=1)  # READY a second from now: still movable
+    moved = h.kit.sessions.update(T, session.id, actor="tara", start=soon)
+    assert (moved.status, moved.start) == ("SCHEDULED", soon)
+
+
+def test_one_pending_judges_the_status_silence_finds_at_the_deadline(h: Harness) -> None:
+    # As an older version stored it, the request is answered by silence at the start, past
+    # READY (due 15 minutes before): silence lets it expire and the lesson stays, started
+    # by then. Judged on the stored status, the prediction moved it, and allows_at said
+    # the deadline, where the student was refused for good.
+    session = lesson(h)
+    h.clock.set(START - timedelta(hours=2))
+    ask(h, session)
+    [request] = h.kit.reschedules.for_session(T, session.id)
+    with h.kit.context.transaction(NOW) as tx:
+        repo = tx.repository(RESCHEDULES)
+        repo.update(attrs.evolve(request, deadline=START), expected_version=request.version)
+    h.clock.set(START - timedelta(hours=1))  # READY not due yet; due before the deadline
+    answer = h.kit.reschedules.can_request(T, session.id, role="student")
+    assert answer is not None
+    assert (answer.rule, answer.allows_at) == ("one_pending", None)
+    with pytest.raises(RescheduleRefused) as refused:
+        ask(h, session)
+    assert (refused.value.rule, refused.value.allows_at) == ("one_pending", None)
+    report = h.kit.approve_reschedules(now=START)
+    assert [r.id for r in report.expired] == [request.id]
+    assert h.kit.queries.get(T, session.id).start == START

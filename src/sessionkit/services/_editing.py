@@ -29,6 +29,8 @@ __all__ = [
     "links_lock",
     "lock_session",
     "lock_sessions",
+    "moved_lock",
+    "status_at",
     "status_lock",
 ]
 
@@ -65,8 +67,11 @@ def status_lock(lifecycle: Lifecycle, session: Session) -> str | None:
     """Return why ``session``'s status forbids editing or deleting it, or ``None``."""
     if lifecycle.status(session.status).editable:
         return None
-    editable = ", ".join(sorted(lifecycle.editable_statuses)) or "none"
-    return f"status {session.status!r} is not editable (editable: {editable})"
+    return f"status {session.status!r} is not editable (editable: {_editable(lifecycle)})"
+
+
+def _editable(lifecycle: Lifecycle) -> str:
+    return ", ".join(sorted(lifecycle.editable_statuses)) or "none"
 
 
 def due_status(
@@ -81,8 +86,17 @@ def due_status(
     needing a fact the kit cannot give leaves the session as stored: the
     tick could not take that step either.
     """
-    machine = ctx.lifecycle(session.lifecycle)
     at = tx.now if before is None else min(tx.now, before - timedelta(microseconds=1))
+    return status_at(ctx, tx, session, at)
+
+
+def status_at(ctx: Context, tx: Tx, session: Session, at: datetime) -> Session:
+    """Return ``session`` (not stored) in the status its timers due by ``at`` give it.
+
+    As :func:`due_status`, at any instant: the facts are the kit's as they
+    stand at ``tx.now``; one it cannot give leaves the session as stored.
+    """
+    machine = ctx.lifecycle(session.lifecycle)
     try:
         return machine.advance(session, at, facts={})[0]
     except MissingFact:
@@ -95,17 +109,45 @@ def due_status(
         return session
 
 
-def check_editable(ctx: Context, tx: Tx, session: Session, *, deleting: bool = False) -> None:
+def moved_lock(ctx: Context, tx: Tx, moved: Session) -> str | None:
+    """Return why ``moved`` (a session at a new time, not stored) may not be put there, or ``None``.
+
+    At its new time its timers due by ``tx.now`` (:func:`due_status`) must
+    leave it in an editable status: a move into its own locked window (an
+    academy lesson moved to start within ``ACADEMY_READY_BEFORE`` of now,
+    READY at once) is refused as a move of a READY lesson is.
+    """
+    lifecycle = ctx.lifecycle(moved.lifecycle)
+    judged = due_status(ctx, tx, moved)
+    if status_lock(lifecycle, judged) is None:
+        return None
+    return (
+        f"moved to start at {moved.start.isoformat()}, its timers due by now would make it "
+        f"{judged.status!r}, which is not editable (editable: {_editable(lifecycle)})"
+    )
+
+
+def check_editable(
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    *,
+    deleting: bool = False,
+    moved: Session | None = None,
+) -> None:
     """Raise ``SessionLocked`` unless ``session`` may be changed (or, ``deleting``, deleted).
 
     Its status must be editable and the host must report no dependents. A
     session with bookings is never deleted (cancel it instead); one with
     bookings in play is not changed while the booking rules lock booked
-    sessions (``lock_booked``). A change judges the status its timers due by
-    now give it (:func:`due_status`), tick or not.
+    sessions (``lock_booked``). The status judged is the one its timers due by
+    now give it (:func:`due_status`), tick or not, for a change as for a
+    delete. ``moved``: ``session`` at the new time a change gives it, which
+    must not be locked there either (:func:`moved_lock`).
     """
-    judged = session if deleting else due_status(ctx, tx, session)
-    reason = status_lock(ctx.lifecycle(session.lifecycle), judged)
+    reason = status_lock(ctx.lifecycle(session.lifecycle), due_status(ctx, tx, session))
+    if reason is None and moved is not None:
+        reason = moved_lock(ctx, tx, moved)
     if reason is None and deleting:
         dependents = ctx.blocking_links(tx, [session]).get(session.id)
         if dependents is not None:

@@ -8,6 +8,8 @@ error, whose ``allows_at`` is when the asker may really ask again.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import attrs
 
 from sessionkit.errors import RescheduleRefused, SessionConflict
@@ -16,7 +18,7 @@ from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import due_status, links_lock, status_lock
+from sessionkit.services._editing import due_status, links_lock, status_at, status_lock
 from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
@@ -69,8 +71,10 @@ def shut_after(
     moved since stays where it is, and the request expires. It expires too
     when the move is refused at the deadline (the new-time rules, a status
     that locks the session, dependents the host's links name, its resources
-    busy then, no credit left in the new period for its charged participants):
-    judged as things stand now, as silence would judge them.
+    busy then, no credit left in the new period for its charged
+    participants): judged as things stand now, as silence would judge them,
+    its status as its timers due before the deadline give it (as silence
+    judges it, tick or not).
     """
     at, target = pending.deadline, pending.proposed_start
     if (
@@ -79,14 +83,21 @@ def shut_after(
         and ctx.new_time_refusal(session, target, at) is None
     ):
         there = attrs.evolve(session, span=TimeSpan.from_start(target, session.span.duration))
-        if _movable(ctx, tx, there):
+        if _movable(ctx, tx, session, there, at):
             session, moved = there, moved + 1
     return ctx.notice.may("request_reschedule", role, session, at, reschedules=moved)
 
 
-def _movable(ctx: Context, tx: Tx, there: Session) -> bool:
-    """Whether silence's move to ``there`` (the session at its new time) would be made now."""
-    if status_lock(ctx.lifecycle(there.lifecycle), there) or links_lock(ctx, tx, there):
+def _movable(ctx: Context, tx: Tx, session: Session, there: Session, deadline: datetime) -> bool:
+    """Whether silence's move of ``session`` to ``there`` (at its new time) would be made.
+
+    The checks :func:`~sessionkit.services._reschedule_steps.apply_proposed`
+    makes at ``deadline``, as things stand now; the status is the one the
+    session's timers due before ``deadline`` give it, which the tick will
+    have given it by then (:func:`due_status`).
+    """
+    judged = status_at(ctx, tx, session, deadline - timedelta(microseconds=1))
+    if status_lock(ctx.lifecycle(there.lifecycle), judged) or links_lock(ctx, tx, there):
         return False
     if move_usage_refusal(tx, there, there.start) is not None:
         return False  # its charged participants have no credit there: silence lets it expire

@@ -134,7 +134,8 @@ class SessionCommands(SessionStatusCommands):
 
         ``None`` leaves a field as it is; a new ``start`` alone keeps the
         duration. Allowed only in an editable status (the one its timers due
-        by now give it, tick or not) and without dependents
+        by now give it, tick or not), at the new time as at the old one (a
+        lesson is not moved into its own READY window), and without dependents
         (``SessionLocked`` names why). A new start is checked by the booking
         rules' ``publish_in_horizon`` (``BookingRefused``). Re-checks conflicts
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
@@ -200,10 +201,10 @@ class SessionCommands(SessionStatusCommands):
                 old["capacity"] = session.capacity
             if not changes:
                 return session
-            check_editable(ctx, tx, session)
             changed = attrs.evolve(
                 session, **changes, detached=True, updated_at=tx.now, updated_by=actor
             )
+            check_editable(ctx, tx, session, moved=changed if "span" in changes else None)
             if "capacity" in changes:
                 ctx.check_capacity(changed)
             if "span" in changes and changed.start != session.start:
@@ -239,8 +240,10 @@ class SessionCommands(SessionStatusCommands):
     ) -> Session:
         """Delete a session in an editable status without dependents; return its last state.
 
-        Raises ``SessionLocked`` (naming why) otherwise; use :meth:`cancel` for
-        a session that has dependents. Emits ``SessionDeleted``.
+        The status judged is the one its timers due by now give it, tick or
+        not (an academy lesson in its READY window is not deleted, READY
+        stored or not). Raises ``SessionLocked`` (naming why) otherwise; use
+        :meth:`cancel` for a session that has dependents. Emits ``SessionDeleted``.
         """
         ctx = self._ctx
         session_args(tenant, session_id, actor, expected_version)
