@@ -21,6 +21,7 @@ from sessionkit.contrib.ical import (
     read_ical,
     write_ical,
 )
+from sessionkit.zones import get_zone
 
 CALENDARS = Path("/work/shared/calendars")
 FILES = sorted(CALENDARS.glob("**/*.ics"))
@@ -135,3 +136,25 @@ def test_all_day_overrides_of_exchange_move_their_occurrences() -> None:
         "2020-09-17",  # UNTIL=20200916T230000Z: midnight of the 17th in London
     ]
     assert all(o.span.duration == timedelta(days=1) for o in refuse.occurrences())
+
+
+@pytest.mark.parametrize(
+    "default_tz", ["UTC", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati"]
+)
+def test_exchange_utc_untils_of_all_day_series_end_on_london_days(default_tz: str) -> None:
+    """UNTIL=20200916T230000Z is the 17th's midnight in London, the VTIMEZONE's zone.
+
+    Read at +14 the nearest midnight of the reading zone was the 18th's.
+    """
+    path = CALENDARS / "rie" / "issue_28_rrule_with_UTC_endinginZ.ics"
+    if not path.exists():
+        pytest.skip("issue_28_rrule_with_UTC_endinginZ.ics is not there")
+    cal = read_ical(path.read_bytes(), default_tz=default_tz)
+    lasts = []
+    for series in cal.series:
+        (item,) = series.items
+        rec = item.recurrence
+        assert isinstance(rec.rule.until, datetime)  # the end of its last day, in UTC
+        lasts.append(rec.rule.until.astimezone(get_zone(rec.tz)).date().isoformat())
+    assert lasts == ["2020-09-17", "2020-09-24"]
+    assert len(cal.occurrences()) == 26

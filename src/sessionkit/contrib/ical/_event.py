@@ -77,6 +77,23 @@ class Zones:
         self._known: dict[str, list[str]] = {}
         self._first: dict[str, str] = {}  # the zone of a TZID's first value
 
+    @property
+    def hint(self) -> str | None:
+        """The calendar's ``X-WR-TIMEZONE``, if it is an IANA name, else ``None``."""
+        return self._hint
+
+    def rules(self, tzid: str) -> tzinfo | None:
+        """Return the offsets a TZID names: its own VTIMEZONE's, else its IANA or Windows zone's.
+
+        ``None`` for a name that is neither and has no VTIMEZONE. No IANA
+        zone is matched (:meth:`key`): a VTIMEZONE's rules are its writer's.
+        """
+        found = self._rules.get(tzid)
+        if found is not None:
+            return found
+        key = named_zone(tzid)
+        return None if key is None else get_zone(key)
+
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
         found = iana_key(tzid)
         if found is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import attrs
 import icalendar
@@ -104,7 +104,9 @@ def read_ical(
     outline = scan(source)
     sources = vtimezones(source)
     refuse_duplicates(sources)  # before icalendar, which keeps the last of them
-    for number, line, tzid in tzid_lines(source):
+    used = tzid_lines(source)
+    named = tuple(dict.fromkeys([*outline.zones, *(tzid for _, _, tzid in used)]))
+    for number, line, tzid in used:
         # icalendar guesses a "globally unique" TZID of no VTIMEZONE by its tail, with a
         # warning (raised under -W error, as no SessionKitError); sessionkit refuses it anyway.
         if tzid.startswith("/") and tzid not in outline.zones:
@@ -167,7 +169,7 @@ def read_ical(
                 newest = max(reversed(overrides), key=_sequence) if overrides else reader
                 events.append(_single(newest))
             else:
-                series.append(_series(reader, overrides, budget))
+                series.append(_series(reader, overrides, budget, named))
     for orphans in changed.values():
         for orphan in orphans:
             with _in_range(orphan):
@@ -243,7 +245,13 @@ def _zone_of_single(reader: EventReader, tz: str) -> str:
     return reader.wall(end.dt, end.params, "DTEND")[1]
 
 
-def _series(reader: EventReader, changed: Sequence[EventReader], budget: int) -> IcalSeries:
+def _series(
+    reader: EventReader, changed: Sequence[EventReader], budget: int, named: Sequence[str]
+) -> IcalSeries:
+    """The series of ``reader`` and its overrides (``changed``).
+
+    ``named``: the TZIDs the calendar names (its VTIMEZONEs', its values').
+    """
     start = reader.start()
     all_day = not isinstance(start[0], datetime)
     tz = start[1]
@@ -325,11 +333,12 @@ def _series(reader: EventReader, changed: Sequence[EventReader], budget: int) ->
                 f"the RRULE cannot be read: {exc}", line=line, text=raw, uid=reader.uid
             ) from exc
     texts = texts or [ONLY_DTSTART]
+    writers = _writer_zones(reader, changed, named) if all_day else []
     items: list[ScheduleItem] = []
     for index, text in enumerate(texts):
         try:
             rec = Recurrence.from_rrule(
-                _until_as_date(text, tz) if all_day else text,
+                _until_as_date(text, tz, writers) if all_day else text,
                 start=local_start,
                 tz=tz,
                 duration=duration,
@@ -378,20 +387,47 @@ _UNTIL_SLACK = timedelta(hours=12)
 """How far before a day's local midnight a UTC UNTIL of an all-day series still names that day."""
 
 
-def _until_as_date(text: str, tz: str) -> Rule | str:
-    """An all-day series' RRULE with a UTC UNTIL on a quarter hour made the DATE of its last day.
+def _writer_zones(
+    reader: EventReader, changed: Sequence[EventReader], named: Sequence[str]
+) -> list[tzinfo]:
+    """Return the zones the calendar says an all-day series was written in (empty: none).
+
+    The zones of the TZIDs on the event's lines and its overrides' (Exchange
+    writes its RECURRENCE-IDs and EXDATEs so), else the calendar's
+    ``X-WR-TIMEZONE``, else every zone the calendar ``named``. A TZID that
+    names no zone is left out: a value that uses it is refused on its line.
+    """
+    zones = reader.zones
+    own = [tzid for other in (reader, *changed) for tzid in other.src.tzids()]
+    if not own and zones.hint is not None:
+        return [get_zone(zones.hint)]
+    found = (zones.rules(tzid) for tzid in dict.fromkeys(own or named))
+    return [zone for zone in found if zone is not None]
+
+
+def _until_as_date(text: str, tz: str, writers: Sequence[tzinfo]) -> Rule | str:
+    """An all-day series' RRULE with a UTC UNTIL made the DATE of its last day.
 
     RFC 5545 wants a DATE UNTIL after a DATE DTSTART; Exchange writes the last
     day's midnight in its own zone, in UTC (``20261204T230000Z`` for 5 December
     in Berlin), which read in UTC or New York is the day before and lost the
-    last occurrence. Such an UNTIL names the day whose midnight in ``tz`` is
-    nearest to it (within 12 hours, later on a tie). Any other (an end of day,
-    ``T225959Z``) bounds the occurrences' starts, as RFC 5545 says.
+    last occurrence. The last day is the UNTIL's date in the zone its writer
+    was in, which the calendar tells (``writers``: :func:`_writer_zones`), when
+    those zones agree on it: RFC 5545's bound on the days' midnights there.
+    Else an UNTIL on a quarter hour names the day whose midnight in ``tz`` is
+    nearest to it (within 12 hours, later on a tie), and any other (an end of
+    day, ``T225959Z``) bounds the occurrences' starts, as RFC 5545 says.
     """
     rule = parse_rule(text)
     until = rule.until
     if not isinstance(until, datetime) or until.tzinfo is None:
         return text
+    days: set[date] = set()
+    for zone in writers:
+        with suppress(ValueError):  # dateutil cannot convert by this VTIMEZONE (_matching_zone)
+            days.add(until.astimezone(zone).date())
+    if len(days) == 1:
+        return attrs.evolve(rule, until=days.pop())
     if until.second or until.microsecond or until.minute % 15:
         return text
     return attrs.evolve(rule, until=(until + _UNTIL_SLACK).astimezone(get_zone(tz)).date())

@@ -52,6 +52,15 @@ class SourceEvent:
         found = self.props.get(name, [])
         return found[index] if index < len(found) else self.first(name)
 
+    def tzids(self) -> list[str]:
+        """Return the TZID parameters of the event's lines, in text order (repeats kept)."""
+        lines = sorted(line for found in self.props.values() for line in found)
+        return [
+            match.group(1) or match.group(2) or ""
+            for _, text in lines
+            for match in _TZID.finditer(text.partition(":")[0])
+        ]
+
 
 @attrs.frozen
 class SourceMap:
