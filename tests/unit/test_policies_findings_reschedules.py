@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import CancelRefused, RescheduleRefused
 from sessionkit.model import ResourceRef, Session
+from sessionkit.model.series import ScheduleItem
 from sessionkit.policies import (
     NoticePolicy,
     NoticeRule,
@@ -27,6 +28,7 @@ from sessionkit.policies import (
     coaching_notice,
 )
 from sessionkit.ports import UnitOfWork
+from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
@@ -226,6 +228,46 @@ def test_one_pending_names_no_allows_at_when_silence_cannot_move_the_session(
     assert (caught.value.rule, caught.value.allows_at) == ("one_pending", None)
     kit.reschedules.approve_due(now=pending.deadline)
     assert kit.reschedules.get(T, pending.id).status == "EXPIRED"
+    with pytest.raises(RescheduleRefused) as late:
+        kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, now=pending.deadline
+        )
+    assert late.value.rule == "notice"
+
+
+def test_one_pending_names_no_allows_at_when_the_series_took_the_proposed_start(
+    kit: SessionKit,
+) -> None:
+    # Another session of the lesson's series was put at the proposed time after the
+    # request (no resource shared: nothing busy in the way). Silence cannot move the lesson
+    # there (a series holds one session per start) and lets the request expire; the
+    # prediction checked the resources only, and allows_at named the deadline, where the
+    # student was refused again (notice), for good.
+    start = NOW + timedelta(hours=40)
+    rule = Recurrence.weekly(
+        days=("WE",), at=time(0), duration=timedelta(hours=1), tz="UTC", start=start.date(), count=1
+    )
+    series, _ = kit.series.create(
+        T, actor="cleo", title="Maths", items=[ScheduleItem(id="wed", recurrence=rule)]
+    )
+    [session] = kit.queries.series_sessions(T, series.id)
+    assert session.start == start
+    target = start + timedelta(days=7)
+    pending = kit.reschedules.request(
+        T, session.id, role="host", actor="admin", reason=REASON, proposed_start=target
+    )
+    kit.sessions.create_extra(
+        T, actor="admin", series_id=series.id, start=target, end=target + timedelta(hours=1)
+    )
+    refusal = kit.reschedules.can_request(T, session.id, role="student")
+    assert refusal is not None
+    assert (refusal.rule, refusal.allows_at) == ("one_pending", None)
+    with pytest.raises(RescheduleRefused) as caught:
+        kit.reschedules.request(T, session.id, role="student", actor="ana", reason=REASON)
+    assert (caught.value.rule, caught.value.allows_at) == ("one_pending", None)
+    kit.reschedules.approve_due(now=pending.deadline)
+    assert kit.reschedules.get(T, pending.id).status == "EXPIRED"
+    assert kit.queries.get(T, session.id).start == start
     with pytest.raises(RescheduleRefused) as late:
         kit.reschedules.request(
             T, session.id, role="student", actor="ana", reason=REASON, now=pending.deadline

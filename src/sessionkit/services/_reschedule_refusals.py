@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from sessionkit.errors import RescheduleRefused, SessionConflict
+from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict
 from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import due_status, links_lock, status_at, status_lock
+from sessionkit.services._reschedule_steps import check_series_start
 from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
@@ -71,10 +72,10 @@ def shut_after(
     moved since stays where it is, and the request expires. It expires too
     when the move is refused at the deadline (the new-time rules, a status
     that locks the session, dependents the host's links name, its resources
-    busy then, no credit left in the new period for its charged
-    participants): judged as things stand now, as silence would judge them,
-    its status as its timers due before the deadline give it (as silence
-    judges it, tick or not).
+    busy then or another session of its series starting then, no credit left
+    in the new period for its charged participants): judged as things stand
+    now, as silence would judge them, its status as its timers due before the
+    deadline give it (as silence judges it, tick or not).
     """
     at, target = pending.deadline, pending.proposed_start
     if (
@@ -103,7 +104,8 @@ def _movable(ctx: Context, tx: Tx, session: Session, there: Session, deadline: d
         return False  # its charged participants have no credit there: silence lets it expire
     try:
         check_free(tx, there)
-    except SessionConflict:
+        check_series_start(tx, there)
+    except (SessionConflict, DuplicateSession):
         return False
     return True
 
