@@ -101,7 +101,13 @@ def check_record_version(record_id: object, version: int, expected_version: int 
 
 
 def commits() -> int:
-    """How many units of work this context has committed: a command compares before and after."""
+    """How many units of work this context has committed, ever.
+
+    The count :meth:`Context.retrying` compares before and after a command:
+    a command of several units is not run again once any of them committed,
+    even one before the unit that raised. Whether an error was raised once
+    its own unit committed is :func:`raised_after_commit`.
+    """
     return _COMMITS.get()
 
 
@@ -123,28 +129,46 @@ def mark(error: BaseException, name: str, value: object) -> None:
 def raised_after_commit(error: BaseException) -> bool:
     """Whether ``error`` was raised once its unit of work had committed.
 
-    The publisher's error (an event handler's), or a hook's, as the unit
-    closed: the unit's work stands. A command that runs several units (a
-    job's items) can tell it from a refusal this way, where comparing
-    :func:`commits` cannot tell it from a refusal raised after an earlier
-    unit of the same item committed.
+    The publisher's error (an event handler's) as the unit closed, or an
+    after-commit hook's (the provider calls the commit left due, see
+    :attr:`Context.after_commit`): the unit's work stands. A command that
+    runs several units (a job's items) can tell it from a refusal this way,
+    where comparing :func:`commits` cannot tell it from a refusal raised
+    after an earlier unit of the same item committed. An error instance
+    raised again, out of a unit that did not commit, loses the mark.
     """
     return getattr(error, _AFTER_COMMIT, False) is True
 
 
-def raise_late(late: list[Exception], job: str, report: object, unit: str) -> None:
+def raise_late(
+    late: list[Exception],
+    job: str,
+    report: object,
+    unit: str,
+    *,
+    summary: str | None = None,
+    details: Iterable[str] = (),
+    attribute: str | None = None,
+) -> None:
     """Raise the first of ``late``, errors raised once a unit of ``job`` committed, if any.
 
     A job of one unit of work per ``unit`` (a session, a batch) goes on past
     such an error (the publisher's, as the unit closed): its work stands. The
-    error raised at the end notes the job's ``report`` and the later errors.
+    error raised at the end notes the job's ``report`` (its ``summary`` when
+    given, else its repr), then ``details``, then the later errors; with
+    ``attribute``, it carries ``report`` as that attribute too.
     """
     if not late:
         return
     first = late[0]
-    first.add_note(f"{job} committed its work: {report!r}")
+    shown_report = repr(report) if summary is None else summary
+    first.add_note(f"{job} committed its work: {shown_report}")
+    for detail in details:
+        first.add_note(detail)
     for other in late[1:]:
         first.add_note(f"after another {unit} committed: {other!r}")
+    if attribute is not None:
+        mark(first, attribute, report)  # any exception type, a frozen one too
     raise first
 
 
@@ -418,16 +442,31 @@ class Context:
                 committed = True
                 _COMMITS.set(_COMMITS.get() + 1)
         except BaseException as error:
+            if not committed:
+                if raised_after_commit(error):  # raised again: this time its unit undid its work
+                    mark(error, _AFTER_COMMIT, False)
+                raise
             # Raised once the unit committed (the publisher's error, when the unit closed):
             # the commit stands, so the provider calls it left due (a cancel's refund) are
             # still made before the error reaches the caller.
-            if committed:
-                mark(error, _AFTER_COMMIT, True)
-                if tx.calls:
-                    self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
+            mark(error, _AFTER_COMMIT, True)
+            self._committed(uow, tx.calls)
             raise
-        if tx.calls:
-            self.when_durable(uow, functools.partial(self._after_commit, list(tx.calls)))
+        self._committed(uow, tx.calls)
+
+    def _committed(self, uow: UnitOfWork, calls: list[tuple[str, str]]) -> None:
+        """Run the after-commit hooks with the provider ``calls`` a committed unit left due.
+
+        Their error is raised after the commit, so it is marked as such
+        (:func:`raised_after_commit`), as the publisher's is.
+        """
+        if not calls:
+            return
+        try:
+            self.when_durable(uow, functools.partial(self._after_commit, list(calls)))
+        except BaseException as error:
+            mark(error, _AFTER_COMMIT, True)
+            raise
 
     def _after_commit(self, calls: list[tuple[str, str]]) -> None:
         for hook in self.after_commit:
