@@ -26,7 +26,7 @@ from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.ports import FactProvider
-from sessionkit.services._context import Context, Tx, check_free, commits
+from sessionkit.services._context import Context, Tx, check_free, raised_after_commit
 from sessionkit.services._money import settle_no_shows
 from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
@@ -144,15 +144,14 @@ def advance_before_refusal(
     if not isinstance(error, SessionKitError) or isinstance(error, _NOT_REFUSALS):
         return None
     for short in range(1, _MOST_STEPS):
-        before = commits()
         try:
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, session_id)
                 stored, stepped = advance_steps(ctx, tx, session, actor, short=short)
         except SessionNotFound:
             return None
-        except SessionKitError:
-            if commits() != before:
+        except SessionKitError as late:
+            if raised_after_commit(late):  # a chain stored, then an event handler raised
                 raise
             continue
         return stored if stepped else None

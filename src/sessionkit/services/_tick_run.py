@@ -18,7 +18,7 @@ from typing import TypeVar
 import attrs
 
 from sessionkit.model.html import html_of
-from sessionkit.services._context import Context, Tx, commits, mark
+from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit
 from sessionkit.services.reports import error_key
 
 __all__ = [
@@ -186,17 +186,18 @@ class TickRun:
         summary and failures are in its notes.
         """
         report = self.report()
-        if self.published:
-            first = self.published[0]
-            first.add_note(f"the tick committed its work: {report.summary()}")
-            for failure in report.failed[:20]:
-                first.add_note(
-                    f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
-                )
-            for other in self.published[1:]:
-                first.add_note(f"after another batch committed: {other!r}")
-            mark(first, REPORT_ATTRIBUTE, report)  # any exception type, a frozen one too
-            raise first
+        raise_late(
+            self.published,
+            "the tick",
+            report,
+            "batch",
+            summary=report.summary(),
+            details=(
+                f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
+                for failure in report.failed[:20]
+            ),
+            attribute=REPORT_ATTRIBUTE,
+        )
         return report
 
     def run(
@@ -219,7 +220,6 @@ class TickRun:
         def attempt(chunk: list[str]) -> tuple[Counts, int]:
             counts = Counts()
             claimed: Sequence[R] = ()
-            before = commits()
             try:
                 # A top-up skips the occurrences its read found busy (planned).
                 with self.ctx.transaction(self.at, planned=kind == "top_up") as tx:
@@ -227,7 +227,7 @@ class TickRun:
                     for record in claimed:
                         work(tx, record, counts)
             except Exception as error:
-                if commits() == before:
+                if not raised_after_commit(error):
                     raise
                 # Committed, then publishing its events (or a provider call) raised: the
                 # batch is done; the error is raised once the tick has done the rest.

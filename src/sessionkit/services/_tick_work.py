@@ -21,7 +21,7 @@ from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
 from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
-from sessionkit.services._context import Tx, commits
+from sessionkit.services._context import Tx, raised_after_commit
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._reschedule_steps import answered_overdue, requests_due
 from sessionkit.services._statuses import advance_before_refusal
@@ -248,11 +248,10 @@ def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:
     """Store the steps of a session due before the one refused (``advance_before_refusal``)."""
 
     def partly(session_id: str, error: Exception) -> Counts:
-        before = commits()
         try:
             done = advance_before_refusal(run.ctx, tenant, session_id, run.at, run.actor, error)
         except Exception as late:
-            if commits() == before:
+            if not raised_after_commit(late):
                 raise
             # Stored, then an event handler raised: raised once the tick has done the rest,
             # as for a batch, and the steps stored count.

@@ -36,7 +36,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.services._context import Context, Tx, commits, raise_late, retried
+from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
 from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
@@ -193,13 +193,12 @@ class BookingCommands(BookingMaking):
         sessions = sorted({(b.tenant, b.session_id) for b in due})
         late: list[Exception] = []
         for session_tenant, session_id in sessions:
-            before = commits()
             try:
                 with ctx.transaction(at) as tx:
                     session = tx.bookings.lock_session(session_tenant, session_id)
                     settled = settle_run_out(ctx, tx, session)
             except Exception as error:
-                if commits() == before:
+                if not raised_after_commit(error):
                     raise
                 # Committed, then publishing its events raised: the session is done, and
                 # the other sessions' offers still go out before the error is raised.
@@ -260,7 +259,6 @@ class BookingCommands(BookingMaking):
         kept: list[tuple[Session, str]] = []
         late: list[Exception] = []
         while True:
-            before_batch = commits()
             page: Page[Session] | None = None
             try:
                 with ctx.transaction() as tx:
@@ -286,7 +284,7 @@ class BookingCommands(BookingMaking):
                             [SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)]
                         )
             except Exception as error:
-                if page is None or commits() == before_batch:
+                if page is None or not raised_after_commit(error):
                     raise
                 # Committed, then publishing its events raised: the batch is done, and the
                 # later batches are still removed before the error is raised, as the tick

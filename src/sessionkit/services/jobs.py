@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sessionkit.lifecycle import LifecycleRegistry
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_actor, check_tenant
-from sessionkit.services._context import Context, commits
+from sessionkit.services._context import Context, raised_after_commit
 from sessionkit.services._reschedule_steps import requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services.commands import advance_steps
@@ -164,7 +164,6 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
     for candidate in candidates:
         if facts is not None and candidate.id not in facts:
             continue  # its facts failed: reported
-        committed = commits()
         stored, stepped = candidate, False
         try:
             known = None if facts is None else facts[candidate.id]
@@ -177,7 +176,7 @@ def advance_due(ctx: Context, tenant: str, *, actor: str | None, now: datetime) 
                 stored, stepped = advance_steps(ctx, tx, session, actor, answer=answer)
         except Exception as exc:  # noqa: BLE001  # reported: one session must not stop the job
             failed.append(AdvanceFailure(session_id=candidate.id, error=exc))
-            if commits() != committed:
+            if raised_after_commit(exc):
                 # Stored, then an event handler (the publisher, a RoomKeeper) raised: the
                 # session moved on all the same, and is reported as both.
                 if stepped:

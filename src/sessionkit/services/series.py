@@ -31,7 +31,7 @@ from sessionkit.services._context import (
     Tx,
     check_record_version,
     check_version,
-    commits,
+    raised_after_commit,
     retried,
 )
 from sessionkit.services._series_time import check_begin, months_after, series_start, series_zone
@@ -282,12 +282,11 @@ class SeriesCommands:
         failed: list[TopUpFailure] = []
         for series_tenant, series_id in candidates:
             made: list[MaterialiseReport | None] = []
-            committed = commits()
             try:
                 report = self._top_up_one(series_tenant, series_id, at, actor, made)
             except Exception as exc:  # noqa: BLE001  # reported: one series must not stop the job
                 failed.append(TopUpFailure(tenant=series_tenant, series_id=series_id, error=exc))
-                if commits() == committed or not made or made[-1] is None:
+                if not raised_after_commit(exc) or not made or made[-1] is None:
                     continue
                 # Stored, then an event handler (the publisher) raised: the series was
                 # refilled all the same, and is reported as both.
