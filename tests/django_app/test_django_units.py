@@ -25,10 +25,11 @@ from django.core.management.base import SystemCheckError
 from django.db import IntegrityError, connections, transaction
 from django.test import TestCase, override_settings
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.contrib.django._sessions import DjangoSessionRepository
 from sessionkit.contrib.django.checks import TAG, check_settings
 from sessionkit.contrib.django.fields import AmountField, numeric_amount
-from sessionkit.contrib.django.models import PaymentRecord, SessionResource
+from sessionkit.contrib.django.models import BookingRecord, PaymentRecord, SessionResource
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import (
@@ -38,11 +39,12 @@ from sessionkit.errors import (
     UnsupportedKind,
     WrongType,
 )
+from sessionkit.model.booking import HELD
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
 from sessionkit.ports import BOOKINGS, PAYMENTS, Kind
 from sessionkit.testing.clocks import RecordingPublisher
-from sessionkit.testing.contract import TENANT, _event, make_session
+from sessionkit.testing.contract import T0, TENANT, _event, make_session
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.payments import make_payment
 
@@ -567,6 +569,64 @@ def test_postgres_a_writer_losing_the_race_gets_the_session_conflict(
         assert [s.id for s in uow.sessions.get_many(TENANT, ["first", "second"])] == ["first"]
     clear(postgres_db)
     connections[postgres_db].close()
+
+
+def test_postgres_expiring_orders_ties_by_code_point_whatever_the_collation(
+    postgres_db: str,
+) -> None:
+    """Holds running out together go by tenant, then id, by code point, as in memory.
+
+    They went by the columns' collation: under an ICU one ``acme`` came before
+    ``Zeta`` and ``a1`` before ``B1``, so a capped batch of the tick expired
+    other holds first than the memory and SQLAlchemy stores do.
+    """
+    with connections[postgres_db].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")
+        if cursor.fetchone() is None:
+            pytest.skip("the server has no ICU collations")
+    clear(postgres_db)
+    sessions = [make_booking_session("s1"), make_booking_session("s1", tenant="Zeta")]
+    bookings = [
+        make_booking("a1", status=HELD, hold_until=-3),
+        make_booking("B1", status=HELD, hold_until=-3),
+        make_booking("c1", tenant="Zeta", status=HELD, hold_until=-3),
+        make_booking("late", status=HELD, hold_until=-2),
+    ]
+    expected = [("Zeta", "c1"), (TENANT, "B1"), (TENANT, "a1"), (TENANT, "late")]
+    memory = InMemoryStore()
+    for store in (memory, DjangoStore(using=postgres_db)):
+        with store.unit_of_work() as uow:
+            for session in sessions:
+                uow.sessions.add(session)
+            for booking in bookings:
+                uow.bookings.add(booking)
+            uow.commit()
+    with memory.unit_of_work() as uow:
+        found = uow.bookings.expiring(None, before=T0, limit=10)
+        assert [(b.tenant, b.id) for b in found] == expected
+    fields = {name: BookingRecord._meta.get_field(name) for name in ("tenant", "record_id")}
+
+    def collate(collation: str) -> None:
+        with connections[postgres_db].cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE sessionkit_booking "
+                + ", ".join(
+                    f"ALTER COLUMN {name} TYPE {field.db_type(connections[postgres_db])}"
+                    f' COLLATE "{collation}"'
+                    for name, field in fields.items()
+                )
+            )
+
+    collate("und-x-icu")
+    try:
+        with DjangoStore(using=postgres_db).unit_of_work() as uow:
+            found = uow.bookings.expiring(None, before=T0, limit=10)
+            assert [(b.tenant, b.id) for b in found] == expected
+            capped = uow.bookings.expiring(TENANT, before=T0, limit=1)
+            assert [b.id for b in capped] == ["B1"]
+    finally:
+        collate("default")
+        clear(postgres_db)
 
 
 def test_the_migrations_match_the_models() -> None:

@@ -324,6 +324,9 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
 
         Held and offered ones, and waitlist places once their session started.
+        Those running out together by tenant, then id, each compared by code
+        point, as the memory and SQLAlchemy stores order them: by the
+        database's collation, a capped batch took other bookings first.
         """
         self._uow.require_open()
         if limit <= 0:
@@ -337,7 +340,9 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         runs_out = Case(
             When(status=WAITLISTED, then=F("session_start")), default=F("hold_expires_at")
         )
-        ordered = rows.annotate(runs_out=runs_out).order_by("runs_out", "tenant", "record_id")
+        ordered = rows.annotate(runs_out=runs_out).order_by(
+            "runs_out", self._exact("tenant").asc(), self._exact("record_id").asc()
+        )
         return [self.from_row(row) for row in ordered[:limit]]
 
     def next_position(self, tenant: str, session_id: str) -> int:
