@@ -651,7 +651,26 @@ def test_only_an_individual_lesson_is_marked_absent_by_hand_too(a: Academy) -> N
     lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
     a.kit.advance_due(T, now=circle.start - 15 * MIN)
     a.kit.advance_due(T, now=lesson.start - 15 * MIN)
+    a.clock.set(lesson.start)
     with pytest.raises(TransitionRefused):
         a.kit.sessions.fire(T, circle.id, "mark_absent", actor="ahmed")
     absent = a.kit.sessions.fire(T, lesson.id, "mark_absent", actor="ahmed")
     assert (a.status(circle), absent.status) == ("READY", "ABSENT")
+
+
+def test_nobody_is_marked_absent_by_hand_from_a_lesson_that_has_not_started(a: Academy) -> None:
+    # The button marked a READY lesson ABSENT 15 minutes before its start, the credit with it.
+    lesson = a.schedule("ind", time(18), 1, "student:khalid")[0]
+    a.kit.advance_due(T, now=lesson.start - 15 * MIN)
+    a.clock.set(lesson.start - MIN)
+    with pytest.raises(TransitionRefused) as refused:
+        a.kit.sessions.fire(T, lesson.id, "mark_absent", actor="ahmed")
+    assert (refused.value.transition, refused.value.status, refused.value.allows_at) == (
+        "mark_absent",
+        "READY",
+        lesson.start,
+    )
+    assert "has not started" in refused.value.reason
+    assert a.status(lesson) == "READY"
+    a.clock.set(lesson.start)
+    assert a.kit.sessions.fire(T, lesson.id, "mark_absent", actor="ahmed").status == "ABSENT"

@@ -134,7 +134,9 @@ def test_completing_consumes_one_credit_per_confirmed_participant(world: World) 
 
 def test_absent_consumes_and_cancelled_does_not(world: World) -> None:
     sub = world.subscribe()
-    world.run(world.lesson(ANA), "ready", "mark_absent")
+    absent = world.lesson(ANA)
+    world.clock.set(absent.start)  # nobody is absent from a lesson that has not started
+    world.run(absent, "ready", "mark_absent")
     world.run(world.lesson(ANA), "cancel")
     world.run(world.lesson(ANA), "ready", "cancel")
     assert world.used(sub) == 1
@@ -745,8 +747,9 @@ def test_only_individual_sessions_are_marked_absent(world: World) -> None:
     assert circle.capacity == 2
     with pytest.raises(ValueError, match="individual"):
         world.run(circle, "mark_absent")
-    individual = world.run(world.lesson(ANA), "ready", "mark_absent")
-    assert individual.status == "ABSENT"
+    individual = world.lesson(ANA)
+    world.clock.set(individual.start)
+    assert world.run(individual, "ready", "mark_absent").status == "ABSENT"
 
 
 # -- session codes ------------------------------------------------------------------------

@@ -143,7 +143,9 @@ academy = Lifecycle(
             "mark_absent",
             "READY",
             "ABSENT",
-            guards=[individual_only],
+            # Nobody is absent from a lesson that has not started: a teacher's button
+            # before the start is refused, as coaching's miss is.
+            guards=[individual_only, has_started],
             timer=Timer.after_start(ACADEMY_ABSENT_AFTER, condition=individual_nobody_attended),
         ),
         Transition(
@@ -170,7 +172,10 @@ academy = Lifecycle(
       joins" (the host fires ``start``); ONGOING -> COMPLETED "auto, after
       duration + buffer" (the seed's query implies a 10-minute buffer).
     - ABSENT only for individual sessions: guarded by ``individual_only``
-      (``capacity == 1``); circles cannot be marked absent. The clock marks a
+      (``capacity == 1``); circles cannot be marked absent. Nor can a lesson
+      that has not started: ``mark_absent`` is also guarded by ``has_started``,
+      so fired by hand before the start it is refused (``TransitionRefused``,
+      ``allows_at`` the start). The clock marks a
       READY individual session ABSENT ``ACADEMY_ABSENT_AFTER`` (15 min) past
       its start if nobody attended (the ``attended`` fact, condition
       ``individual_nobody_attended``, which asks for the fact only of an

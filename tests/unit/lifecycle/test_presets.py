@@ -122,7 +122,7 @@ def test_academy_graph_timers_guard_and_usage() -> None:
     assert (ready.anchor, ready.offset) == ("start", -timedelta(minutes=15))
     assert complete is not None
     assert (complete.anchor, complete.offset) == ("end", timedelta(minutes=10))
-    assert academy.transition("mark_absent").guards == (individual_only,)
+    assert academy.transition("mark_absent").guards == (individual_only, has_started)
     unattended = academy.transition("cancel_unattended")
     assert unattended.timer is not None
     assert (unattended.timer.anchor, unattended.timer.offset) == ("end", complete.offset)
