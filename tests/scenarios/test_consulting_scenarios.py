@@ -431,6 +431,52 @@ def test_per_client_no_shows(desk: Desk) -> None:
     }
 
 
+def test_the_consultants_no_show_uses_no_credit_and_refunds_the_client_who_came(
+    desk: Desk,
+) -> None:
+    # Seed 003's NO_SHOW counts usage; a client holding a package of consultations was
+    # charged a credit when the consultant was the one who did not come. The client's own
+    # no-show still uses one (and keeps the payment, ``no_show_percent`` 0).
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    packages = {
+        email: kit.usage.subscribe(
+            tenant,
+            actor="priya",
+            subscriber=client_ref(email),
+            credits=4,
+            starts=DEMO_NOW - timedelta(days=1),
+        ).id
+        for email in ("asha@example.com", "meera@example.com")
+    }
+    waited = desk.paid(email="asha@example.com")
+    missed = desk.paid(email="meera@example.com")
+    assert len(confirm_paid(desk.c, PRIYA)) == 2
+    desk.c.clock.set(max(waited.session.end, missed.session.end) + timedelta(minutes=5))
+    for booked, status in ((waited, "present"), (missed, "absent")):
+        kit.attendance.override(
+            tenant, booked.session.id, booked.booking.participant, status=status, actor="priya"
+        )
+        kit.sessions.fire(tenant, booked.session.id, "no_show", actor="priya")
+    deliver(desk.c)
+    used = {
+        email: kit.usage.balance(tenant, sub, at=waited.session.start).used
+        for email, sub in packages.items()
+    }
+    assert used == {"asha@example.com": 0, "meera@example.com": 1}
+    assert desk.status(waited) == ("NO_SHOW", CONFIRMED, REFUNDED)
+    assert desk.status(missed) == ("NO_SHOW", CONFIRMED, PAID)
+    outcomes = {
+        b.booking.participant.id: [
+            (o.outcome, o.rule) for o in kit.attendance.outcomes(tenant, b.session.id)
+        ]
+        for b in (waited, missed)
+    }
+    assert outcomes == {
+        "asha@example.com": [("attended", "host_no_show")],
+        "meera@example.com": [("no_show", "no_show")],
+    }
+
+
 def test_each_consultant_sees_only_her_own_clients_sessions_and_payments(desk: Desk) -> None:
     kit = desk.c.kit
     with_priya = desk.paid(PRIYA, "asha@example.com")

@@ -117,11 +117,16 @@ REFUNDS = RefundPolicy(
     tiers=(RefundTier(timedelta(hours=24), 100),),
     late_percent=Decimal(50),
     full_refund_roles=frozenset({"consultant", "host", "admin", "system"}),
+    host_no_show_percent=Decimal(100),
+    host_no_show_uses_credit=False,
 )
 """A consultant's cancel refunds in full; a client's, in full a day ahead, else half.
 
 The consultant cancels a session as its host, or a client's booking in her own role,
 ``"consultant"``: full either way (the default full-refund roles do not name her).
+A NO_SHOW is the client's unless her attendance shows her there: then the consultant
+did not come, and the client gets her payment back in full and uses no credit of a
+package she holds; her own no-show keeps the payment and uses a credit.
 """
 
 SHOWCASE_NOTICE = timedelta(hours=24)

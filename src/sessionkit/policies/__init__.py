@@ -25,6 +25,7 @@ from sessionkit.policies.no_shows import (
     Outcome,
     outcome_of,
     refund_for,
+    uses_credit,
 )
 from sessionkit.policies.notice import (
     ACTIONS,
@@ -50,6 +51,7 @@ __all__ = [
     "Outcome",
     "outcome_of",
     "refund_for",
+    "uses_credit",
     "BookingRules",
     "FixedPrice",
     "Pricing",

@@ -42,6 +42,7 @@ from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
 from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
 from sessionkit.model.session import Session, check_session
+from sessionkit.model.text import check_flag
 from sessionkit.policies.notice import check_case, check_role, fold_index, role_set
 from sessionkit.zones import to_utc
 
@@ -287,6 +288,12 @@ class RefundPolicy:
       still enters a no-show status (the student waited, the host never
       came). No fee is kept. The default refunds it in full: a participant
       who came is never charged for a session that did not happen.
+    - ``host_no_show_uses_credit``: whether that participant (there, the
+      session a no-show all the same) also uses a subscription credit when
+      the no-show status counts usage (``Status(counts_usage=True)``: the
+      consulting NO_SHOW, the academy's ABSENT). The default, ``False``,
+      charges them none: the provider's no-show costs the client nothing,
+      while a participant's own no-show uses one as a held session does.
 
     The default refunds a participant in full up to the start, which is the
     marketplace's "student cancel triggers a refund for that student".
@@ -306,6 +313,7 @@ class RefundPolicy:
     host_no_show_percent: Decimal = attrs.field(
         default=Decimal(100), converter=_host_no_show_percent
     )
+    host_no_show_uses_credit: bool = attrs.field(default=False)
 
     @late_percent.validator
     @no_show_percent.validator
@@ -317,6 +325,10 @@ class RefundPolicy:
                 value=value,
                 expected="0..100",
             )
+
+    @host_no_show_uses_credit.validator
+    def _check_flag(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        check_flag(value, f"RefundPolicy.{attribute.name}")  # WrongType: "false" is not False
 
     @no_show_fee.validator
     def _check_fee(self, _attribute: attrs.Attribute[Any], value: object) -> None:

@@ -19,6 +19,11 @@ no-show (the student waited, the host never came) gets
 ``host_no_show_percent`` back (rule ``"host_no_show"``, default all of it).
 Someone who attended a held session is untouched.
 
+Credits follow the same outcomes: a status that counts usage charges each
+participant one (:func:`uses_credit`), except one who attended a no-show
+session. The host's no-show costs them no credit either, unless
+``host_no_show_uses_credit`` says it does; their own no-show uses one.
+
 >>> from sessionkit.model.money import Money
 >>> from sessionkit.policies import RefundPolicy
 >>> policy = RefundPolicy(no_show_percent=50, no_show_fee=Money.of(5, "EUR"))
@@ -29,6 +34,9 @@ NoShowRefund(rule='no_show', refund=Money(amount=Decimal('25.00'), currency='EUR
 NoShowRefund(rule='host_no_show', refund=Money(amount=Decimal('60.00'), currency='EUR'))
 >>> refund_for(policy, ATTENDED, no_show_session=False, paid=paid) is None
 True
+>>> uses_credit(policy, ATTENDED, no_show_session=True), uses_credit(policy, NO_SHOW,
+...     no_show_session=True)
+(False, True)
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ __all__ = [
     "Outcome",
     "outcome_of",
     "refund_for",
+    "uses_credit",
 ]
 
 ATTENDED: Final = "attended"
@@ -85,6 +94,15 @@ def outcome_of(attendance: Attendance | None, *, no_show_session: bool) -> Outco
     return ATTENDED if attendance.attended_effectively else NO_SHOW
 
 
+def _check_outcome(outcome: object) -> None:
+    if outcome is not None and outcome not in (ATTENDED, NO_SHOW):
+        raise InvalidValue(
+            f"an outcome is {ATTENDED!r}, {NO_SHOW!r} or None, got {shown(outcome)}",
+            value=outcome,
+            expected=f"{ATTENDED} | {NO_SHOW} | None",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class NoShowRefund:
     """What a paid booking gets back for its outcome: ``refund`` by ``rule``.
@@ -107,12 +125,7 @@ def refund_for(
     """
     if not isinstance(policy, RefundPolicy):
         raise WrongType(policy, name="policy", expected="a RefundPolicy")
-    if outcome is not None and outcome not in (ATTENDED, NO_SHOW):
-        raise InvalidValue(
-            f"an outcome is {ATTENDED!r}, {NO_SHOW!r} or None, got {shown(outcome)}",
-            value=outcome,
-            expected=f"{ATTENDED} | {NO_SHOW} | None",
-        )
+    _check_outcome(outcome)
     check_flag(no_show_session, "no_show_session")
     check_money(paid, "paid")
     if outcome == NO_SHOW:
@@ -120,6 +133,21 @@ def refund_for(
     if outcome == ATTENDED and no_show_session:
         return NoShowRefund(rule=HOST_NO_SHOW, refund=policy.host_no_show_refund(paid))
     return None
+
+
+def uses_credit(policy: RefundPolicy, outcome: Outcome | None, *, no_show_session: bool) -> bool:
+    """Return whether a participant with ``outcome`` uses a credit in a status that counts usage.
+
+    ``False`` only for one who attended a no-show session (the host never
+    came), unless ``policy.host_no_show_uses_credit``; a no-show, one who
+    attended a held session, and an unknown outcome use one.
+    """
+    if not isinstance(policy, RefundPolicy):
+        raise WrongType(policy, name="policy", expected="a RefundPolicy")
+    _check_outcome(outcome)
+    check_flag(no_show_session, "no_show_session")
+    host_no_show = outcome == ATTENDED and no_show_session
+    return not host_no_show or policy.host_no_show_uses_credit
 
 
 @attrs.frozen(kw_only=True)

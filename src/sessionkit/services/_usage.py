@@ -2,8 +2,9 @@
 
 Private to the services package. :func:`settle_usage` is what a status
 change calls (``store_status``): entering a status whose lifecycle flag
-``counts_usage`` is set consumes a credit for each participant, leaving one
-returns it. :func:`assign_codes` numbers new sessions when the kit has
+``counts_usage`` is set consumes a credit for each participant (in a no-show
+status, not of one the attendance shows there: the host's no-show), leaving
+one returns it. :func:`assign_codes` numbers new sessions when the kit has
 :class:`~sessionkit.model.usage.SessionCodes`.
 
 Counted once: a participant's entry for a (subscription, charged session)
@@ -43,8 +44,10 @@ from sessionkit.model.usage import (
     entry_id,
     usage_counter,
 )
+from sessionkit.policies.no_shows import outcome_of, uses_credit
 from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE, UsageRepository
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._presence import session_attendance
 
 __all__ = [
     "active_subscription",
@@ -141,11 +144,14 @@ def consume_in(
     actor: str | None,
     participants: Iterable[ResourceRef] | None = None,
     over_limit: bool = False,
+    excused: frozenset[ResourceRef] = frozenset(),
 ) -> list[UsageEntry]:
     """Consume one credit per participant of ``session`` (once each); return their active entries.
 
-    ``participants`` defaults to the session's confirmed bookings'. A makeup
-    session is charged as the session it replaces, in that session's period.
+    ``participants`` defaults to the session's confirmed bookings'; those
+    ``excused`` (who came to a no-show session, see :func:`settle_usage`)
+    are left out. A makeup session is charged as the session it replaces,
+    in that session's period.
     A participant without a subscription valid at the charged session's start
     consumes nothing. Raises ``UsageLimitReached`` for a subscription that
     refuses going past its credits (the unit of work is then rolled back),
@@ -161,7 +167,7 @@ def consume_in(
         known = known + usage.for_session(tenant, charged_id)
     who = _participants(tx, session, known) if participants is None else sorted(set(participants))
     done: list[UsageEntry] = []
-    for participant in who:
+    for participant in (p for p in who if p not in excused):
         # Already counted, under whichever subscription: one added since (say, starting
         # earlier) would otherwise be chosen below and charge the session a second time.
         # A makeup held before it was marked was charged as itself: that credit counts.
@@ -450,6 +456,29 @@ def _recharge(
     _consume_one(tx, subscription, session, session, entry.participant, existing, actor=actor)
 
 
+def _host_no_show_excused(
+    tx: Tx, session: Session, usage: UsageRepository
+) -> frozenset[ResourceRef]:
+    """Return who uses no credit of ``session``, entering a no-show status: those who came.
+
+    A participant the attendance shows there while the session still became
+    a no-show was let down by its host (:func:`~sessionkit.policies.uses_credit`
+    with the kit's refund policy), as their refund is decided; with no
+    attendance records, the status is all there is and nobody is excused.
+    """
+    who = _participants(tx, session, usage.for_session(session.tenant, session.id))
+    attendance = session_attendance(tx.uow, session, who, tx.thresholds)
+    if attendance is None:
+        return frozenset()
+    return frozenset(
+        p
+        for p in who
+        if not uses_credit(
+            tx.refunds, outcome_of(attendance[p], no_show_session=True), no_show_session=True
+        )
+    )
+
+
 def settle_usage(
     tx: Tx,
     machine: Lifecycle,
@@ -463,6 +492,12 @@ def settle_usage(
 ) -> None:
     """Consume or return credits when a status change crosses the lifecycle's ``counts_usage``.
 
+    A no-show status that counts usage (NO_SHOW, ABSENT) charges no
+    participant the attendance shows there (the host's no-show; see
+    :func:`~sessionkit.policies.uses_credit`): one charged already gets the
+    credit back. A correction between a held and a no-show counting status
+    settles again who is charged.
+
     Entering a cancelled status returns the credits too: a session charged by
     hand (``kit.usage.consume``) before it was held, then cancelled, uses none.
     ``entered_cancelled`` says whether the change entered one on its way (a
@@ -472,11 +507,17 @@ def settle_usage(
     """
     counting = machine.usage_statuses
     was, now = before.status in counting, after.status in counting
-    if was != now:
-        if usage_or_none(tx) is None:
+    no_show = machine.status(after.status).no_show
+    # Between two counting statuses only a change of ``no_show`` changes who is charged.
+    if was != now or (now and no_show != machine.status(before.status).no_show):
+        usage = usage_or_none(tx)
+        if usage is None:
             return
         if now:
-            consume_in(tx, after, actor=actor, over_limit=over_limit)
+            excused = _host_no_show_excused(tx, after, usage) if no_show else frozenset()
+            if excused:
+                reverse_in(tx, after, actor=actor, reason=reason, participants=excused)
+            consume_in(tx, after, actor=actor, over_limit=over_limit, excused=excused)
         else:
             reverse_in(tx, after, actor=actor, reason=reason)
         return

@@ -1,0 +1,174 @@
+"""A host's no-show uses no credit of the participants who came; their own no-show uses one.
+
+A consultation (the ``consulting`` preset, whose NO_SHOW counts usage) of one
+client with a 4-credit monthly package. The consultant did not come while the
+client waited: NO_SHOW used the client's credit all the same, though her
+payment was refunded in full as the host's no-show (``host_no_show``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.model.attendance import ABSENT, PRESENT
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.usage import UsageRecorded
+from sessionkit.policies import ATTENDED, NO_SHOW, RefundPolicy, uses_credit
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+T = "naksha"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+START = NOW + timedelta(days=1)
+ASHA = ResourceRef("client", "asha@example.com")
+RAVI = ResourceRef("client", "ravi@example.com")
+
+
+class Desk:
+    def __init__(self, refunds: RefundPolicy | None = None) -> None:
+        self.events = RecordingPublisher()
+        self.clock = ManualClock(NOW)
+        self.kit = SessionKit(
+            uow=InMemoryStore(self.events).unit_of_work, clock=self.clock, refunds=refunds
+        )
+        self.packages = {
+            who: self.kit.usage.subscribe(
+                T, actor="admin", subscriber=who, credits=4, starts=NOW - timedelta(days=1)
+            ).id
+            for who in (ASHA, RAVI)
+        }
+
+    def consultation(self, *clients: ResourceRef) -> Session:
+        """A CONFIRMED consultation of ``clients``, its time come (the clock past its end)."""
+        session = self.kit.sessions.create_extra(
+            T,
+            actor="priya",
+            start=START,
+            end=START + timedelta(hours=1),
+            resources=[ResourceRef("consultant", "priya")],
+            lifecycle="consulting",
+            capacity=len(clients),
+        )
+        for client in clients:
+            self.kit.bookings.book(T, session.id, client, actor="priya", confirm=True)
+        self.kit.sessions.fire(T, session.id, "confirm", actor="priya")
+        self.clock.set(START + timedelta(hours=2))
+        return session
+
+    def report(self, session: Session, client: ResourceRef, status: str) -> None:
+        self.kit.attendance.override(T, session.id, client, status=status, actor="priya")
+
+    def used(self, client: ResourceRef = ASHA) -> int:
+        return self.kit.usage.balance(T, self.packages[client], at=START).used
+
+
+def test_the_consultants_no_show_uses_no_credit_of_the_client_who_came() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA)
+    desk.report(session, ASHA, PRESENT)  # she waited in the meeting; the consultant never came
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert desk.used() == 0
+    assert desk.kit.usage.entries(T, session_id=session.id) == []
+    [outcome] = desk.kit.attendance.outcomes(T, session.id)
+    assert (outcome.participant, outcome.outcome) == (ASHA, ATTENDED)
+
+
+def test_the_clients_own_no_show_uses_her_credit() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA)
+    desk.report(session, ASHA, ABSENT)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert desk.used() == 1
+    [entry] = desk.kit.usage.entries(T, session_id=session.id)
+    assert (entry.participant, entry.active) == (ASHA, True)
+
+
+def test_a_no_show_with_no_attendance_records_is_the_clients_and_uses_her_credit() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert desk.used() == 1
+
+
+def test_only_the_participants_who_came_are_excused() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA, RAVI)
+    desk.report(session, ASHA, PRESENT)
+    desk.report(session, RAVI, ABSENT)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert (desk.used(ASHA), desk.used(RAVI)) == (0, 1)
+
+
+def test_the_policy_can_charge_a_host_no_show_all_the_same() -> None:
+    desk = Desk(RefundPolicy(host_no_show_uses_credit=True))
+    session = desk.consultation(ASHA)
+    desk.report(session, ASHA, PRESENT)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert desk.used() == 1
+
+
+def test_corrections_between_held_and_no_show_settle_the_credit_again() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA)
+    desk.report(session, ASHA, PRESENT)
+    desk.kit.sessions.fire(T, session.id, "complete", actor="priya")
+    assert desk.used() == 1
+    before = len(desk.events.of_type(UsageRecorded))
+    # Marked held by mistake: the consultant had not come. The client's credit comes back.
+    desk.kit.usage.correct(T, session.id, "NO_SHOW", actor="admin", reason="consultant absent")
+    assert desk.used() == 0
+    [returned] = desk.events.of_type(UsageRecorded)[before:]
+    assert (returned.change, returned.entry.reason) == ("reversed", "consultant absent")
+    # And back to held: charged again, once.
+    desk.kit.usage.correct(T, session.id, "COMPLETED", actor="admin")
+    assert desk.used() == 1
+    assert [e.active for e in desk.kit.usage.entries(T, session_id=session.id)] == [True]
+
+
+def test_a_credit_charged_by_hand_before_a_host_no_show_is_returned() -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA)
+    desk.kit.usage.consume(T, session.id, actor="priya")
+    desk.report(session, ASHA, PRESENT)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert desk.used() == 0
+    [entry] = desk.kit.usage.entries(T, session_id=session.id)
+    assert entry.active is False
+
+
+@pytest.mark.parametrize(
+    ("outcome", "no_show_session", "charged", "expected"),
+    [
+        (ATTENDED, True, False, False),  # the host's no-show
+        (ATTENDED, True, True, True),  # unless the policy charges it
+        (NO_SHOW, True, False, True),
+        (None, True, False, True),
+        (ATTENDED, False, False, True),
+        (NO_SHOW, False, False, True),
+        (None, False, False, True),
+    ],
+)
+def test_uses_credit(
+    outcome: str | None, no_show_session: bool, charged: bool, expected: bool
+) -> None:
+    policy = RefundPolicy(host_no_show_uses_credit=charged)
+    assert uses_credit(policy, outcome, no_show_session=no_show_session) is expected  # type: ignore[arg-type]  # the outcomes, typed as text here
+
+
+def test_uses_credit_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(WrongType) as wrong:
+        RefundPolicy(host_no_show_uses_credit="false")  # type: ignore[arg-type]  # the bad value under test
+    assert (wrong.value.name, wrong.value.value) == (
+        "RefundPolicy.host_no_show_uses_credit",
+        "false",
+    )
+    with pytest.raises(InvalidValue):
+        uses_credit(RefundPolicy(), "late", no_show_session=True)  # type: ignore[arg-type]  # the bad value under test
+    with pytest.raises(WrongType):
+        uses_credit(None, ATTENDED, no_show_session=True)  # type: ignore[arg-type]  # the bad value under test
+    with pytest.raises(WrongType):
+        uses_credit(RefundPolicy(), ATTENDED, no_show_session=1)  # type: ignore[arg-type]  # the bad value under test
