@@ -11,7 +11,7 @@ READY instant) ahead of the timer due then, as the tick orders them, and the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import attrs
 import pytest
@@ -19,7 +19,9 @@ import pytest
 from sessionkit.errors import RescheduleRefused, SessionLocked
 from sessionkit.model import Session
 from sessionkit.model.reschedule import AUTO_APPROVED
+from sessionkit.model.series import ScheduleItem
 from sessionkit.ports import RESCHEDULES
+from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -193,3 +195,28 @@ def test_one_pending_judges_the_status_silence_finds_at_the_deadline(h: Harness)
     report = h.kit.approve_reschedules(now=START)
     assert [r.id for r in report.expired] == [request.id]
     assert h.kit.queries.get(T, session.id).start == START
+
+
+def test_a_series_close_keeps_a_lesson_ready_fell_due_for_tick_or_not(h: Harness) -> None:
+    # A close deletes the future sessions still in the entry status: judged on the stored
+    # status, the lesson starting in 10 minutes was deleted, though the tick, had it run,
+    # would have made it READY and the close kept it.
+    rule = Recurrence.weekly(
+        days=("MO",), at=time(18), duration=timedelta(hours=1), tz="UTC", start=NOW.date(), count=2
+    )
+    series, _ = h.kit.series.create(
+        T,
+        actor="tara",
+        title="Tajweed",
+        lifecycle="academy",
+        items=[ScheduleItem(id="mon", recurrence=rule)],
+    )
+    first, second = h.kit.queries.series_sessions(T, series.id)
+    h.clock.set(first.start - timedelta(minutes=10))
+    assert h.kit.queries.get(T, first.id).status == "SCHEDULED"  # the tick has not run
+    report = h.kit.series.close(T, series.id, actor="tara")
+    assert [s.id for s in report.deleted] == [second.id]
+    assert [(o.session.id, o.reason) for o in report.kept] == [
+        (first.id, "its status 'READY' is not the entry status 'SCHEDULED'")
+    ]
+    assert h.kit.queries.get(T, first.id).status == "SCHEDULED"

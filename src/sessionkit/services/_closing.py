@@ -15,7 +15,7 @@ from sessionkit.model.events import DomainEvent, SeriesClosed, SessionDeleted
 from sessionkit.model.series import Series, SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._editing import lock_sessions
+from sessionkit.services._editing import due_status, lock_sessions
 from sessionkit.services.reports import CloseReport, Orphan
 
 __all__ = ["close_all_in", "close_in"]
@@ -36,7 +36,7 @@ def close_all_in(
         session
         for series in many
         for session in futures[series.id]
-        if session.status == ctx.lifecycle(series.lifecycle).entry_status
+        if due_status(ctx, tx, session).status == ctx.lifecycle(series.lifecycle).entry_status
     ]
     locked = lock_sessions(tx, removable)
     asked = {session.id for session in removable}
@@ -61,7 +61,9 @@ def close_in(
     """Close ``series`` inside ``tx``: delete its removable sessions from ``cutoff`` on.
 
     Removable: in the lifecycle's initial status and without dependents
-    (extra and detached sessions included, as the LMS seed does).
+    (extra and detached sessions included, as the LMS seed does). The status
+    is the one its timers due by now give it, tick or not, as
+    ``kit.sessions.delete`` judges it: a lesson whose READY fell due is kept.
     """
     return close_all_in(ctx, tx, [series], cutoff, actor=actor)[0]
 
@@ -71,15 +73,17 @@ def _close(
 ) -> CloseReport:
     tenant, now = series.tenant, tx.now
     machine = ctx.lifecycle(series.lifecycle)
-    candidates = [s for s in future if s.status == machine.entry_status]
+    status = {s.id: due_status(ctx, tx, s).status for s in future}
+    candidates = [s for s in future if status[s.id] == machine.entry_status]
     linked = ctx.blocking_links(tx, candidates)
     deleted: list[Session] = []
     kept: list[Orphan] = []
     events: list[DomainEvent] = []
     for session in future:
-        if session.status != machine.entry_status:
+        if status[session.id] != machine.entry_status:
             reason = (
-                f"its status {session.status!r} is not the entry status {machine.entry_status!r}"
+                f"its status {status[session.id]!r} is not the entry status "
+                f"{machine.entry_status!r}"
             )
         elif session.id in linked:
             reason = f"it has dependents ({linked[session.id]})"
