@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import types
 from datetime import timedelta
 
 import pytest
 
+import sessionkit.policies as policies
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.policies.retries import PaymentRetries
 
@@ -48,3 +50,18 @@ def test_the_failures_before_are_a_count() -> None:
     assert caught.value.value == -1
     with pytest.raises(WrongType):
         PaymentRetries().wait(1.5)  # type: ignore[arg-type]  # the refusal under test
+
+
+def test_payment_retries_is_public_in_sessionkit_policies() -> None:
+    # Beside RefundPolicy: SessionKit(payment_retries=...) takes it from the public package.
+    assert policies.PaymentRetries is PaymentRetries
+    assert "PaymentRetries" in policies.__all__
+    public = {
+        name
+        for name, value in vars(policies).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"  # from __future__ import annotations
+    }
+    assert set(policies.__all__) == public
+    assert len(policies.__all__) == len(set(policies.__all__))

@@ -35,6 +35,7 @@ from sessionkit.policies.notice import (
     NoticeWindow,
     coaching_notice,
 )
+from sessionkit.policies.retries import PaymentRetries
 
 __all__ = [
     "ACTIONS",
@@ -63,4 +64,5 @@ __all__ = [
     "RulesFor",
     "SeatPrice",
     "check_booking_time",
+    "PaymentRetries",
 ]

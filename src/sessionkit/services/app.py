@@ -30,12 +30,12 @@ from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
+    PaymentRetries,
     Pricing,
     PricingFor,
     RefundPolicy,
     RulesFor,
 )
-from sessionkit.policies.retries import PaymentRetries
 from sessionkit.ports import (
     Clock,
     FactProvider,
@@ -263,7 +263,7 @@ class SessionKit:
     :class:`~sessionkit.policies.Pricing` for every session or a function
     picking one per session (``None``: free), ``refunds`` the
     :class:`~sessionkit.policies.RefundPolicy` cancelled paid bookings follow,
-    ``payment_retries`` the :class:`~sessionkit.policies.retries.PaymentRetries`
+    ``payment_retries`` the :class:`~sessionkit.policies.PaymentRetries`
     a provider call that failed waits by before :meth:`run_payment_calls`
     tries it again (default: 1 minute, doubling to 1 hour).
     ``notice`` is the :class:`~sessionkit.policies.NoticePolicy` (notice by
