@@ -322,6 +322,66 @@ def test_the_tick_command_reports_payment_calls_that_failed(
     assert f"failed payment call {TENANT}/{checkout.payment.id}" in err.getvalue()
 
 
+def test_the_tick_command_lists_a_failed_call_whose_retry_time_was_not_stored(
+    kit: tuple[SessionKit, ManualClock, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refused the write of a failed call's wait: the command says so, and why.
+
+    ``run_due`` reported it in ``unscheduled``, but the command printed only the
+    provider's failure, so nothing said the next run would try the call at once.
+    """
+    from django.core.management.base import CommandError
+
+    from sessionkit.contrib.django.store import DjangoUnitOfWork
+    from sessionkit.errors import PaymentGatewayError, StorageTimeout
+
+    made, _, gateway = _paying_on_default(kit)
+    _, clock, using = kit
+    refusals = [0]  # the next commits to refuse
+
+    def refusal() -> StorageTimeout:
+        return StorageTimeout("lock wait timeout", waited_for="a payment's row")
+
+    class Refusing(DjangoUnitOfWork):
+        def commit(self) -> None:
+            if refusals[0] > 0:
+                refusals[0] -= 1
+                raise refusal()
+            super().commit()
+
+    store = DjangoStore(using=using)
+    paying = SessionKit(
+        uow=lambda: Refusing(store),
+        clock=clock,
+        gateway=gateway,
+        pricing=Rate(Money.of(40, "EUR")),
+    )
+    checkout = paying.payments.book(TENANT, lesson(made).id, "student:ana", actor="ana")
+    gateway.fail_next(1)  # the cancel's own call
+    paying.bookings.cancel(TENANT, checkout.booking.id, actor="ana")
+    payment_id = checkout.payment.id
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        refusals[0] = 1  # the run's write of the call's wait, next
+        raise PaymentGatewayError("cancel", payment_id, detail="the provider is down")
+
+    monkeypatch.setattr(gateway, "cancel", down)
+    KITS.append(paying)
+    try:
+        out, err = StringIO(), StringIO()
+        with pytest.raises(CommandError, match="1 due items failed"):
+            call_command("sessionkit_tick", "--payments", stdout=out, stderr=err)
+    finally:
+        KITS.remove(paying)
+    assert "payments: 0 payment calls made, 1 failed" in out.getvalue()
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith(f"failed payment call {TENANT}/{payment_id}: ")
+    why = f"{TENANT}/{payment_id} failed and its retry time was not stored: {refusal()}"
+    assert lines[1:] == [f"payment call {why}"]
+    stored = paying.payments.get(TENANT, payment_id)
+    assert (stored.due, stored.failed_calls, stored.retry_at) == ("cancel", 0, None)
+
+
 def test_the_tick_command_makes_every_payment_call_when_a_handler_raises(
     kit: tuple[SessionKit, ManualClock, str],
 ) -> None:

@@ -16,7 +16,10 @@ nothing: the other tenants are ticked and the payment calls made, then the comma
 which work committed and exits with status 1.
 
 Payment provider calls are not part of the tick (network calls, made outside
-any transaction): ``--payments`` makes those still due after the tick.
+any transaction): ``--payments`` makes those still due after the tick, and
+lists each call that failed; a failed call whose retry time the store refused
+to record is listed once more, with the store's error (the next run tries it
+at once).
 """
 
 from __future__ import annotations
@@ -184,6 +187,13 @@ class Command(BaseCommand):
                     for tenant_of, payment_id, refusal in lost:
                         self.stderr.write(
                             f"failed payment call {tenant_of}/{payment_id}: {refusal}"
+                        )
+                    # Among those: the store refused the write of the wait before its next try,
+                    # so the next run tries it at once (the store's error is what to mend).
+                    for tenant_of, payment_id, refusal in calls.unscheduled:
+                        self.stderr.write(
+                            f"payment call {tenant_of}/{payment_id} failed and its retry time"
+                            f" was not stored: {refusal}"
                         )
                     failing.update(
                         ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
