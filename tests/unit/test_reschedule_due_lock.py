@@ -197,19 +197,19 @@ def test_one_pending_judges_the_status_silence_finds_at_the_deadline(h: Harness)
     assert h.kit.queries.get(T, session.id).start == START
 
 
+def weekly(days: tuple[str, ...]) -> ScheduleItem:
+    rule = Recurrence.weekly(
+        days=days, at=time(18), duration=timedelta(hours=1), tz="UTC", start=NOW.date(), count=2
+    )
+    return ScheduleItem(id="lessons", recurrence=rule)
+
+
 def test_a_series_close_keeps_a_lesson_ready_fell_due_for_tick_or_not(h: Harness) -> None:
     # A close deletes the future sessions still in the entry status: judged on the stored
     # status, the lesson starting in 10 minutes was deleted, though the tick, had it run,
     # would have made it READY and the close kept it.
-    rule = Recurrence.weekly(
-        days=("MO",), at=time(18), duration=timedelta(hours=1), tz="UTC", start=NOW.date(), count=2
-    )
     series, _ = h.kit.series.create(
-        T,
-        actor="tara",
-        title="Tajweed",
-        lifecycle="academy",
-        items=[ScheduleItem(id="mon", recurrence=rule)],
+        T, actor="tara", title="Tajweed", lifecycle="academy", items=[weekly(("MO",))]
     )
     first, second = h.kit.queries.series_sessions(T, series.id)
     h.clock.set(first.start - timedelta(minutes=10))
@@ -220,3 +220,19 @@ def test_a_series_close_keeps_a_lesson_ready_fell_due_for_tick_or_not(h: Harness
         (first.id, "its status 'READY' is not the entry status 'SCHEDULED'")
     ]
     assert h.kit.queries.get(T, first.id).status == "SCHEDULED"
+
+
+def test_a_schedule_change_keeps_a_lesson_ready_fell_due_for_tick_or_not(h: Harness) -> None:
+    # Monday's lessons move to Tuesday: judged on the stored status, today's lesson, starting
+    # in 10 minutes, was deleted, though after the tick it was READY and kept as an orphan.
+    series, _ = h.kit.series.create(
+        T, actor="tara", title="Tajweed", lifecycle="academy", items=[weekly(("MO",))]
+    )
+    first, second = h.kit.queries.series_sessions(T, series.id)
+    h.clock.set(first.start - timedelta(minutes=10))
+    report = h.kit.series.change_schedule(T, series.id, actor="tara", items=[weekly(("TU",))])
+    assert [s.id for s in report.deleted] == [second.id]
+    assert [(o.session.id, o.reason) for o in report.orphans] == [
+        (first.id, "its status 'READY' is not the entry status 'SCHEDULED'")
+    ]
+    assert h.kit.queries.get(T, first.id).start == first.start

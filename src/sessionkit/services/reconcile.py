@@ -30,7 +30,7 @@ from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.recurrence import Occurrence
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._editing import lock_sessions
+from sessionkit.services._editing import due_status, lock_sessions
 from sessionkit.services._series_time import series_start
 from sessionkit.services._usage import assign_codes
 from sessionkit.services.generation import (
@@ -150,15 +150,20 @@ def _classify(
     wanted_by_key: dict[datetime, Wanted],
     seats: int | None,
 ) -> _Sorted:
-    """Sort the future sessions: delete (unwanted), respec (slot or ``seats`` changed), or keep."""
+    """Sort the future sessions: delete (unwanted), respec (slot or ``seats`` changed), or keep.
+
+    A session's status is the one its timers due by now give it, tick or not
+    (an academy lesson whose READY fell due is READY, and kept).
+    """
     machine = ctx.lifecycle(after.lifecycle)
-    touchable = [s for s in future if _untouchable(machine, s) is None]
+    why = {s.id: _untouchable(machine, due_status(ctx, tx, s)) for s in future}
+    touchable = [s for s in future if why[s.id] is None]
     linked = ctx.blocking_links(tx, touchable)
     out = _Sorted()
     for session in future:
         key = session.occurrence_key
         wish = None if key is None else wanted_by_key.get(key)
-        reason = _untouchable(machine, session)
+        reason = why[session.id]
         if reason is None and session.id in linked:
             reason = f"it has dependents ({linked[session.id]})"
         if wish is None and not session.is_extra and key is not None:
