@@ -2,11 +2,12 @@
 
 The academy's READY (15 minutes before the start) may not be moved: from then
 on a lesson still stored SCHEDULED, its tick not run yet, is refused a request,
-an approve, ``kit.sessions.update`` and ``delete`` (and the unbooked cleanup) as
-it would be READY, with the same rule and words; an update may not move it into
-its READY window either. Silence still answers a request at its deadline (the
-READY instant) ahead of the timer due then, as the tick orders them, and the
-``one_pending`` refusal predicts silence from the status it will find then.
+an approve, ``kit.sessions.update`` and ``delete`` (and the unbooked cleanup, a
+series' close and schedule change) as it would be READY, with the same rule and
+words; an update may not move it into its READY window either. Silence still
+answers a request at its deadline (the READY instant) ahead of the timer due
+then, as the tick orders them, and the ``one_pending`` refusal predicts silence
+from the status it will find then.
 """
 
 from __future__ import annotations
