@@ -259,6 +259,11 @@ def test_the_level_is_read_once_per_joined_unit_and_never_by_the_stores_own(
     assert sent == ["SHOW transaction_isolation"]
 
 
+def _snapshot(engine: Engine, level: str) -> bool:
+    """Whether a joined unit at ``level`` on PostgreSQL reads a snapshot older than its writes."""
+    return engine.dialect.name == "postgresql" and level != "READ COMMITTED"
+
+
 @pytest.mark.parametrize("level", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
 def test_a_host_that_read_before_a_units_session_never_double_books_a_teacher(
     engine: Engine, level: str
@@ -267,10 +272,10 @@ def test_a_host_that_read_before_a_units_session_never_double_books_a_teacher(
 
     Before, on MariaDB under REPEATABLE READ (its default) the host's conflict
     query, after the named lock, read the snapshot of its first read: ana held
-    two sessions at once. PostgreSQL's exclusion constraint refuses it at any level.
+    two sessions at once. PostgreSQL's exclusion constraint refuses it at any
+    level; under REPEATABLE READ and SERIALIZABLE the host's snapshot cannot
+    show the blocker, and the refusal was the driver's IntegrityError (23P01).
     """
-    if engine.dialect.name == "postgresql" and level != "READ COMMITTED":
-        pytest.skip("the exclusion constraint refuses it, with the driver's IntegrityError")
     store = SqlAlchemyStore(engine)
     with OrmSession(engine.execution_options(isolation_level=level)) as host:
         # Not the sessions: MariaDB's SERIALIZABLE read would lock the unit's insert out.
@@ -280,11 +285,64 @@ def test_a_host_that_read_before_a_units_session_never_double_books_a_teacher(
             uow.commit()
         refused = engine.dialect.name == "mysql" and level == "REPEATABLE READ"
         with store.join(host) as uow:
-            with pytest.raises(InvalidValue if refused else SessionConflict):
+            with pytest.raises(InvalidValue if refused else SessionConflict) as caught:
                 uow.sessions.add(make_session("joined"))
+            if not refused:
+                conflict = caught.value
+                assert isinstance(conflict, SessionConflict)
+                assert conflict.session == make_session("joined")
+                unseen = _snapshot(engine, level)
+                assert [s.id for s in conflict.conflicts] == ([] if unseen else ["own"])
+                assert ("committed after your transaction's first read" in str(conflict)) is unseen
             uow.sessions.add(make_session("free", resources=()))  # no resource to check
             uow.commit()
         host.commit()
     with store.unit_of_work() as uow:
         stored = uow.sessions.get_many(TENANT, ["own", "joined", "free"])
         assert sorted(s.id for s in stored) == ["free", "own"]
+
+
+@pytest.mark.parametrize("level", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_a_hosts_batch_or_move_onto_a_session_it_cannot_see_is_a_session_conflict(
+    engine: Engine, level: str
+) -> None:
+    """add_many and update, in a host whose snapshot predates the blocker, on PostgreSQL.
+
+    The refused session of a batch is the one whose row the constraint names
+    (not the batch's first busy session), on the resource it names.
+    """
+    if engine.dialect.name != "postgresql":
+        pytest.skip("no exclusion constraint: the check before the write reads fresh or is refused")
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_session("moved", at=5, resources=("teacher:ana", "room:1")))
+        uow.commit()
+    with OrmSession(engine.execution_options(isolation_level=level)) as host:
+        host.execute(text("SELECT count(*) FROM sessionkit_bookings")).scalar_one()
+        with store.unit_of_work() as uow:
+            uow.sessions.add(make_session("own", resources=("room:1",)))
+            uow.commit()
+        with store.join(host) as uow:
+            early = make_session("early", at=-3, resources=("teacher:ana", "room:1"))
+            late = make_session("late", resources=("teacher:ana", "room:1"))
+            with pytest.raises(SessionConflict) as caught:
+                uow.sessions.add_many([early, late])
+            assert (caught.value.session, caught.value.conflicts) == (late, ())
+            assert str(caught.value).startswith(
+                f"session 'late' ({late.span.isoformat()}) needs room:1, already busy with "
+            )
+            moved = make_session("moved", resources=("teacher:ana", "room:1"))
+            with pytest.raises(SessionConflict) as caught:
+                uow.sessions.update(moved, expected_version=1)
+            assert (caught.value.session, caught.value.conflicts) == (
+                make_session("moved", version=2, resources=("teacher:ana", "room:1")),
+                (),
+            )
+            uow.commit()
+        host.commit()
+    with store.unit_of_work() as uow:
+        stored = uow.sessions.get_many(TENANT, ["own", "early", "late", "moved"])
+        assert [(s.id, s.span.start) for s in stored] == [
+            ("own", make_session("own").span.start),
+            ("moved", make_session("moved", at=5).span.start),
+        ]

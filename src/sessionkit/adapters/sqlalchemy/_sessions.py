@@ -26,6 +26,7 @@ from sessionkit.adapters.sqlalchemy._diagnose import (
     conflict_error,
     raise_conflict,
     stored_blockers,
+    unseen_conflict,
 )
 from sessionkit.adapters.sqlalchemy._query import (
     CHUNK,
@@ -292,6 +293,8 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         Rows written around sessionkit may carry a wrong ``long_span`` flag and
         hide from the bounded conflict query; the constraint still refuses
         them, so a refusal that query cannot explain asks again exhaustively.
+        A refusal no read explains (a blocker committed after a host's
+        snapshot) is still a ``SessionConflict``, naming no blockers.
         """
         exclude = {s.id for s in mine}
         blockers = stored_blockers(db, tenant, mine, exclude) or stored_blockers(
@@ -300,6 +303,9 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         for session in mine:
             if session.id in blockers:
                 raise_conflict(db, session, blockers[session.id], error)
+        unseen = unseen_conflict(mine, error)  # committed after a host's snapshot
+        if unseen is not None:
+            raise unseen from error
 
 
 def _timed(
