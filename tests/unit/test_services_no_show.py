@@ -37,7 +37,9 @@ def strategy(h: Harness) -> Session:
     )
 
 
-def paid_session(refunds: RefundPolicy) -> tuple[Harness, str, str, FakeGateway]:
+def paid_session(
+    refunds: RefundPolicy, price: Money = PRICE
+) -> tuple[Harness, str, str, FakeGateway]:
     """A consulting session with one confirmed, paid booking: (harness, session, payment, gw)."""
     holder: list[Harness] = []
     gateway = FakeGateway(clock=lambda: holder[0].clock.now(), instant=True)
@@ -45,7 +47,7 @@ def paid_session(refunds: RefundPolicy) -> tuple[Harness, str, str, FakeGateway]
         NOW,
         id_prefix="x",
         gateway=gateway,
-        pricing=lambda _session: FixedPrice(PRICE),
+        pricing=lambda _session: FixedPrice(price),
         refunds=refunds,
     )
     holder.append(h)
@@ -87,6 +89,26 @@ def test_a_no_show_refunds_its_share_less_the_fee_exactly_once() -> None:
     with pytest.raises(Exception):  # noqa: B017, PT011  # the lifecycle's own refusal
         h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
     assert h.kit.payments.get(T, payment_id).refunded == Decimal("25.00")
+
+
+def test_a_no_show_in_another_currency_than_the_fee_keeps_its_own_fee() -> None:
+    # A no_show_fee in EUR made firing "no_show" on a USD session raise CurrencyMismatch (the
+    # tick failed on it too). A fee is kept per currency: the USD one here.
+    fees = (Money.of("5", "EUR"), Money.of("4", "USD"))
+    h, session_id, payment_id, gateway = paid_session(
+        RefundPolicy(no_show_percent=50, no_show_fee=fees), price=Money.of("60", "USD")
+    )
+    later = NOW + timedelta(days=1, hours=1)
+    h.clock.set(later)
+    h.kit.sessions.fire(T, session_id, "no_show", actor="priya")
+    for event in gateway.drain():
+        h.kit.payments.apply(T, event, now=later)
+    payment = h.kit.payments.get(T, payment_id)
+    assert (payment.status, payment.refunded, payment.kept) == (
+        PARTIALLY_REFUNDED,
+        Decimal("26.00"),
+        Money.of("34.00", "USD"),
+    )
 
 
 def test_the_presets_flag_their_no_show_statuses() -> None:

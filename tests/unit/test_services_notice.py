@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessionkit.errors import BookingRefused, CancelRefused, CurrencyMismatch, InvalidValue
+from sessionkit.errors import BookingRefused, CancelRefused, InvalidValue
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.booking import CANCELLED, CONFIRMED, HELD
 from sessionkit.model.money import Money
@@ -231,8 +231,9 @@ def test_a_fee_never_takes_more_than_the_refund_and_keeps_its_currency() -> None
     policy = RefundPolicy(tiers=(RefundTier(timedelta(0), 10, fee=Money.of("10", EUR)),))
     assert policy.refund(PAID, role="student", start=START, at=START - HOUR) == Money.zero(EUR)
     assert policy.refund(PAID, role="provider", start=START, at=START - HOUR) == PAID
-    with pytest.raises(CurrencyMismatch):
-        policy.refund(Money.of("60", "USD"), role="student", start=START, at=START - HOUR)
+    # A fee keeps nothing from a payment in another currency, never refusing its refund.
+    usd = Money.of("60", "USD")
+    assert policy.refund(usd, role="student", start=START, at=START - HOUR) == usd.percent(10)
     with pytest.raises(InvalidValue):
         RefundTier(timedelta(0), 100, fee=Money.zero(EUR))
 
@@ -300,6 +301,48 @@ def test_options_list_the_tiers_with_their_fees_and_the_cancel_pays_what_they_sa
         shop.kit.payments.apply(T, event, now=at)
     payment = shop.kit.payments.get(T, payment.id)
     assert (payment.refunded, payment.kept) == (Decimal("50.00"), Money.of("10.00", EUR))
+
+
+@pytest.mark.parametrize(
+    ("fee", "shown", "refunded"),
+    [
+        (Money.of("10", EUR), None, "60.00"),  # a EUR fee: the USD cancel was refused
+        ((Money.of("10", EUR), Money.of("12", "USD")), Money.of("12.00", "USD"), "48.00"),
+    ],
+)
+def test_a_cancel_in_another_currency_than_a_fee_is_refunded_by_its_own_fee(
+    fee: Money | tuple[Money, ...], shown: Money | None, refunded: str
+) -> None:
+    # The kit prices this lesson in USD; the policy's late-cancel fee was in EUR alone, and
+    # the student's cancel in that tier raised CurrencyMismatch: the seat could not be let go.
+    policy = RefundPolicy(
+        tiers=(RefundTier(timedelta(hours=48), 100), RefundTier(timedelta(hours=24), 100, fee=fee))
+    )
+    gateway = FakeGateway(clock=lambda: shop.clock.now(), instant=True)
+    shop = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        refunds=policy,
+        gateway=gateway,
+        pricing=lambda _session: FixedPrice(Money.of("60", "USD")),
+    )
+    session = lesson(shop)
+    options = shop.kit.reschedules.options(T, session.id, role="student")
+    assert [t.fee for t in options.cancel_tiers] == [None, shown]  # the fee the cancel keeps
+    checkout = shop.kit.payments.book(T, session.id, "student:ana", actor="ana", role="student")
+    for event in gateway.drain():
+        shop.kit.payments.apply(T, event)
+    at = START - timedelta(hours=30)  # in the fee's tier
+    payment = shop.kit.payments.cancel(T, checkout.booking.id, actor="ana", role="student", now=at)
+    assert payment is not None
+    for event in gateway.drain():
+        shop.kit.payments.apply(T, event, now=at)
+    payment = shop.kit.payments.get(T, payment.id)
+    assert shop.kit.bookings.get(T, checkout.booking.id).status == CANCELLED
+    assert (payment.refunded, payment.kept) == (
+        Decimal(refunded),
+        Money.of(60, "USD") - Money.of(refunded, "USD"),
+    )
 
 
 def test_options_list_no_tier_past_the_roles_cancel_deadline() -> None:

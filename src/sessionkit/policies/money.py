@@ -36,7 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from sessionkit.errors import CurrencyMismatch, InvalidDuration, InvalidValue, WrongType
+from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.errors._base import duration_text, plain_int, set_repr, shown, shown_duration
 from sessionkit.limits import CEILING
 from sessionkit.model.booking import check_seats
@@ -47,6 +47,7 @@ from sessionkit.policies.notice import check_case, check_role, fold_index, role_
 from sessionkit.zones import to_utc
 
 __all__ = [
+    "Fee",
     "FixedPrice",
     "Pricing",
     "PricingFor",
@@ -80,10 +81,49 @@ def _priced_money(instance: object, attribute: attrs.Attribute[Any], value: obje
         )
 
 
+Fee = Money | tuple[Money, ...]
+"""A fee: one Money, or several of distinct currencies (sorted by currency), one per currency."""
+
+
+def _fee(value: object, name: str) -> Fee | None:
+    """Return ``value`` as a fee: ``None``, one Money, or a tuple of several by currency.
+
+    A collection of one Money is that Money; two of one currency, or none,
+    are an ``InvalidValue`` (which would apply would be their order).
+    """
+    if value is None or isinstance(value, Money):
+        if value is not None:
+            _fee_money(value, name)
+        return value
+    if isinstance(value, str) or not isinstance(value, tuple | list | set | frozenset):
+        raise WrongType(value, name=name, expected="Money, a collection of Money or None")
+    fees = tuple(sorted(value, key=lambda fee: getattr(fee, "currency", "")))
+    for fee in fees:
+        _fee_money(fee, name)
+    currencies = [fee.currency for fee in fees]
+    if not fees or len(set(currencies)) != len(currencies):
+        raise InvalidValue(
+            f"{name} gives one fee per currency, got {', '.join(map(str, fees)) or 'none'}",
+            value=value,
+            expected="Money, or a collection of Money of distinct currencies, or None",
+        )
+    return fees[0] if len(fees) == 1 else fees
+
+
+def _fee_in(fee: Fee | None, currency: str) -> Money | None:
+    """Return the fee ``fee`` keeps from money in ``currency``, rounded (``None``: none).
+
+    A fee is kept from payments in its own currency only: a payment in a
+    currency no fee names keeps none, and is never refused for it.
+    """
+    fees = (fee,) if isinstance(fee, Money) else fee or ()
+    return next((f.rounded() for f in fees if f.currency == currency), None)
+
+
 def _fee_money(value: object, name: str) -> None:
     """A fee is Money of at least one minor unit once rounded: a finer one would keep nothing."""
     if not isinstance(value, Money):
-        raise WrongType(value, name=name, expected="Money or None")
+        raise WrongType(value, name=name, expected="Money, a collection of Money or None")
     if not value.rounded().is_positive:
         why = f" (rounds to {value.rounded()}: it would keep nothing)" if value.is_positive else ""
         raise InvalidValue(
@@ -136,6 +176,14 @@ def _no_show_percent(value: object) -> Decimal:
 
 def _host_no_show_percent(value: object) -> Decimal:
     return _percent(value, "host_no_show_percent")
+
+
+def _tier_fee(value: object) -> Fee | None:
+    return _fee(value, "RefundTier.fee")
+
+
+def _no_show_fee(value: object) -> Fee | None:
+    return _fee(value, "RefundPolicy.no_show_fee")
 
 
 def _full_refund_roles(value: object) -> frozenset[str]:
@@ -213,18 +261,19 @@ class RefundTier:
 
     ``fee`` is a late-cancel fee kept from that refund (never more than the
     refund): ``RefundTier(timedelta(hours=24), 100, fee=Money.of("10", "EUR"))``
-    refunds everything but 10 EUR. A fee in another currency than the payment
-    is refused when the refund is computed (``CurrencyMismatch``).
+    refunds everything but 10 EUR. A kit that prices in several currencies
+    gives one fee per currency (``fee=[Money.of(10, "EUR"), Money.of(12,
+    "USD")]``); a payment in a currency no fee names keeps none (see
+    :meth:`fee_in`).
     """
 
     notice: timedelta = attrs.field()
     percent: Decimal = attrs.field(converter=_tier_percent)
-    fee: Money | None = attrs.field(default=None, kw_only=True)
+    fee: Fee | None = attrs.field(default=None, kw_only=True, converter=_tier_fee)
 
-    @fee.validator
-    def _check_fee(self, _attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is not None:
-            _fee_money(value, "RefundTier.fee")
+    def fee_in(self, currency: str) -> Money | None:
+        """Return the fee this tier keeps from a refund in ``currency``, rounded, or ``None``."""
+        return _fee_in(self.fee, currency)
 
     @notice.validator
     def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
@@ -278,11 +327,12 @@ class RefundPolicy:
       applies would be their order.
     - ``no_show_percent`` / ``no_show_fee``: what a confirmed, paid booking
       of a participant who did not come gets back, less a no-show fee (never
-      more than that refund). The default keeps everything: a no-show pays
-      in full. Without attendance records that is every booking of a session
-      entering a ``no_show`` status (NO_SHOW, MISSED, ABSENT); with them,
-      each participant the attendance shows absent, whether the session
-      ends in a no-show status or is held (COMPLETED).
+      more than that refund; one per currency, as a tier's ``fee``). The
+      default keeps everything: a no-show pays in full. Without attendance
+      records that is every booking of a session entering a ``no_show``
+      status (NO_SHOW, MISSED, ABSENT); with them, each participant the
+      attendance shows absent, whether the session ends in a no-show status
+      or is held (COMPLETED).
     - ``host_no_show_percent``: what a confirmed, paid booking of a
       participant the attendance shows *there* gets back when the session
       still enters a no-show status (the student waited, the host never
@@ -309,7 +359,7 @@ class RefundPolicy:
     )
     late_percent: Decimal = attrs.field(default=Decimal(0), converter=_late_percent)
     no_show_percent: Decimal = attrs.field(default=Decimal(0), converter=_no_show_percent)
-    no_show_fee: Money | None = attrs.field(default=None)
+    no_show_fee: Fee | None = attrs.field(default=None, converter=_no_show_fee)
     host_no_show_percent: Decimal = attrs.field(
         default=Decimal(100), converter=_host_no_show_percent
     )
@@ -329,11 +379,6 @@ class RefundPolicy:
     @host_no_show_uses_credit.validator
     def _check_flag(self, attribute: attrs.Attribute[Any], value: object) -> None:
         check_flag(value, f"RefundPolicy.{attribute.name}")  # WrongType: "false" is not False
-
-    @no_show_fee.validator
-    def _check_fee(self, _attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is not None:
-            _fee_money(value, "RefundPolicy.no_show_fee")
 
     def tier(self, *, role: str | None, start: datetime, at: datetime) -> RefundTier | None:
         """Return the tier cancelling at ``at`` in ``role`` falls in (``None``: full or late).
@@ -370,21 +415,13 @@ class RefundPolicy:
             return paid.rounded()
         share = self.late_percent if tier is None else tier.percent
         back = paid.percent(share)
-        return (
-            back
-            if tier is None or tier.fee is None
-            else _less_fee(back, tier.fee, "RefundTier.fee")
-        )
+        return back if tier is None else _less_fee(back, tier.fee_in(back.currency))
 
     def no_show_refund(self, paid: Money) -> Money:
         """Return what a no-show gets back of ``paid``: the share less the fee (rounded)."""
         check_money(paid, "paid")
         back = paid.percent(self.no_show_percent)
-        return (
-            back
-            if self.no_show_fee is None
-            else _less_fee(back, self.no_show_fee, "RefundPolicy.no_show_fee")
-        )
+        return _less_fee(back, _fee_in(self.no_show_fee, back.currency))
 
     def host_no_show_refund(self, paid: Money) -> Money:
         """Return what one who came gets back of ``paid`` from a no-show session (rounded)."""
@@ -392,15 +429,8 @@ class RefundPolicy:
         return paid.percent(self.host_no_show_percent)
 
 
-def _less_fee(back: Money, fee: Money, name: str) -> Money:
-    """Return ``back`` less ``fee`` (rounded), never below zero.
-
-    A fee in another currency is a ``CurrencyMismatch`` naming the policy's
-    field ``name``: the payment's currency alone would not say which fee.
-    """
-    if fee.currency != back.currency:
-        raise CurrencyMismatch(
-            back.currency, fee.currency, operation=f"keep {name} from a refund in"
-        )
-    kept = fee.rounded()
+def _less_fee(back: Money, kept: Money | None) -> Money:
+    """Return ``back`` less the fee ``kept`` (of its currency, rounded), never below zero."""
+    if kept is None:
+        return back
     return back - kept if back > kept else Money.zero(back.currency)

@@ -19,7 +19,7 @@ import attrs
 from sessionkit.model.money import Money
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
-from sessionkit.policies import Refusal
+from sessionkit.policies import RefundTier, Refusal
 from sessionkit.services._context import Context
 from sessionkit.services.bookings import ended_at, session_over
 
@@ -30,8 +30,10 @@ __all__ = ["CancelTier", "SessionOptions", "session_options"]
 class CancelTier:
     """Cancelling until ``until`` refunds ``percent`` (of what was paid), less ``fee``.
 
-    ``fee`` is what the refund keeps: the tier's fee rounded to the currency's
-    minor unit, as :meth:`~sessionkit.policies.RefundPolicy.refund` keeps it.
+    ``fee`` is what the refund keeps: the tier's fee in the currency the
+    session is priced in, rounded to its minor unit, as
+    :meth:`~sessionkit.policies.RefundPolicy.refund` keeps it (``None`` when
+    the tier names no fee in that currency).
     """
 
     percent: Decimal
@@ -112,11 +114,11 @@ def session_options(
             # Until the session is over, as a cancel in such a role refunds in full until then.
             tiers.append(CancelTier(percent=Decimal(100), until=last))
         else:
+            currency = _priced_in(ctx, session) if any(t.fee for t in refunds.tiers) else None
             for tier in refunds.tiers:
                 until = start - tier.notice
                 if until >= at:
-                    # The fee as the refund keeps it: rounded to the minor unit (1.005 EUR: 1.01).
-                    fee = None if tier.fee is None else tier.fee.rounded()
+                    fee = _fee_shown(tier, currency)
                     tiers.append(CancelTier(percent=tier.percent, until=min(until, last), fee=fee))
                     if until >= last:
                         break
@@ -136,3 +138,20 @@ def session_options(
         refund_percent=refund,
         cancel_tiers=tuple(tiers),
     )
+
+
+def _priced_in(ctx: Context, session: Session) -> str | None:
+    """Return the currency the kit prices ``session`` in (``None``: it is free)."""
+    pricing = ctx.price_of(session)
+    price = None if pricing is None else pricing.price(session, 1)
+    return price.currency if isinstance(price, Money) else None
+
+
+def _fee_shown(tier: RefundTier, currency: str | None) -> Money | None:
+    """The fee ``tier`` keeps from a refund in ``currency``, as the refund keeps it: rounded.
+
+    A free session (``currency`` ``None``) shows a tier's one fee as the policy gives it.
+    """
+    if currency is not None:
+        return tier.fee_in(currency)
+    return tier.fee.rounded() if isinstance(tier.fee, Money) else None
