@@ -395,6 +395,9 @@ class SessionCodes:
     ``format`` may use ``{prefix}``, ``{tenant}``, ``{group}`` (the session's
     group, empty without one) and must use ``{n}``, the counter's next
     number. Sessions of one ``counter`` are numbered 1, 2, 3, ... per tenant.
+    A format cannot name its counter: two counters need their own prefix or
+    format, else a session whose code another already has is refused
+    (``InvalidValue`` naming both counters).
     """
 
     prefix: str = attrs.field(default="S", validator=_check_name)

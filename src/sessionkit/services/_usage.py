@@ -24,6 +24,7 @@ import attrs
 from sessionkit.errors import (
     ConcurrentModification,
     DuplicateUsage,
+    InvalidValue,
     UsageLimitReached,
     WrongType,
 )
@@ -548,7 +549,8 @@ def assign_codes(ctx: Context, tx: Tx, sessions: Sequence[Session]) -> list[Sess
 
     Numbers come from one bump per (tenant, counter), in start-then-id order,
     in the unit of work that inserts the sessions: they commit together or
-    not at all, and writers of one counter queue on it.
+    not at all, and writers of one counter queue on it. ``InvalidValue`` (see
+    :func:`_code_clash`) when a code rendered is already another session's.
     """
     if ctx.codes is None or not sessions:
         return list(sessions)
@@ -592,8 +594,44 @@ def _store_codes(tx: Tx, records: Sequence[SessionCode]) -> None:
         by_tenant.setdefault(record.tenant, []).append(record)
     for tenant, mine in by_tenant.items():
         left = {c.id: c for c in repo.get_many(tenant, [r.id for r in mine])}
-        repo.add_many([r for r in mine if r.id not in left])
-        for record in mine:
-            old = left.get(record.id)
-            if old is not None:
-                repo.update(attrs.evolve(record, version=old.version), expected_version=old.version)
+        try:
+            repo.add_many([r for r in mine if r.id not in left])
+            for record in mine:
+                old = left.get(record.id)
+                if old is not None:
+                    repo.update(
+                        attrs.evolve(record, version=old.version), expected_version=old.version
+                    )
+        except DuplicateUsage as taken:
+            held = taken.existing
+            clashing = next((r for r in mine if r.id == taken.record_id), None)
+            if taken.key != "code" or clashing is None or not isinstance(held, SessionCode):
+                raise
+            raise _code_clash(clashing, held) from taken
+
+
+def _code_clash(record: SessionCode, held: SessionCode) -> InvalidValue:
+    """The error for ``record``, whose code ``held`` (another session's) has: codes misconfigured.
+
+    A counter's numbers are never issued twice, so two sessions rendering one
+    code means two counters with the same template (a format cannot name its
+    counter), a renamed counter starting again at 1, or templates that
+    overlap. Refused every time, not retried: each attempt renders the code again.
+    """
+    if held.counter == record.counter:
+        cause = (
+            f"counter {record.counter!r} renders it for numbers {held.number} and "
+            f"{record.number}; give each template of the counter its own prefix or format"
+        )
+    else:
+        cause = (
+            f"counters {held.counter!r} (number {held.number}) and {record.counter!r} "
+            f"(number {record.number}) render the same codes; give each counter its own "
+            "prefix or format"
+        )
+    return InvalidValue(
+        f"session code {record.code!r} for session {record.id!r} already belongs to session "
+        f"{held.id!r}: {cause}",
+        value=record.code,
+        expected="codes unique per tenant: each counter its own prefix or format",
+    )
