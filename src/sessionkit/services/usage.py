@@ -5,7 +5,11 @@ when a session enters a status whose lifecycle flag ``counts_usage`` is set
 (COMPLETED and ABSENT in the academy preset), each of its confirmed
 participants with a subscription valid at the session's start consumes one
 credit in the same unit of work as the status change; leaving such a status
-(an admin's :meth:`UsageCommands.correct`) returns it. The ledger's unique
+(an admin's :meth:`UsageCommands.correct`) returns it. A no-show status
+that counts usage (ABSENT, NO_SHOW) charges no participant the attendance
+shows there (the host's no-show) unless the kit's ``RefundPolicy`` has
+``host_no_show_uses_credit`` (:func:`sessionkit.policies.uses_credit`); a
+session without attendance records charges all. The ledger's unique
 key (subscription, session, participant) makes every path count once. A
 timed (clock) status change is never refused for credits: past the last
 one it is counted all the same, and the balance goes below zero.
