@@ -236,6 +236,44 @@ def test_a_host_that_read_before_a_units_booking_never_overbooks(
     assert scalar(engine, "SELECT count(*) FROM sessionkit_bookings") == 1
 
 
+def test_read_uncommitted_is_refused_on_mariadb_and_is_read_committed_on_postgresql(
+    engine: Engine,
+) -> None:
+    """A joined unit under READ UNCOMMITTED: MariaDB's is refused, naming it; PostgreSQL's is not.
+
+    MariaDB's READ UNCOMMITTED reads rows no one committed (a booking or a
+    session that may yet roll back), so a count or conflict check after a
+    lock is not one of the levels kept: refused before anything is locked or
+    written, as REPEATABLE READ is. PostgreSQL runs READ UNCOMMITTED as READ
+    COMMITTED.
+    """
+    store = SqlAlchemyStore(engine)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.commit()
+    refused = engine.dialect.name == "mysql"
+    with OrmSession(engine.execution_options(isolation_level="READ UNCOMMITTED")) as host:
+        with store.join(host) as uow:
+            if refused:
+                with pytest.raises(InvalidValue) as booking:
+                    uow.bookings.add(make_booking("joined"))
+                with pytest.raises(InvalidValue) as session:
+                    uow.sessions.add(make_session("busy"))
+                for caught in (booking, session):
+                    said = (caught.value.value, caught.value.expected)
+                    assert said == ("READ UNCOMMITTED", "READ COMMITTED or SERIALIZABLE")
+                    assert str(caught.value).startswith(
+                        "your transaction runs in READ UNCOMMITTED, and sessionkit's unit joined"
+                    )
+            else:
+                uow.bookings.add(make_booking("joined"))
+                uow.sessions.add(make_session("busy"))
+            uow.commit()
+        host.commit()
+    assert scalar(engine, "SELECT count(*) FROM sessionkit_bookings") == (0 if refused else 1)
+    assert scalar(engine, "SELECT count(*) FROM sessionkit_sessions") == (1 if refused else 2)
+
+
 def test_the_level_is_read_once_per_joined_unit_and_never_by_the_stores_own(
     engine: Engine,
 ) -> None:

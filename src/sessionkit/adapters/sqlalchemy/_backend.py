@@ -323,7 +323,9 @@ class Backend:
         ``REPEATABLE READ`` the count reads the snapshot of the transaction's
         first read, and on PostgreSQL so does ``SERIALIZABLE`` for the commits
         of the store's own ``READ COMMITTED`` units, which its checks do not
-        watch: two bookings took a capacity-1 session's seat. One statement.
+        watch: two bookings took a capacity-1 session's seat. MySQL/MariaDB's
+        ``READ UNCOMMITTED`` reads rows not yet committed (a booking that may
+        roll back), so it is returned too. One statement.
         """
         level: str
         if self.name == "postgresql":
