@@ -477,6 +477,45 @@ def test_the_consultants_no_show_uses_no_credit_and_refunds_the_client_who_came(
     }
 
 
+def test_the_consultants_no_show_is_no_no_show_of_the_client_who_came(desk: Desk) -> None:
+    # The client statistics and the dashboard counted every NO_SHOW session of a client
+    # as her no-show, also one she waited in while the consultant never came (refunded
+    # in full as host_no_show, no credit used). Without attendance records, it is hers.
+    kit, tenant = desk.c.kit, PRIYA.tenant
+    waited = desk.paid(email="asha@example.com")
+    missed = desk.paid(email="meera@example.com")
+    unrecorded = desk.paid(email="rohan@example.com")
+    again = desk.paid(email="asha@example.com", minutes=90)
+    assert len(confirm_paid(desk.c, PRIYA)) == 4
+    everyone = (waited, missed, unrecorded, again)
+    desk.c.clock.set(max(b.session.end for b in everyone) + timedelta(minutes=5))
+    for booked, status in ((waited, "present"), (missed, "absent"), (again, "absent")):
+        kit.attendance.override(
+            tenant, booked.session.id, booked.booking.participant, status=status, actor="priya"
+        )
+    for booked in everyone:
+        kit.sessions.fire(tenant, booked.session.id, "no_show", actor="priya")
+    stats = kit.analytics.clients(tenant)
+    assert {r.client: (r.sessions, r.no_shows) for r in stats.rows} == {
+        "client:asha@example.com": (2, 1),  # her own no-show, not the consultant's
+        "client:meera@example.com": (1, 1),
+        "client:rohan@example.com": (1, 1),  # nothing recorded: the status is all there is
+    }
+    board = dashboard(desk.c, PRIYA)
+    assert {c.email: c.no_shows for c in board.clients} == {
+        "asha@example.com": 1,
+        "meera@example.com": 1,
+        "rohan@example.com": 1,
+    }
+    # A window holding only the session she waited in: no no-show of hers there.
+    alone = kit.analytics.clients(
+        tenant, start_from=waited.session.start, start_to=waited.session.end
+    )
+    assert [(r.client, r.no_shows) for r in alone.rows if r.sessions] == [
+        ("client:asha@example.com", 0)
+    ]
+
+
 def test_each_consultant_sees_only_her_own_clients_sessions_and_payments(desk: Desk) -> None:
     kit = desk.c.kit
     with_priya = desk.paid(PRIYA, "asha@example.com")

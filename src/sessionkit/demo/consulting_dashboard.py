@@ -1,9 +1,10 @@
 """The consulting demo's dashboard: the seed's summary figures, computed by the store.
 
 Sessions by status, payments by status, revenue (paid, pending, refunded),
-completion and no-show rates, and per-client totals (no-shows too) with the repeat clients
-come from ``kit.analytics`` (a few ``GROUP BY`` rows each, nothing loaded
-session by session); the session list beside them, with each session's
+completion and no-show rates, and per-client totals (no-shows too, not the
+consultant's) with the repeat clients come from ``kit.analytics`` (a few
+``GROUP BY`` rows each; only no-show sessions are read one by one, with their
+attendance); the session list beside them, with each session's
 payment status, is read through ``kit.queries`` and ``kit.payments.list``.
 """
 

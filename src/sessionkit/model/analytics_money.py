@@ -185,7 +185,8 @@ class ClientRow:
     ``sessions == 0`` and no first or last session. ``no_shows``: how many of
     the client's sessions ended in a no-show status of their lifecycle
     (``Status.no_show``: consulting's NO_SHOW, academy's ABSENT, coaching's
-    MISSED).
+    MISSED) but for those whose attendance shows her there (the host's
+    no-show).
     """
 
     client: str

@@ -1,6 +1,7 @@
 """Per-participant outcomes of a session: attended or no-show, and what was decided for it.
 
-Private to the services; ``kit.attendance.outcomes`` reads through it. The
+Private to the services; ``kit.attendance.outcomes`` reads through it, and
+``kit.analytics.clients`` through :func:`came_to_no_shows`. The
 decision recorded on a payment (:data:`~sessionkit.services._money.NO_SHOW_FIELD`,
 written once when the session entered the status that decided it) wins over
 what attendance says now, so the app shows what was really done.
@@ -8,22 +9,24 @@ what attendance says now, so the app shows what was really done.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import attrs
 
 from sessionkit.model.attendance import AttendanceThresholds, derive_attendance, held_span
-from sessionkit.model.booking import CONFIRMED, Booking
+from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
+from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
+from sessionkit.policies.no_shows import ATTENDED, AttendanceOutcome, outcome_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
-from sessionkit.services._presence import attendance_records
+from sessionkit.services._presence import attendance_records, session_attendance
 
-__all__ = ["session_outcomes"]
+__all__ = ["came_to_no_shows", "session_outcomes"]
 
 
 def _decided(outcome: AttendanceOutcome, payment: Payment | None) -> AttendanceOutcome:
@@ -88,3 +91,48 @@ def session_outcomes(
         )
         found.append(_decided(outcome, payment))
     return found
+
+
+def came_to_no_shows(
+    tx: Tx,
+    tenant: str,
+    *,
+    start_from: datetime | None,
+    start_to: datetime | None,
+    no_show: Collection[tuple[str, str]],
+) -> Counter[str]:
+    """Return per client (``"kind:id"``) the no-show sessions she was at: the host's no-shows.
+
+    Over the sessions starting in ``[start_from, start_to)`` whose
+    ``(lifecycle, status)`` is in ``no_show``, and their seat bookings not run
+    out by ``tx.now`` (those ``kit.analytics.clients`` counts). Attendance is
+    read as the host-no-show refund and the credits read it
+    (:func:`~sessionkit.services._presence.session_attendance`, then
+    :func:`~sessionkit.policies.outcome_of`): a participant it shows there
+    counts; a session with no attendance records counts nobody.
+    """
+    bookings = tx.bookings_or_none()
+    came: Counter[str] = Counter()
+    statuses = sorted({status for _, status in no_show})
+    if bookings is None or not statuses:
+        return came
+    query = SessionQuery(
+        statuses=statuses, start_from=start_from, start_to=start_to, limit=MAX_LIMIT
+    )
+    while True:
+        page = tx.sessions.query(tenant, query)
+        for session in page.items:
+            if (session.lifecycle, session.status) not in no_show:
+                continue  # a status of that name in another lifecycle
+            seats = bookings.for_session(tenant, session.id, statuses=SEAT_STATUSES)
+            who = {b.participant for b in seats if not b.expired_at(tx.now)}
+            attendance = session_attendance(tx.uow, session, who, tx.thresholds)
+            if attendance is not None:
+                came.update(
+                    str(p)
+                    for p in who
+                    if outcome_of(attendance[p], no_show_session=True) == ATTENDED
+                )
+        if page.next_cursor is None:
+            return came
+        query = attrs.evolve(query, after=page.next_cursor)

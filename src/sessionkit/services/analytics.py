@@ -3,12 +3,15 @@
 ``kit.analytics`` asks the store's :class:`~sessionkit.ports.AnalyticsReader`
 for a few aggregate rows per figure (one or two ``GROUP BY`` statements in
 SQL) and turns them into the values of :mod:`sessionkit.model.analytics`;
-no session, booking or payment is loaded into Python. Every definition (what
+no session, booking or payment is loaded into Python, but for the no-show
+sessions ``clients`` reads with their attendance (a host's no-show is not
+the client's). Every definition (what
 counts as held, rescheduled, kept, on track) is in ``docs/analytics.md``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 import attrs
@@ -45,6 +48,7 @@ from sessionkit.ports import ANALYTICS, AnalyticsReader
 from sessionkit.services._analytics_money import client_money, revenue_row
 from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._outcomes import came_to_no_shows
 from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.services.queries import known_session_statuses
 from sessionkit.zones import check_instant
@@ -336,10 +340,13 @@ class Analytics:
         """Return per client: sessions booked, first and last, repeat or not, no-shows, money.
 
         Over the bookings and payments of sessions starting in
-        ``[start_from, start_to)`` (two statements). A no-show is a session
-        that ended in a status its lifecycle marks ``no_show``; with
-        ``outcomes``, one in its ``no_show`` statuses instead, as :meth:`rates`
-        and :meth:`attendance` count them.
+        ``[start_from, start_to)`` (two statements). A client's no-show is a
+        session of hers that ended in a status its lifecycle marks
+        ``no_show`` (with ``outcomes``, one in its ``no_show`` statuses
+        instead, as :meth:`rates` and :meth:`attendance` count them), unless
+        its attendance shows her there: the host's no-show, not hers, as its
+        refund and credits read it. Those sessions are read with their
+        attendance only when some client has one.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -365,6 +372,12 @@ class Analytics:
                 no_show=no_show,
             )
             paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi, at=tx.now)
+            # Not hers: a no-show session the attendance shows her at (the host's no-show).
+            came = (
+                came_to_no_shows(tx, tenant, start_from=lo, start_to=hi, no_show=no_show)
+                if any(b.no_shows for b in booked)
+                else Counter[str]()
+            )
         money: dict[str, dict[str, list[PaymentTotal]]] = {}
         for total in paid:
             assert total.key is not None  # by="client" keys every row
@@ -379,7 +392,7 @@ class Analytics:
                     sessions=0 if seen is None else seen.sessions,
                     first_session=None if seen is None else seen.first_session,
                     last_session=None if seen is None else seen.last_session,
-                    no_shows=0 if seen is None else seen.no_shows,
+                    no_shows=0 if seen is None else max(seen.no_shows - came[client], 0),
                     money=tuple(
                         client_money(currency, totals)
                         for currency, totals in sorted(money.get(client, {}).items())
