@@ -346,7 +346,10 @@ class RefundPolicy:
       while a participant's own no-show uses one as a held session does.
 
     The default refunds a participant in full up to the start, which is the
-    marketplace's "student cancel triggers a refund for that student".
+    marketplace's "student cancel triggers a refund for that student". What
+    a refund does not give back (a share, a fee) is kept from money that
+    came in; nothing is billed: a booking cancelled while its payment is
+    unpaid (a manual invoice) owes nothing.
     """
 
     full_refund_roles: frozenset[str] = attrs.field(
