@@ -76,7 +76,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _COMMITS: ContextVar[int] = ContextVar("sessionkit_commits", default=0)
-"""How many units of work :meth:`Context.transaction` committed in this context, ever."""
+"""How many units of work :meth:`Context.transaction` committed in this context, ever.
+
+The count :meth:`Context.retrying` compares before and after a command: a
+command of several units is not run again once any of them committed, even
+one before the unit that raised. Whether an error was raised once its own
+unit committed is :func:`raised_after_commit`.
+"""
 _GAVE_UP = "_sessionkit_gave_up"
 """Set on a conflict a retry gave up on, so that no outer command retries it."""
 _CALLERS = "_sessionkit_callers_version"
@@ -98,17 +104,6 @@ def check_record_version(record_id: object, version: int, expected_version: int 
         error = ConcurrentModification(record_id, expected, version)
         setattr(error, _CALLERS, True)
         raise error
-
-
-def commits() -> int:
-    """How many units of work this context has committed, ever.
-
-    The count :meth:`Context.retrying` compares before and after a command:
-    a command of several units is not run again once any of them committed,
-    even one before the unit that raised. Whether an error was raised once
-    its own unit committed is :func:`raised_after_commit`.
-    """
-    return _COMMITS.get()
 
 
 _AFTER_COMMIT = "_sessionkit_raised_after_commit"
@@ -133,8 +128,8 @@ def raised_after_commit(error: BaseException) -> bool:
     after-commit hook's (the provider calls the commit left due, see
     :attr:`Context.after_commit`): the unit's work stands. A command that
     runs several units (a job's items) can tell it from a refusal this way,
-    where comparing :func:`commits` cannot tell it from a refusal raised
-    after an earlier unit of the same item committed. An error instance
+    where comparing the count of committed units cannot tell it from a
+    refusal raised after an earlier unit of the same item committed. An error instance
     raised again, out of a unit that did not commit, loses the mark.
     """
     return getattr(error, _AFTER_COMMIT, False) is True
