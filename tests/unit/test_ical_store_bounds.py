@@ -108,3 +108,20 @@ def test_a_summary_with_nul_is_refused_on_its_vevents_line_and_nothing_is_stored
     assert caught.value.line == line
     assert "the SUMMARY 'Yo\\x00ga' contains NUL" in str(caught.value)
     assert not h.kit.queries.list("acme").items
+
+
+@pytest.mark.parametrize(("length", "shown"), [(256, "256"), (1500, "1,500")])
+def test_a_summary_too_long_names_both_numbers_in_one_form(length: int, shown: str) -> None:
+    # "the SUMMARY is 1500 characters long, a session's title at most 255": the length was
+    # not grouped as every other length message groups it (text.check_text: "3,000 ... 2,000").
+    h = _kit()
+    lines = event(
+        "UID:long", f"SUMMARY:{'y' * length}", "DTSTART:20260316T100000Z", "DURATION:PT1H"
+    )
+    with pytest.raises(CalendarError) as caught:
+        store_ical(h.kit, "acme", read_ical(ics(*lines)), actor="a")
+    assert str(caught.value) == (
+        f"line 3: the SUMMARY is {shown} characters long, a session's title at most 255"
+    )
+    assert (caught.value.line, caught.value.expected) == (3, "a SUMMARY of at most 255 characters")
+    assert not h.kit.queries.list("acme").items

@@ -82,11 +82,13 @@ def test_a_length_refused_names_both_numbers_in_one_form() -> None:
     with pytest.raises(InvalidValue) as text:
         check_text("r" * 3000, "reason", limit=2000)
     assert str(text.value) == "reason is 3,000 characters long; at most 2,000 are allowed"
+    assert text.value.expected == "<= 2,000 characters"  # as notes' "at most 2,000 characters"
     with pytest.raises(InvalidValue) as ident:
         check_id("i" * 1500, "session_id", limit=1024)
     assert str(ident.value).startswith(
         "session_id is 1,500 characters long; at most 1,024 are allowed: "
     )
+    assert ident.value.expected == "1..1,024 characters"
     with pytest.raises(InvalidValue) as cursor:
         SessionQuery(after="x" * 9000)
     assert str(cursor.value) == "a cursor is at most 8,192 characters long, got 9,000"

@@ -103,13 +103,13 @@ def notes_field(role: str | None, notes: object) -> tuple[str, str]:
         raise InvalidValue(
             f"notes must be a string, got {type(notes).__name__}",
             value=notes,
-            expected=f"a string of at most {MAX_NOTES_LENGTH} characters",
+            expected=f"a string of at most {MAX_NOTES_LENGTH:,} characters",
         )
     if len(notes) > MAX_NOTES_LENGTH:
         raise InvalidValue(
-            f"notes are at most {MAX_NOTES_LENGTH} characters, got {len(notes)}",
+            f"notes are at most {MAX_NOTES_LENGTH:,} characters, got {len(notes):,}",
             value=f"{notes[:40]}...",
-            expected=f"a string of at most {MAX_NOTES_LENGTH} characters",
+            expected=f"a string of at most {MAX_NOTES_LENGTH:,} characters",
         )
     return check_field_key("notes" if role is None else f"{role}_notes"), notes
 

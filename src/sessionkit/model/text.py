@@ -117,7 +117,7 @@ def check_id(value: object, name: str = "id", *, limit: int = MAX_ID_LENGTH) -> 
             f"{name} is {len(value):,} characters long; at most {limit:,} are allowed: "
             f"{shown(value)}",
             value=value,
-            expected=f"1..{limit} characters",
+            expected=f"1..{limit:,} characters",
         )
     if value[0].isspace() or value[-1].isspace():
         raise InvalidValue(
@@ -237,7 +237,7 @@ def check_text(
         raise InvalidValue(
             f"{name} is {len(value):,} characters long; at most {limit:,} are allowed",
             value=value,
-            expected=f"<= {limit} characters",
+            expected=f"<= {limit:,} characters",
         )
     return storable(value, name)
 

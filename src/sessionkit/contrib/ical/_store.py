@@ -152,12 +152,12 @@ def _check_title(title: str, line: int | None, uid: str) -> None:
         ) from None
     if len(title) > MAX_TITLE_LENGTH:
         raise CalendarError(
-            f"the SUMMARY is {len(title)} characters long, a session's title at most "
-            f"{MAX_TITLE_LENGTH}",
+            f"the SUMMARY is {len(title):,} characters long, a session's title at most "
+            f"{MAX_TITLE_LENGTH:,}",
             line=line,
             text=None,
             uid=uid,
-            expected=f"a SUMMARY of at most {MAX_TITLE_LENGTH} characters",
+            expected=f"a SUMMARY of at most {MAX_TITLE_LENGTH:,} characters",
         )
 
 
