@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
 from sessionkit.policies.money import (
+    Fee,
     FixedPrice,
     Pricing,
     PricingFor,
@@ -54,6 +55,7 @@ __all__ = [
     "refund_for",
     "uses_credit",
     "BookingRules",
+    "Fee",
     "FixedPrice",
     "Pricing",
     "PricingFor",
