@@ -7,14 +7,13 @@ writing, and the explanation of a write the exclusion constraint refused
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import NoReturn
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from sessionkit.adapters._unseen_conflict import unseen_conflict as shared_unseen_conflict
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._query import (
     busy_rows_overlapping,
@@ -52,11 +51,6 @@ _ANY_BUSY_RESOURCE_ROWS = select(R.c.session_id, R.c.resource, R.c.start_at, R.c
     R.c.end_at > bindparam("start"),
 )
 """The same rows found without trusting ``long_span`` (the exclusion constraint's own test)."""
-_REFUSED_KEY = re.compile(
-    r'Key \(.*?\)=\((?P<lane>.*), [\[(]"(?P<start>[^"]*)","(?P<end>[^"]*)"[\])]\) '
-    r"conflicts with existing key"
-)
-"""PostgreSQL's DETAIL of an exclusion violation: the refused row's tenant, resource and range."""
 
 
 def by_start(sessions: Iterable[Session]) -> list[Session]:
@@ -147,43 +141,12 @@ def unseen_conflict(mine: Sequence[Session], error: IntegrityError) -> SessionCo
     the rows committed since: a busy session committed after that read
     refuses the write, and no read of this transaction can load it, so
     ``conflicts`` is empty. The session refused is the one of ``mine`` whose
-    row the error's DETAIL shows; when the DETAIL names none alone (it is
-    withheld, or its instants are not ISO text and two sessions share the
-    resource), the first busy one with resources.
+    row the error's DETAIL shows (:func:`sessionkit.adapters._unseen_conflict.unseen_conflict`,
+    shared with the Django store).
     """
-    diag = getattr(error.orig, "diag", None)
-    if getattr(diag, "constraint_name", None) != EXCLUSION_CONSTRAINT:
-        return None
-    busy = [s for s in mine if s.busy and s.resources]
-    if not busy:
-        return None
-    session, needs = busy[0], ", ".join(sorted(str(r) for r in busy[0].resources))
-    if len(busy[0].resources) > 1:
-        needs = f"one of {needs}"
-    shown = _REFUSED_KEY.search(str(getattr(diag, "message_detail", None) or ""))
-    if shown is not None:
-        lane, start, end = shown["lane"], shown["start"], shown["end"]
-        named = [
-            (candidate, str(r))
-            for candidate in busy
-            for r in candidate.resources
-            if f"{candidate.tenant}, {r}" == lane and _same_span(candidate, start, end)
-        ]
-        if len(named) == 1:
-            session, needs = named[0]
-    return SessionConflict(
-        f"session {session.id!r} ({session.span.isoformat()}) needs {needs}, already busy "
-        "with a session committed after your transaction's first read, which its snapshot "
-        "cannot show (run the transactions you join in READ COMMITTED to have it named)",
-        session=session,
-        conflicts=[],
+    return shared_unseen_conflict(
+        mine,
+        error.orig,
+        EXCLUSION_CONSTRAINT,
+        advice="run the transactions you join in READ COMMITTED to have it named",
     )
-
-
-def _same_span(session: Session, start: str, end: str) -> bool:
-    """Whether PostgreSQL's ``start`` and ``end`` text are ``session``'s (maybe: not ISO text)."""
-    try:
-        shown = (datetime.fromisoformat(start), datetime.fromisoformat(end))
-    except ValueError:  # a DateStyle other than ISO: the tenant and resource decide alone
-        return True
-    return shown == (session.span.start, session.span.end)

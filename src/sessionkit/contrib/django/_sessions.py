@@ -12,12 +12,13 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import connections
+from django.db import IntegrityError, connections
 from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from sessionkit.adapters._session_match import contains_pattern
+from sessionkit.adapters._unseen_conflict import unseen_conflict
 from sessionkit.contrib.django._mapping import (
     occurrence_text,
     resource_rows,
@@ -26,11 +27,12 @@ from sessionkit.contrib.django._mapping import (
 )
 from sessionkit.contrib.django._repository import DjangoRepository
 from sessionkit.contrib.django.models import (
+    EXCLUSION_CONSTRAINT,
     SeriesRecord,
     SessionRecord,
     SessionResource,
 )
-from sessionkit.errors import SessionConflict
+from sessionkit.errors import SessionConflict, TransientConflict
 from sessionkit.errors._base import shown
 from sessionkit.model.fields import FieldValue
 from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
@@ -56,6 +58,10 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
     another busy session on a shared resource (``SessionConflict``, blockers
     by start then id); on PostgreSQL the exclusion constraint refuses the
     second of two racing writers, explained as the same ``SessionConflict``.
+    In a host's ``atomic()`` at ``REPEATABLE READ`` or ``SERIALIZABLE`` a
+    blocker committed after the host's first read is refused by the
+    constraint but hidden from every read: still a ``SessionConflict``, with
+    empty ``conflicts``.
     """
 
     model = SessionRecord
@@ -114,6 +120,33 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             session=record,
             conflicts=blockers,
         )
+
+    def _explain(
+        self, record: Session, error: IntegrityError, *, replacing: bool
+    ) -> TransientConflict:
+        """Raise the ``SessionConflict`` behind a refusal; else return a ``TransientConflict``.
+
+        The exclusion constraint checks the rows committed by now, but a
+        host's ``REPEATABLE READ`` or ``SERIALIZABLE`` transaction reads the
+        snapshot of its first read: a session committed since refuses the
+        write, and no read of the transaction loads it. A unit in the host's
+        transaction cannot run again by itself, so it raises a
+        ``SessionConflict`` with empty ``conflicts``, naming the session and
+        resource PostgreSQL's DETAIL shows, as the SQLAlchemy store does. A
+        unit of the store's own gets the retryable ``TransientConflict``: its
+        next attempt is a new transaction, whose read names the blocker.
+        """
+        transient = super()._explain(record, error, replacing=replacing)
+        if self._uow.joined:
+            unseen = unseen_conflict(
+                [record],
+                error.__cause__,
+                EXCLUSION_CONSTRAINT,
+                advice="run your transaction.atomic() blocks in READ COMMITTED to have it named",
+            )
+            if unseen is not None:
+                raise unseen from error
+        return transient
 
     def lock_resources(self, tenant: str, resources: Iterable[ResourceRef]) -> None:
         """PostgreSQL: queue writers of busy sessions per resource until the transaction ends.
