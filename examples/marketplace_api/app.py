@@ -30,11 +30,15 @@ provider's webhook (``POST /v1/payments/events``) confirms it. The provider
 here is sessionkit's fake (:class:`~sessionkit.testing.payments.FakeGateway`,
 kept in ``app.state.gateway``): ``POST /fake-provider/intents/{ref}/pay`` plays
 the student paying in the provider's page and delivers the provider's events
-to the webhook route. A real host wires its provider's SDK as a
-``PaymentGateway`` and verifies the webhook's signature in the ``webhook``
-dependency instead. The fake provider lives in the process: serve the example
-with one worker (another worker, or a restart, has never heard of the intents
-made before it).
+to the webhook route. The webhook routes (payment and presence events) take
+only a request carrying the app's secret in ``X-Provider-Secret``
+(``SESSIONKIT_WEBHOOK_SECRET``, else one made at start-up, in
+``app.state.webhook_secret``): anyone else is a 401, for a caller that could
+post the provider's ``succeeded`` would confirm a seat unpaid. A real host
+wires its provider's SDK as a ``PaymentGateway`` and verifies the webhook's
+signature in the ``webhook`` dependency instead. The fake provider lives in
+the process: serve the example with one worker (another worker, or a restart,
+has never heard of the intents made before it).
 
 The time-driven work (holds running out and their seats offered down the
 waitlist, reschedule requests answered by silence, the tutors' rolling window
@@ -45,8 +49,10 @@ A host with a job engine runs the same from there instead (docs/jobs.md).
 """
 
 import asyncio
+import hmac
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -157,8 +163,29 @@ def the_caller(
     return Caller(TENANT, actor=x_actor, roles=STUDENT_ROLES, participant=f"student:{x_actor}")
 
 
-def the_provider() -> Caller:
-    """The dependency of the provider's webhooks: a real host verifies the signature here."""
+SECRET_HEADER = "X-Provider-Secret"  # noqa: S105  # the header's name, not a secret
+"""The header the provider's webhook requests carry the app's secret in."""
+
+
+def the_provider(
+    request: Request,
+    x_provider_secret: Annotated[
+        str | None, Header(description="The app's webhook secret: the provider's proof")
+    ] = None,
+) -> Caller:
+    """The dependency of the provider's webhooks: the tenant's caller, for the provider only.
+
+    A real host verifies its provider's signature here. The fake provider
+    signs nothing, so the example takes the app's secret
+    (``app.state.webhook_secret``) in :data:`SECRET_HEADER` instead. Without
+    it, a 401 (``HTTPException``, answered as a problem) before anything is
+    read or written: a student who could post ``succeeded`` would confirm her
+    own seat unpaid, and ``canceled`` would free another student's.
+    """
+    expected: str = request.app.state.webhook_secret
+    given = x_provider_secret or ""
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(401, f"a provider's event carries the app's secret in {SECRET_HEADER}")
     return Caller(TENANT)
 
 
@@ -167,8 +194,15 @@ def fake_provider_ids(url: str) -> Callable[[], str] | None:
     return None if url == "memory" else (lambda: uuid.uuid4().hex)
 
 
-def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Return the marketplace API; the store is opened (and migrated) when the app starts."""
+def create_app(
+    db_url: str | None = None, *, clock: Clock | None = None, webhook_secret: str | None = None
+) -> FastAPI:
+    """Return the marketplace API; the store is opened (and migrated) when the app starts.
+
+    ``webhook_secret`` is what the provider's webhook requests carry
+    (:func:`the_provider`): default ``SESSIONKIT_WEBHOOK_SECRET``, else a
+    random one, kept in ``app.state.webhook_secret``.
+    """
     url = db_url or os.environ.get("SESSIONKIT_DB_URL") or DEFAULT_DB
     time_source: Clock = clock or SystemClock()
 
@@ -190,6 +224,9 @@ def create_app(db_url: str | None = None, *, clock: Clock | None = None) -> Fast
         summary="Tutors' weekly slots: paid seats, holds, waitlists, reschedules over sessionkit.",
         version="1",
         lifespan=lifespan,
+    )
+    app.state.webhook_secret = (
+        webhook_secret or os.environ.get("SESSIONKIT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
     )
     app.include_router(
         sessionkit_router(kit=the_kit, caller=the_caller, webhook=the_provider), prefix="/v1"

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:  # the examples live beside src/, not inside the p
 
 from examples.marketplace_api.app import (  # noqa: E402  # after the path
     DEFAULT_DB,
+    SECRET_HEADER,
     build_kit,
     create_app,
 )
@@ -53,6 +54,12 @@ def ann_books(client: TestClient, slot: dict[str, Any]) -> dict[str, Any]:
     return checkout
 
 
+def provider(client: TestClient) -> dict[str, str]:
+    """The headers of the provider's webhook requests: the app's secret."""
+    secret: str = client.app.state.webhook_secret  # type: ignore[attr-defined]
+    return {SECRET_HEADER: secret}
+
+
 def pays(client: TestClient, checkout: dict[str, Any]) -> list[dict[str, Any]]:
     """The student pays at the provider, whose webhook events reach the API."""
     gateway: FakeGateway = client.app.state.gateway  # type: ignore[attr-defined]
@@ -60,7 +67,7 @@ def pays(client: TestClient, checkout: dict[str, Any]) -> list[dict[str, Any]]:
     answers = []
     for event in gateway.drain():
         body = PaymentEventIn.of(event).model_dump(mode="json")
-        answered = client.post("/v1/payments/events", json=body)
+        answered = client.post("/v1/payments/events", json=body, headers=provider(client))
         assert answered.status_code == 200, answered.text
         answers.append(answered.json())
     return answers
@@ -279,6 +286,66 @@ def test_a_student_claiming_host_is_refused_and_changes_nothing() -> None:
             f"/v1/bookings/{booking_id}/cancel-and-refund", json={"role": "provider"}, headers=TINA
         )
         assert tutor.json()["payment"]["status"] == "REFUNDED"
+
+
+def test_only_the_provider_posts_to_the_webhooks() -> None:
+    # The example's webhook dependency verified nothing: any caller (a student, or one with no
+    # X-Actor) posting the provider's "succeeded" confirmed a seat nobody paid for, and a
+    # "canceled" freed another student's held seat.
+    with TestClient(create_app("memory", clock=ManualClock(DEMO_NOW))) as client:
+        slot = first_slot(client, "tina-1to1")
+        checkout = ann_books(client, slot)
+        booking_id, payment_id = checkout["booking"]["id"], checkout["payment"]["id"]
+        forged = {
+            "provider": "fake",
+            "event_id": "forged-1",
+            "type": "succeeded",
+            "occurred_at": DEMO_NOW.isoformat(),
+            "intent_ref": checkout["payment"]["intent_ref"],
+        }
+        presence = {
+            "events": [
+                {
+                    "provider": "meet",
+                    "event_id": "forged-2",
+                    "session_id": slot["id"],
+                    "participant": "student:ann",
+                    "action": "join",
+                    "at": DEMO_NOW.isoformat(),
+                }
+            ]
+        }
+        for url, body in (("/v1/payments/events", forged), ("/v1/presence-events", presence)):
+            for headers in (ANN, TINA, {}, {SECRET_HEADER: "guessed"}, {SECRET_HEADER: ""}):
+                refused = client.post(url, json=body, headers=headers)
+                assert refused.status_code == 401, (url, headers, refused.text)
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert (refused.json()["error"], refused.json()["detail"]) == (
+                    "HTTPException",
+                    f"a provider's event carries the app's secret in {SECRET_HEADER}",
+                )
+        assert client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()["status"] == "HELD"
+        assert client.get(f"/v1/payments/{payment_id}", headers=ANN).json()["status"] == "PENDING"
+        attendance = client.get(f"/v1/sessions/{slot['id']}/attendance", headers=TINA).json()
+        assert attendance == []  # no join recorded
+
+        applied = client.post("/v1/payments/events", json=forged, headers=provider(client))
+        assert applied.json()["outcome"] == "applied"  # the same event, from the provider
+        assert client.get(f"/v1/bookings/{booking_id}", headers=ANN).json()["status"] == (
+            "CONFIRMED"
+        )
+
+
+def test_the_webhook_secret_is_the_one_given_else_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SESSIONKIT_WEBHOOK_SECRET", "from-the-environment")
+    assert create_app("memory", webhook_secret="given").state.webhook_secret == "given"
+    assert create_app("memory").state.webhook_secret == "from-the-environment"
+    monkeypatch.delenv("SESSIONKIT_WEBHOOK_SECRET")
+    made = {create_app("memory").state.webhook_secret for _ in range(2)}
+    assert len(made) == 2  # one each
+    assert all(len(secret) >= 32 for secret in made)  # unguessable
 
 
 def test_a_request_without_a_login_reads_no_ones_bookings_or_payments() -> None:
