@@ -7,7 +7,8 @@ series' close and schedule change) as it would be READY, with the same rule and
 words; an update may not move it into its READY window either. Silence still
 answers a request at its deadline (the READY instant) ahead of the timer due
 then, as the tick orders them, and the ``one_pending`` refusal predicts silence
-from the status it will find then.
+from the status it will find then. Without attendance facts the steps before
+the ABSENT timer are still taken: a lesson past its start is READY.
 """
 
 from __future__ import annotations
@@ -237,3 +238,34 @@ def test_a_schedule_change_keeps_a_lesson_ready_fell_due_for_tick_or_not(h: Harn
         (first.id, "its status 'READY' is not the entry status 'SCHEDULED'")
     ]
     assert h.kit.queries.get(T, first.id).start == first.start
+
+
+def test_a_lesson_whose_attendance_is_unknown_is_judged_ready_past_its_start(h: Harness) -> None:
+    # Without attendance facts the ABSENT timer (15 minutes past the start) cannot be judged,
+    # and the whole judgement fell back to the stored SCHEDULED: a lesson an hour past its
+    # start was moved or deleted, and one could be moved two hours into the past, though five
+    # minutes back was refused. The READY step before it needs no fact: it is taken, as a
+    # tick run in the READY window stored it.
+    session, ticked, late = lesson(h), lesson(h), lesson(h)
+    for back in (timedelta(minutes=5), timedelta(hours=2)):
+        start = NOW - back
+        with pytest.raises(SessionLocked) as moved:
+            h.kit.sessions.update(T, session.id, actor="tara", start=start)
+        why = (
+            f"moved to start at {start.isoformat()}, its timers due by now would make it "
+            "'READY', which is not editable (editable: SCHEDULED, UNSCHEDULED)"
+        )
+        assert (moved.value.session_id, moved.value.reason) == (session.id, why)
+    h.clock.set(START - timedelta(minutes=5))  # ticked alone is advanced in its READY window
+    assert h.kit.sessions.advance(T, ticked.id, actor="cron").status == "READY"
+    h.clock.set(START + timedelta(hours=1))
+    assert h.kit.queries.get(T, late.id).status == "SCHEDULED"  # the tick never ran for it
+    for each in (ticked, late):
+        with pytest.raises(SessionLocked) as moved_late:
+            h.kit.sessions.update(T, each.id, actor="tara", start=LATER)
+        with pytest.raises(SessionLocked) as deleted:
+            h.kit.sessions.delete(T, each.id, actor="tara")
+        for locked in (moved_late.value, deleted.value):
+            assert (locked.session_id, locked.reason) == (each.id, LOCKED)
+    stored = h.kit.queries.get(T, late.id)
+    assert (stored.status, stored.start, stored.version) == ("SCHEDULED", START, 1)

@@ -13,7 +13,7 @@ without bookings serialise their units of work, or keep no bookings to count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sessionkit.errors import MissingFact, SessionLocked, SessionNotFound
@@ -82,9 +82,9 @@ def due_status(
     What falls due counts when it is read, whether or not the tick ran (as a
     hold that ran out does): a lesson whose READY fell due is judged READY.
     ``before``: only the timers due strictly before it (silence answers a
-    request at its deadline, ahead of a timer due then). A due condition
-    needing a fact the kit cannot give leaves the session as stored: the
-    tick could not take that step either.
+    request at its deadline, ahead of a timer due then). The steps are taken
+    up to the first whose condition needs a fact the kit cannot give
+    (:func:`status_at`).
     """
     at = tx.now if before is None else min(tx.now, before - timedelta(microseconds=1))
     return status_at(ctx, tx, session, at)
@@ -94,19 +94,42 @@ def status_at(ctx: Context, tx: Tx, session: Session, at: datetime) -> Session:
     """Return ``session`` (not stored) in the status its timers due by ``at`` give it.
 
     As :func:`due_status`, at any instant: the facts are the kit's as they
-    stand at ``tx.now``; one it cannot give leaves the session as stored.
+    stand at ``tx.now``. A due step whose condition needs a fact the kit
+    cannot give stops the steps there: the ones due before it are taken (an
+    academy lesson whose attendance is unknown an hour past its start is
+    READY, as a tick run in its READY window stored it).
     """
     machine = ctx.lifecycle(session.lifecycle)
     try:
         return machine.advance(session, at, facts={})[0]
     except MissingFact:
         if ctx.facts is None:
-            return session
+            return _steps_known(machine, session, at, {})
     facts = ctx.facts_for(tx, [session]).get(session.id)
-    try:
-        return machine.advance(session, at, facts=facts)[0]
-    except MissingFact:
-        return session
+    return _steps_known(machine, session, at, facts)
+
+
+def _steps_known(
+    machine: Lifecycle, session: Session, at: datetime, facts: Mapping[str, object] | None
+) -> Session:
+    """Return ``session`` after its steps due by ``at`` that ``facts`` let it take, in order.
+
+    What a tick run at each instant a step falls due would have stored: the
+    steps due at one instant are taken together (as one advance takes them),
+    up to the first instant whose steps need a fact ``facts`` lack.
+    """
+    while True:
+        try:
+            return machine.advance(session, at, facts=facts)[0]
+        except MissingFact:
+            pass
+        try:
+            when = machine.next_due(session, facts=facts, by=at)
+            if when is None:  # nothing due by at after all: advance would not have raised
+                return session
+            session = machine.advance(session, when, facts=facts)[0]
+        except MissingFact:
+            return session
 
 
 def moved_lock(ctx: Context, tx: Tx, moved: Session) -> str | None:
