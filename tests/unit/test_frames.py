@@ -30,6 +30,8 @@ pl = pytest.importorskip("polars")
 
 from sessionkit.contrib.frames import to_pandas, to_polars  # noqa: E402 - after the skip
 
+_DIGITS = 38  # the most digits a polars decimal holds
+
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
@@ -127,8 +129,10 @@ def test_payments_keep_exact_amounts() -> None:
     assert list(df["amount"]) == [Decimal("10.50"), Decimal(1000), Decimal("1.125")]
     assert list(df["currency"]) == ["EUR", "JPY", "KWD"]
     pf = to_polars(payments)
-    assert pf.schema["amount"] == pl.Decimal(38, 3)
-    assert pf["amount"].to_list() == [Decimal("10.500"), Decimal("1000.000"), Decimal("1.125")]
+    assert pf.schema["amount"] == pl.Decimal(38, 6)  # the stores' six places
+    assert pf["amount"].to_list() == [Decimal("10.50"), Decimal(1000), Decimal("1.125")]
+    finer = to_polars([make_payment("p4", amount="0.0000001", currency="EUR")])
+    assert finer.schema["amount"] == pl.Decimal(38, 7)  # an amount made in memory: its own
 
 
 def test_amounts_of_mixed_places_reach_polars_written_with_the_columns(
@@ -150,13 +154,47 @@ def test_amounts_of_mixed_places_reach_polars_written_with_the_columns(
     monkeypatch.setattr(pl, "Series", Strict)  # the frame has no other column to build
     amounts = [Decimal("10.50"), Decimal(1000), None, Decimal("1.125")]
     pf = to_polars([{"amount": a} for a in amounts])
-    assert pf.schema["amount"] == pl.Decimal(38, 3)
+    assert pf.schema["amount"] == pl.Decimal(38, 6)
     assert pf["amount"].to_list() == amounts
     assert [str(a) for a in pf["amount"].to_list() if a is not None] == [
-        "10.500",
-        "1000.000",
-        "1.125",
+        "10.500000",
+        "1000.000000",
+        "1.125000",
     ]
+
+
+def _revenue_row(currency: str, paid: Decimal) -> RevenueRow:
+    zero = Decimal(0)
+    return RevenueRow(
+        key=None,
+        currency=currency,
+        payments=1,
+        booked=paid,
+        paid=paid,
+        refunded=zero,
+        refund_due=zero,
+        kept=paid,
+        pending=zero,
+    )
+
+
+def test_amount_columns_have_one_dtype_so_concatenating_frames_rounds_none() -> None:
+    # Monthly revenue frames, a month with no payments first: its amount column was
+    # Decimal(38, 0) (no amount to read places from) and pl.concat casts every frame to
+    # the first's scale, so 1000.02 EUR came out as 1000; a JPY frame first did the same.
+    euros = Revenue(tenant="t", by=None, rows=(_revenue_row("EUR", Decimal("1000.02")),))
+    yen = Revenue(tenant="t", by=None, rows=(_revenue_row("JPY", Decimal(1500)),))
+    dinars = Revenue(tenant="t", by=None, rows=(_revenue_row("KWD", Decimal("1.125")),))
+    empty = Revenue(tenant="t", by=None, rows=())
+    frames = [to_polars(r) for r in (empty, yen, euros, dinars)]
+    assert {f.schema["paid"] for f in frames} == {pl.Decimal(38, 6)}
+    yen_paid = to_polars([make_payment("p1", amount="1000", currency="JPY")])
+    assert to_polars([], schema=PAYMENT).schema["amount"] == yen_paid.schema["amount"]
+    joined = pl.concat(frames)
+    assert joined["paid"].to_list() == [Decimal(1500), Decimal("1000.02"), Decimal("1.125")]
+    assert joined["currency"].to_list() == ["JPY", "EUR", "KWD"]
+    huge = Decimal("1" * _DIGITS)  # past the six places' room: fewer places, still held
+    assert to_polars([{"amount": huge}])["amount"].to_list() == [huge]
 
 
 def test_a_page_and_an_empty_input_with_its_schema() -> None:

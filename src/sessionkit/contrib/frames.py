@@ -14,7 +14,7 @@ text         ``string``                      ``String``
 int          ``int64`` (``Int64`` if null)   ``Int64``
 float        ``float64``                     ``Float64``
 bool         ``bool`` (``boolean`` if null)  ``Boolean``
-decimal      ``object`` (exact ``Decimal``)  ``Decimal``
+decimal      ``object`` (exact ``Decimal``)  ``Decimal(38, 6)`` (see below)
 object       ``object`` (values as given)    see below
 ===========  ==============================  ===============================
 
@@ -26,6 +26,12 @@ a group) is ``Null`` and one of lists or tuples of text is ``List(String)``
 values of mixed types, your own objects) is ``Object``, which polars cannot
 write to a file, cast or compare: turn it into text first
 (``json.dumps``, ``str``) or name the schema.
+
+A polars amount column has six decimal places (the SQL stores keep six), or
+as many as its finest amount has when more (an amount made in memory), so
+frames of JPY, EUR or no amounts at all have one dtype and ``pl.concat``
+rounds none of them to the first frame's places (polars casts to those).
+Only an amount of more than 32 digits before the point leaves fewer.
 
 Instants are UTC; a session's zone is its ``tz`` column, so
 ``df["start"].dt.tz_convert("Europe/Berlin")`` shows Berlin's wall clock for
@@ -58,6 +64,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _DIGITS = 38
 """The most digits a polars decimal holds."""
+_PLACES = 6
+"""The fewest places a polars amount column has: the six the SQL stores keep (millionths)."""
 
 
 def _pandas_column(column: Values) -> pd.Series:
@@ -157,7 +165,11 @@ def _polars_column(column: Values) -> pl.Series:
                 raise ValueError(f"{value} is no amount polars can hold")
         # Each amount written with the column's places (never rounding: the scale is the
         # most any has): polars 1.0 refuses amounts of mixed places (10.50 beside 1.125).
-        scale = _scale(values)
+        # At least six, so every frame of stored amounts has one dtype, empty (no amount to
+        # read places from) or in JPY or EUR: pl.concat casts to the first frame's scale,
+        # and an empty month's Decimal(38, 0) first rounded 1000.02 EUR after it to 1000.
+        whole = max([0, *(v.adjusted() + 1 for v in values if isinstance(v, Decimal) and v)])
+        scale = max(_scale(values), min(_PLACES, _DIGITS - whole))  # huge amounts: fewer
         if scale > _DIGITS:
             raise ValueError(f"an amount has {scale} decimal places, more than {_DIGITS}")
         step = Decimal(1).scaleb(-scale)
