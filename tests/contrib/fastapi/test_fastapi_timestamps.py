@@ -122,3 +122,58 @@ def test_iso_8601_text_is_read_as_sent(client: TestClient) -> None:
         json={"start": "2026-03-03T08:00:00", "end": "2026-03-03T09:00:00Z", "lifecycle": "lms"},
     )
     assert [e["type"] for e in naive.json()["errors"]] == ["timezone_aware"]
+
+
+@pytest.mark.parametrize(("model", "name"), FIELDS, ids=[f"{m.__name__}.{n}" for m, n in FIELDS])
+@pytest.mark.parametrize("sent", ["2026-03-03", "20260303", "2026-W10-2"])
+def test_every_timestamp_of_a_request_refuses_a_date_alone(
+    model: type[BaseModel], name: str, sent: str
+) -> None:
+    # datetime.fromisoformat reads a date as its midnight: a schedule item's local start
+    # "2026-03-03" made a series at 00:00, and an instant's was refused as naive.
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({name: sent})
+    mine = [e for e in refused.value.errors() if e["loc"] == (name,)]
+    assert [(e["type"], e["input"]) for e in mine] == [("iso8601_datetime", sent)], mine
+
+
+def test_a_series_whose_start_is_a_date_alone_is_a_422_and_stores_nothing(
+    client: TestClient,
+) -> None:
+    item = {"id": "mon", "rrule": "FREQ=WEEKLY;COUNT=3", "duration_minutes": 60, "tz": "UTC"}
+    answer = client.post(
+        "/v1/series",
+        json={"title": "Maths", "lifecycle": "lms", "items": [{**item, "start": "2026-03-09"}]},
+    )
+    assert answer.status_code == 422, answer.text
+    [entry] = answer.json()["errors"]
+    assert (entry["type"], entry["loc"], entry["input"]) == (
+        "iso8601_datetime",
+        ["body", "items", 0, "start"],
+        "2026-03-09",
+    )
+    assert entry["msg"] == "Input should be an ISO 8601 date-time string, e.g. 2026-03-09T10:00:00"
+    assert client.get("/v1/sessions").json()["total"] == 0
+    made = client.post(
+        "/v1/series",
+        json={
+            "title": "Maths",
+            "lifecycle": "lms",
+            "items": [{**item, "start": "2026-03-09T00:00"}],
+        },
+    )
+    assert made.status_code == 201, made.text  # midnight, said so, is taken
+    assert made.json()["items"][0]["start"] == "2026-03-09T00:00:00"
+
+
+def test_a_date_alone_in_a_query_is_no_instant(client: TestClient) -> None:
+    # It was a NaiveDatetime whose value, "2026-03-03T00:00:00", the client never sent.
+    answer = client.get("/v1/sessions", params={"start_from": "2026-03-03"})
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert (body["error"], body["name"], body["value"]) == (
+        "NotADatetime",
+        "start_from",
+        "2026-03-03",
+    )
+    assert "ISO 8601 with a UTC offset" in body["detail"]

@@ -10,6 +10,7 @@ import attrs
 from fastapi import Header, Query
 
 from sessionkit.contrib.fastapi._advice import WITH_OFFSET, in_seconds
+from sessionkit.contrib.fastapi.schema_types import read_date_time
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import (
     InvalidValue,
@@ -299,7 +300,7 @@ def instant(text: str | None, name: str) -> datetime | None:
     if text is None:
         return None
     try:
-        read = datetime.fromisoformat(text)
+        read = read_date_time(text)  # a date alone names no instant either
     except ValueError:
         expected = f"date-time in ISO 8601 with a UTC offset ({WITH_OFFSET})"
         if _plus_as_space(text):

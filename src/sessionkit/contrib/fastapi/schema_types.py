@@ -8,7 +8,7 @@ the caps of a request's own fields (:data:`Metadata`), and the bases every reque
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
@@ -51,12 +51,28 @@ __all__ = [
     "Name",
     "Ref",
     "Refs",
+    "read_date_time",
 ]
 
 MAX_MINUTES = 60 * 24 * 366
 """The longest duration or hold, in minutes, a request may name (a year)."""
 
 FieldValue = str | int | bool
+
+
+def read_date_time(text: str) -> datetime:
+    """Return the date-time ISO 8601 ``text`` names; ``ValueError`` for any other text.
+
+    ``datetime.fromisoformat`` also reads a date alone (``2026-03-09``, ``20260309``,
+    ``2026-W11-1``) as its midnight: a date names no time of day, so it is refused
+    here, as text that is no date-time, rather than taken as one the client never sent.
+    """
+    read = datetime.fromisoformat(text)
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return read  # a time of day was given
+    raise ValueError(f"{text!r} is a date without a time")
 
 
 def _iso_8601(form: str) -> Callable[[object], object]:
@@ -67,7 +83,7 @@ def _iso_8601(form: str) -> Callable[[object], object]:
             return value
         if isinstance(value, str):
             try:  # as a query parameter's instant is read (_common.instant)
-                return datetime.fromisoformat(value)
+                return read_date_time(value)
             except ValueError:
                 pass  # text, but no date-time: the message below says what is
         sent = "" if isinstance(value, str) else f", not a JSON {_json_kind(value)}"
