@@ -8,7 +8,9 @@ words; an update may not move it into its READY window either. Silence still
 answers a request at its deadline (the READY instant) ahead of the timer due
 then, as the tick orders them, and the ``one_pending`` refusal predicts silence
 from the status it will find then. Without attendance facts the steps before
-the ABSENT timer are still taken: a lesson past its start is READY.
+the ABSENT timer are still taken: a lesson past its start is READY. A
+reschedule's new time is judged as an update's is: a request, an approve and
+silence do not put a lesson in its READY window either.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import pytest
 
 from sessionkit.errors import RescheduleRefused, SessionLocked
 from sessionkit.model import Session
-from sessionkit.model.reschedule import AUTO_APPROVED
+from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleStatusChanged
 from sessionkit.model.series import ScheduleItem
+from sessionkit.policies import NoticePolicy
 from sessionkit.ports import RESCHEDULES
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.harness import Harness
@@ -269,3 +272,69 @@ def test_a_lesson_whose_attendance_is_unknown_is_judged_ready_past_its_start(h: 
             assert (locked.session_id, locked.reason) == (each.id, LOCKED)
     stored = h.kit.queries.get(T, late.id)
     assert (stored.status, stored.start, stored.version) == ("SCHEDULED", START, 1)
+
+
+SOON = NoticePolicy(min_lead=timedelta(minutes=5), max_reschedules=1)
+"""A notice whose ``min_lead`` lets a new time fall inside the academy's READY window."""
+
+
+def in_ready(start: datetime, by: str = "by now") -> str:
+    return (
+        f"moved to start at {start.isoformat()}, its timers due {by} would make it 'READY', "
+        "which is not editable (editable: SCHEDULED, UNSCHEDULED)"
+    )
+
+
+def test_a_request_or_approve_into_the_ready_window_is_refused() -> None:
+    # The notice let a time 5 minutes ahead be proposed or approved: the lesson moved there
+    # was READY at once, a status that refuses moves, though nothing refused this one.
+    h = Harness.in_memory(NOW, id_prefix="x", notice=SOON)
+    session = lesson(h)
+    soon = NOW + timedelta(minutes=12)
+    with pytest.raises(SessionLocked) as asked:
+        h.kit.reschedules.request(
+            T, session.id, role="student", actor="ana", reason=REASON, proposed_start=soon
+        )
+    assert (asked.value.session_id, asked.value.reason) == (session.id, in_ready(soon))
+    assert h.kit.reschedules.for_session(T, session.id) == []  # nothing written
+    ask(h, session)
+    [request] = h.kit.reschedules.for_session(T, session.id)
+    with pytest.raises(SessionLocked) as approved:
+        h.kit.reschedules.approve(T, request.id, role="teacher", actor="tara", start=soon)
+    assert (approved.value.session_id, approved.value.reason) == (session.id, in_ready(soon))
+    assert h.kit.queries.get(T, session.id).start == START
+    assert h.kit.reschedules.get(T, request.id).status == "PENDING"
+    fine = NOW + timedelta(minutes=15, seconds=1)  # READY a second from now: still movable
+    h.kit.reschedules.approve(T, request.id, role="teacher", actor="tara", start=fine)
+    assert h.kit.queries.get(T, session.id).start == fine
+
+
+def test_silence_does_not_move_a_lesson_into_its_ready_window() -> None:
+    # Proposed 30 minutes ahead, answered by silence 25 minutes from now, the lesson was moved
+    # to start 5 minutes later: READY since 10 minutes, and moved all the same. one_pending's
+    # prediction assumed that move too: one more reschedule, the student's last, so allows_at
+    # was None, where silence lets the request expire and the student may ask again then.
+    h = Harness.in_memory(NOW, id_prefix="x", notice=SOON)
+    session = lesson(h)
+    proposed = NOW + timedelta(minutes=30)
+    h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=proposed
+    )
+    [request] = h.kit.reschedules.for_session(T, session.id)
+    deadline = proposed - timedelta(minutes=5)
+    with h.kit.context.transaction(NOW) as tx:  # as it is stored without a READY-aware deadline
+        repo = tx.repository(RESCHEDULES)
+        repo.update(attrs.evolve(request, deadline=deadline), expected_version=request.version)
+    answer = h.kit.reschedules.can_request(T, session.id, role="student")
+    assert answer is not None
+    assert (answer.rule, answer.allows_at) == ("one_pending", deadline)
+    report = h.kit.approve_reschedules(now=deadline)
+    assert [r.id for r in report.expired] == [request.id]
+    last = [e for e in h.events.events if isinstance(e, RescheduleStatusChanged)][-1]
+    assert last.reason == (
+        "the proposed time could not be applied: session 'x1' is locked: "
+        + in_ready(proposed, f"before {deadline.isoformat()}")
+    )
+    assert h.kit.queries.get(T, session.id).start == START
+    h.clock.set(deadline)
+    assert h.kit.reschedules.can_request(T, session.id, role="student") is None

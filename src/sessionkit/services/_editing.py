@@ -132,20 +132,25 @@ def _steps_known(
             return session
 
 
-def moved_lock(ctx: Context, tx: Tx, moved: Session) -> str | None:
+def moved_lock(
+    ctx: Context, tx: Tx, moved: Session, *, before: datetime | None = None
+) -> str | None:
     """Return why ``moved`` (a session at a new time, not stored) may not be put there, or ``None``.
 
-    At its new time its timers due by ``tx.now`` (:func:`due_status`) must
-    leave it in an editable status: a move into its own locked window (an
-    academy lesson moved to start within ``ACADEMY_READY_BEFORE`` of now,
-    READY at once) is refused as a move of a READY lesson is.
+    At its new time its timers due by ``tx.now`` (:func:`due_status`; with
+    ``before``, those due strictly before it, as silence judges them at a
+    request's deadline) must leave it in an editable status: a move into its
+    own locked window (an academy lesson moved to start within
+    ``ACADEMY_READY_BEFORE`` of now, READY at once) is refused as a move of a
+    READY lesson is.
     """
     lifecycle = ctx.lifecycle(moved.lifecycle)
-    judged = due_status(ctx, tx, moved)
+    judged = due_status(ctx, tx, moved, before=before)
     if status_lock(lifecycle, judged) is None:
         return None
+    due = "by now" if before is None else f"before {before.isoformat()}"
     return (
-        f"moved to start at {moved.start.isoformat()}, its timers due by now would make it "
+        f"moved to start at {moved.start.isoformat()}, its timers due {due} would make it "
         f"{judged.status!r}, which is not editable (editable: {_editable(lifecycle)})"
     )
 

@@ -95,10 +95,16 @@ def _movable(ctx: Context, tx: Tx, session: Session, there: Session, deadline: d
     The checks :func:`~sessionkit.services._reschedule_steps.apply_proposed`
     makes at ``deadline``, as things stand now; the status is the one the
     session's timers due before ``deadline`` give it, which the tick will
-    have given it by then (:func:`due_status`).
+    have given it by then (:func:`due_status`), at its old time and at its
+    new one (:func:`~sessionkit.services._editing.moved_lock`).
     """
-    judged = status_at(ctx, tx, session, deadline - timedelta(microseconds=1))
-    if status_lock(ctx.lifecycle(there.lifecycle), judged) or links_lock(ctx, tx, there):
+    lifecycle = ctx.lifecycle(there.lifecycle)
+    last = deadline - timedelta(microseconds=1)
+    if (
+        status_lock(lifecycle, status_at(ctx, tx, session, last))
+        or status_lock(lifecycle, status_at(ctx, tx, there, last))
+        or links_lock(ctx, tx, there)
+    ):
         return False
     if move_usage_refusal(tx, there, there.start) is not None:
         return False  # its charged participants have no credit there: silence lets it expire

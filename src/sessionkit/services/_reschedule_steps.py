@@ -38,7 +38,13 @@ from sessionkit.policies import NoticePolicy
 from sessionkit.policies.notice import check_case, check_role, fold_index
 from sessionkit.ports import RESCHEDULES, SESSIONS, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import due_status, links_lock, lock_session, status_lock
+from sessionkit.services._editing import (
+    due_status,
+    links_lock,
+    lock_session,
+    moved_lock,
+    status_lock,
+)
 from sessionkit.services._release import settle_moved
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._seats import move_session_bookings
@@ -278,17 +284,23 @@ def move_session(
     session the move empties is released (``when_emptied``) after its request
     was answered, not while the answer is still to be stored. Its status is
     judged as its timers due by now give it, tick or not, or, for silence's
-    answer at ``answered_at`` (a request's deadline), those due before then.
+    answer at ``answered_at`` (a request's deadline), those due before then;
+    so is its status at the new time (:func:`moved_lock`: an academy lesson
+    is not moved into its own READY window). ``SessionLocked`` names why.
     """
     if new_start == session.start:
         return Moved(session, ended=False)
-    # Both sides agreed, so bookings do not lock it; its status and the host's links do.
-    judged = due_status(ctx, tx, session, before=answered_at)
-    reason = status_lock(ctx.lifecycle(session.lifecycle), judged) or links_lock(ctx, tx, session)
-    if reason is not None:
-        raise SessionLocked(session.id, reason)
     span = TimeSpan.from_start(new_start, session.span.duration)
     changed = attrs.evolve(session, span=span, detached=True, updated_at=tx.now, updated_by=actor)
+    # Both sides agreed, so bookings do not lock it; its status and the host's links do.
+    judged = due_status(ctx, tx, session, before=answered_at)
+    reason = (
+        status_lock(ctx.lifecycle(session.lifecycle), judged)
+        or links_lock(ctx, tx, session)
+        or moved_lock(ctx, tx, changed, before=answered_at)
+    )
+    if reason is not None:
+        raise SessionLocked(session.id, reason)
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
     ended = move_session_bookings(tx, stored, actor=actor)

@@ -28,6 +28,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     DuplicateReschedule,
     RescheduleRefused,
+    SessionLocked,
     WrongType,
 )
 from sessionkit.errors._base import shown
@@ -37,6 +38,7 @@ from sessionkit.model.text import check_id, check_tenant, storable
 from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free, retried
+from sessionkit.services._editing import moved_lock
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
 from sessionkit.services._reschedule_refusals import (
     moves,
@@ -166,7 +168,10 @@ class RescheduleCommands:
         time: ``conflicts`` names the sessions in the way; the approval checks
         again, as the resources may be taken meanwhile), ``DuplicateSession``
         (another session of the session's series starts at the proposed time:
-        ``existing`` is that session), ``SessionNotFound`` and
+        ``existing`` is that session), ``SessionLocked`` (the proposed time
+        is in the session's own locked window: its timers due by now would
+        make it a status that may not be moved there, the academy's READY, as
+        the approval's move would find), ``SessionNotFound`` and
         ``NaiveDatetime``; nothing is written then.
         """
         check_args(tenant, session_id, "session_id", role, actor)
@@ -203,6 +208,9 @@ class RescheduleCommands:
                 # not be approved
                 span = TimeSpan.from_start(proposed, session.span.duration)
                 there = attrs.evolve(session, span=span)
+                locked = moved_lock(self._ctx, tx, there)  # as an approve now would find it
+                if locked is not None:
+                    raise SessionLocked(session.id, locked)
                 check_free(tx, there)
                 check_series_start(tx, there)
             new = RescheduleRequest.new(
@@ -276,7 +284,8 @@ class RescheduleCommands:
         proposed), ``"min_lead"`` and, with the booking rules'
         ``publish_in_horizon``, ``"max_horizon"`` or ``"in_the_past"``; the
         move raises ``SessionConflict`` or ``SessionLocked`` (a status that may
-        not be moved, final or not, or dependents the host's links name),
+        not be moved, final or not, at its time or, by the timers due by now,
+        at the new one, or dependents the host's links name),
         ``DuplicateSession`` (another session
         of the series came to start at the new time since the request: ``existing``
         names it) and ``CapacityExceeded`` from the store. ``RescheduleNotFound``
