@@ -430,6 +430,35 @@ def test_ticks_of_days_across_a_dst_change_stay_on_the_zones_midnights() -> None
     assert set(wall) == {"00:00"}
 
 
+def test_a_day_whose_midnight_never_comes_is_labelled_with_its_date() -> None:
+    # Santiago springs from 00:00 to 01:00 on 2026-09-06: that day's tick, at its first
+    # instant, was labelled "01:00" among dates ("Sep-04", "Sep-05", "01:00", "Sep-07").
+    zone = ZoneInfo("America/Santiago")
+
+    def noon(day: int) -> Session:
+        start = datetime(2026, 9, day, 12, tzinfo=zone).astimezone(UTC)
+        lesson = session(f"d{day}", 0, ["teacher:ana"])
+        return attrs.evolve(lesson, span=TimeSpan(start, start + timedelta(hours=1)), tz=str(zone))
+
+    fig = timeline([noon(day) for day in range(3, 9)])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    when = [mdates.num2date(t, tz=zone) for t in ax.get_xticks()]  # type: ignore[no-untyped-call]  # untyped upstream
+    assert [w.strftime("%d %H:%M") for w in when] == [
+        "04 00:00", "05 00:00", "06 01:00", "07 00:00", "08 00:00",
+    ]  # fmt: skip
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["04", "05", "06", "07", "08"]
+    assert ax.xaxis.get_major_formatter().get_offset() == "2026-Sep"
+    # Hours across the gap keep their wall-clock times: 00:00 never comes.
+    start = datetime(2026, 9, 5, 22, tzinfo=zone).astimezone(UTC)
+    late = attrs.evolve(noon(5), span=TimeSpan(start, start + timedelta(hours=3)))
+    fig = timeline([late])
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "01:00" in labels
+    assert "00:00" not in labels
+
+
 def test_a_numpy_width_is_a_width_as_a_numpy_dpi_is_a_dpi() -> None:
     # Read off a frame (df["x"].max()), a width is np.int64 or np.float32: it was refused
     # as "width must be 0 < width <= 100 inches, got np.int64(10)", where dpi took them.

@@ -26,7 +26,7 @@ import difflib
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -294,6 +294,51 @@ def _locator(zone: tzinfo) -> Any:
     return WallClockLocator(tz=zone)  # type: ignore[no-untyped-call]  # ditto
 
 
+def _formatter(locator: Any, zone: tzinfo) -> Any:
+    """A ``ConciseDateFormatter`` in ``zone`` whose day ticks are dates where midnight never comes.
+
+    Where a zone springs forward at midnight (America/Santiago, Africa/Cairo: 00:00 to
+    01:00), that day's tick sits at its first instant, 01:00, and was labelled ``01:00``
+    among dates, which lost their short form too. When every tick starts a day, each is
+    labelled by its wall-clock date (read in UTC, where no day lacks its midnight);
+    ticks within days keep their wall-clock times (``23:00``, ``01:00``).
+    """
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
+    # matplotlib's dates module is untyped upstream: hence the ignores below.
+    class WallClockFormatter(mdates.ConciseDateFormatter):
+        def __init__(self) -> None:
+            super().__init__(locator, tz=zone)  # type: ignore[no-untyped-call]  # ditto
+            self._walls = mdates.ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
+            self._days = False
+
+        def format_ticks(self, values: Any) -> Any:
+            found = [_wall(v, zone) for v in values]
+            self._days = bool(found) and all(first for _, first in found)
+            if not self._days:
+                return super().format_ticks(values)  # type: ignore[no-untyped-call]  # ditto
+            days = [_num(datetime.combine(w.date(), time(), tzinfo=UTC)) for w, _ in found]
+            return self._walls.format_ticks(days)  # type: ignore[no-untyped-call]  # ditto
+
+        def get_offset(self) -> Any:
+            if self._days:
+                return self._walls.get_offset()  # type: ignore[no-untyped-call]  # ditto
+            return super().get_offset()  # type: ignore[no-untyped-call]  # ditto
+
+    return WallClockFormatter()
+
+
+def _wall(value: float, zone: tzinfo) -> tuple[datetime, bool]:
+    """Return ``value`` on ``zone``'s wall clock, and whether it is the first instant of its day."""
+    from matplotlib import dates as mdates  # imported on use: the extra is optional
+
+    when: datetime = mdates.num2date(value, tz=zone)  # type: ignore[no-untyped-call]  # ditto
+    first = datetime.combine(when.date(), time(), tzinfo=zone)  # a missing 00:00: the gap's start
+    # In UTC: two datetimes of one zone subtract their wall clocks, an hour apart here.
+    gap = abs(when.astimezone(UTC) - first.astimezone(UTC))
+    return when.replace(tzinfo=None), gap < timedelta(seconds=1)  # a date number's rounding
+
+
 def _offset(value: float, zone: tzinfo) -> timedelta | None:
     from matplotlib import dates as mdates  # imported on use: the extra is optional
 
@@ -339,8 +384,7 @@ def timeline(
     whose directory does not exist (all before drawing), and
     :class:`~sessionkit.errors.UnknownTimeZone` for an unknown ``tz``.
     """
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # imported on use: the extra is optional
     from matplotlib.patches import Patch
 
     found = _check(sessions)
@@ -415,8 +459,7 @@ def timeline(
         ax.set_xlim(first - pad, last + pad)
         locator = _locator(get_zone(zone))
         ax.xaxis.set_major_locator(locator)
-        concise = mdates.ConciseDateFormatter(locator, tz=get_zone(zone))  # type: ignore[no-untyped-call]  # ditto
-        ax.xaxis.set_major_formatter(concise)
+        ax.xaxis.set_major_formatter(_formatter(locator, get_zone(zone)))
     else:
         ax.set_xticks([])  # no instant to show: matplotlib's 0.0 .. 1.0 are no times
         ax.text(0.5, 0.5, "no sessions", ha="center", va="center", transform=ax.transAxes)
