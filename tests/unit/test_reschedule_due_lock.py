@@ -10,7 +10,8 @@ then, as the tick orders them, and the ``one_pending`` refusal predicts silence
 from the status it will find then. Without attendance facts the steps before
 the ABSENT timer are still taken: a lesson past its start is READY. A
 reschedule's new time is judged as an update's is: a request, an approve and
-silence do not put a lesson in its READY window either.
+silence do not put a lesson in its READY window either, and silence answers
+before the proposed time's READY instant.
 """
 
 from __future__ import annotations
@@ -322,7 +323,7 @@ def test_silence_does_not_move_a_lesson_into_its_ready_window() -> None:
     )
     [request] = h.kit.reschedules.for_session(T, session.id)
     deadline = proposed - timedelta(minutes=5)
-    with h.kit.context.transaction(NOW) as tx:  # as it is stored without a READY-aware deadline
+    with h.kit.context.transaction(NOW) as tx:  # as an older version stored it
         repo = tx.repository(RESCHEDULES)
         repo.update(attrs.evolve(request, deadline=deadline), expected_version=request.version)
     answer = h.kit.reschedules.can_request(T, session.id, role="student")
@@ -338,3 +339,21 @@ def test_silence_does_not_move_a_lesson_into_its_ready_window() -> None:
     assert h.kit.queries.get(T, session.id).start == START
     h.clock.set(deadline)
     assert h.kit.reschedules.can_request(T, session.id, role="student") is None
+
+
+def test_a_request_for_a_time_soon_is_answered_before_that_time_locks() -> None:
+    # Answered by silence min_lead before the proposed time, 10 minutes past its READY
+    # instant, the request could only expire; its deadline is that READY instant now, as
+    # for a lesson whose own READY comes first, and silence moves the lesson there.
+    h = Harness.in_memory(NOW, id_prefix="x", notice=SOON)
+    session = lesson(h)
+    proposed = NOW + timedelta(minutes=30)
+    request = h.kit.reschedules.request(
+        T, session.id, role="student", actor="ana", reason=REASON, proposed_start=proposed
+    )
+    assert request.deadline == proposed - timedelta(minutes=15)
+    report = h.kit.approve_reschedules(now=request.deadline)
+    assert [(r.status, r.new_start) for r in report.approved] == [(AUTO_APPROVED, proposed)]
+    assert h.kit.queries.get(T, session.id).start == proposed
+    advanced = h.kit.advance_due(T, actor="cron", now=request.deadline).advanced
+    assert [(s.id, s.status) for s in advanced] == [(session.id, "READY")]

@@ -227,13 +227,26 @@ def deadline_for(ctx: Context, tx: Tx, session: Session, proposed: datetime | No
 
     The notice policy's :meth:`~sessionkit.policies.NoticePolicy.deadline`, or
     when the session's own timers take it into a status that may not be moved
-    (the academy's READY, 15 minutes before the start), if sooner: silence
-    moves only a session that may still be moved. A session locked already
-    (its status, or such a timer due by ``tx.now``, tick or not) keeps the
-    policy's deadline, and so does one whose timer has a condition needing a
-    fact the kit cannot give (the tick could not run it either).
+    (the academy's READY, 15 minutes before the start), at its time or at the
+    ``proposed`` one, if sooner: silence moves only a session that may still
+    be moved, and not into its own locked window (:func:`moved_lock`). A
+    session locked already (its status, or such a timer due by ``tx.now``,
+    tick or not) keeps the policy's deadline, and so does one whose timer has
+    a condition needing a fact the kit cannot give (the tick could not run it
+    either).
     """
     deadline = ctx.notice.deadline(session, tx.now, proposed)
+    if proposed is not None:
+        span = TimeSpan.from_start(proposed, session.span.duration)
+        deadline = _locked_at(ctx, tx, attrs.evolve(session, span=span), deadline)
+    return _locked_at(ctx, tx, session, deadline)
+
+
+def _locked_at(ctx: Context, tx: Tx, session: Session, deadline: datetime) -> datetime:
+    """Return ``deadline``, or when ``session``'s timers lock it if that is sooner and to come.
+
+    See :func:`deadline_for`.
+    """
     machine = ctx.lifecycle(session.lifecycle)
     if not machine.status(session.status).editable:
         return deadline

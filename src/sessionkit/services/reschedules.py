@@ -159,7 +159,8 @@ class RescheduleCommands:
         ``answer_within`` from now, or the start if sooner, or ``min_lead``
         before the proposed time if sooner still (silence applies it), or
         when the session's timers make it a status that may not be moved (the
-        academy's READY), if that is sooner than all; with
+        academy's READY), at its time or at the proposed one, if that is
+        sooner than all; with
         ``min_lead`` 0 a time that would be its own deadline (no later than
         the answer time or the start) is refused with rule ``"min_lead"``, as
         silence could not approve it before it starts. Raises
