@@ -185,7 +185,11 @@ def the_provider(
     expected: str = request.app.state.webhook_secret
     given = x_provider_secret or ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, f"a provider's event carries the app's secret in {SECRET_HEADER}")
+        raise HTTPException(
+            401,
+            f"a provider's event carries the app's secret in {SECRET_HEADER}",
+            headers={"WWW-Authenticate": f'Secret header="{SECRET_HEADER}"'},  # RFC 9110 11.6.1
+        )
     return Caller(TENANT)
 
 

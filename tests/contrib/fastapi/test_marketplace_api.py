@@ -320,6 +320,7 @@ def test_only_the_provider_posts_to_the_webhooks() -> None:
                 refused = client.post(url, json=body, headers=headers)
                 assert refused.status_code == 401, (url, headers, refused.text)
                 assert refused.headers["content-type"] == "application/problem+json"
+                assert refused.headers["www-authenticate"] == 'Secret header="X-Provider-Secret"'
                 assert (refused.json()["error"], refused.json()["detail"]) == (
                     "HTTPException",
                     f"a provider's event carries the app's secret in {SECRET_HEADER}",
