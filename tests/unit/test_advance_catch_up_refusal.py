@@ -9,6 +9,8 @@ stayed SCHEDULED. Now the steps before the refused one are stored in a unit
 of work of their own; the refused step stays due and is reported, at every
 tick, either way. Each case runs on memory and SQLite. (A credit over the
 limit used to be the refusal here; the clock is no longer refused for credits.)
+An academy lesson whose attendance the kit cannot give, ticked only after its
+ABSENT timer (``MissingFact``), is stored READY the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import SessionConflict
+from sessionkit.errors import MissingFact, SessionConflict
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Timer, Transition
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
@@ -186,3 +188,69 @@ def test_the_tick_counts_the_batches_it_committed_and_reports_after_each(
     again = academy.kit.tick(T, now=at, batch=10, progress=seen.append)
     assert (again.advanced, again.batches, len(again.failed)) == (0, 0, 3)
     assert [(r.batches, len(r.failed)) for r in seen] == [(0, 1), (0, 2), (0, 3)]
+
+
+class _Unknowing:
+    """A host's fact provider with no word yet on anyone's attendance."""
+
+    def facts_for(self, sessions: Sequence[Session], uow: object) -> dict[str, dict[str, object]]:
+        del sessions, uow
+        return {}
+
+
+FACTLESS = {"no provider": None, "no word yet": _Unknowing()}
+"""Kits that cannot say whether anyone attended: none asked, or a host's that does not know."""
+
+
+@pytest.mark.parametrize("facts", list(FACTLESS.values()), ids=list(FACTLESS))
+@pytest.mark.parametrize("store", list(STORES.values()), ids=list(STORES))
+def test_a_tick_past_the_absent_timer_without_attendance_stores_ready(
+    store: StoreMaker, facts: _Unknowing | None
+) -> None:
+    # READY (15 minutes before the start, no fact) and ABSENT (15 minutes after, if nobody
+    # attended) both due, and the kit cannot say whether anyone attended: the catch-up stored
+    # nothing, the lesson stayed SCHEDULED (its room never opened) and every tick met the same
+    # MissingFact. A tick in the READY window would have stored READY: so is it now, the
+    # missing fact reported once per run, as a READY lesson's is, until the fact is known.
+    events = RecordingPublisher()
+    uow = store(events)
+    counter = itertools.count(1)
+    kit = SessionKit(uow=uow, clock=ManualClock(NOW), facts=facts, ids=lambda: f"x{next(counter)}")
+    lesson = kit.sessions.create_extra(
+        T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy"
+    )
+    late = START + timedelta(hours=1)
+    report = kit.tick(T, now=late)
+    assert kit.queries.get(T, lesson.id).status == "READY"
+    steps = [
+        (e.change.from_status, e.change.to_status, e.change.at)
+        for e in events.of_type(SessionStatusChanged)
+    ]
+    assert steps == [("SCHEDULED", "READY", START - timedelta(minutes=15))]
+    assert report.advanced == 1
+    [failure] = report.failed
+    assert (failure.kind, failure.item_id) == ("advance", lesson.id)
+    assert isinstance(failure.error, MissingFact)
+    assert (failure.error.fact, failure.error.transition) == ("attended", "mark_absent")
+    again = kit.tick(T, now=late)  # ABSENT stays due: reported, nothing more stored
+    assert (again.advanced, [(f.item_id, type(f.error)) for f in again.failed]) == (
+        0,
+        [(lesson.id, MissingFact)],
+    )
+    assert len(events.of_type(SessionStatusChanged)) == 1
+    # Once the kit can say (nobody came), the next tick takes the ABSENT step.
+    knowing = SessionKit(uow=uow, clock=ManualClock(late), facts=attendance_facts())
+    done = knowing.tick(T, now=late)
+    assert (done.advanced, done.failed) == (1, ())
+    assert knowing.queries.get(T, lesson.id).status == "ABSENT"
+
+
+def test_advance_due_past_the_absent_timer_without_attendance_stores_ready() -> None:
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW))
+    lesson = kit.sessions.create_extra(
+        T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy"
+    )
+    report = kit.advance_due(T, now=START + timedelta(hours=1))
+    assert [(s.id, s.status) for s in report.advanced] == [(lesson.id, "READY")]
+    assert [(f.session_id, type(f.error)) for f in report.failed] == [(lesson.id, MissingFact)]
+    assert kit.queries.get(T, lesson.id).status == "READY"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sessionkit.errors import MissingFact, SessionLocked, SessionNotFound
-from sessionkit.lifecycle import Lifecycle
+from sessionkit.lifecycle import Lifecycle, StatusChanged
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
@@ -32,6 +32,7 @@ __all__ = [
     "moved_lock",
     "status_at",
     "status_lock",
+    "steps_known",
 ]
 
 
@@ -104,32 +105,37 @@ def status_at(ctx: Context, tx: Tx, session: Session, at: datetime) -> Session:
         return machine.advance(session, at, facts={})[0]
     except MissingFact:
         if ctx.facts is None:
-            return _steps_known(machine, session, at, {})
+            return steps_known(machine, session, at, {})[0]
     facts = ctx.facts_for(tx, [session]).get(session.id)
-    return _steps_known(machine, session, at, facts)
+    return steps_known(machine, session, at, facts)[0]
 
 
-def _steps_known(
+def steps_known(
     machine: Lifecycle, session: Session, at: datetime, facts: Mapping[str, object] | None
-) -> Session:
-    """Return ``session`` after its steps due by ``at`` that ``facts`` let it take, in order.
+) -> tuple[Session, tuple[StatusChanged, ...]]:
+    """Return ``session`` after its steps due by ``at`` that ``facts`` let it take, and the steps.
 
     What a tick run at each instant a step falls due would have stored: the
     steps due at one instant are taken together (as one advance takes them),
-    up to the first instant whose steps need a fact ``facts`` lack.
+    up to the first instant whose steps need a fact ``facts`` lack. Never
+    raises ``MissingFact``: no step is taken past it.
     """
+    taken: tuple[StatusChanged, ...] = ()
     while True:
         try:
-            return machine.advance(session, at, facts=facts)[0]
+            done, changes = machine.advance(session, at, facts=facts)
         except MissingFact:
             pass
+        else:
+            return done, (*taken, *changes)
         try:
             when = machine.next_due(session, facts=facts, by=at)
             if when is None:  # nothing due by at after all: advance would not have raised
-                return session
-            session = machine.advance(session, when, facts=facts)[0]
+                return session, taken
+            session, changes = machine.advance(session, when, facts=facts)
         except MissingFact:
-            return session
+            return session, taken
+        taken = (*taken, *changes)
 
 
 def moved_lock(

@@ -27,6 +27,7 @@ from sessionkit.model.events import SessionCanceled, SessionStatusChanged
 from sessionkit.model.session import Session
 from sessionkit.ports import FactProvider
 from sessionkit.services._context import Context, Tx, check_free, raised_after_commit
+from sessionkit.services._editing import steps_known
 from sessionkit.services._money import settle_no_shows
 from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
@@ -60,6 +61,7 @@ def advance_steps(
     *,
     short: int = 0,
     answer: bool = True,
+    known: bool = False,
 ) -> tuple[Session, bool]:
     """Advance ``session`` to ``tx.now`` inside ``tx``; return it and whether a step was due.
 
@@ -69,12 +71,19 @@ def advance_steps(
     ``short`` leaves out that many of the last steps due (see
     :func:`advance_before_refusal`). ``answer=False``: every request due at
     ``tx.now`` was answered already (the tick's reschedules pass, just before).
+    ``known``: a step whose condition needs a fact the kit cannot give stops
+    the steps there, those due before it taken
+    (:func:`~sessionkit.services._editing.steps_known`); otherwise it raises
+    ``MissingFact``.
     """
     if answer and ctx.answer_overdue is not None:
         session = ctx.answer_overdue(ctx, tx, session)
     machine = ctx.lifecycle(session.lifecycle)
     facts = ctx.facts_for(tx, [session]).get(session.id) if ctx.facts is not None else None
-    changed, changes = machine.advance(session, tx.now, facts=facts)
+    if known:
+        changed, changes = steps_known(machine, session, tx.now, facts)
+    else:
+        changed, changes = machine.advance(session, tx.now, facts=facts)
     stored = with_attendance(ctx.facts)  # as a join's and a credential's paths read them
     changed, changes = joined_before(ctx, tx, machine, changed, changes, facts, stored)
     if short:  # cut from the whole chain, the join transition's steps included
@@ -137,28 +146,35 @@ def advance_before_refusal(
     them: the state hung on how often the tick ran. After ``error``, a
     refusal, each shorter chain is tried in a unit of work of its own,
     longest first; the refused step stays due (and fails again, reported, as
-    it would have). An error no chain length changes (a missing fact, a
-    race, the store) tries nothing. One raised after a chain committed (by
-    an event handler) is raised: the steps are stored.
+    it would have). After a ``MissingFact`` the chain is the steps due
+    before the first that needs a fact the kit cannot give (a lesson whose
+    attendance is unknown past its ABSENT timer is stored READY, as a tick
+    in its READY window stored it), then each shorter one if it is refused;
+    the step that needs the fact stays due. An error no chain length changes
+    (a race, the store) tries nothing. One raised after a chain committed
+    (by an event handler) is raised: the steps are stored.
     """
+    known = isinstance(error, MissingFact)
     if not isinstance(error, SessionKitError) or isinstance(error, _NOT_REFUSALS):
         return None
-    for short in range(1, _MOST_STEPS):
+    for short in range(0 if known else 1, _MOST_STEPS):
         try:
             with ctx.transaction(now) as tx:
                 session = tx.sessions.get(tenant, session_id)
-                stored, stepped = advance_steps(ctx, tx, session, actor, short=short)
+                stored, stepped = advance_steps(ctx, tx, session, actor, short=short, known=known)
         except SessionNotFound:
             return None
         except SessionKitError as late:
             if raised_after_commit(late):  # a chain stored, then an event handler raised
                 raise
+            if isinstance(late, MissingFact):  # asked before any step is cut: no chain helps
+                return None
             continue
         return stored if stepped else None
     return None
 
 
-_NOT_REFUSALS = (MissingFact, ConcurrentModification, StorageError)
+_NOT_REFUSALS = (ConcurrentModification, StorageError)
 """Errors of an advance that a shorter chain of steps would meet just the same."""
 
 
