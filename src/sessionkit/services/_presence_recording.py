@@ -33,6 +33,7 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
+from sessionkit.services.rooms import JoinRules
 
 __all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport", "start_on_join"]
 
@@ -93,7 +94,11 @@ class PresenceRecording:
         ONGOING), if it leaves the session's status, dated at that join (with
         the timed transitions due by then before it: see
         :func:`start_on_join`); a session it does not leave is left to the
-        tick, unmoved. A join at or after the session's scheduled end is
+        tick, unmoved. A join before the start fires it only inside the
+        room's window (a status of the policy's ``join.joinable``, no earlier
+        than ``join.early`` before the start): an LMS session joined the day
+        before stays SCHEDULED, as the teacher's report is refused then. A
+        join at or after the session's scheduled end is
         stored and starts nothing (a room left open, joined days later).
         Events already stored (a replay) and repeats within the batch count
         as ``duplicates``; events naming no session of
@@ -214,7 +219,8 @@ def start_on_join(
     ``heard`` of the session (by id), or its scheduled start for a
     teacher's word, with the timers due by then before it; never before the
     session's last write, nor after the unit's now. A join the lifecycle
-    does not take then (a join before READY), or one before the session's
+    does not take then (a join before READY, or before the start outside
+    the room's window: see :func:`_starts`), or one before the session's
     last write, fires it only if someone counts as there (the ``attended``
     fact, as the tick reads it); the former is dated when the timers due by
     now made it possible, else now. Dated when it was heard instead, a join
@@ -233,11 +239,11 @@ def start_on_join(
         # have come before the session could take it.
         early = joined is not None and joined < at
         changed, changes = _advanced(ctx, tx, machine, session, at)
-        if not machine.can(changed, name, now=at):
+        if not _starts(machine, policy.join, changed, name, at):
             changed, later = _advanced(ctx, tx, machine, changed, tx.now)
             changes = (*changes, *later)
             at = max(at, later[-1].at) if later else tx.now
-            if not machine.can(changed, name, now=at):
+            if not _starts(machine, policy.join, changed, name, at):
                 continue
             early = True
         if early and not _someone_there(ctx, tx, changed):
@@ -249,6 +255,26 @@ def start_on_join(
         steps: list[StatusChanged] = [*changes, change]
         moved.append(store_status(tx, machine, session, changed, steps, actor))
     return moved
+
+
+def _starts(
+    machine: Lifecycle, rules: JoinRules, session: Session, name: str, at: datetime
+) -> bool:
+    """Whether a join at ``at`` fires ``name`` on ``session`` (as the clock moved it by then).
+
+    Before the start, only inside the room's window: ``session`` in one of
+    the ``joinable`` statuses (the academy's READY, its 15 minutes) and no
+    earlier than ``rules.early`` before the start. An LMS session, SCHEDULED
+    until someone starts it, joined the day before was CONDUCTING a day early,
+    where the teacher's report that someone was there is refused until the
+    start (``not_started``).
+    """
+    if not machine.can(session, name, now=at):
+        return False
+    if at >= session.start:
+        return True
+    early = rules.early
+    return session.status in rules.joinable and (early is None or at >= session.start - early)
 
 
 def _someone_there(ctx: Context, tx: Tx, session: Session) -> bool:
