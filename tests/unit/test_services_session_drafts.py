@@ -31,7 +31,7 @@ from sessionkit.errors import (
 from sessionkit.model.booking import CONFIRMED, HELD
 from sessionkit.model.money import Money
 from sessionkit.model.series import ScheduleItem
-from sessionkit.model.session import ResourceRef
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, FixedPrice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionDraft, SessionKit
@@ -240,11 +240,15 @@ def test_a_draft_is_checked_when_made() -> None:
         hour(lifecycle=5)
     draft = hour(tz="Asia/Kolkata", resources=["consultant:asha", ASHA])
     assert (draft.tz, draft.resources) == ("Asia/Kolkata", (ASHA,))
-    assert (hour(tz="").tz, hour().tz) == ("UTC", None)  # "" is UTC, as create_extra read it
+    # An empty zone is no zone: refused naming it, where it was stored as UTC unasked.
+    with pytest.raises(UnknownTimeZone) as empty:
+        hour(tz="")
+    assert (empty.value.value, empty.value.name) == ("", "")
+    assert hour().tz is None  # the default: the series' zone, else UTC
 
 
 @pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
-def test_an_empty_zone_is_utc_for_a_series_session_too(store: StoreMaker) -> None:
+def test_an_empty_zone_is_refused_for_a_series_session_too(store: StoreMaker) -> None:
     desk = Desk(store)
     every_monday = Recurrence.weekly(
         days=("MO",),
@@ -261,16 +265,30 @@ def test_an_empty_zone_is_utc_for_a_series_session_too(store: StoreMaker) -> Non
         lifecycle="consulting",
     )
     start = datetime(2026, 3, 5, 9, tzinfo=UTC)
-    made = {
-        tz: desk.kit.sessions.create_extra(
+
+    def extra(tz: str | None, hours: int) -> Session:
+        return desk.kit.sessions.create_extra(
             T,
             actor="asha",
             series_id=series.id,
-            start=start + timedelta(hours=n),
-            end=start + timedelta(hours=n, minutes=30),
+            start=start + timedelta(hours=hours),
+            end=start + timedelta(hours=hours, minutes=30),
             tz=tz,
         )
-        for n, tz in enumerate(("", None))
-    }
-    assert {tz: s.tz for tz, s in made.items()} == {"": "UTC", None: "Europe/Berlin"}
-    assert made[""].title == "Mentoring"
+
+    with pytest.raises(UnknownTimeZone, match="unknown time zone ''") as empty:
+        extra("", 0)
+    assert empty.value.value == ""
+    made = extra(None, 1)
+    assert (made.tz, made.title) == ("Europe/Berlin", "Mentoring")
+    # Without a series, the default is UTC; an empty zone is refused the same way.
+    assert (
+        desk.kit.sessions.create_extra(
+            T, actor="asha", start=start, end=start + timedelta(hours=1), lifecycle="lms"
+        ).tz
+        == "UTC"
+    )
+    with pytest.raises(UnknownTimeZone):
+        desk.kit.sessions.create_extra(
+            T, actor="asha", start=start, end=start + timedelta(hours=1), lifecycle="lms", tz=""
+        )

@@ -58,8 +58,9 @@ def _fingerprint(value: object) -> str | None:
 def _zone(value: object) -> str | None:
     if value is None:
         return None
-    # An empty zone is UTC's, as create_extra has always read it (a series' too).
-    return get_zone(value or "UTC").key  # type: ignore[arg-type]  # it checks
+    # None is the default (the series' zone, else UTC); an empty name is no zone, and was
+    # stored as UTC unasked: UnknownTimeZone names it, as a session's own zone is checked.
+    return get_zone(value).key  # type: ignore[arg-type]  # it checks
 
 
 def _capacity(value: object) -> int | None:
@@ -96,7 +97,8 @@ class SessionDraft:
     defaults: ``lifecycle`` is required without ``series_id``, ``capacity``
     defaults to the series' or 1, ``tz`` to the series' or UTC. Bad values
     raise ``InvalidValue``, ``WrongType``, ``NaiveDatetime`` or
-    ``UnknownTimeZone`` here, before any unit of work opens; what only the kit
+    ``UnknownTimeZone`` (an empty ``tz`` too: leave it ``None`` for the
+    default) here, before any unit of work opens; what only the kit
     and the store know (the lifecycle's name among the kit's, the series, the
     booking rules' ``max_capacity``, a taken id) is checked when the draft is
     used. ``kit.bookings.book`` and ``kit.payments.book``
@@ -184,7 +186,7 @@ def make_extra(
         tenant=tenant,
         title=title or "",
         span=TimeSpan(draft.start, draft.end),
-        tz=get_zone(tz or "UTC").key,
+        tz=get_zone("UTC" if tz is None else tz).key,
         status=machine.entry_status,
         lifecycle=machine.name,
         busy=machine.status(machine.entry_status).busy,
