@@ -31,12 +31,22 @@ from sessionkit.adapters.sqlalchemy.payment_rows import (
     payment_events_table,
     payment_values,
     payments_table,
+    received_event_values,
 )
 from sessionkit.errors import InvalidValue, PaymentNotFound, RefundKeyReused
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.booking_events import BookingConfirmed
 from sessionkit.model.money import Money, minor_unit
-from sessionkit.model.payment import FAILED, PAID, PARTIALLY_REFUNDED, PENDING, REFUNDED, Payment
+from sessionkit.model.payment import (
+    FAILED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    Payment,
+    PaymentEvent,
+    ReceivedEvent,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENTS
@@ -222,6 +232,53 @@ def test_a_refund_retried_with_its_key_refunds_once(shop: Shop) -> None:
             select(table.c.payment_id, table.c.outcome).where(table.c.type == "refund")
         )
         assert [tuple(row) for row in rows] == [(payment.id, "10.00 EUR")]
+
+
+def test_an_event_heard_before_its_payment_is_applied_when_delivered_again(shop: Shop) -> None:
+    # Before its intent's reference was stored, an event was "unknown" and its receipt kept,
+    # so its redelivery was a "duplicate". No receipt is kept now; one an earlier version
+    # kept is replaced once the event is applied.
+    early, legacy = (
+        PaymentEvent(
+            provider="fake", event_id=name, type="succeeded", occurred_at=NOW, intent_ref=ref
+        )
+        for name, ref in (("evt_early", "pi_1"), ("evt_legacy", "pi_2"))
+    )
+    assert [shop.kit.payments.apply(T, e).outcome for e in (early, legacy)] == ["unknown"] * 2
+    table = payment_events_table
+    with shop.engine.begin() as db:
+        assert db.execute(select(table.c.id)).all() == []
+        db.execute(
+            table.insert().values(
+                received_event_values(
+                    ReceivedEvent(
+                        id=legacy.key,
+                        tenant=T,
+                        payment_id=None,
+                        type="succeeded",
+                        outcome="unknown",
+                        received_at=NOW,
+                    )
+                )
+            )
+        )
+    s = shop.slot(capacity=2)
+    ana = shop.kit.payments.book(T, s.id, "student:ana", actor="ana")
+    ben = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    assert (pay_of(ana).intent_ref, pay_of(ben).intent_ref) == ("pi_1", "pi_2")
+    assert [shop.kit.payments.apply(T, e).outcome for e in (early, legacy)] == ["applied"] * 2
+    assert [shop.kit.payments.apply(T, e).outcome for e in (early, legacy)] == ["duplicate"] * 2
+    assert {b.status for b in shop.kit.bookings.for_session(T, s.id)} == {CONFIRMED}
+    with shop.engine.connect() as db:
+        rows = db.execute(
+            select(table.c.id, table.c.payment_id, table.c.outcome, table.c.version).order_by(
+                table.c.id
+            )
+        )
+        assert [tuple(row) for row in rows] == [
+            (early.key, pay_of(ana).id, "applied", 1),
+            (legacy.key, pay_of(ben).id, "applied", 2),
+        ]
 
 
 def test_manual_payments_are_marked_paid_all_or_nothing(shop: Shop) -> None:

@@ -421,9 +421,11 @@ class PaymentEvent:
 class ReceivedEvent:
     """The receipt of an applied provider event: stored once per provider and event id.
 
-    ``outcome`` says what applying it did (``"applied"``, ``"stale"`` for an
-    event that arrived after a later one had moved the payment on,
-    ``"unknown"`` for a payment this store does not hold).
+    ``outcome`` says what applying it did (``"applied"``, or ``"stale"`` for an
+    event that arrived after a later one had moved the payment on). An event
+    for a payment this store does not hold leaves no receipt; the
+    ``"unknown"`` ones earlier versions stored mark nothing seen: a
+    redelivery of the event is weighed again and, applied, replaces it.
 
     A goodwill refund's idempotency key is kept as a receipt too: ``id``
     ``"sessionkit-refund:"`` and a digest of the key, ``type`` ``"refund"``,

@@ -3,7 +3,10 @@
 Private to the services. An event's payment is found by the payment id its
 intent carries (else by the intent) and moved on with the booking's session
 locked; the event's receipt (``provider:event_id``, in ``PAYMENT_EVENTS``) is
-stored in the same unit of work, so a repeat changes nothing.
+stored in the same unit of work, so a repeat changes nothing. An event for no
+payment here leaves no receipt: its payment may be recorded later (the
+provider's webhook outran the kit storing the intent's reference), and a
+redelivery of it is then applied.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ __all__ = ["Applied", "ProviderEvents"]
 class Applied:
     """What applying one provider event did.
 
-    ``outcome``: ``"applied"``, ``"duplicate"`` (seen before; nothing
-    changed), ``"stale"`` (the payment had moved past it), ``"unknown"`` (no
-    such payment here).
+    ``outcome``: ``"applied"``, ``"duplicate"`` (applied or found stale
+    before; nothing changed), ``"stale"`` (the payment had moved past it),
+    ``"unknown"`` (no such payment here, yet: nothing is stored, so the same
+    event delivered again once its payment exists is applied).
     """
 
     outcome: Literal["applied", "duplicate", "stale", "unknown"]
@@ -48,7 +52,8 @@ class ProviderEvents:
         """Apply one provider event (verified by the app), once; return what it did.
 
         Deduplicated by the provider's event id (a receipt is stored with the
-        effect, in one unit of work) and tolerant of order: an event the
+        effect, in one unit of work; none for an ``"unknown"`` event, which a
+        redelivery weighs again) and tolerant of order: an event the
         payment has moved past is ``"stale"`` and changes nothing; a refund
         heard before the success counts both. ``"succeeded"`` confirms the
         booking while it holds, else refunds the money at once. Run again,
@@ -68,12 +73,13 @@ class ProviderEvents:
     def _apply(self, tenant: str, event: PaymentEvent, now: datetime | None) -> Applied:
         ctx = self._ctx
         with ctx.transaction(now) as tx:
-            receipts = tx.repository(PAYMENT_EVENTS)
-            if receipts.get_many(tenant, [event.key]):
+            seen = tx.repository(PAYMENT_EVENTS).get_many(tenant, [event.key])
+            if seen and seen[0].outcome != _UNKNOWN:
                 return Applied(outcome="duplicate")
             payment = self._find(tx, tenant, event)
             if payment is None:
-                self._receipt(tx, tenant, event, None, "unknown")
+                # No receipt: the provider's webhook may have outrun the kit storing the
+                # intent's reference, and its redelivery must be applied then, not ignored.
                 return Applied(outcome="unknown")
             booking = tx.bookings.get(tenant, payment.booking_id)
             tx.bookings.lock_session(tenant, booking.session_id)  # sessions before payments
@@ -92,7 +98,7 @@ class ProviderEvents:
                 )
             after = self._react(tx, payment, event)
             outcome: Literal["applied", "stale"] = "stale" if after is payment else "applied"
-            self._receipt(tx, tenant, event, payment.id, outcome)
+            self._receipt(tx, tenant, event, payment.id, outcome, seen[0] if seen else None)
         return Applied(outcome=outcome, payment=after)
 
     def _react(self, tx: Tx, payment: Payment, event: PaymentEvent) -> Payment:
@@ -148,15 +154,32 @@ class ProviderEvents:
 
     @staticmethod
     def _receipt(
-        tx: Tx, tenant: str, event: PaymentEvent, payment_id: str | None, outcome: str
+        tx: Tx,
+        tenant: str,
+        event: PaymentEvent,
+        payment_id: str,
+        outcome: str,
+        unknown: ReceivedEvent | None,
     ) -> None:
-        tx.repository(PAYMENT_EVENTS).add(
-            ReceivedEvent(
-                id=event.key,
-                tenant=tenant,
-                payment_id=payment_id,
-                type=event.type,
-                outcome=outcome,
-                received_at=tx.now,
-            )
+        """Store the event's receipt, in place of the ``unknown`` one an earlier version stored."""
+        receipt = ReceivedEvent(
+            id=event.key,
+            tenant=tenant,
+            payment_id=payment_id,
+            type=event.type,
+            outcome=outcome,
+            received_at=tx.now,
         )
+        receipts = tx.repository(PAYMENT_EVENTS)
+        if unknown is None:
+            receipts.add(receipt)
+        else:  # a redelivery racing this one to replace it fails on the version, and retries
+            version = unknown.version
+            receipts.update(attrs.evolve(receipt, version=version), expected_version=version)
+
+
+_UNKNOWN = "unknown"
+"""The outcome of the receipts earlier versions stored for an event of no payment here.
+
+Such a receipt no longer marks its event seen: a redelivery is weighed again.
+"""

@@ -1,0 +1,136 @@
+"""Payment events and manual payments delivered again: applied once, answered as the first time.
+
+On the in-memory store and on SQLite: an event first heard before its
+payment's intent was stored is applied when delivered again (it was kept as
+seen, and every redelivery answered ``"duplicate"``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.money import Money
+from sessionkit.model.payment import PAID, PaymentEvent, ReceivedEvent
+from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules, Rate
+from sessionkit.ports import PAYMENT_EVENTS, UnitOfWorkFactory
+from sessionkit.services.payments import Checkout
+from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
+
+from ._store_support import STORES, StoreMaker, kit_on
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+class Desk:
+    """A kit over a fresh store with the fake provider (intents ``pi_1``, ...), 40 EUR an hour."""
+
+    def __init__(self, store: StoreMaker) -> None:
+        self.events = RecordingPublisher()
+        self.uow: UnitOfWorkFactory = store(self.events)
+        self.gateway = FakeGateway(clock=lambda: NOW)
+        self.kit = kit_on(
+            self.uow,
+            NOW,
+            booking_rules=BookingRules(hold_for=timedelta(minutes=15)),
+            gateway=self.gateway,
+            pricing=Rate(Money.of(40, "EUR")),
+        )
+
+    def slot(self, hours: int = 24) -> Session:
+        start = NOW + timedelta(hours=hours)
+        return self.kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=start,
+            end=start + timedelta(hours=1),
+            lifecycle="lms",
+            capacity=3,
+        )
+
+    def receipts(self, key: str) -> list[ReceivedEvent]:
+        with self.uow() as uow:
+            return uow.repository(PAYMENT_EVENTS).get_many(T, [key])
+
+
+@pytest.fixture(params=sorted(STORES))
+def desk(request: pytest.FixtureRequest) -> Desk:
+    return Desk(STORES[request.param])
+
+
+def _succeeded(intent_ref: str, event_id: str = "evt_early") -> PaymentEvent:
+    return PaymentEvent(
+        provider="fake", event_id=event_id, type="succeeded", occurred_at=NOW, intent_ref=intent_ref
+    )
+
+
+def _payment_id(checkout: Checkout) -> str:
+    assert checkout.payment is not None
+    return checkout.payment.id
+
+
+# ------------------------------------------------------------- an event before its payment
+
+
+def test_an_event_heard_before_its_intent_was_stored_is_applied_when_delivered_again(
+    desk: Desk,
+) -> None:
+    # The provider's webhook outran the kit storing the intent's reference: the event was
+    # kept as seen, so its redelivery, once the payment was known, was a "duplicate" and the
+    # payment stayed PENDING for good.
+    early = _succeeded("pi_1")
+    assert desk.kit.payments.apply(T, early).outcome == "unknown"
+    assert desk.receipts(early.key) == []  # nothing kept of it
+    assert desk.kit.payments.apply(T, early).outcome == "unknown"
+    checkout = desk.kit.payments.book(T, desk.slot().id, "student:ana", actor="ana")
+    assert checkout.payment is not None
+    assert checkout.payment.intent_ref == "pi_1"
+    applied = desk.kit.payments.apply(T, early)
+    assert applied.outcome == "applied"
+    assert applied.payment is not None
+    assert applied.payment.status == PAID
+    assert desk.kit.bookings.get(T, checkout.booking.id).status == CONFIRMED
+    [receipt] = desk.receipts(early.key)
+    assert (receipt.payment_id, receipt.outcome) == (checkout.payment.id, "applied")
+    # Exactly once from there on: the same event again changes nothing.
+    before = desk.kit.payments.get(T, checkout.payment.id)
+    published = len(desk.events.events)
+    assert desk.kit.payments.apply(T, early).outcome == "duplicate"
+    assert desk.kit.payments.get(T, checkout.payment.id) == before
+    assert desk.events.events[published:] == []
+
+
+def test_an_unknown_receipt_an_earlier_version_stored_lets_the_event_be_applied(
+    desk: Desk,
+) -> None:
+    early = _succeeded("pi_1")
+    with desk.uow() as uow:  # as the kit stored such an event before
+        uow.repository(PAYMENT_EVENTS).add(
+            ReceivedEvent(
+                id=early.key,
+                tenant=T,
+                payment_id=None,
+                type="succeeded",
+                outcome="unknown",
+                received_at=NOW,
+            )
+        )
+        uow.commit()
+    assert desk.kit.payments.apply(T, early).outcome == "unknown"  # still no such payment
+    [kept] = desk.receipts(early.key)
+    assert (kept.outcome, kept.version) == ("unknown", 1)  # left as it was
+    checkout = desk.kit.payments.book(T, desk.slot().id, "student:ana", actor="ana")
+    assert desk.kit.payments.apply(T, early).outcome == "applied"
+    assert desk.kit.payments.get(T, _payment_id(checkout)).status == PAID
+    [receipt] = desk.receipts(early.key)
+    assert (receipt.payment_id, receipt.outcome, receipt.version) == (
+        _payment_id(checkout),
+        "applied",
+        2,
+    )
+    assert desk.kit.payments.apply(T, early).outcome == "duplicate"
