@@ -2,7 +2,8 @@
 
 On the in-memory store and on SQLite: an event first heard before its
 payment's intent was stored is applied when delivered again (it was kept as
-seen, and every redelivery answered ``"duplicate"``).
+seen, and every redelivery answered ``"duplicate"``); a provider's name holds
+no ``:``, so two providers' events never share a receipt.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PaymentEvent, ReceivedEvent
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENT_EVENTS, UnitOfWorkFactory
+from sessionkit.services import SessionKit
 from sessionkit.services.payments import Checkout
-from sessionkit.testing.clocks import RecordingPublisher
+from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
 
 from ._store_support import STORES, StoreMaker, kit_on
@@ -134,3 +137,24 @@ def test_an_unknown_receipt_an_earlier_version_stored_lets_the_event_be_applied(
         2,
     )
     assert desk.kit.payments.apply(T, early).outcome == "duplicate"
+
+
+# ------------------------------------------------------------------ providers' names
+
+
+def test_a_provider_name_holding_a_colon_is_refused() -> None:
+    # Receipts are stored under provider:event_id: provider "a:b"'s event "c" and provider
+    # "a"'s event "b:c" shared one, and the second was answered "duplicate", unapplied.
+    with pytest.raises(InvalidValue) as refused:
+        PaymentEvent(provider="a:b", event_id="c", type="failed", occurred_at=NOW, payment_id="p")
+    assert refused.value.value == "a:b"
+    assert refused.value.expected == "a provider name without ':', such as 'stripe'"
+    assert str(refused.value).startswith("PaymentEvent.provider 'a:b' must not contain ':'")
+    ok = PaymentEvent(provider="a", event_id="b:c", type="failed", occurred_at=NOW, payment_id="p")
+    assert ok.key == "a:b:c"  # an event's own id may hold ':'; the provider's ends at the first
+    with pytest.raises(InvalidValue, match="the gateway's name 'stripe:eu' must not contain"):
+        SessionKit(
+            uow=STORES["memory"](RecordingPublisher()),
+            clock=ManualClock(NOW),
+            gateway=FakeGateway("stripe:eu", clock=lambda: NOW),
+        )

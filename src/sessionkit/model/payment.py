@@ -83,6 +83,7 @@ __all__ = [
     "PaymentEvent",
     "PaymentEventType",
     "ReceivedEvent",
+    "check_provider_name",
 ]
 
 _KEY_NUMBERS: Final = 10**9
@@ -345,6 +346,25 @@ def _key_tenant(tenant: str) -> str:
     return tenant.replace("%", "%25").replace(":", "%3A")
 
 
+def check_provider_name(name: str, field: str) -> str:
+    """Return provider ``name`` (a str, ``field`` its name in errors); ``InvalidValue`` with ``:``.
+
+    An event's receipt is stored under ``provider:event_id``: were ``:`` allowed
+    in a provider's name, provider ``a:b``'s event ``c`` and provider ``a``'s
+    event ``b:c`` would share one, and the second be taken for a duplicate. A
+    provider's name is the host's configuration, not a caller's input, so it
+    is refused rather than encoded, which would change the receipts' ids.
+    """
+    if ":" in name:
+        raise InvalidValue(
+            f"{field} {shown(name)} must not contain ':', which ends a provider's name in the "
+            "ids of its events' receipts (provider:event_id)",
+            value=name,
+            expected="a provider name without ':', such as 'stripe'",
+        )
+    return name
+
+
 PaymentEventType = Literal["authorized", "succeeded", "failed", "canceled", "refunded"]
 """What an inbound provider event says happened."""
 
@@ -353,13 +373,14 @@ PaymentEventType = Literal["authorized", "succeeded", "failed", "canceled", "ref
 class PaymentEvent:
     """An event the payment provider sent (its signature already verified by the app).
 
-    ``event_id`` is the provider's id of the event (events are applied once
-    per provider and id); ``payment_id`` is sessionkit's payment id, which
-    sessionkit puts in every intent's metadata, and ``intent_ref`` the
-    provider's reference (either finds the payment). ``amount`` is what a
-    ``"refunded"`` event says was given back in all so far (default: everything),
-    ``reason`` the
-    provider's word for a failure.
+    ``provider`` is the provider's configured name, without ``:`` (see
+    :func:`check_provider_name`); ``event_id`` is the provider's id of the
+    event (events are applied once per provider and id); ``payment_id`` is
+    sessionkit's payment id, which sessionkit puts in every intent's
+    metadata, and ``intent_ref`` the provider's reference (either finds the
+    payment). ``amount`` is what a ``"refunded"`` event says was given back
+    in all so far (default: everything), ``reason`` the provider's word for a
+    failure.
     """
 
     provider: str
@@ -381,6 +402,7 @@ class PaymentEvent:
                 expected="authorized, succeeded, failed, canceled or refunded",
             )
         check_id(self.provider, "PaymentEvent.provider", limit=MAX_NAME_LENGTH * 2)
+        check_provider_name(self.provider, "PaymentEvent.provider")
         check_id(self.event_id, "PaymentEvent.event_id", limit=MAX_NAME_LENGTH * 2)
         check_id(self.key, "PaymentEvent's provider:event_id")  # the receipt's id
         if self.payment_id is not None:

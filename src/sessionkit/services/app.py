@@ -23,7 +23,7 @@ from sessionkit.errors import InvalidLifecycle, InvalidValue, WrongType
 from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.limits import Limits, check_limits
-from sessionkit.model.payment import MANUAL, Payment
+from sessionkit.model.payment import MANUAL, Payment, check_provider_name
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_flag
 from sessionkit.model.usage import SessionCodes
@@ -151,9 +151,13 @@ def _check_gateway_name(gateway: object) -> None:
 
     Its payments were taken for the host's own (cash, invoice): its events
     were applied, but refunds were recorded as made without a call, and no
-    intent was ever captured or cancelled.
+    intent was ever captured or cancelled. A name with ``:`` is refused too
+    (:func:`~sessionkit.model.payment.check_provider_name`): every one of its
+    events would be.
     """
     name = getattr(gateway, "name", None)
+    if isinstance(name, str):
+        check_provider_name(name, "the gateway's name")
     if name == MANUAL:
         raise InvalidValue(
             f"the gateway is named {shown(name)}, the provider name of payments "
