@@ -38,6 +38,7 @@ from sessionkit.errors import (
     InvalidTransition,
     InvalidValue,
     RefundExceedsPayment,
+    TransitionRefused,
 )
 from sessionkit.model.booking import CANCELLED, CONFIRMED
 from sessionkit.model.booking_events import BookingConfirmed
@@ -246,7 +247,12 @@ def test_a_cashier_marking_paid_while_the_client_cancels_gives_a_serial_outcome(
                     kit.payments.cancel(T, booking_id, actor="client", role="participant")
                     return "cancelled"
                 kit.payments.mark_paid(T, [payment_id], actor="cashier")
-            except (InvalidValue, InvalidTransition, ConcurrentModification) as refused:
+            except (
+                InvalidValue,
+                InvalidTransition,
+                TransitionRefused,
+                ConcurrentModification,
+            ) as refused:
                 return f"refused: {type(refused).__name__}"
             return "paid"
 

@@ -3,7 +3,9 @@
 On the in-memory store and on SQLite: an event first heard before its
 payment's intent was stored is applied when delivered again (it was kept as
 seen, and every redelivery answered ``"duplicate"``); a provider's name holds
-no ``:``, so two providers' events never share a receipt.
+no ``:``, so two providers' events never share a receipt; ``mark_paid`` sent
+again for a payment it marked paid answers as the first time and writes
+nothing, and one past being paid is a conflict, not bad input.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, TransitionRefused
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
-from sessionkit.model.payment import PAID, PaymentEvent, ReceivedEvent
+from sessionkit.model.payment import (
+    CANCELLED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    PaymentEvent,
+    ReceivedEvent,
+)
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import PAYMENT_EVENTS, UnitOfWorkFactory
@@ -158,3 +167,66 @@ def test_a_provider_name_holding_a_colon_is_refused() -> None:
             clock=ManualClock(NOW),
             gateway=FakeGateway("stripe:eu", clock=lambda: NOW),
         )
+
+
+# ------------------------------------------------------------------- mark_paid again
+
+
+def test_mark_paid_sent_again_answers_as_the_first_time_and_writes_nothing(desk: Desk) -> None:
+    session = desk.slot()
+    first = desk.kit.payments.book(T, session.id, "client:a", actor="c", manual=True, confirm=True)
+    second = desk.kit.payments.book(T, session.id, "client:b", actor="c", manual=True, confirm=True)
+    [paid] = desk.kit.payments.mark_paid(T, [_payment_id(first)], actor="priya")
+    assert (paid.status, paid.version) == (PAID, 2)
+    published = len(desk.events.events)
+    # Its answer lost, the cashier sends it again: the same payment, nothing written.
+    assert desk.kit.payments.mark_paid(T, [_payment_id(first)], actor="priya") == [paid]
+    assert desk.kit.payments.get(T, paid.id) == paid
+    assert desk.events.events[published:] == []
+    # Sent again with another payment: that one is marked, the first returned as it is.
+    both = desk.kit.payments.mark_paid(T, [paid.id, _payment_id(second)], actor="priya")
+    assert [(p.id, p.status, p.version) for p in both] == [
+        (paid.id, PAID, 2),
+        (_payment_id(second), PAID, 2),
+    ]
+    assert desk.kit.bookings.get(T, second.booking.id).status == CONFIRMED
+
+
+def test_mark_paid_of_a_manual_payment_past_being_paid_is_refused_as_a_conflict(
+    desk: Desk,
+) -> None:
+    session = desk.slot()
+    refunded = desk.kit.payments.book(
+        T, session.id, "client:a", actor="c", manual=True, confirm=True
+    )
+    pending = desk.kit.payments.book(
+        T, session.id, "client:b", actor="c", manual=True, confirm=True
+    )
+    dropped = desk.kit.payments.book(
+        T, session.id, "client:c", actor="c", manual=True, confirm=True
+    )
+    desk.kit.payments.mark_paid(T, [_payment_id(refunded)], actor="priya")
+    desk.kit.payments.refund(T, _payment_id(refunded), Money.of(10, "EUR"), actor="priya")
+    desk.kit.payments.cancel(T, dropped.booking.id, actor="priya", role="host")
+    assert desk.kit.payments.get(T, _payment_id(dropped)).status == CANCELLED
+    for checkout, status, why in [
+        (refunded, PARTIALLY_REFUNDED, "it was paid, and refunded since"),
+        (dropped, CANCELLED, "its booking was released before it was paid"),
+    ]:
+        published = len(desk.events.events)
+        with pytest.raises(TransitionRefused) as refused:
+            desk.kit.payments.mark_paid(
+                T, [_payment_id(pending), _payment_id(checkout)], actor="priya"
+            )
+        error = refused.value
+        assert (error.subject, error.subject_id, error.status, error.transition) == (
+            "payment",
+            _payment_id(checkout),
+            status,
+            "succeed",
+        )
+        assert error.reason == f"{why}; only pending manual payments are marked paid"
+        # All or none: the pending one in the same call is left as it was.
+        assert desk.kit.payments.get(T, _payment_id(pending)).status == PENDING
+        assert desk.kit.payments.get(T, _payment_id(checkout)).status == status
+        assert desk.events.events[published:] == []

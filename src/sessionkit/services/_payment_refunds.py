@@ -22,15 +22,18 @@ from sessionkit.errors import (
     PaymentNotFound,
     RefundExceedsPayment,
     RefundKeyReused,
+    TransitionRefused,
     WrongType,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import WAITLISTED, Booking
 from sessionkit.model.money import Money, minor_unit
 from sessionkit.model.payment import (
+    CANCELLED,
     MANUAL,
     OPEN_PAYMENT_STATUSES,
     PAID,
+    PAID_STATUSES,
     PARTIALLY_REFUNDED,
     Payment,
     ReceivedEvent,
@@ -229,9 +232,14 @@ class RefundCommands:
     ) -> list[Payment]:
         """Record manual payments as paid (cash, invoice), all or none; return them in order.
 
-        Each booking is confirmed as a provider's success would. Raises
-        ``PaymentNotFound`` or ``InvalidValue`` (a payment that is not a
-        pending manual one) and changes nothing then.
+        Each booking is confirmed as a provider's success would. A manual
+        payment PAID already is returned as it is, nothing written or
+        published for it: the same call sent again (its first answer lost)
+        answers as the first did. Raises ``PaymentNotFound``,
+        ``InvalidValue`` (a payment that is not manual, or of a WAITLISTED
+        booking) or ``TransitionRefused`` (a manual payment past being paid:
+        refunded since it was, or cancelled, its hold run out) and changes
+        nothing then.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -242,8 +250,8 @@ class RefundCommands:
             for payment_id in ids:
                 if payment_id not in found:
                     raise PaymentNotFound(payment_id, tenant)
-                _check_markable(found[payment_id])
-            bookings = {p.booking_id: tx.bookings.get(tenant, p.booking_id) for p in found.values()}
+            marking = [found[i] for i in ids if _to_mark(found[i])]
+            bookings = {p.booking_id: tx.bookings.get(tenant, p.booking_id) for p in marking}
             for session_id in sorted({b.session_id for b in bookings.values()}):
                 # Settled first, as every write to a session is: a hold that ran out is
                 # expired (its payment cancelled) and its seat offered to the waitlist,
@@ -254,30 +262,54 @@ class RefundCommands:
             # this as late money and refund it all.
             locked = [tx.payments.get(tenant, i) for i in ids]
             for payment in locked:
-                _check_markable(payment)
-                _check_in_play(tx.bookings.get(tenant, payment.booking_id), payment, tx.now)
+                if _to_mark(payment):  # else marked paid meanwhile: succeed() returns it
+                    _check_in_play(tx.bookings.get(tenant, payment.booking_id), payment, tx.now)
             return [succeed(ctx, tx, payment, actor=actor) for payment in locked]
 
 
-def _check_markable(payment: Payment) -> None:
-    """Refuse a payment ``mark_paid`` may not mark: one that is not a pending manual one."""
-    if payment.provider != MANUAL or payment.status not in OPEN_PAYMENT_STATUSES:
+def _to_mark(payment: Payment) -> bool:
+    """Whether ``mark_paid`` marks ``payment`` (a pending manual one) or returns it (PAID).
+
+    Raises ``InvalidValue`` for a payment that is not manual (a provider's
+    success marks it paid), ``TransitionRefused`` for a manual one past being
+    paid: refunded in part or all since it was, or cancelled.
+    """
+    if payment.provider != MANUAL:
         raise InvalidValue(
             f"payment {shown(payment.id)} is a {payment.status} {payment.provider} "
             "payment; only pending manual ones are marked paid",
             value=payment.id,
             expected="a PENDING manual payment",
         )
+    if payment.status in OPEN_PAYMENT_STATUSES:
+        return True
+    if payment.status == PAID:
+        return False
+    if payment.status in PAID_STATUSES:
+        raise _past_paying(payment, payment.status, "it was paid, and refunded since")
+    raise _past_paying(payment, payment.status, "its booking was released before it was paid")
+
+
+def _past_paying(payment: Payment, status: str, why: str) -> TransitionRefused:
+    """The refusal of ``mark_paid`` for manual ``payment``, judged ``status``, for ``why``."""
+    return TransitionRefused(
+        session_id=payment.id,
+        status=status,
+        transition="succeed",
+        reason=f"{why}; only pending manual payments are marked paid",
+        subject="payment",
+    )
 
 
 def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
     """Refuse a manual payment whose booking has no seat to pay for, or ran out.
 
-    A WAITLISTED booking waits for a seat: marked paid, its money was taken and
-    at once given back as late, and the booking could be confirmed later with
-    nothing kept. It is marked paid once offered. The expiry job cancels the
-    payment of a hold that ran out; until it runs, the payment is cancelled as
-    every read judges it, and is no more markable than after.
+    A WAITLISTED booking waits for a seat (``InvalidValue``): marked paid, its
+    money was taken and at once given back as late, and the booking could be
+    confirmed later with nothing kept. It is marked paid once offered. The
+    expiry job cancels the payment of a hold that ran out; until it runs, the
+    payment is cancelled as every read judges it, and is no more markable
+    than after (``TransitionRefused``, as for a CANCELLED one).
     """
     if booking.status == WAITLISTED:
         raise InvalidValue(
@@ -287,12 +319,11 @@ def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
             expected="a PENDING manual payment of a held or offered booking",
         )
     if booking.expired_at(now):
-        raise InvalidValue(
-            f"payment {shown(payment.id)} is a CANCELLED {payment.provider} payment (its "
-            f"booking {shown(booking.id)} ran out at {shown(booking.runs_out_at)}); only "
-            "pending manual ones are marked paid",
-            value=payment.id,
-            expected="a PENDING manual payment",
+        raise _past_paying(
+            payment,
+            CANCELLED,
+            f"its booking {shown(booking.id)} ran out at {shown(booking.runs_out_at)} before "
+            "it was paid",
         )
 
 
