@@ -22,6 +22,7 @@ from sessionkit.model.payment import (
     PAID,
     PARTIALLY_REFUNDED,
     PENDING,
+    REFUND_RECEIPTS,
     PaymentEvent,
     ReceivedEvent,
 )
@@ -166,6 +167,25 @@ def test_a_provider_name_holding_a_colon_is_refused() -> None:
             uow=STORES["memory"](RecordingPublisher()),
             clock=ManualClock(NOW),
             gateway=FakeGateway("stripe:eu", clock=lambda: NOW),
+        )
+
+
+def test_the_refund_receipts_name_is_no_providers() -> None:
+    # Goodwill refunds' keys are kept as receipts "sessionkit-refund:<digest>" beside the
+    # providers' events: a provider of that name could take one for its event's receipt.
+    with pytest.raises(InvalidValue) as refused:
+        PaymentEvent(
+            provider=REFUND_RECEIPTS, event_id="c", type="failed", occurred_at=NOW, payment_id="p"
+        )
+    assert (refused.value.value, refused.value.expected) == (
+        "sessionkit-refund",
+        "a provider name other than 'sessionkit-refund', such as 'stripe'",
+    )
+    with pytest.raises(InvalidValue, match="the gateway's name 'sessionkit-refund' is reserved"):
+        SessionKit(
+            uow=STORES["memory"](RecordingPublisher()),
+            clock=ManualClock(NOW),
+            gateway=FakeGateway(REFUND_RECEIPTS, clock=lambda: NOW),
         )
 
 

@@ -77,6 +77,7 @@ __all__ = [
     "PAYMENT_LIFECYCLE",
     "PENDING",
     "REFUNDED",
+    "REFUND_RECEIPTS",
     "Due",
     "Payment",
     "PaymentChanged",
@@ -346,15 +347,28 @@ def _key_tenant(tenant: str) -> str:
     return tenant.replace("%", "%25").replace(":", "%3A")
 
 
+REFUND_RECEIPTS: Final = "sessionkit-refund"
+"""The provider name the receipts of goodwill refunds' idempotency keys are kept under."""
+
+
 def check_provider_name(name: str, field: str) -> str:
-    """Return provider ``name`` (a str, ``field`` its name in errors); ``InvalidValue`` with ``:``.
+    """Return provider ``name`` (``field`` its name in errors); ``InvalidValue`` with ``:``.
 
     An event's receipt is stored under ``provider:event_id``: were ``:`` allowed
     in a provider's name, provider ``a:b``'s event ``c`` and provider ``a``'s
     event ``b:c`` would share one, and the second be taken for a duplicate. A
     provider's name is the host's configuration, not a caller's input, so it
     is refused rather than encoded, which would change the receipts' ids.
+    :data:`REFUND_RECEIPTS` is refused too: the goodwill refunds' keys are
+    kept as its receipts.
     """
+    if name == REFUND_RECEIPTS:
+        raise InvalidValue(
+            f"{field} {shown(name)} is reserved: goodwill refunds' idempotency keys are kept "
+            "as its receipts, beside the providers' events",
+            value=name,
+            expected=f"a provider name other than {REFUND_RECEIPTS!r}, such as 'stripe'",
+        )
     if ":" in name:
         raise InvalidValue(
             f"{field} {shown(name)} must not contain ':', which ends a provider's name in the "

@@ -35,6 +35,7 @@ from sessionkit.model.payment import (
     PAID,
     PAID_STATUSES,
     PARTIALLY_REFUNDED,
+    REFUND_RECEIPTS,
     Payment,
     ReceivedEvent,
 )
@@ -327,10 +328,10 @@ def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
         )
 
 
-_REFUND_RECEIPT = "sessionkit-refund:"
+_REFUND_RECEIPT = f"{REFUND_RECEIPTS}:"
 """The receipts of refund keys share the provider events' store (``PAYMENT_EVENTS``) under
-this prefix, where a provider event's receipt is ``provider:event_id``; no provider is
-called ``sessionkit-refund``."""
+this prefix, where a provider event's receipt is ``provider:event_id``; no provider may be
+called so (:func:`~sessionkit.model.payment.check_provider_name`)."""
 
 
 def _receipt_id(key: str) -> str:
