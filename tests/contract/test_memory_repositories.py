@@ -16,6 +16,7 @@ from sessionkit.testing.contract import (
     CountersRepositoryContract,
     JournalRepositoryContract,
     OverridesRepositoryContract,
+    PaymentEventsRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
     RepositoryContract,
@@ -58,6 +59,11 @@ class TestMemoryBookings(BookingsRepositoryContract):
 
 
 class TestMemoryPayments(PaymentsRepositoryContract):
+    def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
+        return InMemoryStore(publisher).unit_of_work
+
+
+class TestMemoryPaymentEvents(PaymentEventsRepositoryContract):
     def make_store(self, publisher: EventPublisher) -> UnitOfWorkFactory:
         return InMemoryStore(publisher).unit_of_work
 

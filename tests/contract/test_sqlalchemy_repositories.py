@@ -31,6 +31,7 @@ from sessionkit.testing.contract import (
     CountersRepositoryContract,
     JournalRepositoryContract,
     OverridesRepositoryContract,
+    PaymentEventsRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
     RepositoryContract,
@@ -205,6 +206,10 @@ class TestSQLitePayments(OnSQLite, PaymentsRepositoryContract):
     pass
 
 
+class TestSQLitePaymentEvents(OnSQLite, PaymentEventsRepositoryContract):
+    pass
+
+
 class TestSQLiteReschedules(OnSQLite, ReschedulesRepositoryContract):
     pass
 
@@ -241,6 +246,10 @@ class TestPostgresPayments(OnPostgres, PaymentsRepositoryContract):
     pass
 
 
+class TestPostgresPaymentEvents(OnPostgres, PaymentEventsRepositoryContract):
+    pass
+
+
 class TestPostgresReschedules(OnPostgres, ReschedulesRepositoryContract):
     pass
 
@@ -262,6 +271,10 @@ class TestMySQLBookings(OnMySQL, BookingsRepositoryContract):
 
 
 class TestMySQLPayments(OnMySQL, PaymentsRepositoryContract):
+    pass
+
+
+class TestMySQLPaymentEvents(OnMySQL, PaymentEventsRepositoryContract):
     pass
 
 

@@ -4,7 +4,8 @@ Two parts: :class:`RepositoryContract`, the generic rules of any kind's
 repository (subclass it per kind: :class:`SessionsRepositoryContract`,
 :class:`SeriesRepositoryContract`, :class:`BookingsRepositoryContract`, which
 adds seats, doubles and the booking reads, and :class:`PaymentsRepositoryContract`,
-which adds exact amounts and the payment reads, are ready for the built-in kinds; mix in
+which adds exact amounts and the payment reads, and :class:`PaymentEventsRepositoryContract`,
+the receipts of provider events, are ready for the built-in kinds; mix in
 :class:`ParentsContract` for a kind whose records point at a parent), and
 :class:`StorageContract`, everything sessions and series promise beyond them.
 
@@ -79,6 +80,7 @@ from sessionkit.testing.contract.fields import FieldsContract
 from sessionkit.testing.contract.journal import JournalRepositoryContract
 from sessionkit.testing.contract.kinds import SeriesRepositoryContract, SessionsRepositoryContract
 from sessionkit.testing.contract.parents import ParentsContract
+from sessionkit.testing.contract.payment_events import PaymentEventsRepositoryContract
 from sessionkit.testing.contract.payments import PaymentsRepositoryContract
 from sessionkit.testing.contract.queries import QueryContract
 from sessionkit.testing.contract.repository import RepositoryContract
@@ -105,6 +107,7 @@ __all__ = [
     "OverridesRepositoryContract",
     "PresenceRepositoryContract",
     "ParentsContract",
+    "PaymentEventsRepositoryContract",
     "PaymentsRepositoryContract",
     "ReschedulesRepositoryContract",
     "CountersRepositoryContract",
