@@ -163,10 +163,17 @@ def check_aware(value: object, name: str = "datetime") -> datetime:
     equivalent (``datetime.min`` at +14:00) is an :class:`~sessionkit.errors.InvalidValue`.
     A subclass (pandas' ``Timestamp``) comes back as a plain ``datetime``, so
     every store compares and stores the same value; one with nanoseconds, which
-    no ``datetime`` holds (and SQL stores would cut), is an ``InvalidValue``.
+    no ``datetime`` holds (and SQL stores would cut), is an ``InvalidValue``,
+    and so is pandas' ``NaT``, a missing time rather than an instant.
     """
     if not isinstance(value, datetime):
         raise NotADatetime(value, name=name)
+    if value != value:  # pandas' NaT, a datetime unequal to itself (no pandas import here)
+        raise InvalidValue(
+            f"{name} is NaT (pandas' missing time), which is no instant",
+            value=value,
+            expected="an aware datetime",
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(value, name=name)
     if type(value) is not datetime:

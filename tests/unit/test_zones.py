@@ -9,12 +9,16 @@ import pytest
 
 from sessionkit import (
     InvalidValue,
+    NaiveDatetime,
     RepeatedTime,
     SkippedTime,
     UnknownTimeZone,
     get_zone,
     resolve_local,
 )
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.zones import local_date_start, wall_time_kind
 
 NY = "America/New_York"
@@ -153,6 +157,23 @@ def test_a_pandas_timestamp_with_nanoseconds_is_refused() -> None:
     assert type(check_instant(whole, "start_from")) is datetime
     with pytest.raises(InvalidValue, match="has 1 nanosecond"):
         check_instant(whole + pd.Timedelta(1, "ns"), "start_from")
+
+
+def test_pandas_nat_is_refused_as_no_instant_not_as_a_naive_one() -> None:
+    # NaT is a datetime subclass with no zone: it was refused as "naive 'NaT'", and the advice
+    # to attach a zone could not help a missing time.
+    pd = pytest.importorskip("pandas")
+    from sessionkit.zones import check_aware, check_instant, to_utc
+
+    for check in (check_aware, check_instant, to_utc):
+        with pytest.raises(InvalidValue) as refused:
+            check(pd.NaT, "start_from")
+        assert not isinstance(refused.value, NaiveDatetime)
+        assert str(refused.value) == "start_from is NaT (pandas' missing time), which is no instant"
+        assert (refused.value.value, refused.value.expected) == (pd.NaT, "an aware datetime")
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock())
+    with pytest.raises(InvalidValue, match=r"^start_from is NaT"):
+        kit.analytics.counts("acme", start_from=pd.NaT)
 
 
 @pytest.mark.parametrize(
