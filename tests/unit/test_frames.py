@@ -509,3 +509,28 @@ def test_a_frames_own_records_come_back_with_nat_read_as_missing() -> None:
     assert pf.equals(to_polars(SESSIONS))
     assert pf["updated_at"].null_count() == len(SESSIONS)
     assert to_records(to_polars(rows).to_dicts())[0]["start"] == SESSIONS[0].start
+
+
+@pytest.mark.parametrize("build", [to_pandas, to_polars], ids=["pandas", "polars"])
+def test_records_holding_a_timestamp_with_nanoseconds_are_refused_as_analytics_refuses_it(
+    build: Any,
+) -> None:
+    # Microseconds silently dropped the nanosecond, where analytics refuses the same instant.
+    from sessionkit.zones import check_instant
+
+    whole = pd.Timestamp("2026-03-02T09:00:00Z")
+    assert build([{"at": whole}])["at"].to_list() == [datetime(2026, 3, 2, 9, tzinfo=UTC)]
+    late = whole + pd.Timedelta(1, "ns")
+    with pytest.raises(InvalidValue) as analytics:
+        check_instant(late, "start_from")
+    with pytest.raises(InvalidValue) as refused:
+        build([{"at": None}, {"at": late}])
+    assert str(refused.value) == str(analytics.value).replace("start_from", "column 'at'")
+    assert str(refused.value).startswith(
+        "column 'at' 2026-03-02T09:00:00.000000001+00:00 has 1 nanosecond(s)"
+    )
+    assert refused.value.value == late
+    rows = to_records(SESSIONS[:1])
+    rows[0]["start"] = pd.Timestamp(rows[0]["start"]) + pd.Timedelta(5, "ns")
+    with pytest.raises(InvalidValue, match=r"^column 'start' .* has 5 nanosecond"):
+        build(rows, schema=SESSION)

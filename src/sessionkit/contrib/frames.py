@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 from sessionkit.model.records import Schema, Values, column_values
+from sessionkit.zones import check_aware
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,11 +103,11 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     columns when ``values`` is empty, and the types of records of that schema.
     Raises :class:`~sessionkit.errors.WrongType` for values sessionkit has no
     records of, :class:`~sessionkit.errors.InvalidValue` for records that are
-    not of ``schema``.
+    not of ``schema`` or hold an instant with nanoseconds.
     """
     import pandas as pd  # imported on use: the extra is optional
 
-    columns = column_values(values, schema=schema)
+    columns = _checked(column_values(values, schema=schema))
     return pd.DataFrame({c.name: _built(_pandas_column, c, "pandas") for c in columns})
 
 
@@ -128,6 +129,20 @@ def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
             value=column.name,
             expected=f"values {library} stores as {column.type}",
         ) from error
+
+
+def _checked(columns: list[Values]) -> list[Values]:
+    """``columns``, once no instant has nanoseconds (a pandas ``Timestamp`` in records).
+
+    Microseconds would silently drop them, where analytics and the services refuse
+    them: the same :class:`~sessionkit.errors.InvalidValue`, naming the column.
+    """
+    for column in columns:
+        if column.type == "instant":
+            for value in column.values:
+                if value is not None and type(value) is not datetime:
+                    check_aware(value, f"column {shown(column.name)}")
+    return columns
 
 
 def _micros(value: object) -> int | None:
@@ -211,9 +226,9 @@ def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
     ``schema`` gives the columns when ``values`` is empty, and the types of
     records of that schema. Raises :class:`~sessionkit.errors.WrongType` for
     values sessionkit has no records of, :class:`~sessionkit.errors.InvalidValue`
-    for records that are not of ``schema``.
+    for records that are not of ``schema`` or hold an instant with nanoseconds.
     """
     import polars as pl  # imported on use: the extra is optional
 
-    columns = column_values(values, schema=schema)
+    columns = _checked(column_values(values, schema=schema))
     return pl.DataFrame([_built(_polars_column, c, "polars") for c in columns])
