@@ -943,9 +943,21 @@ def test_a_waitlisted_manual_payment_is_marked_paid_only_once_offered(shop: Shop
     waiting = shop.kit.payments.book(T, s.id, "client:f", actor="c", manual=True, waitlist=True)
     assert waiting.booking.status == WAITLISTED
     # Marked paid while waiting, its money was taken and given back at once as late, and
-    # the booking, offered later, was confirmed with nothing kept.
-    with pytest.raises(InvalidValue, match="WAITLISTED: it has no seat to pay for yet"):
+    # the booking, offered later, was confirmed with nothing kept. A state, not bad input:
+    # the very same call succeeds once the booking is offered (below), so it is a conflict.
+    with pytest.raises(TransitionRefused) as refused:
         shop.kit.payments.mark_paid(T, [pay_of(waiting).id], actor="consultant")
+    error = refused.value
+    assert (error.subject, error.subject_id, error.status, error.transition) == (
+        "payment",
+        pay_of(waiting).id,
+        PENDING,
+        "succeed",
+    )
+    assert error.reason == (
+        f"its booking '{waiting.booking.id}' is WAITLISTED: it has no seat to pay for yet; "
+        "mark it paid once it is offered"
+    )
     assert shop.kit.payments.get(T, pay_of(waiting).id).status == PENDING
     assert [r["refunded"] for r in shop.kit.analytics.revenue(T).to_records()] == [Decimal(0)]
     shop.kit.payments.cancel(T, seated.booking.id, actor="tina", role="host")

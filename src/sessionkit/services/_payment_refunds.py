@@ -237,10 +237,10 @@ class RefundCommands:
         payment PAID already is returned as it is, nothing written or
         published for it: the same call sent again (its first answer lost)
         answers as the first did. Raises ``PaymentNotFound``,
-        ``InvalidValue`` (a payment that is not manual, or of a WAITLISTED
-        booking) or ``TransitionRefused`` (a manual payment past being paid:
-        refunded since it was, or cancelled, its hold run out) and changes
-        nothing then.
+        ``InvalidValue`` (a payment that is not manual) or
+        ``TransitionRefused`` (a manual payment past being paid: refunded
+        since it was, or cancelled, its hold run out; or one of a WAITLISTED
+        booking, not yet offered a seat) and changes nothing then.
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -305,19 +305,22 @@ def _past_paying(payment: Payment, status: str, why: str) -> TransitionRefused:
 def _check_in_play(booking: Booking, payment: Payment, now: datetime) -> None:
     """Refuse a manual payment whose booking has no seat to pay for, or ran out.
 
-    A WAITLISTED booking waits for a seat (``InvalidValue``): marked paid, its
-    money was taken and at once given back as late, and the booking could be
-    confirmed later with nothing kept. It is marked paid once offered. The
-    expiry job cancels the payment of a hold that ran out; until it runs, the
-    payment is cancelled as every read judges it, and is no more markable
-    than after (``TransitionRefused``, as for a CANCELLED one).
+    Both are states, not bad input: ``TransitionRefused``. A WAITLISTED
+    booking waits for a seat: marked paid, its money was taken and at once
+    given back as late, and the booking could be confirmed later with nothing
+    kept. The same call succeeds once it is offered. The expiry job cancels
+    the payment of a hold that ran out; until it runs, the payment is
+    cancelled as every read judges it, and is no more markable than after (as
+    for a CANCELLED one).
     """
     if booking.status == WAITLISTED:
-        raise InvalidValue(
-            f"payment {shown(payment.id)} is for booking {shown(booking.id)}, which is "
-            "WAITLISTED: it has no seat to pay for yet; mark it paid once it is offered",
-            value=payment.id,
-            expected="a PENDING manual payment of a held or offered booking",
+        raise TransitionRefused(
+            session_id=payment.id,
+            status=payment.status,
+            transition="succeed",
+            reason=f"its booking {shown(booking.id)} is WAITLISTED: it has no seat to pay for "
+            "yet; mark it paid once it is offered",
+            subject="payment",
         )
     if booking.expired_at(now):
         raise _past_paying(

@@ -227,6 +227,25 @@ def test_a_manual_payment_is_collected_and_marked_paid(paid_client: TestClient) 
     assert (body["payment_status"], body["subject_id"]) == ("PARTIALLY_REFUNDED", payment_id)
 
 
+def test_a_waitlisted_manual_payment_marked_paid_is_a_conflict(paid_client: TestClient) -> None:
+    session_id = slot(paid_client)
+    book(paid_client, session_id, manual=True, confirm=True)
+    queued = book(paid_client, session_id, participant="student:bob", manual=True, waitlist=True)
+    assert queued["booking"]["status"] == "WAITLISTED"
+    payment_id = queued["payment"]["id"]
+    # Not bad input (422): the same request succeeds once the booking is offered a seat.
+    refused = paid_client.post("/v1/payments/mark-paid", json={"payment_ids": [payment_id]})
+    body = problem(refused, 409, "TransitionRefused")
+    assert (body["subject"], body["subject_id"], body["payment_status"]) == (
+        "payment",
+        payment_id,
+        "PENDING",
+    )
+    assert f"'{queued['booking']['id']}' is WAITLISTED" in body["reason"]
+    got = paid_client.get(f"/v1/payments/{payment_id}").json()
+    assert (got["status"], got["version"]) == ("PENDING", queued["payment"]["version"])
+
+
 def test_a_kit_without_a_provider_refuses_a_paid_booking(client: TestClient) -> None:
     session_id = slot(client)
     refused = client.post(
