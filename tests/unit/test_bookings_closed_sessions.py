@@ -19,7 +19,7 @@ from sessionkit.errors import BookingRefused
 from sessionkit.lifecycle import PRESETS
 from sessionkit.lifecycle.presets import consulting
 from sessionkit.model import Session
-from sessionkit.model.booking import CANCELLED, WAITLISTED
+from sessionkit.model.booking import CANCELLED, HELD, WAITLISTED
 from sessionkit.policies import BookingRules
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -101,3 +101,24 @@ def test_a_seat_freed_in_a_finished_session_is_offered_to_nobody(store: StoreMak
     assert kit.bookings.cancel(T, ana.id, actor="tina", role="admin").status == CANCELLED
     assert kit.bookings.get(T, ben.id).status == WAITLISTED
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("lifecycle", CLOSINGS)
+def test_a_hold_of_a_session_finished_ahead_of_its_time_is_not_confirmed(
+    store: StoreMaker, lifecycle: str
+) -> None:
+    kit = kit_on(store)
+    session = ended(kit, lifecycle, ())
+    held = kit.bookings.book(T, session.id, "student:ana", actor="ana")
+    assert held.status == HELD
+    for step in CLOSINGS[lifecycle]:
+        kit.sessions.fire(T, session.id, step, actor="tina")
+    # The hold has not run out (15 minutes, a day before the start), but the session is over:
+    # no seat is taken in it, as no booking is.
+    with pytest.raises(BookingRefused) as refused:
+        kit.bookings.confirm(T, held.id, actor="ana")
+    assert refused.value.rule == "not_bookable"
+    assert refused.value.allows_at is None
+    assert held.id in str(refused.value)
+    assert kit.bookings.get(T, held.id).status == HELD

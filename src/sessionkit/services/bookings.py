@@ -17,11 +17,19 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import CancelRefused, SessionLocked, SessionNotFound, StillReferenced
+from sessionkit.errors import (
+    BookingRefused,
+    CancelRefused,
+    SessionLocked,
+    SessionNotFound,
+    StillReferenced,
+)
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
+    HELD,
+    OFFERED,
     Booking,
 )
 from sessionkit.model.events import SessionDeleted
@@ -42,7 +50,13 @@ from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_steps import settle_overdue_kept
-from sessionkit.services._seats import as_judged, refuse_run_out, settle, store_booking_change
+from sessionkit.services._seats import (
+    as_judged,
+    closed,
+    refuse_run_out,
+    settle,
+    store_booking_change,
+)
 from sessionkit.services.booking_making import BookingMaking
 from sessionkit.services.booking_requests import BookingRequest as BookingRequest
 from sessionkit.services.booking_requests import booking_args as booking_args
@@ -76,8 +90,10 @@ class BookingCommands(BookingMaking):
         waitlist in order, so a waitlist place first in line for seats a hold
         freed is offered them and confirmed, whether or not the expiry job ran.
         Raises ``HoldExpired`` when its hold ran out (whether or not the expiry
-        job has run), ``InvalidTransition`` from another status and
-        ``BookingNotFound``.
+        job has run), ``BookingRefused`` (rule ``"not_bookable"``) when its
+        session takes no bookings any more (it reached a terminal status, such
+        as finished ahead of its time: no seat is taken in a session that is
+        over), ``InvalidTransition`` from another status and ``BookingNotFound``.
         """
         booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
@@ -88,6 +104,14 @@ class BookingCommands(BookingMaking):
             if settled.expired or settled.offered:  # this booking may be one of them
                 booking = tx.bookings.get(tenant, booking_id)
             refuse_run_out(booking, tx.now)
+            if booking.status in (HELD, OFFERED) and (
+                not session.busy or closed(self._ctx, session)
+            ):
+                raise BookingRefused(
+                    "not_bookable",
+                    f"session {shown(session.id)} is {session.status} and takes no bookings: "
+                    f"booking {shown(booking.id)} cannot be confirmed",
+                )
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
