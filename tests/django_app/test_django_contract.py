@@ -8,28 +8,23 @@ two racing writers meet the exclusion constraint and the version check.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from types import TracebackType
 from typing import ClassVar
 
-import attrs
 import pytest
 
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
-from sessionkit.model.payment import ReceivedEvent
-from sessionkit.ports import PAYMENT_EVENTS, EventPublisher, UnitOfWorkFactory
+from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.testing.contract import (
-    T0,
-    TENANT,
     AnalyticsContract,
     AnalyticsUseContract,
     BookingsRepositoryContract,
     CountersRepositoryContract,
     JournalRepositoryContract,
     OverridesRepositoryContract,
+    PaymentEventsRepositoryContract,
     PaymentsRepositoryContract,
     PresenceRepositoryContract,
-    RepositoryContract,
     ReschedulesRepositoryContract,
     SeriesRepositoryContract,
     SessionCodesRepositoryContract,
@@ -76,27 +71,6 @@ class DjangoFactory:
         return lambda: ClosingUnit(store)
 
 
-class PaymentEventsContract(RepositoryContract[ReceivedEvent]):
-    """Receipts of applied provider events: the generic rules (the kind ships no contract of its own)."""  # noqa: E501
-
-    kind = PAYMENT_EVENTS
-
-    def make_record(
-        self, record_id: str, *, tenant: str = TENANT, variant: int = 0
-    ) -> ReceivedEvent:
-        return ReceivedEvent(
-            id=record_id,
-            tenant=tenant,
-            payment_id=f"p{variant}",
-            type="succeeded",
-            outcome="applied",
-            received_at=T0 + timedelta(minutes=variant),
-        )
-
-    def change(self, record: ReceivedEvent) -> ReceivedEvent:
-        return attrs.evolve(record, outcome="stale")
-
-
 class TestSQLiteStore(DjangoFactory, StorageContract):
     concurrent_units = False
     unicode_search = True
@@ -126,7 +100,7 @@ class TestSQLitePayments(DjangoFactory, PaymentsRepositoryContract):
     pass
 
 
-class TestSQLitePaymentEvents(DjangoFactory, PaymentEventsContract):
+class TestSQLitePaymentEvents(DjangoFactory, PaymentEventsRepositoryContract):
     pass
 
 
@@ -190,7 +164,7 @@ class TestPostgresPayments(DjangoFactory, PaymentsRepositoryContract):
     alias = "postgres"
 
 
-class TestPostgresPaymentEvents(DjangoFactory, PaymentEventsContract):
+class TestPostgresPaymentEvents(DjangoFactory, PaymentEventsRepositoryContract):
     alias = "postgres"
 
 
