@@ -14,6 +14,7 @@ package (``src/_sessionkit_cli.py``), imports the package inside a ``try``.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -26,8 +27,12 @@ INTERRUPTED_STATUS = 130
 
 
 def _interrupted(_signum: int, _frame: FrameType | None) -> NoReturn:
+    # Not SystemExit: raised from a signal handler it lands in whatever code is running, and
+    # an import can lose it (seen inside compile() of a module without its .pyc), which left
+    # the line said and the command run on, with status 0. Nothing is open or written yet.
     sys.stderr.write(INTERRUPTED)
-    raise SystemExit(INTERRUPTED_STATUS)
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_STATUS)
 
 
 def started_as_main() -> bool:

@@ -38,7 +38,7 @@ class CtrlC:
             sys.meta_path.remove(CtrlC)
             with open({record!r}, "w") as record:
                 record.write(signal.getsignal(signal.SIGINT).__name__)
-            os.kill(os.getpid(), signal.SIGINT)
+            {kill}
         return None
 
 
@@ -46,14 +46,26 @@ sys.meta_path.insert(0, CtrlC)
 """
 
 
-def _run(tmp_path: Path, at: str, *args: str) -> tuple[subprocess.CompletedProcess[str], str]:
+_KILL = "os.kill(os.getpid(), signal.SIGINT)"
+_KILL_DROPPING = (
+    "try:\n                {kill}\n            except BaseException:\n                pass"
+)
+
+
+def _run(
+    tmp_path: Path, at: str, *args: str, dropping: bool = False
+) -> tuple[subprocess.CompletedProcess[str], str]:
     """Run ``python *args`` pressing Ctrl-C as module ``at`` starts importing.
 
+    With ``dropping``, the code Ctrl-C interrupts drops any exception it raises.
     Return the process and the name of the SIGINT handler at that moment.
     """
     record = tmp_path / "handler.txt"
     record.unlink(missing_ok=True)  # an earlier run's
-    (tmp_path / "sitecustomize.py").write_text(_CTRL_C.format(module=at, record=str(record)))
+    kill = _KILL_DROPPING.format(kill=_KILL) if dropping else _KILL
+    (tmp_path / "sitecustomize.py").write_text(
+        _CTRL_C.format(module=at, record=str(record), kill=kill)
+    )
     path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, *args],
@@ -76,6 +88,25 @@ def _run(tmp_path: Path, at: str, *args: str) -> tuple[subprocess.CompletedProce
 )
 def test_ctrl_c_while_the_package_imports_is_one_line_and_130(tmp_path: Path, at: str) -> None:
     done, handler = _run(tmp_path, at, "-m", "sessionkit", "expand", "--help")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
+    assert handler == "_interrupted"
+
+
+def test_ctrl_c_while_the_package_imports_stops_it_even_where_the_import_drops_errors(
+    tmp_path: Path,
+) -> None:
+    # Ctrl-C was a SystemExit raised wherever the import was, and code there could drop it
+    # (seen inside compile() of a module without its .pyc): the line was said, the command
+    # then ran to its end with status 0. Here the import's own code drops every exception.
+    done, handler = _run(
+        tmp_path,
+        "sessionkit.services.analytics",
+        "-m",
+        "sessionkit",
+        "expand",
+        "--help",
+        dropping=True,
+    )
     assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
     assert handler == "_interrupted"
 
