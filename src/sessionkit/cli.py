@@ -570,6 +570,26 @@ def _day_time(at: datetime) -> str:
     return f"{at.year:04d}-{at:%m-%d %H:%M}"
 
 
+class _LostCtrlC:
+    """A ``sys.unraisablehook`` that notes a Ctrl-C Python could not raise.
+
+    Ctrl-C raises ``KeyboardInterrupt`` in whatever code runs, and in a garbage
+    collector's callback (SQLAlchemy's, say) Python cannot raise it: it printed
+    "Exception ignored in ..." with a traceback, and the command ran on to status 0.
+    Such a Ctrl-C is noted in :attr:`pressed` instead; other errors go to ``previous``.
+    """
+
+    def __init__(self, previous: Callable[[sys.UnraisableHookArgs], object]) -> None:
+        self.previous = previous
+        self.pressed = False
+
+    def __call__(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.pressed = True
+        else:
+            self.previous(unraisable)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -577,6 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     be written), 2 bad usage, 130 interrupted (Ctrl-C).
     """
     parser = _build_parser()
+    lost_ctrl_c = _LostCtrlC(sys.unraisablehook)
+    sys.unraisablehook = lost_ctrl_c
     try:
         args = parser.parse_args(argv)
         status = 0
@@ -584,6 +606,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output, status = _tick(args)
         else:
             output = _demo(args) if args.command == "demo" else _expand(args)
+        if lost_ctrl_c.pressed:  # said as the Ctrl-C it was, not as work done in full
+            raise KeyboardInterrupt
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
@@ -596,6 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 128 + SIGINT, as shells say
         print("sessionkit: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.unraisablehook = lost_ctrl_c.previous
     try:
         print(output)
         sys.stdout.flush()  # a full disk is found here, not in the flush at exit

@@ -7,6 +7,7 @@ stopped run's fake provider knew.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +54,39 @@ def test_an_interrupted_lms_demo_says_so_and_a_rerun_numbers_its_sessions_on(
     # The rerun's sessions are numbered after the stopped run's, not again from 0001.
     assert main(["demo", "--db", db]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out.rstrip().endswith("90 sessions stored, 9 occurrence(s) skipped.")
+
+
+def test_a_ctrl_c_python_could_not_raise_still_stops_the_demo_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ctrl-C landing in a garbage collector's callback (SQLAlchemy's) is "Exception ignored":
+    # it printed a traceback and the demo ran on to status 0, its Ctrl-C lost.
+    import weakref
+
+    from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
+
+    class Collected:
+        pass
+
+    def ctrl_c(_gone: object) -> None:
+        raise KeyboardInterrupt
+
+    original = SqlAlchemyUnitOfWork.commit
+
+    def commit(self: SqlAlchemyUnitOfWork) -> None:
+        original(self)
+        referent = Collected()
+        ref = weakref.ref(referent, ctrl_c)
+        del referent  # the callback runs here, and Python can only report what it raised
+        assert ref() is None
+
+    hook = sys.unraisablehook
+    db = f"sqlite:///{tmp_path / 'lms.sqlite3'}"
+    with monkeypatch.context() as patch:
+        patch.setattr(SqlAlchemyUnitOfWork, "commit", commit)
+        assert main(["demo", "--db", db]) == 130
+    assert capsys.readouterr() == ("", "sessionkit: interrupted\n")
+    assert sys.unraisablehook is hook  # handed back
 
 
 @pytest.mark.parametrize(
