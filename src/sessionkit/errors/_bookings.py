@@ -132,5 +132,53 @@ class BookingRefused(ActionRefused):
     ``"in_the_past"``, ``"max_capacity"``, ``"per_day"``, ``"per_week"``,
     ``"booked_session_locked"``, ``"not_bookable"``), ``reason`` says why in
     words, and ``allows_at`` is when the same request would be allowed, if
-    ever (``None``: not by waiting).
+    ever (``None``: not by waiting). For ``"per_day"`` and ``"per_week"``,
+    ``limit`` is the rule's maximum and ``count`` the participant's bookings
+    and waitlist places already counted against it, and ``allows_at`` is
+    ``None`` (:meth:`participant_limit` says why); for every other rule
+    ``limit`` and ``count`` are ``None``.
     """
+
+    # A BookingRefused pickled before these fields existed (a job queue's) reads them as None.
+    limit: int | None = None
+    count: int | None = None
+
+    def __init__(
+        self,
+        rule: str,
+        reason: str,
+        *,
+        allows_at: datetime | None = None,
+        limit: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        super().__init__(rule, reason, allows_at=allows_at)
+        self.limit = limit
+        self.count = count
+
+    @classmethod
+    def participant_limit(
+        cls,
+        rule: str,
+        *,
+        participant: str,
+        count: int,
+        limit: int,
+        start: datetime,
+        end: datetime,
+    ) -> BookingRefused:
+        """Return the refusal of ``participant``, at ``limit`` of ``rule`` in ``[start, end)``.
+
+        ``rule`` is ``"per_day"`` or ``"per_week"``; ``count`` is what the
+        participant has in play in sessions starting in that day or week.
+        ``allows_at`` is ``None``: a place frees only when one of the counted
+        bookings ends, and whether it does is not known (a counted hold may be
+        confirmed, and then counts for good), so no instant is certain.
+        """
+        return cls(
+            rule,
+            f"{participant} already has {count} booking(s) or waitlist place(s) in sessions "
+            f"starting between {start.isoformat()} and {end.isoformat()} (at most {limit})",
+            limit=limit,
+            count=count,
+        )

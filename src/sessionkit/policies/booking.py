@@ -97,15 +97,25 @@ def _transition(_instance: object, attribute: attrs.Attribute[Any], value: objec
 
 @attrs.frozen(kw_only=True)
 class Refusal:
-    """Why a rule says no: the rule's name, the reason in words, and when it allows again."""
+    """Why a rule says no: the rule's name, the reason in words, and when it allows again.
+
+    ``limit`` and ``count`` are a ``per_day`` / ``per_week`` refusal's figures
+    (the rule's maximum, the participant's bookings counted against it), as
+    :class:`~sessionkit.errors.BookingRefused` carries them; ``None`` for
+    every other rule.
+    """
 
     rule: str
     reason: str
     allows_at: datetime | None = None
+    limit: int | None = None
+    count: int | None = None
 
     def error(self) -> BookingRefused:
         """Return the :class:`~sessionkit.errors.BookingRefused` a command raises for it."""
-        return BookingRefused(self.rule, self.reason, allows_at=self.allows_at)
+        return BookingRefused(
+            self.rule, self.reason, allows_at=self.allows_at, limit=self.limit, count=self.count
+        )
 
     def by_then(self, shut: Refusal | None) -> Refusal:
         """Return this refusal without its ``allows_at`` when ``shut`` refuses by then anyway.

@@ -360,11 +360,13 @@ class BookingMaking(BookingReads):
             )
             count = sum(1 for b in mine if b.counts_toward_limits(tx.now))
             if count >= limit:
-                raise BookingRefused(
+                raise BookingRefused.participant_limit(
                     rule,
-                    f"{ref} already has {count} booking(s) or waitlist place(s) in sessions "
-                    f"starting between {span.start.isoformat()} and {span.end.isoformat()} "
-                    f"(at most {limit})",
+                    participant=str(ref),
+                    count=count,
+                    limit=limit,
+                    start=span.start,
+                    end=span.end,
                 )
 
     @retried
@@ -414,7 +416,13 @@ class BookingMaking(BookingReads):
                         reason=f"session {session.id!r} is priced: book it with kit.payments.book",
                     )
         except BookingRefused as refused:
-            return Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
+            return Refusal(
+                rule=refused.rule,
+                reason=refused.reason,
+                allows_at=refused.allows_at,
+                limit=refused.limit,
+                count=refused.count,
+            )
         except AlreadyBooked as booked:
             return Refusal(rule="already_booked", reason=str(booked))
         return None

@@ -101,7 +101,22 @@ def test_a_refusal_carries_its_rule_and_when_it_allows() -> None:
         "rule": "max_horizon",
         "reason": "too far ahead",
         "allows_at": "2026-03-09T08:00:00+00:00",
+        "limit": None,
+        "count": None,
     }
+
+
+def test_a_per_participant_refusal_carries_its_limit_and_count() -> None:
+    refused = errors.BookingRefused.participant_limit(
+        "per_day", participant="student:ana", count=2, limit=2, start=WHEN, end=WHEN
+    )
+    body = problem_body(refused)
+    assert (body["rule"], body["limit"], body["count"], body["allows_at"]) == (
+        "per_day",
+        2,
+        2,
+        None,
+    )
 
 
 def test_structured_fields_become_json() -> None:

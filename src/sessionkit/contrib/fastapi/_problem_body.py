@@ -270,6 +270,16 @@ class Problem(BaseModel):
         default=None,
         description="When a refused request would be allowed (ISO 8601); null: not by waiting.",
     )
+    limit: int | None = Field(
+        default=None,
+        description="The most a rule allows: a BookingRefused per_day / per_week's maximum of "
+        "bookings (null for its other rules); ExpansionLimitExceeded's candidate cap.",
+    )
+    count: int | None = Field(
+        default=None,
+        description="What a participant already has against a BookingRefused per_day / "
+        "per_week limit: bookings and waitlist places in play that day or week.",
+    )
     # An error's field named as a member, renamed by member_name(): the statuses a client
     # acts on (InvalidTransition, TransitionRefused, AlreadyBooked, PaymentRequired).
     session_status: str | None = Field(
