@@ -131,3 +131,25 @@ def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
         assert where == db
     _, where = open_store(f"sqlite:///file:{tmp_path}/uri.sqlite3?mode=ro&uri=true")
     assert where.startswith("sqlite:///file:")
+
+
+@pytest.mark.parametrize(
+    ("platform", "later"),
+    [
+        ("lms", "2026-04-06T07:00+00:00"),  # the LMS tops up when four weeks are left
+        ("marketplace", "2026-03-23T07:00+00:00"),  # the tutors' slots, four weeks ahead
+    ],
+)
+def test_a_top_up_the_database_refuses_is_said_not_read_as_nothing_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], platform: str, later: str
+) -> None:
+    # Refused writes were reported in top_up's failures, which the demo did not read: it
+    # printed "already scheduled, nothing to top up" (LMS) and exited 0.
+    pytest.importorskip("sqlalchemy")
+    path = tmp_path / f"{platform}.sqlite3"
+    assert main(["demo", platform, "--db", f"sqlite:///{path}"]) == 0
+    capsys.readouterr()
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    assert main(["demo", platform, "--db", read_only, "--now", later]) == 2
+    said = "sqlite refuses writes (attempt to write a readonly database); nothing was stored"
+    assert capsys.readouterr() == ("", f"sessionkit: error: {said}\n")

@@ -23,7 +23,7 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.ports import EventPublisher, IntentStatus, UnitOfWorkFactory
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionKit, TopUpFailure
 from sessionkit.testing.payments import FakeGateway, FakeIntent
 
 if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
 
 __all__ = [
     "FixedClock",
+    "all_done",
     "check_database_named",
     "check_sync_driver",
     "connect_refusal",
@@ -50,6 +51,17 @@ class FixedClock:
     def now(self) -> datetime:
         """Return the fixed instant."""
         return self._instant
+
+
+def all_done(failed: Iterable[TopUpFailure]) -> None:
+    """Raise the error of the first series ``top_up`` reports in ``failed``; return if none.
+
+    ``top_up`` reports a series it could not refill and goes on, as a job for all
+    tenants must; a demo that went on read a read-only database as "already
+    scheduled, nothing to top up" and exited 0. It says the error instead.
+    """
+    for failure in failed:
+        raise failure.error
 
 
 _PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@]*)@")

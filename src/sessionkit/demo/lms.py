@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import FixedClock, open_store
+from sessionkit.demo._common import FixedClock, all_done, open_store
 from sessionkit.errors import SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
@@ -92,7 +92,9 @@ def build_academy(
     ids = _ids(prefix, 0 if in_memory else _last_used(factory, prefix))
     kit = SessionKit(uow=factory, clock=FixedClock(now), ids=lambda: next(ids))
     existing = {group[0] for group in GROUPS if _exists(kit, group[0])}
-    refills = {r.series_id: r for r in kit.top_up(TENANT, actor="demo").refilled}
+    topped = kit.top_up(TENANT, actor="demo")
+    all_done(topped.failed)
+    refills = {r.series_id: r for r in topped.refilled}
     reports: list[MaterialiseReport | None] = []
     for group_id, title, teacher, days, at, minutes, zone in GROUPS:
         if group_id in existing:

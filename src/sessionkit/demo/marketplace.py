@@ -42,7 +42,7 @@ from datetime import UTC, datetime, time, timedelta
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import resume_provider
+from sessionkit.demo._common import all_done, resume_provider
 from sessionkit.errors import (
     SeriesNotFound,
 )
@@ -233,7 +233,9 @@ def build_marketplace(
     clock.set(now)
     if gateway is not None and uow is not None:  # what a stopped earlier run left to finish
         resume_provider(kit, gateway, [TENANT])
-    for refill in kit.top_up(TENANT, actor="demo").refilled:
+    topped = kit.top_up(TENANT, actor="demo")
+    all_done(topped.failed)
+    for refill in topped.refilled:
         made.setdefault(refill.series_id, []).append(refill)
     published = [made.get(o.id, []) for o in OFFERS]
     return Marketplace(kit=kit, clock=clock, published=published, gateway=gateway)
