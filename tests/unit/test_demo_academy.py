@@ -17,7 +17,11 @@ def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
 ) -> None:
     assert main(["demo", "academy", "--db", "memory"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("sessionkit demo: a Quran academy in memory; now is Mon 2026-03-02 06:00")
+    # Named by its command, as marketplace, consulting and coaching are (it said "sessionkit demo:",
+    # as the LMS does).
+    assert out.startswith(
+        "sessionkit demo academy: a Quran academy in memory; now is Mon 2026-03-02 06:00"
+    )
     for line in (
         "Mon 15:45  tick: Hifz circle -> READY",
         "Mon 16:12  presence: 4 recorded, 4 duplicates ignored; Hifz circle -> ONGOING",

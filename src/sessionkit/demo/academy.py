@@ -373,7 +373,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     """Build the academy in ``db``, play its first Monday, and return the report as text."""
     academy, where = build_academy(now, db=db)
     lines = [
-        f"sessionkit demo: a Quran academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        f"sessionkit demo academy: a Quran academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
         "",
         "Schedules (Riyadh time):",
     ]
