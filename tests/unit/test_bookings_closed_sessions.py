@@ -12,38 +12,54 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
+import attrs
 import pytest
 
 from sessionkit.errors import BookingRefused
 from sessionkit.lifecycle import PRESETS
 from sessionkit.lifecycle.presets import consulting
 from sessionkit.model import Session
-from sessionkit.model.booking import CANCELLED, HELD, WAITLISTED
-from sessionkit.policies import BookingRules
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.model.booking_events import BookingExpired
+from sessionkit.model.money import Money
+from sessionkit.model.payment import REFUNDED
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.payments import FakeGateway
 
 from ._store_support import STORES, StoreMaker
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 START = NOW + timedelta(days=1)
+WAITLIST = BookingRules(waitlist=True)
 
 
-def kit_on(store: StoreMaker) -> SessionKit:
+def kit_on(
+    store: StoreMaker,
+    rules: BookingRules = WAITLIST,
+    publisher: RecordingPublisher | None = None,
+    **options: Any,
+) -> SessionKit:
     counter = itertools.count(1)
     return SessionKit(
-        uow=store(RecordingPublisher()),
+        uow=store(publisher or RecordingPublisher()),
         clock=ManualClock(NOW),
         ids=lambda: f"x{next(counter)}",
-        booking_rules=BookingRules(waitlist=True),
+        booking_rules=rules,
         # A host's consulting that completes a session early: the preset waits for the start.
         lifecycles=PRESETS.with_lifecycle(consulting.replace_transition("complete", guards=[])),
+        **options,
     )
 
 
-def ended(kit: SessionKit, lifecycle: str, steps: tuple[str, ...], hour: int = 0) -> Session:
+def ended(
+    kit: SessionKit, lifecycle: str, steps: tuple[str, ...], hour: int = 0, capacity: int = 3
+) -> Session:
     session = kit.sessions.create_extra(
         T,
         actor="tina",
@@ -51,7 +67,7 @@ def ended(kit: SessionKit, lifecycle: str, steps: tuple[str, ...], hour: int = 0
         end=START + timedelta(hours=hour + 1),
         resources=[f"tutor:{lifecycle}"],
         lifecycle=lifecycle,
-        capacity=3,
+        capacity=capacity,
         title=lifecycle,
     )
     for step in steps:
@@ -97,9 +113,10 @@ def test_a_seat_freed_in_a_finished_session_is_offered_to_nobody(store: StoreMak
     assert ben.status == WAITLISTED
     kit.sessions.fire(T, session.id, "start", actor="tina")
     kit.sessions.fire(T, session.id, "finish", actor="tina")
+    assert kit.bookings.get(T, ben.id).status == EXPIRED  # no seat is ever offered him now
     # A staff write-off of a booking of a session that is over frees no seat for anyone.
     assert kit.bookings.cancel(T, ana.id, actor="tina", role="admin").status == CANCELLED
-    assert kit.bookings.get(T, ben.id).status == WAITLISTED
+    assert kit.bookings.get(T, ben.id).status == EXPIRED
     assert kit.bookings.remaining_seats(T, [session.id]) == {session.id: 0}
 
 
@@ -114,11 +131,133 @@ def test_a_hold_of_a_session_finished_ahead_of_its_time_is_not_confirmed(
     assert held.status == HELD
     for step in CLOSINGS[lifecycle]:
         kit.sessions.fire(T, session.id, step, actor="tina")
-    # The hold has not run out (15 minutes, a day before the start), but the session is over:
-    # no seat is taken in it, as no booking is.
+    # The hold had not run out (15 minutes, a day before the start), but the session is over:
+    # no seat is taken in it, as no booking is. It ran out when the session ended.
     with pytest.raises(BookingRefused) as refused:
         kit.bookings.confirm(T, held.id, actor="ana")
     assert refused.value.rule == "not_bookable"
     assert refused.value.allows_at is None
     assert held.id in str(refused.value)
-    assert kit.bookings.get(T, held.id).status == HELD
+    lapsed = kit.bookings.get(T, held.id)
+    assert (lapsed.status, lapsed.hold_expires_at) == (EXPIRED, NOW)
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_waitlist_place_of_a_session_finished_early_leaves_the_limits_and_the_agenda(
+    store: StoreMaker,
+) -> None:
+    # Thursday's lesson, full, with Ana on its waitlist; the host starts and finishes it on Monday.
+    publisher = RecordingPublisher()
+    kit = kit_on(store, BookingRules(waitlist=True, per_day=1), publisher)
+    lesson = ended(kit, "lms", (), hour=72, capacity=1)
+    later = ended(kit, "lms", (), hour=75, capacity=1)
+    ben = kit.bookings.book(T, lesson.id, "student:ben", actor="ben", confirm=True)
+    ana = kit.bookings.book(T, lesson.id, "student:ana", actor="ana", waitlist=True)
+    assert ana.status == WAITLISTED
+    refusal = kit.bookings.can_book(T, later.id, "student:ana")
+    assert refusal is not None
+    assert refusal.rule == "per_day"  # her place counts while it waits
+
+    def listed() -> list[str]:
+        found = kit.bookings.bookable(
+            T, start=NOW, end=NOW + timedelta(days=5), participant="student:ana"
+        )
+        return [b.session_id for b in found]
+
+    assert listed() == []
+    for step in CLOSINGS["lms"]:
+        kit.sessions.fire(T, lesson.id, step, actor="tina")
+    assert kit.bookings.get(T, ana.id).status == EXPIRED
+    assert kit.bookings.get(T, ben.id).status == CONFIRMED  # he took part, or not: it stays
+    expired = [e for e in publisher.events if isinstance(e, BookingExpired)]
+    assert [(e.booking.id, e.change.transition, e.actor) for e in expired] == [
+        (ana.id, "lapse", "tina")
+    ]
+    assert expired[0].reason is not None
+    assert "FINISHED" in expired[0].reason
+    assert kit.bookings.agenda(T, "student:ana") == []
+    assert listed() == [later.id]
+    assert kit.bookings.can_book(T, later.id, "student:ana") is None
+    assert kit.bookings.book(T, later.id, "student:ana", actor="ana").status == HELD
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("lifecycle", CLOSINGS)
+def test_holds_and_offers_of_a_session_finished_early_run_out_with_it(
+    store: StoreMaker, lifecycle: str
+) -> None:
+    publisher = RecordingPublisher()
+    kit = kit_on(store, BookingRules(waitlist=True, per_day=1), publisher)
+    session = ended(kit, lifecycle, (), capacity=2)
+    held = kit.bookings.book(T, session.id, "student:ana", actor="ana")
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", confirm=True)
+    cy = kit.bookings.book(T, session.id, "student:cy", actor="cy", waitlist=True)
+    kit.bookings.cancel(T, ben.id, actor="ben")
+    assert [kit.bookings.get(T, b.id).status for b in (held, cy)] == [HELD, OFFERED]
+    publisher.events.clear()
+    for step in CLOSINGS[lifecycle]:
+        kit.sessions.fire(T, session.id, step, actor="tina")
+    for booking in (held, cy):
+        lapsed = kit.bookings.get(T, booking.id)
+        assert (lapsed.status, lapsed.hold_expires_at) == (EXPIRED, NOW)
+        with pytest.raises(BookingRefused) as refused:
+            kit.bookings.confirm(T, booking.id, actor="ana")
+        assert refused.value.rule == "not_bookable"
+    expired = [e for e in publisher.events if isinstance(e, BookingExpired)]
+    assert sorted((e.booking.id, e.change.transition) for e in expired) == [
+        (held.id, "expire"),
+        (cy.id, "expire"),
+    ]
+    # Free of them, each may book another session that day.
+    other = ended(kit, lifecycle, (), hour=3)
+    for who in ("ana", "cy"):
+        assert kit.bookings.agenda(T, f"student:{who}") == []
+        assert kit.bookings.book(T, other.id, f"student:{who}", actor=who).status == HELD
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("lifecycle", CLOSINGS)
+def test_money_for_a_hold_of_a_session_finished_early_is_refunded(
+    store: StoreMaker, lifecycle: str
+) -> None:
+    # As for a hold the expiry job marked (test_services_payments.py): its payment is closed
+    # with it, cancelling the intent finds it paid and gives the money back, and the provider's
+    # notice of the success is stale. The hold takes no seat in a session that is over.
+    gateway = FakeGateway(clock=lambda: NOW)
+    kit = kit_on(store, gateway=gateway, pricing=Rate(Money.of(40, "EUR")))
+    session = ended(kit, lifecycle, ())
+    checkout = kit.payments.book(T, session.id, "student:ana", actor="ana")
+    assert checkout.payment is not None
+    assert checkout.payment.intent_ref is not None
+    assert checkout.booking.status == HELD
+    gateway.pay(checkout.payment.intent_ref)  # paid as the host closed the session
+    for step in CLOSINGS[lifecycle]:
+        kit.sessions.fire(T, session.id, step, actor="tina")
+    assert ("cancel", checkout.payment.gateway_key("cancel")) in gateway.calls
+    assert [kit.payments.apply(T, e).outcome for e in gateway.drain()] == ["stale", "stale"]
+    payment = kit.payments.get(T, checkout.payment.id)
+    assert (payment.status, payment.refunded, payment.due) == (REFUNDED, Decimal(40), None)
+    assert kit.bookings.get(T, checkout.booking.id).status == EXPIRED
+    assert gateway.collected("EUR") == Money.zero("EUR")
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_money_for_a_hold_left_held_in_a_finished_session_is_refunded(store: StoreMaker) -> None:
+    # A session an older sessionkit finished ahead of its time kept its holds HELD: the provider's
+    # success lapses it now and gives the money back, as for a hold that ran out.
+    gateway = FakeGateway(clock=lambda: NOW)
+    kit = kit_on(store, gateway=gateway, pricing=Rate(Money.of(40, "EUR")))
+    session = ended(kit, "lms", ())
+    checkout = kit.payments.book(T, session.id, "student:ana", actor="ana")
+    assert checkout.payment is not None
+    assert checkout.payment.intent_ref is not None
+    with kit.context.transaction(NOW) as tx:
+        old = tx.sessions.get(T, session.id)
+        tx.sessions.update(attrs.evolve(old, status="FINISHED"), expected_version=old.version)
+    gateway.pay(checkout.payment.intent_ref)
+    assert [kit.payments.apply(T, e).outcome for e in gateway.drain()] == ["applied"]
+    payment = kit.payments.get(T, checkout.payment.id)
+    assert (payment.status, payment.refunded, payment.due) == (REFUNDED, Decimal(40), None)
+    lapsed = kit.bookings.get(T, checkout.booking.id)
+    assert (lapsed.status, lapsed.hold_expires_at) == (EXPIRED, NOW)
+    assert gateway.collected("EUR") == Money.zero("EUR")

@@ -26,7 +26,7 @@ from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back, settle_paid_late, store_payment
 from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
-from sessionkit.services._seats import settle, store_booking_change
+from sessionkit.services._seats import closed, lapse_session_bookings, settle, store_booking_change
 
 __all__ = ["authorized", "fail", "succeed"]
 
@@ -52,9 +52,11 @@ def succeed(
     that capture done), was secured at its authorization: it counts as paid
     in time however late the capture came.
     Money for a booking that expired or was cancelled is refunded at once,
-    never kept over capacity. Money that comes in after the booking's session
-    entered a status that decides no-shows is decided as that status would
-    have (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
+    never kept over capacity, and so is money for a hold or offer of a session
+    that is over (a terminal status reached ahead of its time), which lapses.
+    Money that comes in after the booking's session entered a status that
+    decides no-shows is decided as that status would have
+    (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
     booking's session locked.
     """
     if payment.status in PAID_STATUSES:
@@ -76,7 +78,9 @@ def _succeed(
     paid, change = PAYMENT_LIFECYCLE.fire(payment, "succeed", now=tx.now, actor=actor)
     paid = attrs.evolve(paid, due=None, failure=None)
     booking = tx.bookings.get(payment.tenant, payment.booking_id)
-    if booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now):
+    holds = booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now)
+    ended = holds and _ended(ctx, tx, booking)
+    if holds and not ended:
         # The session is settled first, as by every write to it (holds that ran out are
         # marked, their seats offered on); this booking, in time, is left as it is.
         session = tx.bookings.lock_session(booking.tenant, booking.session_id)
@@ -87,7 +91,7 @@ def _succeed(
         store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
     secured = capturing or (payment.status == AUTHORIZED and payment.due == "capture")
-    kept_for = _paid_in_time(tx, booking, paid_at, secured=secured)
+    kept_for = None if ended else _paid_in_time(tx, booking, paid_at, secured=secured)
     if kept_for is not None:
         # Confirmed first, so that settling does not take it for a run-out hold.
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
@@ -98,13 +102,25 @@ def _succeed(
         return store_payment(tx, payment, paid, change, actor=actor)
     late = "paid after the booking was released"
     store_payment(tx, payment, paid, change, actor=actor, reason=late)
-    if booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
+    if ended:  # it lapses now, as it would have when its session ended
+        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        lapse_session_bookings(tx, session, actor=actor)
+    elif booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
         settle_run_out(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id))
     now_paid = tx.payments.get(payment.tenant, payment.id)
     return give_back(tx, now_paid, now_paid.refundable, actor=actor, reason=late)
 
 
 _IN_TIME = "paid before its hold ran out; the provider's notice came later"
+
+
+def _ended(ctx: Context, tx: Tx, booking: Booking) -> bool:
+    """Whether the session of ``booking``, a hold or offer in time, is in a terminal status.
+
+    Reaching one lapses its holds and offers in time (``lapse_session_bookings``);
+    one still held there was stored so before sessionkit did, and takes no seat.
+    """
+    return closed(ctx, tx.bookings.lock_session(booking.tenant, booking.session_id))
 
 
 def _paid_in_time(

@@ -43,6 +43,7 @@ __all__ = [
     "closed",
     "takes_bookings",
     "expire",
+    "lapse_session_bookings",
     "move_session_bookings",
     "refuse_run_out",
     "Settled",
@@ -276,6 +277,41 @@ def cancel_session_bookings(
         )
         cancelled += 1
     return cancelled
+
+
+def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int:
+    """End the holds, offers and waitlist places of an ended ``session``; return how many.
+
+    ``session`` reached a terminal status that is no cancellation (finished,
+    completed), perhaps ahead of its time: what still waits for a seat in it
+    never gets one, so it leaves play now rather than at the session's start,
+    and counts toward no limit, agenda or listing meanwhile. A hold or offer
+    ends by ``expire`` (its expiry brought forward to now: it ran out then),
+    a waitlist place by ``lapse``: EXPIRED, as what
+    ran out unclaimed, one ``BookingExpired`` event each; nobody cancelled
+    them, and an open payment is cancelled with its booking
+    (:func:`store_booking_change`). What had already run out is left to the
+    expiry job, as before (a hold paid in time whose notice comes late is
+    still confirmed). Confirmed bookings stay: they took place, attended or not.
+    """
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return 0
+    found = bookings.for_session(session.tenant, session.id, statuses=_HOLDING | {WAITLISTED})
+    waiting = [b for b in found if not b.expired_at(tx.now)]
+    why = f"the session is {session.status}: it ended before this booking took a seat"
+    for booking in waiting:
+        if booking.status == WAITLISTED:
+            ended, change = BOOKING_LIFECYCLE.fire(
+                booking, "lapse", now=tx.now, actor=actor, reason=why
+            )
+        else:
+            cut = attrs.evolve(booking, hold_expires_at=tx.now)
+            ended, change = BOOKING_LIFECYCLE.fire(
+                cut, "expire", now=tx.now, actor=actor, reason=why
+            )
+        store_booking_change(tx, booking, ended, [change], actor=actor, reason=why)
+    return len(waiting)
 
 
 def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int:

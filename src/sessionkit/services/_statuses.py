@@ -32,7 +32,7 @@ from sessionkit.services._money import settle_no_shows
 from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
-from sessionkit.services._seats import cancel_session_bookings
+from sessionkit.services._seats import cancel_session_bookings, lapse_session_bookings
 from sessionkit.services._usage import settle_usage
 
 __all__ = [
@@ -212,9 +212,11 @@ def store_status(
 
     A session that becomes busy is checked for conflicts first. A step of
     ``changes`` into a cancelled status cancels the session's bookings and
-    pending request even when a later step leaves it. A timed step into a
-    status that counts usage is never refused for credits: the credit is
-    counted past the limit. Returns the stored session.
+    pending request even when a later step leaves it; a step into another
+    terminal status (finished, completed, perhaps ahead of its time) ends its
+    holds, offers and waitlist places, which never get a seat in it. A timed
+    step into a status that counts usage is never refused for credits: the
+    credit is counted past the limit. Returns the stored session.
     """
     busy = machine.status(changed.status).busy
     changed = attrs.evolve(changed, busy=busy, updated_at=tx.now, updated_by=actor)
@@ -256,5 +258,17 @@ def store_status(
             tx, stored, actor=actor, reason=cancelling.reason, role=cancelling.role
         )
         expire_for_cancel(tx, stored, actor=actor, reason=cancelling.reason)
+    elif any(_ends(machine, c) for c in changes):
+        lapse_session_bookings(tx, stored, actor=actor)
     settle_no_shows(tx, machine, session, stored, actor=actor)
     return stored
+
+
+def _ends(machine: Lifecycle, change: StatusChanged) -> bool:
+    """Whether ``change`` enters a terminal status that is no cancellation from a live one."""
+    entered = machine.status(change.to_status)
+    return (
+        entered.terminal
+        and not entered.cancelled
+        and not machine.status(change.from_status).terminal
+    )

@@ -28,6 +28,7 @@ from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CONFIRMED,
+    EXPIRED,
     HELD,
     OFFERED,
     Booking,
@@ -93,7 +94,8 @@ class BookingCommands(BookingMaking):
         job has run), ``BookingRefused`` (rule ``"not_bookable"``) when its
         session takes no bookings any more (it reached a terminal status, such
         as finished ahead of its time: no seat is taken in a session that is
-        over), ``InvalidTransition`` from another status and ``BookingNotFound``.
+        over; its holds and offers ran out as it did, and are refused so rather
+        than as ``HoldExpired``), ``InvalidTransition`` from another status and ``BookingNotFound``.
         """
         booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
@@ -103,15 +105,14 @@ class BookingCommands(BookingMaking):
             settled = settle(self._ctx, tx, session, actor=actor)
             if settled.expired or settled.offered:  # this booking may be one of them
                 booking = tx.bookings.get(tenant, booking_id)
+            # A hold or offer its session's end cut short (EXPIRED at it) is refused as any
+            # of an ended session is: no seat is taken in it, whether or not it ran out.
+            ran_out = booking.status == EXPIRED and booking.hold_expires_at is not None
+            if (booking.status in (HELD, OFFERED) or ran_out) and closed(self._ctx, session):
+                raise _not_confirmed(session, booking)
             refuse_run_out(booking, tx.now)
-            if booking.status in (HELD, OFFERED) and (
-                not session.busy or closed(self._ctx, session)
-            ):
-                raise BookingRefused(
-                    "not_bookable",
-                    f"session {shown(session.id)} is {session.status} and takes no bookings: "
-                    f"booking {shown(booking.id)} cannot be confirmed",
-                )
+            if booking.status in (HELD, OFFERED) and not session.busy:
+                raise _not_confirmed(session, booking)
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
@@ -388,3 +389,12 @@ def session_over(ctx: Context, session: Session, now: datetime) -> bool:
     (:meth:`BookingCommands.cancel`); ``kit.reschedules.options`` says so in advance.
     """
     return session.end <= now or ctx.lifecycle(session.lifecycle).status(session.status).terminal
+
+
+def _not_confirmed(session: Session, booking: Booking) -> BookingRefused:
+    """Return the refusal of a confirm of ``booking``: its ``session`` takes no bookings."""
+    return BookingRefused(
+        "not_bookable",
+        f"session {shown(session.id)} is {session.status} and takes no bookings: "
+        f"booking {shown(booking.id)} cannot be confirmed",
+    )
