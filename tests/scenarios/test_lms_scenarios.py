@@ -41,8 +41,9 @@ from sessionkit.model import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from sessionkit.model.booking_events import BookingExpired
 from sessionkit.model.money import Money
-from sessionkit.policies import Rate
+from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import UnitOfWork
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
@@ -449,6 +450,48 @@ def test_a_paid_session_cannot_be_deleted_or_moved_and_cancelling_it_refunds() -
     refunded = kit.payments.get(CENTER, made.payment.id)
     assert (refunded.status, refunded.refunded) == ("REFUNDED", Decimal("60.00"))  # 2 h x 30
     assert kit.bookings.get(CENTER, made.booking.id).status == "CANCELLED"
+
+
+def test_a_lesson_finished_days_early_frees_its_waitlist_for_that_day() -> None:
+    # The teacher opens and closes Thursday's lesson in the app on Sunday (start, then finish).
+    # Sara, on its waitlist, will never get a seat there: her place ends with it, and her one
+    # lesson a day is free for Thursday's other group. Amr's seat stays his.
+    events = RecordingPublisher()
+    counter = itertools.count(1)
+    kit = SessionKit(
+        uow=InMemoryStore(publisher=events).unit_of_work,
+        clock=ManualClock(NOW),
+        ids=lambda: f"s{next(counter)}",
+        booking_rules=BookingRules(waitlist=True, per_day=1),
+    )
+    for group_id, hour, teacher in (("g1", 16, TEACHER), ("g2", 19, OTHER_TEACHER)):
+        kit.series.create(
+            CENTER,
+            actor="admin",
+            title=f"Group {group_id}",
+            items=[Lms.item(["TH"], hour, teacher=teacher)],
+            series_id=group_id,
+            capacity=1,
+        )
+    first = {
+        g: kit.queries.list(CENTER, SessionQuery(series_id=g, limit=1)).items[0]
+        for g in ("g1", "g2")
+    }
+    lesson, other = first["g1"], first["g2"]
+    assert lesson.start.date() == other.start.date() == date(2026, 3, 5)  # a Thursday
+    amr = kit.bookings.book(CENTER, lesson.id, "student:amr", actor="amr", confirm=True)
+    sara = kit.bookings.book(CENTER, lesson.id, "student:sara", actor="sara", waitlist=True)
+    refusal = kit.bookings.can_book(CENTER, other.id, "student:sara")
+    assert refusal is not None
+    assert refusal.rule == "per_day"
+    kit.sessions.fire(CENTER, lesson.id, "start", actor="t-17")
+    assert kit.sessions.fire(CENTER, lesson.id, "finish", actor="t-17").status == "FINISHED"
+    assert kit.bookings.get(CENTER, sara.id).status == "EXPIRED"
+    assert kit.bookings.get(CENTER, amr.id).status == "CONFIRMED"
+    [ended] = [e for e in events.events if isinstance(e, BookingExpired)]
+    assert (ended.booking.id, ended.change.transition, ended.actor) == (sara.id, "lapse", "t-17")
+    assert kit.bookings.agenda(CENTER, "student:sara") == []
+    assert kit.bookings.book(CENTER, other.id, "student:sara", actor="sara").status == "HELD"
 
 
 def test_a_session_with_payments_or_attendance_is_kept_from_deletion_and_the_cascade(
