@@ -596,11 +596,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     0 ok, 1 a tick failed items or could not reach its database (or the output could not
     be written), 2 bad usage, 130 interrupted (Ctrl-C).
     """
-    parser = _build_parser()
     lost_ctrl_c = _LostCtrlC(sys.unraisablehook)
     sys.unraisablehook = lost_ctrl_c
     try:
-        args = parser.parse_args(argv)
+        args = _build_parser().parse_args(argv)  # a Ctrl-C while it builds is said as any other
         status = 0
         if args.command == "tick":
             output, status = _tick(args)

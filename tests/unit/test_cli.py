@@ -293,3 +293,23 @@ def test_demo_now_help_says_how_much_later_the_window_refills(
         main(["demo", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "once less than its buffer is left ahead (the LMS keeps four weeks" in out
+
+
+def test_ctrl_c_while_the_parser_is_built_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The parser was built before main()'s try: a Ctrl-C then was a traceback.
+    from sessionkit import cli
+
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    hook = sys.unraisablehook
+    monkeypatch.setattr(cli, "_build_parser", ctrl_c)
+    try:
+        status = main(ARGS)
+    except KeyboardInterrupt:  # caught here, or pytest would take it as its own Ctrl-C
+        pytest.fail("Ctrl-C escaped main(): a traceback in a shell")
+    assert status == 130
+    assert capsys.readouterr() == ("", "sessionkit: interrupted\n")
+    assert sys.unraisablehook is hook
