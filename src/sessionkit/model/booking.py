@@ -19,6 +19,9 @@ machine like every later one::
     WAITLISTED -[lapse, timed: session_start]-> EXPIRED
     HELD, CONFIRMED, WAITLISTED, OFFERED -[cancel]-> CANCELLED
 
+A session that reaches a terminal status ahead of its time fires ``expire``
+and ``lapse`` at once on its holds, offers and waitlist places.
+
 >>> from datetime import UTC, datetime, timedelta
 >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
 >>> hold = Booking.new(id="b1", tenant="acme", session_id="s1", participant="student:ana",
@@ -96,7 +99,7 @@ OFFERED = "OFFERED"
 CANCELLED = "CANCELLED"
 """Cancelled by the participant, the provider or the session's cancellation."""
 EXPIRED = "EXPIRED"
-"""A hold or offer that was not confirmed in time, or a waitlist place its session's start ended."""
+"""A hold, offer or waitlist place its time, its session's start or early end ran out."""
 
 SEAT_STATUSES = frozenset({HELD, CONFIRMED, OFFERED})
 """Statuses whose bookings take seats (held and offered ones only until they expire)."""

@@ -74,7 +74,9 @@ class BookingExpired(BookingStatusChanged):
     """A hold or offer ran out unconfirmed and freed its seats, or a waitlist place ran out.
 
     A waitlist place runs out when its session starts (transition ``lapse``):
-    the participant got no seat.
+    the participant got no seat. A session that reaches a terminal status
+    ahead of its time (finished, completed early) ends its holds, offers and
+    waitlist places at once, each with this event and a reason naming it.
     """
 
 
