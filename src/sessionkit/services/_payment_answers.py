@@ -79,11 +79,13 @@ def _succeed(
     paid = attrs.evolve(paid, due=None, failure=None)
     booking = tx.bookings.get(payment.tenant, payment.booking_id)
     holds = booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now)
-    ended = holds and _ended(ctx, tx, booking)
-    if holds and not ended:
+    # Locked once: a hold in time of a session in a terminal status lapses (one stored so
+    # before lapse_session_bookings ran), and takes no seat; else the session is settled.
+    session = tx.bookings.lock_session(booking.tenant, booking.session_id) if holds else None
+    ended = session is not None and closed(ctx, session)
+    if session is not None and not ended:
         # The session is settled first, as by every write to it (holds that ran out are
         # marked, their seats offered on); this booking, in time, is left as it is.
-        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
         settled = settle(ctx, tx, session, actor=None)
         if settled.expired or settled.offered:  # as confirm: read it again once changed
             booking = tx.bookings.get(payment.tenant, payment.booking_id)
@@ -103,7 +105,7 @@ def _succeed(
     late = "paid after the booking was released"
     store_payment(tx, payment, paid, change, actor=actor, reason=late)
     if ended:  # it lapses now, as it would have when its session ended
-        session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+        assert session is not None
         lapse_session_bookings(tx, session, actor=actor)
     elif booking.expired_at(tx.now):  # mark it EXPIRED and offer its seats on
         settle_run_out(ctx, tx, tx.bookings.lock_session(booking.tenant, booking.session_id))
@@ -112,15 +114,6 @@ def _succeed(
 
 
 _IN_TIME = "paid before its hold ran out; the provider's notice came later"
-
-
-def _ended(ctx: Context, tx: Tx, booking: Booking) -> bool:
-    """Whether the session of ``booking``, a hold or offer in time, is in a terminal status.
-
-    Reaching one lapses its holds and offers in time (``lapse_session_bookings``);
-    one still held there was stored so before sessionkit did, and takes no seat.
-    """
-    return closed(ctx, tx.bookings.lock_session(booking.tenant, booking.session_id))
 
 
 def _paid_in_time(
