@@ -49,6 +49,11 @@ class SqlUnit(Protocol):
         """How the database keeps double bookings out (locks, checks, text search)."""
         ...
 
+    @property
+    def joined(self) -> bool:
+        """Whether the unit runs inside the host's transaction (its snapshot, its level)."""
+        ...
+
     def db(self) -> Db:
         """Return the open session (a ``Db``); raise ``RuntimeError`` outside the ``with`` block."""
         ...
