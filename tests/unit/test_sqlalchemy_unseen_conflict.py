@@ -73,3 +73,16 @@ def test_other_refusals_and_free_sessions_are_left_alone() -> None:
     free = make_session("free", resources=())
     idle = make_session("idle", busy=False)
     assert unseen_conflict([free, idle], _refused(_detail("acme, room:1", ISO))) is None
+
+
+def test_a_batchs_other_tenant_named_by_the_detail_is_left_to_its_own_turn() -> None:
+    """The store explains a batch tenant by tenant: a DETAIL naming another tenant's row is not
+    this tenant's refusal, so none of ``mine`` is blamed (the next tenant's turn names its own).
+    """
+    theirs = make_session("theirs", tenant="globex", resources=("room:1",))
+    for detail in (ISO, SQL_STYLE):
+        refused = _refused(_detail("globex, room:1", detail))
+        assert unseen_conflict([EARLY, LATE], refused) is None
+        conflict = unseen_conflict([theirs], refused)
+        assert conflict is not None
+        assert (conflict.session, conflict.conflicts) == (theirs, ())

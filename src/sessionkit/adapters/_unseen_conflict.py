@@ -38,9 +38,10 @@ def unseen_conflict(
     read) is a violation of ``constraint``, or when none of ``mine`` is busy
     with resources. ``conflicts`` is empty: the blocker was committed after
     the transaction's first read. The session refused is the one of ``mine``
-    whose row the error's DETAIL shows; when the DETAIL names none alone (it
-    is withheld, or its instants are not ISO text and two sessions share the
-    resource), the first busy one with resources. ``advice`` ends the message
+    whose row the error's DETAIL shows; ``None`` when it shows another
+    tenant's (a batch's next tenant is asked in its turn); when it names none
+    alone (it is withheld, or its instants are not ISO text and two sessions
+    share the resource), the first busy one with resources. ``advice`` ends the message
     (how to have the blocker named, in the store's terms).
     """
     diag = getattr(driver_error, "diag", None)
@@ -55,6 +56,8 @@ def unseen_conflict(
     shown = _REFUSED_KEY.search(str(getattr(diag, "message_detail", None) or ""))
     if shown is not None:
         lane, start, end = shown["lane"], shown["start"], shown["end"]
+        if not any(lane.startswith(f"{s.tenant}, ") for s in busy):
+            return None  # another tenant's row: a batch is explained tenant by tenant
         named = [
             (candidate, str(r))
             for candidate in busy
