@@ -171,3 +171,21 @@ def test_an_end_of_day_until_ends_that_day_in_the_writers_zone(default_tz: str) 
         date(2024, 1, 30),
         date(2024, 1, 31),
     ]
+
+
+OUTLOOK = "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
+
+
+def test_a_quoted_tzid_holding_a_colon_names_the_writers_zone() -> None:
+    """Outlook quotes a TZID holding ``:``; read to the quote's end, not to its first ``:``.
+
+    Cut at ``(UTC+01``, the EXDATE named no zone, the two VTIMEZONEs disagreed,
+    and at +14 the nearest midnight added 2 February.
+    """
+    berlin = _vtimezone(
+        OUTLOOK, "+0100 03:00 +0200 02:00", ("BYDAY=-1SU;BYMONTH=3", "BYDAY=-1SU;BYMONTH=10")
+    )
+    exdate = f'EXDATE;TZID="{OUTLOOK}":20240129T000000'
+    lines = (*berlin, *LOS_ANGELES)
+    days = _last_days("20240131T230000Z", *lines, default_tz="Pacific/Kiritimati", extra=(exdate,))
+    assert days == LAST_TWO

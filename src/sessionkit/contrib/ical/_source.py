@@ -33,6 +33,20 @@ def listed(value: Any) -> list[Any]:
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TZID = re.compile(r';TZID=(?:"([^"]*)"|([^;:]*))', re.IGNORECASE)
+_PARAMS = re.compile(r'(?:[^":]|"[^"]*")*')
+"""A content line's name and parameters: up to its first ``:`` outside quotes (RFC 5545 3.1).
+
+Outlook quotes TZIDs holding one (``TZID="(UTC+01:00) Amsterdam, Berlin"``).
+"""
+
+
+def _tzids(line: str) -> list[str]:
+    """The ``TZID`` parameters of one content line, in order."""
+    head = _PARAMS.match(line)
+    return [
+        match.group(1) or match.group(2) or ""
+        for match in _TZID.finditer(head.group(0) if head else "")
+    ]
 
 
 @attrs.frozen
@@ -55,11 +69,7 @@ class SourceEvent:
     def tzids(self) -> list[str]:
         """Return the TZID parameters of the event's lines, in text order (repeats kept)."""
         lines = sorted(line for found in self.props.values() for line in found)
-        return [
-            match.group(1) or match.group(2) or ""
-            for _, text in lines
-            for match in _TZID.finditer(text.partition(":")[0])
-        ]
+        return [tzid for _, text in lines for tzid in _tzids(text)]
 
 
 @attrs.frozen
@@ -202,8 +212,4 @@ def vtimezones(text: str) -> list[SourceZone]:
 
 def tzid_lines(text: str) -> list[tuple[int, str, str]]:
     """Each ``TZID`` parameter of the calendar: its line number, the line, the name."""
-    return [
-        (number, line, match.group(1) or match.group(2) or "")
-        for number, line in _logical_lines(text)
-        for match in _TZID.finditer(line.partition(":")[0])
-    ]
+    return [(number, line, tzid) for number, line in _logical_lines(text) for tzid in _tzids(line)]
