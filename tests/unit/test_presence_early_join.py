@@ -18,7 +18,7 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import ActionRefused
 from sessionkit.model import Session
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
-from sessionkit.services.attendance import AttendancePolicy, attendance_facts
+from sessionkit.services.attendance import EARLY_JOIN, AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import JoinRules
 from sessionkit.testing.clocks import ManualClock
 
@@ -70,6 +70,23 @@ def test_an_lms_join_the_day_before_is_stored_and_starts_nothing() -> None:
     with pytest.raises(ActionRefused) as refused:
         kit.attendance.override(T, s.id, "student:a", status="present", actor="t1", now=day_before)
     assert (refused.value.rule, refused.value.allows_at) == ("not_started", START)
+
+
+def test_an_lms_join_a_little_before_the_start_starts_it_then() -> None:
+    # The teacher in the room from 10:58, and no presence heard after: nothing else would
+    # start the lesson (the LMS has no timers), so the join does, as one at 11:00 would.
+    kit = _kit()
+    s, late = _session(kit), _session(kit, teacher="teacher:t2")
+    joined = START - 2 * MIN
+    report = kit.attendance.record_presence(T, [_event(s, 1, joined)], now=joined)
+    assert [(x.id, x.status, x.updated_at) for x in report.started] == [
+        (s.id, "CONDUCTING", joined)
+    ]
+    # The grace is EARLY_JOIN, 15 minutes; a join 16 minutes before starts nothing.
+    assert EARLY_JOIN == 15 * MIN
+    sooner = START - 16 * MIN
+    assert kit.attendance.record_presence(T, [_event(late, 2, sooner)], now=sooner).started == ()
+    assert kit.queries.get(T, late.id).status == "SCHEDULED"
 
 
 def test_an_lms_join_at_the_start_starts_it_then() -> None:

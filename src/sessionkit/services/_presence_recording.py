@@ -10,7 +10,7 @@ first join is among them, its lifecycle's join transition.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -35,7 +35,13 @@ from sessionkit.services._presence_seal import close_open_stays, ends_early, sea
 from sessionkit.services.commands import store_status
 from sessionkit.services.rooms import JoinRules
 
-__all__ = ["MAX_PRESENCE_BATCH", "PresenceRecording", "PresenceReport", "start_on_join"]
+__all__ = [
+    "EARLY_JOIN",
+    "MAX_PRESENCE_BATCH",
+    "PresenceRecording",
+    "PresenceReport",
+    "start_on_join",
+]
 
 MAX_PRESENCE_BATCH = 10_000
 """The most presence events one ``record_presence`` call takes."""
@@ -257,6 +263,10 @@ def start_on_join(
     return moved
 
 
+EARLY_JOIN = timedelta(minutes=15)
+"""How long before its start a join starts a session outside the room's statuses (LMS)."""
+
+
 def _starts(
     machine: Lifecycle, rules: JoinRules, session: Session, name: str, at: datetime
 ) -> bool:
@@ -264,17 +274,23 @@ def _starts(
 
     Before the start, only inside the room's window: ``session`` in one of
     the ``joinable`` statuses (the academy's READY, its 15 minutes) and no
-    earlier than ``rules.early`` before the start. An LMS session, SCHEDULED
-    until someone starts it, joined the day before was CONDUCTING a day early,
-    where the teacher's report that someone was there is refused until the
-    start (``not_started``).
+    earlier than ``rules.early`` before the start; in another status (an LMS
+    session, SCHEDULED until someone starts it), no earlier than ``rules.early``
+    or :data:`EARLY_JOIN` before it. An LMS session joined the day before was
+    CONDUCTING a day early, where the teacher's report that someone was there
+    is refused until the start (``not_started``).
     """
     if not machine.can(session, name, now=at):
         return False
     if at >= session.start:
         return True
     early = rules.early
-    return session.status in rules.joinable and (early is None or at >= session.start - early)
+    if session.status in rules.joinable:
+        return early is None or at >= session.start - early
+    # A status outside the room's (an LMS session, SCHEDULED until someone starts it): a
+    # join a little before the start is the lesson beginning, as one at it is; no timer
+    # would start it later, were the teacher in the room from 10:58 and heard no more.
+    return at >= session.start - (EARLY_JOIN if early is None else early)
 
 
 def _someone_there(ctx: Context, tx: Tx, session: Session) -> bool:

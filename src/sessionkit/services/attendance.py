@@ -50,11 +50,16 @@ from sessionkit.services._presence import (
     presence_repository,
     with_attendance,
 )
-from sessionkit.services._presence_recording import PresenceRecording, PresenceReport
+from sessionkit.services._presence_recording import (
+    EARLY_JOIN,
+    PresenceRecording,
+    PresenceReport,
+)
 from sessionkit.services._seats import closed
 from sessionkit.services.rooms import RoomAccess
 
 __all__ = [
+    "EARLY_JOIN",
     "AttendanceCommands",
     "AttendanceFacts",
     "AttendancePolicy",
