@@ -2,7 +2,8 @@
 
 The store's own units run in ``READ COMMITTED``: the read after a refusal
 sees every commit, so a refusal it cannot explain is a race (the blocker
-moved or was cancelled in between), which a new attempt settles. Only a unit
+moved or was cancelled in between), which a new attempt settles: a retryable
+``TransientConflict``, as the Django store answers it. Only a unit
 joined to a host's ``REPEATABLE READ`` or ``SERIALIZABLE`` transaction is
 refused for a blocker its snapshot cannot show
 (``tests/integration/test_sqlalchemy_isolation.py``): it alone is the
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, _sessions
+from sessionkit.errors import TransientConflict
 from sessionkit.model.session import Session
 from sessionkit.testing.contract import TENANT, make_session
 
@@ -37,9 +39,18 @@ def test_a_refusal_its_own_unit_cannot_explain_is_not_blamed_on_a_snapshot(
         uow.commit()
     monkeypatch.setattr(_sessions, "stored_blockers", _none_found)
     # Not blamed on a snapshot the unit never had (a SessionConflict naming no blockers,
-    # "committed after your transaction's first read"): the constraint's refusal, as before.
-    refused = pytest.raises(IntegrityError, match="sessionkit_no_double_booking")
-    with refused, store.unit_of_work() as uow:
+    # "committed after your transaction's first read"), nor the driver's IntegrityError: a
+    # race, which the kit's commands run again.
+    with pytest.raises(TransientConflict) as refused, store.unit_of_work() as uow:
         uow.sessions.add(make_session("mine"))
+    error = refused.value
+    assert (error.reason, error.retryable, error.backend, error.code) == (
+        "constraint",
+        True,
+        "postgresql",
+        "23P01",
+    )
+    assert isinstance(error.__cause__, IntegrityError)
+    assert "sessionkit_no_double_booking" in str(error)
     with store.unit_of_work() as uow:
         assert [s.id for s in uow.sessions.get_many(TENANT, ["own", "mine"])] == ["own"]

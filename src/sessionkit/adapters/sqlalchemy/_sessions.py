@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from sessionkit.adapters._driver_faults import driver_code
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._diagnose import (
     by_start,
@@ -38,8 +39,13 @@ from sessionkit.adapters.sqlalchemy._query import (
     run_query,
 )
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.adapters.sqlalchemy.rows import session_resources_table, sessions_table
+from sessionkit.adapters.sqlalchemy.rows import (
+    EXCLUSION_CONSTRAINT,
+    session_resources_table,
+    sessions_table,
+)
 from sessionkit.conflicts import ConflictIndex
+from sessionkit.errors import TransientConflict
 from sessionkit.model.query import Page, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.timespan import TimeSpan
@@ -296,7 +302,9 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         A joined unit's refusal no read explains (a blocker committed after a
         host's snapshot) is still a ``SessionConflict``, naming no blockers.
         The store's own units read in ``READ COMMITTED``, so theirs is a race
-        (the blocker moved since): the constraint's error is left as it is.
+        (the blocker moved since): a ``TransientConflict`` (``reason``
+        ``"constraint"``, retryable), which the kit's commands run again, as
+        the Django store answers it.
         """
         exclude = {s.id for s in mine}
         blockers = stored_blockers(db, tenant, mine, exclude) or stored_blockers(
@@ -305,9 +313,23 @@ class SqlAlchemySessionRepository(SqlRepository[Session]):
         for session in mine:
             if session.id in blockers:
                 raise_conflict(db, session, blockers[session.id], error)
-        unseen = unseen_conflict(mine, error) if self._unit.joined else None
-        if unseen is not None:
-            raise unseen from error
+        if self._unit.joined:
+            unseen = unseen_conflict(mine, error)
+            if unseen is not None:
+                raise unseen from error
+            return
+        diag = getattr(error.orig, "diag", None)
+        if getattr(diag, "constraint_name", None) != EXCLUSION_CONSTRAINT:
+            return  # another constraint's (a missing series): translated by the caller
+        backend = self._unit.backend.name
+        raise TransientConflict(
+            f"the database refused session {mine[0].id!r} in a race ({error.orig or error}); "
+            "running the command again usually succeeds",
+            reason="constraint",
+            backend=backend,
+            retryable=True,
+            code=driver_code(error.orig or error, backend),
+        ) from error
 
 
 def _timed(
