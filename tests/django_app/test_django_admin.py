@@ -761,3 +761,54 @@ def test_an_action_under_a_bad_sessionkit_kit_says_so_on_the_page(
     assert level == "error"
     assert message.startswith("cancelled 0: SESSIONKIT_KIT = 'sessionkit_test_host.get_kitt'")
     assert SessionRecord.objects.get().status == "SCHEDULED"
+
+
+def test_a_changelist_loads_the_kit_once(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The list, each list filter and the resource filter's lookups each loaded the kit.
+    made, _, _ = kit
+    calls: list[None] = []
+
+    def counting() -> SessionKit:
+        calls.append(None)
+        return made
+
+    monkeypatch.setattr(sys.modules["sessionkit_test_host"], "counting", counting, raising=False)
+    given(make_session("a", at=0, resources=["room:r1"]), make_session("b", at=30))
+    with override_settings(SESSIONKIT_KIT="sessionkit_test_host.counting"):
+        page = client.get("/admin/sessionkit/sessionrecord/", {"resource": "room:r1"})
+        assert page.status_code == 200
+        assert [s.record_id for s in page.context["cl"].result_list] == ["a"]
+        assert len(calls) == 1
+        row = SessionRecord.objects.get(record_id="a")
+        assert client.get(f"/admin/sessionkit/sessionrecord/{row.pk}/change/").status_code == 200
+        assert len(calls) == 2  # once more for the next request, not kept between requests
+
+
+def test_a_kit_factory_raising_leaves_the_lists_readable_and_is_logged(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A database error in the host's kit factory was a 500 on the read-only lists.
+    def broken() -> SessionKit:
+        raise RuntimeError("the kit's database is down")
+
+    monkeypatch.setattr(sys.modules["sessionkit_test_host"], "broken", broken, raising=False)
+    given(make_session("a", at=0, resources=["room:r1"]), make_session("b", at=30))
+    with (
+        override_settings(SESSIONKIT_KIT="sessionkit_test_host.broken"),
+        caplog.at_level("WARNING", logger="sessionkit.contrib.django.admin"),
+    ):
+        page = client.get("/admin/sessionkit/sessionrecord/")
+    assert page.status_code == 200
+    assert [s.record_id for s in page.context["cl"].result_list] == ["a", "b"]  # from default
+    [record] = [r for r in caplog.records if r.name == "sessionkit.contrib.django.admin"]
+    assert record.levelname == "WARNING"
+    assert "SESSIONKIT_KIT failed to load" in record.getMessage()
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "the kit's database is down"

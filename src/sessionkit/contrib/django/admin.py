@@ -15,6 +15,7 @@ are read from the database the kit's store writes to (``DjangoStore(using=...)``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,11 @@ __all__ = [
     "SessionAdmin",
 ]
 
+_log = logging.getLogger(__name__)
+
+_ALIAS_ATTRIBUTE = "_sessionkit_store_alias"
+"""The request attribute :func:`_store_alias` keeps its answer in, for the rest of the request."""
+
 ADMIN_ROLE = "host"
 """The role the admin acts in (cancels bookings, answers reschedule requests): the notice
 policy's default ``bypass``, and one of the refund policy's default full-refund roles."""
@@ -70,18 +76,36 @@ def _actor(request: HttpRequest) -> str:
     return f"admin:{name or 'anonymous'}"
 
 
-def _store_alias() -> str | None:
+def _store_alias(request: HttpRequest) -> str | None:
     """Return the database alias the kit's Django store writes to, or ``None``.
 
-    ``None`` when ``SESSIONKIT_KIT`` names no kit that loads, or a kit on
-    another store: Django's routers then pick the database, as for any model.
+    Found once per request and kept on ``request``: a changelist asks for it
+    from the list, each list filter and the resource filter's lookups, and a
+    kit factory may be slow. ``None`` when ``SESSIONKIT_KIT`` names no kit that
+    loads, or a kit on another store: Django's routers then pick the database,
+    as for any model. A kit factory raising anything else (a database error)
+    is logged as a warning and gives ``None`` too: the pages only read, and
+    the actions, which need the kit, load it themselves.
     """
+    if hasattr(request, _ALIAS_ATTRIBUTE):
+        cached: str | None = getattr(request, _ALIAS_ATTRIBUTE)
+        return cached
+    alias: str | None
     try:
-        kit = get_kit()
+        unit = get_kit().context.uow()  # not entered: nothing is opened
     except (ImproperlyConfigured, SessionKitError):  # the actions say so on the page
-        return None
-    unit = kit.context.uow()  # not entered: nothing is opened
-    return unit.using if isinstance(unit, DjangoUnitOfWork) else None
+        alias = None
+    except Exception:  # noqa: BLE001  # the host's factory: logged, the lists still read
+        _log.warning(
+            "sessionkit admin: SESSIONKIT_KIT failed to load; reading where Django's"
+            " routers send sessionkit's models",
+            exc_info=True,
+        )
+        alias = None
+    else:
+        alias = unit.using if isinstance(unit, DjangoUnitOfWork) else None
+    setattr(request, _ALIAS_ATTRIBUTE, alias)
+    return alias
 
 
 def _search_words(search_term: str) -> list[str]:
@@ -193,7 +217,7 @@ class ReadOnlyAdmin(ModelAdmin):
         ``default`` database: a store on another alias wrote rows the admin
         never listed, and its actions never reached.
         """
-        return super().get_queryset(request).using(_store_alias())
+        return super().get_queryset(request).using(_store_alias(request))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -212,7 +236,7 @@ class ResourceFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:  # noqa: ARG002
         """The first 200 resources, by name."""
         names = (
-            SessionResource.objects.using(_store_alias())
+            SessionResource.objects.using(_store_alias(request))
             .values_list("resource", flat=True)
             .distinct()
             .order_by("resource")[:200]
