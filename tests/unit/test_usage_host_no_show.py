@@ -8,17 +8,21 @@ payment was refunded in full as the host's no-show (``host_no_show``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory import InMemoryBookingRepository, InMemoryStore
+from sessionkit.adapters.memory._usage import InMemoryUsageRepository
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.attendance import ABSENT, PRESENT
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.usage import UsageRecorded
 from sessionkit.policies import ATTENDED, NO_SHOW, RefundPolicy, uses_credit
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionKit, _statuses
+from sessionkit.services._usage import settle_usage
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "naksha"
@@ -138,6 +142,40 @@ def test_a_credit_charged_by_hand_before_a_host_no_show_is_returned() -> None:
     assert desk.used() == 0
     [entry] = desk.kit.usage.entries(T, session_id=session.id)
     assert entry.active is False
+
+
+def test_entering_a_no_show_reads_who_is_charged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = Desk()
+    session = desk.consultation(ASHA, RAVI)
+    desk.report(session, ASHA, PRESENT)
+    desk.report(session, RAVI, ABSENT)
+    reads: list[str] = []
+    settling = [False]
+
+    def counted(kind: str, read: Callable[..., Any]) -> Callable[..., Any]:
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            if settling[0]:
+                reads.append(kind)
+            return read(*args, **kwargs)
+
+        return counting
+
+    def settle(*args: Any, **kwargs: Any) -> None:
+        settling[0] = True
+        try:
+            settle_usage(*args, **kwargs)
+        finally:
+            settling[0] = False
+
+    bookings, usage = InMemoryBookingRepository, InMemoryUsageRepository
+    monkeypatch.setattr(bookings, "for_session", counted("bookings", bookings.for_session))
+    monkeypatch.setattr(usage, "for_session", counted("usage", usage.for_session))
+    monkeypatch.setattr(_statuses, "settle_usage", settle)
+    desk.kit.sessions.fire(T, session.id, "no_show", actor="priya")
+    assert (desk.used(ASHA), desk.used(RAVI)) == (0, 1)
+    # The bookings once, for who is charged and who of them came (they were read twice);
+    # the ledger for who is charged, then by the return of Asha's credit and by the charge.
+    assert sorted(reads) == ["bookings", "usage", "usage", "usage"]
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ from sessionkit.model.payment import (
     Payment,
     PaymentChanged,
 )
-from sessionkit.model.session import Session
-from sessionkit.policies.no_shows import outcome_of, refund_for
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies.no_shows import ATTENDED, NO_SHOW, Outcome, outcome_of, refund_for
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._presence import session_attendance
+from sessionkit.services._presence import came_to, session_attendance
 
 __all__ = [
     "NO_SHOW_FIELD",
@@ -257,13 +257,18 @@ def _decide_no_shows(
     if not paid:
         return 0
     participants = {b.participant for b, _ in paid}
-    attendance = session_attendance(tx.uow, session, participants, tx.thresholds)
-    if attendance is None and not no_show:
-        return 0  # held, and nothing recorded of who came: nobody is judged
+    outcomes: dict[ResourceRef, Outcome | None]
+    if no_show:  # who came was let down by the host; everyone else (no records: all) no-showed
+        came = came_to(tx, session, participants) or frozenset()
+        outcomes = {p: ATTENDED if p in came else NO_SHOW for p in participants}
+    else:
+        attendance = session_attendance(tx.uow, session, participants, tx.thresholds)
+        if attendance is None:
+            return 0  # held, and nothing recorded of who came: nobody is judged
+        outcomes = {p: outcome_of(seen, no_show_session=False) for p, seen in attendance.items()}
     decided = 0
     for booking, payment in paid:
-        seen = None if attendance is None else attendance[booking.participant]
-        outcome = outcome_of(seen, no_show_session=no_show)
+        outcome = outcomes[booking.participant]
         decision = refund_for(tx.refunds, outcome, no_show_session=no_show, paid=payment.amount)
         if decision is None:
             continue  # attended a held session: untouched

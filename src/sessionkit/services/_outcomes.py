@@ -21,10 +21,10 @@ from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies.no_shows import ATTENDED, AttendanceOutcome, outcome_of
+from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
-from sessionkit.services._presence import attendance_records, session_attendance
+from sessionkit.services._presence import attendance_records, came_to
 
 __all__ = ["came_to_no_shows", "session_outcomes"]
 
@@ -107,9 +107,8 @@ def came_to_no_shows(
     ``(lifecycle, status)`` is in ``no_show``, and their seat bookings not run
     out by ``tx.now`` (those ``kit.analytics.clients`` counts). Attendance is
     read as the host-no-show refund and the credits read it
-    (:func:`~sessionkit.services._presence.session_attendance`, then
-    :func:`~sessionkit.policies.outcome_of`): a participant it shows there
-    counts; a session with no attendance records counts nobody.
+    (:func:`~sessionkit.services._presence.came_to`): a participant it shows
+    there counts; a session with no attendance records counts nobody.
     """
     bookings = tx.bookings_or_none()
     came: Counter[str] = Counter()
@@ -126,13 +125,7 @@ def came_to_no_shows(
                 continue  # a status of that name in another lifecycle
             seats = bookings.for_session(tenant, session.id, statuses=SEAT_STATUSES)
             who = {b.participant for b in seats if not b.expired_at(tx.now)}
-            attendance = session_attendance(tx.uow, session, who, tx.thresholds)
-            if attendance is not None:
-                came.update(
-                    str(p)
-                    for p in who
-                    if outcome_of(attendance[p], no_show_session=True) == ATTENDED
-                )
+            came.update(str(p) for p in came_to(tx, session, who) or ())
         if page.next_cursor is None:
             return came
         query = attrs.evolve(query, after=page.next_cursor)

@@ -7,6 +7,8 @@ reads the stored presence and the teacher's overrides of one session and
 derives, for the participants asked about, the attendance that counts;
 ``None`` when the session has no attendance records at all (or the store
 keeps none), so callers can tell "absent" from "nobody recorded anything".
+:func:`came_to` reads it as a no-show session is read: who was there (the
+host's no-show), for the credits, the refunds and ``kit.analytics.clients``.
 :class:`AttendanceFacts` hands the attended facts to timed conditions (the
 academy's ABSENT, the coaching no-show) through the kit's ``facts=``.
 """
@@ -31,6 +33,7 @@ from sessionkit.model.attendance import (
     intervals_of,
 )
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies.no_shows import ATTENDED, outcome_of
 from sessionkit.ports import (
     ATTENDANCE_OVERRIDES,
     PRESENCE,
@@ -39,12 +42,14 @@ from sessionkit.ports import (
     PresenceRepository,
     UnitOfWork,
 )
+from sessionkit.services._context import Tx
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "AttendanceFacts",
     "attendance_facts",
     "attendance_records",
+    "came_to",
     "facts_from",
     "override_repository",
     "presence_repository",
@@ -101,6 +106,23 @@ def session_attendance(
         )
         for who in participants
     }
+
+
+def came_to(tx: Tx, session: Session, who: Iterable[ResourceRef]) -> frozenset[ResourceRef] | None:
+    """Return those of ``who`` at no-show ``session``; ``None`` when it has no attendance records.
+
+    A participant counts as there as :func:`session_attendance` then
+    :func:`~sessionkit.policies.outcome_of` (``no_show_session=True``) read
+    them: ``attended`` (an attendance still pending is not). In a no-show
+    status that is the host's no-show. ``None``: the status is all there is,
+    everyone is a no-show.
+    """
+    attendance = session_attendance(tx.uow, session, who, tx.thresholds)
+    if attendance is None:
+        return None
+    return frozenset(
+        p for p, seen in attendance.items() if outcome_of(seen, no_show_session=True) == ATTENDED
+    )
 
 
 def facts_from(

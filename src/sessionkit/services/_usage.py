@@ -45,10 +45,10 @@ from sessionkit.model.usage import (
     entry_id,
     usage_counter,
 )
-from sessionkit.policies.no_shows import outcome_of, uses_credit
+from sessionkit.policies.no_shows import ATTENDED, uses_credit
 from sessionkit.ports import COUNTERS, SESSION_CODES, SUBSCRIPTIONS, USAGE, UsageRepository
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._presence import session_attendance
+from sessionkit.services._presence import came_to
 
 __all__ = [
     "active_subscription",
@@ -458,26 +458,19 @@ def _recharge(
 
 
 def _host_no_show_excused(
-    tx: Tx, session: Session, usage: UsageRepository
+    tx: Tx, session: Session, who: Sequence[ResourceRef]
 ) -> frozenset[ResourceRef]:
-    """Return who uses no credit of ``session``, entering a no-show status: those who came.
+    """Return who of ``who`` uses no credit of ``session``, entering a no-show status: who came.
 
     A participant the attendance shows there while the session still became
     a no-show was let down by its host (:func:`~sessionkit.policies.uses_credit`
     with the kit's refund policy), as their refund is decided; with no
     attendance records, the status is all there is and nobody is excused.
     """
-    who = _participants(tx, session, usage.for_session(session.tenant, session.id))
-    attendance = session_attendance(tx.uow, session, who, tx.thresholds)
-    if attendance is None:
-        return frozenset()
-    return frozenset(
-        p
-        for p in who
-        if not uses_credit(
-            tx.refunds, outcome_of(attendance[p], no_show_session=True), no_show_session=True
-        )
-    )
+    if uses_credit(tx.refunds, ATTENDED, no_show_session=True):
+        return frozenset()  # the policy charges a host's no-show all the same
+    came = came_to(tx, session, who)
+    return frozenset() if came is None else came
 
 
 def settle_usage(
@@ -514,11 +507,17 @@ def settle_usage(
         usage = usage_or_none(tx)
         if usage is None:
             return
-        if now:
-            excused = _host_no_show_excused(tx, after, usage) if no_show else frozenset()
+        if now and no_show:
+            # Read who is charged once: the excused are some of them, all are charged but those.
+            who = _participants(tx, after, usage.for_session(after.tenant, after.id))
+            excused = _host_no_show_excused(tx, after, who)
             if excused:
                 reverse_in(tx, after, actor=actor, reason=reason, participants=excused)
-            consume_in(tx, after, actor=actor, over_limit=over_limit, excused=excused)
+            consume_in(
+                tx, after, actor=actor, over_limit=over_limit, participants=who, excused=excused
+            )
+        elif now:
+            consume_in(tx, after, actor=actor, over_limit=over_limit)
         else:
             reverse_in(tx, after, actor=actor, reason=reason)
         return
