@@ -78,6 +78,8 @@ from sessionkit.testing.payments import FakeGateway
 
 DEFAULT_DB = "sqlite:///sessionkit-marketplace-api.sqlite3"
 
+LOG = logging.getLogger("marketplace_api")
+
 
 def open_store(url: str) -> UnitOfWorkFactory:
     """A unit-of-work factory for ``url`` (``memory`` or a migrated SQLAlchemy database)."""
@@ -94,7 +96,9 @@ def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> Ses
     Processes starting at once on a fresh database (workers of a host whose
     provider is a real one, shared) may all find an offer missing: the first to
     publish it wins, and the others take their ``DuplicateSeries`` as the offer
-    published.
+    published. A series the top-up cannot refill (a database refusing writes)
+    is logged as a warning: the app still serves what is stored, and the
+    background tick tries the top-up again.
     """
     kit = SessionKit(
         uow=uow,
@@ -110,11 +114,10 @@ def build_kit(uow: UnitOfWorkFactory, clock: Clock, gateway: FakeGateway) -> Ses
         except SeriesNotFound:
             with suppress(DuplicateSeries):  # another worker published it since the check
                 publish(kit, offer)
-    kit.top_up(TENANT, actor="marketplace-api")
+    topped = kit.top_up(TENANT, actor="marketplace-api")
+    for failure in topped.failed:  # reported, not raised: one series must not stop the rest
+        LOG.warning("start-up top-up: series %s failed: %s", failure.series_id, failure.error)
     return kit
-
-
-LOG = logging.getLogger("marketplace_api")
 
 
 async def ticking(kit: SessionKit, every: float) -> None:

@@ -29,6 +29,7 @@ from examples.marketplace_api.app import (  # noqa: E402  # after the path
     SECRET_HEADER,
     build_kit,
     create_app,
+    open_store,
 )
 
 ANN = {"X-Actor": "ann"}
@@ -163,6 +164,34 @@ def test_a_worker_that_loses_the_start_up_race_takes_the_offers_as_published(
     assert lost == [offer.id for offer in OFFERS]
     assert _slots(kit) == _slots(alone)  # the winner's slots, no more, topped up as usual
     assert len(_slots(kit)) > 10
+
+
+def test_a_top_up_the_database_refuses_at_start_up_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The start-up top-up's failures were dropped: a read-only database started an app
+    # whose tutors' slots silently ran out, with nothing in the log.
+    from sqlalchemy import create_engine
+
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+
+    path = tmp_path / "market.sqlite3"
+    clock = ManualClock(DEMO_NOW)
+    build_kit(open_store(f"sqlite:///{path}"), clock, FakeGateway(clock=clock.now))
+    clock.set(datetime.fromisoformat("2026-03-23T07:00+00:00"))  # four weeks on: due
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        with caplog.at_level("WARNING", logger="marketplace_api"):
+            kit = build_kit(SqlAlchemyStore(engine).unit_of_work, clock, FakeGateway())
+    finally:
+        engine.dispose()
+    assert len(_slots(kit)) > 10  # what is stored is still served
+    said = sorted((r.name, r.levelname, r.getMessage()) for r in caplog.records)
+    refused = "sqlite refuses writes (attempt to write a readonly database); nothing was stored"
+    assert said == sorted(
+        ("marketplace_api", "WARNING", f"start-up top-up: series {offer.id} failed: {refused}")
+        for offer in OFFERS
+    )
 
 
 def test_a_student_pays_cancels_with_a_refund_and_the_slot_is_rescheduled() -> None:
