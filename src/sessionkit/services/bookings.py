@@ -111,8 +111,6 @@ class BookingCommands(BookingMaking):
             if (booking.status in (HELD, OFFERED) or ran_out) and closed(self._ctx, session):
                 raise _not_confirmed(session, booking)
             refuse_run_out(booking, tx.now)
-            if booking.status in (HELD, OFFERED) and not session.busy:
-                raise _not_confirmed(session, booking)
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
