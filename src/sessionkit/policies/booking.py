@@ -28,6 +28,7 @@ from sessionkit.errors._base import duration_text, optional_int_converter, shown
 from sessionkit.limits import CEILING
 from sessionkit.model.session import Session, check_session
 from sessionkit.model.text import check_flag, check_transition_name
+from sessionkit.policies._durations import positive_duration
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone, resolve_local, to_utc, zone_name
 
@@ -52,16 +53,6 @@ def _not_none(_instance: object, attribute: attrs.Attribute[Any], value: object)
             f"BookingRules.{attribute.name} must be a timedelta (timedelta(0) for none), got None",
             value=value,
             expected="a timedelta >= 0 and <= 36,600 days",
-        )
-
-
-def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
-        raise InvalidDuration(
-            f"BookingRules.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {shown_duration(value)}",
-            value=value,
-            expected="a timedelta > 0 and <= 36,600 days",
         )
 
 
@@ -181,8 +172,12 @@ class BookingRules:
         default=None, converter=optional_int_converter, validator=_positive_count
     )
     zone: str = attrs.field(default="UTC", converter=zone_name)  # a ZoneInfo: by its name
-    hold_for: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
-    offer_for: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
+    hold_for: timedelta = attrs.field(
+        default=timedelta(minutes=15), validator=positive_duration("BookingRules")
+    )
+    offer_for: timedelta = attrs.field(
+        default=timedelta(hours=1), validator=positive_duration("BookingRules")
+    )
     waitlist: bool = attrs.field(default=False, validator=_flag)
     lock_booked: bool = attrs.field(default=True, validator=_flag)
     publish_in_horizon: bool = attrs.field(default=False, validator=_flag)

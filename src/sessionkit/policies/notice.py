@@ -57,6 +57,7 @@ from sessionkit.errors._base import (
 from sessionkit.limits import CEILING
 from sessionkit.model.reschedule import MAX_REASON_LENGTH
 from sessionkit.model.session import Session, check_session
+from sessionkit.policies._durations import positive_duration
 from sessionkit.policies.booking import Refusal
 from sessionkit.zones import check_aware, check_instant, to_utc
 
@@ -207,16 +208,6 @@ def _windows(value: object) -> tuple[NoticeWindow, ...]:
     return tuple(value)
 
 
-def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
-        raise InvalidDuration(
-            f"NoticePolicy.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {shown_duration(value)}",
-            value=value,
-            expected=f"a timedelta > 0 and <= {CEILING.days:,} days",
-        )
-
-
 def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise InvalidValue(
@@ -292,7 +283,9 @@ class NoticePolicy:
     bypass: frozenset[str] = attrs.field(
         default=frozenset({"host"}), converter=_bypass, repr=set_repr
     )
-    answer_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
+    answer_within: timedelta = attrs.field(
+        default=timedelta(hours=24), validator=positive_duration("NoticePolicy")
+    )
     min_lead: timedelta = attrs.field(default=timedelta(hours=1), validator=_duration)
     reason_length: tuple[int, int] = attrs.field(default=(10, 500), converter=_reason_length)
     max_reschedules: int | None = attrs.field(

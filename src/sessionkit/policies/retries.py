@@ -18,20 +18,10 @@ from typing import Any
 import attrs
 
 from sessionkit.errors import InvalidDuration, InvalidValue
-from sessionkit.errors._base import check_int, duration_text, shown_duration
-from sessionkit.limits import CEILING
+from sessionkit.errors._base import check_int, duration_text
+from sessionkit.policies._durations import positive_duration
 
 __all__ = ["PaymentRetries"]
-
-
-def _wait(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or not timedelta(0) < value <= CEILING:
-        raise InvalidDuration(
-            f"PaymentRetries.{attribute.name} must be a timedelta longer than 0 and at most a "
-            f"century, got {shown_duration(value)}",
-            value=value,
-            expected="a timedelta > 0 and <= 36,600 days",
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -45,8 +35,12 @@ class PaymentRetries:
     calls that failed together (the provider was down) are tried together.
     """
 
-    first: timedelta = attrs.field(default=timedelta(minutes=1), validator=_wait)
-    most: timedelta = attrs.field(default=timedelta(hours=1), validator=_wait)
+    first: timedelta = attrs.field(
+        default=timedelta(minutes=1), validator=positive_duration("PaymentRetries")
+    )
+    most: timedelta = attrs.field(
+        default=timedelta(hours=1), validator=positive_duration("PaymentRetries")
+    )
 
     @most.validator
     def _check_most(self, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
