@@ -43,6 +43,7 @@ from sessionkit.model.usage import (
 from sessionkit.policies import NoticePolicy
 from sessionkit.ports import SESSIONS
 from sessionkit.services import SeriesSpec
+from sessionkit.services.reschedules import RescheduleReport
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 T = "1"
@@ -355,61 +356,75 @@ def test_one_pending_waits_for_a_request_silence_cannot_apply_for_want_of_credit
     assert kit.reschedules.can_request(T, lesson.id, role="coach", now=request.deadline) is None
 
 
+@attrs.frozen
+class _PastThePlan:
+    """A March lesson's move into April that silence answers, and what it found."""
+
+    march_plan: str
+    april_plan: str
+    lesson_id: str
+    request_id: str
+    report: RescheduleReport
+
+
+_MARCH = datetime(2026, 3, 28, 9, tzinfo=UTC)
+_APRIL = datetime(2026, 4, 5, 9, tzinfo=UTC)
+
+
+def _silence_past_the_plan(world: World, on_limit: str = "refuse") -> _PastThePlan:
+    """March's plan (2 credits, ending April 1st) pays a March lesson, April's (1 credit, going
+    past it as ``on_limit`` says) an April one; silence answers a request to move the March
+    lesson into April."""
+    april_1 = datetime(2026, 4, 1, tzinfo=UTC)
+    march_plan = world.subscribe(credits=2, ends=april_1)
+    april_plan = world.subscribe(credits=1, starts=april_1, on_limit=on_limit)
+    lesson = world.lesson(ANA, start=_MARCH)
+    world.kit.usage.consume(T, lesson.id, actor="host")
+    world.kit.usage.consume(T, world.lesson(ANA, start=_APRIL - timedelta(days=2)).id, actor="host")
+    request = world.kit.reschedules.request(
+        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=_APRIL
+    )
+    report = world.kit.approve_reschedules(now=request.deadline)
+    return _PastThePlan(march_plan, april_plan, lesson.id, request.id, report)
+
+
 def test_silence_lets_a_request_past_its_plan_expire_when_the_next_plan_is_used_up(
     world: World,
 ) -> None:
     # The dry run silence asks before moving follows the move's choice: March's plan is not
     # valid in April, so April's pays, and it has no credit left: the request expires and
     # nothing is written, as the move itself would refuse.
-    april_1 = datetime(2026, 4, 1, tzinfo=UTC)
-    march_plan = world.subscribe(credits=2, ends=april_1)
-    april_plan = world.subscribe(credits=1, starts=april_1)
-    march = datetime(2026, 3, 28, 9, tzinfo=UTC)
-    april = datetime(2026, 4, 5, 9, tzinfo=UTC)
-    lesson = world.lesson(ANA, start=march)
-    world.kit.usage.consume(T, lesson.id, actor="host")
-    world.kit.usage.consume(T, world.lesson(ANA, start=april - timedelta(days=2)).id, actor="host")
-    request = world.kit.reschedules.request(
-        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=april
-    )
-    report = world.kit.approve_reschedules(now=request.deadline)
+    found = _silence_past_the_plan(world)
+    report = found.report
     assert ([r.id for r in report.expired], report.approved, report.failed) == (
-        [request.id],
+        [found.request_id],
         (),
         (),
     )
-    assert world.kit.queries.get(T, lesson.id).start == march
-    entries = world.kit.usage.entries(T, session_id=lesson.id)
+    assert world.kit.queries.get(T, found.lesson_id).start == _MARCH
+    entries = world.kit.usage.entries(T, session_id=found.lesson_id)
     assert [(e.subscription_id, e.period, e.active) for e in entries] == [
-        (march_plan, "2026-03", True)
+        (found.march_plan, "2026-03", True)
     ]
-    assert (world.used(march_plan, march), world.used(april_plan, april)) == (1, 1)
+    used = (world.used(found.march_plan, _MARCH), world.used(found.april_plan, _APRIL))
+    assert used == (1, 1)
 
 
 def test_silence_moves_a_credit_past_its_plan_onto_one_that_allows_overage(world: World) -> None:
     # April's plan is used up but allows going past: silence moves the lesson, and April's
     # plan is charged past its credit, March's gets its credit back.
-    april_1 = datetime(2026, 4, 1, tzinfo=UTC)
-    march_plan = world.subscribe(credits=2, ends=april_1)
-    april_plan = world.subscribe(credits=1, starts=april_1, on_limit="allow")
-    march = datetime(2026, 3, 28, 9, tzinfo=UTC)
-    april = datetime(2026, 4, 5, 9, tzinfo=UTC)
-    lesson = world.lesson(ANA, start=march)
-    world.kit.usage.consume(T, lesson.id, actor="host")
-    world.kit.usage.consume(T, world.lesson(ANA, start=april - timedelta(days=2)).id, actor="host")
-    request = world.kit.reschedules.request(
-        T, lesson.id, role="student", actor="ana", reason="exam week, sorry", proposed_start=april
-    )
-    report = world.kit.approve_reschedules(now=request.deadline)
+    found = _silence_past_the_plan(world, on_limit="allow")
+    report = found.report
     assert ([r.id for r in report.approved], report.expired, report.failed) == (
-        [request.id],
+        [found.request_id],
         (),
         (),
     )
-    assert world.kit.queries.get(T, lesson.id).start == april
-    active = [e for e in world.kit.usage.entries(T, session_id=lesson.id) if e.active]
-    assert [(e.subscription_id, e.period) for e in active] == [(april_plan, "2026-04")]
-    assert (world.used(march_plan, march), world.used(april_plan, april)) == (0, 2)
+    assert world.kit.queries.get(T, found.lesson_id).start == _APRIL
+    active = [e for e in world.kit.usage.entries(T, session_id=found.lesson_id) if e.active]
+    assert [(e.subscription_id, e.period) for e in active] == [(found.april_plan, "2026-04")]
+    used = (world.used(found.march_plan, _MARCH), world.used(found.april_plan, _APRIL))
+    assert used == (0, 2)
 
 
 # -- periods and limits -----------------------------------------------------------------
