@@ -490,7 +490,8 @@ def settle_usage(
     participant the attendance shows there (the host's no-show; see
     :func:`~sessionkit.policies.uses_credit`): one charged already gets the
     credit back. A correction between a held and a no-show counting status
-    settles again who is charged.
+    returns, or charges again, only the credits of those who came; nobody
+    else is charged again (a credit reversed by hand stays reversed).
 
     Entering a cancelled status returns the credits too: a session charged by
     hand (``kit.usage.consume``) before it was held, then cancelled, uses none.
@@ -507,7 +508,17 @@ def settle_usage(
         usage = usage_or_none(tx)
         if usage is None:
             return
-        if now and no_show:
+        if was and now:
+            # A correction between a held and a no-show status: only those who came to the
+            # no-show change (charged held, not charged a host's no-show). Nobody else is
+            # charged again: a credit an admin reversed stays reversed.
+            who = _participants(tx, after, usage.for_session(after.tenant, after.id))
+            came = _host_no_show_excused(tx, after, who)
+            if came and no_show:
+                reverse_in(tx, after, actor=actor, reason=reason, participants=came)
+            elif came:
+                consume_in(tx, after, actor=actor, over_limit=over_limit, participants=came)
+        elif now and no_show:
             # Read who is charged once: the excused are some of them, all are charged but those.
             who = _participants(tx, after, usage.for_session(after.tenant, after.id))
             excused = _host_no_show_excused(tx, after, who)
