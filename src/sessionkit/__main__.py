@@ -13,4 +13,4 @@ except KeyboardInterrupt:  # Ctrl-C while importing: as main() says it, not a tr
     sys.exit(INTERRUPTED_STATUS)
 
 give_back_ctrl_c()  # main() says a Ctrl-C itself, once the commands run
-sys.exit(main())
+sys.exit(main(prog="python -m sessionkit"))  # not "__main__.py", its file's name

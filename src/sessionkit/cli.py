@@ -176,19 +176,19 @@ one line and exits with status 130."""
 
 _EXAMPLES = """\
 examples:
-  python -m sessionkit demo                 the LMS: a small school, in sessionkit-demo.sqlite3
-  python -m sessionkit demo marketplace     also: consulting, coaching, academy
-  python -m sessionkit demo --db postgresql+psycopg://localhost/school
-  python -m sessionkit expand "FREQ=WEEKLY;BYDAY=MO,WE" --start 2026-03-02T18:00 \\
+  %(prog)s demo                 the LMS: a small school, in sessionkit-demo.sqlite3
+  %(prog)s demo marketplace     also: consulting, coaching, academy
+  %(prog)s demo --db postgresql+psycopg://localhost/school
+  %(prog)s expand "FREQ=WEEKLY;BYDAY=MO,WE" --start 2026-03-02T18:00 \\
       --tz Europe/Berlin --duration 90m --from 2026-03-01 --to 2026-04-01
-  python -m sessionkit tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle
+  %(prog)s tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle
 
-"python -m sessionkit COMMAND --help" describes each command."""
+"%(prog)s COMMAND --help" describes each command."""
 
 
-def _build_parser() -> _Parser:
+def _build_parser(prog: str | None) -> _Parser:
     parser = _Parser(
-        prog="python -m sessionkit",
+        prog=prog,
         description=_DESCRIPTION,
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -590,16 +590,20 @@ class _LostCtrlC:
             self.previous(unraisable)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command line; returns the exit status.
 
     0 ok, 1 a tick failed items or could not reach its database (or the output could not
     be written), 2 bad usage, 130 interrupted (Ctrl-C).
+
+    ``prog`` is the command as ``--help`` shows it: ``None`` for the name it was run by
+    (the file name of ``sys.argv[0]``, as argparse reads it: the installed script's
+    ``sessionkit``); ``python -m sessionkit``, whose file is ``__main__.py``, passes its own.
     """
     lost_ctrl_c = _LostCtrlC(sys.unraisablehook)
     sys.unraisablehook = lost_ctrl_c
     try:
-        args = _build_parser().parse_args(argv)  # a Ctrl-C while it builds is said as any other
+        args = _build_parser(prog).parse_args(argv)  # a Ctrl-C while it builds is said as any other
         status = 0
         if args.command == "tick":
             output, status = _tick(args)

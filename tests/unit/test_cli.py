@@ -240,12 +240,40 @@ def test_a_dst_refusal_names_the_command_lines_option(
 def test_the_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
     # It printed the module's docstring: a wall of reST with ``double backquotes``.
     with pytest.raises(SystemExit) as done:
-        main(["--help"])
+        main(["--help"], prog="python -m sessionkit")
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "``" not in out
     assert "examples:\n  python -m sessionkit demo " in out
     assert "python -m sessionkit COMMAND --help" in out
+
+
+@pytest.mark.parametrize("command", [["--help"], ["demo", "--help"]])
+def test_the_help_names_the_command_as_it_was_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # The installed script's help said "python -m sessionkit" too: a command it was not run by.
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/sessionkit", *command])
+    with pytest.raises(SystemExit) as done:
+        main(command)
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "python -m" not in out
+    prog = " ".join(["sessionkit", *command[:-1]])
+    assert out.startswith(f"usage: {prog} [-h]")
+
+
+def test_python_m_sessionkit_names_itself_in_its_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sessionkit", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("usage: python -m sessionkit [-h] {expand,demo,tick}")
+    assert "\n  python -m sessionkit demo marketplace     also: consulting" in done.stdout
 
 
 def test_the_table_columns_line_up_for_a_zone_named_by_its_offset(

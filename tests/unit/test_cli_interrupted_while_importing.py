@@ -181,7 +181,7 @@ def test_the_console_script_runs_its_commands_and_says_a_later_ctrl_c_as_main_do
     script = _console_script(tmp_path)
     done, handler = _run(tmp_path, "no.such.module", str(script), "expand", "--help")
     assert (done.returncode, done.stderr, handler) == (0, "", "(never imported)")
-    assert done.stdout.startswith("usage: python -m sessionkit expand [-h] --start START")
+    assert done.stdout.startswith("usage: sessionkit expand [-h] --start START")
     done, handler = _run(tmp_path, "sessionkit.demo", str(script), "demo")
     assert (done.returncode, done.stderr, done.stdout) == (130, "sessionkit: interrupted\n", "")
     assert handler == "default_int_handler"
