@@ -371,7 +371,7 @@ def _check_tables(engine: Engine, url: str) -> None:
 
 
 def _tick(args: argparse.Namespace) -> tuple[str, int]:
-    from sessionkit.demo._common import shown_url, url_hint
+    from sessionkit.demo._common import driver_hint, shown_url, url_hint
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
     if args.db == "memory":  # the demo's store: empty in a new process, so nothing is ever due
@@ -402,7 +402,9 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
             f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}"
         ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
-        raise _UsageError(f"--db {shown!r}: its database driver is not installed ({exc})") from None
+        raise _UsageError(
+            f"--db {shown!r}: its database driver is not installed ({exc}){driver_hint(shown)}"
+        ) from None
     try:
         # The arguments first, as the tick checks them, then the database they name.
         if args.tenant is not None:

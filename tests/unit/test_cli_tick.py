@@ -99,6 +99,23 @@ def test_a_url_whose_driver_is_not_installed_exits_2(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["tick", "demo"])
+@pytest.mark.parametrize("scheme", ["mysql", "mariadb"])
+def test_a_mysql_url_without_mysqldb_is_told_the_driver_the_extra_installs(
+    command: str, scheme: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mysql:// means SQLAlchemy's default driver, MySQLdb; the mysql extra installs PyMySQL,
+    # and the error named only the missing module.
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)  # as if not installed: import fails
+    assert main([command, "--db", f"{scheme}://root:s3cret@127.0.0.1:1/test"]) == 2
+    assert capsys.readouterr().err == (
+        f"sessionkit: error: --db '{scheme}://root:***@127.0.0.1:1/test': its database driver "
+        "is not installed (import of MySQLdb halted; None in sys.modules); sessionkit's mysql "
+        "extra (pip install 'sessionkit[mysql]') installs PyMySQL: name it in the URL, "
+        f"{scheme}+pymysql://root:***@127.0.0.1:1/test\n"
+    )
+
+
 def test_a_missing_sqlite_file_exits_2_and_is_not_created(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "check_database_named",
     "check_sync_driver",
     "connect_refusal",
+    "driver_hint",
     "open_store",
     "resume_provider",
     "shown_url",
@@ -87,6 +88,26 @@ def url_hint(db: str) -> str:
     if "://" in db or not db.strip():
         return ""
     return f"; a SQLite file is named by a URL such as sqlite:///{db}"
+
+
+_PYMYSQL_SCHEMES = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+"""A MySQL/MariaDB URL naming no driver, and the same URL naming PyMySQL."""
+
+
+def driver_hint(db: str) -> str:
+    """What to add to "its database driver is not installed" for ``db``: the driver to name.
+
+    ``mysql://`` (or ``mariadb://``) means SQLAlchemy's default driver, MySQLdb
+    (mysqlclient), which the ``mysql`` extra does not install: it installs
+    PyMySQL, named by ``mysql+pymysql://``.
+    """
+    scheme, sep, rest = db.partition("://")
+    if not sep or scheme not in _PYMYSQL_SCHEMES:
+        return ""
+    return (
+        "; sessionkit's mysql extra (pip install 'sessionkit[mysql]') installs PyMySQL: "
+        f"name it in the URL, {_PYMYSQL_SCHEMES[scheme]}://{rest}"
+    )
 
 
 def check_database_named(engine: Engine, shown: str) -> None:
@@ -174,7 +195,7 @@ def open_store(
         ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         raise InvalidValue(
-            f"--db {shown!r}: its database driver is not installed ({exc})",
+            f"--db {shown!r}: its database driver is not installed ({exc}){driver_hint(shown)}",
             value=shown,
             expected="a URL whose driver is installed (psycopg, pymysql, the standard sqlite3)",
         ) from None
