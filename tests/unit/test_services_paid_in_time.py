@@ -195,3 +195,35 @@ def test_an_authorization_after_the_hold_ran_out_is_cancelled_not_captured(
     market.kit.run_payment_calls()
     assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
     assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def test_a_hold_paid_in_time_of_a_slot_ended_before_the_notice_is_refunded(
+    market: Market,
+) -> None:
+    # Paid at 07:14:50 for a hold until 07:15; the tutor started and ended the slot
+    # early at 07:16, and the provider's notice came at 07:17: a booking in a slot
+    # that is over is not confirmed by it, the money goes back as for any late one.
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    for name in ("start", "end"):
+        market.kit.sessions.fire(T, market.slot.id, name, actor="tina", role="provider")
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    assert [market.kit.payments.apply(T, e).outcome for e in events] == ["applied"]
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+    assert not [e for e in market.events.events if isinstance(e, BookingConfirmed)]
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def test_a_hold_paid_in_time_of_a_slot_cancelled_before_the_notice_is_refunded(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    events = market.pays_at(ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    market.kit.sessions.cancel(T, market.slot.id, actor="tina", reason="ill")
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    # The cancel marked the run-out hold EXPIRED and gave its money back already.
+    assert [market.kit.payments.apply(T, e).outcome for e in events] == ["stale"]
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")

@@ -53,7 +53,9 @@ def succeed(
     in time however late the capture came.
     Money for a booking that expired or was cancelled is refunded at once,
     never kept over capacity, and so is money for a hold or offer of a session
-    that is over (a terminal status reached ahead of its time), which lapses.
+    that is over (a terminal status reached ahead of its time), which lapses,
+    or, if it had run out by then and was not secured, is marked EXPIRED: a
+    notice of money paid in time confirms no booking into a session that is over.
     Money that comes in after the booking's session entered a status that
     decides no-shows is decided as that status would have
     (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
@@ -93,7 +95,7 @@ def _succeed(
         store_booking_change(tx, booking, confirmed, [booked], actor=actor)
         return store_payment(tx, payment, paid, change, actor=actor)
     secured = capturing or (payment.status == AUTHORIZED and payment.due == "capture")
-    kept_for = None if ended else _paid_in_time(tx, booking, paid_at, secured=secured)
+    kept_for = None if ended else _paid_in_time(ctx, tx, booking, paid_at, secured=secured)
     if kept_for is not None:
         # Confirmed first, so that settling does not take it for a run-out hold.
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
@@ -117,22 +119,27 @@ _IN_TIME = "paid before its hold ran out; the provider's notice came later"
 
 
 def _paid_in_time(
-    tx: Tx, booking: Booking, paid_at: datetime | None, *, secured: bool
+    ctx: Context, tx: Tx, booking: Booking, paid_at: datetime | None, *, secured: bool
 ) -> Session | None:
     """The session, locked, if a hold that ran out by now was paid before it did; else ``None``.
 
     Its expiry not yet processed (still HELD or OFFERED: nothing was offered
     in its place), paid at ``paid_at`` (at most now) before it ran out, or
     ``secured`` by an authorization made while it held, and its seats not
-    taken since by the session's other bookings in play. The waitlist had
-    no claim on them yet: a seat is offered on only when an expiry is
-    processed.
+    taken since by the session's other bookings in play. The waitlist had no
+    claim on them yet: a seat is offered on only when an expiry is processed.
+    A payment merely reported paid in time is news to a session that is over
+    (a terminal status: ended early, cancelled, before the notice came): the
+    session went on without the booking, which it does not take in now. A
+    secured one is not: sessionkit kept the booking when it decided the capture.
     """
     if booking.status not in (HELD, OFFERED):
         return None
     if not secured and (paid_at is None or booking.expired_at(min(paid_at, tx.now))):
         return None
     session = tx.bookings.lock_session(booking.tenant, booking.session_id)
+    if not secured and closed(ctx, session):
+        return None
     seating = tx.bookings.seating(booking.tenant, booking.session_id, at=tx.now)
     return session if session.capacity - seating.taken >= booking.seats else None
 
