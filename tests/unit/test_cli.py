@@ -329,7 +329,7 @@ def test_ctrl_c_while_the_parser_is_built_is_one_line_and_130(
     # The parser was built before main()'s try: a Ctrl-C then was a traceback.
     from sessionkit import cli
 
-    def ctrl_c() -> None:
+    def ctrl_c(_prog: str | None) -> None:
         raise KeyboardInterrupt
 
     hook = sys.unraisablehook
