@@ -84,6 +84,16 @@ class BookingRepository(Repository[Booking], Protocol):
         """
         ...
 
+    def for_sessions(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, list[Booking]]:
+        """Return the bookings (in ``statuses``, if given) of those sessions, by session id.
+
+        Each session's in :meth:`for_session` order; a session with none is
+        left out. A batched read (a few statements however many sessions).
+        """
+        ...
+
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:

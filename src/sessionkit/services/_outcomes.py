@@ -24,7 +24,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
-from sessionkit.services._presence import attendance_records, came_to
+from sessionkit.services._presence import attendance_records, came_among, records_of
 
 __all__ = ["came_to_no_shows", "session_outcomes"]
 
@@ -109,6 +109,10 @@ def came_to_no_shows(
     read as the host-no-show refund and the credits read it
     (:func:`~sessionkit.services._presence.came_to`): a participant it shows
     there counts; a session with no attendance records counts nobody.
+
+    Read a page of sessions at a time, each page's attendance and then the
+    seat bookings of its sessions that have any in a few batched reads, so
+    the statements do not grow with the sessions (no read per session).
     """
     bookings = tx.bookings_or_none()
     came: Counter[str] = Counter()
@@ -120,12 +124,14 @@ def came_to_no_shows(
     )
     while True:
         page = tx.sessions.query(tenant, query)
-        for session in page.items:
-            if (session.lifecycle, session.status) not in no_show:
-                continue  # a status of that name in another lifecycle
-            seats = bookings.for_session(tenant, session.id, statuses=SEAT_STATUSES)
-            who = {b.participant for b in seats if not b.expired_at(tx.now)}
-            came.update(str(p) for p in came_to(tx, session, who) or ())
+        # By (lifecycle, status): a status of that name in another lifecycle is none.
+        chosen = {s.id: s for s in page.items if (s.lifecycle, s.status) in no_show}
+        records = records_of(tx.uow, tenant, chosen) if chosen else {}
+        seats = bookings.for_sessions(tenant, records, statuses=SEAT_STATUSES) if records else {}
+        for session_id, recorded in records.items():
+            who = {b.participant for b in seats.get(session_id, ()) if not b.expired_at(tx.now)}
+            there = came_among(chosen[session_id], recorded, who, tx.thresholds)
+            came.update(str(p) for p in there or ())
         if page.next_cursor is None:
             return came
         query = attrs.evolve(query, after=page.next_cursor)

@@ -47,12 +47,16 @@ from sessionkit.timespan import TimeSpan
 
 __all__ = [
     "AttendanceFacts",
+    "Records",
     "attendance_facts",
+    "attendance_from",
     "attendance_records",
+    "came_among",
     "came_to",
     "facts_from",
     "override_repository",
     "presence_repository",
+    "records_of",
     "session_attendance",
     "with_attendance",
 ]
@@ -68,16 +72,29 @@ def override_repository(uow: UnitOfWork) -> OverrideRepository:
     return uow.repository(ATTENDANCE_OVERRIDES)
 
 
-def attendance_records(
-    uow: UnitOfWork, session: Session
-) -> tuple[list[Presence], dict[ResourceRef, AttendanceOverride]]:
+Records = tuple[list[Presence], dict[ResourceRef, AttendanceOverride]]
+"""A session's stored presence, and its overrides by participant."""
+
+
+def attendance_records(uow: UnitOfWork, session: Session) -> Records:
     """Return the session's stored presence and its overrides by participant (none: empty)."""
+    return records_of(uow, session.tenant, [session.id]).get(session.id, ([], {}))
+
+
+def records_of(uow: UnitOfWork, tenant: str, session_ids: Iterable[str]) -> dict[str, Records]:
+    """Return the :data:`Records` of those sessions that have any, by id (two reads in all)."""
+    ids = list(session_ids)
     try:
-        presence = uow.repository(PRESENCE).for_sessions(session.tenant, [session.id])
-        overrides = uow.repository(ATTENDANCE_OVERRIDES).for_sessions(session.tenant, [session.id])
+        presence = uow.repository(PRESENCE).for_sessions(tenant, ids)
+        overrides = uow.repository(ATTENDANCE_OVERRIDES).for_sessions(tenant, ids)
     except UnsupportedKind:  # a store that keeps no attendance
-        return [], {}
-    return presence, {o.participant: o for o in overrides}
+        return {}
+    found: dict[str, Records] = {}
+    for record in presence:
+        found.setdefault(record.session_id, ([], {}))[0].append(record)
+    for override in overrides:
+        found.setdefault(override.session_id, ([], {}))[1][override.participant] = override
+    return found
 
 
 def session_attendance(
@@ -92,7 +109,17 @@ def session_attendance(
     share is judged against the span it was held (``held_span``: to its
     actual end, when it ended early).
     """
-    presence, overrides = attendance_records(uow, session)
+    return attendance_from(session, attendance_records(uow, session), participants, thresholds)
+
+
+def attendance_from(
+    session: Session,
+    records: Records,
+    participants: Iterable[ResourceRef],
+    thresholds: AttendanceThresholds,
+) -> dict[ResourceRef, Attendance] | None:
+    """:func:`session_attendance` of the session's ``records``, already read."""
+    presence, overrides = records
     if not presence and not overrides:
         return None
     return {
@@ -117,7 +144,17 @@ def came_to(tx: Tx, session: Session, who: Iterable[ResourceRef]) -> frozenset[R
     status that is the host's no-show. ``None``: the status is all there is,
     everyone is a no-show.
     """
-    attendance = session_attendance(tx.uow, session, who, tx.thresholds)
+    return came_among(session, attendance_records(tx.uow, session), who, tx.thresholds)
+
+
+def came_among(
+    session: Session,
+    records: Records,
+    who: Iterable[ResourceRef],
+    thresholds: AttendanceThresholds,
+) -> frozenset[ResourceRef] | None:
+    """:func:`came_to` of the session's ``records``, already read."""
+    attendance = attendance_from(session, records, who, thresholds)
     if attendance is None:
         return None
     return frozenset(

@@ -345,8 +345,9 @@ class Analytics:
         ``no_show`` (with ``outcomes``, one in its ``no_show`` statuses
         instead, as :meth:`rates` and :meth:`attendance` count them), unless
         its attendance shows her there: the host's no-show, not hers, as its
-        refund and credits read it. Those sessions are read with their
-        attendance only when some client has one.
+        refund and credits read it. Those sessions are read with their seats
+        and attendance only when some client has one, a page of sessions at a
+        time in batched reads (a few statements however many sessions).
         """
         check_tenant(tenant)
         check_actor(actor)

@@ -133,6 +133,18 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         )
         return found if limit is None else found[:limit]
 
+    def for_sessions(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, list[Booking]]:
+        """Return the bookings (in ``statuses``) of those sessions, by session id, in order."""
+        found: dict[str, list[Booking]] = {}
+        wanted = None if statuses is None else list(statuses)
+        for session_id in dict.fromkeys(session_ids):
+            mine = self.for_session(tenant, session_id, statuses=wanted)
+            if mine:
+                found[session_id] = mine
+        return found
+
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:

@@ -45,6 +45,7 @@ __all__ = [
     "grouped_seats",
     "of_participant",
     "of_session",
+    "of_sessions",
     "seating",
 ]
 
@@ -149,6 +150,18 @@ def counted(sessions: int | None, statuses: int | None) -> Select[Any]:
     if statuses is not None:
         conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
     return select(B.c.session_id, func.count()).where(*conditions).group_by(B.c.session_id)
+
+
+@functools.cache
+def of_sessions(sessions: int | None, statuses: int | None) -> Select[Any]:
+    """The bookings (in numbered statuses ``st0`` ...; ``None``: any) of sessions ``s0`` ...
+
+    Each session's in ``of_session`` order (the sessions in no promised order).
+    """
+    conditions = [B.c.tenant == TENANT, one_of(B.c.session_id, "s", sessions)]
+    if statuses is not None:
+        conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
+    return select(B).where(*conditions).order_by(B.c.session_id, *_waitlist_order())
 
 
 @functools.cache

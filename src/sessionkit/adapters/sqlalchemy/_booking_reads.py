@@ -58,6 +58,27 @@ class SqlBookingReads(SqlRepository[Booking]):
             params["limit"] = limit
         return self._rows(sql.of_session(numbered, placed, limit is not None), params)
 
+    def for_sessions(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, list[Booking]]:
+        """Return the bookings (in ``statuses``) of those sessions, by session id, in order.
+
+        One statement per :data:`~._query.CHUNK` sessions.
+        """
+        wanted = sorted(set(session_ids))
+        chosen = None if statuses is None else sorted(set(statuses))
+        found: dict[str, list[Booking]] = {}
+        if chosen == []:
+            return found
+        for chunk in chunks(wanted):
+            params = bind({"tenant": tenant}, "s", chunk)
+            if chosen is not None:
+                params.update((f"st{n}", status) for n, status in enumerate(chosen))
+            statement = sql.of_sessions(shape(chunk), None if chosen is None else len(chosen))
+            for booking in self._rows(statement, params):
+                found.setdefault(booking.session_id, []).append(booking)
+        return found
+
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:

@@ -186,6 +186,28 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
             rows = rows[:limit]
         return [self.from_row(row) for row in rows]
 
+    def for_sessions(
+        self, tenant: str, session_ids: Iterable[str], *, statuses: Iterable[str] | None = None
+    ) -> dict[str, list[Booking]]:
+        """Return the bookings (in ``statuses``) of those sessions, by session id, in order.
+
+        One query per 500 sessions.
+        """
+        wanted = sorted(set(session_ids))
+        chosen = None if statuses is None else sorted(set(statuses))
+        found: dict[str, list[Booking]] = {}
+        unplaced = Case(When(position__isnull=True, then=1), default=0)
+        for start in range(0, len(wanted), 500):
+            rows = self.rows(tenant).filter(session_ref__in=wanted[start : start + 500])
+            if chosen is not None:
+                rows = rows.filter(status__in=chosen)
+            rows = rows.order_by(
+                "session_ref", unplaced, "position", "created_at", self._exact("record_id").asc()
+            )
+            for row in rows:
+                found.setdefault(row.session_ref, []).append(self.from_row(row))
+        return found
+
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:

@@ -36,9 +36,9 @@ __all__ = ["BookingReadsContract"]
 
 
 class BookingReadsContract(BookingContractBase):
-    """The booking reads: ``for_session``, ``seats_taken``, ``seating``, ``counts``, ...
+    """The booking reads: ``for_session``, ``for_sessions``, ``seats_taken``, ``seating``, ...
 
-    ``by_key``, ``for_participant``, ``expiring`` and ``next_position``.
+    ``counts``, ``by_key``, ``for_participant``, ``expiring`` and ``next_position``.
     """
 
     def keep_listed(self, store: Factory, cancelled: Booking) -> None:
@@ -108,6 +108,32 @@ class BookingReadsContract(BookingContractBase):
             assert booking_ids(kept) == ["a", "late"]
             last = repo.for_session(TENANT, "s1")[-1]
             assert repo.for_session(TENANT, "s1", after=last.session_order) == []
+
+    def test_for_sessions_reads_each_sessions_bookings_in_that_order(self, store: Factory) -> None:
+        """By session id, each in ``for_session`` order; sessions with none left out."""
+        self.keep_listed(store, make_booking("off", status=CANCELLED, created=-60))
+        self.open_sessions(
+            store, make_booking_session("s3", at=6), make_booking_session("s1", tenant=OTHER_TENANT)
+        )
+        self.keep(store, make_booking("theirs", tenant=OTHER_TENANT))
+        with store() as uow:
+            repo = self.bookings(uow)
+
+            def read(tenant: str, ids: list[str], **kw: list[str]) -> dict[str, list[str]]:
+                found = repo.for_sessions(tenant, ids, **kw)
+                return {session_id: booking_ids(mine) for session_id, mine in found.items()}
+
+            everyone = ["w1", "w2", "off", "B", "a", "late"]
+            ids = ["s2", "s1", "s3", "s1", "missing"]
+            assert read(TENANT, ids) == {"s1": everyone, "s2": ["elsewhere"]}
+            assert read(TENANT, ids, statuses=[CANCELLED, WAITLISTED]) == {
+                "s1": ["w1", "w2", "off"]
+            }
+            assert read(TENANT, ["s1"], statuses=[]) == {}
+            assert read(TENANT, []) == {}
+            assert read(OTHER_TENANT, ["s1", "s2"]) == {"s1": ["theirs"]}
+            single = repo.for_session(TENANT, "s1", statuses=[CONFIRMED])
+            assert repo.for_sessions(TENANT, ["s1"], statuses=[CONFIRMED]) == {"s1": single}
 
     def test_seats_taken_counts_per_session_at_an_instant(self, store: Factory) -> None:
         """Seats of held, offered and confirmed bookings; lapsed holds and empty sessions left out."""  # noqa: E501
