@@ -331,7 +331,12 @@ def _check_tables(engine: Engine, url: str) -> None:
     from sqlalchemy.util import asbool
 
     from sessionkit.adapters.sqlalchemy.rows import sessions_table
-    from sessionkit.demo._common import check_database_named, check_sync_driver, connect_refusal
+    from sessionkit.demo._common import (
+        check_database_named,
+        check_sync_driver,
+        connect_refusal,
+        missing_schema,
+    )
 
     check_database_named(engine, url)
     check_sync_driver(engine, url)
@@ -354,6 +359,12 @@ def _check_tables(engine: Engine, url: str) -> None:
     if refusal is not None:
         raise _Unreachable(
             f"--db {url!r}: the database cannot be opened or reached ({refusal}); nothing was done"
+        )
+    schema = missing_schema(engine)
+    if schema is not None:
+        raise _UsageError(
+            f"--db {url!r}: {schema}, so it holds no sessionkit tables: create the schema, "
+            "then the tables (sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
         )
     try:
         with engine.connect() as connection:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -114,6 +116,58 @@ def test_a_mysql_url_without_a_database_is_refused_in_one_line(
         "sessionkit: error: --db 'mysql+pymysql://root@127.0.0.1:1/' names no database: add"
         " one to the URL, e.g. mysql+pymysql://user@host/sessionkit_demo\n"
     )
+
+
+@pytest.mark.parametrize("path", ["{}", '"$user",{}'])
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
+def test_a_postgres_search_path_naming_no_schema_is_said_not_unreachable(
+    command: list[str], path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PostgreSQL refused to make the tables ("no schema has been selected to create in"), which
+    # the demo said as "the database cannot be opened or reached"; tick as "no tables".
+    base = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run against PostgreSQL")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"sk_nosuch_{uuid.uuid4().hex[:12]}"
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={path.format(schema)}"})
+    db = url.render_as_string(hide_password=False)
+    shown = url.render_as_string(hide_password=True)
+    engine = create_engine(base)
+    try:
+        with engine.connect() as connection:
+            own = connection.execute(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = current_user")
+            ).scalar()
+        if own and "$user" in path:  # pragma: no cover - a server where the user has one
+            pytest.skip("the user has a schema of their own name: the path names one")
+        assert main([*command, "--db", db]) == 2
+        out, err = capsys.readouterr()
+        if command == ["tick"]:
+            said = (
+                ", so it holds no sessionkit tables: create the schema, then the tables "
+                "(sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
+            )
+        else:
+            said = (
+                "; the demo creates sessionkit's tables but not schemas: create the schema "
+                "first (CREATE SCHEMA) or name one that exists"
+            )
+        assert (out, err) == (
+            "",
+            f"sessionkit: error: --db {shown!r}: schema {schema} does not exist{said}\n",
+        )
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+            ).scalar()
+        assert found == 0  # nothing was made
+    finally:
+        with engine.begin() as connection:  # were it made after all: not left behind
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "check_sync_driver",
     "connect_refusal",
     "driver_hint",
+    "missing_schema",
     "open_store",
     "resume_provider",
     "shown_url",
@@ -161,6 +162,50 @@ def connect_refusal(engine: Engine) -> str | None:
     return said.splitlines()[0] if said else "no reason given"
 
 
+_PATH_ENTRY = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)')
+"""One schema of a PostgreSQL ``search_path``: quoted (``""`` inside is ``"``) or not."""
+
+
+def missing_schema(engine: Engine) -> str | None:
+    """PostgreSQL: what to say if no schema of the connection's ``search_path`` exists.
+
+    Tables are made in the first schema of the path that exists; with none (a
+    URL's ``options=-csearch_path=nosuch``) PostgreSQL refuses to make them ("no
+    schema has been selected to create in"), which read as a database that
+    cannot be reached. ``None`` if one exists, for another database, or if the question
+    itself fails (the caller's next step says why).
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as connection:
+            current, path = connection.execute(
+                text("SELECT current_schema(), current_setting('search_path')")
+            ).one()
+            if current is not None:
+                return None
+            names = [
+                quoted.replace('""', '"') if quoted else bare.lower()
+                for quoted, bare in _PATH_ENTRY.findall(str(path))
+                if (quoted or bare) and (quoted or bare) != "$user"
+            ]
+            # One that exists but is not the user's to use is another refusal: not said here.
+            found = connection.execute(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(:names)"),
+                {"names": names},
+            ).scalar()
+    except DBAPIError:
+        return None
+    if found:
+        return None
+    if len(names) == 1:
+        return f"schema {names[0]} does not exist"
+    return f"no schema of its search_path ({path}) exists"
+
+
 def open_store(
     db: str, *, publisher: EventPublisher | None = None
 ) -> tuple[UnitOfWorkFactory, str]:
@@ -212,6 +257,15 @@ def open_store(
             f"--db {shown!r}: the database cannot be opened or reached ({refusal})",
             value=shown,
             expected="a database URL sessionkit can connect to",
+        )
+    schema = missing_schema(engine)
+    if schema is not None:
+        engine.dispose()
+        raise InvalidValue(
+            f"--db {shown!r}: {schema}; the demo creates sessionkit's tables but not "
+            "schemas: create the schema first (CREATE SCHEMA) or name one that exists",
+            value=shown,
+            expected="a search_path naming an existing schema",
         )
     try:
         upgrade(engine)
