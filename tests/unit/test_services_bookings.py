@@ -36,6 +36,7 @@ from sessionkit.model.booking_events import (
 from sessionkit.model.events import SessionDeleted
 from sessionkit.policies import BookingRules
 from sessionkit.recurrence import Recurrence
+from sessionkit.services.booking_queries import AGENDA_LOOKBACK
 from sessionkit.services.booking_requests import BookingRequest
 from sessionkit.testing.harness import Harness
 
@@ -576,6 +577,31 @@ def test_the_agenda_is_whole_and_run_out_holds_push_nothing_out(
     assert h.kit.bookings.agenda(T, ANA) == held + confirmed
     h.clock.advance(timedelta(minutes=16))  # the holds ran out; no job has marked them
     assert h.kit.bookings.agenda(T, ANA) == confirmed
+
+
+def test_the_agenda_lists_a_session_already_in_progress(h: Harness) -> None:
+    ended = slot(h, capacity=2, day=2, hour=9)  # 09:00-10:00, today
+    lesson = slot(h, capacity=2, day=2, hour=10)  # 10:00-11:00, today
+    later = slot(h, capacity=2, day=3)
+    for s in (ended, lesson, later):
+        h.kit.bookings.book(T, s.id, ANA, actor=None, confirm=True)
+    h.clock.set(lesson.start + timedelta(minutes=10))  # ten minutes into the lesson
+    assert [b.session_id for b in h.kit.bookings.agenda(T, ANA)] == [lesson.id, later.id]
+    h.clock.set(lesson.end)  # the lesson is over
+    assert [b.session_id for b in h.kit.bookings.agenda(T, ANA)] == [later.id]
+
+
+def test_the_agenda_lists_a_long_session_in_progress_up_to_its_lookback() -> None:
+    h = harness()
+    start = NOW + timedelta(days=1)
+    retreat = h.kit.sessions.create_extra(
+        T, actor=None, start=start, end=start + timedelta(days=10), lifecycle="lms", capacity=5
+    )
+    h.kit.bookings.book(T, retreat.id, ANA, actor=None, confirm=True)
+    h.clock.set(start + AGENDA_LOOKBACK)  # started exactly the lookback ago: still listed
+    assert [b.session_id for b in h.kit.bookings.agenda(T, ANA, days=1)] == [retreat.id]
+    h.clock.advance(timedelta(microseconds=1))  # started longer ago: sessionkit sets no longest
+    assert h.kit.bookings.agenda(T, ANA, days=1) == []
 
 
 def test_bookable_pages_through_the_store_and_checks_its_arguments(

@@ -34,6 +34,7 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
 
 __all__ = [
+    "AGENDA_LOOKBACK",
     "MAX_BOOKINGS_PAGE",
     "BookableSession",
     "BookingReads",
@@ -43,6 +44,15 @@ __all__ = [
 
 MAX_BOOKINGS_PAGE = 500
 """The most bookings one read returns; page on with ``after``."""
+
+AGENDA_LOOKBACK = timedelta(days=7)
+"""How long before ``now`` a session in progress may have started for the agenda to show it.
+
+The agenda reads the sessions starting from ``now - AGENDA_LOOKBACK`` (one
+range of the stores' agenda index, as long whatever the participant's
+history) and keeps those ending after ``now``: sessionkit sets no longest
+session, so one in progress that started earlier than this is left out.
+"""
 
 
 def _limit(limit: int) -> int:
@@ -200,8 +210,11 @@ class BookingReads:
     ) -> list[Booking]:
         """Return what the participant is booked into over the next ``days`` days, by start.
 
-        Bookings in play only (held, offered, confirmed, waitlisted); a hold
-        that ran out is left out at once. All of them, in one read with no
+        Every session overlapping them: starting before ``now + days`` and
+        ending after ``now``, so one in progress is listed too (if it started
+        at most :data:`AGENDA_LOOKBACK` ago). Bookings in play only (held,
+        offered, confirmed, waitlisted); a hold that ran out is left out at
+        once. All of them, in one read with no
         page cap: ``days`` (at most ``Limits.window``, else ``LimitExceeded``)
         bounds it, and a participant has at most one booking in play per
         session. For a long span, page :meth:`for_participant` instead.
@@ -221,7 +234,8 @@ class BookingReads:
                 asked = timedelta(days=days)
             raise LimitExceeded("window", asked, self._ctx.limits.window, what="the agenda's days")
         with self._ctx.transaction(now) as tx:
-            window = TimeSpan(tx.now, tx.now + timedelta(days=days))
+            # By start only, so the stores read one index range; the overlap is judged here.
+            window = TimeSpan(tx.now - AGENDA_LOOKBACK, tx.now + timedelta(days=days))
             found = tx.bookings.for_participant(
                 tenant,
                 participant_ref(participant),
@@ -229,7 +243,7 @@ class BookingReads:
                 statuses=ACTIVE_BOOKING_STATUSES,
                 limit=None,
             )
-            return [b for b in found if not b.expired_at(tx.now)]
+            return [b for b in found if b.session_end > tx.now and not b.expired_at(tx.now)]
 
     def remaining_seats(
         self, tenant: str, session_ids: Iterable[str], *, now: datetime | None = None
