@@ -434,3 +434,36 @@ def test_a_refund_role_differing_only_in_case_from_a_full_refund_role_is_refused
     assert TIERS.refund(Money.of("30", EUR), role="host", start=START, at=NOW) == Money.of(
         "30", EUR
     )
+
+
+def _no_price(session: Session) -> FixedPrice:
+    raise LookupError(f"no price for {session.title}")
+
+
+def test_options_list_the_choices_when_the_pricing_raises_and_say_which_fee_is_unknown() -> None:
+    # A host's pricing raising for a session it does not price made the whole options call
+    # fail: the student could not see whether she may cancel or reschedule, nor for how much.
+    # Only the fee shown needs the price; the tier that keeps one says why it is unknown.
+    h = Harness.in_memory(NOW, id_prefix="x", refunds=TIERS, pricing=_no_price)
+    session = lesson(h)
+    options = h.kit.reschedules.options(T, session.id, role="student")
+    assert (options.cancel, options.reschedule, options.refund_percent) == (
+        None,
+        None,
+        Decimal(100),
+    )
+    why = f"the kit's pricing raised LookupError for session '{session.id}': 'no price for Maths'"
+    assert [(t.percent, t.until, t.fee, t.fee_unknown) for t in options.cancel_tiers] == [
+        (Decimal(100), START - timedelta(hours=48), None, None),
+        (Decimal(100), START - timedelta(hours=24), None, why),
+        (Decimal(50), START - timedelta(hours=12), None, None),
+    ]
+    # Tiers keeping no fee never ask the pricing; a full-refund role's tier keeps none.
+    plain = Harness.in_memory(
+        NOW, id_prefix="x", refunds=RefundPolicy(tiers=TIERS.tiers[:1]), pricing=_no_price
+    )
+    other = lesson(plain)
+    tiers = plain.kit.reschedules.options(T, other.id, role="student").cancel_tiers
+    assert [(t.percent, t.fee, t.fee_unknown) for t in tiers] == [(Decimal(100), None, None)]
+    host = h.kit.reschedules.options(T, session.id, role="host").cancel_tiers
+    assert [(t.percent, t.fee, t.fee_unknown) for t in host] == [(Decimal(100), None, None)]

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import attrs
 
+from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.model.session import Session
@@ -33,12 +34,17 @@ class CancelTier:
     ``fee`` is what the refund keeps: the tier's fee in the currency the
     session is priced in, rounded to its minor unit, as
     :meth:`~sessionkit.policies.RefundPolicy.refund` keeps it (``None`` when
-    the tier names no fee in that currency).
+    the tier names no fee in that currency, or when it is not known).
+    ``fee_unknown`` is ``None`` when ``fee`` is known, else why not: the tier
+    keeps a fee but the kit's pricing raised for the session, so its currency
+    (which of the fees a cancel keeps) could not be read. The cancel itself
+    needs no price: it keeps the fee in the currency that was paid.
     """
 
     percent: Decimal
     until: datetime
     fee: Money | None = None
+    fee_unknown: str | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -114,12 +120,21 @@ def session_options(
             # Until the session is over, as a cancel in such a role refunds in full until then.
             tiers.append(CancelTier(percent=Decimal(100), until=last))
         else:
-            currency = _priced_in(ctx, session) if any(t.fee for t in refunds.tiers) else None
+            currency, unknown = (
+                _priced_in(ctx, session) if any(t.fee for t in refunds.tiers) else (None, None)
+            )
             for tier in refunds.tiers:
                 until = start - tier.notice
                 if until >= at:
-                    fee = _fee_shown(tier, currency)
-                    tiers.append(CancelTier(percent=tier.percent, until=min(until, last), fee=fee))
+                    shown_fee = None if unknown is not None else _fee_shown(tier, currency)
+                    tiers.append(
+                        CancelTier(
+                            percent=tier.percent,
+                            until=min(until, last),
+                            fee=shown_fee,
+                            fee_unknown=None if tier.fee is None else unknown,
+                        )
+                    )
                     if until >= last:
                         break
             # After the last tier, until the session is over, a cancel still gets the late share.
@@ -140,11 +155,21 @@ def session_options(
     )
 
 
-def _priced_in(ctx: Context, session: Session) -> str | None:
-    """Return the currency the kit prices ``session`` in (``None``: it is free)."""
-    pricing = ctx.price_of(session)
-    price = None if pricing is None else pricing.price(session, 1)
-    return price.currency if isinstance(price, Money) else None
+def _priced_in(ctx: Context, session: Session) -> tuple[str | None, str | None]:
+    """Return the currency the kit prices ``session`` in (``None``: it is free), or why not.
+
+    A pricing that raises (the host's, for a session it does not price) leaves
+    the fees shown unknown, and the second item says why; the choices stand.
+    """
+    try:
+        pricing = ctx.price_of(session)
+        price = None if pricing is None else pricing.price(session, 1)
+    except Exception as error:  # noqa: BLE001  # only the fees shown need the price
+        return None, (
+            f"the kit's pricing raised {type(error).__name__} for session {shown(session.id)}"
+            f": {shown(str(error))}"
+        )
+    return (price.currency if isinstance(price, Money) else None), None
 
 
 def _fee_shown(tier: RefundTier, currency: str | None) -> Money | None:

@@ -448,6 +448,9 @@ class RescheduleCommands:
         ``reschedule`` is exactly what :meth:`request` would refuse (or
         ``None``); the refunds are the kit's
         :class:`~sessionkit.policies.RefundPolicy` for a cancel in ``role``.
+        A tier's fee is shown in the currency the kit's pricing gives the
+        session; a pricing that raises leaves only those fees unknown
+        (:attr:`CancelTier.fee_unknown` says why), never the options.
         """
         check_args(tenant, session_id, "session_id", role)
         with self._tx(now) as (tx, repo):
