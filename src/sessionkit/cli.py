@@ -21,8 +21,9 @@ stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
 It works on a database that holds sessionkit's tables: a SQLite file that does
 not exist, or a database without them, is refused (status 2), not created.
 
-Bad arguments print one line to stderr and exit with status 2; Ctrl-C prints one
-line and exits with status 130.
+A demo whose tick fails an item (its ``report.failed``) says so in one line and
+exits with status 1, as ``tick`` does. Bad arguments print one line to stderr and
+exit with status 2; Ctrl-C prints one line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class _UsageError(Exception):
 
 class _Unreachable(Exception):
     """The tick's database cannot be reached: nothing was done, and the next run may do it."""
+
+
+class _DueWorkFailed(Exception):
+    """A demo's tick failed an item: it stopped there, as a tick whose items failed (status 1)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -561,16 +566,21 @@ def _demo(args: argparse.Namespace) -> str:
     if args.now is not None:
         now = _parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, not as the demo's clock reads it
+    from sessionkit.demo._common import DueWorkFailed
+
     db = _DEMO_DBS[args.platform] if args.db is None else args.db
-    if args.platform == "marketplace":
-        return marketplace_story.render(now, db=db)
-    if args.platform == "consulting":
-        return consulting_story.render(now, db=db)
-    if args.platform == "coaching":
-        return coaching_story.render(now, db=db)
-    if args.platform == "academy":
-        return academy.render(now, db=db)
-    return render(now, db=db)
+    try:
+        if args.platform == "marketplace":
+            return marketplace_story.render(now, db=db)
+        if args.platform == "consulting":
+            return consulting_story.render(now, db=db)
+        if args.platform == "coaching":
+            return coaching_story.render(now, db=db)
+        if args.platform == "academy":
+            return academy.render(now, db=db)
+        return render(now, db=db)
+    except DueWorkFailed as exc:  # not bad usage: work the next run may do, as tick's status 1
+        raise _DueWorkFailed(str(exc)) from None
 
 
 def _wall(at: datetime) -> str:
@@ -606,8 +616,8 @@ class _LostCtrlC:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    0 ok, 1 a tick failed items or could not reach its database (or the output could not
-    be written), 2 bad usage, 130 interrupted (Ctrl-C).
+    0 ok, 1 a tick (or a demo's) failed items or a tick could not reach its database (or
+    the output could not be written), 2 bad usage, 130 interrupted (Ctrl-C).
 
     ``prog`` is the command as ``--help`` shows it: ``None`` for the name it was run by
     (the file name of ``sys.argv[0]``, as argparse reads it: the installed script's
@@ -627,7 +637,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     except _UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
-    except _Unreachable as exc:  # as a tick whose items failed: the next run may do them
+    except (_Unreachable, _DueWorkFailed) as exc:  # as failed items: the next run may do them
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 1
     except SessionKitError as exc:

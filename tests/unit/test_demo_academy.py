@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from sqlalchemy import create_engine, text
 
 from sessionkit.cli import main
 from sessionkit.demo.academy import render
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
 
 
 def test_academy_plays_the_first_monday_from_the_clock_and_the_room(
@@ -109,3 +112,44 @@ def test_another_now_reads_the_subscriptions_of_the_month_played() -> None:
     ):
         assert line in out
     assert "March" not in out
+
+
+def test_a_tick_that_fails_an_item_stops_the_demo_with_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # advance_due reports a session it could not do and goes on (here the meeting provider is
+    # down when the circle gets READY); the demo read only what it did, printed its story
+    # as a success and exited 0.
+    def down(_rooms: FakeMeetingRooms, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+        raise ConnectionError("meeting provider down")
+
+    monkeypatch.setattr(FakeMeetingRooms, "ensure_room", down)
+    assert main(["demo", "academy", "--db", "memory"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    said = re.fullmatch(
+        r"sessionkit: error: the demo's tick could not do its due work: advance_due failed for "
+        r"'(\w+)' \(MeetingRoomsError: session '\1' of tenant 'itqan' entered READY \(stored\), "
+        r"but the meeting provider failed to open its room: ConnectionError\('meeting provider "
+        r"down'\); .+\); the demo stopped there \(running it again retries it\)\n",
+        err,
+    )
+    assert said is not None, err
+
+
+def test_a_rerun_after_a_tick_failed_plays_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the error says: the demo stopped there, and running it again retries it.
+    db = f"sqlite:///{tmp_path / 'academy.sqlite3'}"
+
+    def down(_rooms: FakeMeetingRooms, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+        raise ConnectionError("meeting provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeMeetingRooms, "ensure_room", down)
+        assert main(["demo", "academy", "--db", db]) == 1
+    capsys.readouterr()
+    assert main(["demo", "academy", "--db", db]) == 0
+    again = capsys.readouterr().out.removesuffix("\n")
+    assert again.split("Sessions and attendance")[1] == render().split("Sessions and attendance")[1]

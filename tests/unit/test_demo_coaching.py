@@ -6,12 +6,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 
 import sessionkit
 from sessionkit.cli import main
 from sessionkit.demo.coaching_story import render
+from sessionkit.services import AdvanceFailure, AdvanceReport, SessionKit
+from sessionkit.services.reschedules import RescheduleReport
 
 
 def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -110,3 +114,45 @@ def test_a_now_near_year_9999_is_refused_in_one_line_like_the_other_demos(
     assert err.startswith(
         "sessionkit: error: --now 9999-12-31T23:00:00+00:00 is outside the instants"
     )
+
+
+def test_a_tick_that_fails_to_advance_a_session_stops_the_demo_with_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # advance_due reports a session it could not do and goes on; the demo read only what it
+    # did, printed its story and rates as a success and exited 0.
+    advance = SessionKit.advance_due
+
+    def failing(kit: SessionKit, tenant: str, **kwargs: Any) -> AdvanceReport:
+        report = advance(kit, tenant, **kwargs)
+        down = ConnectionError("attendance service down")
+        return attrs.evolve(report, failed=(AdvanceFailure(session_id="k0003", error=down),))
+
+    monkeypatch.setattr(SessionKit, "advance_due", failing)
+    assert main(["demo", "coaching", "--db", "memory"]) == 1
+    said = (
+        "sessionkit: error: the demo's tick could not do its due work: advance_due failed for "
+        "'k0003' (ConnectionError: attendance service down); the demo stopped there (running "
+        "it again retries it)\n"
+    )
+    assert capsys.readouterr() == ("", said)
+
+
+def test_a_tick_that_fails_to_answer_a_request_stops_the_demo_with_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # approve_reschedules, the tick's other job, reports a request it could not answer too.
+    approve = SessionKit.approve_reschedules
+
+    def failing(kit: SessionKit, tenant: str | None = None, **kwargs: Any) -> RescheduleReport:
+        report = approve(kit, tenant, **kwargs)
+        return attrs.evolve(report, failed=(("rq-1", RuntimeError("store hiccup")),))
+
+    monkeypatch.setattr(SessionKit, "approve_reschedules", failing)
+    assert main(["demo", "coaching", "--db", "memory"]) == 1
+    said = (
+        "sessionkit: error: the demo's tick could not do its due work: approve_reschedules "
+        "failed for 'rq-1' (RuntimeError: store hiccup); the demo stopped there (running it "
+        "again retries it)\n"
+    )
+    assert capsys.readouterr() == ("", said)

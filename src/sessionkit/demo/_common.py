@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue, StorageUnavailable
+from sessionkit.errors import InvalidValue, SessionKitError, StorageUnavailable
+from sessionkit.errors._base import shown
 from sessionkit.model.payment import (
     AUTHORIZED,
     CANCELLED,
@@ -30,8 +31,10 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
     from sqlalchemy.engine import Engine
 
 __all__ = [
+    "DueWorkFailed",
     "FixedClock",
     "all_done",
+    "all_due_done",
     "check_database_named",
     "check_sync_driver",
     "connect_refusal",
@@ -64,6 +67,35 @@ def all_done(failed: Iterable[TopUpFailure]) -> None:
     """
     for failure in failed:
         raise failure.error
+
+
+class DueWorkFailed(SessionKitError, RuntimeError):
+    """A demo's tick could not do some due work: the demo stops there; running it again retries.
+
+    ``job`` is the tick's job (``"advance_due"``, ``"approve_reschedules"``), ``item_id``
+    the session or reschedule request it failed for, and ``error`` the error it met.
+    """
+
+    def __init__(self, *, job: str, item_id: str, error: Exception) -> None:
+        super().__init__(
+            f"the demo's tick could not do its due work: {job} failed for {shown(item_id)} "
+            f"({type(error).__name__}: {error}); the demo stopped there (running it again "
+            "retries it)"
+        )
+        self.job = job
+        self.item_id = item_id
+        self.error = error
+
+
+def all_due_done(job: str, failed: Iterable[tuple[str, Exception]]) -> None:
+    """Raise :class:`DueWorkFailed` for the first (item id, error) in ``failed``; return if none.
+
+    The tick's jobs report an item they could not do and go on, as a job for
+    all tenants must; a demo that read only what they did printed its story
+    as a success, and exited 0, with a session left where it was.
+    """
+    for item_id, error in failed:
+        raise DueWorkFailed(job=job, item_id=item_id, error=error) from error
 
 
 _PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@]*)@")

@@ -47,7 +47,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import attrs
 
 from sessionkit.demo._academy_figures import figures
-from sessionkit.demo._common import open_store
+from sessionkit.demo._common import all_due_done, open_store
 from sessionkit.errors import DuplicateSession, DuplicateUsage, SeriesNotFound, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
@@ -227,6 +227,7 @@ class _Story:
         report = self.kit.advance_due(TENANT, now=at)
         for session in report.advanced:
             self.lines.append(f"  {_local(at)}  tick: {session.title} -> {session.status}")
+        all_due_done("advance_due", ((f.session_id, f.error) for f in report.failed))
 
     def presence(self, session: Session, batch: str, moves: Sequence[tuple[str, str, int]]) -> None:
         """Play joins / leaves (who, action, minutes from the start) in the session's room."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sessionkit.demo._common import open_store
+from sessionkit.demo._common import all_due_done, open_store
 from sessionkit.demo.coaching import (
     DEMO_NOW,
     TENANT,
@@ -95,14 +95,18 @@ class _Story:
 
     def tick(self) -> None:
         """The jobs a host runs every minute: due reschedules, then due timers."""
-        for request in self.kit.approve_reschedules(TENANT).approved:
+        answered = self.kit.approve_reschedules(TENANT)
+        for request in answered.approved:
             moved = self.kit.queries.get(TENANT, request.session_id)
             self.say(
                 f"tick: {request.role}'s request {request.status} by silence; session "
                 f"{moved.metadata['number']} now {_both(moved.start)}"
             )
-        for session in self.kit.advance_due(TENANT).advanced:
+        all_due_done("approve_reschedules", answered.failed)
+        advanced = self.kit.advance_due(TENANT)
+        for session in advanced.advanced:
             self.say(f"tick: session {session.metadata['number']} nobody joined: {session.status}")
+        all_due_done("advance_due", ((f.session_id, f.error) for f in advanced.failed))
 
     def ask(
         self, number: int, who: Person, reason: str, days: int | None
