@@ -487,11 +487,72 @@ def test_an_event_for_no_payment_here_is_unknown_and_a_nameless_one_a_422(
         "occurred_at": NOW.isoformat(),
         "intent_ref": "pi_elsewhere",
     }
-    answer = paid_client.post("/v1/payments/events", json=event).json()
-    assert answer == {"outcome": "unknown", "payment": None}
+    answered = paid_client.post("/v1/payments/events", json=event)
+    assert (answered.status_code, answered.headers["Retry-After"]) == (503, "60")
+    assert answered.json() == {"outcome": "unknown", "payment": None}
     nameless = {**event, "event_id": "evt_y", "intent_ref": None}
     body = problem(paid_client.post("/v1/payments/events", json=nameless), 422, "InvalidValue")
     assert body["expected"] == "payment_id or intent_ref"
+
+
+def test_an_event_that_outran_its_intents_reference_is_answered_so_the_provider_retries(
+    paid_client: TestClient, paid_kit: SessionKit, gateway: FakeGateway, clock: ManualClock
+) -> None:
+    # The provider's success for pi_1 came before the kit stored that reference (the create
+    # call failed; the payment job made it again): a 200 "unknown" ended the provider's
+    # retries (Stripe, Adyen send again on a non-2xx only), and the seat was never paid.
+    gateway.fail_next()
+    session_id = slot(paid_client)
+    made = paid_client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann"},
+        headers=ANN,
+    )
+    assert made.status_code == 502, made.text
+    [payment] = paid_client.get("/v1/payments").json()["items"]
+    assert (payment["intent_ref"], payment["due"]) == (None, "create")
+    event = {
+        "provider": "fake",
+        "event_id": "evt_early",
+        "type": "succeeded",
+        "occurred_at": NOW.isoformat(),
+        "intent_ref": "pi_1",
+    }
+    early = paid_client.post("/v1/payments/events", json=event)
+    assert (early.status_code, early.headers["Retry-After"]) == (503, "60")
+    assert early.json() == {"outcome": "unknown", "payment": None}
+    clock.set(NOW + timedelta(minutes=2))
+    assert paid_kit.run_payment_calls().failed == ()  # the intent's reference is stored now
+    again = paid_client.post("/v1/payments/events", json=event)  # the provider's redelivery
+    assert (again.status_code, again.json()["outcome"]) == (200, "applied")
+    assert again.json()["payment"]["status"] == "PAID"
+    booking_id = paid_client.get(f"/v1/payments/{payment['id']}").json()["booking_id"]
+    assert paid_client.get(f"/v1/bookings/{booking_id}").json()["status"] == "CONFIRMED"
+    duplicate = paid_client.post("/v1/payments/events", json=event)
+    assert (duplicate.status_code, duplicate.json()["outcome"]) == (200, "duplicate")
+    failed = {**event, "event_id": "evt_late_failure", "type": "failed"}
+    stale = paid_client.post("/v1/payments/events", json=failed)
+    assert (stale.status_code, stale.json()["outcome"]) == (200, "stale")
+    assert "Retry-After" not in stale.headers
+
+
+def test_an_unknown_event_a_day_old_is_answered_200_to_end_the_retries(
+    paid_client: TestClient, clock: ManualClock
+) -> None:
+    # A payment made elsewhere on the same provider account is never known here.
+    event = {
+        "provider": "fake",
+        "event_id": "evt_elsewhere",
+        "type": "succeeded",
+        "occurred_at": NOW.isoformat(),
+        "intent_ref": "pi_elsewhere",
+    }
+    clock.set(NOW + timedelta(days=1) - timedelta(seconds=1))
+    assert paid_client.post("/v1/payments/events", json=event).status_code == 503
+    clock.set(NOW + timedelta(days=1))
+    answered = paid_client.post("/v1/payments/events", json=event)
+    assert (answered.status_code, answered.json()["outcome"]) == (200, "unknown")
+    assert "Retry-After" not in answered.headers
 
 
 def test_a_refund_event_counts_the_providers_total(
@@ -682,7 +743,7 @@ def test_payment_bodies_at_the_length_caps_are_taken(
         "reason": "x" * 255,
     }
     answer = paid_client.post("/v1/payments/events", json=event)
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 503, answer.text  # not known yet: sent again later
     assert answer.json() == {"outcome": "unknown", "payment": None}
     longer = {**event, "provider": "f" * 128}  # at its cap, but too long a pair for the core
     refused = problem(paid_client.post("/v1/payments/events", json=longer), 422, "InvalidValue")

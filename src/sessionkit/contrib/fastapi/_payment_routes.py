@@ -4,13 +4,16 @@ Added to the router by :func:`add_payment_routes`. Provider calls (an intent,
 a refund) are made by the service outside its unit of work, after it
 committed; the response says where the payment stands then. A provider event is heard
 after it happens, so one whose ``occurred_at`` is later than the kit's clock allows (its
-now plus the router's ``payment_event_skew``) is refused, and nothing of it applied.
+now plus the router's ``payment_event_skew``) is refused, and nothing of it applied. One
+whose payment is not known here yet (``unknown``) is answered 503 with ``Retry-After``,
+so that the provider delivers it again (see :data:`UNKNOWN_EVENT_RETRIED_FOR`).
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from sessionkit.contrib.fastapi import payment_schemas as ps
 from sessionkit.contrib.fastapi import schemas as s
@@ -30,13 +33,43 @@ from sessionkit.contrib.fastapi._common import (
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import read_start_cursor
+from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.services import SessionKit
 
-__all__ = ["add_payment_routes"]
+__all__ = ["UNKNOWN_EVENT_RETRIED_FOR", "UNKNOWN_EVENT_RETRY_AFTER", "add_payment_routes"]
 
 PAYING = (402, *WRITE)
 """A command that may call the provider: declined (402), or the provider down (502, in WRITE)."""
+
+UNKNOWN_EVENT_RETRY_AFTER = 60
+"""The ``Retry-After`` (seconds) of the 503 answering an event whose payment is not known yet."""
+UNKNOWN_EVENT_RETRIED_FOR = timedelta(days=1)
+"""How long after its ``occurred_at`` an event of no payment here is answered 503, not 200.
+
+Its payment may still be stored (the provider's webhook outran the kit storing the
+intent's reference, or the payment job storing it after a failed call): a provider
+retries on a non-2xx only (Stripe, Adyen). Past this, the event is taken for one of a
+payment made elsewhere on the same provider account, which will never be known here,
+and answered 200, so that it stops holding the provider's retry queue.
+"""
+
+_UNKNOWN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        **problem_responses(503)[503],
+        "model": ps.AppliedOut,  # application/json, beside the storage's problem+json
+        "description": (
+            "Storage unavailable (a problem); or, outcome unknown (an AppliedOut), the event's"
+            " payment is not known here yet: send it again (Retry-After)"
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before sending the request again",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 
 
 def add_payment_routes(routes: Routes) -> None:
@@ -256,12 +289,21 @@ def add_payment_routes(routes: Routes) -> None:
         ps.AppliedOut,
         (*routes.hook_problems, *WRITE),
         "Apply one payment provider event, once per provider and event id",
+        responses=_UNKNOWN_RESPONSES,
     )
-    def payment_event(app: Kit, hook: Hook, body: ps.PaymentEventIn) -> ps.AppliedOut:
+    def payment_event(
+        app: Kit, hook: Hook, body: ps.PaymentEventIn, response: Response
+    ) -> ps.AppliedOut:
         now = app.context.now()  # one now: the one checked is the one applied at
         skew = routes.payment_event_skew
         heard_by(body.occurred_at, "occurred_at", now=now, skew=skew, what="a payment event")
-        return ps.applied_out(app.payments.apply(hook.tenant, body.to_event(), now=now))
+        applied = app.payments.apply(hook.tenant, body.to_event(), now=now)
+        if applied.outcome == "unknown" and now - body.occurred_at < UNKNOWN_EVENT_RETRIED_FOR:
+            # No receipt was kept: the provider's redelivery, once the payment is stored, is
+            # applied; a 200 would end its retries (duplicate, stale, applied: all 200).
+            response.status_code = 503
+            response.headers["Retry-After"] = str(UNKNOWN_EVENT_RETRY_AFTER)
+        return ps.applied_out(applied)
 
 
 def _page(

@@ -13,7 +13,7 @@ holds the router's staff roles and the checks its endpoints make with them.
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations at runtime.
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
@@ -130,6 +130,7 @@ class _Declaring(Protocol):
         summary: str,
         *,
         status_code: int | None = None,
+        responses: Mapping[int | str, dict[str, Any]] | None = None,
     ) -> Callable[[Endpoint], Endpoint]: ...
 
 
@@ -149,7 +150,9 @@ class Tagged:
 
     ``model`` is the response model, ``problems`` the HTTP statuses whose
     problem+json bodies the route declares, ``summary`` the operation's
-    summary; ``status_code`` only where it is not 200 (a creation's 201).
+    summary; ``status_code`` only where it is not 200 (a creation's 201);
+    ``responses`` only for what a route answers beside its model and problems
+    (it replaces the problem's declaration of its status: declare both there).
     """
 
     routes: Routes
@@ -164,6 +167,7 @@ class Tagged:
         summary: str,
         *,
         status_code: int | None = None,
+        responses: Mapping[int | str, dict[str, Any]] | None = None,
     ) -> Callable[[Endpoint], Endpoint]:
         """Declare a route of ``method`` (``get``, ``post``, ... say which)."""
 
@@ -176,7 +180,7 @@ class Tagged:
                 status_code=status_code,
                 response_model=model,
                 tags=[*self.routes.tags, self.tag],
-                responses=problem_responses(*problems),
+                responses={**problem_responses(*problems), **(responses or {})},
                 summary=summary,
             )
             if method == "GET":

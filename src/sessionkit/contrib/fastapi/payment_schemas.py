@@ -307,7 +307,9 @@ class AppliedOut(BaseModel):
     """What applying one provider event did.
 
     ``outcome``: ``applied``; ``duplicate`` (seen before: nothing changed);
-    ``stale`` (the payment had moved past it); ``unknown`` (no such payment).
+    ``stale`` (the payment had moved past it); ``unknown`` (no such payment here
+    yet: answered 503 with ``Retry-After`` so that the provider sends it again,
+    200 once its ``occurred_at`` is a day old).
     """
 
     outcome: Literal["applied", "duplicate", "stale", "unknown"]
