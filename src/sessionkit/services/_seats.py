@@ -292,7 +292,9 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     them, and an open payment is cancelled with its booking
     (:func:`store_booking_change`). What had already run out is left to the
     expiry job, as before (a hold paid in time whose notice comes late is
-    still confirmed). Confirmed bookings stay: they took place, attended or not.
+    refunded then, not confirmed into a session that is over, unless its
+    authorization's capture was decided while it held). Confirmed bookings
+    stay: they took place, attended or not.
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
