@@ -261,3 +261,34 @@ def test_money_for_a_hold_left_held_in_a_finished_session_is_refunded(store: Sto
     lapsed = kit.bookings.get(T, checkout.booking.id)
     assert (lapsed.status, lapsed.hold_expires_at) == (EXPIRED, NOW)
     assert gateway.collected("EUR") == Money.zero("EUR")
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("lifecycle", CLOSINGS)
+def test_the_agenda_leaves_out_a_session_in_progress_its_host_ended_early(
+    store: StoreMaker, lifecycle: str
+) -> None:
+    # Ana's lesson, at 08:00 for an hour, ended by its host; another tutor's runs on at 08:00.
+    kit = kit_on(store)
+    lesson = ended(kit, lifecycle, ())
+    running = kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=["tutor:other"],
+        lifecycle="lms",
+        capacity=3,
+    )
+    later = ended(kit, lifecycle, (), hour=3)
+    for session in (lesson, running, later):
+        kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    at = START + timedelta(minutes=10)  # ten minutes into both, by the clock
+    everything = [b.session_id for b in kit.bookings.agenda(T, "student:ana", now=at)]
+    assert sorted(everything[:2]) == sorted([lesson.id, running.id])
+    assert everything[2:] == [later.id]
+    for step in CLOSINGS[lifecycle]:
+        kit.sessions.fire(T, lesson.id, step, actor="tina")
+    agenda = [b.session_id for b in kit.bookings.agenda(T, "student:ana", now=at)]
+    assert agenda == [running.id, later.id]
+    assert [b.status for b in kit.bookings.for_session(T, lesson.id)] == [CONFIRMED]  # it stays

@@ -28,7 +28,7 @@ from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_collection, check_id, check_ids, check_names, check_tenant
 from sessionkit.policies.booking import BookingRules
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._seats import takes_bookings
+from sessionkit.services._seats import closed, takes_bookings
 from sessionkit.services.booking_requests import check_role
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import EARLIEST, LATEST, check_instant
@@ -212,9 +212,11 @@ class BookingReads:
 
         Every session overlapping them: starting before ``now + days`` and
         ending after ``now``, so one in progress is listed too (if it started
-        at most :data:`AGENDA_LOOKBACK` ago). Bookings in play only (held,
-        offered, confirmed, waitlisted); a hold that ran out is left out at
-        once. All of them, in one read with no
+        at most :data:`AGENDA_LOOKBACK` ago), but not one its host ended early
+        (a terminal status: it is over). Bookings in play only (held, offered,
+        confirmed, waitlisted); a hold that ran out is left out at once. All
+        of them, in one read (and one of the sessions already started, if
+        any) with no
         page cap: ``days`` (at most ``Limits.window``, else ``LimitExceeded``)
         bounds it, and a participant has at most one booking in play per
         session. For a long span, page :meth:`for_participant` instead.
@@ -243,7 +245,13 @@ class BookingReads:
                 statuses=ACTIVE_BOOKING_STATUSES,
                 limit=None,
             )
-            return [b for b in found if b.session_end > tx.now and not b.expired_at(tx.now)]
+            kept = [b for b in found if b.session_end > tx.now and not b.expired_at(tx.now)]
+            # One under way by the clock may be over already: ended early (a terminal status).
+            started = [b.session_id for b in kept if b.session_start <= tx.now]
+            if not started:
+                return kept
+            over = {s.id for s in tx.sessions.get_many(tenant, started) if closed(self._ctx, s)}
+            return [b for b in kept if b.session_id not in over]
 
     def remaining_seats(
         self, tenant: str, session_ids: Iterable[str], *, now: datetime | None = None
