@@ -13,7 +13,7 @@ The only module of :mod:`sessionkit.testing` that imports a storage adapter
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -23,6 +23,7 @@ from sessionkit.errors import WrongType
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
 from sessionkit.model.session import Session
 from sessionkit.model.text import check_id
+from sessionkit.model.usage import SessionCodes
 from sessionkit.policies import (
     BookingRules,
     NoticePolicy,
@@ -31,8 +32,10 @@ from sessionkit.policies import (
     RefundPolicy,
     RulesFor,
 )
-from sessionkit.ports import PaymentGateway, UnitOfWork
+from sessionkit.ports import EventPublisher, FactProvider, MeetingRooms, PaymentGateway, UnitOfWork
 from sessionkit.services import SessionKit
+from sessionkit.services.attendance import AttendancePolicy
+from sessionkit.services.rooms import RoomKeeper
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.zones import check_instant
 
@@ -80,11 +83,21 @@ class Harness:
         refunds: RefundPolicy | None = None,
         notice: NoticePolicy | None = None,
         lifecycles: LifecycleRegistry = PRESETS,
+        facts: FactProvider | None = None,
+        attendance: AttendancePolicy | None = None,
+        rooms: MeetingRooms | None = None,
+        codes: SessionCodes | Callable[[Session], SessionCodes | None] | None = None,
     ) -> Harness:
         """Wire a fresh in-memory store; ids are ``f"{id_prefix}{n}"`` from 1 on.
 
         ``lifecycles`` resolves the sessions' lifecycle names, as the kit's
         does (``PRESETS.with_lifecycle(yours)`` for sessions drawn of your own).
+        ``facts``, ``attendance``, ``rooms`` and ``codes`` are handed to the
+        kit as ``SessionKit`` takes them (``facts=attendance_facts()`` for the
+        academy's ABSENT, ``rooms=FakeMeetingRooms()`` for join credentials);
+        with ``rooms``, a :class:`~sessionkit.services.rooms.RoomKeeper` of
+        ``lifecycles`` opens and closes the rooms as the sessions' statuses
+        change, passing every event on to ``events``.
         A ``now`` the kit cannot run at (naive, outside 1000-01-01 to
         9000-01-01 UTC) and an ``id_prefix`` whose ids the kit would refuse
         (not text, surrounding spaces, too long) are refused here, with the
@@ -95,7 +108,10 @@ class Harness:
         check_instant(now, "Harness.in_memory(now)")  # what the kit's clock may answer
         check_id(f"{id_prefix}1", "the first id of Harness.in_memory(id_prefix)")
         events = RecordingPublisher()
-        store = InMemoryStore(publisher=events)
+        publisher: EventPublisher = events
+        if rooms is not None:
+            publisher = RoomKeeper(rooms, then=events, lifecycles=lifecycles)
+        store = InMemoryStore(publisher=publisher)
         clock = ManualClock(now)
         links = StaticLinks()
         counter = itertools.count(1)
@@ -110,5 +126,9 @@ class Harness:
             pricing=pricing,
             refunds=refunds,
             notice=notice,
+            facts=facts,
+            attendance=attendance,
+            rooms=rooms,
+            codes=codes,
         )
         return cls(kit=kit, store=store, clock=clock, events=events, links=links)
