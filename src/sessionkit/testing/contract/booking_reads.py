@@ -135,6 +135,18 @@ class BookingReadsContract(BookingContractBase):
             single = repo.for_session(TENANT, "s1", statuses=[CONFIRMED])
             assert repo.for_sessions(TENANT, ["s1"], statuses=[CONFIRMED]) == {"s1": single}
 
+    def test_for_sessions_reads_past_one_statements_ids(self, store: Factory) -> None:
+        """Thousands of ids, more than one ``IN`` list holds: the last ones are read too."""
+        self.keep_listed(store, make_booking("off", status=CANCELLED, created=-60))
+        with store() as uow:
+            repo = self.bookings(uow)
+            ids = [f"a{n:04}" for n in range(2000)] + ["s2", "s1"]  # s1, s2 sort last
+            found = repo.for_sessions(TENANT, ids, statuses=[CONFIRMED, WAITLISTED])
+            assert {session_id: booking_ids(mine) for session_id, mine in found.items()} == {
+                "s1": ["w1", "w2", "B", "a", "late"],
+                "s2": ["elsewhere"],
+            }
+
     def test_seats_taken_counts_per_session_at_an_instant(self, store: Factory) -> None:
         """Seats of held, offered and confirmed bookings; lapsed holds and empty sessions left out."""  # noqa: E501
         self.open_sessions(
