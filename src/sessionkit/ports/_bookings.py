@@ -90,7 +90,7 @@ class BookingRepository(Repository[Booking], Protocol):
         """Return the bookings (in ``statuses``, if given) of those sessions, by session id.
 
         Each session's in :meth:`for_session` order; a session with none is
-        left out. A batched read (a few statements however many sessions).
+        left out. A batched read: one statement per several hundred sessions, not one each.
         """
         ...
 

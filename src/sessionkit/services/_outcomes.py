@@ -112,7 +112,7 @@ def came_to_no_shows(
 
     Read a page of sessions at a time, each page's attendance and then the
     seat bookings of its sessions that have any in a few batched reads, so
-    the statements do not grow with the sessions (no read per session).
+    the statements grow by a few per page, not by three per session.
     """
     bookings = tx.bookings_or_none()
     came: Counter[str] = Counter()

@@ -347,7 +347,7 @@ class Analytics:
         its attendance shows her there: the host's no-show, not hers, as its
         refund and credits read it. Those sessions are read with their seats
         and attendance only when some client has one, a page of sessions at a
-        time in batched reads (a few statements however many sessions).
+        time in batched reads (a few statements per page, none per session).
         """
         check_tenant(tenant)
         check_actor(actor)
