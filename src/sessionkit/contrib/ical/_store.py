@@ -16,6 +16,7 @@ from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import MAX_TITLE_LENGTH, check_actor, check_tenant, storable
 from sessionkit.services import SeriesSpec
 from sessionkit.services._context import Context, Tx, check_free
+from sessionkit.services._usage import assign_codes
 from sessionkit.services.app import SessionKit
 from sessionkit.services.bulk import initial_window, new_series
 from sessionkit.services.generation import materialise_in
@@ -66,7 +67,8 @@ def store_ical(
     what :func:`export_series` writes again. Every session occupies ``resources``;
     an override or extra that collides raises ``SessionConflict`` and stores
     nothing, while colliding generated occurrences are skipped and reported.
-    Rules are expanded within the kit's ``Limits.candidates``.
+    Rules are expanded within the kit's ``Limits.candidates``. With the kit's
+    ``codes``, every session stored gets its ``session_code``, in the order stored.
     """
     check_tenant(tenant)
     check_actor(actor)
@@ -209,6 +211,8 @@ def _item_of(series: Series, key: datetime, budget: int) -> ScheduleItem:
 def _add(ctx: Context, tx: Tx, session: Session, actor: str | None) -> Session:
     ctx.check_capacity(session)
     check_free(tx, session)
+    # Coded as every other way of creating a session codes it (the kit's ``codes``).
+    [session] = assign_codes(ctx, tx, [session])
     tx.sessions.add(session)
     tx.collect([SessionCreated(tenant=session.tenant, actor=actor, at=tx.now, session=session)])
     return session
