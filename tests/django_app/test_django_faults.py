@@ -96,7 +96,9 @@ def test_a_database_never_migrated_says_so() -> None:
             uow.sessions.add(make_session("s1"))
         assert caught.value.missing is not None
         assert caught.value.missing.startswith("sessionkit_")
-        assert "manage.py migrate" in str(caught.value)
+        # The alias's migrate: a bare "manage.py migrate" makes the default database's only.
+        assert "manage.py migrate --database sqlite_unmigrated (" in str(caught.value)
+        assert "sqlalchemy" not in str(caught.value)
         assert isinstance(caught.value.__cause__, OperationalError)
         report = KITS[-1].tick()
         assert len(report.failed) == 4
@@ -104,7 +106,7 @@ def test_a_database_never_migrated_says_so() -> None:
         out, err = StringIO(), StringIO()
         with pytest.raises(CommandError) as command:
             call_command("sessionkit_tick", stdout=out, stderr=err)
-        assert "manage.py migrate" in str(command.value)
+        assert "manage.py migrate --database sqlite_unmigrated (" in str(command.value)
         # The one line the docs promise: it printed a line per kind, a "failed" line per
         # kind and a summary of four failures (of no items) before it.
         assert (out.getvalue(), err.getvalue()) == ("", "")

@@ -204,6 +204,10 @@ def _kind(error: BaseException, backend: str, code: str | int | None, disconnect
     return found or ""
 
 
+_REMEDY = "sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py migrate with Django"
+"""How to make sessionkit's tables, said when a store knows no better."""
+
+
 def translate(
     error: BaseException,
     *,
@@ -212,13 +216,16 @@ def translate(
     disconnect: bool = False,
     joined: bool = False,
     lock_timeout: timedelta | None = None,
+    remedy: str | None = None,
 ) -> SessionKitError | None:
     """Return the sessionkit error that the driver's ``error`` means, or ``None`` to keep it.
 
     ``statement`` is what was running (it names what a lock wait waited for),
     ``disconnect`` whether SQLAlchemy found the connection dead, ``joined``
     whether the unit is part of the host's transaction (a transient conflict
-    is then not ``retryable``), ``lock_timeout`` the limit the unit set.
+    is then not ``retryable``), ``lock_timeout`` the limit the unit set,
+    ``remedy`` how to make the missing tables (``SchemaMissing``) for the
+    store at hand, where it knows (the Django store names its alias).
     """
     code = _code(error, backend)
     kind = _kind(error, backend, code, disconnect)
@@ -237,8 +244,7 @@ def translate(
         return SchemaMissing(
             f"{backend} has no {missing} ({said}): sessionkit's tables are not in this "
             "database, or are older than this sessionkit. Make or upgrade them first: "
-            "sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py migrate with "
-            "Django; nothing was written",
+            f"{remedy or _REMEDY}; nothing was written",
             backend=backend,
             code=shown,
             missing=missing,

@@ -378,7 +378,11 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         if not isinstance(error, DatabaseError) or isinstance(error, IntegrityError):
             return None
         driver = error.__cause__ if error.__cause__ is not None else error
-        return translate(driver, backend=self.vendor, joined=self.joined)
+        # Tables missing on another alias are made by migrate on that alias: a bare
+        # "manage.py migrate" migrates the default database only, and changed nothing here.
+        database = "" if self.using == DEFAULT_DB_ALIAS else f" --database {self.using}"
+        remedy = f"manage.py migrate{database} (the store's DjangoStore(using={shown(self.using)}))"
+        return translate(driver, backend=self.vendor, joined=self.joined, remedy=remedy)
 
     @contextmanager
     def _translating(self) -> Iterator[None]:
