@@ -32,9 +32,11 @@ def test_a_per_day_refusal_names_its_limit_and_the_participants_count() -> None:
     )
     assert str(refused) == (
         "student:ana already has 1 booking(s) or waitlist place(s) in sessions starting "
-        "between 2026-03-04T00:00:00+00:00 and 2026-03-05T00:00:00+00:00 (at most 1) "
-        "[rule per_day]"
+        "between 2026-03-04T00:00:00+00:00 and 2026-03-05T00:00:00+00:00 (at most 1); "
+        "a place may free at 2026-03-02T08:15:00+00:00 (not certain: a hold may yet be "
+        "confirmed) [rule per_day]"
     )
+    assert refused.may_free_at == datetime(2026, 3, 2, 8, 15, tzinfo=UTC)  # the hold's end
     answer = h.kit.bookings.can_book(T, evening.id, ANA)  # the "book" button says the same
     assert answer is not None
     assert (answer.rule, answer.limit, answer.count, answer.allows_at) == ("per_day", 1, 1, None)

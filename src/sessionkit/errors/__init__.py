@@ -40,7 +40,7 @@ message::
     │   ├── DuplicateReschedule                 the request id, or a second pending one
     │   └── DuplicateUsage                      a usage entry, subscription or session code taken
     ├── StillReferenced (ValueError)            other records still point at the one to delete
-    ├── CapacityExceeded (ValueError)           fewer free seats than asked for
+    ├── CapacityExceeded (ValueError)           fewer free seats than asked for (``may_free_at``)
     ├── HoldExpired (ValueError)                a hold or offer ran out before it was confirmed
     ├── IdempotencyKeyReused (ValueError)       a key replayed with another request
     ├── AlreadyBooked (ValueError)              the participant is already in the session

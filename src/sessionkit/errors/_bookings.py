@@ -30,10 +30,28 @@ class CapacityExceeded(SessionKitError, ValueError):
     newcomer, so ``taken + waiting`` may pass the capacity), ``asked`` the
     seats wanted, so ``remaining`` (``capacity - taken - waiting``, at least
     0) is what could still be booked.
+
+    ``may_free_at`` is the earliest instant at which enough held or offered
+    seats run out, if nobody confirms them, for the request to fit beside
+    the seats waited for, while the session still takes it then (its start,
+    the rules' notice); ``None`` when no such instant is in sight (the
+    confirmed seats and the waitlist alone leave too few, or the session
+    stops taking bookings first). Unlike ``allows_at`` it is no promise: a
+    hold confirmed keeps its seat (a cancel may free one sooner).
     """
 
+    # A CapacityExceeded pickled before this field existed (a job queue's) reads it as None.
+    may_free_at: datetime | None = None
+
     def __init__(
-        self, *, session_id: str, capacity: int, taken: int, asked: int, waiting: int = 0
+        self,
+        *,
+        session_id: str,
+        capacity: int,
+        taken: int,
+        asked: int,
+        waiting: int = 0,
+        may_free_at: datetime | None = None,
     ) -> None:
         remaining = max(0, capacity - taken - waiting)
         # Seats waited for may be more than the capacity leaves (a 2-seat place first in
@@ -41,7 +59,7 @@ class CapacityExceeded(SessionKitError, ValueError):
         ahead = f", {waiting} waited for on its waitlist ahead of newcomers" if waiting else ""
         super().__init__(
             f"session {shown(session_id)} has {remaining} of {capacity} seat(s) free"
-            f" ({taken} taken{ahead}); {asked} asked for"
+            f" ({taken} taken{ahead}); {asked} asked for{_may_free(may_free_at, 'seats')}"
         )
         self.session_id = session_id
         self.capacity = capacity
@@ -49,6 +67,7 @@ class CapacityExceeded(SessionKitError, ValueError):
         self.waiting = waiting
         self.asked = asked
         self.remaining = remaining
+        self.may_free_at = may_free_at
 
 
 class HoldExpired(SessionKitError, ValueError):
@@ -135,13 +154,15 @@ class BookingRefused(ActionRefused):
     ever (``None``: not by waiting). For ``"per_day"`` and ``"per_week"``,
     ``limit`` is the rule's maximum and ``count`` the participant's bookings
     and waitlist places already counted against it, and ``allows_at`` is
-    ``None`` (:meth:`participant_limit` says why); for every other rule
-    ``limit`` and ``count`` are ``None``.
+    ``None`` (:meth:`participant_limit` says why) while ``may_free_at`` is
+    when enough of them may run out; for every other rule
+    ``limit``, ``count`` and ``may_free_at`` are ``None``.
     """
 
     # A BookingRefused pickled before these fields existed (a job queue's) reads them as None.
     limit: int | None = None
     count: int | None = None
+    may_free_at: datetime | None = None
 
     def __init__(
         self,
@@ -151,10 +172,12 @@ class BookingRefused(ActionRefused):
         allows_at: datetime | None = None,
         limit: int | None = None,
         count: int | None = None,
+        may_free_at: datetime | None = None,
     ) -> None:
         super().__init__(rule, reason, allows_at=allows_at)
         self.limit = limit
         self.count = count
+        self.may_free_at = may_free_at
 
     @classmethod
     def participant_limit(
@@ -166,6 +189,7 @@ class BookingRefused(ActionRefused):
         limit: int,
         start: datetime,
         end: datetime,
+        may_free_at: datetime | None = None,
     ) -> BookingRefused:
         """Return the refusal of ``participant``, at ``limit`` of ``rule`` in ``[start, end)``.
 
@@ -174,11 +198,24 @@ class BookingRefused(ActionRefused):
         ``allows_at`` is ``None``: a place frees only when one of the counted
         bookings ends, and whether it does is not known (a counted hold may be
         confirmed, and then counts for good), so no instant is certain.
+        ``may_free_at`` is the earliest instant at which enough of the counted
+        holds, offers and waitlist places run out by themselves, unconfirmed,
+        to leave one place, if the session still takes the booking then; else
+        ``None`` (confirmed bookings alone reach the limit).
         """
         return cls(
             rule,
             f"{participant} already has {count} booking(s) or waitlist place(s) in sessions "
-            f"starting between {start.isoformat()} and {end.isoformat()} (at most {limit})",
+            f"starting between {start.isoformat()} and {end.isoformat()} (at most {limit})"
+            f"{_may_free(may_free_at, 'a place')}",
             limit=limit,
             count=count,
+            may_free_at=may_free_at,
         )
+
+
+def _may_free(at: datetime | None, what: str) -> str:
+    """The words for ``may_free_at``: when ``what`` may free, which no one can promise."""
+    if at is None:
+        return ""
+    return f"; {what} may free at {at.isoformat()} (not certain: a hold may yet be confirmed)"

@@ -13,7 +13,7 @@ along.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -44,6 +44,7 @@ __all__ = [
     "takes_bookings",
     "expire",
     "lapse_session_bookings",
+    "may_free_at",
     "move_session_bookings",
     "refuse_run_out",
     "Settled",
@@ -155,6 +156,8 @@ class Settled:
     owed: int = 0
     offered_seats: int = 0
     """The seats of this settling's offers: counted in ``taken``, no longer in ``owed``."""
+    offer_ids: frozenset[str] = frozenset()
+    """The ids of this settling's offers (a refusal rolls them back to the waitlist)."""
 
     def free(self, capacity: int) -> int:
         """The seats of a session of ``capacity`` a newcomer may book: none while anyone waits."""
@@ -195,7 +198,24 @@ def settle(
         offered=len(offers),
         owed=seats_owed(b for b in waiting if b.id not in offers),
         offered_seats=offered,
+        offer_ids=frozenset(offers),
     )
+
+
+def may_free_at(running: Iterable[tuple[datetime, int]], need: int) -> datetime | None:
+    """The earliest instant by which ``need`` (at least 1) of what ``running`` holds runs out.
+
+    ``running`` pairs when a hold, offer or waitlist place runs out by itself
+    with the seats (or places) it frees then; ``None`` when all of them
+    together free fewer than ``need``. Which of them will be confirmed
+    instead is not known: the instant is one at which room may free.
+    """
+    freed = 0
+    for at, amount in sorted(running, key=lambda pair: pair[0]):
+        freed += amount
+        if freed >= need:
+            return at
+    return None
 
 
 def _end_unmet(tx: Tx, session: Session, booking: Booking, actor: str | None) -> Booking:

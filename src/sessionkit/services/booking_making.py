@@ -32,6 +32,8 @@ from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
+    HELD,
+    OFFERED,
     Booking,
     check_seats,
     participant_ref,
@@ -42,7 +44,7 @@ from sessionkit.model.text import check_actor, check_flag, check_id, check_tenan
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
-from sessionkit.services._seats import Settled, closed, settle
+from sessionkit.services._seats import Settled, closed, may_free_at, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import (
     RACES,
@@ -212,7 +214,7 @@ class BookingMaking(BookingReads):
             if tx.bookings.add_settled(entered):
                 tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
                 return entered, session
-        settled = self._settled(tx, session, rules, ref, actor)
+        settled = self._settled(tx, session, rules, ref, actor, request.acting_role)
         free = settled.free(session.capacity)
         if new is None:
             new = draft()  # after the checks, which draw no id when they refuse
@@ -232,12 +234,18 @@ class BookingMaking(BookingReads):
         else:
             # The refusal rolls this settling's offers back: their seats are still owed to
             # the waitlist, not taken.
+            taken = settled.taken - settled.offered_seats
+            waiting = settled.owed + settled.offered_seats
+            short = seats - (session.capacity - taken - waiting)
             raise CapacityExceeded(
                 session_id=session.id,
                 capacity=session.capacity,
-                taken=settled.taken - settled.offered_seats,
+                taken=taken,
                 asked=seats,
-                waiting=settled.owed + settled.offered_seats,
+                waiting=waiting,
+                may_free_at=self._seats_may_free_at(
+                    tx, session, rules, request.acting_role, settled, short
+                ),
             )
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
@@ -272,7 +280,8 @@ class BookingMaking(BookingReads):
     ) -> tuple[BookingRules, int]:
         """Settle the locked session, run every check but capacity; return its rules, free seats."""
         rules = self._admit(tx, session, seats, acting_role)
-        return rules, self._settled(tx, session, rules, ref, actor).free(session.capacity)
+        settled = self._settled(tx, session, rules, ref, actor, acting_role)
+        return rules, settled.free(session.capacity)
 
     def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
         """Run the checks that need no bookings read (the rules, the notice); return the rules."""
@@ -301,6 +310,7 @@ class BookingMaking(BookingReads):
         rules: BookingRules,
         ref: ResourceRef,
         actor: str | None,
+        acting_role: str,
     ) -> Settled:
         """Settle the locked session and check the participant; return the settled seats.
 
@@ -308,8 +318,46 @@ class BookingMaking(BookingReads):
         still waiting, none are (``Settled.free``).
         """
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
-        self._check_participant(tx, session, rules, ref, settled.mine)
+        self._check_participant(tx, session, rules, ref, settled.mine, acting_role)
         return settled
+
+    def _seats_may_free_at(
+        self,
+        tx: Tx,
+        session: Session,
+        rules: BookingRules,
+        acting_role: str,
+        settled: Settled,
+        short: int,
+    ) -> datetime | None:
+        """When the locked session's holds and offers may free the ``short`` seats a request lacks.
+
+        For a refusal only: the one read of them, which a booking that fits never makes.
+        This settling's offers are left out: the refusal rolls them back to the waitlist,
+        whose seats ``short`` counts as owed.
+        """
+        holding = tx.bookings.for_session(session.tenant, session.id, statuses=(HELD, OFFERED))
+        running = [
+            (b.hold_expires_at, b.seats)
+            for b in holding
+            if b.hold_expires_at is not None
+            and b.takes_seats(tx.now)
+            and b.id not in settled.offer_ids
+        ]
+        return self._bookable_then(session, rules, acting_role, may_free_at(running, short))
+
+    def _bookable_then(
+        self, session: Session, rules: BookingRules, acting_role: str, at: datetime | None
+    ) -> datetime | None:
+        """``at``, unless the session's rules or the role's notice refuse booking it by then.
+
+        Those refusals (its start, ``min_notice``, a notice) never lift as time passes.
+        """
+        if at is None or rules.refusal(session, at) is not None:
+            return None
+        if self._ctx.notice.notice_refusal("book", acting_role, session, at) is not None:
+            return None
+        return at
 
     def _replay(self, tx: Tx, tenant: str, key: str, request: BookingRequest) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -340,9 +388,14 @@ class BookingMaking(BookingReads):
         if refusal is not None:
             raise refusal.error()
 
-    @staticmethod
     def _check_participant(
-        tx: Tx, session: Session, rules: BookingRules, ref: ResourceRef, mine: Sequence[Booking]
+        self,
+        tx: Tx,
+        session: Session,
+        rules: BookingRules,
+        ref: ResourceRef,
+        mine: Sequence[Booking],
+        acting_role: str,
     ) -> None:
         for booking in mine:
             if booking.participant == ref:
@@ -358,8 +411,12 @@ class BookingMaking(BookingReads):
             mine = tx.bookings.for_participant(
                 session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
             )
-            count = sum(1 for b in mine if b.counts_toward_limits(tx.now))
+            counted = [b for b in mine if b.counts_toward_limits(tx.now)]
+            count = len(counted)
             if count >= limit:
+                # A counted hold, offer or waitlist place runs out by itself, unless confirmed.
+                running = [(b.runs_out_at, 1) for b in counted if b.runs_out_at is not None]
+                freed = may_free_at(running, count - limit + 1)
                 raise BookingRefused.participant_limit(
                     rule,
                     participant=str(ref),
@@ -367,6 +424,7 @@ class BookingMaking(BookingReads):
                     limit=limit,
                     start=span.start,
                     end=span.end,
+                    may_free_at=self._bookable_then(session, rules, acting_role, freed),
                 )
 
     @retried

@@ -103,6 +103,7 @@ def test_a_refusal_carries_its_rule_and_when_it_allows() -> None:
         "allows_at": "2026-03-09T08:00:00+00:00",
         "limit": None,
         "count": None,
+        "may_free_at": None,
     }
 
 

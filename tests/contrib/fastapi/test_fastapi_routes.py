@@ -544,6 +544,10 @@ def test_a_full_session_is_capacity_exceeded(client: TestClient) -> None:
     full = client.post(url, json={"participant": "student:bob", "seats": 2})
     body = problem(full, 409, "CapacityExceeded")
     assert (body["capacity"], body["taken"], body["asked"], body["remaining"]) == (2, 1, 2, 1)
+    assert body["may_free_at"] is None  # ann's confirmed seat never frees
+    client.post(url, json={"participant": "student:cy"})  # held 15 minutes
+    full = client.post(url, json={"participant": "student:bob"})
+    assert problem(full, 409, "CapacityExceeded")["may_free_at"] == "2026-03-02T08:15:00+00:00"
 
     twice = client.post(url, json={"participant": "student:ann"})
     assert problem(twice, 409, "AlreadyBooked")["participant"] == "student:ann"

@@ -280,6 +280,12 @@ class Problem(BaseModel):
         description="What a participant already has against a BookingRefused per_day / "
         "per_week limit: bookings and waitlist places in play that day or week.",
     )
+    may_free_at: str | None = Field(
+        default=None,
+        description="When room may free (ISO 8601) if holds run out unconfirmed, no promise: "
+        "CapacityExceeded's seats, a BookingRefused per_day / per_week's place; null: none "
+        "in sight.",
+    )
     # An error's field named as a member, renamed by member_name(): the statuses a client
     # acts on (InvalidTransition, TransitionRefused, AlreadyBooked, PaymentRequired).
     session_status: str | None = Field(
