@@ -478,6 +478,27 @@ def test_sessionkit_tick_until_idle_counts_an_item_failing_each_round_once(
     assert BookingRecord.objects.get(record_id="held").status == EXPIRED
 
 
+def test_sessionkit_tick_at_verbosity_0_prints_the_failures_alone(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    """``-v 0`` (a cron job mails what it prints): nothing on stdout, the failures on stderr."""
+    _, _, clock = kit
+    broken = attrs.evolve(make_session("bad", at=-1, resources=()), lifecycle="nope")
+    given(broken, make_booking_session("s1", capacity=5))
+    given(make_booking("held", status=HELD, hold_until=1))
+    clock._now = NOW + timedelta(days=2)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match=r"^1 due items failed"):
+        call_command("sessionkit_tick", "--payments", verbosity=0, stdout=out, stderr=err)
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith(f"failed advance {TENANT}/bad: ")
+    assert BookingRecord.objects.get(record_id="held").status == EXPIRED  # the work was done
+    SessionRecord.objects.filter(record_id="bad").delete()
+    calm = StringIO()
+    call_command("sessionkit_tick", "-v", "0", stdout=calm, stderr=calm)
+    assert calm.getvalue() == ""
+
+
 def test_sessionkit_tick_ticks_every_tenant_when_an_event_handler_raises(
     kit: tuple[SessionKit, RecordingPublisher, ManualClock],
 ) -> None:

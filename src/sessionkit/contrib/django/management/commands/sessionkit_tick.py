@@ -6,9 +6,10 @@ rolling windows), ``reschedules`` (answer requests past their deadline),
 ran out, waitlists of sessions that started), in batches that each claim their
 items in one transaction; several workers may tick at once and never do an
 item twice. The command prints one line per kind (what was done, what failed),
-a summary line, and each failed item; a kind whose records the store does not
-keep is reported as skipped. A database without sessionkit's tables (never
-migrated) stops the command with one error saying so. Items that failed stay due; the command then
+a summary line, and each failed item (``-v 0``: the failed items alone, on
+stderr); a kind whose records the store does not keep is reported as skipped.
+A database without sessionkit's tables (never migrated) stops the command
+with one error saying so. Items that failed stay due; the command then
 exits with status 1, counting each failed item once (``--until-idle`` may
 meet one in every round). An event handler (a receiver of ``events_committed``) that
 raises after a tick's work committed, or after a payment call's answer was stored, stops
@@ -109,13 +110,21 @@ class Command(BaseCommand):
             help="also make the payment provider calls still due (not part of the tick)",
         )
 
+    quiet = False
+    """``-v 0``: print no lines of what was done, only the failures (stderr), as cron wants."""
+
+    def _say(self, line: str) -> None:
+        """Write a line of what was done (stdout), unless ``-v 0`` asked for failures only."""
+        if not self.quiet:
+            self.stdout.write(line)
+
     def _report(
         self, where: str, report: TickReport, kinds: list[str], skipped: dict[str, str]
     ) -> None:
         """Write what the tick did, and each item that failed (on stderr)."""
         for line in _lines(report, kinds, skipped):
-            self.stdout.write(f"{where}{line}")
-        self.stdout.write(f"{where}tick: {report.summary()}")
+            self._say(f"{where}{line}")
+        self._say(f"{where}tick: {report.summary()}")
         for failure in report.failed:
             self.stderr.write(
                 f"failed {failure.kind} {failure.tenant}/{failure.item_id}: {failure.error}"
@@ -123,6 +132,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
+        self.quiet = options.get("verbosity", 1) == 0
         try:
             kit = get_kit()
         except (ImproperlyConfigured, SessionKitError) as error:  # one line, as every refusal
@@ -198,7 +208,7 @@ class Command(BaseCommand):
                     failing.update(
                         ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
                     )
-                self.stdout.write(f"{where}payments: {line}")
+                self._say(f"{where}payments: {line}")
         problems = [
             f"{committed}, then an event handler raised: {shown(error)}"
             for committed, error in handlers.items()
