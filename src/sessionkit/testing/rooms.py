@@ -111,6 +111,9 @@ class FakeMeetingRooms(MeetingRooms):
         # is per account), and drain(tenant=...) hands over one tenant's only.
         self._events: list[tuple[str, PresenceEvent]] = []
         self._numbered = 0  # the ev<n> ids given so far
+        # Every event id queued, given or not: a given "ev2" is not issued again as the next
+        # ev<n>, which record_presence would take for a repeat of it and drop.
+        self._used: set[str] = set()
         self._lock = threading.Lock()
         seed = check_seed(seed, "FakeMeetingRooms(seed)")
         self._random = random.Random(seed)  # noqa: S311  # shuffles test events, not a secret
@@ -207,8 +210,8 @@ class FakeMeetingRooms(MeetingRooms):
                 for _ in range(found.connections.get(who, 1))
             ]
             leaves = [
-                self._event(session_id, who, LEAVE, close, None, ahead=n)
-                for n, who in enumerate(open_, start=1)
+                self._event(session_id, who, LEAVE, close, event_id)
+                for who, event_id in zip(open_, self._free_ids(len(open_)), strict=True)
             ]
             found.open = False
             for event in leaves:
@@ -248,10 +251,12 @@ class FakeMeetingRooms(MeetingRooms):
 
         Joining again while inside opens another connection (a second
         device), which a leave of its own ends. ``event_id`` is the event's
-        id at the provider (default: the next ``ev<n>``). Everything is
-        checked before anything changes: a refused call (``LookupError`` for
-        a closed room, ``NaiveDatetime`` for a naive ``at``, a bad
-        ``event_id``) leaves nobody inside and queues nothing.
+        id at the provider (default: the next ``ev<n>`` no event queued before
+        had, so one given as ``"ev2"`` is not issued again; give an id twice
+        to play a provider repeating an event). Everything is checked before
+        anything changes: a refused call (``LookupError`` for a closed room,
+        ``NaiveDatetime`` for a naive ``at``, a bad ``event_id``) leaves
+        nobody inside and queues nothing.
         """
         who = participant_ref(participant)
         with self._lock:
@@ -302,27 +307,35 @@ class FakeMeetingRooms(MeetingRooms):
         action: str,
         at: datetime,
         event_id: str | None,
-        *,
-        ahead: int = 1,
     ) -> PresenceEvent:
         """Return the presence event the provider would send (checking it; nothing is queued).
 
-        Without ``event_id`` it takes the ``ahead``-th ``ev<n>`` id still free:
-        the events one call builds before queueing any are numbered 1, 2, ...
+        Without ``event_id`` it takes the next ``ev<n>`` id still free.
         """
         return PresenceEvent(
             provider=self._name,
-            event_id=f"ev{self._numbered + ahead}" if event_id is None else event_id,
+            event_id=self._free_ids(1)[0] if event_id is None else event_id,
             session_id=session_id,
             participant=who,
             action=action,
             at=at,
         )
 
+    def _free_ids(self, count: int) -> list[str]:
+        """Return the next ``count`` ``ev<n>`` ids no queued event has had (none is taken)."""
+        free: list[str] = []
+        n = self._numbered
+        while len(free) < count:
+            n += 1
+            if f"ev{n}" not in self._used:
+                free.append(f"ev{n}")
+        return free
+
     def _queue(self, tenant: str, event: PresenceEvent, *, numbered: bool) -> None:
         """Queue ``event`` for ``tenant``; ``numbered`` if it took the next ``ev<n>`` id."""
         if numbered:
-            self._numbered += 1
+            self._numbered = int(event.event_id.removeprefix("ev"))
+        self._used.add(event.event_id)
         self._events.append((tenant, event))
 
     def drain(
