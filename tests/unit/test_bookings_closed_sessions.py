@@ -292,3 +292,19 @@ def test_the_agenda_leaves_out_a_session_in_progress_its_host_ended_early(
     agenda = [b.session_id for b in kit.bookings.agenda(T, "student:ana", now=at)]
     assert agenda == [running.id, later.id]
     assert [b.status for b in kit.bookings.for_session(T, lesson.id)] == [CONFIRMED]  # it stays
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+@pytest.mark.parametrize("lifecycle", CLOSINGS)
+def test_the_agenda_leaves_out_a_session_finished_ahead_of_its_time(
+    store: StoreMaker, lifecycle: str
+) -> None:
+    # Tomorrow's lesson, ended by its host today: over, though the clock has not reached it.
+    kit = kit_on(store)
+    lesson = ended(kit, lifecycle, ())
+    later = ended(kit, lifecycle, (), hour=3)
+    for session in (lesson, later):
+        kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    for step in CLOSINGS[lifecycle]:
+        kit.sessions.fire(T, lesson.id, step, actor="tina")
+    assert [b.session_id for b in kit.bookings.agenda(T, "student:ana")] == [later.id]

@@ -213,13 +213,13 @@ class BookingReads:
         Every session overlapping them: starting before ``now + days`` and
         ending after ``now``, so one in progress is listed too (if it started
         at most :data:`AGENDA_LOOKBACK` ago), but not one its host ended early
-        (a terminal status: it is over). Bookings in play only (held, offered,
-        confirmed, waitlisted); a hold that ran out is left out at once. All
-        of them, in one read (and one of the sessions already started, if
-        any) with no
-        page cap: ``days`` (at most ``Limits.window``, else ``LimitExceeded``)
-        bounds it, and a participant has at most one booking in play per
-        session. For a long span, page :meth:`for_participant` instead.
+        (a terminal status: it is over, under way by the clock or not yet
+        started). Bookings in play only (held, offered, confirmed,
+        waitlisted); a hold that ran out is left out at once. All of them, in
+        one read (and one of their sessions, if any) with no page cap:
+        ``days`` (at most ``Limits.window``, else ``LimitExceeded``) bounds it,
+        and a participant has at most one booking in play per session. For a
+        long span, page :meth:`for_participant` instead.
         """
         check_tenant(tenant)
         most = self._ctx.limits.window.days
@@ -246,11 +246,12 @@ class BookingReads:
                 limit=None,
             )
             kept = [b for b in found if b.session_end > tx.now and not b.expired_at(tx.now)]
-            # One under way by the clock may be over already: ended early (a terminal status).
-            started = [b.session_id for b in kept if b.session_start <= tx.now]
-            if not started:
+            if not kept:
                 return kept
-            over = {s.id for s in tx.sessions.get_many(tenant, started) if closed(self._ctx, s)}
+            # Any of them may be over already, its host having ended it early (a terminal
+            # status): one under way by the clock, or one finished ahead of its time.
+            sessions = tx.sessions.get_many(tenant, [b.session_id for b in kept])
+            over = {s.id for s in sessions if closed(self._ctx, s)}
             return [b for b in kept if b.session_id not in over]
 
     def remaining_seats(
