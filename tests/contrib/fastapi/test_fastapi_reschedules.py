@@ -9,7 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.policies import NoticePolicy, NoticeRule
+from sessionkit.model.money import Money
+from sessionkit.model.session import Session
+from sessionkit.policies import NoticePolicy, NoticeRule, Pricing, RefundPolicy, RefundTier
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
@@ -171,11 +173,51 @@ def test_a_notice_rule_refuses_and_the_options_say_until_when(
     assert options["reschedule"] is None
     assert options["reschedule_until"] == iso(96 - 48)
     assert (options["refund_percent"], options["cancel"]) == ("100", None)
-    assert options["cancel_tiers"] == [{"percent": "100", "until": iso(96), "fee": None}]
+    assert options["cancel_tiers"] == [
+        {"percent": "100", "until": iso(96), "fee": None, "fee_unknown": None}
+    ]
     host = client.get(
         f"/v1/sessions/{near}/options", params={"role": "host"}, headers={"X-Roles": "host"}
     ).json()
     assert (host["reschedule"], host["reschedule_until"]) == (None, None)
+
+
+def _no_price(session: Session) -> Pricing:
+    raise LookupError(f"no price for {session.id}")
+
+
+def test_a_tier_whose_fee_the_pricing_could_not_tell_says_so_not_free(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # The response dropped CancelTier.fee_unknown: a tier keeping a fee the kit's pricing could
+    # not price read "fee": null, as if a cancel then were free. It now says the fee is unknown.
+    refunds = RefundPolicy(
+        tiers=(
+            RefundTier(timedelta(hours=48), 100),
+            RefundTier(timedelta(hours=24), 100, fee=Money.of("10", "EUR")),
+        )
+    )
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=RULES,
+        refunds=refunds,
+        pricing=_no_price,
+    )
+    client = client_for(kit)
+    session_id = slot(client, 72)
+    answer = client.get(
+        f"/v1/sessions/{session_id}/options", params={"role": "student"}, headers=STUDENT
+    )
+    assert answer.status_code == 200, answer.text
+    why = (
+        f"the kit's pricing raised LookupError for session '{session_id}'"
+        f": 'no price for {session_id}'"
+    )
+    assert answer.json()["cancel_tiers"] == [
+        {"percent": "100", "until": iso(72 - 48), "fee": None, "fee_unknown": None},
+        {"percent": "100", "until": iso(72 - 24), "fee": None, "fee_unknown": why},
+    ]
 
 
 def test_a_session_s_requests_are_read_by_its_own_people_only(client: TestClient) -> None:

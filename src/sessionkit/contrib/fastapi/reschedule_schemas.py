@@ -90,11 +90,20 @@ def refusal_out(refusal: Refusal | None) -> RefusalOut | None:
 
 
 class CancelTierOut(BaseModel):
-    """Cancelling until ``until`` refunds ``percent`` of what was paid, less ``fee``."""
+    """Cancelling until ``until`` refunds ``percent`` of what was paid, less ``fee``.
+
+    ``fee`` is ``null`` when the tier keeps none, and also when the fee it keeps
+    is not known: then ``fee_unknown`` says why (else it is ``null``).
+    """
 
     percent: str = Field(examples=["100"])
     until: datetime
     fee: MoneyOut | None
+    fee_unknown: str | None = Field(
+        description="Null when fee is known; else why not: the tier keeps a fee but the "
+        "kit's pricing raised for the session (its error's type and message), so fee is "
+        "null though a cancel does keep one.",
+    )
 
 
 class SessionOptionsOut(BaseModel):
@@ -130,6 +139,7 @@ def options_out(options: SessionOptions) -> SessionOptionsOut:
                 percent=str(tier.percent),
                 until=tier.until,
                 fee=None if tier.fee is None else money_out(tier.fee),
+                fee_unknown=tier.fee_unknown,
             )
             for tier in options.cancel_tiers
         ],
