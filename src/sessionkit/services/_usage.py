@@ -146,6 +146,7 @@ def consume_in(
     participants: Iterable[ResourceRef] | None = None,
     over_limit: bool = False,
     excused: frozenset[ResourceRef] = frozenset(),
+    ledger: Sequence[UsageEntry] | None = None,
 ) -> list[UsageEntry]:
     """Consume one credit per participant of ``session`` (once each); return their active entries.
 
@@ -158,12 +159,14 @@ def consume_in(
     refuses going past its credits (the unit of work is then rolled back),
     unless ``over_limit``: the credit is then counted past them (the clock's
     status changes, which nobody can be refused), as ``on_limit="allow"`` counts it.
+    ``ledger``: the session's entries (``for_session``) this unit of work read
+    already, not read again.
     """
     usage = tx.repository(USAGE)
     tenant = session.tenant
     charged_id = charged_session(session.id, session.metadata)
     charged = session if charged_id == session.id else tx.sessions.get(tenant, charged_id)
-    known = usage.for_session(tenant, session.id)
+    known = usage.for_session(tenant, session.id) if ledger is None else list(ledger)
     if charged_id != session.id:
         known = known + usage.for_session(tenant, charged_id)
     who = _participants(tx, session, known) if participants is None else sorted(set(participants))
@@ -273,16 +276,18 @@ def reverse_in(
     actor: str | None,
     reason: str | None,
     participants: Iterable[ResourceRef] | None = None,
+    ledger: Sequence[UsageEntry] | None = None,
 ) -> list[UsageEntry]:
     """Return the credits ``session`` consumed (once each); return the entries now reversed.
 
     Entries already reversed stay as they are; ``participants`` (default: all)
-    narrows which.
+    narrows which. ``ledger``: the session's entries, as :func:`consume_in` takes them.
     """
     usage = tx.repository(USAGE)
     wanted = None if participants is None else set(participants)
     done: list[UsageEntry] = []
-    for entry in usage.for_session(session.tenant, session.id):
+    entries = usage.for_session(session.tenant, session.id) if ledger is None else ledger
+    for entry in entries:
         if entry.used_by != session.id or (wanted is not None and entry.participant not in wanted):
             continue
         if not entry.active:
@@ -512,20 +517,34 @@ def settle_usage(
             # A correction between a held and a no-show status: only those who came to the
             # no-show change (charged held, not charged a host's no-show). Nobody else is
             # charged again: a credit an admin reversed stays reversed.
-            who = _participants(tx, after, usage.for_session(after.tenant, after.id))
+            ledger = usage.for_session(after.tenant, after.id)
+            who = _participants(tx, after, ledger)
             came = _host_no_show_excused(tx, after, who)
             if came and no_show:
-                reverse_in(tx, after, actor=actor, reason=reason, participants=came)
+                reverse_in(tx, after, actor=actor, reason=reason, participants=came, ledger=ledger)
             elif came:
-                consume_in(tx, after, actor=actor, over_limit=over_limit, participants=came)
+                consume_in(
+                    tx, after, actor=actor, over_limit=over_limit, participants=came, ledger=ledger
+                )
         elif now and no_show:
-            # Read who is charged once: the excused are some of them, all are charged but those.
-            who = _participants(tx, after, usage.for_session(after.tenant, after.id))
+            # The ledger and who is charged are read once: the excused are some of them, all
+            # are charged but those. Returning the excused' credits changes only their entries,
+            # which charging the others passes by.
+            ledger = usage.for_session(after.tenant, after.id)
+            who = _participants(tx, after, ledger)
             excused = _host_no_show_excused(tx, after, who)
             if excused:
-                reverse_in(tx, after, actor=actor, reason=reason, participants=excused)
+                reverse_in(
+                    tx, after, actor=actor, reason=reason, participants=excused, ledger=ledger
+                )
             consume_in(
-                tx, after, actor=actor, over_limit=over_limit, participants=who, excused=excused
+                tx,
+                after,
+                actor=actor,
+                over_limit=over_limit,
+                participants=who,
+                excused=excused,
+                ledger=ledger,
             )
         elif now:
             consume_in(tx, after, actor=actor, over_limit=over_limit)
