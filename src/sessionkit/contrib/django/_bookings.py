@@ -11,7 +11,6 @@ one session.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -149,19 +148,6 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
 
     # ------------------------------------------------------------------ reads
 
-    def _of_sessions(self, tenant: str, session_ids: Iterable[str]) -> dict[str, list[Booking]]:
-        """The sessions' bookings taking seats or waiting for them, by session id."""
-        wanted = list(dict.fromkeys(session_ids))
-        found: dict[str, list[Booking]] = defaultdict(list)
-        for start in range(0, len(wanted), 500):
-            rows = self.rows(tenant).filter(
-                session_ref__in=wanted[start : start + 500],
-                status__in=sorted(ACTIVE_BOOKING_STATUSES),
-            )
-            for row in rows:
-                found[row.session_ref].append(self.from_row(row))
-        return found
-
     def for_session(
         self,
         tenant: str,
@@ -208,12 +194,16 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
                 found.setdefault(row.session_ref, []).append(self.from_row(row))
         return found
 
+    def _in_play(self, tenant: str, session_ids: Iterable[str]) -> dict[str, list[Booking]]:
+        """The sessions' bookings taking seats or waiting for them, by session id."""
+        return self.for_sessions(tenant, session_ids, statuses=ACTIVE_BOOKING_STATUSES)
+
     def seats_taken(
         self, tenant: str, session_ids: Iterable[str], *, at: datetime
     ) -> dict[str, int]:
         """Return the seats taken at ``at`` per session id (sessions with none left out)."""
         found: dict[str, int] = {}
-        for session_id, bookings in self._of_sessions(tenant, session_ids).items():
+        for session_id, bookings in self._in_play(tenant, session_ids).items():
             taken = seats_taken(bookings, at)
             if taken:
                 found[session_id] = taken
@@ -286,7 +276,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
             if after is None or (s.start_at, s.record_id) > after
         ]
         sessions.sort(key=lambda entry: (entry[0], entry[1]))
-        taken_by = self._of_sessions(tenant, [entry[1] for entry in sessions])
+        taken_by = self._in_play(tenant, [entry[1] for entry in sessions])
         found: list[BookableSession] = []
         for start, session_id, row in sessions:
             placed = taken_by.get(session_id, ())
