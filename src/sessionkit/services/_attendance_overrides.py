@@ -83,8 +83,9 @@ class OverrideCommands:
         :data:`~sessionkit.model.attendance.ATTENDANCE_STATUSES`; ``actor``,
         who decided it, is required (it is recorded as ``decided_by``);
         ``minutes``, if given, lie in 0 up to the session's length in whole
-        minutes. A status but ``absent`` before the start, while the join
-        transition still lies ahead, raises ``ActionRefused`` (rule
+        minutes (the span it was held, once it ended early). A status but
+        ``absent`` before the start, while the join transition still lies
+        ahead, raises ``ActionRefused`` (rule
         ``"not_started"``, ``allows_at`` the start); one of a session that
         ended before its start (cancelled before it: not held) raises it
         whenever it comes (rule ``"not_held"``, ``allows_at`` ``None``). Raises
@@ -123,12 +124,18 @@ class OverrideCommands:
     ) -> Attendance:
         with self._ctx.transaction(now) as tx:
             session = tx.sessions.get(tenant, session_id)
-            most = session.span.duration // timedelta(minutes=1)
+            held = held_span(session)  # ended early: its start to when it ended
+            most = held.duration // timedelta(minutes=1)
             minutes = plain_int(minutes)
             if isinstance(minutes, int) and not 0 <= minutes <= most:  # other types: the record
+                lasts = (
+                    f"lasts {most} whole minutes"
+                    if held == session.span
+                    else f"was held {most} whole minutes, to {held.end.isoformat()}"
+                )
                 raise InvalidValue(
-                    f"minutes must be 0..{most} (session {shown(session_id)} lasts {most} whole "
-                    f"minutes), got {shown(minutes)}",
+                    f"minutes must be 0..{most} (session {shown(session_id)} {lasts}), "
+                    f"got {shown(minutes)}",
                     value=minutes,
                     expected=f"0..{most}",
                 )
@@ -175,7 +182,7 @@ class OverrideCommands:
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             attendance = derive_attendance(
                 presence,
-                span=held_span(session),
+                span=held,
                 session_id=session_id,
                 participant=who,
                 thresholds=self.policy.thresholds,

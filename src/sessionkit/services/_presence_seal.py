@@ -71,22 +71,36 @@ def _sealed_at(session: Session) -> datetime | None:
 def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: datetime) -> Session:
     """Return ``changed`` with ``sealed_at`` set to ``at`` if it enters a terminal status.
 
-    Entering one from a status that is not, or from another terminal one (a
-    correction, which never seals it sooner than it had ended); ``sealed_at``
-    is cleared when it leaves the terminal ones.
+    Entering one from a status that is not; ``sealed_at`` is cleared when it
+    leaves the terminal ones. A correction from one terminal status to
+    another keeps when the session ended (it relabels the end, it does not
+    move it), unless the status it leaves says nobody was there while it was
+    held (:func:`_nobody_held`): then the session went on after all, and is
+    sealed at ``at`` (never sooner than it had ended).
     ``at`` is when the change fell due (a late tick's step keeps its own
     instant), as its event says.
     """
     was, now = machine.status(before.status).terminal, machine.status(changed.status).terminal
     if now and (not was or before.status != changed.status):
         earlier = _sealed_at(before) if was else None
-        if earlier is not None and earlier > at:
+        if earlier is not None and not _nobody_held(machine, before, earlier):
+            at = earlier  # COMPLETED -> CANCELLED: it was held until then all the same
+        elif earlier is not None and earlier > at:
             at = earlier  # a correction never ends the session sooner than it had ended
         return attrs.evolve(changed, metadata={**changed.metadata, SEALED_FIELD: at.isoformat()})
     if was and not now and SEALED_FIELD in changed.metadata:
         kept = {k: v for k, v in changed.metadata.items() if k != SEALED_FIELD}
         return attrs.evolve(changed, metadata=kept)
     return changed
+
+
+def _nobody_held(machine: Lifecycle, session: Session, ended: datetime) -> bool:
+    """Whether ``session``'s terminal status, entered at ``ended``, says nobody was there.
+
+    A no-show status (ABSENT, MISSED, NO_SHOW), or one entered at or before
+    its start (cancelled before it: never held).
+    """
+    return machine.status(session.status).no_show or ended <= session.start
 
 
 _SEAL_PREFIX = f"{SEAL_PROVIDER}:seal-"
@@ -162,9 +176,10 @@ def seal_ended(tx: Tx, machine: Lifecycle, before: Session, stored: Session) -> 
     """Keep ``stored``'s presence sealed where this change put its end.
 
     A session that now ends before its scheduled end gets its open stays
-    closed at that instant. One whose seal moved or went (corrected into
-    another terminal status later, or back into play) first loses the LEAVEs
-    an earlier seal wrote, so the stays run on as presence says.
+    closed at that instant. One whose seal moved or went (corrected out of a
+    no-show into another terminal status later, or back into play) first
+    loses the LEAVEs an earlier seal wrote, so the stays run on as presence
+    says; a seal :func:`mark_ended` kept keeps them.
     """
     old, new = seal_instant(machine, before), seal_instant(machine, stored)
     if old == new or (old is None and (new is None or not ends_early(stored, new))):

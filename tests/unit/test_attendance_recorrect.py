@@ -1,0 +1,175 @@
+"""A correction between ended statuses keeps when the session ended; overrides are capped by it.
+
+A tutor ended a 17:00-18:00 lesson at 17:30; an admin corrected COMPLETED to
+CANCELLED at 18:30. The correction sealed the lesson anew at 18:30: the
+leaves written at 17:30 went, the student's 30 minutes became 60 and the
+lesson was judged over the hour, and correcting back to COMPLETED kept the
+60. A correction from one terminal status to another now keeps ``sealed_at``
+and its leaves; only one out of a status that says nobody was there (a
+no-show, or one entered at or before the start) seals anew at the
+correction. And the teacher's minutes were capped by the scheduled 60, not
+the 30 it was held: an override of 45 was stored and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.errors import InvalidValue
+from sessionkit.model.attendance import JOIN, LEAVE, LEFT_EARLY, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.model.session import Session
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+@contextlib.contextmanager
+def _kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
+    clock = ManualClock(START - timedelta(days=1))
+    if store == "memory":
+        memory = InMemoryStore().unit_of_work
+        yield SessionKit(uow=memory, clock=clock, facts=attendance_facts()), clock
+        return
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    create_schema(engine)
+    try:
+        uow = SqlAlchemyStore(engine).unit_of_work
+        yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
+    finally:
+        engine.dispose()
+
+
+def _event(n: int, who: str, action: str, minutes: int, session_id: str) -> PresenceEvent:
+    return PresenceEvent(
+        provider="meet", event_id=f"e{n}", session_id=session_id, participant=who,
+        action=action, at=START + minutes * MIN,
+    )  # fmt: skip
+
+
+def _lesson(kit: SessionKit, clock: ManualClock) -> Session:
+    """A circle 17:00-18:00: ana there from 17:00 (never leaves), ben 17:10-17:20."""
+    lesson = kit.sessions.create_extra(
+        T, actor="t", title="C", start=START, end=START + 60 * MIN, lifecycle="academy",
+        capacity=3, resources=["teacher:c"],
+    )  # fmt: skip
+    for who in ("student:ana", "student:ben"):
+        kit.bookings.book(T, lesson.id, who, actor="admin", confirm=True)
+    kit.advance_due(T, now=START - 10 * MIN)
+    clock.set(START + 20 * MIN)
+    kit.attendance.record_presence(
+        T,
+        [
+            _event(1, "student:ana", JOIN, 0, lesson.id),
+            _event(2, "student:ben", JOIN, 10, lesson.id),
+            _event(3, "student:ben", LEAVE, 20, lesson.id),
+        ],
+    )
+    return lesson
+
+
+def _seen(kit: SessionKit, session_id: str) -> tuple[str, object, dict[str, tuple[str, int]]]:
+    session = kit.queries.get(T, session_id)
+    shown = {
+        str(a.participant): (a.status, a.minutes) for a in kit.attendance.for_session(T, session_id)
+    }
+    return session.status, session.metadata.get("sealed_at"), shown
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_correction_between_ended_statuses_keeps_when_the_lesson_ended(store: str) -> None:
+    with _kit(store) as (kit, clock):
+        lesson = _lesson(kit, clock)
+        clock.set(START + 30 * MIN)
+        kit.sessions.fire(T, lesson.id, "complete", actor="teacher:c")
+        ended = (START + 30 * MIN).isoformat()
+        held = {"student:ana": (PRESENT, 30), "student:ben": (PARTIAL, 10)}
+        assert _seen(kit, lesson.id) == ("COMPLETED", ended, held)
+        leaves = [(p.action, p.at) for p in kit.attendance.presence(T, lesson.id)]
+        clock.set(START + 90 * MIN)
+        kit.usage.correct(T, lesson.id, "CANCELLED", actor="admin", reason="x")
+        # Was: sealed at 18:30, the 17:30 leave deleted, ana (PRESENT, 60) over the hour.
+        assert _seen(kit, lesson.id) == ("CANCELLED", ended, held)
+        assert [(p.action, p.at) for p in kit.attendance.presence(T, lesson.id)] == leaves
+        clock.set(START + 100 * MIN)
+        kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin", reason="x")
+        assert _seen(kit, lesson.id) == ("COMPLETED", ended, held)
+        stats = kit.analytics.attendance(T, by="participant")
+        assert {who: stats.get(who).minutes for who in held} == {
+            "student:ana": 30,
+            "student:ben": 10,
+        }
+        # Into a no-show and back out of it: the way out says the lesson went on after all.
+        clock.set(START + 110 * MIN)
+        kit.usage.correct(T, lesson.id, "ABSENT", actor="admin", reason="x")
+        assert _seen(kit, lesson.id) == ("ABSENT", ended, held)
+        kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin", reason="x")
+        assert _seen(kit, lesson.id) == (
+            "COMPLETED",
+            (START + 110 * MIN).isoformat(),
+            {"student:ana": (PRESENT, 60), "student:ben": (PARTIAL, 10)},
+        )
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_lesson_cancelled_before_its_start_and_corrected_is_sealed_anew(store: str) -> None:
+    with _kit(store) as (kit, clock):
+        lesson = kit.sessions.create_extra(
+            T, actor="t", title="C", start=START, end=START + 60 * MIN, lifecycle="academy",
+            capacity=3, resources=["teacher:c"],
+        )  # fmt: skip
+        kit.bookings.book(T, lesson.id, "student:ana", actor="admin", confirm=True)
+        clock.set(START - 30 * MIN)
+        kit.sessions.fire(T, lesson.id, "cancel", actor="admin")
+        clock.set(START + 90 * MIN)
+        kit.usage.correct(T, lesson.id, "COMPLETED", actor="admin", reason="it was held")
+        report = kit.attendance.record_presence(
+            T,
+            [
+                _event(1, "student:ana", JOIN, 0, lesson.id),
+                _event(2, "student:ana", LEAVE, 45, lesson.id),
+            ],
+        )
+        assert (report.recorded, report.sealed) == (2, ())
+        assert _seen(kit, lesson.id) == (
+            "COMPLETED",
+            (START + 90 * MIN).isoformat(),
+            {"student:ana": (LEFT_EARLY, 45)},
+        )
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_override_minutes_are_capped_by_the_span_the_lesson_was_held(store: str) -> None:
+    with _kit(store) as (kit, clock):
+        lesson = _lesson(kit, clock)
+        # Not ended yet: the scheduled hour is the bound.
+        early = kit.attendance.override(
+            T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t"
+        )
+        assert early.effective_minutes == 45
+        clock.set(START + 30 * MIN)
+        kit.sessions.fire(T, lesson.id, "complete", actor="teacher:c")
+        with pytest.raises(InvalidValue) as refused:
+            kit.attendance.override(
+                T, lesson.id, "student:ana", status=PRESENT, minutes=45, actor="t"
+            )
+        assert (refused.value.value, refused.value.expected) == (45, "0..30")
+        assert "held 30 whole minutes" in str(refused.value)
+        assert "got 45" in str(refused.value)
+        ana = kit.attendance.override(
+            T, lesson.id, "student:ana", status=PRESENT, minutes=30, actor="t"
+        )
+        assert (ana.minutes, ana.effective_minutes) == (30, 30)
+        stats = kit.analytics.attendance(T, by="participant")
+        assert stats.get("student:ana").minutes == 30
