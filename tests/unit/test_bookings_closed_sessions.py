@@ -308,3 +308,32 @@ def test_the_agenda_leaves_out_a_session_finished_ahead_of_its_time(
     for step in CLOSINGS[lifecycle]:
         kit.sessions.fire(T, lesson.id, step, actor="tina")
     assert [b.session_id for b in kit.bookings.agenda(T, "student:ana")] == [later.id]
+
+
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_a_hold_stored_past_the_start_runs_out_when_its_session_finishes_after_it(
+    store: StoreMaker,
+) -> None:
+    # Holds stored before a hold was cut at its session's start keep their expiry: one may
+    # still be in play when its session finishes after the start, and ends then. So the
+    # session's bookings are read at the finish even after the start.
+    kit = kit_on(store, BookingRules(waitlist=True, per_day=1))
+    session = ended(kit, "lms", ())
+    held = kit.bookings.book(T, session.id, "student:ana", actor="ana")
+    with kit.context.transaction(NOW) as tx:  # as stored then: running past the start
+        old = tx.bookings.get(T, held.id)
+        tx.bookings.update(
+            attrs.evolve(old, hold_expires_at=START + timedelta(hours=3)),
+            expected_version=old.version,
+        )
+    finished = START + timedelta(minutes=70)
+    clock = kit.context.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(finished)
+    for step in CLOSINGS["lms"]:
+        kit.sessions.fire(T, session.id, step, actor="tina")
+    lapsed = kit.bookings.get(T, held.id)
+    assert (lapsed.status, lapsed.hold_expires_at) == (EXPIRED, finished)
+    assert kit.bookings.agenda(T, "student:ana") == []
+    other = ended(kit, "lms", (), hour=3)  # free of it, Ana may book another session that day
+    assert kit.bookings.book(T, other.id, "student:ana", actor="ana").status == HELD
