@@ -141,3 +141,24 @@ def test_the_field_survives_a_pickle_and_an_older_pickle_reads_none() -> None:
     older = BookingRefused("per_day", "at most 1")
     del older.__dict__["may_free_at"]
     assert pickle.loads(pickle.dumps(older)).may_free_at is None
+
+
+def test_a_per_day_refusal_names_no_instant_while_the_per_week_limit_holds_for_good() -> None:
+    # The other lessons were booked under rules with no limits; Thursday's at 10:00 has both.
+    limited = attrs.evolve(RULES, per_day=1, per_week=1)
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        booking_rules=lambda session: limited if session.start.hour == 10 else RULES,
+    )
+    monday, morning, evening = slot(h, day=2, hour=16), slot(h, day=5, hour=8), slot(h, day=5)
+    h.kit.bookings.book(T, monday.id, ANA, actor=None, confirm=True)
+    h.kit.bookings.book(T, morning.id, ANA, actor=None)  # held until 08:15
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, evening.id, ANA, actor=None)
+    # The hold running out leaves the day free, but Monday's confirmed lesson fills the week.
+    assert (caught.value.rule, caught.value.count, caught.value.may_free_at) == ("per_day", 1, None)
+    h.kit.bookings.cancel(T, h.kit.bookings.for_session(T, monday.id)[0].id, actor=None)
+    with pytest.raises(BookingRefused) as caught:
+        h.kit.bookings.book(T, evening.id, ANA, actor=None)
+    assert (caught.value.rule, caught.value.may_free_at) == ("per_day", NOW + 15 * MINUTE)

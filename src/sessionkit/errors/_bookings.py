@@ -200,8 +200,9 @@ class BookingRefused(ActionRefused):
         confirmed, and then counts for good), so no instant is certain.
         ``may_free_at`` is the earliest instant at which enough of the counted
         holds, offers and waitlist places run out by themselves, unconfirmed,
-        to leave one place, if the session still takes the booking then; else
-        ``None`` (confirmed bookings alone reach the limit).
+        to leave one place, under the other of ``per_day`` / ``per_week`` too,
+        if the session still takes the booking then; else ``None`` (confirmed
+        bookings alone reach either limit).
         """
         return cls(
             rule,

@@ -53,6 +53,7 @@ from sessionkit.services.booking_requests import (
     lost_to_replay,
 )
 from sessionkit.services.drafts import SessionDraft, make_extra
+from sessionkit.timespan import TimeSpan
 
 __all__ = ["BookingMaking"]
 
@@ -405,18 +406,18 @@ class BookingMaking(BookingReads):
                     booking_id=booking.id,
                     status=booking.status,
                 )
-        for rule, limit, window in rules.participant_limits:
+        limits = rules.participant_limits
+        for n, (rule, limit, window) in enumerate(limits):
             tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
             span = window(session.start)
-            mine = tx.bookings.for_participant(
-                session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
-            )
-            counted = [b for b in mine if b.counts_toward_limits(tx.now)]
+            counted = _counted(tx, session, ref, span)
             count = len(counted)
             if count >= limit:
-                # A counted hold, offer or waitlist place runs out by itself, unless confirmed.
-                running = [(b.runs_out_at, 1) for b in counted if b.runs_out_at is not None]
-                freed = may_free_at(running, count - limit + 1)
+                # The place must free under every limit: the later ones read for the refusal only.
+                later = [
+                    (_counted(tx, session, ref, w(session.start)), m) for _, m, w in limits[n + 1 :]
+                ]
+                freed = _place_frees_at([(counted, limit), *later])
                 raise BookingRefused.participant_limit(
                     rule,
                     participant=str(ref),
@@ -484,3 +485,29 @@ class BookingMaking(BookingReads):
         except AlreadyBooked as booked:
             return Refusal(rule="already_booked", reason=str(booked))
         return None
+
+
+def _counted(tx: Tx, session: Session, ref: ResourceRef, span: TimeSpan) -> list[Booking]:
+    """``ref``'s bookings and waitlist places counted against a limit over ``span`` now."""
+    mine = tx.bookings.for_participant(
+        session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
+    )
+    return [b for b in mine if b.counts_toward_limits(tx.now)]
+
+
+def _place_frees_at(limits: Sequence[tuple[Sequence[Booking], int]]) -> datetime | None:
+    """When every limit of ``(counted, limit)`` may leave a place; ``None`` if one never does.
+
+    A counted hold, offer or waitlist place runs out by itself, unless confirmed: each
+    limit's instant is when enough of its own do, and the place is free at the latest.
+    """
+    latest: datetime | None = None
+    for counted, limit in limits:
+        if len(counted) < limit:
+            continue
+        running = [(b.runs_out_at, 1) for b in counted if b.runs_out_at is not None]
+        at = may_free_at(running, len(counted) - limit + 1)
+        if at is None:
+            return None
+        latest = at if latest is None else max(latest, at)
+    return latest
