@@ -204,10 +204,6 @@ def _kind(error: BaseException, backend: str, code: str | int | None, disconnect
     return found or ""
 
 
-_REMEDY = "sessionkit.adapters.sqlalchemy.upgrade(engine), or manage.py migrate with Django"
-"""How to make sessionkit's tables, said when a store knows no better."""
-
-
 def translate(
     error: BaseException,
     *,
@@ -216,7 +212,7 @@ def translate(
     disconnect: bool = False,
     joined: bool = False,
     lock_timeout: timedelta | None = None,
-    remedy: str | None = None,
+    remedy: str,
 ) -> SessionKitError | None:
     """Return the sessionkit error that the driver's ``error`` means, or ``None`` to keep it.
 
@@ -224,8 +220,9 @@ def translate(
     ``disconnect`` whether SQLAlchemy found the connection dead, ``joined``
     whether the unit is part of the host's transaction (a transient conflict
     is then not ``retryable``), ``lock_timeout`` the limit the unit set,
-    ``remedy`` how to make the missing tables (``SchemaMissing``) for the
-    store at hand, where it knows (the Django store names its alias).
+    ``remedy`` how the store at hand makes its missing tables, said by
+    ``SchemaMissing`` (each store names its own: the SQLAlchemy store's
+    ``upgrade(engine)``, the Django store's migrate of its alias).
     """
     code = _code(error, backend)
     kind = _kind(error, backend, code, disconnect)
@@ -244,7 +241,7 @@ def translate(
         return SchemaMissing(
             f"{backend} has no {missing} ({said}): sessionkit's tables are not in this "
             "database, or are older than this sessionkit. Make or upgrade them first: "
-            f"{remedy or _REMEDY}; nothing was written",
+            f"{remedy}; nothing was written",
             backend=backend,
             code=shown,
             missing=missing,

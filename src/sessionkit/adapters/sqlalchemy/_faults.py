@@ -39,7 +39,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
-from sessionkit.adapters._driver_faults import translate
+from sessionkit.adapters import _driver_faults
 from sessionkit.adapters.sqlalchemy._db import Db
 from sessionkit.adapters.sqlalchemy._hooks import listen_once
 from sessionkit.errors import (
@@ -49,6 +49,7 @@ from sessionkit.errors import (
 )
 
 __all__ = [
+    "REMEDY",
     "OpenUnit",
     "forgive",
     "from_database",
@@ -62,6 +63,34 @@ __all__ = [
     "translate_for_unit",
     "translate_unhooked",
 ]
+
+REMEDY = (
+    "sessionkit.adapters.sqlalchemy.upgrade(engine) (or alembic upgrade head where your own "
+    "Alembic history holds sessionkit's tables)"
+)
+"""How the SQLAlchemy store's tables are made or upgraded, as ``SchemaMissing`` says it."""
+
+
+def translate(
+    error: BaseException,
+    *,
+    backend: str,
+    statement: str | None = None,
+    disconnect: bool = False,
+    joined: bool = False,
+    lock_timeout: timedelta | None = None,
+) -> SessionKitError | None:
+    """:func:`~sessionkit.adapters._driver_faults.translate` for this store (:data:`REMEDY`)."""
+    return _driver_faults.translate(
+        error,
+        backend=backend,
+        statement=statement,
+        disconnect=disconnect,
+        joined=joined,
+        lock_timeout=lock_timeout,
+        remedy=REMEDY,
+    )
+
 
 _LOST = "sessionkit.lost"
 """Where a unit's session keeps the error after which its transaction may be gone."""

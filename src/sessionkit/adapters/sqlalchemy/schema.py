@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import TextClause
 
-from sessionkit.adapters._driver_faults import translate
 from sessionkit.adapters.sqlalchemy._backend import SchemaWarning, mapped_schema
+from sessionkit.adapters.sqlalchemy._faults import translate
 from sessionkit.adapters.sqlalchemy._types import (
     Amount,
     ExactText,
