@@ -99,3 +99,53 @@ def test_a_per_day_refusal_names_when_a_counted_place_runs_out(every_store: Engi
         1,
         morning.start,  # a waitlist place runs out as its session starts, unless offered
     )
+
+
+def _both(kit: SessionKit, session: Session, who: str, *, seats: int = 1, at: datetime) -> object:
+    """``can_book``'s and ``book``'s refusals of the same request, same state: rule, may_free_at."""
+    answer = kit.bookings.can_book(T, session.id, who, seats=seats, now=at)
+    assert answer is not None
+    with pytest.raises((CapacityExceeded, BookingRefused)) as caught:
+        kit.bookings.book(T, session.id, who, actor=None, seats=seats, now=at)
+    error = caught.value
+    assert isinstance(error, (CapacityExceeded, BookingRefused))
+    rule = error.rule if isinstance(error, BookingRefused) else "capacity"
+    return (answer.rule, answer.may_free_at), (rule, error.may_free_at)
+
+
+def test_can_book_says_when_seats_may_free_as_the_command_does(every_store: Engine | None) -> None:
+    kit = _kit(every_store)
+    group, single = _slot(kit, 2), _slot(kit, 1, day=5)
+    kit.bookings.book(T, group.id, "student:ana", actor=None)  # held until 08:15
+    kit.bookings.book(T, group.id, "student:ben", actor=None, now=NOW + 5 * MINUTE)  # to 08:20
+    at = NOW + 6 * MINUTE
+    held = ("capacity", NOW + 15 * MINUTE)
+    assert _both(kit, group, "student:cai", at=at) == (held, held)
+    both_held = ("capacity", NOW + 20 * MINUTE)
+    assert _both(kit, group, "student:cai", seats=2, at=at) == (both_held, both_held)
+    kit.bookings.book(T, group.id, "student:dan", actor=None, waitlist=True, now=at)
+    assert _both(kit, group, "student:cai", at=at) == (both_held, both_held)  # dan's first
+    kit.bookings.book(T, single.id, "student:eve", actor=None, confirm=True)
+    assert _both(kit, single, "student:cai", at=at) == (("capacity", None), ("capacity", None))
+
+
+def test_can_book_leaves_out_the_offer_its_refusal_rolls_back(every_store: Engine | None) -> None:
+    kit = _kit(every_store)
+    single = _slot(kit, 1)
+    kit.bookings.book(T, single.id, "student:ana", actor=None)  # held until 08:15
+    kit.bookings.book(T, single.id, "student:dan", actor=None, waitlist=True)
+    at = NOW + 16 * MINUTE  # ana's seat is offered to dan, then each refusal undoes it
+    assert _both(kit, single, "student:cai", at=at) == (("capacity", None), ("capacity", None))
+
+
+def test_can_book_says_when_a_counted_place_may_free_as_the_command_does(
+    every_store: Engine | None,
+) -> None:
+    kit = _kit(every_store)
+    morning, evening = _slot(kit, 1, hour=8), _slot(kit, 1, hour=16)
+    kit.bookings.book(T, morning.id, "student:ben", actor=None, confirm=True)
+    kit.bookings.book(T, morning.id, "student:ana", actor=None, waitlist=True)
+    place = ("per_day", morning.start)
+    assert _both(kit, evening, "student:ana", at=NOW) == (place, place)
+    # ben's confirmed lesson counts for good.
+    assert _both(kit, evening, "student:ben", at=NOW) == (("per_day", None), ("per_day", None))

@@ -3,7 +3,8 @@
 For any confirmed seats and holds of a session (booked at increasing instants, each held for its
 own time), a newcomer refused with ``CapacityExceeded`` is told the earliest expiry ``t`` of a
 hold still running such that the capacity, less the confirmed seats and the holds running past
-``t``, leaves the seats asked for; ``None`` when no such expiry exists.
+``t``, leaves the seats asked for; ``None`` when no such expiry exists. ``can_book`` answers
+the same instant.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def test_a_newcomer_is_told_when_the_holds_may_make_room(
     held = [(b.hold_expires_at, b.seats) for b in stored if b.hold_expires_at is not None]
     held = [(end, seats) for end, seats in held if end > at]
     free = capacity - confirmed - sum(s for _, s in held)
+    answer = h.kit.bookings.can_book(T, session.id, "student:new", seats=asked, now=at)
     if free >= asked:
+        assert answer is None
         h.kit.bookings.book(T, session.id, "student:new", actor=None, seats=asked, now=at)
         return
     with pytest.raises(CapacityExceeded) as caught:
@@ -96,3 +99,5 @@ def test_a_newcomer_is_told_when_the_holds_may_make_room(
         capacity - free,
         min(fits, default=None),
     )
+    assert answer is not None  # the "book" button says the same, before the command
+    assert (answer.rule, answer.may_free_at) == ("capacity", caught.value.may_free_at)

@@ -16,6 +16,7 @@ import pytest
 
 from sessionkit.errors import BookingRefused, CapacityExceeded
 from sessionkit.model import Session
+from sessionkit.policies import Refusal
 from sessionkit.testing.harness import Harness
 
 from ._bookings_support import ANA, BEN, CAI, DAN, NOW, RULES, T, harness, slot
@@ -162,3 +163,33 @@ def test_a_per_day_refusal_names_no_instant_while_the_per_week_limit_holds_for_g
     with pytest.raises(BookingRefused) as caught:
         h.kit.bookings.book(T, evening.id, ANA, actor=None)
     assert (caught.value.rule, caught.value.may_free_at) == ("per_day", NOW + 15 * MINUTE)
+
+
+def test_can_book_answers_the_same_instant_as_the_command() -> None:
+    h = harness()
+    group = slot(h, capacity=2)
+    h.kit.bookings.book(T, group.id, ANA, actor=None)  # held until 08:15
+    h.kit.bookings.book(T, group.id, BEN, actor=None, confirm=True)
+    answer = h.kit.bookings.can_book(T, group.id, CAI, now=NOW + MINUTE)
+    assert answer == Refusal(
+        rule="capacity", reason="0 seat(s) free", may_free_at=NOW + 15 * MINUTE
+    )
+    assert _refused(h, group, CAI, now=NOW + MINUTE).may_free_at == answer.may_free_at
+    # Two seats: ben's confirmed one stays, so neither names an instant.
+    answer = h.kit.bookings.can_book(T, group.id, CAI, seats=2, now=NOW + MINUTE)
+    full = _refused(h, group, CAI, seats=2, now=NOW + MINUTE)
+    assert answer is not None
+    assert (answer.rule, answer.may_free_at, full.may_free_at) == ("capacity", None, None)
+
+
+def test_a_refusals_field_reaches_its_error_and_an_older_pickle_reads_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+    refusal = Refusal(rule="per_day", reason="at most 1", limit=1, count=1, may_free_at=at)
+    assert (refusal.error().may_free_at, pickle.loads(pickle.dumps(refusal))) == (at, refusal)
+    before = {k: v for k, v in refusal.__getstate__().items() if k != "may_free_at"}
+    monkeypatch.setattr(Refusal, "__getstate__", lambda _self: before)  # an earlier version's
+    older = pickle.dumps(refusal)
+    monkeypatch.undo()
+    assert pickle.loads(older) == attrs.evolve(refusal, may_free_at=None)

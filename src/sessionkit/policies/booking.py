@@ -93,7 +93,11 @@ class Refusal:
     ``limit`` and ``count`` are a ``per_day`` / ``per_week`` refusal's figures
     (the rule's maximum, the participant's bookings counted against it), as
     :class:`~sessionkit.errors.BookingRefused` carries them; ``None`` for
-    every other rule.
+    every other rule. ``may_free_at`` is when holds running out unconfirmed
+    may make room (no promise, unlike ``allows_at``), as the command's error
+    carries it: a ``"capacity"`` refusal's, as
+    :class:`~sessionkit.errors.CapacityExceeded`'s, and a ``per_day`` /
+    ``per_week`` one's; ``None`` when none is in sight, and for every other rule.
     """
 
     rule: str
@@ -101,12 +105,26 @@ class Refusal:
     allows_at: datetime | None = None
     limit: int | None = None
     count: int | None = None
+    may_free_at: datetime | None = None
 
     def error(self) -> BookingRefused:
         """Return the :class:`~sessionkit.errors.BookingRefused` a command raises for it."""
         return BookingRefused(
-            self.rule, self.reason, allows_at=self.allows_at, limit=self.limit, count=self.count
+            self.rule,
+            self.reason,
+            allows_at=self.allows_at,
+            limit=self.limit,
+            count=self.count,
+            may_free_at=self.may_free_at,
         )
+
+    def __getstate__(self) -> dict[str, object]:
+        return {field.name: getattr(self, field.name) for field in attrs.fields(Refusal)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # A Refusal pickled before a field existed (a cache's) reads it as its default.
+        for field in attrs.fields(Refusal):
+            object.__setattr__(self, field.name, state.get(field.name, field.default))
 
     def by_then(self, shut: Refusal | None) -> Refusal:
         """Return this refusal without its ``allows_at`` when ``shut`` refuses by then anyway.

@@ -233,21 +233,7 @@ class BookingMaking(BookingReads):
                 role=request.acting_role,
             )
         else:
-            # The refusal rolls this settling's offers back: their seats are still owed to
-            # the waitlist, not taken.
-            taken = settled.taken - settled.offered_seats
-            waiting = settled.owed + settled.offered_seats
-            short = seats - (session.capacity - taken - waiting)
-            raise CapacityExceeded(
-                session_id=session.id,
-                capacity=session.capacity,
-                taken=taken,
-                asked=seats,
-                waiting=waiting,
-                may_free_at=self._seats_may_free_at(
-                    tx, session, rules, request.acting_role, settled, short
-                ),
-            )
+            raise self._full(tx, session, rules, request.acting_role, settled, seats)
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
         return entered, session
@@ -278,11 +264,10 @@ class BookingMaking(BookingReads):
         seats: int,
         actor: str | None,
         acting_role: str,
-    ) -> tuple[BookingRules, int]:
-        """Settle the locked session, run every check but capacity; return its rules, free seats."""
+    ) -> tuple[BookingRules, Settled]:
+        """Settle the locked session, run every check but capacity; return its rules, seats."""
         rules = self._admit(tx, session, seats, acting_role)
-        settled = self._settled(tx, session, rules, ref, actor, acting_role)
-        return rules, settled.free(session.capacity)
+        return rules, self._settled(tx, session, rules, ref, actor, acting_role)
 
     def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
         """Run the checks that need no bookings read (the rules, the notice); return the rules."""
@@ -321,6 +306,32 @@ class BookingMaking(BookingReads):
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
         self._check_participant(tx, session, rules, ref, settled.mine, acting_role)
         return settled
+
+    def _full(
+        self,
+        tx: Tx,
+        session: Session,
+        rules: BookingRules,
+        acting_role: str,
+        settled: Settled,
+        seats: int,
+    ) -> CapacityExceeded:
+        """The refusal of ``seats`` the settled session lacks, as ``book`` and ``can_book`` say it.
+
+        The refusal rolls this settling's offers back: their seats are still owed to the
+        waitlist, not taken.
+        """
+        taken = settled.taken - settled.offered_seats
+        waiting = settled.owed + settled.offered_seats
+        short = seats - (session.capacity - taken - waiting)
+        return CapacityExceeded(
+            session_id=session.id,
+            capacity=session.capacity,
+            taken=taken,
+            asked=seats,
+            waiting=waiting,
+            may_free_at=self._seats_may_free_at(tx, session, rules, acting_role, settled, short),
+        )
 
     def _seats_may_free_at(
         self,
@@ -446,7 +457,9 @@ class BookingMaking(BookingReads):
         booking's ``role`` when the participant books), read only: for a
         "book" button.
         A full session answers rule ``"capacity"`` (with a waitlist, the
-        booking would be queued instead). A seat of a session the kit's pricing
+        booking would be queued instead). Its ``may_free_at``, and a
+        ``per_day`` / ``per_week`` refusal's, is the one the command's error
+        would carry in the same state. A seat of a session the kit's pricing
         prices is taken with ``kit.payments.book``, so there ``book`` refuses
         and this answers rule ``"payment"`` once every other check passes;
         ``paying=True`` answers for ``kit.payments.book`` instead, which raises
@@ -463,10 +476,20 @@ class BookingMaking(BookingReads):
                 ref = participant_ref(participant)
                 session = tx.bookings.lock_session(tenant, session_id)
                 is_priced = priced(self._ctx, tx, session)
-                free = self._open_seats(tx, session, ref, check_seats(seats), None, acting)[1]
+                rules, settled = self._open_seats(
+                    tx, session, ref, check_seats(seats), None, acting
+                )
+                full = None
+                if seats > settled.free(session.capacity):
+                    # Before the rollback: the state the command's refusal is read in.
+                    full = self._full(tx, session, rules, acting, settled, seats)
                 tx.rollback()
-                if seats > free:
-                    return Refusal(rule="capacity", reason=f"{max(free, 0)} seat(s) free")
+                if full is not None:
+                    return Refusal(
+                        rule="capacity",
+                        reason=f"{full.remaining} seat(s) free",
+                        may_free_at=full.may_free_at,
+                    )
                 if paying and not is_priced:  # asked last, as kit.payments.book asks it
                     raise unpriced(session.id)
                 if is_priced and not paying:
@@ -481,6 +504,7 @@ class BookingMaking(BookingReads):
                 allows_at=refused.allows_at,
                 limit=refused.limit,
                 count=refused.count,
+                may_free_at=refused.may_free_at,
             )
         except AlreadyBooked as booked:
             return Refusal(rule="already_booked", reason=str(booked))
