@@ -743,3 +743,15 @@ def test_the_journal_commits_with_the_change_and_the_hosts_rollback_takes_both(
         ("SessionCanceled", "leo", "CANCELLED", "ill"),
     ]
     assert kit.journal.for_session(TENANT, dropped) == []
+
+
+def test_the_stores_own_capacity_check_computes_no_may_free_at(using: str) -> None:
+    # Only the booking commands compute it (CapacityExceeded says so), as on every store.
+    store = DjangoStore(using=using)
+    with store.unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=1))
+        uow.bookings.add(make_booking("held", status=HELD, hold_until=-9, created=-20))
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(CapacityExceeded) as caught:
+        uow.bookings.add(make_booking("late", created=-10))  # the hold runs out at -9
+    assert (caught.value.taken, caught.value.waiting, caught.value.may_free_at) == (1, 0, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from sqlalchemy import Engine
 
@@ -18,8 +19,9 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.errors import BookingRefused, CapacityExceeded
 from sessionkit.model import ResourceRef, Session
+from sessionkit.model.booking import CONFIRMED
 from sessionkit.policies import BookingRules
-from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
 from sessionkit.testing.clocks import ManualClock
 
 T = "acme"
@@ -30,15 +32,18 @@ RULES = BookingRules(
 )
 
 
-def _kit(engine: Engine | None) -> SessionKit:
-    """A kit at :data:`NOW` on the memory store, or on ``engine``'s tables emptied."""
-    store: UnitOfWorkFactory
-    if engine is None:
-        store = InMemoryStore().unit_of_work
-    else:
-        clear_tables(engine)
-        store = SqlAlchemyStore(engine).unit_of_work
+def _kit(engine: Engine | None, store: UnitOfWorkFactory | None = None) -> SessionKit:
+    """A kit at :data:`NOW` on ``store``, or the memory store, or ``engine``'s tables emptied."""
+    if store is None:
+        store = _store(engine)
     return SessionKit(uow=store, clock=ManualClock(NOW), booking_rules=RULES)
+
+
+def _store(engine: Engine | None) -> UnitOfWorkFactory:
+    if engine is None:
+        return InMemoryStore().unit_of_work
+    clear_tables(engine)
+    return SqlAlchemyStore(engine).unit_of_work
 
 
 def _slot(kit: SessionKit, capacity: int, *, day: int = 4, hour: int = 10) -> Session:
@@ -149,3 +154,26 @@ def test_can_book_says_when_a_counted_place_may_free_as_the_command_does(
     assert _both(kit, evening, "student:ana", at=NOW) == (place, place)
     # ben's confirmed lesson counts for good.
     assert _both(kit, evening, "student:ben", at=NOW) == (("per_day", None), ("per_day", None))
+
+
+def test_the_stores_own_check_computes_no_instant(every_store: Engine | None) -> None:
+    store = _store(every_store)
+    kit = _kit(every_store, store)
+    single = _slot(kit, 1)
+    held = kit.bookings.book(T, single.id, "student:ana", actor=None)  # held until 08:15
+    at = NOW + MINUTE
+    assert _full(kit, single, "student:cai", seats=1, at=at) == (1, 0, NOW + 15 * MINUTE)
+    # The same seat written through the repository alone: the store refuses it, uncomputed.
+    written = attrs.evolve(
+        held,
+        id="written",
+        participant=ResourceRef("student", "cai"),
+        status=CONFIRMED,
+        hold_expires_at=None,
+        created_at=at,
+    )
+    with store() as uow, pytest.raises(CapacityExceeded) as caught:
+        uow.repository(BOOKINGS).add(written)
+    full = caught.value
+    assert (full.taken, full.waiting, full.may_free_at) == (1, 0, None)
+    assert "may free" not in str(full)

@@ -38,6 +38,17 @@ class CapacityExceeded(SessionKitError, ValueError):
     confirmed seats and the waitlist alone leave too few, or the session
     stops taking bookings first). Unlike ``allows_at`` it is no promise: a
     hold confirmed keeps its seat (a cancel may free one sooner).
+
+    Only the booking commands compute it (``kit.bookings.book`` and
+    ``kit.payments.book``; ``can_book``'s ``Refusal`` the same), which count
+    the seats under the session's lock before they write, so their write
+    never meets the store's own check. That check refuses any other write
+    adding seats past the capacity (a repository's ``add``, ``add_many`` or
+    ``update``: an app's or an admin's own write, an import, writers racing
+    through the repository alone) with ``may_free_at`` ``None`` and
+    ``waiting`` 0, not computed: it counts the seats taken only, and knows
+    neither the rules nor the notice that decide whether the session still
+    takes the booking then.
     """
 
     # A CapacityExceeded pickled before this field existed (a job queue's) reads it as None.
