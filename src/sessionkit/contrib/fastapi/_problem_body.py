@@ -284,7 +284,8 @@ class Problem(BaseModel):
         default=None,
         description="When room may free (ISO 8601) if holds run out unconfirmed, no promise: "
         "CapacityExceeded's seats, a BookingRefused per_day / per_week's place; null: none "
-        "in sight.",
+        "in sight, or not computed (a store's own capacity check refusing a write the "
+        "booking commands did not make).",
     )
     # An error's field named as a member, renamed by member_name(): the statuses a client
     # acts on (InvalidTransition, TransitionRefused, AlreadyBooked, PaymentRequired).
