@@ -340,6 +340,7 @@ def _check_tables(engine: Engine, url: str) -> None:
         check_database_named,
         check_sync_driver,
         connect_refusal,
+        missing_database,
         missing_schema,
     )
 
@@ -362,6 +363,13 @@ def _check_tables(engine: Engine, url: str) -> None:
         )
     refusal = connect_refusal(engine)
     if refusal is not None:
+        database = missing_database(engine)
+        if database is not None:
+            raise _UsageError(
+                f"--db {url!r}: {database}, so it holds no sessionkit tables: create the "
+                "database, then the tables (sessionkit.adapters.sqlalchemy.upgrade, or your "
+                "migrations)"
+            )
         raise _Unreachable(
             f"--db {url!r}: the database cannot be opened or reached ({refusal}); nothing was done"
         )

@@ -170,6 +170,49 @@ def test_a_postgres_search_path_naming_no_schema_is_said_not_unreachable(
         engine.dispose()
 
 
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
+def test_a_mysql_database_that_does_not_exist_is_said_not_unreachable(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server's "Unknown database" read as "the database cannot be opened or reached".
+    base = os.environ.get("SESSIONKIT_TEST_MYSQL_URL")
+    if not base:
+        pytest.skip("set SESSIONKIT_TEST_MYSQL_URL to run against MariaDB/MySQL")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sk_nosuch_{uuid.uuid4().hex[:12]}"
+    url = make_url(base).set(database=name)
+    db = url.render_as_string(hide_password=False)
+    shown = url.render_as_string(hide_password=True)
+    engine = create_engine(base)
+    try:
+        assert main([*command, "--db", db]) == 2
+        out, err = capsys.readouterr()
+        if command == ["tick"]:
+            said = (
+                ", so it holds no sessionkit tables: create the database, then the tables "
+                "(sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
+            )
+        else:
+            said = (
+                "; the demo creates sessionkit's tables but not databases: create the database "
+                "first (CREATE DATABASE) or name one that exists"
+            )
+        assert (out, err) == (
+            "",
+            f"sessionkit: error: --db {shown!r}: database {name} does not exist{said}\n",
+        )
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :name"),
+                {"name": name},
+            ).scalar()
+        assert found == 0  # nothing was made
+    finally:
+        engine.dispose()
+
+
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
     # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
     # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was

@@ -39,6 +39,7 @@ __all__ = [
     "check_sync_driver",
     "connect_refusal",
     "driver_hint",
+    "missing_database",
     "missing_schema",
     "open_store",
     "resume_provider",
@@ -173,6 +174,10 @@ def check_sync_driver(engine: Engine, shown: str) -> None:
         )
 
 
+_ARGUMENT_REFUSALS = (OSError, ValueError, TypeError, AttributeError, LookupError)
+"""What a driver may raise, besides the DB-API's errors, refusing a URL's arguments."""
+
+
 def connect_refusal(engine: Engine) -> str | None:
     """Why ``engine`` cannot connect, in the driver's words on one line; ``None`` if it can.
 
@@ -187,11 +192,37 @@ def connect_refusal(engine: Engine) -> str | None:
         engine.connect().close()
     except DBAPIError as exc:
         said = str(exc.orig if exc.orig is not None else exc).strip()
-    except (OSError, ValueError, TypeError, AttributeError, LookupError) as exc:
+    except _ARGUMENT_REFUSALS as exc:
         said = f"{type(exc).__name__}: {exc}".strip()
     else:
         return None
     return said.splitlines()[0] if said else "no reason given"
+
+
+_UNKNOWN_DATABASE = 1049
+"""MySQL's and MariaDB's ``ER_BAD_DB_ERROR``: the database a connection names does not exist."""
+
+
+def missing_database(engine: Engine) -> str | None:
+    """MySQL/MariaDB: what to say if the database the URL names does not exist.
+
+    The server refuses the connection ("Unknown database"), which read as a
+    database that cannot be reached. ``None`` for another database, if the
+    connection is refused for another reason, or if it is not refused.
+    """
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        engine.connect().close()
+    except DBAPIError as exc:
+        arguments = getattr(exc.orig, "args", ())
+        if arguments and arguments[0] == _UNKNOWN_DATABASE:
+            return f"database {engine.url.database} does not exist"
+    except _ARGUMENT_REFUSALS:  # a refusal of another kind: connect_refusal says it
+        pass
+    return None
 
 
 _PATH_ENTRY = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)')
@@ -284,7 +315,15 @@ def open_store(
         engine.dispose()
         raise
     if refusal is not None:
+        database = missing_database(engine)
         engine.dispose()
+        if database is not None:
+            raise InvalidValue(
+                f"--db {shown!r}: {database}; the demo creates sessionkit's tables but not "
+                "databases: create the database first (CREATE DATABASE) or name one that exists",
+                value=shown,
+                expected="a URL naming an existing database",
+            )
         raise InvalidValue(
             f"--db {shown!r}: the database cannot be opened or reached ({refusal})",
             value=shown,
