@@ -306,6 +306,40 @@ def test_attendance_is_derived_from_intervals_under_the_thresholds(w: World) -> 
     assert {str(a.participant): a.minutes for a in mid}["student:ben"] == 20
 
 
+def test_an_as_of_inside_the_session_judges_the_time_elapsed_so_far(w: World) -> None:
+    # Read at 17:20 of a 17:00-18:00 lesson, ana there since the start read partial (20 of
+    # 60 minutes): the share was taken of the whole hour, not of the 20 minutes elapsed.
+    s = w.lesson(capacity=8)
+    cara = ResourceRef("student", "cara")
+    events = [
+        w.event(s, ANA, JOIN, START),
+        w.event(s, BEN, JOIN, START + 10 * MIN),
+        w.event(s, cara, JOIN, START),
+        w.event(s, cara, LEAVE, START + 5 * MIN),
+    ]
+    w.kit.attendance.record_presence(T, events, now=START + 10 * MIN)
+
+    def read(as_of: datetime) -> dict[str, tuple[str, int]]:
+        found = w.kit.attendance.for_session(T, s.id, as_of=as_of)
+        return {str(a.participant): (a.status, a.minutes) for a in found}
+
+    assert read(START - 10 * MIN) == {
+        "student:ana": (PENDING, 0),
+        "student:ben": (PENDING, 0),
+        "student:cara": (PENDING, 0),
+    }
+    assert read(START + 20 * MIN) == {
+        "student:ana": (PRESENT, 20),
+        "student:ben": (LATE, 10),
+        "student:cara": (PARTIAL, 5),
+    }
+    assert read(START + 90 * MIN) == {
+        "student:ana": (PRESENT, 60),
+        "student:ben": (LATE, 50),
+        "student:cara": (PARTIAL, 5),
+    }
+
+
 def test_a_visit_outside_the_session_hides_no_lateness_nor_an_early_leave(w: World) -> None:
     # ana pops in before the start and comes back 20 minutes late; ben leaves at 40 of 60
     # minutes and pops back after the end. They used to read present: the first join and

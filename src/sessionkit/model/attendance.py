@@ -566,11 +566,14 @@ def derive_attendance(
     """Return the attendance of ``participant`` in the session spanning ``span``.
 
     ``records`` may hold other participants' and duplicates; only this
-    participant's count, each id once. ``as_of`` closes a stay still open
-    (default: the session's end, when the room closes). ``now``, the read's
-    instant, makes a participant who would be :data:`ABSENT` :data:`PENDING`
-    while it lies before the session's end (default ``None``: the session is
-    read as over, as a decision that is taken once it is).
+    participant's count, each id once. ``as_of`` reads the session as it
+    stood then (default: at its end, when the room closes): a stay still open
+    closes at it, and an ``as_of`` inside the span judges the time elapsed so
+    far, from the start to ``as_of`` (there since the start is present so
+    far, not partial). ``now``, the read's instant, makes a participant who
+    would be :data:`ABSENT` :data:`PENDING` while it lies before the session's
+    end (default ``None``: the session is read as over, as a decision that is
+    taken once it is).
     """
     who = participant_ref(participant)
     read_at = None if now is None else check_instant(now, "now")
@@ -582,7 +585,8 @@ def derive_attendance(
     )
     span, until = _closing(span, as_of)
     attended = _attended(stays, span, until)
-    status = rules._status(stays, span, attended)
+    so_far = TimeSpan(span.start, until) if span.start < until < span.end else span
+    status = rules._status(stays, so_far, attended)
     if status == ABSENT and read_at is not None and read_at < span.end:
         status = PENDING
     return Attendance(

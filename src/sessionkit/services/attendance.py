@@ -137,7 +137,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         Everyone is whoever has presence, an override or a confirmed booking,
         and the session's resources of the policy's ``attendee_kinds`` (booked
         or expected and never there: absent). A stay still open runs to
-        ``as_of`` (default: the session's end). A session ended early (its
+        ``as_of`` (default: the session's end), and an ``as_of`` before the end
+        judges the time elapsed so far, from the start to ``as_of``: there
+        since the start is present so far. A session ended early (its
         recorded end before the scheduled one) is judged against the span it
         was held, from its start to that end
         (:func:`~sessionkit.model.attendance.held_span`). Read at ``as_of`` (default: now)
