@@ -8,12 +8,14 @@ nothing to settle takes the booking in a single write
 (``tx.bookings.add_settled``); otherwise the session is settled
 (:func:`~sessionkit.services._seats.settle`) and the participant checked
 before the booking is written. The store re-checks capacity on the write
-itself, so no race can overbook.
+itself, so no race can overbook. The refusals that need bookings read, and
+when they may lift (``may_free_at``), are in
+:mod:`~sessionkit.services._booking_refusals`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,38 +24,24 @@ import attrs
 from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
-    CapacityExceeded,
     IdempotencyKeyReused,
     InvalidValue,
     PaymentRequired,
 )
 from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
-from sessionkit.model.booking import (
-    ACTIVE_BOOKING_STATUSES,
-    BOOKING_LIFECYCLE,
-    HELD,
-    OFFERED,
-    Booking,
-    check_seats,
-    participant_ref,
-)
+from sessionkit.model.booking import BOOKING_LIFECYCLE, Booking, check_seats, participant_ref
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
+from sessionkit.services._booking_refusals import capacity_refusal, check_participant
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
-from sessionkit.services._seats import Settled, closed, may_free_at, settle
+from sessionkit.services._seats import Settled, closed, settle
 from sessionkit.services.booking_queries import BookingReads
-from sessionkit.services.booking_requests import (
-    RACES,
-    BookingRequest,
-    check_role,
-    lost_to_replay,
-)
+from sessionkit.services.booking_requests import RACES, BookingRequest, check_role, lost_to_replay
 from sessionkit.services.drafts import SessionDraft, make_extra
-from sessionkit.timespan import TimeSpan
 
 __all__ = ["BookingMaking"]
 
@@ -233,7 +221,9 @@ class BookingMaking(BookingReads):
                 role=request.acting_role,
             )
         else:
-            raise self._full(tx, session, rules, request.acting_role, settled, seats)
+            raise capacity_refusal(
+                self._ctx, tx, session, rules, request.acting_role, settled, seats
+            )
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
         return entered, session
@@ -304,72 +294,8 @@ class BookingMaking(BookingReads):
         still waiting, none are (``Settled.free``).
         """
         settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
-        self._check_participant(tx, session, rules, ref, settled.mine, acting_role)
+        check_participant(self._ctx, tx, session, rules, ref, settled.mine, acting_role)
         return settled
-
-    def _full(
-        self,
-        tx: Tx,
-        session: Session,
-        rules: BookingRules,
-        acting_role: str,
-        settled: Settled,
-        seats: int,
-    ) -> CapacityExceeded:
-        """The refusal of ``seats`` the settled session lacks, as ``book`` and ``can_book`` say it.
-
-        The refusal rolls this settling's offers back: their seats are still owed to the
-        waitlist, not taken.
-        """
-        taken = settled.taken - settled.offered_seats
-        waiting = settled.owed + settled.offered_seats
-        short = seats - (session.capacity - taken - waiting)
-        return CapacityExceeded(
-            session_id=session.id,
-            capacity=session.capacity,
-            taken=taken,
-            asked=seats,
-            waiting=waiting,
-            may_free_at=self._seats_may_free_at(tx, session, rules, acting_role, settled, short),
-        )
-
-    def _seats_may_free_at(
-        self,
-        tx: Tx,
-        session: Session,
-        rules: BookingRules,
-        acting_role: str,
-        settled: Settled,
-        short: int,
-    ) -> datetime | None:
-        """When the locked session's holds and offers may free the ``short`` seats a request lacks.
-
-        For a refusal only: the one read of them, which a booking that fits never makes.
-        This settling's offers are left out: the refusal rolls them back to the waitlist,
-        whose seats ``short`` counts as owed.
-        """
-        holding = tx.bookings.for_session(session.tenant, session.id, statuses=(HELD, OFFERED))
-        running = [
-            (b.hold_expires_at, b.seats)
-            for b in holding
-            if b.hold_expires_at is not None
-            and b.takes_seats(tx.now)
-            and b.id not in settled.offer_ids
-        ]
-        return self._bookable_then(session, rules, acting_role, may_free_at(running, short))
-
-    def _bookable_then(
-        self, session: Session, rules: BookingRules, acting_role: str, at: datetime | None
-    ) -> datetime | None:
-        """``at``, unless the session's rules or the role's notice refuse booking it by then.
-
-        Those refusals (its start, ``min_notice``, a notice) never lift as time passes.
-        """
-        if at is None or rules.refusal(session, at) is not None:
-            return None
-        if self._ctx.notice.notice_refusal("book", acting_role, session, at) is not None:
-            return None
-        return at
 
     def _replay(self, tx: Tx, tenant: str, key: str, request: BookingRequest) -> Booking | None:
         first = tx.bookings.by_key(tenant, key)
@@ -399,45 +325,6 @@ class BookingMaking(BookingReads):
         refusal = rules.refusal(session, now)
         if refusal is not None:
             raise refusal.error()
-
-    def _check_participant(
-        self,
-        tx: Tx,
-        session: Session,
-        rules: BookingRules,
-        ref: ResourceRef,
-        mine: Sequence[Booking],
-        acting_role: str,
-    ) -> None:
-        for booking in mine:
-            if booking.participant == ref:
-                raise AlreadyBooked(
-                    session_id=session.id,
-                    participant=str(ref),
-                    booking_id=booking.id,
-                    status=booking.status,
-                )
-        limits = rules.participant_limits
-        for n, (rule, limit, window) in enumerate(limits):
-            tx.bookings.lock_participant(session.tenant, ref)  # both limits: one lock suffices
-            span = window(session.start)
-            counted = _counted(tx, session, ref, span)
-            count = len(counted)
-            if count >= limit:
-                # The place must free under every limit: the later ones read for the refusal only.
-                later = [
-                    (_counted(tx, session, ref, w(session.start)), m) for _, m, w in limits[n + 1 :]
-                ]
-                freed = _place_frees_at([(counted, limit), *later])
-                raise BookingRefused.participant_limit(
-                    rule,
-                    participant=str(ref),
-                    count=count,
-                    limit=limit,
-                    start=span.start,
-                    end=span.end,
-                    may_free_at=self._bookable_then(session, rules, acting_role, freed),
-                )
 
     @retried
     def can_book(
@@ -482,7 +369,7 @@ class BookingMaking(BookingReads):
                 full = None
                 if seats > settled.free(session.capacity):
                     # Before the rollback: the state the command's refusal is read in.
-                    full = self._full(tx, session, rules, acting, settled, seats)
+                    full = capacity_refusal(self._ctx, tx, session, rules, acting, settled, seats)
                 tx.rollback()
                 if full is not None:
                     return Refusal(
@@ -509,29 +396,3 @@ class BookingMaking(BookingReads):
         except AlreadyBooked as booked:
             return Refusal(rule="already_booked", reason=str(booked))
         return None
-
-
-def _counted(tx: Tx, session: Session, ref: ResourceRef, span: TimeSpan) -> list[Booking]:
-    """``ref``'s bookings and waitlist places counted against a limit over ``span`` now."""
-    mine = tx.bookings.for_participant(
-        session.tenant, ref, window=span, statuses=ACTIVE_BOOKING_STATUSES
-    )
-    return [b for b in mine if b.counts_toward_limits(tx.now)]
-
-
-def _place_frees_at(limits: Sequence[tuple[Sequence[Booking], int]]) -> datetime | None:
-    """When every limit of ``(counted, limit)`` may leave a place; ``None`` if one never does.
-
-    A counted hold, offer or waitlist place runs out by itself, unless confirmed: each
-    limit's instant is when enough of its own do, and the place is free at the latest.
-    """
-    latest: datetime | None = None
-    for counted, limit in limits:
-        if len(counted) < limit:
-            continue
-        running = [(b.runs_out_at, 1) for b in counted if b.runs_out_at is not None]
-        at = may_free_at(running, len(counted) - limit + 1)
-        if at is None:
-            return None
-        latest = at if latest is None else max(latest, at)
-    return latest
