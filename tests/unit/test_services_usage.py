@@ -897,6 +897,59 @@ def test_bad_code_formats_are_refused(bad: dict[str, str]) -> None:
         SessionCodes(**bad)
 
 
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        # Accepted, and every code began with spaces: codes are shown and typed in.
+        ({"format": "{group:>5}{n}"}, "'    g1'"),
+        ({"format": "{n:>6}"}, "'     1'"),
+        ({"format": "{prefix}-{n} "}, "'S-1 '"),
+        ({"format": "{group} {n}"}, "' 1'"),  # a session without a group
+        ({"prefix": " QSE", "format": "{prefix}{n}"}, "' QSE1'"),
+        ({"format": "{n!s:.0}"}, "''"),
+        ({"format": "{prefix}{n:c}"}, "'S\\x01'"),
+    ],
+)
+def test_code_formats_rendering_untypeable_codes_are_refused(
+    bad: dict[str, str], code: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        SessionCodes(**bad)
+    assert caught.value.value == bad["format"]
+    assert f"format {bad['format']!r} with prefix" in str(caught.value)
+    assert str(caught.value).endswith(f": {code}")
+    assert caught.value.expected.startswith("a template rendering codes of 1..128 characters")
+
+
+def test_a_code_with_surrounding_whitespace_is_refused_when_rendered() -> None:
+    # A group may have surrounding spaces; the code it renders may not.
+    codes = SessionCodes(prefix="C", format="{group}/{n}")
+    assert codes.render(tenant=T, n=3, group="7") == "7/3"
+    with pytest.raises(InvalidValue) as caught:
+        codes.render(tenant=T, n=3, group=" 7")
+    assert caught.value.value == " 7/3"
+    assert str(caught.value) == (
+        "format '{group}/{n}' renders a code with leading or trailing whitespace for number 3 "
+        "of tenant '1', group ' 7': ' 7/3'"
+    )
+    assert "without leading or trailing whitespace" in caught.value.expected
+    world = World(codes=codes)
+    rec = Recurrence.weekly(
+        days=("TU",), at=time(16), duration=timedelta(hours=1), tz="UTC",
+        start=date(2026, 3, 3), count=2,
+    )  # fmt: skip
+    with pytest.raises(InvalidValue, match="' 7/1'"):
+        world.kit.series.create(
+            T,
+            actor="admin",
+            title="Circle",
+            items=[ScheduleItem("c", rec, [ResourceRef("teacher", "t1")])],
+            lifecycle="academy",
+            group=" 7",
+        )
+    assert world.kit.queries.list(T).items == ()
+
+
 def test_bad_codes_and_subscriptions_are_refused(world: World) -> None:
     with pytest.raises(WrongType):
         SessionKit(uow=InMemoryStore().unit_of_work, clock=world.clock, codes="QSE")  # type: ignore[arg-type]  # the wrong type on purpose

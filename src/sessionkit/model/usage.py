@@ -45,7 +45,7 @@ from sessionkit.model.session import (
     check_identity,
     check_lengths,
 )
-from sessionkit.model.text import MAX_ID_LENGTH, check_id
+from sessionkit.model.text import MAX_ID_LENGTH, check_id, plain_id
 from sessionkit.zones import check_aware, get_zone, resolve_local
 
 __all__ = [
@@ -379,6 +379,29 @@ def _check_format(_instance: object, _attribute: attrs.Attribute[str], value: ob
         )
 
 
+_CODE_RULE: Final = (
+    f"codes of 1..{MAX_ID_LENGTH} characters without leading or trailing whitespace or "
+    "control characters (people read and type them)"
+)
+
+
+def _code_problem(code: str) -> str | None:
+    """What makes ``code`` no session code people can read and type (the rules of ids), or None."""
+    if plain_id(code):
+        return None
+    if not code:
+        return "an empty code"
+    if len(code) > MAX_ID_LENGTH:
+        return f"a code longer than {MAX_ID_LENGTH} characters"
+    if code[0].isspace() or code[-1].isspace():
+        return "a code with leading or trailing whitespace"
+    try:
+        check_id(code, "session code")
+    except InvalidValue:
+        return "a code with a control character"
+    return None
+
+
 def _check_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value or len(value) > 32:
         raise InvalidValue(
@@ -398,11 +421,30 @@ class SessionCodes:
     A format cannot name its counter: two counters need their own prefix or
     format, else a session whose code another already has is refused
     (``InvalidValue`` naming both counters).
+
+    Codes are shown to people and typed in, so each is 1..128 characters
+    without leading or trailing whitespace or control characters. A format
+    (with its prefix) whose first code, of a session with a group or
+    without, breaks that is refused when built (``"{group:>5}{n}"`` pads with
+    spaces); a code that breaks it anyway (a group with surrounding spaces)
+    is refused when rendered. Both are ``InvalidValue`` naming the format.
     """
 
     prefix: str = attrs.field(default="S", validator=_check_name)
     format: str = attrs.field(default="{prefix}-{tenant}-{n:06d}", validator=_check_format)
     counter: str = attrs.field(default="session", validator=_check_name)
+
+    def __attrs_post_init__(self) -> None:
+        for group, whose in (("g", "of group 'g'"), ("", "without a group")):
+            code = self.format.format(prefix=self.prefix, tenant="t", group=group, n=1)
+            problem = _code_problem(code)
+            if problem is not None:
+                raise InvalidValue(
+                    f"format {shown(self.format)} with prefix {shown(self.prefix)} renders "
+                    f"{problem} for session 1 of tenant 't' {whose}: {shown(code)}",
+                    value=self.format,
+                    expected=f"a template rendering {_CODE_RULE}, e.g. '{{prefix}}-{{n:06d}}'",
+                )
 
     def render(self, *, tenant: str, n: int, group: str | None = None) -> str:
         """Return the code of number ``n``; ``InvalidValue`` if it is too long to store."""
@@ -417,11 +459,13 @@ class SessionCodes:
                 expected=f"an int >= 0 of at most {MAX_ID_LENGTH} digits",
             )
         code = self.format.format(prefix=self.prefix, tenant=tenant, n=n, group=group or "")
-        if not code or len(code) > MAX_ID_LENGTH:
+        problem = _code_problem(code)
+        if problem is not None:
             raise InvalidValue(
-                f"session code {code[:40]!r}... is not 1..{MAX_ID_LENGTH} characters",
+                f"format {shown(self.format)} renders {problem} for number {n} of tenant "
+                f"{shown(tenant)}, group {shown(group)}: {shown(code)}",
                 value=code,
-                expected=f"1..{MAX_ID_LENGTH} characters",
+                expected=_CODE_RULE,
             )
         return code
 
