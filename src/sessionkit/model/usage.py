@@ -447,7 +447,7 @@ class SessionCodes:
                 )
 
     def render(self, *, tenant: str, n: int, group: str | None = None) -> str:
-        """Return the code of number ``n``; ``InvalidValue`` if it is too long to store."""
+        """Return the code of number ``n``; ``InvalidValue`` if it breaks the rules of codes."""
         check_id(tenant, "tenant")
         check_group(group)
         n = check_int(n, name="n", expected="an int")
