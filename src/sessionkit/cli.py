@@ -21,9 +21,10 @@ stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
 It works on a database that holds sessionkit's tables: a SQLite file that does
 not exist, or a database without them, is refused (status 2), not created.
 
-A demo whose tick fails an item (its ``report.failed``) says so in one line and
-exits with status 1, as ``tick`` does. Bad arguments print one line to stderr and
-exit with status 2; Ctrl-C prints one line and exits with status 130.
+A demo whose tick fails an item (its ``report.failed``), or whose step meets an
+error that is not sessionkit's (the coaching demo's fact provider's, say), says so
+in one line and exits with status 1, as ``tick`` does. Bad arguments print one
+line to stderr and exit with status 2; Ctrl-C prints one line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class _Unreachable(Exception):
 
 
 class _DueWorkFailed(Exception):
-    """A demo's tick failed an item: it stopped there, as a tick whose items failed (status 1)."""
+    """A demo's tick failed an item, or a step failed: it stopped there (status 1, as a tick's)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -574,7 +575,7 @@ def _demo(args: argparse.Namespace) -> str:
     if args.now is not None:
         now = _parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, not as the demo's clock reads it
-    from sessionkit.demo._common import DueWorkFailed
+    from sessionkit.demo._common import DueWorkFailed, StepFailed
 
     db = _DEMO_DBS[args.platform] if args.db is None else args.db
     try:
@@ -587,7 +588,7 @@ def _demo(args: argparse.Namespace) -> str:
         if args.platform == "academy":
             return academy.render(now, db=db)
         return render(now, db=db)
-    except DueWorkFailed as exc:  # not bad usage: work the next run may do, as tick's status 1
+    except (DueWorkFailed, StepFailed) as exc:  # not bad usage: the next run may do it (status 1)
         raise _DueWorkFailed(str(exc)) from None
 
 
@@ -624,8 +625,9 @@ class _LostCtrlC:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    0 ok, 1 a tick (or a demo's) failed items or a tick could not reach its database (or
-    the output could not be written), 2 bad usage, 130 interrupted (Ctrl-C).
+    0 ok, 1 a tick (or a demo's) failed items, a demo's step failed, or a tick could not
+    reach its database (or the output could not be written), 2 bad usage, 130 interrupted
+    (Ctrl-C).
 
     ``prog`` is the command as ``--help`` shows it: ``None`` for the name it was run by
     (the file name of ``sys.argv[0]``, as argparse reads it: the installed script's

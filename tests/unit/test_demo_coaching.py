@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,12 @@ import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.coaching_story import render
+from sessionkit.demo import coaching
+from sessionkit.demo._common import StepFailed, step
+from sessionkit.demo.coaching_story import contract_for, render
+from sessionkit.errors import RescheduleRefused
+from sessionkit.model.session import Session
+from sessionkit.ports import UnitOfWork
 from sessionkit.services import AdvanceFailure, AdvanceReport, SessionKit
 from sessionkit.services.reschedules import RescheduleReport
 
@@ -156,3 +162,57 @@ def test_a_tick_that_fails_to_answer_a_request_stops_the_demo_with_status_1(
         "again retries it)\n"
     )
     assert capsys.readouterr() == ("", said)
+
+
+class _DownFacts:
+    """A fact provider whose service is down: every question raises."""
+
+    def facts_for(self, sessions: Sequence[Session], uow: UnitOfWork) -> Mapping[str, Any]:
+        raise ConnectionError("attendance service down")
+
+
+def test_a_fact_provider_failing_a_reschedule_request_stops_the_demo_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # kit.reschedules.request asks the facts (when the session locks) and the provider's error
+    # left the demo as a traceback. Running it again, the provider back, finishes the story.
+    pytest.importorskip("sqlalchemy")
+    monkeypatch.setattr(coaching, "attendance_facts", _DownFacts)
+    db = f"sqlite:///{tmp_path / 'coaching.sqlite3'}"
+    assert main(["demo", "coaching", "--db", db]) == 1
+    from sqlalchemy import create_engine
+
+    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+
+    engine = create_engine(db)
+    try:
+        store = SqlAlchemyStore(engine).unit_of_work
+        sessions = coaching.contract_sessions(coaching.build_coaching(uow=store), contract_for())
+    finally:
+        engine.dispose()
+    said = (
+        "sessionkit: error: the demo could not do its step: kit.reschedules.request failed "
+        f"for {sessions[1].id!r} (ConnectionError: attendance service down); the demo stopped "
+        "there (running it again retries it)\n"
+    )
+    assert capsys.readouterr() == ("", said)
+    monkeypatch.undo()
+    assert main(["demo", "coaching", "--db", db]) == 0
+    rerun = capsys.readouterr().out
+    assert "Mia Chen (student) asks to move session 2 to Wed 11 Mar 18:00 CET" in rerun
+    assert rerun.split("\nContract C-1")[1] == render().split("\nContract C-1")[1] + "\n"
+
+
+def test_step_says_an_error_not_sessionkits_and_passes_sessionkits_own() -> None:
+    with pytest.raises(StepFailed) as caught, step("kit.reschedules.approve", "rq-1"):
+        raise TimeoutError("provider slow")
+    assert (caught.value.step, caught.value.item_id) == ("kit.reschedules.approve", "rq-1")
+    assert isinstance(caught.value.error, TimeoutError)
+    assert str(caught.value) == (
+        "the demo could not do its step: kit.reschedules.approve failed for 'rq-1' "
+        "(TimeoutError: provider slow); the demo stopped there (running it again retries it)"
+    )
+    refused = RescheduleRefused("notice", "too late", allows_at=None)
+    with pytest.raises(RescheduleRefused) as passed, step("kit.reschedules.request", "k0001"):
+        raise refused
+    assert passed.value is refused

@@ -6,7 +6,8 @@ Like ``cli.py`` the demos are composition roots, so they may import the adapters
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
 __all__ = [
     "DueWorkFailed",
     "FixedClock",
+    "StepFailed",
     "all_done",
     "all_due_done",
     "check_database_named",
@@ -44,6 +46,7 @@ __all__ = [
     "open_store",
     "resume_provider",
     "shown_url",
+    "step",
     "url_hint",
 ]
 
@@ -97,6 +100,41 @@ def all_due_done(job: str, failed: Iterable[tuple[str, Exception]]) -> None:
     """
     for item_id, error in failed:
         raise DueWorkFailed(job=job, item_id=item_id, error=error) from error
+
+
+class StepFailed(SessionKitError, RuntimeError):
+    """A demo's step met an error not sessionkit's (a host's fact provider's, say): it stops there.
+
+    ``step`` is the command (``"kit.reschedules.request"``), ``item_id`` the
+    session or request it was for, and ``error`` the error it met. Running the
+    demo again retries the step (every write is keyed).
+    """
+
+    def __init__(self, *, step: str, item_id: str, error: Exception) -> None:
+        super().__init__(
+            f"the demo could not do its step: {step} failed for {shown(item_id)} "
+            f"({type(error).__name__}: {error}); the demo stopped there (running it again "
+            "retries it)"
+        )
+        self.step = step
+        self.item_id = item_id
+        self.error = error
+
+
+@contextmanager
+def step(name: str, item_id: str) -> Iterator[None]:
+    """Raise :class:`StepFailed` for an error of the block that is not a :class:`SessionKitError`.
+
+    sessionkit's own errors (a refusal) pass as they are; another one came from
+    code the kit calls, such as the host's fact provider, and left the demo as a
+    traceback.
+    """
+    try:
+        yield
+    except SessionKitError:
+        raise
+    except Exception as exc:  # any host code's error: said in one line, not a traceback
+        raise StepFailed(step=name, item_id=item_id, error=exc) from exc
 
 
 _PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@]*)@")

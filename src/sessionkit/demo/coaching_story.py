@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sessionkit.demo._common import all_due_done, open_store
+from sessionkit.demo._common import all_due_done, open_store, step
 from sessionkit.demo.coaching import (
     DEMO_NOW,
     TENANT,
@@ -122,7 +122,8 @@ class _Story:
             return made[0]
         proposed = None if days is None else _days_later(session.start, days)
         try:
-            asked = request_reschedule(self.c, session, who, reason, start=proposed)
+            with step("kit.reschedules.request", session.id):
+                asked = request_reschedule(self.c, session, who, reason, start=proposed)
         except RescheduleRefused as refused:
             when = "never" if refused.allows_at is None else _both(refused.allows_at)
             self.say(
@@ -143,7 +144,9 @@ class _Story:
         current = self.kit.reschedules.get(TENANT, asked.id)
         if not current.pending:
             return
-        done = answer(self.c, current, who, approve=approve)
+        verb = "approve" if approve else "decline"
+        with step(f"kit.reschedules.{verb}", current.id):
+            done = answer(self.c, current, who, approve=approve)
         moved = self.kit.queries.get(TENANT, asked.session_id)
         self.say(
             f"{who.name} answers: {done.status}; session {moved.metadata['number']} "
@@ -165,7 +168,8 @@ class _Story:
             self.tick()
             return
         for who in (COACH, STUDENT) if student_comes else (COACH,):
-            credential = join(self.c, session, who)
+            with step("kit.attendance (a join)", session.id):
+                credential = join(self.c, session, who)
             if credential is not None:
                 assert credential.expires_at is not None
                 self.say(
@@ -175,7 +179,8 @@ class _Story:
         self.at(session.end + timedelta(minutes=5))
         self.tick()
         who, text = notes
-        done = complete(self.c, session, who, text)
+        with step("kit.sessions.fire complete", session.id):
+            done = complete(self.c, session, who, text)
         self.say(
             f"{who.name} completes session {number}: {done.status}, "
             f"{who.role}_notes {done.metadata.get(f'{who.role}_notes')!r}"
