@@ -833,3 +833,39 @@ def test_a_kit_factory_raising_leaves_the_lists_readable_and_is_logged(
     assert "SESSIONKIT_KIT failed to load" in record.getMessage()
     assert record.exc_info is not None
     assert str(record.exc_info[1]) == "the kit's database is down"
+
+
+def test_an_action_under_a_kit_factory_raising_says_so_on_the_page_and_changes_nothing(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The lists degraded (logged, still shown), but the action answered 500.
+    def broken() -> SessionKit:
+        raise RuntimeError("the kit's database is down")
+
+    monkeypatch.setattr(sys.modules["sessionkit_test_host"], "broken", broken, raising=False)
+    given(make_session("a", at=0))
+    row = SessionRecord.objects.get()
+    with (
+        override_settings(SESSIONKIT_KIT="sessionkit_test_host.broken"),
+        caplog.at_level("WARNING", logger="sessionkit.contrib.django.admin"),
+    ):
+        response = client.post(
+            "/admin/sessionkit/sessionrecord/",
+            {"action": "cancel_sessions", "_selected_action": [row.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    assert shown == {
+        "cancelled 0: SESSIONKIT_KIT failed to load (RuntimeError: the kit's database is down)": (
+            "error"
+        )
+    }
+    assert SessionRecord.objects.get().status == "SCHEDULED"
+    said = [r for r in caplog.records if "the action changed nothing" in r.getMessage()]
+    assert [r.levelname for r in said] == ["WARNING"]
+    assert said[0].exc_info is not None
+    assert str(said[0].exc_info[1]) == "the kit's database is down"

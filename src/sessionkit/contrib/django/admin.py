@@ -85,7 +85,7 @@ def _store_alias(request: HttpRequest) -> str | None:
     loads, or a kit on another store: Django's routers then pick the database,
     as for any model. A kit factory raising anything else (a database error)
     is logged as a warning and gives ``None`` too: the pages only read, and
-    the actions, which need the kit, load it themselves.
+    the actions, which need the kit, load it themselves (and say its error).
     """
     if hasattr(request, _ALIAS_ATTRIBUTE):
         cached: str | None = getattr(request, _ALIAS_ATTRIBUTE)
@@ -145,6 +145,16 @@ def _each(
         kit = get_kit()
     except (ImproperlyConfigured, SessionKitError) as error:  # said on the page, not a 500
         admin_.message_user(request, f"{verb} 0: {error}", messages.ERROR)
+        return
+    except Exception as error:  # noqa: BLE001  # the host's factory: said and logged, not a 500
+        _log.warning(
+            "sessionkit admin: SESSIONKIT_KIT failed to load; the action changed nothing",
+            exc_info=True,
+        )
+        said = f"{type(error).__name__}: {error}"
+        admin_.message_user(
+            request, f"{verb} 0: SESSIONKIT_KIT failed to load ({said})", messages.ERROR
+        )
         return
     actor = _actor(request)
     selected = list(rows.order_by("pk"))
