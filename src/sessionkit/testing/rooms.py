@@ -46,6 +46,7 @@ from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import (
     MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
     check_flag,
     check_id,
     check_tenant,
@@ -54,7 +55,7 @@ from sessionkit.model.text import (
 from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
 from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.timespan import TimeSpan
-from sessionkit.zones import check_instant
+from sessionkit.zones import check_aware, check_instant
 
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
@@ -164,7 +165,20 @@ class FakeMeetingRooms(MeetingRooms):
         role: str | None,
         expires_at: datetime,
     ) -> JoinCredential:
-        """Return a token for ``participant``; ``LookupError`` unless the room is open."""
+        """Return a token for ``participant``; ``LookupError`` unless the room is open.
+
+        The arguments are checked first, as :meth:`ensure_room` checks its own:
+        ``tenant`` and ``session_id`` are ids (``WrongType`` or ``InvalidValue``),
+        ``participant`` a :class:`~sessionkit.model.session.ResourceRef`, ``role``
+        text or ``None`` (as ``kit.attendance.join_credential`` takes it) and
+        ``expires_at`` an aware datetime; a refused call is not in ``calls``.
+        """
+        tenant = check_tenant(tenant)
+        session_id = check_id(session_id, "session_id")
+        if not isinstance(participant, ResourceRef):
+            raise WrongType(participant, name="participant", expected="a ResourceRef")
+        check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
+        check_aware(expires_at, "expires_at")
         with self._lock:
             self.calls.append(("credential", tenant, session_id))
             found = self._open(tenant, session_id)
@@ -185,11 +199,15 @@ class FakeMeetingRooms(MeetingRooms):
         is at ``at``, else the fake's ``clock``'s now, else the room's end
         (the port does not say when, so a room closed by ``RoomKeeper``
         without a clock closes at the end of the span it was last ensured with).
-        Everything is checked before anything changes: a refused close (a
-        naive ``at`` or one outside the instants a presence event takes, a
-        ``clock`` answering a naive datetime or no datetime) leaves the room
-        open, everyone inside and nothing queued.
+        Everything is checked before anything changes: a refused close
+        (``tenant`` or ``session_id`` not an id, checked as :meth:`ensure_room`
+        checks them; a naive ``at`` or one outside the instants a presence
+        event takes, a ``clock`` answering a naive datetime or no datetime)
+        leaves the room open, everyone inside and nothing queued (nor the call
+        in ``calls``, when its arguments are refused).
         """
+        tenant = check_tenant(tenant)
+        session_id = check_id(session_id, "session_id")
         if at is not None:
             # Checked as the leaves will check it, even with nobody inside to leave: an
             # instant no presence event takes closes no room, empty or not, as for the clock.
