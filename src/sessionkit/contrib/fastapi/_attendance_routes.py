@@ -34,7 +34,13 @@ def _heard_by(events: list[ats.PresenceEventIn], now: datetime, skew: timedelta)
 
 
 Participant = Annotated[str, Path(examples=["student:ann"])]
-AsOf = Annotated[str | None, Query(description="ISO 8601 with offset; an open stay runs to it")]
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO 8601 with offset; an open stay runs to it, and inside the session"
+        " presence is judged against the time elapsed so far"
+    ),
+]
 
 
 def add_attendance_routes(routes: Routes) -> None:
