@@ -10,7 +10,13 @@ import contextlib
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from sessionkit.errors import InvalidValue, LimitExceeded, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    LimitExceeded,
+    UnknownLifecycle,
+    UnknownStatus,
+    WrongType,
+)
 from sessionkit.errors._base import check_int, shown
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
@@ -24,7 +30,7 @@ from sessionkit.model.booking import (
     seats_owed,
 )
 from sessionkit.model.query import MAX_LIMIT
-from sessionkit.model.session import ResourceRef, resource_refs
+from sessionkit.model.session import ResourceRef, Session, resource_refs
 from sessionkit.model.text import check_collection, check_id, check_ids, check_names, check_tenant
 from sessionkit.policies.booking import BookingRules
 from sessionkit.services._context import Context, Tx
@@ -214,7 +220,8 @@ class BookingReads:
         ending after ``now``, so one in progress is listed too (if it started
         at most :data:`AGENDA_LOOKBACK` ago), but not one its host ended early
         (a terminal status: it is over, under way by the clock or not yet
-        started). Bookings in play only (held, offered, confirmed,
+        started; one in a status the kit's lifecycles do not know is listed,
+        read by the clock alone). Bookings in play only (held, offered, confirmed,
         waitlisted); a hold that ran out is left out at once. All of them, in
         one read (and one of their sessions, if any) with no page cap:
         ``days`` (at most ``Limits.window``, else ``LimitExceeded``) bounds it,
@@ -251,8 +258,19 @@ class BookingReads:
             # Any of them may be over already, its host having ended it early (a terminal
             # status): one under way by the clock, or one finished ahead of its time.
             sessions = tx.sessions.get_many(tenant, [b.session_id for b in kept])
-            over = {s.id for s in sessions if closed(self._ctx, s)}
+            over = {s.id for s in sessions if self._ended(s)}
             return [b for b in kept if b.session_id not in over]
+
+    def _ended(self, session: Session) -> bool:
+        """Whether ``session``'s status says it is over (not one the kit's lifecycles lack).
+
+        Such a session (a lifecycle or status of another kit's, or renamed since) is read
+        by the clock alone, as ``kit.attendance`` reads it: listed, not an error.
+        """
+        try:
+            return closed(self._ctx, session)
+        except (UnknownLifecycle, UnknownStatus):
+            return False
 
     def remaining_seats(
         self, tenant: str, session_ids: Iterable[str], *, now: datetime | None = None
