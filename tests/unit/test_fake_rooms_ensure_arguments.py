@@ -5,14 +5,16 @@ of another type, a span that was a tuple of datetimes made a room (and counted i
 ``created``), which a later ``close_room`` without a clock failed on with an
 ``AttributeError``. ``close_room`` and ``issue_credential`` took any tenant and session id
 too (answering "nothing to close" or ``LookupError``), and ``issue_credential`` any
-participant, role and expiry, put in the credential as given. The arguments are checked as
-the rest of sessionkit checks ids, spans and instants (``WrongType`` for a wrong type,
-``InvalidValue`` for a bad id), first.
+participant, role and expiry, put in the credential as given; ``join``, ``leave``,
+``is_open`` and ``inside`` any tenant and session id (a padded one read as no room). The
+arguments are checked as the rest of sessionkit checks ids, spans and instants (``WrongType``
+for a wrong type, ``InvalidValue`` for a bad id), first.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -128,3 +130,66 @@ def test_good_arguments_still_issue_and_close() -> None:
         ("close", "acme", "s2"),
     ]
     assert rooms.is_open("acme", "s1") is False
+
+
+def _play(rooms: FakeMeetingRooms, method: str, arguments: dict[str, object]) -> None:
+    """Call one of the methods a test plays participants with, ids as ``arguments`` give them."""
+    ids: tuple[Any, Any] = (arguments["tenant"], arguments["session_id"])  # a bad id is the point
+    at = START + timedelta(minutes=5)
+    if method == "join":
+        rooms.join(*ids, "student:ben", at=at)
+    elif method == "leave":
+        rooms.leave(*ids, ANA, at=at)
+    elif method == "is_open":
+        rooms.is_open(*ids)
+    else:
+        rooms.inside(*ids)
+
+
+_PLAYED = ["join", "leave", "is_open", "inside"]
+
+
+@pytest.mark.parametrize("method", _PLAYED)
+@pytest.mark.parametrize(("bad", "error", "message"), _BAD_IDS)
+def test_join_leave_is_open_and_inside_refuse_a_bad_id_and_change_nothing(
+    method: str, bad: dict[str, object], error: type[SessionKitError], message: str
+) -> None:
+    # They took any tenant and session id: a padded one read as a closed room nobody was in,
+    # a join raised LookupError, a leave of a bad tenant did nothing, a list was a TypeError.
+    rooms = FakeMeetingRooms()
+    rooms.ensure_room(tenant="acme", session_id="s1", span=SPAN)
+    rooms.join("acme", "s1", ANA, at=START)
+    rooms.drain()
+    with pytest.raises(error, match=message) as refused:
+        _play(rooms, method, {"tenant": "acme", "session_id": "s1"} | bad)
+    assert refused.value.value == next(iter(bad.values()))  # type: ignore[attr-defined]  # both kinds carry it
+    assert rooms.inside("acme", "s1") == {ANA}
+    assert rooms.drain() == []
+
+
+@pytest.mark.parametrize(
+    ("tenant", "session_id", "error"),
+    [(" acme", "s1", InvalidValue), ("acme", ["s1"], WrongType)],
+)
+def test_is_open_refuses_rather_than_answering_no_room(
+    tenant: object, session_id: object, error: type[SessionKitError]
+) -> None:
+    rooms = FakeMeetingRooms()
+    rooms.ensure_room(tenant="acme", session_id="s1", span=SPAN)
+    with pytest.raises(error):
+        rooms.is_open(tenant, session_id)  # type: ignore[arg-type]  # a bad id is the point
+    with pytest.raises(error):
+        rooms.inside(tenant, session_id)  # type: ignore[arg-type]  # a bad id is the point
+    assert rooms.is_open("acme", "s1") is True
+
+
+def test_good_ids_still_join_and_leave() -> None:
+    rooms = FakeMeetingRooms()
+    rooms.ensure_room(tenant="acme", session_id="s1", span=SPAN)
+    rooms.join("acme", "s1", ANA, at=START)
+    rooms.leave("acme", "s1", ANA, at=START + timedelta(minutes=30))
+    assert [(e.action, e.at) for e in rooms.drain()] == [
+        ("join", START),
+        ("leave", START + timedelta(minutes=30)),
+    ]
+    assert (rooms.is_open("acme", "s1"), rooms.inside("acme", "s1")) == (True, frozenset())

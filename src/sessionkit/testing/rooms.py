@@ -60,6 +60,11 @@ from sessionkit.zones import check_aware, check_instant
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
 
 
+def _checked_ids(tenant: str, session_id: str) -> tuple[str, str]:
+    """Return ``tenant`` and ``session_id`` checked as ids (``WrongType`` or ``InvalidValue``)."""
+    return check_tenant(tenant), check_id(session_id, "session_id")
+
+
 @attrs.define
 class FakeRoom:
     """What the fake provider knows of one room: the room, its span, open or closed, who is in.
@@ -138,8 +143,7 @@ class FakeMeetingRooms(MeetingRooms):
         padded one), ``span`` a :class:`~sessionkit.timespan.TimeSpan`
         (``WrongType``); a refused call is not in ``calls`` and changes nothing.
         """
-        tenant = check_tenant(tenant)
-        session_id = check_id(session_id, "session_id")
+        tenant, session_id = _checked_ids(tenant, session_id)
         if not isinstance(span, TimeSpan):
             raise WrongType(span, name="span", expected="a TimeSpan")
         with self._lock:
@@ -173,8 +177,7 @@ class FakeMeetingRooms(MeetingRooms):
         text or ``None`` (as ``kit.attendance.join_credential`` takes it) and
         ``expires_at`` an aware datetime; a refused call is not in ``calls``.
         """
-        tenant = check_tenant(tenant)
-        session_id = check_id(session_id, "session_id")
+        tenant, session_id = _checked_ids(tenant, session_id)
         if not isinstance(participant, ResourceRef):
             raise WrongType(participant, name="participant", expected="a ResourceRef")
         check_text(role, "role", limit=MAX_REF_LENGTH, optional=True)
@@ -206,8 +209,7 @@ class FakeMeetingRooms(MeetingRooms):
         leaves the room open, everyone inside and nothing queued (nor the call
         in ``calls``, when its arguments are refused).
         """
-        tenant = check_tenant(tenant)
-        session_id = check_id(session_id, "session_id")
+        tenant, session_id = _checked_ids(tenant, session_id)
         if at is not None:
             # Checked as the leaves will check it, even with nobody inside to leave: an
             # instant no presence event takes closes no room, empty or not, as for the clock.
@@ -246,12 +248,17 @@ class FakeMeetingRooms(MeetingRooms):
     # -- what the test makes participants do -------------------------------------------
 
     def is_open(self, tenant: str, session_id: str) -> bool:
-        """Return whether the session has an open room."""
+        """Return whether the session has an open room (ids checked as :meth:`ensure_room` does)."""
+        tenant, session_id = _checked_ids(tenant, session_id)
         found = self._rooms.get((tenant, session_id))
         return found is not None and found.open
 
     def inside(self, tenant: str, session_id: str) -> frozenset[ResourceRef]:
-        """Return who is in the session's room now (nobody when it is closed or absent)."""
+        """Return who is in the session's room now (nobody when it is closed or absent).
+
+        ``tenant`` and ``session_id`` are checked as :meth:`ensure_room` checks them.
+        """
+        tenant, session_id = _checked_ids(tenant, session_id)
         with self._lock:
             found = self._rooms.get((tenant, session_id))
             return frozenset() if found is None else frozenset(found.inside)
@@ -272,10 +279,12 @@ class FakeMeetingRooms(MeetingRooms):
         id at the provider (default: the next ``ev<n>`` no event queued before
         had, so one given as ``"ev2"`` is not issued again; give an id twice
         to play a provider repeating an event). Everything is checked before
-        anything changes: a refused call (``LookupError`` for a closed room,
-        ``NaiveDatetime`` for a naive ``at``, a bad ``event_id``) leaves
-        nobody inside and queues nothing.
+        anything changes: a refused call (``tenant`` or ``session_id`` not an
+        id, checked as :meth:`ensure_room` checks them; ``LookupError`` for a
+        closed room, ``NaiveDatetime`` for a naive ``at``, a bad ``event_id``)
+        leaves nobody inside and queues nothing.
         """
+        tenant, session_id = _checked_ids(tenant, session_id)
         who = participant_ref(participant)
         with self._lock:
             found = self._open(tenant, session_id)
@@ -300,10 +309,11 @@ class FakeMeetingRooms(MeetingRooms):
         until the other leaves too. Someone not inside (who never joined,
         left already, or was sent out by :meth:`close_room`) leaves nothing
         behind: no event is queued and no ``ev<n>`` id taken, as a provider
-        reports no leave without a join. A refused call (a naive ``at``, a
-        bad ``event_id``, inside or not) changes nothing, as for
-        :meth:`join`: who is inside stays so.
+        reports no leave without a join. A refused call (``tenant`` or
+        ``session_id`` not an id, a naive ``at``, a bad ``event_id``, inside
+        or not) changes nothing, as for :meth:`join`: who is inside stays so.
         """
+        tenant, session_id = _checked_ids(tenant, session_id)
         who = participant_ref(participant)
         with self._lock:
             # Checked first (a refused leave changes nothing), as in join.
