@@ -153,3 +153,31 @@ def test_a_rerun_after_a_tick_failed_plays_the_rest(
     assert main(["demo", "academy", "--db", db]) == 0
     again = capsys.readouterr().out.removesuffix("\n")
     assert again.split("Sessions and attendance")[1] == render().split("Sessions and attendance")[1]
+
+
+def test_a_meeting_provider_failing_a_join_stops_the_demo_in_one_line_and_a_rerun_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The story calls the meeting provider itself to play the joins (not from the tick): its
+    # error, one not sessionkit's, left the demo as a traceback.
+    db = f"sqlite:///{tmp_path / 'academy.sqlite3'}"
+
+    def down(_rooms: FakeMeetingRooms, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("meeting provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeMeetingRooms, "join", down)
+        assert main(["demo", "academy", "--db", db]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    said = re.fullmatch(
+        r"sessionkit: error: the demo could not do its step: meeting rooms join failed for "
+        r"'\w+' \(RuntimeError: meeting provider down\); the demo stopped there \(running it "
+        r"again retries it\)\n",
+        err,
+    )
+    assert said is not None, err
+    assert main(["demo", "academy", "--db", db]) == 0
+    again = capsys.readouterr().out.removesuffix("\n")
+    assert "Mon 16:12  presence: 4 recorded, 4 duplicates ignored; Hifz circle -> ONGOING" in again
+    assert again.split("Sessions and attendance")[1] == render().split("Sessions and attendance")[1]

@@ -35,7 +35,9 @@ report wins) and subscription use per period from the usage ledger.
 Every write is keyed (series by id, bookings by idempotency key, presence by
 the provider's event id, the override by session and student), and a step
 whose session has moved on is skipped, so a rerun on the same database
-writes nothing twice.
+writes nothing twice. A step whose host code (the meeting provider, a fact
+provider) raises stops the demo in one line, with status 1
+(:class:`~sessionkit.demo._common.StepFailed`); running it again retries it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import attrs
 
 from sessionkit.demo._academy_figures import figures
-from sessionkit.demo._common import all_due_done, open_store
+from sessionkit.demo._common import all_due_done, open_store, step
 from sessionkit.errors import DuplicateSession, DuplicateUsage, SeriesNotFound, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
@@ -176,7 +178,8 @@ def _resume_rooms(academy: Academy) -> None:
     """
     query = SessionQuery(statuses=list(OPEN_ROOMS), sort="start", limit=100)
     for session in academy.kit.queries.list(TENANT, query).items:
-        academy.rooms.ensure_room(tenant=TENANT, session_id=session.id, span=session.span)
+        with step("meeting rooms ensure_room", session.id):
+            academy.rooms.ensure_room(tenant=TENANT, session_id=session.id, span=session.span)
 
 
 def _ensure_series(kit: SessionKit, schedule: Schedule) -> None:
@@ -230,20 +233,29 @@ class _Story:
         all_due_done("advance_due", ((f.session_id, f.error) for f in report.failed))
 
     def presence(self, session: Session, batch: str, moves: Sequence[tuple[str, str, int]]) -> None:
-        """Play joins / leaves (who, action, minutes from the start) in the session's room."""
-        if not self.a.rooms.is_open(TENANT, session.id):
-            return  # a rerun: the session has moved on and its room was closed before
+        """Play joins / leaves (who, action, minutes from the start) in the session's room.
+
+        The meeting provider and the kit's fact provider are host code: an error of
+        theirs stops the demo in one line (:class:`~sessionkit.demo._common.StepFailed`).
+        """
+        rooms = self.a.rooms
+        with step("meeting rooms is_open", session.id):
+            if not rooms.is_open(TENANT, session.id):
+                return  # a rerun: the session has moved on and its room was closed before
         for n, (who, action, minutes) in enumerate(moves):
             at = session.start + timedelta(minutes=minutes)
             key = f"{session.id}-{batch}{n}"  # the provider's event id, the same on every run
-            if action == JOIN:
-                self.a.rooms.join(TENANT, session.id, who, at=at, event_id=key)
-            else:
-                self.a.rooms.leave(TENANT, session.id, who, at=at, event_id=key)
-        # Webhooks arrive twice and out of order; neither matters.
-        events = self.a.rooms.drain(duplicate=True, shuffle=True)
+            with step(f"meeting rooms {action}", session.id):
+                if action == JOIN:
+                    rooms.join(TENANT, session.id, who, at=at, event_id=key)
+                else:
+                    rooms.leave(TENANT, session.id, who, at=at, event_id=key)
+        with step("meeting rooms drain", session.id):
+            # Webhooks arrive twice and out of order; neither matters.
+            events = rooms.drain(duplicate=True, shuffle=True)
         at = session.start + timedelta(minutes=max(m for _, _, m in moves))
-        report = self.kit.attendance.record_presence(TENANT, events, now=at)
+        with step("kit.attendance.record_presence", session.id):
+            report = self.kit.attendance.record_presence(TENANT, events, now=at)
         started = ", ".join(f"{s.title} -> {s.status}" for s in report.started) or "no change"
         self.lines.append(
             f"  {_local(at)}  presence: {report.recorded} recorded, "
@@ -270,14 +282,15 @@ def play(academy: Academy) -> list[str]:
         (mariam, "student:mariam"),
         (khalid, "student:khalid"),
     ]:
-        kit.bookings.book(
-            TENANT,
-            session.id,
-            who,
-            actor="admin",
-            confirm=True,
-            idempotency_key=f"{session.id}-{who}",
-        )
+        with step("kit.bookings.book", session.id):
+            kit.bookings.book(
+                TENANT,
+                session.id,
+                who,
+                actor="admin",
+                confirm=True,
+                idempotency_key=f"{session.id}-{who}",
+            )
     story.tick(circle.start - timedelta(minutes=15))
     story.presence(
         circle,
@@ -303,16 +316,17 @@ def play(academy: Academy) -> list[str]:
     # Yusuf's connection dropped; his teacher saw him recite the whole hour.
     told = {str(a.participant): a.override for a in kit.attendance.for_session(TENANT, circle.id)}
     if told.get("student:yusuf") is None:
-        kit.attendance.override(
-            TENANT,
-            circle.id,
-            "student:yusuf",
-            status=PRESENT,
-            minutes=60,
-            reason="connection dropped; recited the whole hour",
-            actor="ahmed",
-            now=circle.end + timedelta(minutes=20),
-        )
+        with step("kit.attendance.override", circle.id):
+            kit.attendance.override(
+                TENANT,
+                circle.id,
+                "student:yusuf",
+                status=PRESENT,
+                minutes=60,
+                reason="connection dropped; recited the whole hour",
+                actor="ahmed",
+                now=circle.end + timedelta(minutes=20),
+            )
         reported = _local(circle.end + timedelta(minutes=20))
         story.lines.append(f"  {reported}  teacher: yusuf present")
     story.tick(mariam.start - timedelta(minutes=15))
@@ -340,30 +354,39 @@ def _makeup(academy: Academy, story: _Story) -> None:
     if second.status != "CANCELLED":
         at = start - timedelta(days=2, hours=8)  # Tuesday morning
         academy.clock.set(at)
-        kit.sessions.cancel(TENANT, second.id, actor="ahmed", reason="teacher travelling")
+        with step("kit.sessions.cancel", second.id):
+            kit.sessions.cancel(TENANT, second.id, actor="ahmed", reason="teacher travelling")
         story.lines.append(
             f"  {_local(at)}  teacher: Mariam's lesson of {second.start:%d %b} cancelled "
             "(no credit), a makeup on Thursday"
         )
     try:
-        makeup = kit.sessions.create_extra(
-            TENANT,
-            actor="ahmed",
-            start=start,
-            end=start + timedelta(minutes=45),
-            resources=[TEACHER, ResourceRef.parse("student:mariam")],
-            lifecycle="academy",
-            capacity=1,
-            title="Tajweed makeup",
-            session_id=MAKEUP_ID,
-        )
+        with step("kit.sessions.create_extra", MAKEUP_ID):
+            makeup = kit.sessions.create_extra(
+                TENANT,
+                actor="ahmed",
+                start=start,
+                end=start + timedelta(minutes=45),
+                resources=[TEACHER, ResourceRef.parse("student:mariam")],
+                lifecycle="academy",
+                capacity=1,
+                title="Tajweed makeup",
+                session_id=MAKEUP_ID,
+            )
     except DuplicateSession:  # a rerun: given before; a stopped run may not have marked it
         makeup = kit.queries.get(TENANT, MAKEUP_ID)
     if makeup.metadata.get(MAKEUP_FIELD) is None:
-        kit.usage.mark_makeup(TENANT, makeup.id, replaces=second.id, actor="ahmed")
-    kit.bookings.book(  # a rerun replays the first booking (its idempotency key)
-        TENANT, makeup.id, "student:mariam", actor="admin", confirm=True, idempotency_key=MAKEUP_ID
-    )
+        with step("kit.usage.mark_makeup", makeup.id):
+            kit.usage.mark_makeup(TENANT, makeup.id, replaces=second.id, actor="ahmed")
+    with step("kit.bookings.book", makeup.id):
+        kit.bookings.book(  # a rerun replays the first booking (its idempotency key)
+            TENANT,
+            makeup.id,
+            "student:mariam",
+            actor="admin",
+            confirm=True,
+            idempotency_key=MAKEUP_ID,
+        )
     story.tick(makeup.start - timedelta(minutes=15))
     story.presence(makeup, "j", [("student:mariam", JOIN, 1), (str(TEACHER), JOIN, 0)])
     story.presence(makeup, "l", [("student:mariam", LEAVE, 45), (str(TEACHER), LEAVE, 45)])
