@@ -921,6 +921,16 @@ def test_code_formats_rendering_untypeable_codes_are_refused(
     assert caught.value.expected.startswith("a template rendering codes of 1..128 characters")
 
 
+def test_a_code_format_with_a_lone_surrogate_is_refused_saying_so() -> None:
+    # It was said to render "a code with a control character".
+    with pytest.raises(InvalidValue) as caught:
+        SessionCodes(format="{n}\ud800x")
+    assert str(caught.value) == (
+        "format '{n}\\ud800x' with prefix 'S' renders a code with a lone surrogate for "
+        "session 1 of tenant 't' of group 'g': '1\\ud800x'"
+    )
+
+
 def test_a_code_with_surrounding_whitespace_is_refused_when_rendered() -> None:
     # A group may have surrounding spaces; the code it renders may not.
     codes = SessionCodes(prefix="C", format="{group}/{n}")

@@ -395,6 +395,8 @@ def _code_problem(code: str) -> str | None:
         return f"a code longer than {MAX_ID_LENGTH} characters"
     if code[0].isspace() or code[-1].isspace():
         return "a code with leading or trailing whitespace"
+    if any("\ud800" <= c <= "\udfff" for c in code):  # in a str, every surrogate is lone
+        return "a code with a lone surrogate"
     try:
         check_id(code, "session code")
     except InvalidValue:
