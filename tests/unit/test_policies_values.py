@@ -212,3 +212,19 @@ def test_a_refusal_by_then_drops_its_allows_at_and_says_why() -> None:
     assert horizon.by_then(None) is horizon
     final = Refusal(rule="in_the_past", reason="it started")
     assert final.by_then(shut) is final  # nothing to drop: it never allows again anyway
+
+
+def test_a_refusal_shut_by_then_keeps_its_other_fields() -> None:
+    # by_then drops only allows_at and extends the reason: limit, count and may_free_at stay.
+    at = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+    refusal = Refusal(
+        rule="per_day", reason="full day", allows_at=at, limit=2, count=2, may_free_at=at
+    )
+    shut = Refusal(rule="notice", reason="the notice ran out")
+    got = refusal.by_then(shut)
+    assert (got.rule, got.reason, got.allows_at) == (
+        "per_day",
+        "full day, and by then: the notice ran out",
+        None,
+    )
+    assert (got.limit, got.count, got.may_free_at) == (2, 2, at)

@@ -136,8 +136,9 @@ class Refusal:
         """
         if shut is None or self.allows_at is None:
             return self
-        return Refusal(
-            rule=self.rule, reason=f"{self.reason}, and by then: {shut.reason}", allows_at=None
+        # Every other field (limit, count, may_free_at) stays as this refusal has it.
+        return attrs.evolve(
+            self, reason=f"{self.reason}, and by then: {shut.reason}", allows_at=None
         )
 
 
