@@ -341,7 +341,6 @@ def _check_tables(engine: Engine, url: str) -> None:
         check_database_named,
         check_sync_driver,
         connect_refusal,
-        missing_database,
         missing_schema,
     )
 
@@ -364,7 +363,7 @@ def _check_tables(engine: Engine, url: str) -> None:
         )
     refusal = connect_refusal(engine)
     if refusal is not None:
-        database = missing_database(engine)
+        database = refusal.missing_database
         if database is not None:
             raise _UsageError(
                 f"--db {url!r}: {database}, so it holds no sessionkit tables: create the "
@@ -372,7 +371,8 @@ def _check_tables(engine: Engine, url: str) -> None:
                 "migrations)"
             )
         raise _Unreachable(
-            f"--db {url!r}: the database cannot be opened or reached ({refusal}); nothing was done"
+            f"--db {url!r}: the database cannot be opened or reached ({refusal.said}); "
+            "nothing was done"
         )
     schema = missing_schema(engine)
     if schema is not None:

@@ -213,6 +213,59 @@ def test_a_mysql_database_that_does_not_exist_is_said_not_unreachable(
         engine.dispose()
 
 
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
+@pytest.mark.parametrize("code", [1049, 2003])
+def test_a_mysql_refusal_is_read_from_the_first_connection_only(
+    command: list[str],
+    code: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # "Does the database exist?" was asked by connecting a second time: for a host that does
+    # not answer, the user waited out the connect timeout twice.
+    pymysql = pytest.importorskip("pymysql")
+    reasons = {
+        1049: "Unknown database 'sk_nosuch'",
+        2003: "Can't connect to MySQL server (timed out)",
+    }
+    calls: list[dict[str, object]] = []
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        raise pymysql.err.OperationalError(code, reasons[code])
+
+    monkeypatch.setattr(pymysql, "connect", refuse)
+    db = "mysql+pymysql://root@127.0.0.1:1/sk_nosuch"
+    status = main([*command, "--db", db])
+    out, err = capsys.readouterr()
+    assert len(calls) == 1
+    assert calls[0]["database"] == "sk_nosuch"
+    if code == 2003:
+        said = (
+            f"--db {db!r}: the database cannot be opened or reached (({code}, {reasons[code]!r}))"
+        )
+        if command == ["tick"]:
+            assert (status, out, err) == (1, "", f"sessionkit: error: {said}; nothing was done\n")
+        else:
+            assert (status, out, err) == (2, "", f"sessionkit: error: {said}\n")
+        return
+    if command == ["tick"]:
+        said = (
+            ", so it holds no sessionkit tables: create the database, then the tables "
+            "(sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
+        )
+    else:
+        said = (
+            "; the demo creates sessionkit's tables but not databases: create the database "
+            "first (CREATE DATABASE) or name one that exists"
+        )
+    assert (status, out, err) == (
+        2,
+        "",
+        f"sessionkit: error: --db {db!r}: database sk_nosuch does not exist{said}\n",
+    )
+
+
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
     # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
     # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import attrs
+
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import InvalidValue, SessionKitError, StorageUnavailable
 from sessionkit.errors._base import shown
@@ -30,10 +32,12 @@ from sessionkit.testing.payments import FakeGateway, FakeIntent
 
 if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
     from sqlalchemy.engine import Engine
+    from sqlalchemy.exc import DBAPIError
 
 __all__ = [
     "DueWorkFailed",
     "FixedClock",
+    "Refusal",
     "StepFailed",
     "all_done",
     "all_due_done",
@@ -41,7 +45,6 @@ __all__ = [
     "check_sync_driver",
     "connect_refusal",
     "driver_hint",
-    "missing_database",
     "missing_schema",
     "open_store",
     "resume_provider",
@@ -215,51 +218,58 @@ def check_sync_driver(engine: Engine, shown: str) -> None:
 _ARGUMENT_REFUSALS = (OSError, ValueError, TypeError, AttributeError, LookupError)
 """What a driver may raise, besides the DB-API's errors, refusing a URL's arguments."""
 
-
-def connect_refusal(engine: Engine) -> str | None:
-    """Why ``engine`` cannot connect, in the driver's words on one line; ``None`` if it can.
-
-    Besides the DB-API's errors, a driver may refuse the arguments the URL gives it
-    with a plain exception when it connects (PyMySQL: an unknown ``charset`` is an
-    ``AttributeError``, a missing ``ssl_ca`` file a ``FileNotFoundError``): a bad
-    ``--db`` too, not a traceback.
-    """
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        engine.connect().close()
-    except DBAPIError as exc:
-        said = str(exc.orig if exc.orig is not None else exc).strip()
-    except _ARGUMENT_REFUSALS as exc:
-        said = f"{type(exc).__name__}: {exc}".strip()
-    else:
-        return None
-    return said.splitlines()[0] if said else "no reason given"
-
-
 _UNKNOWN_DATABASE = 1049
 """MySQL's and MariaDB's ``ER_BAD_DB_ERROR``: the database a connection names does not exist."""
 
 
-def missing_database(engine: Engine) -> str | None:
-    """MySQL/MariaDB: what to say if the database the URL names does not exist.
+@attrs.frozen
+class Refusal:
+    """Why a connection was refused: ``said`` in the driver's words on one line.
 
-    The server refuses the connection ("Unknown database"), which read as a
-    database that cannot be reached. ``None`` for another database, if the
-    connection is refused for another reason, or if it is not refused.
+    ``missing_database`` is what to say when the refusal is MySQL's or
+    MariaDB's "Unknown database" (the URL names a database that does not
+    exist), read from that same refusal; ``None`` for any other.
     """
-    if engine.dialect.name not in ("mysql", "mariadb"):
-        return None
+
+    said: str
+    missing_database: str | None = None
+
+
+def connect_refusal(engine: Engine) -> Refusal | None:
+    """Why ``engine`` cannot connect (one attempt); ``None`` if it can.
+
+    Besides the DB-API's errors, a driver may refuse the arguments the URL gives it
+    with a plain exception when it connects (PyMySQL: an unknown ``charset`` is an
+    ``AttributeError``, a missing ``ssl_ca`` file a ``FileNotFoundError``): a bad
+    ``--db`` too, not a traceback. A database that does not exist is told from
+    this refusal's error code, not by connecting again (for a host that does not
+    answer, that would wait out the connect timeout twice).
+    """
     from sqlalchemy.exc import DBAPIError
 
+    missing = None
     try:
         engine.connect().close()
     except DBAPIError as exc:
-        arguments = getattr(exc.orig, "args", ())
-        if arguments and arguments[0] == _UNKNOWN_DATABASE:
-            return f"database {engine.url.database} does not exist"
-    except _ARGUMENT_REFUSALS:  # a refusal of another kind: connect_refusal says it
-        pass
+        said = str(exc.orig if exc.orig is not None else exc).strip()
+        missing = _missing_database(engine, exc)
+    except _ARGUMENT_REFUSALS as exc:
+        said = f"{type(exc).__name__}: {exc}".strip()
+    else:
+        return None
+    return Refusal(said.splitlines()[0] if said else "no reason given", missing)
+
+
+def _missing_database(engine: Engine, error: DBAPIError) -> str | None:
+    """MySQL/MariaDB: what to say if ``error`` is the server's "Unknown database"; else ``None``.
+
+    PyMySQL and MySQLdb put the server's error code first in the driver's exception.
+    """
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return None
+    arguments = getattr(error.orig, "args", ())
+    if arguments and arguments[0] == _UNKNOWN_DATABASE:
+        return f"database {engine.url.database} does not exist"
     return None
 
 
@@ -353,8 +363,8 @@ def open_store(
         engine.dispose()
         raise
     if refusal is not None:
-        database = missing_database(engine)
         engine.dispose()
+        database = refusal.missing_database
         if database is not None:
             raise InvalidValue(
                 f"--db {shown!r}: {database}; the demo creates sessionkit's tables but not "
@@ -363,7 +373,7 @@ def open_store(
                 expected="a URL naming an existing database",
             )
         raise InvalidValue(
-            f"--db {shown!r}: the database cannot be opened or reached ({refusal})",
+            f"--db {shown!r}: the database cannot be opened or reached ({refusal.said})",
             value=shown,
             expected="a database URL sessionkit can connect to",
         )
