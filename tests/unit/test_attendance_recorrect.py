@@ -8,7 +8,8 @@ lesson was judged over the hour, and correcting back to COMPLETED kept the
 and its leaves; only one out of a status that says nobody was there (a
 no-show, or one entered at or before the start) seals anew at the
 correction. And the teacher's minutes were capped by the scheduled 60, not
-the 30 it was held: an override of 45 was stored and counted.
+the 30 it was held: an override of 45 was stored and counted; and one of 45
+written before the lesson ended early still counted 45 (now read capped at 30).
 """
 
 from __future__ import annotations
@@ -173,3 +174,24 @@ def test_override_minutes_are_capped_by_the_span_the_lesson_was_held(store: str)
         assert (ana.minutes, ana.effective_minutes) == (30, 30)
         stats = kit.analytics.attendance(T, by="participant")
         assert stats.get("student:ana").minutes == 30
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_an_override_written_before_an_early_end_counts_at_most_the_span_held(store: str) -> None:
+    with _kit(store) as (kit, clock):
+        lesson = _lesson(kit, clock)  # the clock at 17:20
+        kit.attendance.override(T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t")
+        kit.attendance.override(T, lesson.id, "student:ana", status=PRESENT, minutes=25, actor="t")
+        clock.set(START + 30 * MIN)
+        kit.sessions.fire(T, lesson.id, "complete", actor="teacher:c")
+        seen = {
+            str(a.participant): (a.override.minutes if a.override else None, a.effective_minutes)
+            for a in kit.attendance.for_session(T, lesson.id)
+        }
+        # Was: ben's 45 counted for a lesson held 30 minutes. The stored 45 stays as written.
+        assert seen == {"student:ana": (25, 25), "student:ben": (45, 30)}
+        stats = kit.analytics.attendance(T, by="participant")
+        assert {who: stats.get(who).minutes for who in seen} == {
+            "student:ana": 25,
+            "student:ben": 30,
+        }

@@ -390,7 +390,9 @@ class Attendance:
     ``status`` come from presence; ``override`` is the teacher's report or
     ``None``. :attr:`effective_status` and :attr:`effective_minutes` are what
     counts: the override's when there is one (an ``absent`` one with no
-    minutes counts none).
+    minutes counts none). ``held_minutes`` is how long the session was held,
+    in whole minutes (``None``: not told): an override's minutes count at
+    most these, so one written before the session ended early is read capped.
     """
 
     session_id: str
@@ -399,6 +401,7 @@ class Attendance:
     attended: timedelta
     status: str
     override: AttendanceOverride | None = None
+    held_minutes: int | None = None
 
     @property
     def minutes(self) -> int:
@@ -415,11 +418,14 @@ class Attendance:
         """The minutes that count: the teacher's when given, else the measured ones.
 
         A teacher's ``absent`` with no minutes counts none: the room's log
-        (someone on the student's account) is not what the teacher saw.
+        (someone on the student's account) is not what the teacher saw. The
+        teacher's minutes count at most ``held_minutes``.
         """
         if self.override is None:
             return self.minutes
-        return told_minutes(self.override.status, self.override.minutes, self.minutes)
+        return told_minutes(
+            self.override.status, self.override.minutes, self.minutes, most=self.held_minutes
+        )
 
     @property
     def attended_effectively(self) -> bool:
@@ -427,15 +433,17 @@ class Attendance:
         return self.effective_status not in (ABSENT, PENDING)
 
 
-def told_minutes(status: str, minutes: int | None, measured: int) -> int:
+def told_minutes(status: str, minutes: int | None, measured: int, most: int | None = None) -> int:
     """The minutes that count under a teacher's report of ``status`` and ``minutes``.
 
-    The teacher's ``minutes`` when given; else none for ``absent`` (the
-    teacher says the participant was not there, whatever the room logged),
-    else the ``measured`` ones.
+    The teacher's ``minutes`` when given, at most ``most`` (the whole minutes
+    the session was held: a report written before it ended early counts no
+    more; ``None``: uncapped); else none for ``absent`` (the teacher says the
+    participant was not there, whatever the room logged), else the
+    ``measured`` ones.
     """
     if minutes is not None:
-        return minutes
+        return minutes if most is None else min(minutes, most)
     return 0 if status == ABSENT else measured
 
 
@@ -596,4 +604,5 @@ def derive_attendance(
         attended=attended,
         status=status,
         override=override,
+        held_minutes=span.duration // timedelta(minutes=1),
     )

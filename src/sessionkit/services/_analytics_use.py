@@ -71,7 +71,8 @@ def effective(total: AttendanceTotal, thresholds: AttendanceThresholds) -> tuple
     if total.override_status is None:
         return measured.status, measured.minutes
     told = total.override_status
-    return told, told_minutes(told, total.override_minutes, measured.minutes)
+    most = span.duration // timedelta(minutes=1)  # held: a report from before an early end
+    return told, told_minutes(told, total.override_minutes, measured.minutes, most=most)
 
 
 @attrs.define
