@@ -266,6 +266,84 @@ def test_a_mysql_refusal_is_read_from_the_first_connection_only(
     )
 
 
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
+def test_a_postgres_database_that_does_not_exist_is_said_not_unreachable(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server's 'database "x" does not exist' read as "the database cannot be opened or
+    # reached", though the server answered. Told from that refusal: one connection only.
+    base = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run against PostgreSQL")
+    psycopg = pytest.importorskip("psycopg")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sk_nosuch_{uuid.uuid4().hex[:12]}"
+    url = make_url(base).set(database=name)
+    db = url.render_as_string(hide_password=False)
+    shown = url.render_as_string(hide_password=True)
+    connect = psycopg.connect
+    calls: list[object] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("dbname"))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", counted)
+    assert main([*command, "--db", db]) == 2
+    out, err = capsys.readouterr()
+    assert calls == [name]
+    if command == ["tick"]:
+        said = (
+            ", so it holds no sessionkit tables: create the database, then the tables "
+            "(sessionkit.adapters.sqlalchemy.upgrade, or your migrations)"
+        )
+    else:
+        said = (
+            "; the demo creates sessionkit's tables but not databases: create the database "
+            "first (CREATE DATABASE) or name one that exists"
+        )
+    assert (out, err) == (
+        "",
+        f"sessionkit: error: --db {shown!r}: database {name} does not exist{said}\n",
+    )
+    monkeypatch.undo()
+    engine = create_engine(base)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+        assert found == 0  # nothing was made
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["demo"], ["tick"]])
+def test_a_postgres_database_that_does_not_exist_is_told_by_its_sqlstate_in_any_language(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A server whose lc_messages is not English words it otherwise: its SQLSTATE, when the
+    # driver gives it (3D000, invalid_catalog_name), says the same. No server is needed.
+    pytest.importorskip("psycopg")
+    import psycopg
+
+    class Refused(psycopg.OperationalError):
+        sqlstate = "3D000"
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise Refused("FATAL:  Datenbank »sk_nosuch« existiert nicht")
+
+    monkeypatch.setattr(psycopg, "connect", refuse)
+    db = "postgresql+psycopg://postgres@127.0.0.1:1/sk_nosuch"
+    assert main([*command, "--db", db]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"sessionkit: error: --db {db!r}: database sk_nosuch does not exist")
+    assert err.count("\n") == 1
+
+
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
     # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
     # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was

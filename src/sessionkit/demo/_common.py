@@ -221,14 +221,22 @@ _ARGUMENT_REFUSALS = (OSError, ValueError, TypeError, AttributeError, LookupErro
 _UNKNOWN_DATABASE = 1049
 """MySQL's and MariaDB's ``ER_BAD_DB_ERROR``: the database a connection names does not exist."""
 
+_INVALID_CATALOG_NAME = "3D000"
+"""PostgreSQL's SQLSTATE for a database that does not exist."""
+
+_NO_SUCH_PG_DATABASE = re.compile(r'\bdatabase "(?P<name>[^\n]*)" does not exist')
+"""PostgreSQL's own words for it (English ``lc_messages``): psycopg's refused connection has no
+SQLSTATE, libpq reporting only the server's message."""
+
 
 @attrs.frozen
 class Refusal:
     """Why a connection was refused: ``said`` in the driver's words on one line.
 
     ``missing_database`` is what to say when the refusal is MySQL's or
-    MariaDB's "Unknown database" (the URL names a database that does not
-    exist), read from that same refusal; ``None`` for any other.
+    MariaDB's "Unknown database", or PostgreSQL's 'database "x" does not
+    exist' (the URL names a database that does not exist), read from that
+    same refusal; ``None`` for any other.
     """
 
     said: str
@@ -261,16 +269,29 @@ def connect_refusal(engine: Engine) -> Refusal | None:
 
 
 def _missing_database(engine: Engine, error: DBAPIError) -> str | None:
-    """MySQL/MariaDB: what to say if ``error`` is the server's "Unknown database"; else ``None``.
+    """What to say if ``error`` is the server's "no such database"; else ``None``.
 
-    PyMySQL and MySQLdb put the server's error code first in the driver's exception.
+    PyMySQL and MySQLdb put MySQL's or MariaDB's error code first in the
+    driver's exception. A PostgreSQL driver may give the SQLSTATE (psycopg2's
+    ``pgcode``; psycopg 3's ``sqlstate``, ``None`` for a refused connection),
+    else the server's message names the database (also one the URL left to
+    the driver's default, the user's name); a message in another language,
+    with no SQLSTATE, is said as any other refusal.
     """
-    if engine.dialect.name not in ("mysql", "mariadb"):
+    orig = error.orig
+    if engine.dialect.name in ("mysql", "mariadb"):
+        arguments = getattr(orig, "args", ())
+        if arguments and arguments[0] == _UNKNOWN_DATABASE:
+            return f"database {engine.url.database} does not exist"
         return None
-    arguments = getattr(error.orig, "args", ())
-    if arguments and arguments[0] == _UNKNOWN_DATABASE:
-        return f"database {engine.url.database} does not exist"
-    return None
+    if engine.dialect.name != "postgresql":
+        return None
+    found = _NO_SUCH_PG_DATABASE.search(str(orig))
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if found is None and code != _INVALID_CATALOG_NAME:
+        return None
+    name = found["name"] if found is not None else engine.url.database
+    return f"database {name} does not exist"
 
 
 _PATH_ENTRY = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)')
