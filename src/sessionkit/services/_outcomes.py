@@ -50,13 +50,17 @@ def session_outcomes(
     no_show_session: bool,
     expected: set[ResourceRef],
     thresholds: AttendanceThresholds,
+    as_of: datetime | None = None,
     now: datetime | None = None,
 ) -> list[AttendanceOutcome]:
     """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
 
     ``no_show_session`` says whether the session's status is a no-show one;
-    ``now``, the read's instant, leaves whoever may still come before the
-    session's end ``pending`` with no outcome (``None``: read as over).
+    ``as_of`` reads the attendance as it stood then, as
+    :func:`~sessionkit.model.attendance.derive_attendance` does (``None``: at
+    the session's end); ``now``, the read's instant, leaves whoever may still
+    come before the session's end ``pending`` with no outcome (``None``: read
+    as over).
     """
     tenant = session.tenant
     presence, overrides = attendance_records(tx.uow, session)
@@ -80,6 +84,7 @@ def session_outcomes(
                 participant=who,
                 thresholds=thresholds,
                 override=overrides.get(who),
+                as_of=as_of,
                 now=now,
             )
         outcome = AttendanceOutcome(

@@ -193,25 +193,33 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             pass
         return self._ctx.now() if at is None else at
 
-    def outcomes(self, tenant: str, session_id: str) -> list[AttendanceOutcome]:
+    def outcomes(
+        self, tenant: str, session_id: str, *, as_of: datetime | None = None
+    ) -> list[AttendanceOutcome]:
         """Return, per participant, attended or no-show and its consequence; by participant.
 
         The participants are the session's confirmed bookings and its
         resources of the policy's ``attendee_kinds``. Each outcome comes from
-        the effective attendance (the teacher's override first) and the
-        session's status, as :func:`~sessionkit.policies.no_shows.outcome_of`
-        says; once the session entered a status that decides a paid booking's
-        no-show refund, the outcome, rule and refund are the ones decided then
-        (recorded on its payment), whatever was reported since. A pure read.
-        A session whose lifecycle (or status) the kit does not know is read as
-        :meth:`for_session` reads it, by the clock alone: whoever is not there
-        yet before its end is pending (no outcome), and its status makes no
-        one a no-show. Raises ``SessionNotFound``.
+        the effective attendance (the teacher's override first), read at
+        ``as_of`` as :meth:`for_session` reads it (a stay still open runs to
+        it; one before the end judges the time elapsed so far, and leaves
+        whoever is not there yet pending, with no outcome, while the status
+        is not terminal), and the session's status, as
+        :func:`~sessionkit.policies.no_shows.outcome_of` says; once the
+        session entered a status that decides a paid booking's no-show
+        refund, the outcome, rule and refund are the ones decided then
+        (recorded on its payment), whatever was reported since and whatever
+        ``as_of``. A pure read. A session whose lifecycle (or status) the kit
+        does not know is read as :meth:`for_session` reads it, by the clock
+        alone: whoever is not there yet before its end is pending (no
+        outcome), and its status makes no one a no-show. Raises
+        ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         with self._ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
+            at = None if as_of is None else self._ctx.at(as_of, "as_of")
             try:
                 status = self._ctx.lifecycle(session.lifecycle).status(session.status)
             except (UnknownLifecycle, UnknownStatus):
@@ -222,7 +230,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                 no_show_session=status is not None and status.no_show,
                 expected=self._expected(session),
                 thresholds=self.policy.thresholds,
-                now=None if status is not None and status.terminal else self._ctx.now(),
+                as_of=at,
+                now=None if status is not None and status.terminal else at or self._ctx.now(),
             )
 
     def presence(self, tenant: str, session_id: str) -> list[Presence]:

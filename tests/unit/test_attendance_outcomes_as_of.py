@@ -1,0 +1,90 @@
+"""``kit.attendance.outcomes(..., as_of=...)`` reads attendance at an instant, as ``for_session``.
+
+``outcomes`` had no ``as_of``: it always judged the whole session (a stay
+still open ran to its end), so an app showing a session's attendance as it
+stood at 17:20 (``for_session(as_of=...)``) could not show the outcomes
+beside it, and the two disagreed on who was pending.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.errors import NaiveDatetime
+from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def _circle() -> tuple[SessionKit, ManualClock, str]:
+    """A circle 17:00-18:00: ana there from 17:00 (never leaves), ben 17:30-17:40."""
+    clock = ManualClock(START - timedelta(days=1))
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=clock, facts=attendance_facts())
+    circle = kit.sessions.create_extra(
+        T, actor="t", title="C", start=START, end=START + 60 * MIN, lifecycle="academy",
+        capacity=3, resources=["teacher:c"],
+    )  # fmt: skip
+    for who in ("student:ana", "student:ben"):
+        kit.bookings.book(T, circle.id, who, actor="admin", confirm=True)
+    kit.advance_due(T, now=START - 10 * MIN)
+    events = [
+        ("e1", "student:ana", JOIN, 0),
+        ("e2", "student:ben", JOIN, 30),
+        ("e3", "student:ben", LEAVE, 40),
+    ]
+    clock.set(START + 45 * MIN)
+    kit.attendance.record_presence(
+        T,
+        [
+            PresenceEvent(provider="meet", event_id=n, session_id=circle.id, participant=who,
+                          action=action, at=START + minutes * MIN)
+            for n, who, action, minutes in events
+        ],
+    )  # fmt: skip
+    return kit, clock, circle.id
+
+
+def _told(kit: SessionKit, session_id: str, **kw: datetime) -> dict[str, object]:
+    return {
+        str(o.participant): (o.attendance, o.outcome)
+        for o in kit.attendance.outcomes(T, session_id, **kw)
+    }
+
+
+def test_outcomes_as_of_reads_the_session_as_it_stood_then() -> None:
+    kit, clock, circle = _circle()
+    clock.set(START + 70 * MIN)
+    whole = {"student:ana": ("present", "attended"), "student:ben": ("partial", "attended")}
+    assert _told(kit, circle) == whole
+    # At 17:20 ana, there from the start, is present so far; ben is not there yet: pending,
+    # no outcome, as for_session says at that instant.
+    assert _told(kit, circle, as_of=START + 20 * MIN) == {
+        "student:ana": ("present", "attended"),
+        "student:ben": ("pending", None),
+    }
+    assert {
+        str(a.participant): a.effective_status
+        for a in kit.attendance.for_session(T, circle, as_of=START + 20 * MIN)
+    } == {"student:ana": "present", "student:ben": "pending"}
+    # Once the session is over by its status nobody is pending: ben was not there by 17:20.
+    kit.advance_due(T, now=START + 70 * MIN)
+    assert kit.queries.get(T, circle).status == "COMPLETED"
+    assert _told(kit, circle, as_of=START + 20 * MIN) == {
+        "student:ana": ("present", "attended"),
+        "student:ben": ("absent", "no_show"),
+    }
+    assert _told(kit, circle, as_of=START + 60 * MIN) == whole
+
+
+def test_a_naive_as_of_is_refused() -> None:
+    kit, _clock, circle = _circle()
+    with pytest.raises(NaiveDatetime):
+        kit.attendance.outcomes(T, circle, as_of=datetime(2026, 3, 2, 17, 20))  # naive: refused
