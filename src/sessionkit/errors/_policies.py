@@ -80,7 +80,8 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
     :class:`~sessionkit.services.rooms.RoomKeeper` opens and closes rooms after
     the commit, so the change stands: ``status`` is the status ``session_id``
     (of ``tenant``) entered, and ``operation`` the provider call that failed,
-    ``"ensure_room"`` or ``"close_room"``. Both are idempotent at the
+    ``"ensure_room"`` or ``"close_room"`` (``deleted``: the session was
+    deleted, ``status`` its last one, and its room is to close). Both are idempotent at the
     provider: make that call again once it is back (running the command
     again would not, the status being entered already). A join credential
     (``kit.attendance.join_credential``) stores nothing: there ``status`` is
@@ -97,8 +98,15 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
         session_id: str,
         status: str | None,
         cause: BaseException,
+        deleted: bool = False,
     ) -> None:
-        if status is None:
+        if deleted:
+            message = (
+                f"session {shown(session_id)} of tenant {shown(tenant)} was deleted (stored), "
+                f"but the meeting provider failed to close its room: {cause!r}; call "
+                "MeetingRooms.close_room(tenant=..., session_id=...) again once it is back"
+            )
+        elif status is None:
             message = (
                 f"the meeting provider failed {operation} for session {shown(session_id)} of "
                 f"tenant {shown(tenant)}: {cause!r}; nothing was stored: ask for the "
@@ -116,6 +124,7 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
         self.tenant = tenant
         self.session_id = session_id
         self.status = status
+        self.deleted = deleted
 
 
 class RescheduleRefused(ActionRefused):

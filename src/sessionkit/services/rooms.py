@@ -2,8 +2,8 @@
 
 :class:`RoomKeeper` is an :class:`~sessionkit.ports.EventPublisher`: hand it
 to the store (``InMemoryStore(publisher=keeper)``, ``SqlAlchemyStore(...,
-publisher=keeper)``) and it watches the committed status changes, so the app
-never has to remember to open or close a room. Both calls are idempotent per
+publisher=keeper)``) and it watches the committed status changes and deletes,
+so the app never has to remember to open or close a room. Both calls are idempotent per
 session at the provider (:class:`~sessionkit.ports.MeetingRooms`), so a
 replayed or repeated event opens or closes nothing twice. Events are passed
 on to ``then`` (the app's own publisher) first, unchanged.
@@ -46,7 +46,7 @@ from sessionkit.errors import (
 from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
 from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry
 from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
-from sessionkit.model.events import DomainEvent, SessionStatusChanged
+from sessionkit.model.events import DomainEvent, SessionDeleted, SessionStatusChanged
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import (
@@ -144,7 +144,10 @@ class RoomKeeper(EventPublisher):
     has lifecycles of its own) defines it, so coaching's MISSED closes a
     room as the academy's ABSENT does; for a lifecycle ``lifecycles`` does
     not know, a status terminal in any of them (:meth:`closes_on`). Either
-    takes one status name or several. ``then`` receives
+    takes one status name or several. A deleted session's room is closed
+    too (``SessionDeleted``: ``kit.sessions.delete``, a bulk cleanup, a
+    series closed or reconciled), as a room ensured early (by a join
+    credential in an editable status) would otherwise stay open. ``then`` receives
     every event first; an error it raises is raised after the rooms
     followed the events all the same. A provider failure is raised as a
     :class:`~sessionkit.errors.MeetingRoomsError` after the other events
@@ -195,7 +198,7 @@ class RoomKeeper(EventPublisher):
             except Exception as exc:  # noqa: BLE001  # the committed changes' rooms still follow
                 failures.append(exc)
         for event in events:
-            if not isinstance(event, SessionStatusChanged):
+            if not isinstance(event, SessionStatusChanged | SessionDeleted):
                 continue
             try:
                 self._follow(event)
@@ -207,16 +210,26 @@ class RoomKeeper(EventPublisher):
                 first.add_note(f"also failed: {other}")
             raise first
 
-    def _follow(self, event: SessionStatusChanged) -> None:
+    def _follow(self, event: SessionStatusChanged | SessionDeleted) -> None:
         session = event.session
-        status = event.change.to_status
-        operation = "ensure_room" if status in self.open_on else "close_room"
-        try:
+        deleted = isinstance(event, SessionDeleted)
+        if isinstance(event, SessionDeleted):
+            # No status is left to close a room ensured before the delete (by a credential).
+            status, operation = session.status, "close_room"
+        else:
+            status = event.change.to_status
             if status in self.open_on:
+                operation = "ensure_room"
+            elif status in self.closes_on(session.lifecycle):
+                operation = "close_room"
+            else:
+                return
+        try:
+            if operation == "ensure_room":
                 self.rooms.ensure_room(
                     tenant=session.tenant, session_id=session.id, span=session.span
                 )
-            elif status in self.closes_on(session.lifecycle):
+            else:
                 self.rooms.close_room(tenant=session.tenant, session_id=session.id)
         except Exception as exc:
             # Raised as the provider's own error, a stored cancel read as a failed one, and
@@ -227,6 +240,7 @@ class RoomKeeper(EventPublisher):
                 session_id=session.id,
                 status=status,
                 cause=exc,
+                deleted=deleted,
             ) from exc
 
 
