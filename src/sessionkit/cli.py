@@ -22,9 +22,10 @@ It works on a database that holds sessionkit's tables: a SQLite file that does
 not exist, or a database without them, is refused (status 2), not created.
 
 A demo whose tick fails an item (its ``report.failed``), or whose step meets an
-error that is not sessionkit's (the coaching demo's fact provider's, say), says so
-in one line and exits with status 1, as ``tick`` does. Bad arguments print one
-line to stderr and exit with status 2; Ctrl-C prints one line and exits with status 130.
+error of host code (the coaching demo's fact provider's, the academy's meeting
+provider's), says so in one line and exits with status 1, as ``tick`` does. Bad
+arguments print one line to stderr and exit with status 2; Ctrl-C prints one line
+and exits with status 130.
 """
 
 from __future__ import annotations

@@ -181,3 +181,42 @@ def test_a_meeting_provider_failing_a_join_stops_the_demo_in_one_line_and_a_reru
     again = capsys.readouterr().out.removesuffix("\n")
     assert "Mon 16:12  presence: 4 recorded, 4 duplicates ignored; Hifz circle -> ONGOING" in again
     assert again.split("Sessions and attendance")[1] == render().split("Sessions and attendance")[1]
+
+
+def test_a_meeting_provider_failing_a_cancels_close_stops_the_demo_with_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The teacher's cancel is stored, then the RoomKeeper's close_room fails: its
+    # MeetingRoomsError passed the step as a bad argument would (status 2), where the tick's
+    # own room failures stop the demo with status 1.
+    db = f"sqlite:///{tmp_path / 'academy.sqlite3'}"
+    close_room = FakeMeetingRooms.close_room
+
+    def down_for_a_cancel(rooms: FakeMeetingRooms, *, tenant: str, session_id: str) -> None:
+        if not rooms.is_open(tenant, session_id):  # the cancelled lesson's: never opened
+            raise ConnectionError("meeting provider down")
+        close_room(rooms, tenant=tenant, session_id=session_id)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeMeetingRooms, "close_room", down_for_a_cancel)
+        assert main(["demo", "academy", "--db", db]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    said = re.fullmatch(
+        r"sessionkit: error: the demo could not do its step: kit.sessions.cancel failed for "
+        r"'(\w+)' \(MeetingRoomsError: session '\1' of tenant 'itqan' entered CANCELLED "
+        r"\(stored\), but the meeting provider failed to close its room: ConnectionError\("
+        r"'meeting provider down'\); .+\); the demo stopped there \(running it again retries "
+        r"it\)\n",
+        err,
+    )
+    assert said is not None, err
+    assert main(["demo", "academy", "--db", db]) == 0  # the rest played; the cancel not again
+    again = capsys.readouterr().out.removesuffix("\n")
+    assert "cancelled (no credit)" not in again
+    full = render()
+    assert (
+        again.split("Sessions and attendance")[1].split("Meeting room calls")[0]
+        == (full.split("Sessions and attendance")[1].split("Meeting room calls")[0])
+    )
+    assert again.split("\n\n")[-1] == full.split("\n\n")[-1]  # the analytics

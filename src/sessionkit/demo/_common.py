@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.errors import InvalidValue, SessionKitError, StorageUnavailable
+from sessionkit.errors import (
+    InvalidValue,
+    MeetingRoomsError,
+    SessionKitError,
+    StorageUnavailable,
+)
 from sessionkit.errors._base import shown
 from sessionkit.model.payment import (
     AUTHORIZED,
@@ -106,7 +111,7 @@ def all_due_done(job: str, failed: Iterable[tuple[str, Exception]]) -> None:
 
 
 class StepFailed(SessionKitError, RuntimeError):
-    """A demo's step met an error not sessionkit's (a host's fact provider's, say): it stops there.
+    """A demo's step met a host's error (a fact provider's, the meeting provider's): it stops there.
 
     ``step`` is the command (``"kit.reschedules.request"``), ``item_id`` the
     session or request it was for, and ``error`` the error it met. Running the
@@ -126,14 +131,18 @@ class StepFailed(SessionKitError, RuntimeError):
 
 @contextmanager
 def step(name: str, item_id: str) -> Iterator[None]:
-    """Raise :class:`StepFailed` for an error of the block that is not a :class:`SessionKitError`.
+    """Raise :class:`StepFailed` for an error of host code the block calls.
 
     sessionkit's own errors (a refusal) pass as they are; another one came from
     code the kit calls, such as the host's fact provider, and left the demo as a
-    traceback.
+    traceback. A :class:`~sessionkit.errors.MeetingRoomsError` is the meeting
+    provider's failure after a commit (a cancel's room not closed): it stops the
+    demo as the tick's does (:class:`DueWorkFailed`), not as a bad argument.
     """
     try:
         yield
+    except MeetingRoomsError as exc:  # the provider's, reported by the kit's RoomKeeper
+        raise StepFailed(step=name, item_id=item_id, error=exc) from exc
     except SessionKitError:
         raise
     except Exception as exc:  # any host code's error: said in one line, not a traceback
