@@ -227,3 +227,64 @@ def test_a_hold_paid_in_time_of_a_slot_cancelled_before_the_notice_is_refunded(
     assert [market.kit.payments.apply(T, e).outcome for e in events] == ["stale"]
     assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
     assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def ended_early(market: Market) -> None:
+    """The tutor starts and ends the slot ahead of its time, now."""
+    for name in ("start", "end"):
+        market.kit.sessions.fire(T, market.slot.id, name, actor="tina", role="provider")
+
+
+def test_an_authorization_in_time_of_a_slot_ended_before_its_capture_is_voided(
+    market: Market,
+) -> None:
+    # The bank held the money at 07:14:50 and sessionkit decided to capture it; the
+    # provider was down, and the tutor ended the slot early at 07:16, before the runner
+    # captured: the slot went on without ann, so her authorization is released, not
+    # captured and her booking confirmed into a slot that is over.
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    ended_early(market)
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    assert market.kit.run_payment_calls().failed == ()
+    assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
+    payment = market.kit.payments.get(T, ann.payment.id)
+    assert payment.due is None
+    assert market.gateway.intent_for(ann.payment.id).status == "canceled"
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+    assert not [e for e in market.events.events if isinstance(e, BookingConfirmed)]
+    # The cancel's own webhook, arriving after, changes nothing.
+    assert [market.kit.payments.apply(T, e).outcome for e in market.gateway.drain()] == ["stale"]
+    assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
+
+
+def test_an_authorization_in_time_captured_by_the_provider_after_the_slot_ended_is_refunded(
+    market: Market,
+) -> None:
+    # The provider captured on its own (or the runner's capture was under way as the
+    # slot ended): the money came in for a booking in a slot that is over; it goes back.
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    ended_early(market)
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    market.gateway.pay(ann.payment.intent_ref or "")
+    assert [market.kit.payments.apply(T, e).outcome for e in market.gateway.drain()] == ["applied"]
+    assert market.state(ann) == (EXPIRED, REFUNDED, Decimal("40.00"))
+    assert not [e for e in market.events.events if isinstance(e, BookingConfirmed)]
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def test_an_authorization_in_time_of_a_slot_cancelled_before_its_capture_is_voided(
+    market: Market,
+) -> None:
+    ann = market.checkout("student:ann")
+    authorized_at(market, ann, NOW + HOLD - timedelta(seconds=10))
+    market.clock.set(NOW + HOLD + timedelta(minutes=1))
+    market.kit.sessions.cancel(T, market.slot.id, actor="tina", reason="ill")
+    market.clock.set(NOW + HOLD + timedelta(minutes=2))
+    assert market.kit.run_payment_calls().failed == ()
+    assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
+    assert market.gateway.intent_for(ann.payment.id).status == "canceled"
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")

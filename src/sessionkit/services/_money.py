@@ -223,7 +223,7 @@ def settle_paid_late(ctx: Context, tx: Tx, payment: Payment, *, actor: str | Non
 
     A status decides the payments paid when it is entered (see
     :func:`settle_no_shows`); money that comes in later (an invoice marked
-    paid after the session, a capture the provider answered late) is
+    paid after the session, for a booking confirmed unpaid) is
     decided as it would have been then, once: a no-show that pays afterwards
     gets the same share back as one who paid before. A payment that carries a
     decision already, of a booking that is not confirmed, or of a session in

@@ -28,7 +28,7 @@ from sessionkit.services._money import give_back, settle_paid_late, store_paymen
 from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
 from sessionkit.services._seats import closed, lapse_session_bookings, settle, store_booking_change
 
-__all__ = ["authorized", "fail", "succeed"]
+__all__ = ["authorized", "fail", "over_before_capture", "succeed", "void_capture"]
 
 
 def succeed(
@@ -50,12 +50,12 @@ def succeed(
     A payment authorized while its booking held, whose capture sessionkit
     decided then (``due == "capture"``; ``capturing``: the caller just saw
     that capture done), was secured at its authorization: it counts as paid
-    in time however late the capture came.
+    in time however late the capture came, while its session is not over.
     Money for a booking that expired or was cancelled is refunded at once,
     never kept over capacity, and so is money for a hold or offer of a session
     that is over (a terminal status reached ahead of its time), which lapses,
-    or, if it had run out by then and was not secured, is marked EXPIRED: a
-    notice of money paid in time confirms no booking into a session that is over.
+    or, if it had run out by then, is marked EXPIRED: neither a notice of money
+    paid in time nor a secured capture confirms a booking into a session that is over.
     Money that comes in after the booking's session entered a status that
     decides no-shows is decided as that status would have
     (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
@@ -128,17 +128,18 @@ def _paid_in_time(
     ``secured`` by an authorization made while it held, and its seats not
     taken since by the session's other bookings in play. The waitlist had no
     claim on them yet: a seat is offered on only when an expiry is processed.
-    A payment merely reported paid in time is news to a session that is over
-    (a terminal status: ended early, cancelled, before the notice came): the
-    session went on without the booking, which it does not take in now. A
-    secured one is not: sessionkit kept the booking when it decided the capture.
+    Money that comes in for a session that is over (a terminal status: ended
+    early, cancelled, before the notice or the capture came), secured or not,
+    keeps no booking: the session went on without it, and does not take it in
+    now (a capture sessionkit decided is voided instead when the session is
+    over first, see ``_payment_calls.perform``; one under way then is refunded).
     """
     if booking.status not in (HELD, OFFERED):
         return None
     if not secured and (paid_at is None or booking.expired_at(min(paid_at, tx.now))):
         return None
     session = tx.bookings.lock_session(booking.tenant, booking.session_id)
-    if not secured and closed(ctx, session):
+    if closed(ctx, session):
         return None
     seating = tx.bookings.seating(booking.tenant, booking.session_id, at=tx.now)
     return session if session.capacity - seating.taken >= booking.seats else None
@@ -190,3 +191,45 @@ def authorized(tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
     keep = booking.status in (HELD, OFFERED) and not booking.expired_at(tx.now)
     held = attrs.evolve(held, due="capture" if keep else "cancel")
     return store_payment(tx, payment, held, change, actor=actor)
+
+
+def over_before_capture(ctx: Context, tx: Tx, payment: Payment) -> bool:
+    """Whether ``payment``'s due capture is for a hold or offer whose session is over.
+
+    A capture decided while the booking held (:func:`authorized`) is made
+    after, by the runner when the provider was down; a session that reached
+    a terminal status meanwhile (ended early, completed) went on without the
+    booking, so the authorization is released instead (:func:`void_capture`).
+    """
+    if payment.due != "capture" or payment.status != AUTHORIZED:
+        return False
+    booking = tx.bookings.get(payment.tenant, payment.booking_id)
+    if booking.status not in (HELD, OFFERED):
+        return False
+    return closed(ctx, tx.sessions.get(payment.tenant, booking.session_id))
+
+
+def void_capture(ctx: Context, seen: Payment) -> Payment:
+    """End the booking of a capture :func:`over_before_capture` found; return its payment.
+
+    In a unit of work of its own (run again after a lost race), the hold or
+    offer ends as its session's end ends one: EXPIRED when it ran out (dated
+    then), else now. Its payment is CANCELLED with it and the provider's
+    intent cancel is due (:func:`~sessionkit.services._money.follow_booking`),
+    made once the unit commits; the payment is returned as read after that.
+    """
+    ctx.retrying(_void_capture, ctx, seen)
+    with ctx.transaction() as tx:
+        return tx.payments.get(seen.tenant, seen.id)
+
+
+def _void_capture(ctx: Context, seen: Payment) -> None:
+    with ctx.transaction() as tx:
+        booking = tx.bookings.get(seen.tenant, seen.booking_id)
+        session = tx.bookings.lock_session(seen.tenant, booking.session_id)
+        if not over_before_capture(ctx, tx, tx.payments.get(seen.tenant, seen.id)):
+            return  # moved on meanwhile: an event or another runner decided it
+        if tx.bookings.get(seen.tenant, seen.booking_id).expired_at(tx.now):
+            settle_run_out(ctx, tx, session)  # as the expiry job would mark it
+        else:  # one stored in time after its session ended lapses, as at the end
+            lapse_session_bookings(tx, session, actor=None)

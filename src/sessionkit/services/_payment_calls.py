@@ -39,7 +39,13 @@ from sessionkit.policies.retries import PaymentRetries
 from sessionkit.ports import Intent, PaymentGateway
 from sessionkit.services._context import Context, Tx, mark, raise_late, raised_after_commit
 from sessionkit.services._money import refunded_to, store_payment
-from sessionkit.services._payment_answers import authorized, fail, succeed
+from sessionkit.services._payment_answers import (
+    authorized,
+    fail,
+    over_before_capture,
+    succeed,
+    void_capture,
+)
 from sessionkit.services.bookings import check_batch
 
 __all__ = [
@@ -244,9 +250,19 @@ def _count_failure(ctx: Context, retries: PaymentRetries, seen: Payment, run_at:
 
 
 def perform(ctx: Context, tenant: str, payment_id: str) -> Payment:
-    """Make the call the payment has due, if any, and store the answer; return the payment."""
+    """Make the call the payment has due, if any, and store the answer; return the payment.
+
+    A due capture of a booking whose session is over (a terminal status
+    reached since the capture was decided) is not made: the booking ends and
+    the authorization is cancelled instead (:func:`void_capture`).
+    """
     with ctx.transaction() as tx:
         payment = tx.payments.get(tenant, payment_id)
+        over = over_before_capture(ctx, tx, payment)
+    if over:
+        # Its session ended before the capture: no booking is confirmed into it, and
+        # the authorization is released (cancelled) instead of captured and refunded.
+        payment = void_capture(ctx, payment)
     if payment.due is None or payment.provider == MANUAL:
         return payment
     gateway = gateway_of(ctx)

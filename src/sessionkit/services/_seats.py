@@ -312,8 +312,9 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     them, and an open payment is cancelled with its booking
     (:func:`store_booking_change`). What had already run out is left to the
     expiry job, as before (a hold paid in time whose notice comes late is
-    refunded then, not confirmed into a session that is over, unless its
-    authorization's capture was decided while it held). Confirmed bookings
+    refunded then, not confirmed into a session that is over; one whose
+    authorization's capture was decided while it held has it released before
+    the capture). Confirmed bookings
     stay: they took place, attended or not.
     """
     bookings = tx.bookings_or_none()
