@@ -16,12 +16,14 @@ from decimal import Decimal
 import attrs
 import pytest
 
+from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
 from sessionkit.model.booking_events import BookingConfirmed
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, REFUNDED, PaymentEvent
 from sessionkit.model.session import Session
 from sessionkit.policies import BookingRules, Rate
+from sessionkit.ports import EventPublisher, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
@@ -285,6 +287,31 @@ def test_an_authorization_in_time_of_a_slot_cancelled_before_its_capture_is_void
     market.kit.sessions.cancel(T, market.slot.id, actor="tina", reason="ill")
     market.clock.set(NOW + HOLD + timedelta(minutes=2))
     assert market.kit.run_payment_calls().failed == ()
+    assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
+    assert market.gateway.intent_for(ann.payment.id).status == "canceled"
+    assert market.gateway.collected("EUR") == Money.of(0, "EUR")
+
+
+def test_an_authorization_of_a_hold_in_time_in_a_slot_stored_over_is_voided() -> None:
+    # A hold still in time in a slot that is over: stored so before a slot ended ahead of
+    # its time lapsed its holds (an older release's data). The capture decided on its
+    # authorization is not made: the hold lapses and the authorization is released.
+    stores: list[InMemoryStore] = []
+
+    def kept(publisher: EventPublisher) -> UnitOfWorkFactory:
+        stores.append(InMemoryStore(publisher=publisher))
+        return stores[0].unit_of_work
+
+    market = Market(kept)
+    ann = market.checkout("student:ann")
+    with stores[0].unit_of_work() as uow:
+        slot = uow.sessions.get(T, market.slot.id)
+        uow.sessions.update(attrs.evolve(slot, status="COMPLETED"), expected_version=slot.version)
+        uow.commit()
+    market.clock.set(NOW + timedelta(minutes=5))
+    market.gateway.authorize(ann.payment.intent_ref or "")
+    assert [market.kit.payments.apply(T, e).outcome for e in market.gateway.drain()] == ["applied"]
+    assert market.kit.run_payment_calls().done == 0  # the cancel was made after the event
     assert market.state(ann) == (EXPIRED, "CANCELLED", Decimal(0))
     assert market.gateway.intent_for(ann.payment.id).status == "canceled"
     assert market.gateway.collected("EUR") == Money.of(0, "EUR")
