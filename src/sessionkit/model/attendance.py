@@ -65,6 +65,7 @@ __all__ = [
     "PARTIAL",
     "PENDING",
     "PRESENT",
+    "SEALED_BY_FIELD",
     "SEALED_FIELD",
     "Attendance",
     "AttendanceOverride",
@@ -112,6 +113,16 @@ Its attendance is sealed then: presence later than that (or than its
 scheduled end, if sooner) is not stored, and a session ended early is
 attended against its start to then (:func:`held_span`). Written and cleared by sessionkit
 with the status, never by hand."""
+
+SEALED_BY_FIELD: Final = "sealed_by"
+"""The session's own field naming the status that wrote :data:`SEALED_FIELD`, when not its own.
+
+A correction from one terminal status to another keeps when the session
+ended; this names the status that ended it (COMPLETED, for a lesson ended
+early and corrected to ABSENT), so that a correction out of a no-show tells
+a no-show's own end (the session went on after all: sealed anew) from one
+it kept (held until then all the same). Absent when the session's status
+wrote the seal. Written and cleared by sessionkit with the status, never by hand."""
 
 MAX_OVERRIDE_REASON_LENGTH: Final = 2000
 """Longest reason a teacher may give for an override."""

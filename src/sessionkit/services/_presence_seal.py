@@ -4,7 +4,9 @@ Private to the services. A session ends when it enters a terminal status
 (completed, cancelled, a no-show); its presence is then sealed at the end
 instant, :func:`seal_instant`: when it entered that status (its own field
 ``sealed_at``, written with the change by :func:`mark_ended`), at most its
-scheduled end. Two things keep the seal, so that every reading of presence
+scheduled end; after a correction between terminal statuses kept it, its
+field ``sealed_by`` names the status that wrote it (:func:`mark_ended`).
+Two things keep the seal, so that every reading of presence
 (``kit.attendance``, the facts, the analytics' SQL) counts the same stays:
 
 - a session that ends before its scheduled end closes, in the same unit of
@@ -24,8 +26,16 @@ from datetime import UTC, datetime
 
 import attrs
 
+from sessionkit.errors import UnknownStatus
 from sessionkit.lifecycle import Lifecycle
-from sessionkit.model.attendance import JOIN, LEAVE, SEALED_FIELD, Presence, connections_of
+from sessionkit.model.attendance import (
+    JOIN,
+    LEAVE,
+    SEALED_BY_FIELD,
+    SEALED_FIELD,
+    Presence,
+    connections_of,
+)
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import PRESENCE, PresenceRepository
 from sessionkit.services._context import Tx
@@ -74,33 +84,54 @@ def mark_ended(machine: Lifecycle, before: Session, changed: Session, at: dateti
     Entering one from a status that is not; ``sealed_at`` is cleared when it
     leaves the terminal ones. A correction from one terminal status to
     another keeps when the session ended (it relabels the end, it does not
-    move it), unless the status it leaves says nobody was there while it was
-    held (:func:`_nobody_held`): then the session went on after all, and is
-    sealed at ``at`` (never sooner than it had ended).
+    move it), and ``sealed_by`` names the status that ended it while the
+    session is in another; unless that status says nobody was there while it
+    was held (:func:`_nobody_held`): then the session went on after all, and
+    is sealed at ``at`` (never sooner than it had ended). So COMPLETED at
+    17:30, corrected to ABSENT and back, still ended at 17:30.
     ``at`` is when the change fell due (a late tick's step keeps its own
     instant), as its event says.
     """
     was, now = machine.status(before.status).terminal, machine.status(changed.status).terminal
+    kept = {k: v for k, v in changed.metadata.items() if k not in (SEALED_FIELD, SEALED_BY_FIELD)}
     if now and (not was or before.status != changed.status):
         earlier = _sealed_at(before) if was else None
+        writer = changed.status
         if earlier is not None and not _nobody_held(machine, before, earlier):
-            at = earlier  # COMPLETED -> CANCELLED: it was held until then all the same
+            at, writer = earlier, _sealer(machine, before)  # held until then all the same
         elif earlier is not None and earlier > at:
             at = earlier  # a correction never ends the session sooner than it had ended
-        return attrs.evolve(changed, metadata={**changed.metadata, SEALED_FIELD: at.isoformat()})
-    if was and not now and SEALED_FIELD in changed.metadata:
-        kept = {k: v for k, v in changed.metadata.items() if k != SEALED_FIELD}
+        kept[SEALED_FIELD] = at.isoformat()
+        if writer != changed.status:
+            kept[SEALED_BY_FIELD] = writer
+        return attrs.evolve(changed, metadata=kept)
+    if was and not now and len(kept) != len(changed.metadata):  # out of play: no seal
         return attrs.evolve(changed, metadata=kept)
     return changed
 
 
-def _nobody_held(machine: Lifecycle, session: Session, ended: datetime) -> bool:
-    """Whether ``session``'s terminal status, entered at ``ended``, says nobody was there.
+def _sealer(machine: Lifecycle, session: Session) -> str:
+    """The status that wrote ``session``'s seal: its ``sealed_by``, else its own status.
 
-    A no-show status (ABSENT, MISSED, NO_SHOW), or one entered at or before
-    its start (cancelled before it: never held).
+    A ``sealed_by`` its lifecycle no longer has is read as its own status.
     """
-    return machine.status(session.status).no_show or ended <= session.start
+    named = session.metadata.get(SEALED_BY_FIELD)
+    if isinstance(named, str):
+        try:
+            return machine.status(named).name
+        except UnknownStatus:
+            pass
+    return session.status
+
+
+def _nobody_held(machine: Lifecycle, session: Session, ended: datetime) -> bool:
+    """Whether ``session``'s seal, at ``ended``, says nobody was there.
+
+    One written by a no-show status (ABSENT, MISSED, NO_SHOW; not one such a
+    status kept from a correction: :func:`_sealer`), or one at or before its
+    start (cancelled before it: never held).
+    """
+    return machine.status(_sealer(machine, session)).no_show or ended <= session.start
 
 
 _SEAL_PREFIX = f"{SEAL_PROVIDER}:seal-"

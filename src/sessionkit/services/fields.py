@@ -20,7 +20,7 @@ import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.model.attendance import SEALED_FIELD
+from sessionkit.model.attendance import SEALED_BY_FIELD, SEALED_FIELD
 from sessionkit.model.events import SeriesUpdated, SessionUpdated
 from sessionkit.model.fields import check_field_key, check_fields_size, field_value, json_typed
 from sessionkit.model.html import html_of
@@ -58,14 +58,15 @@ _KEPT_BY: dict[str, str] = {
     MADE_UP_BY_FIELD: "kit.usage.mark_makeup",
     CODE_FIELD: "the kit's session codes",
     SEALED_FIELD: "the session's status changes",
+    SEALED_BY_FIELD: "the session's status changes",
     REQUEST_FIELD: "create_extra(fingerprint=...)",
 }
 """A session's own fields sessionkit keeps, and what writes each.
 
 The credit a makeup is charged as, a session's code and the instant its
-attendance is sealed at rest on them: written by hand, one lesson would ride
-on another's credit, show a code the codes table does not hold, or take
-presence after it ended."""
+attendance is sealed at (and the status that sealed it) rest on them: written
+by hand, one lesson would ride on another's credit, show a code the codes
+table does not hold, or take presence after it ended."""
 
 
 def check_unkept(keys: Iterable[str]) -> None:
