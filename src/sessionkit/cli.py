@@ -349,6 +349,7 @@ def _check_tables(engine: Engine, url: str) -> None:
     check_sync_driver(engine, url)
     database = engine.url.database
     uri = asbool(engine.url.query.get("uri", False))  # as SQLAlchemy's pysqlite reads it
+    path: str | None = None
     if engine.dialect.name != "sqlite":
         missing = False
     elif uri:  # a file: URI opens (and creates) the file its path names, unless in memory
@@ -356,11 +357,16 @@ def _check_tables(engine: Engine, url: str) -> None:
         path = _sqlite_uri_file(arguments[0])
         missing = path is not None and not Path(path).is_file()
     else:
-        missing = not database or database == ":memory:" or not Path(database).is_file()
+        path = database if database and database != ":memory:" else None
+        missing = path is None or not Path(path).is_file()
     if missing:
+        said = (
+            " names a directory, not a SQLite file"
+            if path is not None and Path(path).is_dir()
+            else ": no such SQLite file"
+        )
         raise _UsageError(
-            f"--db {url!r}: no such SQLite file; tick works on a database that holds "
-            "sessionkit's tables"
+            f"--db {url!r}{said}; tick works on a database that holds sessionkit's tables"
         )
     refusal = connect_refusal(engine)
     if refusal is not None:

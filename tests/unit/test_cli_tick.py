@@ -231,6 +231,57 @@ def test_a_demo_database_that_cannot_be_opened_exits_2(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", [["demo"], ["demo", "academy"]])
+def test_a_demo_file_that_is_no_database_is_named_by_its_db_as_tick_names_it(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # upgrade()'s StorageError passed as any error of sessionkit's: "sqlite failed: file is
+    # not a database", the --db it was about not named, where tick says "cannot be opened".
+    file = tmp_path / "not-a-database.db"
+    file.write_bytes(b"x" * 4096)
+    url = f"sqlite:///{file}"
+    assert main([*command, "--db", url]) == 2
+    said = "the database cannot be opened or reached (file is not a database)"
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")
+
+
+def test_a_read_only_demo_file_without_tables_is_named_by_its_db(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "empty.sqlite3"
+    file.touch()
+    url = f"sqlite:///file:{file}?mode=ro&uri=true"
+    assert main(["demo", "--db", url]) == 2
+    said = "sqlite refuses writes (attempt to write a readonly database); nothing was stored"
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")
+
+
+_TICK_DIRECTORY = (
+    " names a directory, not a SQLite file; tick works on a database that holds sessionkit's tables"
+)
+_DEMO_DIRECTORY = " names a directory, not a SQLite file: name a file, e.g. one in it"
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "said"),
+    [
+        (["tick"], "sqlite:///{}", _TICK_DIRECTORY),
+        (["tick"], "sqlite:///file:{}?uri=true", _TICK_DIRECTORY),
+        (["demo"], "sqlite:///{}", _DEMO_DIRECTORY),
+        (["demo", "marketplace"], "sqlite:///{}", _DEMO_DIRECTORY),
+    ],
+)
+def test_a_directory_given_as_the_sqlite_file_is_said_to_be_one(
+    command: list[str], url: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tick said "no such SQLite file" of a directory that exists; the demo "the database
+    # cannot be opened or reached (unable to open database file)", as of a missing directory.
+    db = url.format(tmp_path)
+    assert main([*command, "--db", db]) == 2
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {db!r}{said}\n")
+    assert list(tmp_path.iterdir()) == []  # nothing was made in it
+
+
 @pytest.mark.parametrize(
     ("command", "url", "shown", "code"),
     [

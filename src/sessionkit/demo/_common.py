@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -18,6 +19,7 @@ from sessionkit.errors import (
     InvalidValue,
     MeetingRoomsError,
     SessionKitError,
+    StorageError,
     StorageUnavailable,
 )
 from sessionkit.errors._base import shown
@@ -47,6 +49,7 @@ __all__ = [
     "all_done",
     "all_due_done",
     "check_database_named",
+    "check_not_a_directory",
     "check_sync_driver",
     "connect_refusal",
     "driver_hint",
@@ -224,6 +227,25 @@ def check_sync_driver(engine: Engine, shown: str) -> None:
         )
 
 
+def check_not_a_directory(engine: Engine, shown: str) -> None:
+    """Refuse a SQLite URL whose path is a directory (``sqlite:///data``), named as such.
+
+    SQLite says only "unable to open database file", as for a directory that
+    does not exist. A ``file:`` URI (``uri=true``) is left to SQLite.
+    """
+    from sqlalchemy.util import asbool
+
+    if engine.dialect.name != "sqlite" or asbool(engine.url.query.get("uri", False)):
+        return
+    name = engine.url.database
+    if name and name != ":memory:" and Path(name).is_dir():
+        raise InvalidValue(
+            f"--db {shown!r} names a directory, not a SQLite file: name a file, e.g. one in it",
+            value=shown,
+            expected="a URL naming a SQLite file, such as sqlite:///sessionkit-demo.sqlite3",
+        )
+
+
 _ARGUMENT_REFUSALS = (OSError, ValueError, TypeError, AttributeError, LookupError)
 """What a driver may raise, besides the DB-API's errors, refusing a URL's arguments."""
 
@@ -388,6 +410,7 @@ def open_store(
     try:
         check_database_named(engine, shown)
         check_sync_driver(engine, shown)
+        check_not_a_directory(engine, shown)
         refusal = connect_refusal(engine)
     except InvalidValue:
         engine.dispose()
@@ -418,21 +441,39 @@ def open_store(
         )
     try:
         upgrade(engine)
-    except (DBAPIError, StorageUnavailable) as exc:  # cannot be opened or reached: a bad --db
+    except StorageError as exc:
         engine.dispose()
-        # In one line, the driver's own words: upgrade() raises StorageUnavailable, chained.
-        driver = exc if isinstance(exc, DBAPIError) else exc.__cause__
-        orig = getattr(driver, "orig", None)
-        said = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
-        raise InvalidValue(
-            f"--db {shown!r}: the database cannot be opened or reached ({said})",
-            value=shown,
-            expected="a database URL sessionkit can connect to",
-        ) from None
+        if not isinstance(exc, StorageUnavailable) and type(exc) is not StorageError:
+            # Refused writes, a full disk, a timeout: said as the database said it, named by
+            # its --db (a read-only file that holds no tables yet, say).
+            raise InvalidValue(
+                f"--db {shown!r}: {exc}",
+                value=shown,
+                expected="a database sessionkit can make its tables in",
+            ) from None
+        # Unavailable, or a fault of no kind (a file that is no SQLite database): cannot be
+        # opened, as tick says it, in the driver's own words (upgrade() chains its error).
+        cause = exc.__cause__
+        raise _cannot_open(shown, cause if isinstance(cause, DBAPIError) else exc) from None
+    except DBAPIError as exc:
+        engine.dispose()
+        raise _cannot_open(shown, exc) from None
     store = SqlAlchemyStore(engine, publisher=publisher)
     # As given, the password masked: SQLAlchemy's rendering %-escapes the path (``file%3A``)
     # and fails on a name the locale could not decode (``LC_ALL=C``, a non-ASCII path).
     return store.unit_of_work, shown
+
+
+def _cannot_open(shown: str, error: BaseException) -> InvalidValue:
+    """The error for a ``--db`` that cannot be opened or reached, ``error`` said in one line."""
+    orig = getattr(error, "orig", None)
+    said = str(orig if orig is not None else error).strip()
+    return InvalidValue(
+        f"--db {shown!r}: the database cannot be opened or reached "
+        f"({said.splitlines()[0] if said else 'no reason given'})",
+        value=shown,
+        expected="a database URL sessionkit can connect to",
+    )
 
 
 _INTENT_STATUS: dict[str, IntentStatus] = {
