@@ -10,7 +10,7 @@ import pytest
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import ActionRefused, InvalidValue, JoinRefused, SessionNotFound, WrongType
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import MeetingRooms
+from sessionkit.ports import JoinCredential, MeetingRooms, Room
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import (
@@ -25,12 +25,47 @@ from sessionkit.services.rooms import (
 )
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
 
 T = "acme"
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 ANA = ResourceRef("student", "ana")
 TARA = ResourceRef("teacher", "tara")
+
+
+class _NoReopen:
+    """A provider that cannot open a closed room again: the fake without ``reopen_room``."""
+
+    def __init__(self, fake: FakeMeetingRooms) -> None:
+        self.fake = fake
+
+    @property
+    def name(self) -> str:
+        return self.fake.name
+
+    def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
+        return self.fake.ensure_room(tenant=tenant, session_id=session_id, span=span)
+
+    def issue_credential(
+        self,
+        *,
+        tenant: str,
+        session_id: str,
+        participant: ResourceRef,
+        role: str | None,
+        expires_at: datetime,
+    ) -> JoinCredential:
+        return self.fake.issue_credential(
+            tenant=tenant,
+            session_id=session_id,
+            participant=participant,
+            role=role,
+            expires_at=expires_at,
+        )
+
+    def close_room(self, *, tenant: str, session_id: str) -> None:
+        self.fake.close_room(tenant=tenant, session_id=session_id)
 
 
 class Academy:
@@ -43,17 +78,20 @@ class Academy:
         rooms: MeetingRooms | None = None,
         lifecycle: str = "academy",
         length: timedelta = timedelta(hours=1),
+        reopens: bool = True,
     ) -> None:
         self.rooms = FakeMeetingRooms()
+        # Without reopen_room (reopens=False): the provider the keeper and the kit call.
+        provider: MeetingRooms = self.rooms if reopens else _NoReopen(self.rooms)
         self.clock = ManualClock(START - timedelta(days=1))
         counter = itertools.count(1)
         self.kit = SessionKit(
-            uow=InMemoryStore(publisher=RoomKeeper(self.rooms)).unit_of_work,
+            uow=InMemoryStore(publisher=RoomKeeper(provider)).unit_of_work,
             clock=self.clock,
             ids=lambda: f"s{next(counter)}",
             facts=attendance_facts(),
             attendance=policy,
-            rooms=self.rooms if rooms is None else rooms,
+            rooms=provider if rooms is None else rooms,
         )
         self.lesson: Session = self.kit.sessions.create_extra(
             T,
@@ -148,8 +186,10 @@ def test_an_ended_or_completed_session_refuses_for_good(a: Academy) -> None:
     assert a.refusal(ANA, START + timedelta(minutes=75)).rule == NOT_JOINABLE
 
 
-def test_a_status_corrected_back_to_ongoing_finds_the_room_closed(a: Academy) -> None:
+def test_a_status_corrected_back_to_ongoing_finds_the_room_closed() -> None:
     # The port's LookupError (no open room) came out raw: no SessionKitError, no rule.
+    # A provider that cannot reopen a room (no reopen_room) keeps it closed.
+    a = Academy(reopens=False)
     a.kit.attendance.join_credential(T, a.lesson.id, ANA, now=START - 10 * MIN)  # READY
     a.clock.set(START)
     a.kit.sessions.fire(T, a.lesson.id, "start", actor="tara")
@@ -160,7 +200,45 @@ def test_a_status_corrected_back_to_ongoing_finds_the_room_closed(a: Academy) ->
     assert a.status() == "ONGOING"
     closed = a.refusal(ANA, START + 10 * MIN)
     assert (closed.rule, closed.allows_at) == (ROOM_CLOSED, None)
-    assert "room was closed" in closed.reason
+    assert "room was closed and not opened again" in closed.reason
+
+
+def test_a_lesson_cancelled_then_corrected_back_opens_its_room_again(a: Academy) -> None:
+    # A closed room was final: a lesson cancelled by mistake and corrected back to READY
+    # (or to SCHEDULED, READY again by the tick) could never be joined, by anyone.
+    a.kit.advance_due(T, now=START - 15 * MIN)  # READY: the keeper opens the room
+    a.clock.set(START - 14 * MIN)
+    a.kit.sessions.cancel(T, a.lesson.id, actor="tara", reason="by mistake")
+    assert not a.rooms.is_open(T, a.lesson.id)
+    assert a.refusal(ANA, START - 13 * MIN).rule == NOT_HELD
+    a.clock.set(START - 12 * MIN)
+    a.kit.usage.correct(T, a.lesson.id, "READY", actor="admin", reason="not cancelled")
+    a.kit.bookings.book(T, a.lesson.id, ANA, actor="ana", confirm=True)  # cancelled with it
+    assert a.rooms.is_open(T, a.lesson.id)
+    assert a.rooms.created == 1  # the same room, open again
+    assert a.rooms.calls[-2:] == [("reopen", T, a.lesson.id), ("ensure", T, a.lesson.id)]
+    credential = a.kit.attendance.join_credential(T, a.lesson.id, ANA, now=START - 10 * MIN)
+    assert credential.room_ref == f"room-{T}-{a.lesson.id}"
+    a.rooms.join(T, a.lesson.id, ANA, at=START - 9 * MIN)
+    assert a.rooms.inside(T, a.lesson.id) == {ANA}
+
+
+def test_a_completed_lesson_corrected_back_to_ongoing_opens_its_room_again(a: Academy) -> None:
+    a.kit.attendance.join_credential(T, a.lesson.id, ANA, now=START - 10 * MIN)  # READY
+    a.clock.set(START)
+    a.kit.sessions.fire(T, a.lesson.id, "start", actor="tara")
+    a.clock.set(START + 30 * MIN)
+    a.kit.sessions.fire(T, a.lesson.id, "complete", actor="tara")  # pressed too soon
+    assert not a.rooms.is_open(T, a.lesson.id)
+    a.kit.usage.correct(T, a.lesson.id, "ONGOING", actor="admin", reason="still in class")
+    assert a.rooms.is_open(T, a.lesson.id)
+    later = a.kit.attendance.join_credential(T, a.lesson.id, ANA, now=START + 31 * MIN)
+    assert later.expires_at == START + 75 * MIN
+    # Corrected between two statuses that close it (COMPLETED -> CANCELLED): still closed.
+    a.kit.usage.correct(T, a.lesson.id, "COMPLETED", actor="admin")
+    a.kit.usage.correct(T, a.lesson.id, "CANCELLED", actor="admin")
+    assert not a.rooms.is_open(T, a.lesson.id)
+    assert [c[0] for c in a.rooms.calls].count("reopen") == 1
 
 
 def test_the_room_is_shut_after_the_end_plus_the_buffer_even_if_still_ongoing() -> None:

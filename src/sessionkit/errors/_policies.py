@@ -80,8 +80,9 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
     :class:`~sessionkit.services.rooms.RoomKeeper` opens and closes rooms after
     the commit, so the change stands: ``status`` is the status ``session_id``
     (of ``tenant``) entered, and ``operation`` the provider call that failed,
-    ``"ensure_room"`` or ``"close_room"`` (``deleted``: the session was
-    deleted, ``status`` its last one, and its room is to close). Both are idempotent at the
+    ``"ensure_room"``, ``"reopen_room"`` (a status corrected back) or
+    ``"close_room"`` (``deleted``: the session was deleted, ``status`` its
+    last one, and its room is to close). Each is idempotent at the
     provider: make that call again once it is back (running the command
     again would not, the status being entered already). A join credential
     (``kit.attendance.join_credential``) stores nothing: there ``status`` is
@@ -113,7 +114,7 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
                 "credential again once it is back"
             )
         else:
-            what = "open" if operation == "ensure_room" else "close"
+            what = "close" if operation == "close_room" else "open"
             message = (
                 f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} "
                 f"(stored), but the meeting provider failed to {what} its room: {cause!r}; call "

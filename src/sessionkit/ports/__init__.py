@@ -67,6 +67,7 @@ from sessionkit.ports._attendance import (
     MeetingRooms,
     OverrideRepository,
     PresenceRepository,
+    ReopeningRooms,
     Room,
 )
 from sessionkit.ports._bookings import BOOKINGS, BookingRepository, add_settled_by_reading
@@ -130,6 +131,7 @@ __all__ = [
     "MeetingRooms",
     "OverrideRepository",
     "PresenceRepository",
+    "ReopeningRooms",
     "Room",
     "RESCHEDULES",
     "RescheduleRepository",

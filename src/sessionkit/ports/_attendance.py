@@ -75,7 +75,9 @@ class MeetingRooms(Protocol):
     """A meeting provider (LiveKit, Zoom, ...). Transient failures raise; every call is idempotent.
 
     Rooms are keyed by ``(tenant, session_id)``: ensuring twice returns the
-    same room, closing twice (or a room never ensured) does nothing.
+    same room, closing twice (or a room never ensured) does nothing. A closed
+    room stays closed when ensured again; a provider that can open it again
+    is a :class:`ReopeningRooms`.
     """
 
     @property
@@ -84,7 +86,12 @@ class MeetingRooms(Protocol):
         ...
 
     def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
-        """Create the session's room unless it exists; return it (the same one every time)."""
+        """Create the session's room unless it exists; return it (the same one every time).
+
+        ``span`` is the session's time now: an open room takes it as its own
+        (a session moved since the room was made), so a provider room with an
+        end or a schedule follows the session's current one.
+        """
         ...
 
     def issue_credential(
@@ -104,4 +111,18 @@ class MeetingRooms(Protocol):
 
     def close_room(self, *, tenant: str, session_id: str) -> None:
         """Close the session's room so nobody else joins; nothing if it is closed or absent."""
+        ...
+
+
+class ReopeningRooms(MeetingRooms, Protocol):
+    """A :class:`MeetingRooms` that can open a closed room again (an optional call).
+
+    :class:`~sessionkit.services.rooms.RoomKeeper` calls it when a session's
+    status is corrected back out of one that closed its room (``kit.usage.correct``
+    from CANCELLED or COMPLETED); with a provider without it the room stays
+    closed, and a join credential is refused (``room_closed``).
+    """
+
+    def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+        """Open the session's closed room again for ``span``; nothing if it is open or absent."""
         ...

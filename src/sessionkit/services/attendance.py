@@ -115,8 +115,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         makes the session joinable, e.g. READY 15 minutes before the start;
         ``None`` if none will), ``"too_early"`` (``allows_at``), ``"ended"`` or
         ``"room_closed"`` (the provider's room was closed when the session was
-        over, and a status corrected back to a joinable one does not reopen
-        it). Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
+        over, and a status corrected back to a joinable one did not reopen it:
+        no :class:`~sessionkit.services.rooms.RoomKeeper`, or a provider
+        without ``reopen_room``). Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
         ``rooms``, and ``MeetingRoomsError`` (``status`` ``None``: nothing was
         stored) when the provider fails ``ensure_room`` or ``issue_credential``.
         """

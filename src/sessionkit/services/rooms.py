@@ -3,9 +3,11 @@
 :class:`RoomKeeper` is an :class:`~sessionkit.ports.EventPublisher`: hand it
 to the store (``InMemoryStore(publisher=keeper)``, ``SqlAlchemyStore(...,
 publisher=keeper)``) and it watches the committed status changes and deletes,
-so the app never has to remember to open or close a room. Both calls are idempotent per
-session at the provider (:class:`~sessionkit.ports.MeetingRooms`), so a
-replayed or repeated event opens or closes nothing twice. Events are passed
+so the app never has to remember to open or close a room. Its calls are
+idempotent per session at the provider (:class:`~sessionkit.ports.MeetingRooms`),
+so a replayed or repeated event opens or closes nothing twice; a status
+corrected back out of one that closed the room opens it again where the
+provider can (:class:`~sessionkit.ports.ReopeningRooms`). Events are passed
 on to ``then`` (the app's own publisher) first, unchanged.
 
 :class:`RoomAccess` is what ``kit.attendance.join_credential`` runs: it
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
 import attrs
 
@@ -54,6 +56,7 @@ from sessionkit.ports import (
     FactProvider,
     JoinCredential,
     MeetingRooms,
+    ReopeningRooms,
     check_publisher,
 )
 from sessionkit.services._context import Context, Tx
@@ -87,7 +90,11 @@ TOO_EARLY: Final = "too_early"
 ROOM_ENDED: Final = "ended"
 """Refusal rule: the session ended more than ``JoinRules.buffer`` ago."""
 ROOM_CLOSED: Final = "room_closed"
-"""Refusal rule: the session is joinable but its room was closed (a status corrected back)."""
+"""Refusal rule: the session is joinable but its room was closed and not opened again.
+
+A status corrected back finds it so when no :class:`RoomKeeper` follows the
+kit or its provider cannot reopen a room (:class:`~sessionkit.ports.ReopeningRooms`).
+"""
 
 _ATTEMPTS = 10
 """Runs of one credential request when racing writers moved the session first."""
@@ -147,7 +154,12 @@ class RoomKeeper(EventPublisher):
     takes one status name or several. A deleted session's room is closed
     too (``SessionDeleted``: ``kit.sessions.delete``, a bulk cleanup, a
     series closed or reconciled), as a room ensured early (by a join
-    credential in an editable status) would otherwise stay open. ``then`` receives
+    credential in an editable status) would otherwise stay open. A status
+    corrected back out of one that closed the room (``kit.usage.correct``:
+    CANCELLED to READY, COMPLETED to ONGOING) opens the room again when the
+    provider can (:class:`~sessionkit.ports.ReopeningRooms`, as
+    :class:`~sessionkit.testing.rooms.FakeMeetingRooms`); else it stays
+    closed and a join credential is refused (``room_closed``). ``then`` receives
     every event first; an error it raises is raised after the rooms
     followed the events all the same. A provider failure is raised as a
     :class:`~sessionkit.errors.MeetingRoomsError` after the other events
@@ -213,35 +225,47 @@ class RoomKeeper(EventPublisher):
     def _follow(self, event: SessionStatusChanged | SessionDeleted) -> None:
         session = event.session
         deleted = isinstance(event, SessionDeleted)
+        calls: list[str] = []
         if isinstance(event, SessionDeleted):
             # No status is left to close a room ensured before the delete (by a credential).
-            status, operation = session.status, "close_room"
+            status = session.status
+            calls.append("close_room")
         else:
             status = event.change.to_status
+            closes = self.closes_on(session.lifecycle)
+            back = event.change.from_status in closes and status not in closes
+            if back and callable(getattr(self.rooms, "reopen_room", None)):
+                # Corrected back out of a status that closed the room: open it again first,
+                # or ensure_room (and every credential) finds it closed.
+                calls.append("reopen_room")
             if status in self.open_on:
-                operation = "ensure_room"
-            elif status in self.closes_on(session.lifecycle):
-                operation = "close_room"
-            else:
-                return
-        try:
-            if operation == "ensure_room":
-                self.rooms.ensure_room(
-                    tenant=session.tenant, session_id=session.id, span=session.span
-                )
-            else:
-                self.rooms.close_room(tenant=session.tenant, session_id=session.id)
-        except Exception as exc:
-            # Raised as the provider's own error, a stored cancel read as a failed one, and
-            # the cancel run again was refused: nothing would ever close the room.
-            raise MeetingRoomsError(
-                operation,
-                tenant=session.tenant,
-                session_id=session.id,
-                status=status,
-                cause=exc,
-                deleted=deleted,
-            ) from exc
+                calls.append("ensure_room")
+            elif status in closes:
+                calls.append("close_room")
+        for operation in calls:
+            try:
+                self._call(operation, session)
+            except Exception as exc:
+                # Raised as the provider's own error, a stored cancel read as a failed one,
+                # and the cancel run again was refused: nothing would ever close the room.
+                raise MeetingRoomsError(
+                    operation,
+                    tenant=session.tenant,
+                    session_id=session.id,
+                    status=status,
+                    cause=exc,
+                    deleted=deleted,
+                ) from exc
+
+    def _call(self, operation: str, session: Session) -> None:
+        """Make the provider call ``operation`` for ``session``'s room."""
+        where = {"tenant": session.tenant, "session_id": session.id}
+        if operation == "close_room":
+            self.rooms.close_room(**where)
+        elif operation == "ensure_room":
+            self.rooms.ensure_room(**where, span=session.span)
+        else:  # reopen_room: only chosen when the provider has it (ReopeningRooms)
+            cast("ReopeningRooms", self.rooms).reopen_room(**where, span=session.span)
 
 
 def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:
@@ -392,12 +416,14 @@ class RoomAccess:
                 expires_at=self.rules.expires_at(session, at),
             )
         except LookupError:  # the port's answer for a room that is not open
-            # A room is closed once, when its session is over; ensure_room never reopens
-            # it. A status corrected back to a joinable one (kit.usage.correct) finds it so.
+            # ensure_room never reopens a closed room (a cancel racing this request would
+            # find it open again); a status corrected back reopens it through RoomKeeper,
+            # when the provider can (ReopeningRooms).
             raise JoinRefused(
                 ROOM_CLOSED,
-                f"session {shown(session.id)} is {session.status} but its room was closed; "
-                "a closed room is not opened again",
+                f"session {shown(session.id)} is {session.status} but its room was closed "
+                "and not opened again (RoomKeeper with a provider that has reopen_room "
+                "opens it when the status is corrected back)",
                 session_id=session.id,
                 participant=str(who),
             ) from None

@@ -1,8 +1,10 @@
 """A fake meeting provider for tests: rooms in memory, credentials, and presence to replay.
 
 :class:`FakeMeetingRooms` implements :class:`~sessionkit.ports.MeetingRooms`
-in memory. Rooms are keyed by ``(tenant, session_id)``: ensuring twice returns
-the same room, closing twice does nothing. :meth:`~FakeMeetingRooms.join` and
+in memory, and :class:`~sessionkit.ports.ReopeningRooms`. Rooms are keyed by
+``(tenant, session_id)``: ensuring twice returns the same room, closing twice
+does nothing; ensuring a closed room leaves it closed, and only
+:meth:`~FakeMeetingRooms.reopen_room` opens it again. :meth:`~FakeMeetingRooms.join` and
 :meth:`~FakeMeetingRooms.leave` play a participant entering and leaving an
 open room (joining a closed or missing one raises ``LookupError``, as the
 provider refuses a late student; leaving when not inside does nothing, as the
@@ -52,7 +54,7 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
-from sessionkit.ports import Clock, JoinCredential, MeetingRooms, Room
+from sessionkit.ports import Clock, JoinCredential, ReopeningRooms, Room
 from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, check_instant
@@ -80,11 +82,11 @@ class FakeRoom:
     connections: dict[ResourceRef, int] = attrs.field(factory=dict, repr=False)
 
 
-class FakeMeetingRooms(MeetingRooms):
+class FakeMeetingRooms(ReopeningRooms):
     """An in-memory :class:`~sessionkit.ports.MeetingRooms`; see the module docstring.
 
     ``calls`` lists every call made (``("ensure", tenant, session_id)``,
-    ``("close", ...)``, ``("credential", ...)``) for tests to assert on;
+    ``("close", ...)``, ``("reopen", ...)``, ``("credential", ...)``) for tests to assert on;
     ``created`` counts the rooms really created. ``clock``, if given (share
     the kit's; a callable returning the time will do too), says when a room
     closed through the port (by :class:`~sessionkit.services.rooms.RoomKeeper`,
@@ -238,6 +240,23 @@ class FakeMeetingRooms(MeetingRooms):
                 self._queue(tenant, event, numbered=True)
             found.inside.clear()
             found.connections.clear()
+
+    def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+        """Open the session's closed room again for ``span``; nothing if it is open or absent.
+
+        The same room (its ``ref`` and link), empty; ``created`` does not
+        count it again. The arguments are checked as :meth:`ensure_room`
+        checks them; a refused call is not in ``calls`` and changes nothing.
+        """
+        tenant, session_id = _checked_ids(tenant, session_id)
+        if not isinstance(span, TimeSpan):
+            raise WrongType(span, name="span", expected="a TimeSpan")
+        with self._lock:
+            self.calls.append(("reopen", tenant, session_id))
+            found = self._rooms.get((tenant, session_id))
+            if found is not None and not found.open:
+                found.open = True
+                found.span = span
 
     def _open(self, tenant: str, session_id: str) -> FakeRoom:
         found = self._rooms.get((tenant, session_id))

@@ -1,0 +1,130 @@
+"""FakeMeetingRooms.reopen_room, and RoomKeeper when the provider fails to reopen a room.
+
+A closed room was final, so a lesson corrected back out of CANCELLED or
+COMPLETED could never be joined again; the keeper now reopens it through
+the optional ``reopen_room`` (``ReopeningRooms``), which the fake has.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import InvalidValue, MeetingRoomsError, WrongType
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.events import SessionStatusChanged
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.ports import ReopeningRooms
+from sessionkit.services.rooms import RoomKeeper
+from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.timespan import TimeSpan
+
+T = "acme"
+MONDAY = datetime(2026, 3, 2, 17, tzinfo=UTC)
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+def _span(start: datetime) -> TimeSpan:
+    return TimeSpan(start, start + timedelta(hours=1))
+
+
+def test_a_closed_room_opens_again_empty_with_the_new_span() -> None:
+    rooms: ReopeningRooms = FakeMeetingRooms()  # checked by mypy
+    assert isinstance(rooms, FakeMeetingRooms)
+    room = rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
+    rooms.join(T, "s1", "student:ana", at=MONDAY)
+    rooms.close_room(tenant=T, session_id="s1", at=MONDAY + timedelta(minutes=30))
+    rooms.reopen_room(tenant=T, session_id="s1", span=_span(TUESDAY))
+    assert rooms.is_open(T, "s1")
+    assert rooms.inside(T, "s1") == frozenset()
+    assert rooms.ensure_room(tenant=T, session_id="s1", span=_span(TUESDAY)) == room
+    assert rooms.created == 1
+    rooms.join(T, "s1", "student:ana", at=TUESDAY)
+    rooms.close_room(tenant=T, session_id="s1")  # no clock: at the end of the new span
+    assert [(e.action, e.at) for e in rooms.drain()][-2:] == [
+        ("join", TUESDAY),
+        ("leave", TUESDAY + timedelta(hours=1)),
+    ]
+
+
+def test_reopening_an_open_or_absent_room_does_nothing() -> None:
+    rooms = FakeMeetingRooms()
+    rooms.reopen_room(tenant=T, session_id="none", span=_span(MONDAY))
+    assert not rooms.is_open(T, "none")
+    assert rooms.created == 0
+    rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
+    rooms.join(T, "s1", "student:ana", at=MONDAY)
+    rooms.reopen_room(tenant=T, session_id="s1", span=_span(TUESDAY))
+    assert rooms.inside(T, "s1") == {ResourceRef("student", "ana")}
+    rooms.close_room(tenant=T, session_id="s1")
+    assert [e.at for e in rooms.drain()] == [MONDAY, MONDAY + timedelta(hours=1)]  # kept span
+    assert rooms.calls == [
+        ("reopen", T, "none"),
+        ("ensure", T, "s1"),
+        ("reopen", T, "s1"),
+        ("close", T, "s1"),
+    ]
+
+
+def test_a_refused_reopen_changes_nothing() -> None:
+    rooms = FakeMeetingRooms()
+    rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
+    rooms.close_room(tenant=T, session_id="s1")
+    with pytest.raises(WrongType, match="span"):
+        rooms.reopen_room(tenant=T, session_id="s1", span=(MONDAY, TUESDAY))  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        rooms.reopen_room(tenant=T, session_id=" s1", span=_span(MONDAY))
+    assert not rooms.is_open(T, "s1")
+    assert rooms.calls == [("ensure", T, "s1"), ("close", T, "s1")]
+
+
+def _corrected(from_status: str, to_status: str) -> SessionStatusChanged:
+    session = Session(
+        id="s1",
+        tenant=T,
+        title="Tajweed",
+        span=_span(MONDAY),
+        tz="UTC",
+        busy=True,
+        lifecycle="academy",
+        status=to_status,
+        created_at=MONDAY,
+    )
+    change = StatusChanged(
+        session_id="s1",
+        lifecycle="academy",
+        transition="correct",
+        from_status=from_status,
+        to_status=to_status,
+        at=MONDAY,
+    )
+    return SessionStatusChanged(tenant=T, actor=None, at=MONDAY, session=session, change=change)
+
+
+def test_a_failed_reopen_names_the_call_to_make_again() -> None:
+    class _Down(FakeMeetingRooms):
+        def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+            raise ConnectionError("provider down")
+
+    rooms = _Down()
+    rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
+    rooms.close_room(tenant=T, session_id="s1")
+    with pytest.raises(MeetingRoomsError) as failed:
+        RoomKeeper(rooms).publish([_corrected("CANCELLED", "SCHEDULED")])
+    error = failed.value
+    assert (error.operation, error.status, error.deleted) == ("reopen_room", "SCHEDULED", False)
+    assert "failed to open its room" in str(error)
+    assert "MeetingRooms.reopen_room(" in str(error)
+
+
+def test_the_keeper_reopens_only_on_the_way_back_out_of_a_closing_status() -> None:
+    rooms = FakeMeetingRooms()
+    keeper = RoomKeeper(rooms)
+    rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
+    keeper.publish([_corrected("READY", "ONGOING")])  # nothing was closed: no call
+    keeper.publish([_corrected("COMPLETED", "ABSENT")])  # closing to closing: closed
+    assert not rooms.is_open(T, "s1")
+    keeper.publish([_corrected("ABSENT", "SCHEDULED")])  # back, before READY: open again
+    assert rooms.is_open(T, "s1")
+    assert [c[0] for c in rooms.calls] == ["ensure", "close", "reopen"]
