@@ -207,7 +207,11 @@ def _build_parser(prog: str | None) -> _Parser:
         description="Expand an RFC 5545 rule in an IANA zone and print its occurrences.",
     )
     expand.add_argument("rule", help='e.g. "FREQ=WEEKLY;BYDAY=MO,WE" (RRULE: prefix optional)')
-    expand.add_argument("--start", required=True, help="local DTSTART, e.g. 2026-03-02T18:00")
+    expand.add_argument(
+        "--start",
+        required=True,
+        help="local DTSTART, e.g. 2026-03-02T18:00 (with an offset: that instant, in --tz)",
+    )
     expand.add_argument("--tz", required=True, help="IANA zone, e.g. Europe/Berlin")
     expand.add_argument("--duration", required=True, help="e.g. 90m, 1h30m, PT1H30M")
     expand.add_argument("--from", dest="window_from", required=True, help="window start (date)")
@@ -547,6 +551,10 @@ def _expand(args: argparse.Namespace) -> str:
         )
         lo = _parse_bound(args.window_from, "--from", tz)
         hi = _parse_bound(args.window_to, "--to", tz)
+        if hi < lo:  # named by the flags, not as between()'s window of ISO instants
+            raise _UsageError(
+                f"--to {args.window_to!r} (the window's end) is before --from {args.window_from!r}"
+            )
         occurrences = list(rec.between(lo, hi, max_candidates=args.max_candidates))
     except ExpansionLimitExceeded as exc:  # its text names the Python options
         raise _UsageError(

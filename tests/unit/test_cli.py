@@ -80,7 +80,7 @@ def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
         ({"90m": "\uff19\uff10m"}, "--duration"),  # fullwidth 90
         ({"2026-03-01": "March"}, "--from 'March'"),
         ({"2026-03-02T18:00": "tomorrow"}, "--start 'tomorrow'"),
-        ({"2026-05-01": "2026-02-01"}, "window end"),
+        ({"2026-05-01": "2026-02-01"}, "--to '2026-02-01' (the window's end) is before --from"),
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(
