@@ -178,8 +178,10 @@ def _parse_exdate(text: str) -> datetime | date:
 _DESCRIPTION = """\
 sessionkit's command line: expand a recurrence rule, run a demo of one of the
 rebuilt platforms on a database, or do the due work once (for cron).
-Bad arguments print one line to stderr and exit with status 2; Ctrl-C prints
-one line and exits with status 130."""
+Bad arguments print one line to stderr and exit with status 2; a tick that
+fails an item or cannot reach its database, or a demo that stops on a failed
+step, exits with status 1 (running it again retries); Ctrl-C prints one line
+and exits with status 130."""
 
 _EXAMPLES = """\
 examples:

@@ -246,6 +246,9 @@ def test_the_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]
     assert "``" not in out
     assert "examples:\n  python -m sessionkit demo " in out
     assert "python -m sessionkit COMMAND --help" in out
+    # It named statuses 2 and 130, not the 1 of a failed tick or demo step.
+    assert "exit with status 2; a tick that\nfails an item or cannot reach its database" in out
+    assert "exits with status 1 (running it again retries)" in out
 
 
 @pytest.mark.parametrize("command", [["--help"], ["demo", "--help"]])
