@@ -409,7 +409,7 @@ def _check_tables(engine: Engine, url: str) -> None:
 
 
 def _tick(args: argparse.Namespace) -> tuple[str, int]:
-    from sessionkit.demo._common import driver_hint, shown_url, url_hint
+    from sessionkit.demo._common import driver_hint, make_engine, shown_url, url_hint
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
     if args.db == "memory":  # the demo's store: empty in a new process, so nothing is ever due
@@ -418,7 +418,6 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
             "in memory is empty in each run (that --db is the demo's alone)"
         )
     try:
-        from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError
 
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
@@ -434,7 +433,9 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         now = _parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, and before the database is opened
     try:
-        engine = create_engine(args.db)
+        engine = make_engine(args.db, shown)
+    except SessionKitError:  # said by make_engine: arguments the driver would ignore
+        raise
     except (ArgumentError, ValueError) as exc:
         raise _UsageError(
             f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}"

@@ -256,6 +256,28 @@ def test_a_read_only_demo_file_without_tables_is_named_by_its_db(
     assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")
 
 
+@pytest.mark.parametrize("command", [["tick"], ["demo"], ["demo", "academy"]])
+def test_a_sqlite_url_argument_the_driver_would_ignore_is_refused_in_one_line(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy warned in two lines (its own source line the second) and went on: mode=ro
+    # without uri=true was ignored, and the demo wrote to the file it was told to only read.
+    file = tmp_path / "demo.sqlite3"
+    if command == ["tick"]:
+        assert main(["demo", "--db", f"sqlite:///{file}"]) == 0
+        capsys.readouterr()
+    before = file.read_bytes() if file.exists() else None
+    url = f"sqlite:///{file}?mode=ro"
+    assert main([*command, "--db", url]) == 2
+    said = (
+        "Query string argument(s) 'mode' are not accepted by the pysqlite driver and are being "
+        "ignored; SQLite URI arguments require that 'uri=true' also be present in the URL; "
+        "refused rather than ignored"
+    )
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")
+    assert (file.read_bytes() if file.exists() else None) == before
+
+
 _TICK_DIRECTORY = (
     " names a directory, not a SQLite file; tick works on a database that holds sessionkit's tables"
 )

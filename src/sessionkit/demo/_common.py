@@ -6,6 +6,7 @@ Like ``cli.py`` the demos are composition roots, so they may import the adapters
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -53,6 +54,7 @@ __all__ = [
     "check_sync_driver",
     "connect_refusal",
     "driver_hint",
+    "make_engine",
     "missing_schema",
     "open_store",
     "resume_provider",
@@ -195,6 +197,30 @@ def driver_hint(db: str) -> str:
         "; sessionkit's mysql extra (pip install 'sessionkit[mysql]') installs PyMySQL: "
         f"name it in the URL, {_PYMYSQL_SCHEMES[scheme]}://{rest}"
     )
+
+
+def make_engine(db: str, shown: str) -> Engine:
+    """``create_engine(db)``, refusing a URL whose arguments SQLAlchemy would ignore.
+
+    SQLAlchemy only warns of them (``sqlite:///x.db?mode=ro`` without
+    ``uri=true``: the file is opened for writing all the same), in two lines
+    that name its own source line; the command line says it in one and does
+    nothing. ``create_engine``'s own errors pass as they are.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SAWarning)
+        try:
+            return create_engine(db)
+        except SAWarning as exc:
+            said = str(exc).split(" (Background on this warning", 1)[0].rstrip(". ")
+            raise InvalidValue(
+                f"--db {shown!r}: {said}; refused rather than ignored",
+                value=shown,
+                expected="a URL whose arguments its driver accepts",
+            ) from None
 
 
 def check_database_named(engine: Engine, shown: str) -> None:
@@ -382,7 +408,6 @@ def open_store(
         return InMemoryStore(publisher).unit_of_work, "memory"
     shown = shown_url(db)
     try:
-        from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError, DBAPIError
 
         from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
@@ -394,7 +419,9 @@ def open_store(
             expected="an installed sqlalchemy extra",
         ) from exc
     try:
-        engine = create_engine(db)
+        engine = make_engine(db, shown)
+    except InvalidValue:  # said by make_engine: arguments the driver would ignore
+        raise
     except (ArgumentError, ValueError) as exc:
         raise InvalidValue(
             f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}",
