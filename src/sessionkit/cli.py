@@ -23,9 +23,9 @@ not exist, or a database without them, is refused (status 2), not created.
 
 A demo whose tick fails an item (its ``report.failed``), or whose step meets an
 error of host code (the coaching demo's fact provider's, the academy's meeting
-provider's), says so in one line and exits with status 1, as ``tick`` does. Bad
-arguments print one line to stderr and exit with status 2; Ctrl-C prints one line
-and exits with status 130.
+provider's, the marketplace's payment provider's), says so in one line and exits
+with status 1, as ``tick`` does. Bad arguments print one line to stderr and exit
+with status 2; Ctrl-C prints one line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote
 
-from sessionkit.errors import ExpansionLimitExceeded, SessionKitError, SkippedTime, WallTimeError
+from sessionkit.errors import (
+    ExpansionLimitExceeded,
+    MeetingRoomsError,
+    PaymentGatewayError,
+    SessionKitError,
+    SkippedTime,
+    WallTimeError,
+)
 from sessionkit.errors._base import shown
 from sessionkit.model.text import check_id
 from sessionkit.ports import SystemClock
@@ -608,6 +615,10 @@ def _demo(args: argparse.Namespace) -> str:
         return render(now, db=db)
     except (DueWorkFailed, StepFailed) as exc:  # not bad usage: the next run may do it (status 1)
         raise _DueWorkFailed(str(exc)) from None
+    except (PaymentGatewayError, MeetingRoomsError) as exc:  # a provider's, as a step's
+        raise _DueWorkFailed(
+            f"{exc}; the demo stopped there (running it again retries it)"
+        ) from None
 
 
 def _wall(at: datetime) -> str:

@@ -344,6 +344,36 @@ def test_a_postgres_database_that_does_not_exist_is_told_by_its_sqlstate_in_any_
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("platform", ["marketplace", "consulting"])
+def test_a_payment_provider_that_is_down_stops_the_demo_with_status_1(
+    platform: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # PaymentGatewayError left the demo as a bad argument would (status 2), where a meeting
+    # provider's failure, or a failed tick item, stops it with status 1: the next run may do it.
+    from sessionkit.testing.payments import FakeGateway
+
+    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("payment provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeGateway, "create_intent", down)
+        assert main(["demo", platform, "--db", db]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("sessionkit: error: the payment provider failed to create_intent ")
+    assert err.endswith(
+        ": ConnectionError: payment provider down; it is safe to retry; the demo stopped there "
+        "(running it again retries it)\n"
+    )
+    assert err.count("\n") == 1
+    assert main(["demo", platform, "--db", db]) == 0  # as it says
+
+
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
     # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
     # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was
