@@ -374,6 +374,47 @@ def test_a_payment_provider_that_is_down_stops_the_demo_with_status_1(
     assert main(["demo", platform, "--db", db]) == 0  # as it says
 
 
+@pytest.mark.parametrize(
+    ("platform", "refunded"),
+    [
+        ("marketplace", "  290.00 EUR paid in, 90.00 EUR refunded (3 refunds, 3 in full), 200.00"),
+        ("consulting", "paid 11500.00 INR, pending 2000.00 INR, refunded 2000.00 INR"),
+    ],
+)
+def test_a_refund_the_provider_fails_stops_the_demo_and_a_rerun_makes_it(
+    platform: str,
+    refunded: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A cancel makes its refund once it commits; a failed call is left due and the cancel
+    # returns all the same: the demo said "0.00 EUR refunded" and exited 0. Rerun, the
+    # call waited for its retry time, past the demo's fixed clock, and was never made.
+    from sessionkit.testing.payments import FakeGateway
+
+    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("payment provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeGateway, "refund", down)
+        assert main(["demo", platform, "--db", db]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "sessionkit: error: the demo's tick could not do its due work: payments.run_due failed "
+    )
+    assert err.endswith(
+        "(PaymentGatewayError: the payment provider failed to refund payment "
+        f"{err.split(' failed for ')[1].split(' ')[0]}: ConnectionError: payment provider down; "
+        "it is safe to retry); the demo stopped there (running it again retries it)\n"
+    )
+    assert main(["demo", platform, "--db", db]) == 0
+    assert refunded in capsys.readouterr().out
+
+
 def test_the_demo_names_its_database_as_given(tmp_path: Path) -> None:
     # Undecodable bytes of a path under LC_ALL=C arrive as surrogates: SQLAlchemy's rendering
     # of the URL raised UnicodeEncodeError after the tables were made. A file: URI was

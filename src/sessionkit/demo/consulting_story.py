@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from sessionkit.demo._common import open_store
+from sessionkit.demo._common import open_store, provider_calls_done
 from sessionkit.demo.consulting import (
     CONSULTANTS,
     DEMO_NOW,
@@ -249,6 +249,7 @@ def _consultant_cancels(story: _Story, follow_up: Booked) -> None:
         session = kit.sessions.cancel(tenant, session.id, actor="priya", reason="unwell")
     else:  # a rerun: cancelled the first time
         cancels = f"Asha's {when(session)} is stored CANCELLED"
+    provider_calls_done(kit, tenant)  # the refund: said if the provider failed it
     refunded = kit.payments.get(tenant, follow_up.payment.id)
     back = Money.of(refunded.refunded, refunded.currency)
     story.say(f"{cancels}: payment {refunded.status}, {back} back")

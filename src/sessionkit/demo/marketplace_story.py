@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sessionkit.demo._common import open_store
+from sessionkit.demo._common import open_store, provider_calls_done
 from sessionkit.demo.marketplace import (
     BERLIN,
     DEMO_NOW,
@@ -177,6 +177,7 @@ class _Story:
     def cancel(self, who: str, booking: Booking) -> None:
         if self.kit.bookings.get(TENANT, booking.id).active:
             self.kit.bookings.cancel(TENANT, booking.id, actor=who, reason="plans changed")
+        provider_calls_done(self.kit, TENANT)  # its refund: said if the provider failed it
         status = self.kit.bookings.get(TENANT, booking.id).status
         self.say(f"{who} cancels their own seat: {status}, {self.refunded(booking)} refunded")
 
@@ -255,6 +256,7 @@ def run_story(market: Marketplace) -> list[str]:
         story.pay(student, story.book(student, later_group))
     if kit.queries.get(TENANT, later_group.id).status != "CANCELLED":
         kit.sessions.cancel(TENANT, later_group.id, actor="omar", reason="tutor ill")
+    provider_calls_done(kit, TENANT)
     cancelled = kit.bookings.for_session(TENANT, later_group.id, statuses=["CANCELLED"])
     back = sum_money((story.refunded(b) for b in cancelled), "EUR")
     story.say(
