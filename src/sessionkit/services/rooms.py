@@ -43,6 +43,7 @@ from sessionkit.errors import (
     MeetingRoomsError,
     MissingFact,
     SessionKitError,
+    SessionNotFound,
     WrongType,
 )
 from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
@@ -408,7 +409,7 @@ class RoomAccess:
         try:
             room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
             operation = "issue_credential"
-            return rooms.issue_credential(
+            credential = rooms.issue_credential(
                 tenant=room.tenant,
                 session_id=room.session_id,
                 participant=who,
@@ -417,8 +418,8 @@ class RoomAccess:
             )
         except LookupError:  # the port's answer for a room that is not open
             # ensure_room never reopens a closed room (a cancel racing this request would
-            # find it open again); a status corrected back reopens it through RoomKeeper,
-            # when the provider can (ReopeningRooms).
+            # find it open again; one closing a room not made yet is _still_held's); a
+            # status corrected back reopens it through RoomKeeper, when the provider can.
             raise JoinRefused(
                 ROOM_CLOSED,
                 f"session {shown(session.id)} is {session.status} but its room was closed "
@@ -432,6 +433,60 @@ class RoomAccess:
         except Exception as exc:  # the provider's own error (down, refused): named, typed
             raise MeetingRoomsError(
                 operation, tenant=tenant, session_id=session.id, status=None, cause=exc
+            ) from exc
+        self._still_held(rooms, session, who, granted, at)
+        return credential
+
+    def _still_held(
+        self,
+        rooms: MeetingRooms,
+        admitted: Session,
+        who: ResourceRef,
+        role: str | None,
+        at: datetime,
+    ) -> None:
+        """Close the room and refuse if a racing writer deleted or ended the session meanwhile.
+
+        A delete or an end that commits after this request read the session and
+        before its ``ensure_room`` has ``RoomKeeper`` close a room not made yet
+        (nothing), and the ensure then makes one, open for a session that is
+        over. Read after the ensure, such a change is seen whenever that close
+        came first, so the room is closed here (a close after the ensure closes
+        it anyway). ``role``: the one granted.
+        """
+        try:
+            with self._ctx.transaction(at) as tx:
+                current = tx.sessions.get(admitted.tenant, admitted.id)
+        except SessionNotFound:
+            self._close(rooms, admitted, deleted=True)
+            raise
+        machine = self._ctx.lifecycle(current.lifecycle)
+        if current.status == admitted.status or not machine.status(current.status).terminal:
+            return
+        self._close(rooms, current, deleted=False)
+        cancelled = current.status in machine.cancelled_statuses
+        self._check(current, who, role, at, cancelled=cancelled)
+        # A terminal status the rules call joinable: its room is closed all the same.
+        raise JoinRefused(
+            ROOM_CLOSED,
+            f"session {shown(current.id)} is {current.status}: its room was closed",
+            session_id=current.id,
+            participant=str(who),
+        )
+
+    @staticmethod
+    def _close(rooms: MeetingRooms, session: Session, *, deleted: bool) -> None:
+        """Close ``session``'s room; a provider failure is a ``MeetingRoomsError``."""
+        try:
+            rooms.close_room(tenant=session.tenant, session_id=session.id)
+        except Exception as exc:
+            raise MeetingRoomsError(
+                "close_room",
+                tenant=session.tenant,
+                session_id=session.id,
+                status=session.status,
+                cause=exc,
+                deleted=deleted,
             ) from exc
 
     def _admit(
