@@ -441,6 +441,18 @@ def test_remove_unbooked_deletes_ended_slots_nobody_booked_and_says_what_it_kept
     assert [s.id for s in everyone.removed] == [other.id]
 
 
+def test_remove_unbooked_of_an_empty_resource_list_removes_nothing(h: Harness) -> None:
+    # A provider list that came out empty is "any of none", not "every provider".
+    s = slot(h)
+    h.clock.set(datetime(2026, 3, 5, tzinfo=UTC))
+    h.events.events.clear()
+    report = h.kit.bookings.remove_unbooked(T, actor="cleanup", resources=[])
+    assert (report.removed, report.kept) == ((), ())
+    assert [x.id for x in h.kit.queries.list(T).items] == [s.id]
+    assert h.events.events == []
+    assert [x.id for x in h.kit.bookings.remove_unbooked(T, actor="cleanup").removed] == [s.id]
+
+
 def test_remove_unbooked_keeps_a_slot_booked_after_it_counted(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -252,7 +252,8 @@ class BookingCommands(BookingMaking):
 
         A provider's published slots nobody booked, once over (``before``
         defaults to now), filtered like a session query (starting from
-        ``since``, of ``resources``, of ``series_id``). Sessions with any
+        ``since``, of any of ``resources``, none for an empty list, of
+        ``series_id``). Sessions with any
         booking (even a cancelled or expired one) are left alone and not
         reported. Each is deleted as :meth:`SessionCommands.delete` would,
         with a ``SessionDeleted`` event, or kept with the reason (a status
@@ -271,10 +272,13 @@ class BookingCommands(BookingMaking):
         until = ctx.at(before, "before")
         earliest = None if since is None else check_instant(since, "since")
         check_window_order(earliest, until, ("since", "before"))
+        refs = None if resources is None else resource_refs(resources)
+        if refs == ():  # any of none: a query reads () as no filter, which would delete all
+            return CleanupReport(removed=(), kept=())
         query = SessionQuery(
             start_from=earliest,
             start_to=until,
-            resources=None if resources is None else resource_refs(resources),
+            resources=refs,
             series_id=series_id,
             limit=batch,
         )
