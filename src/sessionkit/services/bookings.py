@@ -252,8 +252,8 @@ class BookingCommands(BookingMaking):
 
         A provider's published slots nobody booked, once over (``before``
         defaults to now), filtered like a session query (starting from
-        ``since``, of any of ``resources``, none for an empty list, of
-        ``series_id``). Sessions with any
+        ``since``, of any of ``resources``, up to ``MAX_LIMIT``, none for an
+        empty list, of ``series_id``). Sessions with any
         booking (even a cancelled or expired one) are left alone and not
         reported. Each is deleted as :meth:`SessionCommands.delete` would,
         with a ``SessionDeleted`` event, or kept with the reason (a status
@@ -272,7 +272,7 @@ class BookingCommands(BookingMaking):
         until = ctx.at(before, "before")
         earliest = None if since is None else check_instant(since, "since")
         check_window_order(earliest, until, ("since", "before"))
-        refs = None if resources is None else resource_refs(resources)
+        refs = None if resources is None else resource_refs(resources, most=MAX_LIMIT)
         if refs == ():  # any of none: a query reads () as no filter, which would delete all
             return CleanupReport(removed=(), kept=())
         query = SessionQuery(
