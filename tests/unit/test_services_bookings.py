@@ -457,7 +457,7 @@ def test_remove_unbooked_takes_as_many_resources_as_a_session_query(h: Harness) 
     # Filtered like a session query (up to MAX_LIMIT), not refused past a session's 100.
     s = slot(h)
     h.clock.set(datetime(2026, 3, 5, tzinfo=UTC))
-    tutors = [TUTOR, *(f"tutor:t{n}" for n in range(150))]
+    tutors: list[ResourceRef | str] = [TUTOR, *(f"tutor:t{n}" for n in range(150))]
     report = h.kit.bookings.remove_unbooked(T, actor="cleanup", resources=tutors)
     assert [x.id for x in report.removed] == [s.id]
 
