@@ -114,11 +114,13 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
                 "credential again once it is back"
             )
         else:
-            what = "close" if operation == "close_room" else "open"
+            closing = operation == "close_room"
+            # ensure_room and reopen_room take the session's span too: named, or the call fails.
+            args = "tenant=..., session_id=..." + ("" if closing else ", span=session.span")
             message = (
                 f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} "
-                f"(stored), but the meeting provider failed to {what} its room: {cause!r}; call "
-                f"MeetingRooms.{operation}(tenant=..., session_id=...) again once it is back"
+                f"(stored), but the meeting provider failed to {'close' if closing else 'open'} "
+                f"its room: {cause!r}; call MeetingRooms.{operation}({args}) again once it is back"
             )
         super().__init__(message)
         self.operation = operation
