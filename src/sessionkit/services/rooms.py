@@ -7,8 +7,11 @@ so the app never has to remember to open or close a room. Its calls are
 idempotent per session at the provider (:class:`~sessionkit.ports.MeetingRooms`),
 so a replayed or repeated event opens or closes nothing twice; a status
 corrected back out of one that closed the room opens it again where the
-provider can (:class:`~sessionkit.ports.ReopeningRooms`). Events are passed
-on to ``then`` (the app's own publisher) first, unchanged.
+provider can (:class:`~sessionkit.ports.ReopeningRooms`). That reopen is
+the one call an event's order matters to: the keeper reads no store, so
+such an event delivered again (or late) after a later close opens the room
+of a session closed since; deliver the events once, in commit order. Events
+are passed on to ``then`` (the app's own publisher) first, unchanged.
 
 :class:`RoomAccess` is what ``kit.attendance.join_credential`` runs: it
 checks that a participant may enter the session's room now (booked, or one
