@@ -15,7 +15,7 @@ from sessionkit.errors import InvalidValue, MeetingRoomsError, WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.events import SessionStatusChanged
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.ports import ReopeningRooms
+from sessionkit.ports import ReopeningRooms, Room
 from sessionkit.services.rooms import RoomKeeper
 from sessionkit.testing.rooms import FakeMeetingRooms
 from sessionkit.timespan import TimeSpan
@@ -116,6 +116,36 @@ def test_a_failed_reopen_names_the_call_to_make_again() -> None:
     assert (error.operation, error.status, error.deleted) == ("reopen_room", "SCHEDULED", False)
     assert "failed to open its room" in str(error)
     assert "MeetingRooms.reopen_room(" in str(error)
+
+
+WHERE = "tenant=..., session_id=..."
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status", "call"),
+    [
+        ("SCHEDULED", "READY", f"MeetingRooms.ensure_room({WHERE}, span=session.span)"),
+        ("CANCELLED", "READY", f"MeetingRooms.reopen_room({WHERE}, span=session.span)"),
+        ("ONGOING", "COMPLETED", f"MeetingRooms.close_room({WHERE})"),
+    ],
+)
+def test_a_failed_call_is_named_with_the_arguments_it_takes(
+    from_status: str, to_status: str, call: str
+) -> None:
+    # ensure_room and reopen_room take the span too: (tenant=..., session_id=...) is refused.
+    class _Down(FakeMeetingRooms):
+        def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
+            raise ConnectionError("provider down")
+
+        def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
+            raise ConnectionError("provider down")
+
+        def close_room(self, *, tenant: str, session_id: str, at: datetime | None = None) -> None:
+            raise ConnectionError("provider down")
+
+    with pytest.raises(MeetingRoomsError) as failed:
+        RoomKeeper(_Down()).publish([_corrected(from_status, to_status)])
+    assert str(failed.value).endswith(f"; call {call} again once it is back")
 
 
 def test_the_keeper_reopens_only_on_the_way_back_out_of_a_closing_status() -> None:
