@@ -202,8 +202,10 @@ class BookingCommands(BookingMaking):
         batched: each session is settled in a unit of work of its own, at most
         ``limit`` expired bookings are read per call (run it again while
         ``report.more``). ``tenant=None`` does every tenant's. An error raised
-        once a session's unit committed (the publisher's) is raised after the
-        other sessions are done, with the report in its notes, as the tick does.
+        in a session's unit (rolled back: it stays due) or once it committed
+        (the publisher's) is raised after the other sessions are done, with the
+        report in its notes, as the tick goes on past a failed session: one
+        session never keeps the others' seats from the waitlist.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -215,23 +217,27 @@ class BookingCommands(BookingMaking):
         expired = offered = 0
         sessions = sorted({(b.tenant, b.session_id) for b in due})
         late: list[Exception] = []
+        failed: list[Exception] = []
         for session_tenant, session_id in sessions:
             try:
                 with ctx.transaction(at) as tx:
                     session = tx.bookings.lock_session(session_tenant, session_id)
                     settled = settle_run_out(ctx, tx, session)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001  # one session must not stop the job
+                # Either way the other sessions' offers still go out before it is raised.
                 if not raised_after_commit(error):
-                    raise
-                # Committed, then publishing its events raised: the session is done, and
-                # the other sessions' offers still go out before the error is raised.
-                late.append(error)
+                    failed.append(error)  # rolled back: it stays due, for the next run
+                    continue
+                late.append(error)  # committed, then publishing its events raised: done
             expired += settled.expired
             offered += settled.offered
+        settled_sessions = len(sessions) - len(failed)
         report = ExpiryReport(
-            expired=expired, offered=offered, sessions=len(sessions), more=len(due) >= limit
+            expired=expired, offered=offered, sessions=settled_sessions, more=len(due) >= limit
         )
-        raise_late(late, "the expiry job", report, "session")
+        rest = [f"another session failed: {e!r}" for e in failed[1:]]
+        rest += [f"after another session committed: {e!r}" for e in late[bool(not failed) :]]
+        raise_late([*failed[:1], *late][:1], "the expiry job", report, "session", details=rest)
         return report
 
     # -- publishing ----------------------------------------------------------------

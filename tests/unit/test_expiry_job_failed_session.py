@@ -1,0 +1,85 @@
+"""The expiry job goes on past a session it cannot settle, as the tick does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+from sessionkit.errors import UnknownLifecycle
+from sessionkit.lifecycle import PRESETS
+from sessionkit.model.booking import EXPIRED, HELD, OFFERED
+from sessionkit.services import SessionKit
+from sessionkit.services.reports import ExpiryReport
+from sessionkit.testing.harness import Harness
+
+from ._bookings_support import ANA, BEN, NOW, RULES, T, slot
+
+
+def test_a_session_it_cannot_settle_keeps_no_other_waitlist_waiting() -> None:
+    # A session of a lifecycle the host renamed since sorts first: its error no longer
+    # stops the job before the next session's freed seat is offered (the tick went on).
+    old = attrs.evolve(PRESETS.get("lms"), name="old_lms")
+    h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, lifecycles=PRESETS.with_lifecycle(old)
+    )
+    renamed = h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=datetime(2026, 3, 4, 14, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 15, tzinfo=UTC),
+        resources=["tutor:olga"],
+        lifecycle="old_lms",
+        capacity=1,
+    )
+    kept = slot(h)
+    stuck = h.kit.bookings.book(T, renamed.id, ANA, actor="ana")
+    ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
+    ben = h.kit.bookings.book(T, kept.id, BEN, actor="ben", waitlist=True)
+    kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
+
+    with pytest.raises(UnknownLifecycle) as raised:
+        kit.bookings.expire_due(T, now=NOW + timedelta(minutes=20))
+
+    report = ExpiryReport(expired=1, offered=1, sessions=1, more=False)
+    assert raised.value.__notes__ == [f"the expiry job committed its work: {report!r}"]
+    got = [kit.bookings.get(T, b.id).status for b in (stuck, ran_out, ben)]
+    assert got == [HELD, EXPIRED, OFFERED]
+
+
+def test_the_failed_session_s_error_is_raised_with_a_publisher_s_after_it_noted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = attrs.evolve(PRESETS.get("lms"), name="old_lms")
+    h = Harness.in_memory(
+        NOW, id_prefix="x", booking_rules=RULES, lifecycles=PRESETS.with_lifecycle(old)
+    )
+    renamed = h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=datetime(2026, 3, 4, 14, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 15, tzinfo=UTC),
+        resources=["tutor:olga"],
+        lifecycle="old_lms",
+        capacity=1,
+    )
+    kept = slot(h)
+    h.kit.bookings.book(T, renamed.id, ANA, actor="ana")
+    ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
+    kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
+    down = RuntimeError("the mailer is down")
+
+    def mailer(_events: object) -> None:
+        raise down
+
+    monkeypatch.setattr(h.events, "publish", mailer)
+    with pytest.raises(UnknownLifecycle) as raised:
+        kit.bookings.expire_due(T, now=NOW + timedelta(minutes=20))
+
+    report = ExpiryReport(expired=1, offered=0, sessions=1, more=False)
+    assert raised.value.__notes__ == [
+        f"the expiry job committed its work: {report!r}",
+        f"after another session committed: {down!r}",
+    ]
+    assert kit.bookings.get(T, ran_out.id).status == EXPIRED
