@@ -23,6 +23,8 @@ from sessionkit.errors import (
     SessionLocked,
     SessionNotFound,
     StillReferenced,
+    UnknownLifecycle,
+    UnknownStatus,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
@@ -264,9 +266,10 @@ class BookingCommands(BookingMaking):
         reported. Each is deleted as :meth:`SessionCommands.delete` would,
         with a ``SessionDeleted`` event, or kept with the reason (a status
         that is not editable, a host's dependents, a booking that arrived
-        meanwhile). Runs in units of work of ``batch`` sessions (at most
-        ``MAX_LIMIT``); ``since`` bounds the scan of the tenant's history (a
-        ``since`` after ``before`` is ``InvalidWindow``). An
+        meanwhile, a lifecycle or status the kit does not know). Runs in
+        units of work of ``batch`` sessions (at most ``MAX_LIMIT``); ``since``
+        bounds the scan of the tenant's history (a ``since`` after ``before``
+        is ``InvalidWindow``). An
         error raised once a batch's unit committed (the publisher's) is raised
         after the later batches are done, with the report in its notes.
         """
@@ -309,6 +312,9 @@ class BookingCommands(BookingMaking):
                             continue
                         except StillReferenced as referenced:  # booked since the count
                             kept.append((session, str(referenced)))
+                            continue
+                        except (UnknownLifecycle, UnknownStatus) as unknown:  # delete refuses it
+                            kept.append((session, str(unknown)))  # not the whole batch's end
                             continue
                         except SessionNotFound:  # another cleanup removed it first: not ours
                             continue

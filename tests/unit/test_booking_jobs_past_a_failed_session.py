@@ -1,4 +1,7 @@
-"""The expiry job goes on past a session it cannot settle, as the tick does."""
+"""The expiry job and the cleanup go on past a session they cannot handle, as the tick does.
+
+The session is one of a lifecycle its host renamed since: the kit knows it no more.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import pytest
 from sessionkit.errors import UnknownLifecycle
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import EXPIRED, HELD, OFFERED
+from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
 from sessionkit.services.reports import ExpiryReport
 from sessionkit.testing.harness import Harness
@@ -17,9 +21,8 @@ from sessionkit.testing.harness import Harness
 from ._bookings_support import ANA, BEN, NOW, RULES, T, slot
 
 
-def test_a_session_it_cannot_settle_keeps_no_other_waitlist_waiting() -> None:
-    # A session of a lifecycle the host renamed since sorts first: its error no longer
-    # stops the job before the next session's freed seat is offered (the tick went on).
+def _renamed(hour: int = 14) -> tuple[Harness, Session, SessionKit]:
+    """A kit that made an ``old_lms`` session at ``hour`` on March 4, and one that lacks it."""
     old = attrs.evolve(PRESETS.get("lms"), name="old_lms")
     h = Harness.in_memory(
         NOW, id_prefix="x", booking_rules=RULES, lifecycles=PRESETS.with_lifecycle(old)
@@ -27,17 +30,23 @@ def test_a_session_it_cannot_settle_keeps_no_other_waitlist_waiting() -> None:
     renamed = h.kit.sessions.create_extra(
         T,
         actor="tina",
-        start=datetime(2026, 3, 4, 14, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 15, tzinfo=UTC),
+        start=datetime(2026, 3, 4, hour, tzinfo=UTC),
+        end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
         resources=["tutor:olga"],
         lifecycle="old_lms",
         capacity=1,
     )
+    return h, renamed, SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
+
+
+def test_a_session_it_cannot_settle_keeps_no_other_waitlist_waiting() -> None:
+    # A session of a lifecycle the host renamed since sorts first: its error no longer
+    # stops the job before the next session's freed seat is offered (the tick went on).
+    h, renamed, kit = _renamed()
     kept = slot(h)
     stuck = h.kit.bookings.book(T, renamed.id, ANA, actor="ana")
     ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
     ben = h.kit.bookings.book(T, kept.id, BEN, actor="ben", waitlist=True)
-    kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
 
     with pytest.raises(UnknownLifecycle) as raised:
         kit.bookings.expire_due(T, now=NOW + timedelta(minutes=20))
@@ -51,23 +60,10 @@ def test_a_session_it_cannot_settle_keeps_no_other_waitlist_waiting() -> None:
 def test_the_failed_session_s_error_is_raised_with_a_publisher_s_after_it_noted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    old = attrs.evolve(PRESETS.get("lms"), name="old_lms")
-    h = Harness.in_memory(
-        NOW, id_prefix="x", booking_rules=RULES, lifecycles=PRESETS.with_lifecycle(old)
-    )
-    renamed = h.kit.sessions.create_extra(
-        T,
-        actor="tina",
-        start=datetime(2026, 3, 4, 14, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 15, tzinfo=UTC),
-        resources=["tutor:olga"],
-        lifecycle="old_lms",
-        capacity=1,
-    )
+    h, renamed, kit = _renamed()
     kept = slot(h)
     h.kit.bookings.book(T, renamed.id, ANA, actor="ana")
     ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
-    kit = SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
     down = RuntimeError("the mailer is down")
 
     def mailer(_events: object) -> None:
@@ -83,3 +79,16 @@ def test_the_failed_session_s_error_is_raised_with_a_publisher_s_after_it_noted(
         f"after another session committed: {down!r}",
     ]
     assert kit.bookings.get(T, ran_out.id).status == EXPIRED
+
+
+def test_remove_unbooked_keeps_a_session_it_cannot_judge_and_removes_the_later_ones() -> None:
+    # Sessions go by start: the first one's UnknownLifecycle rolled back every batch, so
+    # no slot after it was ever removed. kit.sessions.delete refuses it: kept, with why.
+    h, renamed, kit = _renamed(hour=8)
+    later = slot(h)
+    h.clock.set(datetime(2026, 3, 5, tzinfo=UTC))
+    report = kit.bookings.remove_unbooked(T, actor="cleanup")
+    assert [s.id for s in report.removed] == [later.id]
+    assert [(s.id, "unknown lifecycle 'old_lms'" in why) for s, why in report.kept] == [
+        (renamed.id, True)
+    ]
