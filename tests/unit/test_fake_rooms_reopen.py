@@ -1,8 +1,10 @@
-"""FakeMeetingRooms.reopen_room, and RoomKeeper when the provider fails to reopen a room.
+"""FakeMeetingRooms.reopen_room, and RoomKeeper, which never calls it.
 
 A closed room was final, so a lesson corrected back out of CANCELLED or
-COMPLETED could never be joined again; the keeper now reopens it through
-the optional ``reopen_room`` (``ReopeningRooms``), which the fake has.
+COMPLETED could never be joined again; a join credential now reopens it
+through the optional ``reopen_room`` (``ReopeningRooms``), which the fake
+has (tests/unit/test_join_credential_reopen.py). The keeper reads no store:
+a correction's event delivered again after a later cancel must open nothing.
 """
 
 from __future__ import annotations
@@ -102,22 +104,6 @@ def _corrected(from_status: str, to_status: str) -> SessionStatusChanged:
     return SessionStatusChanged(tenant=T, actor=None, at=MONDAY, session=session, change=change)
 
 
-def test_a_failed_reopen_names_the_call_to_make_again() -> None:
-    class _Down(FakeMeetingRooms):
-        def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
-            raise ConnectionError("provider down")
-
-    rooms = _Down()
-    rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
-    rooms.close_room(tenant=T, session_id="s1")
-    with pytest.raises(MeetingRoomsError) as failed:
-        RoomKeeper(rooms).publish([_corrected("CANCELLED", "SCHEDULED")])
-    error = failed.value
-    assert (error.operation, error.status, error.deleted) == ("reopen_room", "SCHEDULED", False)
-    assert "failed to open its room" in str(error)
-    assert "MeetingRooms.reopen_room(" in str(error)
-
-
 WHERE = "tenant=..., session_id=..."
 
 
@@ -125,14 +111,15 @@ WHERE = "tenant=..., session_id=..."
     ("from_status", "to_status", "call"),
     [
         ("SCHEDULED", "READY", f"MeetingRooms.ensure_room({WHERE}, span=session.span)"),
-        ("CANCELLED", "READY", f"MeetingRooms.reopen_room({WHERE}, span=session.span)"),
+        ("CANCELLED", "READY", f"MeetingRooms.ensure_room({WHERE}, span=session.span)"),
         ("ONGOING", "COMPLETED", f"MeetingRooms.close_room({WHERE})"),
     ],
 )
 def test_a_failed_call_is_named_with_the_arguments_it_takes(
     from_status: str, to_status: str, call: str
 ) -> None:
-    # ensure_room and reopen_room take the span too: (tenant=..., session_id=...) is refused.
+    # ensure_room takes the span too: (tenant=..., session_id=...) is refused. A status
+    # corrected back to READY has the keeper ensure the room, never reopen it.
     class _Down(FakeMeetingRooms):
         def ensure_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> Room:
             raise ConnectionError("provider down")
@@ -148,13 +135,14 @@ def test_a_failed_call_is_named_with_the_arguments_it_takes(
     assert str(failed.value).endswith(f"; call {call} again once it is back")
 
 
-def test_the_keeper_reopens_only_on_the_way_back_out_of_a_closing_status() -> None:
+def test_the_keeper_never_reopens_a_room() -> None:
     rooms = FakeMeetingRooms()
     keeper = RoomKeeper(rooms)
     rooms.ensure_room(tenant=T, session_id="s1", span=_span(MONDAY))
     keeper.publish([_corrected("READY", "ONGOING")])  # nothing was closed: no call
     keeper.publish([_corrected("COMPLETED", "ABSENT")])  # closing to closing: closed
     assert not rooms.is_open(T, "s1")
-    keeper.publish([_corrected("ABSENT", "SCHEDULED")])  # back, before READY: open again
-    assert rooms.is_open(T, "s1")
-    assert [c[0] for c in rooms.calls] == ["ensure", "close", "reopen"]
+    keeper.publish([_corrected("ABSENT", "SCHEDULED")])  # back, before READY: no call
+    keeper.publish([_corrected("CANCELLED", "READY")])  # back to READY: ensured, still closed
+    assert not rooms.is_open(T, "s1")
+    assert [c[0] for c in rooms.calls] == ["ensure", "close", "ensure"]

@@ -80,14 +80,15 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
     :class:`~sessionkit.services.rooms.RoomKeeper` opens and closes rooms after
     the commit, so the change stands: ``status`` is the status ``session_id``
     (of ``tenant``) entered, and ``operation`` the provider call that failed,
-    ``"ensure_room"``, ``"reopen_room"`` (a status corrected back) or
-    ``"close_room"`` (``deleted``: the session was deleted, ``status`` its
-    last one, and its room is to close). Each is idempotent at the
-    provider: make that call again once it is back (running the command
-    again would not, the status being entered already). A join credential
-    (``kit.attendance.join_credential``) stores nothing: there ``status`` is
-    ``None``, ``operation`` is ``"ensure_room"`` or ``"issue_credential"``,
-    and asking again once the provider is back is all it takes. The
+    ``"ensure_room"`` or ``"close_room"`` (``deleted``: the session was
+    deleted, ``status`` its last one, and its room is to close). Both are
+    idempotent at the provider: make that call again once it is back
+    (running the command again would not, the status being entered
+    already). A join credential (``kit.attendance.join_credential``) stores
+    nothing: there ``status`` is ``None``, ``operation`` is
+    ``"ensure_room"``, ``"reopen_room"`` (a room closed in a status
+    corrected back since) or ``"issue_credential"``, and asking again once
+    the provider is back is all it takes. The
     provider's own error is chained as ``__cause__``.
     """
 
@@ -115,7 +116,7 @@ class MeetingRoomsError(SessionKitError, ConnectionError):
             )
         else:
             closing = operation == "close_room"
-            # ensure_room and reopen_room take the session's span too: named, or the call fails.
+            # ensure_room takes the session's span too: named, or the call fails.
             args = "tenant=..., session_id=..." + ("" if closing else ", span=session.span")
             message = (
                 f"session {shown(session_id)} of tenant {shown(tenant)} entered {status} "

@@ -117,10 +117,12 @@ class MeetingRooms(Protocol):
 class ReopeningRooms(MeetingRooms, Protocol):
     """A :class:`MeetingRooms` that can open a closed room again (an optional call).
 
-    :class:`~sessionkit.services.rooms.RoomKeeper` calls it when a session's
-    status is corrected back out of one that closed its room (``kit.usage.correct``
-    from CANCELLED or COMPLETED); with a provider without it the room stays
-    closed, and a join credential is refused (``room_closed``).
+    A join credential (``kit.attendance.join_credential``) calls it when it
+    finds closed the room of a session the store says is joinable now (its
+    status corrected back out of one that closed the room, ``kit.usage.correct``
+    from CANCELLED or COMPLETED); :class:`~sessionkit.services.rooms.RoomKeeper`
+    never does, as it reads no store. With a provider without it the room
+    stays closed, and the credential is refused (``room_closed``).
     """
 
     def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:

@@ -115,13 +115,14 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         makes the session joinable, e.g. READY 15 minutes before the start;
         ``None`` if none will), ``"too_early"`` (``allows_at``), ``"ended"`` or
         ``"room_closed"`` (the provider's room was closed when the session was
-        over, and a status corrected back to a joinable one did not reopen it:
-        no :class:`~sessionkit.services.rooms.RoomKeeper`, or a provider
-        without ``reopen_room``). A session deleted, cancelled or ended while
-        the room was being made has it closed again and is refused as it would
-        be now. Raises ``SessionNotFound``, ``InvalidValue`` when the kit has no
-        ``rooms``, and ``MeetingRoomsError`` (``status`` ``None``: nothing was
-        stored) when the provider fails ``ensure_room`` or ``issue_credential``;
+        over and the provider cannot open it again: a status corrected back to
+        a joinable one finds it so; with ``reopen_room`` the room is opened
+        again here, the keeper never reopens it). A session deleted, cancelled or ended while
+        the room was being made or reopened has it closed again and is refused
+        as it would be now. Raises ``SessionNotFound``, ``InvalidValue`` when the
+        kit has no ``rooms``, and ``MeetingRoomsError`` (``status`` ``None``:
+        nothing was stored) when the provider fails ``ensure_room``,
+        ``reopen_room`` or ``issue_credential``;
         a failed close of such a room names its status (or ``deleted``).
         """
         return self._access.credential(tenant, session_id, participant, role=role, now=now)

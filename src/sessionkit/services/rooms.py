@@ -5,12 +5,9 @@ to the store (``InMemoryStore(publisher=keeper)``, ``SqlAlchemyStore(...,
 publisher=keeper)``) and it watches the committed status changes and deletes,
 so the app never has to remember to open or close a room. Its calls are
 idempotent per session at the provider (:class:`~sessionkit.ports.MeetingRooms`),
-so a replayed or repeated event opens or closes nothing twice; a status
-corrected back out of one that closed the room opens it again where the
-provider can (:class:`~sessionkit.ports.ReopeningRooms`). That reopen is
-the one call an event's order matters to: the keeper reads no store, so
-such an event delivered again (or late) after a later close opens the room
-of a session closed since; deliver the events once, in commit order. Events
+so a replayed or repeated event opens or closes nothing twice. It never
+opens a closed room again: it reads no store, so an event delivered again
+or late could not tell a session still held from one closed since. Events
 are passed on to ``then`` (the app's own publisher) first, unchanged.
 
 :class:`RoomAccess` is what ``kit.attendance.join_credential`` runs: it
@@ -18,8 +15,13 @@ checks that a participant may enter the session's room now (booked, or one
 of its resources; a joinable status; inside the time the
 :class:`JoinRules` allow), ensures the room and returns the provider's
 credential, valid to the session's end plus a buffer, never longer than a
-bound. A refusal is a :class:`~sessionkit.errors.JoinRefused` naming the
-rule and, where waiting helps, ``allows_at``.
+bound. A room it finds closed (a status corrected back out of one that
+closed it) it opens again when the provider can
+(:class:`~sessionkit.ports.ReopeningRooms`), as the store says the session
+is held; it then reads the session once more, and closes the room and
+refuses if a cancel, an end or a delete committed meanwhile. A refusal is a
+:class:`~sessionkit.errors.JoinRefused` naming the rule and, where waiting
+helps, ``allows_at``.
 
 >>> from sessionkit.testing.rooms import FakeMeetingRooms
 >>> keeper = RoomKeeper(FakeMeetingRooms())
@@ -61,6 +63,7 @@ from sessionkit.ports import (
     JoinCredential,
     MeetingRooms,
     ReopeningRooms,
+    Room,
     check_publisher,
 )
 from sessionkit.services._context import Context, Tx
@@ -96,8 +99,9 @@ ROOM_ENDED: Final = "ended"
 ROOM_CLOSED: Final = "room_closed"
 """Refusal rule: the session is joinable but its room was closed and not opened again.
 
-A status corrected back finds it so when no :class:`RoomKeeper` follows the
-kit or its provider cannot reopen a room (:class:`~sessionkit.ports.ReopeningRooms`).
+A status corrected back finds it so when the provider cannot reopen a room
+(no ``reopen_room``: not a :class:`~sessionkit.ports.ReopeningRooms`), as a
+status the rules call joinable but its lifecycle terminal always does.
 """
 
 _ATTEMPTS = 10
@@ -160,10 +164,9 @@ class RoomKeeper(EventPublisher):
     series closed or reconciled), as a room ensured early (by a join
     credential in an editable status) would otherwise stay open. A status
     corrected back out of one that closed the room (``kit.usage.correct``:
-    CANCELLED to READY, COMPLETED to ONGOING) opens the room again when the
-    provider can (:class:`~sessionkit.ports.ReopeningRooms`, as
-    :class:`~sessionkit.testing.rooms.FakeMeetingRooms`); else it stays
-    closed and a join credential is refused (``room_closed``). ``then`` receives
+    CANCELLED to READY, COMPLETED to ONGOING) opens nothing here: ensuring
+    a closed room leaves it closed, and the next join credential, which
+    reads the session, opens it again (:class:`RoomAccess`). ``then`` receives
     every event first; an error it raises is raised after the rooms
     followed the events all the same. A provider failure is raised as a
     :class:`~sessionkit.errors.MeetingRoomsError` after the other events
@@ -235,13 +238,10 @@ class RoomKeeper(EventPublisher):
             status = session.status
             calls.append("close_room")
         else:
+            # No reopen_room, even for a status corrected back: this event may be a late or
+            # repeated one, after a later close; the join credential reads the store first.
             status = event.change.to_status
             closes = self.closes_on(session.lifecycle)
-            back = event.change.from_status in closes and status not in closes
-            if back and callable(getattr(self.rooms, "reopen_room", None)):
-                # Corrected back out of a status that closed the room: open it again first,
-                # or ensure_room (and every credential) finds it closed.
-                calls.append("reopen_room")
             if status in self.open_on:
                 calls.append("ensure_room")
             elif status in closes:
@@ -266,10 +266,8 @@ class RoomKeeper(EventPublisher):
         where = {"tenant": session.tenant, "session_id": session.id}
         if operation == "close_room":
             self.rooms.close_room(**where)
-        elif operation == "ensure_room":
+        else:
             self.rooms.ensure_room(**where, span=session.span)
-        else:  # reopen_room: only chosen when the provider has it (ReopeningRooms)
-            cast("ReopeningRooms", self.rooms).reopen_room(**where, span=session.span)
 
 
 def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:
@@ -408,32 +406,46 @@ class RoomAccess:
             except ConcurrentModification:  # a racing writer moved the session: look again
                 if attempt == _ATTEMPTS:
                     raise
-        operation = "ensure_room"
-        try:
-            room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
-            operation = "issue_credential"
-            credential = rooms.issue_credential(
+        expires_at = self.rules.expires_at(session, at)
+
+        def issue(room: Room) -> JoinCredential:
+            return rooms.issue_credential(
                 tenant=room.tenant,
                 session_id=room.session_id,
                 participant=who,
                 role=granted,
-                expires_at=self.rules.expires_at(session, at),
+                expires_at=expires_at,
             )
-        except LookupError:  # the port's answer for a room that is not open
-            # ensure_room never reopens a closed room (a cancel racing this request would
-            # find it open again; one closing a room not made yet is _still_held's); a
-            # status corrected back reopens it through RoomKeeper, when the provider can.
-            raise JoinRefused(
-                ROOM_CLOSED,
-                f"session {shown(session.id)} is {session.status} but its room was closed "
-                "and not opened again (RoomKeeper with a provider that has reopen_room "
-                "opens it when the status is corrected back)",
-                session_id=session.id,
-                participant=str(who),
-            ) from None
-        except SessionKitError:
-            raise
-        except Exception as exc:  # the provider's own error (down, refused): named, typed
+
+        operation = "ensure_room"
+        reopened = False
+        try:
+            room = rooms.ensure_room(tenant=tenant, session_id=session.id, span=session.span)
+            operation = "issue_credential"
+            try:
+                credential = issue(room)
+            except LookupError:  # the port's answer for a room that is not open
+                reopening = self._reopener(rooms, session)
+                if reopening is None:
+                    raise
+                # Closed in a status the store no longer holds (corrected back): open it
+                # again. A cancel or end racing this request is _still_held's: it closes
+                # what was reopened (RoomKeeper's close may have come first).
+                operation = "reopen_room"
+                reopening.reopen_room(
+                    tenant=room.tenant, session_id=room.session_id, span=session.span
+                )
+                reopened = True
+                operation = "issue_credential"
+                credential = issue(room)
+        except LookupError:
+            raise self._closed(rooms, session, who, reopened=reopened) from None
+        except Exception as exc:
+            if reopened:  # open again, but not for a session cancelled or ended meanwhile
+                self._still_held(rooms, session, who, granted, at)
+            if isinstance(exc, SessionKitError):
+                raise
+            # The provider's own error (down, refused): named, typed.
             raise MeetingRoomsError(
                 operation, tenant=tenant, session_id=session.id, status=None, cause=exc
             ) from exc
@@ -453,7 +465,8 @@ class RoomAccess:
         A delete or an end that commits after this request read the session and
         before its ``ensure_room`` has ``RoomKeeper`` close a room not made yet
         (nothing), and the ensure then makes one, open for a session that is
-        over. Read after the ensure, such a change is seen whenever that close
+        over; a cancel closing the room before its ``reopen_room`` has it
+        reopened so. Read after the ensure, such a change is seen whenever that close
         came first, so the room is closed here (a close after the ensure closes
         it anyway). ``role``: the one granted.
         """
@@ -476,6 +489,37 @@ class RoomAccess:
             session_id=current.id,
             participant=str(who),
         )
+
+    def _closed(
+        self, rooms: MeetingRooms, session: Session, who: ResourceRef, *, reopened: bool
+    ) -> JoinRefused:
+        """Return the ``room_closed`` refusal of ``session``'s room, saying why it stays so."""
+        if reopened:
+            why = "the provider's reopen_room left it closed"
+        elif not callable(getattr(rooms, "reopen_room", None)):
+            why = "the meeting provider has no reopen_room"
+        else:
+            why = f"{session.status} ends its lifecycle"
+        return JoinRefused(
+            ROOM_CLOSED,
+            f"session {shown(session.id)} is {session.status} but its room was closed and not "
+            f"opened again ({why})",
+            session_id=session.id,
+            participant=str(who),
+        )
+
+    def _reopener(self, rooms: MeetingRooms, session: Session) -> ReopeningRooms | None:
+        """Return the provider that opens ``session``'s closed room again, if it may.
+
+        ``None`` when the provider has no ``reopen_room``, or when ``session``'s
+        status is terminal (one the rules call joinable): its room was closed
+        with it, as ``RoomKeeper`` closes it, and stays so.
+        """
+        if not callable(getattr(rooms, "reopen_room", None)):
+            return None
+        if self._ctx.lifecycle(session.lifecycle).status(session.status).terminal:
+            return None
+        return cast("ReopeningRooms", rooms)
 
     @staticmethod
     def _close(rooms: MeetingRooms, session: Session, *, deleted: bool) -> None:
