@@ -441,7 +441,7 @@ def _tick(args: argparse.Namespace) -> tuple[str, int]:
         check_instant(now, "--now")  # named as given, and before the database is opened
     try:
         engine = make_engine(args.db, shown)
-    except SessionKitError:  # said by make_engine: arguments the driver would ignore
+    except SessionKitError:  # said by make_engine: arguments the driver would ignore or misread
         raise
     except (ArgumentError, ValueError) as exc:
         raise _UsageError(

@@ -278,6 +278,60 @@ def test_a_sqlite_url_argument_the_driver_would_ignore_is_refused_in_one_line(
     assert (file.read_bytes() if file.exists() else None) == before
 
 
+@pytest.mark.parametrize("command", [["tick"], ["demo"], ["demo", "academy"]])
+@pytest.mark.parametrize("query", ["?uri=true&mode=ro", "?mode=ro&cache=shared&uri=true&timeout=5"])
+def test_a_sqlite_uri_that_does_not_start_with_file_is_refused_in_one_line(
+    command: list[str], query: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # With uri=true SQLAlchemy appends mode=ro to the path, and SQLite reads a path as a URI
+    # only if it starts with file:: the demo made (and wrote) a file named 'demo.sqlite3?mode=ro'.
+    file = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", f"sqlite:///{file}"]) == 0
+    capsys.readouterr()
+    before = file.read_bytes()
+    url = f"sqlite:///{file}{query}"
+    assert main([*command, "--db", url]) == 2
+    named = "mode" if "cache" not in query else "cache, mode"
+    said = (
+        f"with uri=true SQLite reads the path as a URI only if it starts with file: ({named} "
+        "would be part of the file's name); write it as, e.g., "
+        "sqlite:///file:PATH?mode=ro&uri=true"
+    )
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.sqlite3"]
+    assert file.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+def test_a_sqlite_uri_with_no_path_is_refused_not_a_traceback(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy's create_engine raised TypeError adding mode=memory to no path at all.
+    assert main([*command, "--db", "sqlite://?uri=true&mode=memory"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "sessionkit: error: --db 'sqlite://?uri=true&mode=memory': with uri=true SQLite reads "
+        "the path as a URI only if it starts with file: (mode would be part of the file's name)"
+    )
+
+
+def test_a_sqlite_file_uri_with_its_arguments_is_opened_as_it_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The form the refusal names is taken, and read-only as asked: the top-ups fail, unwritten.
+    file = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", f"sqlite:///{file}"]) == 0
+    capsys.readouterr()
+    before = file.read_bytes()
+    url = f"sqlite:///file:{file}?mode=ro&uri=true"
+    assert main(["tick", "--db", url, "--kind", "top_up", "--now", "2026-06-01T00:00Z"]) == 1
+    out, _ = capsys.readouterr()
+    assert out.count("(attempt to write a readonly database); nothing was stored") == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.sqlite3"]
+    assert file.read_bytes() == before
+
+
 _TICK_DIRECTORY = (
     " names a directory, not a SQLite file; tick works on a database that holds sessionkit's tables"
 )

@@ -219,17 +219,49 @@ def driver_hint(db: str) -> str:
     )
 
 
+_PYSQLITE_ARGUMENTS = frozenset(
+    {"uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+"""The query arguments SQLAlchemy's pysqlite gives ``sqlite3.connect``; with ``uri=true`` it
+appends the others to the path, as a SQLite URI's query."""
+
+
 def make_engine(db: str, shown: str) -> Engine:
     """``create_engine(db)``, refusing a URL whose arguments SQLAlchemy would ignore.
 
     SQLAlchemy only warns of them (``sqlite:///x.db?mode=ro`` without
     ``uri=true``: the file is opened for writing all the same), in two lines
     that name its own source line; the command line says it in one and does
-    nothing. ``create_engine``'s own errors pass as they are.
+    nothing. With ``uri=true`` they go to SQLite, which reads a path as a URI
+    only if it starts with ``file:``: ``sqlite:///x.db?uri=true&mode=ro``
+    opened (made) a file named ``x.db?mode=ro``, so that is refused too.
+    ``create_engine``'s own errors pass as they are.
     """
     from sqlalchemy import create_engine
-    from sqlalchemy.exc import SAWarning
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SAWarning
+    from sqlalchemy.util import asbool
 
+    try:
+        url = make_url(db)
+    except (ArgumentError, ValueError):
+        url = None  # create_engine says why
+    if (
+        url is not None
+        and url.get_backend_name() == "sqlite"
+        and url.get_driver_name() == "pysqlite"
+        and asbool(url.query.get("uri", False))
+        and not (url.database or "").startswith("file:")
+    ):
+        named = sorted(set(url.query) - _PYSQLITE_ARGUMENTS)
+        if named:
+            raise InvalidValue(
+                f"--db {shown!r}: with uri=true SQLite reads the path as a URI only if it "
+                f"starts with file: ({', '.join(named)} would be part of the file's name); "
+                "write it as, e.g., sqlite:///file:PATH?mode=ro&uri=true",
+                value=shown,
+                expected="a SQLite URI that starts with file:",
+            )
     with warnings.catch_warnings():
         warnings.simplefilter("error", SAWarning)
         try:
@@ -440,7 +472,7 @@ def open_store(
         ) from exc
     try:
         engine = make_engine(db, shown)
-    except InvalidValue:  # said by make_engine: arguments the driver would ignore
+    except InvalidValue:  # said by make_engine: arguments the driver would ignore or misread
         raise
     except (ArgumentError, ValueError) as exc:
         raise InvalidValue(
