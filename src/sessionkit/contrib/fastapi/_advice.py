@@ -66,6 +66,9 @@ API_TERMS: dict[str, str] = {
     "this kit": "this API",
     "a PaymentGateway": "a payment provider the host configures",
     "a MeetingRooms": "a meeting-room provider the host configures",
+    "call MeetingRooms.close_room(tenant=..., session_id=...) again once it is back": (
+        "the host closes it once the provider is back"
+    ),
 }
 """Python's spelling of a piece of advice, and the API's."""
 
