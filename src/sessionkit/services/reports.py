@@ -229,7 +229,8 @@ class CleanupReport:
     ``removed`` were deleted (each with a ``SessionDeleted`` event); ``kept``
     had no booking either but could not be deleted, each with the reason
     (a status that is not editable, a host's dependents, a booking made
-    while the removal ran). Sessions with bookings are neither.
+    while the removal ran, a lifecycle or status the kit does not know).
+    Sessions with bookings are neither.
     """
 
     _repr_html_ = html_of
