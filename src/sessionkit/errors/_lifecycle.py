@@ -28,8 +28,14 @@ class InvalidTransition(LifecycleError):
     ``subject`` says what the value is (``"session"``, ``"booking"``: the
     lifecycle's subject) and ``subject_id`` its id; ``session_id`` is the same
     id, whatever the subject (a booking's id for a booking), kept for the
-    sessions it was first named for.
+    sessions it was first named for. ``allowed`` are the transitions of the
+    lifecycle allowed now, the system's own included. ``reason``, when set
+    (:meth:`not_confirmable`), says in the caller's terms why the transition is
+    not theirs to make now, and the message says it instead of ``allowed``.
     """
+
+    # An InvalidTransition pickled before this field existed (a job queue's) reads it as None.
+    reason: str | None = None
 
     def __init__(
         self,
@@ -39,11 +45,13 @@ class InvalidTransition(LifecycleError):
         transition: str,
         allowed: Sequence[str],
         subject: str = "session",
+        reason: str | None = None,
     ) -> None:
         allowed_text = ", ".join(allowed) if allowed else "none"
+        why = f"; allowed now: {allowed_text}" if reason is None else f": {reason}"
         super().__init__(
-            f"cannot {shown(transition)} {subject} {shown(session_id)} in status {shown(status)}; "
-            f"allowed now: {allowed_text}"
+            f"cannot {shown(transition)} {subject} {shown(session_id)} in status {shown(status)}"
+            f"{why}"
         )
         self.subject = subject
         self.subject_id = session_id
@@ -51,6 +59,40 @@ class InvalidTransition(LifecycleError):
         self.status = status
         self.transition = transition
         self.allowed = tuple(allowed)
+        self.reason = reason
+
+    @classmethod
+    def not_confirmable(
+        cls, booking_id: str, status: str, *, position: int | None, allowed: Sequence[str]
+    ) -> InvalidTransition:
+        """Return the refusal to confirm a booking in ``status``: waitlisted, cancelled, expired.
+
+        Its ``reason`` says what the participant can do: a waitlist place
+        (at ``position``) is confirmed once a seat is offered to it; a
+        cancelled booking or a waitlist place that ran out takes no seat any more.
+        ``allowed`` stays the lifecycle's (the system's ``offer`` and ``lapse``
+        included), for callers that read it.
+        """
+        if status == "WAITLISTED":
+            at = "" if position is None else f" at position {position}"
+            reason = f"it is waitlisted{at} and can be confirmed once a seat is offered to it"
+        elif status == "CANCELLED":
+            reason = "it was cancelled and takes no seat any more; book the session again"
+        elif status == "EXPIRED":
+            reason = (
+                "its waitlist place ran out, no seat offered to it before its session started "
+                "or closed"
+            )
+        else:
+            reason = None
+        return cls(
+            session_id=booking_id,
+            status=status,
+            transition="confirm",
+            allowed=allowed,
+            subject="booking",
+            reason=reason,
+        )
 
 
 class TransitionRefused(LifecycleError):

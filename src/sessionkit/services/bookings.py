@@ -20,6 +20,7 @@ import attrs
 from sessionkit.errors import (
     BookingRefused,
     CancelRefused,
+    InvalidTransition,
     SessionLocked,
     SessionNotFound,
     StillReferenced,
@@ -29,10 +30,12 @@ from sessionkit.errors import (
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
+    CANCELLED,
     CONFIRMED,
     EXPIRED,
     HELD,
     OFFERED,
+    WAITLISTED,
     Booking,
 )
 from sessionkit.model.events import SessionDeleted
@@ -97,7 +100,11 @@ class BookingCommands(BookingMaking):
         session takes no bookings any more (it reached a terminal status, such
         as finished ahead of its time: no seat is taken in a session that is
         over; its holds and offers ran out as it did, and are refused so rather
-        than as ``HoldExpired``), ``InvalidTransition`` from another status and ``BookingNotFound``.
+        than as ``HoldExpired``), ``InvalidTransition`` from another status
+        (its ``reason`` says what the participant can do: a waitlist place is
+        confirmed once a seat is offered to it, a cancelled booking or a
+        waitlist place that ran out never; raised before ``PaymentRequired``,
+        as paying would not help) and ``BookingNotFound``.
         """
         booking_args(tenant, booking_id, actor)
         with self._ctx.transaction(now) as tx:
@@ -113,6 +120,13 @@ class BookingCommands(BookingMaking):
             if (booking.status in (HELD, OFFERED) or ran_out) and closed(self._ctx, session):
                 raise _not_confirmed(session, booking)
             refuse_run_out(booking, tx.now)
+            if booking.status in (WAITLISTED, CANCELLED, EXPIRED):  # paying would not help
+                raise InvalidTransition.not_confirmable(
+                    booking.id,
+                    booking.status,
+                    position=booking.position,
+                    allowed=BOOKING_LIFECYCLE.allowed(booking, now=tx.now, actor=actor),
+                )
             check_paid(self._ctx, tx, session, booking)
             confirmed, change = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
             return store_booking_change(tx, booking, confirmed, [change], actor=actor)
