@@ -5,28 +5,17 @@ row, settles it (:func:`~sessionkit.services._seats.settle`) and then decides;
 the store re-checks capacity on the write itself, so no race can overbook.
 Making a booking lives in :mod:`~sessionkit.services.booking_making`, the
 checked request and the argument checks in
-:mod:`~sessionkit.services.booking_requests`; this module adds the commands
-that change bookings and the jobs, and keeps the names other modules import
-from here.
+:mod:`~sessionkit.services.booking_requests`, the removal of slots that ended
+unbooked in :mod:`~sessionkit.services._unbooked`; this module adds the
+commands that change bookings and the jobs, and keeps the names other modules
+import from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
-import attrs
-
-from sessionkit.errors import (
-    BookingRefused,
-    CancelRefused,
-    InvalidTransition,
-    SessionLocked,
-    SessionNotFound,
-    StillReferenced,
-    UnknownLifecycle,
-    UnknownStatus,
-)
+from sessionkit.errors import BookingRefused, CancelRefused, InvalidTransition
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
@@ -38,20 +27,15 @@ from sessionkit.model.booking import (
     WAITLISTED,
     Booking,
 )
-from sessionkit.model.events import SessionDeleted
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
-from sessionkit.model.query import MAX_LIMIT, Page, SessionQuery, check_window_order
-from sessionkit.model.session import ResourceRef, Session, resource_refs
+from sessionkit.model.session import Session
 from sessionkit.model.text import (
     MAX_CHANGE_REASON_LENGTH,
     MAX_NAME_LENGTH,
-    check_actor,
-    check_optional_id,
     check_tenant,
     check_text,
 )
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
-from sessionkit.services._editing import check_editable
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
@@ -63,13 +47,13 @@ from sessionkit.services._seats import (
     settle,
     store_booking_change,
 )
+from sessionkit.services._unbooked import UnbookedRemoval
 from sessionkit.services.booking_making import BookingMaking
 from sessionkit.services.booking_requests import BookingRequest as BookingRequest
 from sessionkit.services.booking_requests import booking_args as booking_args
 from sessionkit.services.booking_requests import check_batch as check_batch
 from sessionkit.services.booking_requests import check_key as check_key
-from sessionkit.services.reports import CleanupReport, ExpiryReport
-from sessionkit.zones import check_instant
+from sessionkit.services.reports import ExpiryReport
 
 __all__ = ["BookingCommands"]
 
@@ -77,7 +61,7 @@ _MAX_EXPIRY_BATCH = 100_000
 """The most expired bookings one ``expire_due`` call reads."""
 
 
-class BookingCommands(BookingMaking):
+class BookingCommands(BookingMaking, UnbookedRemoval):
     """Commands and reads on bookings. Every command takes the tenant and the acting user."""
 
     def __init__(self, ctx: Context) -> None:
@@ -255,99 +239,6 @@ class BookingCommands(BookingMaking):
         rest += [f"after another session committed: {e!r}" for e in late[bool(not failed) :]]
         raise_late([*failed[:1], *late][:1], "the expiry job", report, "session", details=rest)
         return report
-
-    # -- publishing ----------------------------------------------------------------
-
-    @retried
-    def remove_unbooked(
-        self,
-        tenant: str,
-        *,
-        actor: str | None,
-        before: datetime | None = None,
-        since: datetime | None = None,
-        resources: Iterable[ResourceRef | str] | None = None,
-        series_id: str | None = None,
-        batch: int = 200,
-    ) -> CleanupReport:
-        """Delete the tenant's sessions that ended by ``before`` and never had a booking.
-
-        A provider's published slots nobody booked, once over (``before``
-        defaults to now), filtered like a session query (starting from
-        ``since``, of any of ``resources``, up to ``MAX_LIMIT``, none for an
-        empty list, of ``series_id``). Sessions with any
-        booking (even a cancelled or expired one) are left alone and not
-        reported. Each is deleted as :meth:`SessionCommands.delete` would,
-        with a ``SessionDeleted`` event, or kept with the reason (a status
-        that is not editable, a host's dependents, a booking that arrived
-        meanwhile, a lifecycle or status the kit does not know). Runs in
-        units of work of ``batch`` sessions (at most ``MAX_LIMIT``); ``since``
-        bounds the scan of the tenant's history (a ``since`` after ``before``
-        is ``InvalidWindow``). An
-        error raised once a batch's unit committed (the publisher's) is raised
-        after the later batches are done, with the report in its notes.
-        """
-        ctx = self._ctx
-        check_tenant(tenant)
-        check_actor(actor)
-        check_optional_id(series_id, "series_id")
-        batch = check_batch(batch, "batch", MAX_LIMIT)
-        until = ctx.at(before, "before")
-        earliest = None if since is None else check_instant(since, "since")
-        check_window_order(earliest, until, ("since", "before"))
-        refs = None if resources is None else resource_refs(resources, most=MAX_LIMIT)
-        if refs == ():  # any of none: a query reads () as no filter, which would delete all
-            return CleanupReport(removed=(), kept=())
-        query = SessionQuery(
-            start_from=earliest,
-            start_to=until,
-            resources=refs,
-            series_id=series_id,
-            limit=batch,
-        )
-        removed: list[Session] = []
-        kept: list[tuple[Session, str]] = []
-        late: list[Exception] = []
-        while True:
-            page: Page[Session] | None = None
-            try:
-                with ctx.transaction() as tx:
-                    page = tx.sessions.query(tenant, query)
-                    over = [s for s in page.items if s.end <= until]
-                    booked = tx.bookings.counts(tenant, [s.id for s in over])
-                    for session in over:
-                        if booked.get(session.id):
-                            continue
-                        try:
-                            check_editable(ctx, tx, session, deleting=True)
-                            tx.sessions.delete(tenant, session.id, expected_version=session.version)
-                        except SessionLocked as locked:
-                            kept.append((session, locked.reason))
-                            continue
-                        except StillReferenced as referenced:  # booked since the count
-                            kept.append((session, str(referenced)))
-                            continue
-                        except (UnknownLifecycle, UnknownStatus) as unknown:  # delete refuses it
-                            kept.append((session, str(unknown)))  # not the whole batch's end
-                            continue
-                        except SessionNotFound:  # another cleanup removed it first: not ours
-                            continue
-                        removed.append(session)
-                        tx.collect(
-                            [SessionDeleted(tenant=tenant, actor=actor, at=tx.now, session=session)]
-                        )
-            except Exception as error:
-                if page is None or not raised_after_commit(error):
-                    raise
-                # Committed, then publishing its events raised: the batch is done, and the
-                # later batches are still removed before the error is raised, as the tick
-                # and the expiry job do.
-                late.append(error)
-            if page.next_cursor is None:
-                report = CleanupReport(removed=tuple(removed), kept=tuple(kept))
-                raise_late(late, "the cleanup", report, "batch")
-                return report
-            query = attrs.evolve(query, after=page.next_cursor)
 
 
 def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Session]:
