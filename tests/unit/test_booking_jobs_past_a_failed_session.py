@@ -6,22 +6,25 @@ The session is one of a lifecycle its host renamed since: the kit knows it no mo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
 
-from sessionkit.errors import UnknownLifecycle
+import sessionkit.services.bookings as bookings_module
+from sessionkit.errors import ConcurrentModification, UnknownLifecycle
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import EXPIRED, HELD, OFFERED
 from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
+from sessionkit.services._release import settle_run_out
 from sessionkit.services.reports import ExpiryReport
 from sessionkit.testing.harness import Harness
 
-from ._bookings_support import ANA, BEN, NOW, RULES, T, slot
+from ._bookings_support import ANA, BEN, NOW, RULES, T, harness, slot
 
 
-def _renamed(hour: int = 14) -> tuple[Harness, Session, SessionKit]:
+def _renamed(hour: int = 14, capacity: int = 1) -> tuple[Harness, Session, SessionKit]:
     """A kit that made an ``old_lms`` session at ``hour`` on March 4, and one that lacks it."""
     old = attrs.evolve(PRESETS.get("lms"), name="old_lms")
     h = Harness.in_memory(
@@ -34,7 +37,7 @@ def _renamed(hour: int = 14) -> tuple[Harness, Session, SessionKit]:
         end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
         resources=["tutor:olga"],
         lifecycle="old_lms",
-        capacity=1,
+        capacity=capacity,
     )
     return h, renamed, SessionKit(uow=h.store.unit_of_work, clock=h.clock, booking_rules=RULES)
 
@@ -79,6 +82,49 @@ def test_the_failed_session_s_error_is_raised_with_a_publisher_s_after_it_noted(
         f"after another session committed: {down!r}",
     ]
     assert kit.bookings.get(T, ran_out.id).status == EXPIRED
+
+
+def test_sessions_it_cannot_settle_hide_no_session_due_after_them() -> None:
+    # Two bookings of the renamed lifecycle's session ran out first and fill a batch of
+    # two: the call reads on past them (it read those two again on every run before).
+    h, renamed, kit = _renamed(capacity=2)
+    kept = slot(h)
+    stuck = [h.kit.bookings.book(T, renamed.id, who, actor="x") for who in (ANA, BEN)]
+    h.clock.advance(timedelta(minutes=1))
+    ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
+
+    with pytest.raises(UnknownLifecycle) as raised:
+        kit.bookings.expire_due(T, now=NOW + timedelta(minutes=30), limit=2)
+
+    report = ExpiryReport(expired=1, offered=0, sessions=1, more=False)
+    assert raised.value.__notes__ == [f"the expiry job committed its work: {report!r}"]
+    got = [kit.bookings.get(T, b.id).status for b in (*stuck, ran_out)]
+    assert got == [HELD, HELD, EXPIRED]
+
+
+def test_a_session_whose_unit_lost_a_race_is_settled_by_running_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = harness()
+    first, second = slot(h, hour=9), slot(h, hour=11)
+    booked = [
+        h.kit.bookings.book(T, s.id, who, actor="x") for s, who in ((first, ANA), (second, BEN))
+    ]
+    real = settle_run_out
+    raced: list[str] = []
+
+    def once(ctx: Any, tx: Any, session: Session) -> Any:
+        if not raced:  # a concurrent writer moved the session on: retryable
+            raced.append(session.id)
+            raise ConcurrentModification(session.id, 1, 2)
+        return real(ctx, tx, session)
+
+    monkeypatch.setattr(bookings_module, "settle_run_out", once)
+    report = h.kit.bookings.expire_due(T, now=NOW + timedelta(minutes=20))
+
+    assert raced == [first.id]
+    assert report == ExpiryReport(expired=2, offered=0, sessions=2, more=False)
+    assert [h.kit.bookings.get(T, b.id).status for b in booked] == [EXPIRED, EXPIRED]
 
 
 def test_remove_unbooked_keeps_a_session_it_cannot_judge_and_removes_the_later_ones() -> None:

@@ -41,6 +41,7 @@ from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import (
+    Settled,
     as_judged,
     closed,
     refuse_run_out,
@@ -199,46 +200,75 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
 
         Holds and offers past their expiry, and the waitlist places of
         sessions that started (``Booking.runs_out_at``). Idempotent and
-        batched: each session is settled in a unit of work of its own, at most
-        ``limit`` expired bookings are read per call (run it again while
-        ``report.more``). ``tenant=None`` does every tenant's. An error raised
-        in a session's unit (rolled back: it stays due) or once it committed
-        (the publisher's) is raised after the other sessions are done, with the
-        report in its notes, as the tick goes on past a failed session: one
-        session never keeps the others' seats from the waitlist.
+        batched: each session is settled in a unit of work of its own (run
+        again, as a command is, when it loses a race), at most ``limit``
+        expired bookings of sessions not tried yet are read per call (run it
+        again while ``report.more``). ``tenant=None`` does every tenant's. An
+        error raised in a session's unit (rolled back: it stays due) or once
+        it committed (the publisher's) is raised after the other sessions are
+        done, with the report in its notes, as the tick goes on past a failed
+        session: one session never keeps the others' seats from the waitlist.
+        A failed session's bookings stay due, at the front of the queue, so the
+        call then reads on past them (as many more as they hold), until a read
+        brings no new failure: failing sessions never hide the ones due after
+        them, however many bookings they hold.
         """
         ctx = self._ctx
         if tenant is not None:
             check_tenant(tenant)
         limit = check_batch(limit, "limit", _MAX_EXPIRY_BATCH)
         at = ctx.at(now, "now")
-        with ctx.transaction(at) as tx:
-            due = tx.bookings.expiring(tenant, before=at, limit=limit)
-        expired = offered = 0
-        sessions = sorted({(b.tenant, b.session_id) for b in due})
+        expired = offered = settled_sessions = 0
         late: list[Exception] = []
         failed: list[Exception] = []
-        for session_tenant, session_id in sessions:
-            try:
-                with ctx.transaction(at) as tx:
-                    session = tx.bookings.lock_session(session_tenant, session_id)
-                    settled = settle_run_out(ctx, tx, session)
-            except Exception as error:  # noqa: BLE001  # one session must not stop the job
-                # Either way the other sessions' offers still go out before it is raised.
-                if not raised_after_commit(error):
-                    failed.append(error)  # rolled back: it stays due, for the next run
-                    continue
-                late.append(error)  # committed, then publishing its events raised: done
-            expired += settled.expired
-            offered += settled.offered
-        settled_sessions = len(sessions) - len(failed)
+        tried: set[tuple[str, str]] = set()
+        stuck: set[tuple[str, str]] = set()  # tried and rolled back: still due
+        asked = limit
+        while True:
+            with ctx.transaction(at) as tx:
+                due = tx.bookings.expiring(tenant, before=at, limit=asked)
+            fresh = sorted({(b.tenant, b.session_id) for b in due} - tried)
+            tried.update(fresh)
+            failures = len(failed)
+            for key in fresh:
+                done: list[Settled] = []
+                try:
+                    ctx.retrying(_settle_session, ctx, at, key, done)
+                except Exception as error:  # noqa: BLE001  # one session must not stop the job
+                    # Either way the other sessions' offers still go out before it is raised.
+                    if not raised_after_commit(error):
+                        failed.append(error)  # rolled back: it stays due, for the next run
+                        stuck.add(key)
+                        continue
+                    late.append(error)  # committed, then publishing its events raised: done
+                expired += done[0].expired
+                offered += done[0].offered
+                settled_sessions += 1
+            more = len(due) >= asked
+            if not more or len(failed) == failures:
+                break
+            # This read's failed sessions hold rows at the front of the queue: read as
+            # many more as they hold there, so the sessions due after them are reached.
+            asked = limit + sum((b.tenant, b.session_id) in stuck for b in due)
         report = ExpiryReport(
-            expired=expired, offered=offered, sessions=settled_sessions, more=len(due) >= limit
+            expired=expired, offered=offered, sessions=settled_sessions, more=more
         )
         rest = [f"another session failed: {e!r}" for e in failed[1:]]
         rest += [f"after another session committed: {e!r}" for e in late[bool(not failed) :]]
         raise_late([*failed[:1], *late][:1], "the expiry job", report, "session", details=rest)
         return report
+
+
+def _settle_session(ctx: Context, at: datetime, key: tuple[str, str], done: list[Settled]) -> None:
+    """Settle one session for the expiry job, in a unit of its own; its settling into ``done``.
+
+    Put there before the unit commits, so that an error raised once it
+    committed (the publisher's) leaves the committed settling to count; an
+    attempt rolled back and run again replaces it.
+    """
+    with ctx.transaction(at) as tx:
+        session = tx.bookings.lock_session(*key)
+        done[:] = [settle_run_out(ctx, tx, session)]
 
 
 def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Session]:
