@@ -107,6 +107,37 @@ def test_a_waitlist_place_of_a_priced_session_is_told_so_not_asked_to_pay() -> N
     )
 
 
+def test_claiming_a_waitlist_place_or_a_cancelled_one_is_told_what_to_do() -> None:
+    # kit.payments.claim (an offer's payment) said "allowed now: offer, lapse, cancel".
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        booking_rules=RULES,
+        gateway=FakeGateway(clock=lambda: h.clock.now()),
+        pricing=lambda _session: Rate(Money.of(40, "EUR")),
+    )
+    s = slot(h, capacity=1)
+    h.kit.payments.book(T, s.id, ANA, actor="ana")
+    ben = h.kit.bookings.book(T, s.id, BEN, actor="ben", waitlist=True)
+    with pytest.raises(InvalidTransition) as waiting:
+        h.kit.payments.claim(T, ben.id, actor="ben")
+    assert str(waiting.value) == (
+        f"cannot 'claim' booking {ben.id!r} in status 'WAITLISTED': it is waitlisted at "
+        "position 1 and can be claimed once a seat is offered to it"
+    )
+    assert (waiting.value.transition, waiting.value.allowed) == (
+        "claim",
+        ("offer", "lapse", "cancel"),
+    )
+    h.kit.bookings.cancel(T, ben.id, actor="ben")
+    with pytest.raises(InvalidTransition) as cancelled:
+        h.kit.payments.claim(T, ben.id, actor="ben")
+    assert (
+        cancelled.value.reason
+        == "it was cancelled and takes no seat any more; book the session again"
+    )
+
+
 def test_other_transitions_still_name_what_is_allowed_now() -> None:
     error = InvalidTransition(
         session_id="s1", status="CONDUCTING", transition="start", allowed=["finish", "cancel"]

@@ -63,7 +63,13 @@ class InvalidTransition(LifecycleError):
 
     @classmethod
     def not_confirmable(
-        cls, booking_id: str, status: str, *, position: int | None, allowed: Sequence[str]
+        cls,
+        booking_id: str,
+        status: str,
+        *,
+        position: int | None,
+        allowed: Sequence[str],
+        transition: str = "confirm",
     ) -> InvalidTransition:
         """Return the refusal to confirm a booking in ``status``: waitlisted, cancelled, expired.
 
@@ -71,11 +77,12 @@ class InvalidTransition(LifecycleError):
         (at ``position``) is confirmed once a seat is offered to it; a
         cancelled booking or a waitlist place that ran out takes no seat any more.
         ``allowed`` stays the lifecycle's (the system's ``offer`` and ``lapse``
-        included), for callers that read it.
+        included), for callers that read it. ``transition``: the command
+        refused (``"claim"``: an offer's payment, ``kit.payments.claim``).
         """
         if status == "WAITLISTED":
             at = "" if position is None else f" at position {position}"
-            reason = f"it is waitlisted{at} and can be confirmed once a seat is offered to it"
+            reason = f"it is waitlisted{at} and can be {transition}ed once a seat is offered to it"
         elif status == "CANCELLED":
             reason = "it was cancelled and takes no seat any more; book the session again"
         elif status == "EXPIRED":
@@ -88,7 +95,7 @@ class InvalidTransition(LifecycleError):
         return cls(
             session_id=booking_id,
             status=status,
-            transition="confirm",
+            transition=transition,
             allowed=allowed,
             subject="booking",
             reason=reason,

@@ -23,6 +23,7 @@ from sessionkit.errors import (
 from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
+    CANCELLED,
     CONFIRMED,
     EXPIRED,
     OFFERED,
@@ -227,11 +228,20 @@ class CheckoutCommands:
                     # As it is now: a hold that ran out is EXPIRED, job or no job, and
                     # what it still allows is what an EXPIRED booking allows (nothing).
                     now_is = as_judged(booking, tx.now)
+                    allowed = BOOKING_LIFECYCLE.allowed(now_is, now=tx.now)
+                    if now_is.status in (WAITLISTED, CANCELLED):  # told what to do instead
+                        raise InvalidTransition.not_confirmable(
+                            booking.id,
+                            now_is.status,
+                            position=now_is.position,
+                            allowed=allowed,
+                            transition="claim",
+                        )
                     raise InvalidTransition(
                         session_id=booking.id,
                         status=now_is.status,
                         transition="claim",
-                        allowed=BOOKING_LIFECYCLE.allowed(now_is, now=tx.now),
+                        allowed=allowed,
                         subject="booking",
                     )
             waiting = (
