@@ -50,6 +50,7 @@ __all__ = [
     "Metadata",
     "Name",
     "Ref",
+    "FilterRefs",
     "Refs",
     "read_date_time",
 ]
@@ -177,6 +178,12 @@ Refs = Annotated[
     Field(json_schema_extra={"maxItems": MAX_RESOURCES}),
 ]
 """A session's (or filter's) resources: at most 100 distinct ones, as the core takes them."""
+FilterRefs = Annotated[
+    list[Ref],
+    AfterValidator(_distinct(MAX_LIMIT)),
+    Field(json_schema_extra={"maxItems": MAX_LIMIT}),
+]
+"""Resources a cleanup is filtered by: at most 1,000 distinct ones, as the core takes them."""
 FieldKeys = Annotated[
     list[str],
     AfterValidator(_distinct(MAX_FILTER_KEYS)),

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from sessionkit.contrib.fastapi.schema_types import (
     MAX_REASON,
+    FilterRefs,
     Ids,
     IsoInstant,
     Metadata,
@@ -142,12 +143,13 @@ class UnbookedRemoval(_In):
     """Which ended sessions that never had a booking to delete (``kit.bookings.remove_unbooked``).
 
     ``before`` defaults to now; ``since``, ``resources`` and ``series_id``
-    filter as a session query does.
+    filter as a session query does, but for an empty ``resources``, which
+    removes nothing (a provider list that came out empty).
     """
 
     before: IsoInstant | None = None
     since: IsoInstant | None = None
-    resources: Refs | None = None
+    resources: FilterRefs | None = None
     series_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
 
