@@ -102,6 +102,44 @@ def test_sessions_it_cannot_settle_hide_no_session_due_after_them() -> None:
     assert got == [HELD, HELD, EXPIRED]
 
 
+@pytest.mark.parametrize(("held", "limit", "more"), [(2, 1, True), (5, 2, False)])
+def test_a_failing_session_with_more_bookings_than_a_read_hides_no_later_one(
+    held: int, limit: int, more: bool
+) -> None:
+    # The call read past the failed session's rows only once: a session holding more of
+    # them than that second read kept every session due after it waiting, on every run.
+    h, renamed, kit = _renamed(capacity=held)
+    kept = slot(h)
+    stuck = [h.kit.bookings.book(T, renamed.id, f"student:{n}", actor="x") for n in range(held)]
+    h.clock.advance(timedelta(minutes=1))
+    ran_out = h.kit.bookings.book(T, kept.id, ANA, actor="ana")
+
+    with pytest.raises(UnknownLifecycle) as raised:
+        kit.bookings.expire_due(T, now=NOW + timedelta(minutes=30), limit=limit)
+
+    report = ExpiryReport(expired=1, offered=0, sessions=1, more=more)
+    assert raised.value.__notes__ == [f"the expiry job committed its work: {report!r}"]
+    got = [kit.bookings.get(T, b.id).status for b in (*stuck, ran_out)]
+    assert got == [*[HELD] * held, EXPIRED]
+
+
+def test_settled_sessions_read_no_more_bookings_than_limit_past_a_failing_one() -> None:
+    h, renamed, kit = _renamed(capacity=2)
+    stuck = [h.kit.bookings.book(T, renamed.id, who, actor="x") for who in (ANA, BEN)]
+    h.clock.advance(timedelta(minutes=1))
+    later = [
+        h.kit.bookings.book(T, slot(h, hour=hour).id, ANA, actor="ana") for hour in (9, 10, 11)
+    ]
+
+    with pytest.raises(UnknownLifecycle) as raised:
+        kit.bookings.expire_due(T, now=NOW + timedelta(minutes=30), limit=2)
+
+    report = ExpiryReport(expired=2, offered=0, sessions=2, more=True)
+    assert raised.value.__notes__ == [f"the expiry job committed its work: {report!r}"]
+    got = [kit.bookings.get(T, b.id).status for b in (*stuck, *later)]
+    assert got == [HELD, HELD, EXPIRED, EXPIRED, HELD]
+
+
 def test_a_session_whose_unit_lost_a_race_is_settled_by_running_it_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

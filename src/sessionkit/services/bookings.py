@@ -202,16 +202,17 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         sessions that started (``Booking.runs_out_at``). Idempotent and
         batched: each session is settled in a unit of work of its own (run
         again, as a command is, when it loses a race), at most ``limit``
-        expired bookings of sessions not tried yet are read per call (run it
+        expired bookings of the sessions it settles are read per call (run it
         again while ``report.more``). ``tenant=None`` does every tenant's. An
         error raised in a session's unit (rolled back: it stays due) or once
         it committed (the publisher's) is raised after the other sessions are
         done, with the report in its notes, as the tick goes on past a failed
         session: one session never keeps the others' seats from the waitlist.
         A failed session's bookings stay due, at the front of the queue, so the
-        call then reads on past them (as many more as they hold), until a read
-        brings no new failure: failing sessions never hide the ones due after
-        them, however many bookings they hold.
+        call reads on past them (as many more as they hold) while a read comes
+        back full and fewer than ``limit`` bookings of settled sessions were
+        read: failing sessions never hide the ones due after them, however
+        many bookings they hold.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -223,13 +224,13 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         failed: list[Exception] = []
         tried: set[tuple[str, str]] = set()
         stuck: set[tuple[str, str]] = set()  # tried and rolled back: still due
-        asked = limit
+        asked = budget = limit  # budget: rows of settled sessions still to read
         while True:
             with ctx.transaction(at) as tx:
                 due = tx.bookings.expiring(tenant, before=at, limit=asked)
-            fresh = sorted({(b.tenant, b.session_id) for b in due} - tried)
+            keys = [(b.tenant, b.session_id) for b in due]
+            fresh = sorted(set(keys) - tried)
             tried.update(fresh)
-            failures = len(failed)
             for key in fresh:
                 done: list[Settled] = []
                 try:
@@ -245,11 +246,15 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                 offered += done[0].offered
                 settled_sessions += 1
             more = len(due) >= asked
-            if not more or len(failed) == failures:
+            settled = set(fresh) - stuck
+            settled_rows = sum(key in settled for key in keys)
+            budget -= settled_rows
+            if not more or budget <= 0:
                 break
-            # This read's failed sessions hold rows at the front of the queue: read as
-            # many more as they hold there, so the sessions due after them are reached.
-            asked = limit + sum((b.tenant, b.session_id) in stuck for b in due)
+            # The other rows read are still due, at the front of the queue (a failed
+            # session's all, however many): read past them, so the sessions due after
+            # them are reached. Each read either settles rows or reads further.
+            asked = len(due) - settled_rows + budget
         report = ExpiryReport(
             expired=expired, offered=offered, sessions=settled_sessions, more=more
         )
