@@ -22,7 +22,7 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import JoinRefused, MeetingRoomsError
 from sessionkit.model.events import DomainEvent, SessionStatusChanged
 from sessionkit.model.session import ResourceRef
-from sessionkit.ports import EventPublisher, JoinCredential, UnitOfWorkFactory
+from sessionkit.ports import EventPublisher, JoinCredential, Room, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.services.rooms import NOT_HELD, ROOM_CLOSED, JoinRules, RoomKeeper
@@ -67,6 +67,7 @@ class _Rooms(FakeMeetingRooms):
         super().__init__()
         self.racing: Callable[[], object] | None = None
         self.down_after_reopen = False
+        self.lookup_after_reopen = False
 
     def reopen_room(self, *, tenant: str, session_id: str, span: TimeSpan) -> None:
         racing, self.racing = self.racing, None
@@ -85,6 +86,8 @@ class _Rooms(FakeMeetingRooms):
     ) -> JoinCredential:
         if self.down_after_reopen and self.calls[-1][0] == "reopen":
             raise ConnectionError("provider down")
+        if self.lookup_after_reopen and self.calls[-1][0] == "reopen":
+            raise KeyError("a participant the provider does not know")
         return super().issue_credential(
             tenant=tenant,
             session_id=session_id,
@@ -222,6 +225,39 @@ def test_a_provider_failing_after_the_reopen_still_closes_it_for_a_cancel(store:
         k.join(START - 10 * MIN)
     assert refused.value.rule == NOT_HELD
     assert not k.rooms.is_open(T, k.id)
+
+
+def test_a_lookup_error_after_the_reopen_still_closes_it_for_a_cancel(store: Store) -> None:
+    # It was read as "the room is not open" and refused (room_closed, the status READY):
+    # the room reopened for the session cancelled meanwhile stayed open.
+    k = Kit(store)
+    k.cancelled_then_corrected_back()
+    k.rooms.racing = lambda: k.kit.sessions.cancel(T, k.id, actor="tara", reason="after all")
+    k.rooms.lookup_after_reopen = True
+    with pytest.raises(JoinRefused) as refused:
+        k.join(START - 10 * MIN)
+    assert (refused.value.rule, refused.value.session_id) == (NOT_HELD, k.id)
+    assert not k.rooms.is_open(T, k.id)
+    assert k.calls()[-2:] == ["reopen", "close"]
+
+
+def test_a_lookup_error_of_ensure_room_is_the_provider_failing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only issue_credential answers LookupError for a room not open; this one was refused
+    # as room_closed, "READY ends its lifecycle".
+    k = Kit(store)
+    k.kit.advance_due(T, now=START - 15 * MIN)
+
+    def ensure_room(*, tenant: str, session_id: str, span: TimeSpan) -> Room:
+        raise KeyError("no such region")
+
+    monkeypatch.setattr(k.rooms, "ensure_room", ensure_room)
+    with pytest.raises(MeetingRoomsError) as failed:
+        k.join(START - 10 * MIN)
+    error = failed.value
+    assert (error.operation, error.status, error.session_id) == ("ensure_room", None, k.id)
+    assert isinstance(error.__cause__, KeyError)
 
 
 def test_a_failed_reopen_is_a_meeting_rooms_error_that_stored_nothing(store: Store) -> None:

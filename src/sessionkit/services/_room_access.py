@@ -245,11 +245,13 @@ class RoomAccess:
                 reopened = True
                 operation = "issue_credential"
                 credential = issue(room)
-        except LookupError:
-            raise self._closed(rooms, session, who, reopened=reopened) from None
         except Exception as exc:
             if reopened:  # open again, but not for a session cancelled or ended meanwhile
                 self._still_held(rooms, session, who, granted, at)
+            if isinstance(exc, LookupError) and operation == "issue_credential":
+                # The port's answer for a room that is not open. ensure_room and reopen_room
+                # give no such answer: a LookupError of theirs is the provider failing.
+                raise self._closed(rooms, session, who, reopened=reopened) from None
             if isinstance(exc, SessionKitError):
                 raise
             # The provider's own error (down, refused): named, typed.
