@@ -316,6 +316,19 @@ def test_a_sqlite_uri_with_no_path_is_refused_not_a_traceback(
     )
 
 
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+def test_a_sqlite_uri_with_no_path_nor_arguments_is_refused_not_a_traceback(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # sqlite3.connect was handed None: an AttributeError traceback from the tick's file check.
+    assert main([*command, "--db", "sqlite://?uri=true"]) == 2
+    said = (
+        "sessionkit: error: --db 'sqlite://?uri=true': with uri=true name the database as a "
+        "URI, e.g. sqlite:///file:PATH?uri=true (sqlite:///file::memory:?uri=true in memory)\n"
+    )
+    assert capsys.readouterr() == ("", said)
+
+
 def test_a_sqlite_file_uri_with_its_arguments_is_opened_as_it_says(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -234,7 +234,8 @@ def make_engine(db: str, shown: str) -> Engine:
     that name its own source line; the command line says it in one and does
     nothing. With ``uri=true`` they go to SQLite, which reads a path as a URI
     only if it starts with ``file:``: ``sqlite:///x.db?uri=true&mode=ro``
-    opened (made) a file named ``x.db?mode=ro``, so that is refused too.
+    opened (made) a file named ``x.db?mode=ro``, so that is refused too, as
+    is ``sqlite://?uri=true``, which hands ``sqlite3`` no name at all.
     ``create_engine``'s own errors pass as they are.
     """
     from sqlalchemy import create_engine
@@ -259,6 +260,13 @@ def make_engine(db: str, shown: str) -> Engine:
                 f"--db {shown!r}: with uri=true SQLite reads the path as a URI only if it "
                 f"starts with file: ({', '.join(named)} would be part of the file's name); "
                 "write it as, e.g., sqlite:///file:PATH?mode=ro&uri=true",
+                value=shown,
+                expected="a SQLite URI that starts with file:",
+            )
+        if url.database is None:  # sqlite://?uri=true: sqlite3 would be handed no name
+            raise InvalidValue(
+                f"--db {shown!r}: with uri=true name the database as a URI, e.g. "
+                "sqlite:///file:PATH?uri=true (sqlite:///file::memory:?uri=true in memory)",
                 value=shown,
                 expected="a SQLite URI that starts with file:",
             )
