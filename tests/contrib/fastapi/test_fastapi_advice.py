@@ -399,6 +399,24 @@ def test_the_detail_and_advice_fields_change_and_the_structured_fields_stay() ->
     assert problem_body(sent)["value"] == "manual=True"
 
 
+@pytest.mark.parametrize(("operation", "status", "done"), [
+    ("ensure_room", "READY", "the host opens it once the provider is back"),
+    ("close_room", "CANCELLED", "the host closes it once the provider is back"),
+])  # fmt: skip
+def test_a_failed_room_call_after_a_status_change_is_advised_in_api_terms(
+    operation: str, status: str, done: str
+) -> None:
+    # The test above reads only constants: the f-string's ensure_room call went out as Python.
+    error = errors.MeetingRoomsError(
+        operation, tenant="acme", session_id="s1", status=status, cause=ConnectionError("down")
+    )
+    verb = "open" if operation == "ensure_room" else "close"
+    assert problem_body(error)["detail"] == (
+        f"session 's1' of tenant 'acme' entered {status} (stored), but the meeting provider "
+        f"failed to {verb} its room: ConnectionError('down'); {done}"
+    )
+
+
 def test_only_whole_python_spellings_are_rewritten() -> None:
     assert in_api_terms("this kit has no payment gateway") == "this API has no payment gateway"
     assert in_api_terms("a class in this kitchen") == "a class in this kitchen"

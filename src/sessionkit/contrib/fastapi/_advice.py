@@ -69,6 +69,8 @@ API_TERMS: dict[str, str] = {
     "call MeetingRooms.close_room(tenant=..., session_id=...) again once it is back": (
         "the host closes it once the provider is back"
     ),
+    "call MeetingRooms.ensure_room(tenant=..., session_id=..., span=session.span) again "
+    "once it is back": "the host opens it once the provider is back",
 }
 """Python's spelling of a piece of advice, and the API's."""
 
