@@ -280,6 +280,13 @@ class Problem(BaseModel):
         description="What a participant already has against a BookingRefused per_day / "
         "per_week limit: bookings and waitlist places in play that day or week.",
     )
+    reason: str | None = Field(
+        default=None,
+        description="Why the request was refused, in words a person can act on: a refusal's "
+        "reason (BookingRefused, TransitionRefused, ...); an InvalidTransition's says what the "
+        "caller can do instead (a waitlist place is confirmed once a seat is offered to it), "
+        "null when its detail lists the transitions allowed now.",
+    )
     may_free_at: str | None = Field(
         default=None,
         description="When room may free (ISO 8601) if holds run out unconfirmed, no promise: "
