@@ -14,49 +14,15 @@ written before the lesson ended early still counted 45 (now read capped at 30).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
-from sessionkit.model.attendance import JOIN, LEAVE, LEFT_EARLY, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.model.attendance import JOIN, LEAVE, LEFT_EARLY, PARTIAL, PRESENT
 from sessionkit.model.session import Session
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
-T = "acme"
-START = datetime(2026, 3, 2, 17, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-
-
-@contextlib.contextmanager
-def _kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
-    clock = ManualClock(START - timedelta(days=1))
-    if store == "memory":
-        memory = InMemoryStore().unit_of_work
-        yield SessionKit(uow=memory, clock=clock, facts=attendance_facts()), clock
-        return
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    create_schema(engine)
-    try:
-        uow = SqlAlchemyStore(engine).unit_of_work
-        yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
-    finally:
-        engine.dispose()
-
-
-def _event(n: int, who: str, action: str, minutes: int, session_id: str) -> PresenceEvent:
-    return PresenceEvent(
-        provider="meet", event_id=f"e{n}", session_id=session_id, participant=who,
-        action=action, at=START + minutes * MIN,
-    )  # fmt: skip
+from ._attendance_support import MIN, START, T, attendance_kit, presence
 
 
 def _lesson(kit: SessionKit, clock: ManualClock) -> Session:
@@ -72,9 +38,9 @@ def _lesson(kit: SessionKit, clock: ManualClock) -> Session:
     kit.attendance.record_presence(
         T,
         [
-            _event(1, "student:ana", JOIN, 0, lesson.id),
-            _event(2, "student:ben", JOIN, 10, lesson.id),
-            _event(3, "student:ben", LEAVE, 20, lesson.id),
+            presence(1, "student:ana", JOIN, 0, lesson.id),
+            presence(2, "student:ben", JOIN, 10, lesson.id),
+            presence(3, "student:ben", LEAVE, 20, lesson.id),
         ],
     )
     return lesson
@@ -90,7 +56,7 @@ def _seen(kit: SessionKit, session_id: str) -> tuple[str, object, dict[str, tupl
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_a_correction_between_ended_statuses_keeps_when_the_lesson_ended(store: str) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = _lesson(kit, clock)
         clock.set(START + 30 * MIN)
         kit.sessions.fire(T, lesson.id, "complete", actor="teacher:c")
@@ -122,7 +88,7 @@ def test_a_correction_between_ended_statuses_keeps_when_the_lesson_ended(store: 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_a_lesson_cancelled_before_its_start_and_corrected_is_sealed_anew(store: str) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = kit.sessions.create_extra(
             T, actor="t", title="C", start=START, end=START + 60 * MIN, lifecycle="academy",
             capacity=3, resources=["teacher:c"],
@@ -135,8 +101,8 @@ def test_a_lesson_cancelled_before_its_start_and_corrected_is_sealed_anew(store:
         report = kit.attendance.record_presence(
             T,
             [
-                _event(1, "student:ana", JOIN, 0, lesson.id),
-                _event(2, "student:ana", LEAVE, 45, lesson.id),
+                presence(1, "student:ana", JOIN, 0, lesson.id),
+                presence(2, "student:ana", LEAVE, 45, lesson.id),
             ],
         )
         assert (report.recorded, report.sealed) == (2, ())
@@ -149,7 +115,7 @@ def test_a_lesson_cancelled_before_its_start_and_corrected_is_sealed_anew(store:
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_override_minutes_are_capped_by_the_span_the_lesson_was_held(store: str) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = _lesson(kit, clock)
         # Not ended yet: the scheduled hour is the bound.
         early = kit.attendance.override(
@@ -175,7 +141,7 @@ def test_override_minutes_are_capped_by_the_span_the_lesson_was_held(store: str)
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_an_override_written_before_an_early_end_counts_at_most_the_span_held(store: str) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = _lesson(kit, clock)  # the clock at 17:20
         kit.attendance.override(T, lesson.id, "student:ben", status=PRESENT, minutes=45, actor="t")
         kit.attendance.override(T, lesson.id, "student:ana", status=PRESENT, minutes=25, actor="t")

@@ -12,51 +12,16 @@ seal a no-show wrote itself (ABSENT by its timer) is sealed anew.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
-from sessionkit.model.attendance import JOIN, LEAVE, PARTIAL, PRESENT, PresenceEvent
+from sessionkit.model.attendance import JOIN, LEAVE, PARTIAL, PRESENT
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
-T = "acme"
-START = datetime(2026, 3, 2, 17, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-
-
-@contextlib.contextmanager
-def _kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
-    clock = ManualClock(START - timedelta(days=1))
-    if store == "memory":
-        yield (
-            SessionKit(uow=InMemoryStore().unit_of_work, clock=clock, facts=attendance_facts()),
-            clock,
-        )
-        return
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    create_schema(engine)
-    try:
-        uow = SqlAlchemyStore(engine).unit_of_work
-        yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
-    finally:
-        engine.dispose()
-
-
-def _event(n: int, who: str, action: str, minutes: int, session_id: str) -> PresenceEvent:
-    return PresenceEvent(
-        provider="meet", event_id=f"e{n}", session_id=session_id, participant=who,
-        action=action, at=START + minutes * MIN,
-    )  # fmt: skip
+from ._attendance_support import MIN, START, T, attendance_kit, presence
 
 
 def _lesson(kit: SessionKit, clock: ManualClock, capacity: int) -> str:
@@ -87,15 +52,15 @@ def _seen(kit: SessionKit, session_id: str) -> Seen:
 def test_a_round_trip_through_a_no_show_keeps_the_end_an_early_completion_sealed(
     store: str,
 ) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = _lesson(kit, clock, capacity=3)
         clock.set(START + 20 * MIN)
         kit.attendance.record_presence(
             T,
             [
-                _event(1, "student:ana", JOIN, 0, lesson),
-                _event(2, "student:ben", JOIN, 10, lesson),
-                _event(3, "student:ben", LEAVE, 20, lesson),
+                presence(1, "student:ana", JOIN, 0, lesson),
+                presence(2, "student:ben", JOIN, 10, lesson),
+                presence(3, "student:ben", LEAVE, 20, lesson),
             ],
         )
         clock.set(START + 30 * MIN)
@@ -122,13 +87,13 @@ def test_a_round_trip_through_a_no_show_keeps_the_end_an_early_completion_sealed
             "student:ana": 30,
             "student:ben": 10,
         }
-        report = kit.attendance.record_presence(T, [_event(4, "student:ben", JOIN, 40, lesson)])
+        report = kit.attendance.record_presence(T, [presence(4, "student:ben", JOIN, 40, lesson)])
         assert (report.recorded, len(report.sealed)) == (0, 1)
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_a_no_show_that_ended_the_lesson_itself_is_sealed_anew_when_corrected(store: str) -> None:
-    with _kit(store) as (kit, clock):
+    with attendance_kit(store) as (kit, clock):
         lesson = _lesson(kit, clock, capacity=1)  # individual: ABSENT at 17:15 if nobody came
         kit.advance_due(T, now=START + 15 * MIN)
         assert _seen(kit, lesson)[:2] == ("ABSENT", {"sealed_at": (START + 15 * MIN).isoformat()})
@@ -137,8 +102,8 @@ def test_a_no_show_that_ended_the_lesson_itself_is_sealed_anew_when_corrected(st
         report = kit.attendance.record_presence(
             T,
             [
-                _event(1, "student:ana", JOIN, 20, lesson),
-                _event(2, "student:ana", LEAVE, 50, lesson),
+                presence(1, "student:ana", JOIN, 20, lesson),
+                presence(2, "student:ana", LEAVE, 50, lesson),
             ],
         )
         assert (report.recorded, report.sealed) == (2, ())
@@ -150,10 +115,10 @@ def test_a_no_show_that_ended_the_lesson_itself_is_sealed_anew_when_corrected(st
 
 
 def test_sealed_by_is_kept_by_sessionkit_and_goes_with_the_seal() -> None:
-    with _kit("memory") as (kit, clock):
+    with attendance_kit("memory") as (kit, clock):
         lesson = _lesson(kit, clock, capacity=3)
         clock.set(START + 30 * MIN)
-        kit.attendance.record_presence(T, [_event(1, "student:ana", JOIN, 0, lesson)])
+        kit.attendance.record_presence(T, [presence(1, "student:ana", JOIN, 0, lesson)])
         kit.sessions.fire(T, lesson, "complete", actor="teacher:c")
         kit.usage.correct(T, lesson, "ABSENT", actor="admin", reason="x")
         with pytest.raises(InvalidValue, match="field 'sealed_by' is kept by sessionkit"):

@@ -1,0 +1,49 @@
+"""A kit with attendance facts on the in-memory store or SQLite, and presence events, at 17:00."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.model.attendance import PresenceEvent
+from sessionkit.services import SessionKit
+from sessionkit.services.attendance import attendance_facts
+from sessionkit.testing.clocks import ManualClock
+
+T = "acme"
+START = datetime(2026, 3, 2, 17, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+@contextlib.contextmanager
+def attendance_kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
+    """A kit reading attendance facts, its clock a day before :data:`START`.
+
+    ``store``: ``"memory"``, or anything else for SQLite in memory.
+    """
+    clock = ManualClock(START - timedelta(days=1))
+    if store == "memory":
+        memory = InMemoryStore().unit_of_work
+        yield SessionKit(uow=memory, clock=clock, facts=attendance_facts()), clock
+        return
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    create_schema(engine)
+    try:
+        uow = SqlAlchemyStore(engine).unit_of_work
+        yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
+    finally:
+        engine.dispose()
+
+
+def presence(n: int, who: str, action: str, minutes: int, session_id: str) -> PresenceEvent:
+    """The provider ``meet``'s event ``e<n>``: ``who`` did ``action`` ``minutes`` after 17:00."""
+    return PresenceEvent(
+        provider="meet", event_id=f"e{n}", session_id=session_id, participant=who,
+        action=action, at=START + minutes * MIN,
+    )  # fmt: skip
