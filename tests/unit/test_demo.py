@@ -404,7 +404,7 @@ def test_a_refund_the_provider_fails_stops_the_demo_and_a_rerun_makes_it(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(
-        "sessionkit: error: the demo's tick could not do its due work: payments.run_due failed "
+        "sessionkit: error: the demo could not do its due work: payments.run_due failed "
     )
     assert err.endswith(
         "(PaymentGatewayError: the payment provider failed to refund payment "

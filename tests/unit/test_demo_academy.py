@@ -128,7 +128,7 @@ def test_a_tick_that_fails_an_item_stops_the_demo_with_status_1(
     out, err = capsys.readouterr()
     assert out == ""
     said = re.fullmatch(
-        r"sessionkit: error: the demo's tick could not do its due work: advance_due failed for "
+        r"sessionkit: error: the demo could not do its due work: advance_due failed for "
         r"'(\w+)' \(MeetingRoomsError: session '\1' of tenant 'itqan' entered READY \(stored\), "
         r"but the meeting provider failed to open its room: ConnectionError\('meeting provider "
         r"down'\); .+\); the demo stopped there \(running it again retries it\)\n",

@@ -137,7 +137,7 @@ def test_a_tick_that_fails_to_advance_a_session_stops_the_demo_with_status_1(
     monkeypatch.setattr(SessionKit, "advance_due", failing)
     assert main(["demo", "coaching", "--db", "memory"]) == 1
     said = (
-        "sessionkit: error: the demo's tick could not do its due work: advance_due failed for "
+        "sessionkit: error: the demo could not do its due work: advance_due failed for "
         "'k0003' (ConnectionError: attendance service down); the demo stopped there (running "
         "it again retries it)\n"
     )
@@ -157,7 +157,7 @@ def test_a_tick_that_fails_to_answer_a_request_stops_the_demo_with_status_1(
     monkeypatch.setattr(SessionKit, "approve_reschedules", failing)
     assert main(["demo", "coaching", "--db", "memory"]) == 1
     said = (
-        "sessionkit: error: the demo's tick could not do its due work: approve_reschedules "
+        "sessionkit: error: the demo could not do its due work: approve_reschedules "
         "failed for 'rq-1' (RuntimeError: store hiccup); the demo stopped there (running it "
         "again retries it)\n"
     )

@@ -90,15 +90,16 @@ def all_done(failed: Iterable[TopUpFailure]) -> None:
 
 
 class DueWorkFailed(SessionKitError, RuntimeError):
-    """A demo's tick could not do some due work: the demo stops there; running it again retries.
+    """A demo could not do some due work: it stops there; running it again retries.
 
-    ``job`` is the tick's job (``"advance_due"``, ``"approve_reschedules"``), ``item_id``
-    the session or reschedule request it failed for, and ``error`` the error it met.
+    ``job`` is the tick's job (``"advance_due"``, ``"approve_reschedules"``) or the
+    provider calls' (``"payments.run_due"``), ``item_id`` the session, reschedule
+    request or payment it failed for, and ``error`` the error it met.
     """
 
     def __init__(self, *, job: str, item_id: str, error: Exception) -> None:
         super().__init__(
-            f"the demo's tick could not do its due work: {job} failed for {shown(item_id)} "
+            f"the demo could not do its due work: {job} failed for {shown(item_id)} "
             f"({type(error).__name__}: {error}); the demo stopped there (running it again "
             "retries it)"
         )
