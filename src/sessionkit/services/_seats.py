@@ -179,9 +179,12 @@ def settle(
     Call with the session's row locked. Reads only the bookings it may act
     on (``bookings.seating``): the run-out ones, the waitlist, and
     ``participant``'s, whose bookings in play come back in ``Settled.mine``.
+    What ran out is expired in the order it ran out (the session's order for
+    equal instants), then freed seats are offered: the events, each dated when
+    it happened, are published in time order for a subscriber replaying them.
     """
     seating = tx.bookings.seating(session.tenant, session.id, at=tx.now, participant=participant)
-    for booking in seating.lapsed:
+    for booking in sorted(seating.lapsed, key=_ran_out_at):  # stable: ties keep their order
         expire(tx, booking)
     waiting = seating.waiting
     ended = {b.id: _end_unmet(tx, session, b, actor) for b in waiting if b.seats > session.capacity}
@@ -216,6 +219,12 @@ def may_free_at(running: Iterable[tuple[datetime, int]], need: int) -> datetime 
         if freed >= need:
             return at
     return None
+
+
+def _ran_out_at(booking: Booking) -> datetime:
+    """When ``booking``, which ran out, did: the order a settling expires in."""
+    assert booking.runs_out_at is not None  # only what ran out is expired
+    return booking.runs_out_at
 
 
 def _end_unmet(tx: Tx, session: Session, booking: Booking, actor: str | None) -> Booking:
