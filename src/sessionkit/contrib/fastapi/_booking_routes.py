@@ -220,8 +220,10 @@ def add_booking_routes(routes: Routes) -> None:
     ) -> list[s.BookableOut]:
         # The role a booking would be judged in (the notice policy), granted as a booking's
         # must be: none named is the services' default, ``attendee``, which a host's own
-        # grant may leave out (a 403, as for a booking in it).
-        judged = acting_role(who, check_role("attendee" if role is None else role))
+        # grant may leave out (a 403, as for a booking in it). Checked under the name the
+        # client sent it by: a refusal of "role" named no parameter of this route.
+        named = "attendee" if role is None else role
+        judged = acting_role(who, check_role(named, "acting_role"))
         if participant is not None:  # what they are booked into shows: their own to ask
             access.own(who, participant, asked="the sessions open to a participant")
         found = app.bookings.bookable(
