@@ -7,8 +7,9 @@ The seat scenarios use the ``market`` fixture, the marketplace without a
 payment provider (``confirm`` stands in for "payment succeeded"), on memory
 and SQLite. The payment scenarios (seed section 2: hourly rate x duration,
 tentative until paid; section 3.2: refunds on cancel) use the ``paid``
-fixture, with the shipped fake provider: in memory always, SQLite once
-payments are storable there (until then that parameter skips, saying why).
+fixture, with the shipped fake provider, on memory and SQLite. The rules a
+reviewer asks after next (booked slots kept, late payments, refunds by role,
+racing students, reminders) are in test_marketplace_rules_scenarios.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ to capacity, a waitlist whose offer passes on when unclaimed, a student
 cancelling (refunded) and a tutor cancelling (every participant refunded),
 edits refused on a booked slot and allowed on an unbooked one, a booking
 refused beyond the 4-week horizon, and at the end the slots that ended
-unbooked (those of the week since publication) removed in bulk.
+unbooked (those of the week since publication) removed in bulk. A
+reminder job (:func:`due_reminders`) tells each paid seat once, a day ahead.
 ``build_marketplace(paid=False)`` wires it without a
 provider (seats confirmed by hand), for the scenarios of seats alone.
 
@@ -43,9 +44,8 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import all_done, resume_provider
-from sessionkit.errors import (
-    SeriesNotFound,
-)
+from sessionkit.errors import ConcurrentModification, SeriesNotFound
+from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.series import ScheduleItem, WindowPolicy
@@ -66,11 +66,13 @@ __all__ = [
     "DEMO_NOW",
     "OFFERS",
     "RATES",
+    "REMIND_BEFORE",
     "RULES",
     "TENANT",
     "Marketplace",
     "Offer",
     "build_marketplace",
+    "due_reminders",
     "next_slot",
     "price",
     "publish",
@@ -275,3 +277,43 @@ def next_slot(kit: SessionKit, offer_id: str, after: datetime) -> Session | None
     """Return the offer's first slot starting at or after ``after`` (``None``: none published)."""
     page = kit.queries.list(TENANT, SessionQuery(series_id=offer_id, start_from=after, limit=1))
     return page.items[0] if page.items else None
+
+
+REMIND_BEFORE = timedelta(hours=24)
+"""A student with a paid seat is reminded of it once, this long (or less) before it starts."""
+
+
+def due_reminders(
+    kit: SessionKit, *, within: timedelta = REMIND_BEFORE
+) -> list[tuple[Session, str]]:
+    """Return the reminders to send now: each paid seat of an open slot starting ``within``, once.
+
+    The seed's reminder emails (its "Notifications", left TODO): a job calls
+    this every few minutes and sends what it returns (slot, participant). The
+    slot's own field ``reminded`` lists who was told. It is written before the
+    sending, at the version read, so two jobs racing tell each student once
+    (the loser skips the slot; the next run looks again), and a job that stops
+    in between loses those reminders rather than doubling them. A seat paid
+    after its slot's reminders went out is told at the next run.
+    """
+    now = kit.context.now()
+    query = SessionQuery(start_from=now, start_to=now + within, statuses=["OPEN"])
+    due: list[tuple[Session, str]] = []
+    for slot in kit.queries.each(TENANT, query):
+        told = set(slot.metadata.get("reminded", ()))
+        seats = kit.bookings.for_session(TENANT, slot.id, statuses=[CONFIRMED])
+        new = sorted({str(b.participant) for b in seats} - told)
+        if not new:
+            continue
+        try:
+            kit.sessions.set_fields(
+                TENANT,
+                slot.id,
+                actor="reminders",
+                set={"reminded": sorted(told.union(new))},
+                expected_version=slot.version,
+            )
+        except ConcurrentModification:  # another job (or an edit) came first: next run
+            continue
+        due += [(slot, who) for who in new]
+    return due
