@@ -30,10 +30,11 @@ from sessionkit.demo.marketplace import (
 from sessionkit.errors import BookingRefused, CapacityExceeded, InvalidValue, SessionLocked
 from sessionkit.model.booking import OFFERED, Booking
 from sessionkit.model.money import Money, sum_money
-from sessionkit.model.payment import PENDING, REFUNDED, Payment
+from sessionkit.model.payment import PARTIALLY_REFUNDED, PENDING, REFUNDED
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.services import SessionKit
 from sessionkit.zones import get_zone
 
 __all__ = ["play", "render", "run_story", "summary"]
@@ -311,7 +312,7 @@ def summary(market: Marketplace) -> list[str]:
     lines += [
         "",
         "Payments (hourly rate x duration, EUR):",
-        *_money(list(kit.payments.each(TENANT))),
+        *_money(kit),
     ]
     lines += ["", "ana's agenda (next 7 days):"]
     for booking in kit.bookings.agenda(TENANT, "student:ana", days=7):
@@ -320,15 +321,14 @@ def summary(market: Marketplace) -> list[str]:
     return lines
 
 
-def _money(payments: list[Payment]) -> list[str]:
-    statuses = Counter(p.status for p in payments)
-    paid_in = sum_money((p.received for p in payments), "EUR")
-    refunded = [p for p in payments if p.refunded]
-    back = sum_money((Money.of(p.refunded, p.currency) for p in refunded), "EUR")
-    kept = sum_money((p.kept for p in payments), "EUR")
-    refunds = f"{len(refunded)} refunds, {statuses[REFUNDED]} in full"
+def _money(kit: SessionKit) -> list[str]:
+    """The payments per status and the money, as the database sums them (``kit.analytics``)."""
+    revenue = kit.analytics.revenue(TENANT, by="status")
+    count = Counter({row.key: row.payments for row in revenue.rows})
+    refunds = f"{count[REFUNDED] + count[PARTIALLY_REFUNDED]} refunds, {count[REFUNDED]} in full"
+    paid_in, back, kept = (revenue.total(f, "EUR") for f in ("paid", "refunded", "kept"))
     return [
-        "  " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())),
+        "  " + ", ".join(f"{n} {status}" for status, n in sorted(count.items())),
         f"  {paid_in} paid in, {back} refunded ({refunds}), {kept} kept",
     ]
 
