@@ -272,6 +272,17 @@ class BookingReads:
         except (UnknownLifecycle, UnknownStatus):
             return False
 
+    def _open(self, session: Session, at: datetime) -> bool:
+        """Whether ``session`` takes bookings at ``at``: not one the kit's lifecycles lack.
+
+        ``book`` refuses such a session (a lifecycle or status renamed or removed
+        since), so none of its seats is free: one answer, not an error for them all.
+        """
+        try:
+            return takes_bookings(self._ctx, session, at)
+        except (UnknownLifecycle, UnknownStatus):
+            return False
+
     def remaining_seats(
         self, tenant: str, session_ids: Iterable[str], *, now: datetime | None = None
     ) -> dict[str, int]:
@@ -282,7 +293,10 @@ class BookingReads:
         bookings, which the waitlist is offered first. A session that takes
         no bookings at ``now`` (it started, or is not in a busy status, such
         as a cancelled one, or is in a terminal one, finished ahead of its
-        time) has none free, as :meth:`bookable` leaves it out.
+        time) has none free, as :meth:`bookable` leaves it out; so has one of
+        a lifecycle or status the kit does not know (renamed or removed since
+        it was stored), which ``book`` refuses (``UnknownLifecycle``,
+        ``UnknownStatus``).
         Seats only: the booking rules' times and the notice policy, which
         ``bookable`` and ``can_book`` also apply, are not judged here.
         Sessions not found are left out. At most ``MAX_LIMIT`` (1,000) ids
@@ -292,7 +306,7 @@ class BookingReads:
         wanted = check_ids(session_ids, "session_ids", most=MAX_LIMIT)
         with self._ctx.transaction(now) as tx:
             found = tx.sessions.get_many(tenant, wanted)
-            sessions = [s for s in found if takes_bookings(self._ctx, s, tx.now)]
+            sessions = [s for s in found if self._open(s, tx.now)]
             ids = [s.id for s in sessions]
             capacity = {s.id: s.capacity for s in sessions}
             taken = tx.bookings.seats_taken(tenant, ids, at=tx.now)

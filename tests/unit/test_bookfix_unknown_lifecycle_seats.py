@@ -1,0 +1,61 @@
+"""``remaining_seats`` answers 0 for a session of a lifecycle or status the kit does not know.
+
+A session stored under a lifecycle renamed or removed from the kit's registry
+since (or in a status its lifecycle no longer has) is refused by ``book``
+(``UnknownLifecycle``, ``UnknownStatus``): no seat of it is free for a newcomer.
+``remaining_seats`` raised for any list of sessions holding one such session,
+failing the answer for the others too. Each case runs on the in-memory store
+and on SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+import pytest
+
+from sessionkit.errors import UnknownLifecycle, UnknownStatus
+from sessionkit.services import SessionKit
+
+from ._bookings_support import ANA, BEN, NOW, RULES, TUTOR, T
+from ._store_support import STORES, StoreMaker, fresh_kit
+
+
+def _slot(kit: SessionKit, hour: int) -> str:
+    return kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=datetime(2026, 3, 4, hour, tzinfo=UTC),
+        end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
+        resources=[TUTOR],
+        lifecycle="lms",
+        capacity=3,
+    ).id
+
+
+@pytest.mark.parametrize("store", list(STORES.values()), ids=list(STORES))
+@pytest.mark.parametrize(
+    ("field", "value", "refusal"),
+    [("lifecycle", "old_lms", UnknownLifecycle), ("status", "RETIRED", UnknownStatus)],
+)
+def test_remaining_seats_of_a_session_the_kit_cannot_book_is_0(
+    store: StoreMaker, field: str, value: str, refusal: type[Exception]
+) -> None:
+    kit = fresh_kit(store, NOW, booking_rules=RULES)
+    renamed, kept = _slot(kit, 10), _slot(kit, 12)
+    kit.bookings.book(T, kept, ANA, actor="ana")
+    with kit.context.transaction(NOW) as tx:  # stored by a kit that knew it
+        old = tx.sessions.get(T, renamed)
+        gone = (
+            attrs.evolve(old, lifecycle=value)
+            if field == "lifecycle"
+            else attrs.evolve(old, status=value)
+        )
+        tx.sessions.update(gone, expected_version=old.version)
+
+    seats = kit.bookings.remaining_seats(T, [renamed, kept, "gone"])
+
+    assert seats == {renamed: 0, kept: 2}
+    with pytest.raises(refusal):  # what the 0 stands for
+        kit.bookings.book(T, renamed, BEN, actor="ben")
