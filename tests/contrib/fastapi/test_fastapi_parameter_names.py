@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 PROBLEM = "application/problem+json"
@@ -38,3 +39,55 @@ def test_a_bad_acting_role_of_the_bookable_sessions_is_named_acting_role(
         "InvalidValue",
     )
     assert long["detail"] == "acting_role is 65 characters long; at most 64 are allowed"
+
+
+LISTS_OF_BOOKINGS_AND_PAYMENTS = [
+    ("/v1/sessions/{id}/bookings", "booking", "HELD"),
+    ("/v1/participants/student:ann/bookings", "booking", "HELD"),
+    ("/v1/payments", "payment", "PENDING"),
+    ("/v1/sessions/{id}/payments", "payment", "PENDING"),
+]
+EVERY_STATUS_FILTER = [
+    ("/v1/sessions", {}),
+    ("/v1/agenda", {"resource": "tutor:tina", **WINDOW}),
+    *((path, {}) for path, _, _ in LISTS_OF_BOOKINGS_AND_PAYMENTS),
+]
+
+
+def _url(client: TestClient, path: str) -> str:
+    if "{id}" not in path:
+        return path
+    made = client.post(
+        "/v1/sessions",
+        json={**WINDOW, "end": "2026-03-02T09:00:00Z", "lifecycle": "lms"},
+    )
+    assert made.status_code == 201, made.text
+    return path.replace("{id}", made.json()["id"])
+
+
+@pytest.mark.parametrize(("path", "kind", "example"), LISTS_OF_BOOKINGS_AND_PAYMENTS)
+def test_a_status_no_record_has_is_named_status(
+    client: TestClient, path: str, kind: str, example: str
+) -> None:
+    # It was "statuses: 'held' is no booking status": the parameter is status.
+    body = problem(client.get(_url(client, path), params={"status": "held"}), 422, "InvalidValue")
+    assert body["detail"] == f"status 'held' is no {kind} status"
+    assert body["value"] == "held"
+    assert example in body["expected"]
+    listed = client.get(_url(client, path), params={"status": [example, example]})
+    assert listed.status_code == 200, listed.text
+
+
+@pytest.mark.parametrize(("path", "others"), EVERY_STATUS_FILTER)
+def test_a_status_name_out_of_bounds_is_named_status(
+    client: TestClient, path: str, others: dict[str, str]
+) -> None:
+    url = _url(client, path)
+    refusals = [
+        ("", "status item must be a non-empty string, got ''"),
+        ("S" * 65, "status item is 65 characters long; at most 64 are allowed"),
+        ([f"S{i}" for i in range(65)], "status holds more than 64 names"),
+    ]
+    for sent, detail in refusals:
+        answer = client.get(url, params={**others, "status": sent})
+        assert problem(answer, 422, "InvalidValue")["detail"] == detail

@@ -20,6 +20,7 @@ from sessionkit.contrib.fastapi._common import (
     booked,
     cancelling,
     instant,
+    status_names,
 )
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
@@ -28,6 +29,7 @@ from sessionkit.contrib.fastapi.paging import (
     read_start_cursor,
     session_order_cursor,
 )
+from sessionkit.model.booking import BOOKING_STATUSES
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 from sessionkit.services.booking_requests import check_role
@@ -114,7 +116,7 @@ def add_booking_routes(routes: Routes) -> None:
         found = app.bookings.for_session(
             who.tenant,
             session_id,
-            statuses=status,
+            statuses=status_names(status, BOOKING_STATUSES, of="booking"),
             after=None if cursor is None else read_session_order_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
@@ -170,7 +172,7 @@ def add_booking_routes(routes: Routes) -> None:
             participant,
             start=instant(start, "start"),
             end=instant(end, "end"),
-            statuses=status,
+            statuses=status_names(status, BOOKING_STATUSES, of="booking"),
             after=None if cursor is None else read_start_cursor(cursor),
             limit=limit + 1,  # one more tells whether a next page exists
         )
@@ -197,7 +199,7 @@ def add_booking_routes(routes: Routes) -> None:
             resource,
             start=instant(start, "start"),
             end=instant(end, "end"),
-            statuses=None if status is None else tuple(status),
+            statuses=status_names(status),
             actor=who.actor,
         )
         return [s.session_out(x) for x in found]

@@ -2,7 +2,7 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypedDict, overload
 
@@ -19,8 +19,9 @@ from sessionkit.errors import (
     RoleNotGranted,
     WrongType,
 )
-from sessionkit.errors._base import set_repr
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.booking import participant_ref
+from sessionkit.model.text import check_names
 from sessionkit.services.booking_requests import check_key
 from sessionkit.timespan import check_delta
 
@@ -50,6 +51,7 @@ __all__ = [
     "instant",
     "key_id",
     "role_names",
+    "status_names",
 ]
 
 DEFAULT_PRESENCE_SKEW = timedelta(minutes=2)
@@ -283,6 +285,29 @@ MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
 """An optional query parameter naming an instant."""
 Cursor = Annotated[str | None, Query(description="next_cursor of the last page")]
 """The keyset cursor continuing after the last page."""
+
+
+def status_names(
+    values: list[str] | None, known: Collection[str] = (), *, of: str = ""
+) -> tuple[str, ...] | None:
+    """Read the query parameter ``status``: the names a list is filtered by (``None``: all).
+
+    Checked here as the services check their ``statuses=`` (at most 64 distinct
+    names of 1 to 64 characters; with ``known``, each a status an ``of`` record
+    can have), so a refusal names ``status``, the parameter the client sent,
+    never the services' argument.
+    """
+    if values is None:
+        return None
+    names = check_names(values, "status")
+    unknown = [name for name in names if known and name not in known]
+    if unknown:
+        raise InvalidValue(
+            f"status {shown(unknown[0])} is no {of} status",
+            value=unknown[0],
+            expected=f"one of {', '.join(sorted(known))}",
+        )
+    return names
 
 
 @overload

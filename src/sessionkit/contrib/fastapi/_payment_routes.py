@@ -30,14 +30,19 @@ from sessionkit.contrib.fastapi._common import (
     cancelling,
     heard_by,
     instant,
+    status_names,
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.model.payment import PAYMENT_LIFECYCLE
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.services import SessionKit
 
 __all__ = ["UNKNOWN_EVENT_RETRIED_FOR", "UNKNOWN_EVENT_RETRY_AFTER", "add_payment_routes"]
+
+PAYMENT_STATUSES = frozenset(str(x.name) for x in PAYMENT_LIFECYCLE.statuses)
+"""The statuses a payment can have: what ``GET /payments?status=`` may name."""
 
 PAYING = (402, *WRITE)
 """A command that may call the provider: declined (402), or the provider down (502, in WRITE)."""
@@ -321,7 +326,7 @@ def _page(
     """Read one page of the tenant's payments (one row more tells whether a next page exists)."""
     found = app.payments.list(
         tenant,
-        statuses=statuses,
+        statuses=status_names(statuses, PAYMENT_STATUSES, of="payment"),
         participant=participant,
         session_ids=session_ids,
         start_from=instant(start_from, "start_from"),

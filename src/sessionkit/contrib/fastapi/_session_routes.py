@@ -18,6 +18,7 @@ from sessionkit.contrib.fastapi._common import (
     Names,
     instant,
     key_id,
+    status_names,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import journal_cursor, read_journal_cursor
@@ -74,7 +75,7 @@ def add_session_routes(routes: Routes) -> None:
         query = SessionQuery(
             series_id=series_id,
             resources=resource,
-            statuses=status,
+            statuses=status_names(status),
             start_from=instant(start_from, "start_from"),
             start_to=instant(start_to, "start_to"),
             search=search,
