@@ -44,7 +44,8 @@ The time-driven work (holds running out and their seats offered down the
 waitlist, reschedule requests answered by silence, the tutors' rolling window
 of slots topped up, sessions' timed statuses) is ``kit.tick()``, which the app
 runs every ``SESSIONKIT_TICK_SECONDS`` (default 60; ``0``: never) in the
-background, with the provider calls left due (``kit.run_payment_calls()``).
+background, with the provider calls left due (``kit.run_payment_calls()``)
+and the students' reminders a day ahead (``due_reminders``, logged here).
 A host with a job engine runs the same from there instead (docs/jobs.md).
 """
 
@@ -70,7 +71,15 @@ from sessionkit.contrib.fastapi import (
     sessionkit_router,
 )
 from sessionkit.contrib.fastapi.payment_schemas import AppliedOut, applied_out
-from sessionkit.demo.marketplace import ATTENDANCE, OFFERS, RULES, TENANT, price, publish
+from sessionkit.demo.marketplace import (
+    ATTENDANCE,
+    OFFERS,
+    RULES,
+    TENANT,
+    due_reminders,
+    price,
+    publish,
+)
 from sessionkit.errors import DuplicateSeries, SeriesNotFound
 from sessionkit.ports import Clock, SystemClock, UnitOfWorkFactory
 from sessionkit.services import SessionKit
@@ -134,6 +143,11 @@ async def ticking(kit: SessionKit, every: float) -> None:
             await asyncio.to_thread(kit.run_payment_calls)
         except Exception:
             LOG.exception("the background payment calls failed")
+        try:  # a real host emails these; each paid seat comes once, a day ahead
+            for slot, who in await asyncio.to_thread(due_reminders, kit):
+                LOG.info("reminder to %s: %s starts %s", who, slot.title, slot.start.isoformat())
+        except Exception:
+            LOG.exception("the background reminders failed")
 
 
 def the_kit(request: Request) -> SessionKit:

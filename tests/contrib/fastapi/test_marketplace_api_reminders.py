@@ -1,0 +1,55 @@
+"""The marketplace API's background job reminds each paid seat once, a day ahead.
+
+The seed's reminder emails ("marked as TODO"): ``ticking`` runs
+:func:`sessionkit.demo.marketplace.due_reminders` after the tick and logs each
+reminder where a real host sends its email; rounds after the first log it no
+more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.demo.marketplace import DEMO_NOW, TENANT, build_marketplace, next_slot
+
+ROOT = Path(__file__).resolve().parents[3]
+if str(ROOT) not in sys.path:  # the examples live beside src/, not inside the package
+    sys.path.insert(0, str(ROOT))
+
+from examples.marketplace_api.app import ticking  # noqa: E402  # after the path
+
+
+def test_the_background_job_logs_each_reminder_once(caplog: pytest.LogCaptureFixture) -> None:
+    market = build_marketplace(DEMO_NOW, uow=InMemoryStore().unit_of_work)
+    kit, gateway = market.kit, market.gateway
+    assert gateway is not None
+    slot = next_slot(kit, "omar-group", DEMO_NOW + timedelta(days=1))
+    assert slot is not None
+    for student in ("ana", "ben"):
+        made = kit.payments.book(TENANT, slot.id, f"student:{student}", actor=student)
+        gateway.pay(made.payment.intent_ref or "")
+    for event in gateway.drain():
+        kit.payments.apply(TENANT, event)
+    kit.payments.book(TENANT, slot.id, "student:cai", actor="cai")  # unpaid: not reminded
+    market.clock.set(slot.start - timedelta(hours=3))
+
+    async def a_few_rounds() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ticking(kit, 0.01), timeout=0.5)
+
+    with caplog.at_level(logging.INFO, logger="marketplace_api"):
+        asyncio.run(a_few_rounds())
+    reminders = sorted(r.getMessage() for r in caplog.records if r.name == "marketplace_api")
+    start = slot.start.isoformat()
+    assert reminders == [
+        f"reminder to student:ana: Chemistry study group starts {start}",
+        f"reminder to student:ben: Chemistry study group starts {start}",
+    ]
