@@ -80,7 +80,13 @@ class BookingOut(_Out):
     hold_expires_at: datetime | None
     session_start: datetime
     session_end: datetime
-    position: int | None = Field(description="The place in the waitlist, if waitlisted.")
+    position: int | None = Field(
+        description=(
+            "The place the booking took in its session's waitlist (1: first in line), kept"
+            " once it is offered seats, confirmed, cancelled or expired; null for a booking"
+            " never waitlisted. The status says whether it still waits."
+        )
+    )
     metadata: dict[str, Any]
     version: int
     created_at: datetime
