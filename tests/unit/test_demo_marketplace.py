@@ -18,24 +18,9 @@ import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.marketplace import build_marketplace, require_payments
+from sessionkit.demo.marketplace import build_marketplace
 from sessionkit.demo.marketplace_story import render
-from sessionkit.errors import InvalidValue, UnsupportedKind
-
-
-def _sqlite_keeps_payments(tmp_path: Path) -> bool:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
-
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
-    upgrade(engine)
-    try:
-        require_payments(SqlAlchemyStore(engine).unit_of_work)
-    except UnsupportedKind:
-        return False
-    finally:
-        engine.dispose()
-    return True
+from sessionkit.errors import InvalidValue
 
 
 def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -219,8 +204,6 @@ def test_bad_platform_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    if not _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "sessionkit-marketplace.sqlite3").exists()
@@ -237,8 +220,6 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
 def test_a_rerun_says_the_story_was_played_instead_of_replaying_stored_states(
     tmp_path: Path,
 ) -> None:
-    if not _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr
     rows = _rows(tmp_path / "sessionkit-marketplace.sqlite3")
@@ -277,12 +258,3 @@ def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(tmp_path:
     assert _story(third.stdout) == ALREADY_PLAYED
     story = second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
     assert story == third.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
-
-
-def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Path) -> None:
-    if _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite keeps payments now: the default run is tested above")
-    result = _run(tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "no repository for kind 'payment'" in result.stderr
