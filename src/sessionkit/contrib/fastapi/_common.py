@@ -272,7 +272,11 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        description="Replaying a command with the same key returns its first result.",
+        description=(
+            "The same key sent again with the same request returns the record the first"
+            " request made, as it stands now (a booking cancelled or run out since comes back"
+            " so), and makes nothing new."
+        ),
     ),
 ]
 
