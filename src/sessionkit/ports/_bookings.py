@@ -133,6 +133,7 @@ class BookingRepository(Repository[Booking], Protocol):
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
         closed: Collection[tuple[str, str]] = (),
+        lifecycles: Collection[str] | None = None,
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free at ``at``.
 
@@ -142,6 +143,9 @@ class BookingRepository(Repository[Booking], Protocol):
         ``limit`` caps the list. ``closed`` names ``(lifecycle, status)`` pairs
         whose sessions are left out: the busy statuses in which a session is
         over (finished ahead of its time), which take no bookings.
+        ``lifecycles`` keeps the sessions of the lifecycles it names (``None``:
+        every lifecycle): the kit names the ones it knows, since ``book``
+        refuses a session of a lifecycle renamed or removed since it was stored.
         """
         ...
 

@@ -341,7 +341,9 @@ class BookingReads:
         the booking rules and the notice policy let ``acting_role`` book then,
         as ``book`` and ``can_book`` judge it: a session that starts too soon
         for ``min_notice`` or the role's notice, too far ahead for
-        ``max_horizon``, or above ``max_capacity`` is left out. With
+        ``max_horizon``, or above ``max_capacity`` is left out, and so is
+        one of a lifecycle the kit does not know (renamed or removed since it
+        was stored), which ``book`` refuses with ``UnknownLifecycle``. With
         ``participant``, so is a session ``book`` would refuse them: one they
         are in already (a booking in play: held, offered, confirmed or
         waitlisted) and one whose day or week has them at the rules'
@@ -377,6 +379,8 @@ class BookingReads:
                 lifecycles.get(name).terminal_statuses & lifecycles.get(name).busy_statuses
             )
         ]
+        # A session of a lifecycle renamed or removed since it was stored: book refuses it.
+        known = sorted(lifecycles)
         with self._ctx.transaction(now) as tx:
             begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
@@ -393,6 +397,7 @@ class BookingReads:
                     after=after,
                     limit=MAX_BOOKINGS_PAGE,
                     closed=ended,
+                    lifecycles=known,
                 )
                 found.extend(self._allowed(tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:

@@ -229,7 +229,9 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 
 
 @functools.cache
-def bookable(resource: bool, after: bool, limit: bool, closed: int = 0) -> Select[Any]:
+def bookable(
+    resource: bool, after: bool, limit: bool, closed: int = 0, lifecycles: int | None = None
+) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
     Rows: id, title, start, end, capacity, the seats taken and the seats owed
@@ -243,9 +245,11 @@ def bookable(resource: bool, after: bool, limit: bool, closed: int = 0) -> Selec
     whatever the resource's history; with ``after``, only those strictly
     after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``;
     with ``closed`` pairs, none whose ``(lifecycle, status)`` is
-    ``(:closed_<n>_l, :closed_<n>_s)`` for any ``n`` below ``closed``: numbered,
-    not an expanding list, so the statement is rendered once, not per call,
-    and can be sent on the driver's cursor (:mod:`~._direct`).
+    ``(:closed_<n>_l, :closed_<n>_s)`` for any ``n`` below ``closed``; with
+    ``lifecycles``, only those whose lifecycle is one of ``:lifecycle_<n>``
+    for ``n`` below it. Numbered, not an expanding list, so the statement is
+    rendered once, not per call, and can be sent on the driver's cursor
+    (:mod:`~._direct`).
     """
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
@@ -267,6 +271,10 @@ def bookable(resource: bool, after: bool, limit: bool, closed: int = 0) -> Selec
         or_(S.c.lifecycle != bindparam(f"closed_{n}_l"), S.c.status != bindparam(f"closed_{n}_s"))
         for n in range(closed)
     )
+    if lifecycles is not None:
+        conditions.append(
+            S.c.lifecycle.in_([bindparam(f"lifecycle_{n}") for n in range(lifecycles)])
+        )
     if resource:
         occupying = select(R.c.session_id).where(
             R.c.tenant == TENANT,

@@ -233,6 +233,29 @@ class BookableContract(BookingContractBase):
             )
             assert [b.session_id for b in page] == ["open"]
 
+    def test_bookable_keeps_the_named_lifecycles(self, store: Factory) -> None:
+        """``lifecycles`` keeps the sessions of the lifecycles it names; ``None`` keeps every one.
+
+        The kit names the lifecycles it knows: a session of one renamed or
+        removed since it was stored is refused by ``book``, so not listed.
+        """
+        gone = attrs.evolve(slot("gone", at=2), lifecycle="retired")
+        consulting = attrs.evolve(slot("consulting", at=3), lifecycle="consulting")
+        self.open_sessions(store, gone, consulting, slot("lms", at=4))
+        with store() as uow:
+            repo = self.bookings(uow)
+            window = TimeSpan(at_hours(0), at_hours(8))
+            every = repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=None)
+            assert [b.session_id for b in every] == ["gone", "consulting", "lms"]
+            known = ["lms", "consulting"]
+            found = repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=known)
+            assert [b.session_id for b in found] == ["consulting", "lms"]
+            page = repo.bookable(
+                TENANT, window=window, at=at_hours(0), lifecycles=("lms",), limit=1
+            )
+            assert [b.session_id for b in page] == ["lms"]
+            assert repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=[]) == []
+
     def test_bookable_owes_nothing_to_a_place_above_the_capacity(self, store: Factory) -> None:
         """A waitlist place asking for more seats than the capacity holds none back.
 
