@@ -91,3 +91,32 @@ def test_a_status_name_out_of_bounds_is_named_status(
     for sent, detail in refusals:
         answer = client.get(url, params={**others, "status": sent})
         assert problem(answer, 422, "InvalidValue")["detail"] == detail
+
+
+def test_a_reference_or_a_window_refused_is_told_in_the_apis_terms(client: TestClient) -> None:
+    # It said "ResourceRef.id is 300 characters long" and "a TimeSpan needs end > start":
+    # the client sent text and two instants, and has no class ResourceRef or TimeSpan.
+    long = "student:" + "a" * 300
+    for answer in (
+        client.get(f"/v1/participants/{long}/bookings"),
+        client.get("/v1/bookable", params={**WINDOW, "participant": long}),
+        client.get("/v1/agenda", params={**WINDOW, "resource": long}),
+    ):
+        body = problem(answer, 422, "InvalidValue")
+        assert body["detail"].startswith(
+            "a reference's id (after its ':') is 300 characters long; at most 255 are allowed"
+        ), body["detail"]
+    backwards = {"start": WINDOW["end"], "end": WINDOW["start"]}
+    for answer in (
+        client.get("/v1/bookable", params=backwards),
+        client.get("/v1/participants/student:ann/bookings", params=backwards),
+    ):
+        body = problem(answer, 422, "InvalidTimeSpan")
+        assert body["detail"] == (
+            "the end must be after the start, "
+            "got start=2026-03-09T08:00:00+00:00 end=2026-03-02T08:00:00+00:00"
+        )
+        assert (body["start"], body["end"]) == (
+            "2026-03-09T08:00:00+00:00",
+            "2026-03-02T08:00:00+00:00",
+        )  # the structured fields stay as they were

@@ -57,6 +57,10 @@ API_TERMS: dict[str, str] = {
     "an aware datetime": "an ISO 8601 date-time with a UTC offset",
     # A header the API reads where Python takes a keyword.
     "idempotency_key": "Idempotency-Key",
+    # The parts of a value named as the Python class holds them: a client sent text.
+    "ResourceRef.kind": "a reference's kind (before its ':')",
+    "ResourceRef.id": "a reference's id (after its ':')",
+    "a TimeSpan needs end > start": "the end must be after the start",
     # The host's limits, which a client can only stay within.
     "or raise the limit explicitly (Limits.candidates, or max_candidates=)": (
         "or ask the host to raise the API's limit on candidates"
