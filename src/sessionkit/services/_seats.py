@@ -43,6 +43,7 @@ __all__ = [
     "closed",
     "takes_bookings",
     "expire",
+    "expire_in_order",
     "lapse_session_bookings",
     "may_free_at",
     "move_session_bookings",
@@ -139,6 +140,16 @@ def expire(tx: Tx, booking: Booking) -> Booking:
     return store_booking_change(tx, booking, ran_out, changes, actor=None)
 
 
+def expire_in_order(tx: Tx, ran_out: Sequence[Booking]) -> dict[str, Booking]:
+    """Mark the bookings that ran out EXPIRED in the order they did; return them by id.
+
+    By :attr:`~sessionkit.model.booking.Booking.runs_out_at`, ties in the
+    order given (the session's): each event is dated when its booking ran
+    out, so a subscriber replaying a session's events sees them in time order.
+    """
+    return {b.id: expire(tx, b) for b in sorted(ran_out, key=_ran_out_at)}  # a stable sort
+
+
 @attrs.frozen
 class Settled:
     """A session after settling: its seats taken, who still waits, and what changed.
@@ -184,8 +195,8 @@ def settle(
     it happened, are published in time order for a subscriber replaying them.
     """
     seating = tx.bookings.seating(session.tenant, session.id, at=tx.now, participant=participant)
-    for booking in sorted(seating.lapsed, key=_ran_out_at):  # stable: ties keep their order
-        expire(tx, booking)
+    if seating.lapsed:  # rarely: the booking path reads none
+        expire_in_order(tx, seating.lapsed)
     waiting = seating.waiting
     ended = {b.id: _end_unmet(tx, session, b, actor) for b in waiting if b.seats > session.capacity}
     if ended:
@@ -285,18 +296,18 @@ def cancel_session_bookings(
 
     A hold or offer that had already run out (or a waitlist place of a
     session that started) is marked EXPIRED instead, with its
-    ``BookingExpired`` event: nobody cancelled an unpaid hold.
+    ``BookingExpired`` event: nobody cancelled an unpaid hold. Those come
+    first, in the order they ran out (:func:`expire_in_order`).
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
     active = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
     why = "the session was cancelled" + ("" if reason is None else f": {reason}")
+    # What ran out was never the session's to cancel: expired first, in time order.
+    expire_in_order(tx, [b for b in active if b.expired_at(tx.now)])
     cancelled = 0
-    for booking in active:
-        if booking.expired_at(tx.now):
-            expire(tx, booking)  # what ran out was never the session's to cancel
-            continue
+    for booking in (b for b in active if not b.expired_at(tx.now)):
         changed, change = BOOKING_LIFECYCLE.fire(
             booking, "cancel", now=tx.now, actor=actor, role=role, reason=why
         )
@@ -361,13 +372,12 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
-    ended = 0
     held = bookings.for_session(session.tenant, session.id)
+    # Judged on the old time: what ran out then is EXPIRED (in time order) before it moves.
+    expired = expire_in_order(tx, [b for b in held if b.expired_at(tx.now)])
+    ended = len(expired)
     for stored in held:
-        # Judged on the old time: what ran out then is EXPIRED before it moves.
-        booking = stored
-        if stored.expired_at(tx.now):
-            booking, ended = expire(tx, stored), ended + 1
+        booking = expired.get(stored.id, stored)
         if (booking.session_start, booking.session_end) == (session.start, session.end):
             continue
         moved = attrs.evolve(
