@@ -133,7 +133,7 @@ class BookingRepository(Repository[Booking], Protocol):
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
         closed: Collection[tuple[str, str]] = (),
-        lifecycles: Collection[str] | None = None,
+        known: Collection[tuple[str, str]] | None = None,
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free at ``at``.
 
@@ -143,9 +143,10 @@ class BookingRepository(Repository[Booking], Protocol):
         ``limit`` caps the list. ``closed`` names ``(lifecycle, status)`` pairs
         whose sessions are left out: the busy statuses in which a session is
         over (finished ahead of its time), which take no bookings.
-        ``lifecycles`` keeps the sessions of the lifecycles it names (``None``:
-        every lifecycle): the kit names the ones it knows, since ``book``
-        refuses a session of a lifecycle renamed or removed since it was stored.
+        ``known`` keeps only the sessions whose ``(lifecycle, status)`` pair
+        it names (``None``: every one): the kit names the statuses its
+        lifecycles have, since ``book`` refuses a session of a lifecycle or
+        status renamed or removed since it was stored.
         """
         ...
 

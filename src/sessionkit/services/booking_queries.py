@@ -342,8 +342,9 @@ class BookingReads:
         as ``book`` and ``can_book`` judge it: a session that starts too soon
         for ``min_notice`` or the role's notice, too far ahead for
         ``max_horizon``, or above ``max_capacity`` is left out, and so is
-        one of a lifecycle the kit does not know (renamed or removed since it
-        was stored), which ``book`` refuses with ``UnknownLifecycle``. With
+        one of a lifecycle or status the kit does not know (renamed or removed
+        since it was stored), which ``book`` refuses (``UnknownLifecycle``,
+        ``UnknownStatus``). With
         ``participant``, so is a session ``book`` would refuse them: one they
         are in already (a booking in play: held, offered, confirmed or
         waitlisted) and one whose day or week has them at the rules'
@@ -371,16 +372,15 @@ class BookingReads:
         fixed = rules if isinstance(rules, BookingRules) else None
         found: list[tuple[BookableSession, BookingRules]] = []
         lifecycles = self._ctx.lifecycles
-        # Busy statuses that end a session (finished ahead of its time): they take no bookings.
-        ended = [
-            (name, status)
+        # The statuses the kit knows, less the terminal ones (a busy one ends a session
+        # ahead of its time), as book judges them: it refuses a session of a lifecycle or
+        # status renamed or removed since it was stored, and one that ended.
+        known = [
+            (name, status.name)
             for name in lifecycles
-            for status in sorted(
-                lifecycles.get(name).terminal_statuses & lifecycles.get(name).busy_statuses
-            )
+            for status in lifecycles.get(name).statuses
+            if not status.terminal
         ]
-        # A session of a lifecycle renamed or removed since it was stored: book refuses it.
-        known = sorted(lifecycles)
         with self._ctx.transaction(now) as tx:
             begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
@@ -396,8 +396,7 @@ class BookingReads:
                     resource=ref,
                     after=after,
                     limit=MAX_BOOKINGS_PAGE,
-                    closed=ended,
-                    lifecycles=known,
+                    known=known,
                 )
                 found.extend(self._allowed(tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:

@@ -199,20 +199,20 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
         closed: Collection[tuple[str, str]] = (),
-        lifecycles: Collection[str] | None = None,
+        known: Collection[tuple[str, str]] | None = None,
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
         sessions: Table[Session] = self._uow.table(BOOKINGS.parents["session_id"])
         group = self._group("session")
         found: list[BookableSession] = []
         shut = frozenset(closed)
-        known = None if lifecycles is None else frozenset(lifecycles)
+        kept = None if known is None else frozenset(known)
         for session in sessions.of(tenant).values():
             start = session.start
             if (
                 not session.busy
                 or (session.lifecycle, session.status) in shut
-                or (known is not None and session.lifecycle not in known)
+                or (kept is not None and (session.lifecycle, session.status) not in kept)
                 or not window.start <= start < window.end
                 or start <= at
                 or (resource is not None and resource not in session.resources)

@@ -230,7 +230,7 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 
 @functools.cache
 def bookable(
-    resource: bool, after: bool, limit: bool, closed: int = 0, lifecycles: int | None = None
+    resource: bool, after: bool, limit: bool, closed: int = 0, known: int | None = None
 ) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
@@ -246,10 +246,10 @@ def bookable(
     after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``;
     with ``closed`` pairs, none whose ``(lifecycle, status)`` is
     ``(:closed_<n>_l, :closed_<n>_s)`` for any ``n`` below ``closed``; with
-    ``lifecycles``, only those whose lifecycle is one of ``:lifecycle_<n>``
-    for ``n`` below it. Numbered, not an expanding list, so the statement is
-    rendered once, not per call, and can be sent on the driver's cursor
-    (:mod:`~._direct`).
+    ``known``, only those whose ``(lifecycle, status)`` is
+    ``(:known_<n>_l, :known_<n>_s)`` for an ``n`` below it. Numbered, not an
+    expanding list, so the statement is rendered once, not per call, and can
+    be sent on the driver's cursor (:mod:`~._direct`).
     """
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
@@ -271,9 +271,17 @@ def bookable(
         or_(S.c.lifecycle != bindparam(f"closed_{n}_l"), S.c.status != bindparam(f"closed_{n}_s"))
         for n in range(closed)
     )
-    if lifecycles is not None:
+    if known is not None:
         conditions.append(
-            S.c.lifecycle.in_([bindparam(f"lifecycle_{n}") for n in range(lifecycles)])
+            or_(
+                *(
+                    and_(
+                        S.c.lifecycle == bindparam(f"known_{n}_l"),
+                        S.c.status == bindparam(f"known_{n}_s"),
+                    )
+                    for n in range(known)
+                )
+            )
         )
     if resource:
         occupying = select(R.c.session_id).where(

@@ -162,7 +162,7 @@ class SqlBookingReads(SqlRepository[Booking]):
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
         closed: Collection[tuple[str, str]] = (),
-        lifecycles: Collection[str] | None = None,
+        known: Collection[tuple[str, str]] | None = None,
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` starting after ``at`` with ``seats`` free, by start.
 
@@ -188,17 +188,17 @@ class SqlBookingReads(SqlRepository[Booking]):
         shut = sorted(set(closed))
         for n, (lifecycle, status) in enumerate(shut):
             params[f"closed_{n}_l"], params[f"closed_{n}_s"] = lifecycle, status
-        known = None if lifecycles is None else sorted(set(lifecycles))
-        if known == []:
+        kept = None if known is None else sorted(set(known))
+        if kept == []:
             return []
-        if known is not None:
-            params.update((f"lifecycle_{n}", name) for n, name in enumerate(known))
+        for n, (lifecycle, status) in enumerate(kept or ()):
+            params[f"known_{n}_l"], params[f"known_{n}_s"] = lifecycle, status
         statement = sql.bookable(
             resource is not None,
             after is not None,
             limit is not None,
             len(shut),
-            None if known is None else len(known),
+            None if kept is None else len(kept),
         )
         connection = self._unit.core()
         with self._unit.backend.planned_per_call(connection):

@@ -254,7 +254,7 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         after: tuple[datetime, str] | None = None,
         limit: int | None = None,
         closed: Collection[tuple[str, str]] = (),
-        lifecycles: Collection[str] | None = None,
+        known: Collection[tuple[str, str]] | None = None,
     ) -> list[BookableSession]:
         """Return busy sessions in ``window`` after ``at`` with ``seats`` free, by start then id."""
         self._uow.require_open()
@@ -264,8 +264,11 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         rows = rows.filter(start_at__gt=at)
         for lifecycle, status in closed:
             rows = rows.exclude(lifecycle=lifecycle, status=status)
-        if lifecycles is not None:
-            rows = rows.filter(lifecycle__in=sorted(set(lifecycles)))
+        if known is not None:
+            pairs = Q(pk__in=[])  # none named: none kept
+            for lifecycle, status in sorted(set(known)):
+                pairs |= Q(lifecycle=lifecycle, status=status)
+            rows = rows.filter(pairs)
         if resource is not None:
             occupying = SessionResource.objects.using(self.using).filter(
                 tenant=tenant, resource=str(resource)

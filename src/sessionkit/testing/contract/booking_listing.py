@@ -233,28 +233,30 @@ class BookableContract(BookingContractBase):
             )
             assert [b.session_id for b in page] == ["open"]
 
-    def test_bookable_keeps_the_named_lifecycles(self, store: Factory) -> None:
-        """``lifecycles`` keeps the sessions of the lifecycles it names; ``None`` keeps every one.
+    def test_bookable_keeps_the_known_pairs(self, store: Factory) -> None:
+        """``known`` keeps the sessions whose ``(lifecycle, status)`` it names; ``None``, every one.
 
-        The kit names the lifecycles it knows: a session of one renamed or
-        removed since it was stored is refused by ``book``, so not listed.
+        The kit names the statuses its lifecycles have: a session of a
+        lifecycle or status renamed or removed since it was stored is refused
+        by ``book``, so not listed. The pair names the lifecycle too: another
+        lifecycle's status of the same name is not kept.
         """
         gone = attrs.evolve(slot("gone", at=2), lifecycle="retired")
-        consulting = attrs.evolve(slot("consulting", at=3), lifecycle="consulting")
-        self.open_sessions(store, gone, consulting, slot("lms", at=4))
+        retired = attrs.evolve(slot("retired", at=3), status="RETIRED")
+        consulting = attrs.evolve(slot("consulting", at=4), lifecycle="consulting")
+        self.open_sessions(store, gone, retired, consulting, slot("lms", at=5))
         with store() as uow:
             repo = self.bookings(uow)
             window = TimeSpan(at_hours(0), at_hours(8))
-            every = repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=None)
-            assert [b.session_id for b in every] == ["gone", "consulting", "lms"]
-            known = ["lms", "consulting"]
-            found = repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=known)
+            every = repo.bookable(TENANT, window=window, at=at_hours(0), known=None)
+            assert [b.session_id for b in every] == ["gone", "retired", "consulting", "lms"]
+            known = [("lms", "SCHEDULED"), ("consulting", "SCHEDULED"), ("lms", "OPEN")]
+            found = repo.bookable(TENANT, window=window, at=at_hours(0), known=known)
             assert [b.session_id for b in found] == ["consulting", "lms"]
-            page = repo.bookable(
-                TENANT, window=window, at=at_hours(0), lifecycles=("lms",), limit=1
-            )
+            only = [("lms", "SCHEDULED"), ("consulting", "RETIRED")]
+            page = repo.bookable(TENANT, window=window, at=at_hours(0), known=only, limit=1)
             assert [b.session_id for b in page] == ["lms"]
-            assert repo.bookable(TENANT, window=window, at=at_hours(0), lifecycles=[]) == []
+            assert repo.bookable(TENANT, window=window, at=at_hours(0), known=[]) == []
 
     def test_bookable_owes_nothing_to_a_place_above_the_capacity(self, store: Factory) -> None:
         """A waitlist place asking for more seats than the capacity holds none back.
