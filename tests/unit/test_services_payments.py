@@ -1666,3 +1666,24 @@ def test_a_handler_raising_during_the_job_is_raised_once_every_due_call_is_made(
         stored = shop.kit.payments.get(T, payment.id)
         assert (stored.status, stored.due, stored.failed_calls) == (REFUNDED, None, 0)
     assert shop.kit.run_payment_calls() == DueReport()
+
+
+def test_confirming_an_unpaid_offer_of_a_priced_seat_says_to_claim_it(shop: Shop) -> None:
+    # It said "booking ... is confirmed by its payment '(none)', which is missing", with the
+    # placeholder as payment_id and no session: a client could not tell what to do.
+    s = shop.slot()
+    paid = shop.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    queued = shop.kit.bookings.book(T, s.id, "student:cai", actor="cai", waitlist=True)
+    shop.kit.payments.cancel(T, paid.booking.id, actor="ben")
+    assert shop.kit.bookings.get(T, queued.id).status == OFFERED
+    with pytest.raises(PaymentRequired) as refused:
+        shop.kit.bookings.confirm(T, queued.id, actor="cai")
+    error = refused.value
+    assert (error.booking_id, error.payment_id, error.session_id, error.status) == (
+        queued.id,
+        None,
+        s.id,
+        "missing",
+    )
+    assert "kit.payments.claim" in str(error)
+    assert shop.kit.bookings.get(T, queued.id).status == OFFERED  # nothing written

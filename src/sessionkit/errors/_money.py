@@ -98,7 +98,8 @@ class PaymentRequired(SessionKitError, ValueError):
     """A booking of a priced session is confirmed by its payment's success, not by hand.
 
     ``booking_id`` and ``payment_id`` name the booking and its payment, ``status``
-    the payment's status (``"missing"`` without one). A seat of a priced
+    the payment's status (``"missing"`` without one: ``payment_id`` is then
+    ``None`` and ``session_id`` names the priced session). A seat of a priced
     session asked for without paying (:meth:`at_once`: held or confirmed by
     ``kit.bookings.book``) has neither yet: both are ``None`` and
     ``session_id`` names the priced session, or is ``None`` for a session the
@@ -120,6 +121,12 @@ class PaymentRequired(SessionKitError, ValueError):
                 f"{which} is priced: a seat in it is taken by paying, so "
                 "book it with kit.payments.book (manual=True, confirm=True for money the "
                 "host collects itself); kit.bookings.book only joins its waitlist"
+            )
+        elif payment_id is None:
+            message = (
+                f"booking {shown(booking_id)} of priced session {shown(session_id)} has no "
+                "payment, which would confirm it: a waitlist offer is claimed with "
+                "kit.payments.claim; any other seat of it is taken with kit.payments.book"
             )
         else:
             message = (

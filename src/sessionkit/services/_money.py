@@ -95,7 +95,7 @@ def check_paid(ctx: Context, tx: Tx, session: Session, booking: Booking) -> None
     payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
     if payment is None:
         if ctx.price_of(session) is not None and payments is not None:
-            raise PaymentRequired(booking.id, "(none)", "missing")
+            raise PaymentRequired(booking.id, None, "missing", session_id=session.id)
         return
     if payment.status not in PAID_STATUSES or payment.status == REFUNDED:
         # Money that came in and went back in full pays for nothing.

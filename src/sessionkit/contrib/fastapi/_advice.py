@@ -45,6 +45,7 @@ API_TERMS: dict[str, str] = {
     "kit.payments.book(manual=True)": (
         'POST /sessions/{session_id}/paid-bookings or POST /paid-bookings with "manual": true'
     ),
+    "kit.payments.claim": "POST /bookings/{booking_id}/claim",
     "kit.payments.refund": "POST /payments/{payment_id}/refunds",
     "kit.usage.mark_makeup": "the host's makeup calls",
     "kit.payments.retry_refund": "POST /payments/{payment_id}/refund-retries",
