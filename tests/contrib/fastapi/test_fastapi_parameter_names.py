@@ -120,3 +120,27 @@ def test_a_reference_or_a_window_refused_is_told_in_the_apis_terms(client: TestC
             "2026-03-09T08:00:00+00:00",
             "2026-03-02T08:00:00+00:00",
         )  # the structured fields stay as they were
+
+
+def test_a_participant_without_a_kind_is_shown_a_participants_form(client: TestClient) -> None:
+    # It said "a resource reference looks like 'teacher:t-17'" of a participant parameter.
+    session_id = _url(client, "{id}")
+    answers = [
+        client.get("/v1/participants/ann/bookings"),
+        client.get("/v1/bookable", params={**WINDOW, "participant": "ann"}),
+        client.get("/v1/payments", params={"participant": "ann"}),
+        client.put(
+            f"/v1/sessions/{session_id}/attendance/ann",
+            json={"status": "present"},
+            headers={"X-Actor": "t"},
+        ),
+        client.delete(f"/v1/sessions/{session_id}/attendance/ann", headers={"X-Actor": "t"}),
+    ]
+    for answer in answers:
+        body = problem(answer, 422, "InvalidValue")
+        assert body["detail"] == "a participant reference looks like 'student:ann', got 'ann'"
+        assert (body["value"], body["expected"]) == ("ann", "kind:id")
+    resource = problem(
+        client.get("/v1/agenda", params={**WINDOW, "resource": "tina"}), 422, "InvalidValue"
+    )
+    assert resource["detail"] == "a resource reference looks like 'teacher:t-17', got 'tina'"

@@ -18,7 +18,15 @@ from fastapi import Path, Query
 
 from sessionkit.contrib.fastapi import attendance_schemas as ats
 from sessionkit.contrib.fastapi._access import not_granted
-from sessionkit.contrib.fastapi._common import ACTING, READ_AS, WRITE, actor_of, heard_by, instant
+from sessionkit.contrib.fastapi._common import (
+    ACTING,
+    READ_AS,
+    WRITE,
+    actor_of,
+    heard_by,
+    instant,
+    participant_named,
+)
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.errors import ParticipantNotGranted
@@ -113,7 +121,7 @@ def add_attendance_routes(routes: Routes) -> None:
         found = app.attendance.override(
             who.tenant,
             session_id,
-            participant,
+            participant_named(participant),
             status=body.status,
             actor=actor_of(who),
             minutes=body.minutes,
@@ -132,6 +140,6 @@ def add_attendance_routes(routes: Routes) -> None:
     ) -> ats.OverrideCleared:
         access.staff(who)
         cleared = app.attendance.clear_override(
-            who.tenant, session_id, participant, actor=who.actor
+            who.tenant, session_id, participant_named(participant), actor=who.actor
         )
         return ats.OverrideCleared(cleared=cleared)

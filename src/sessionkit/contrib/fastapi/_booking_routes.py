@@ -20,6 +20,7 @@ from sessionkit.contrib.fastapi._common import (
     booked,
     cancelling,
     instant,
+    participant_named,
     status_names,
 )
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
@@ -166,6 +167,7 @@ def add_booking_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.BookingPage:
+        participant = participant_named(participant)
         access.own(who, participant, asked="a participant's booking list")
         found = app.bookings.for_participant(
             who.tenant,
@@ -226,6 +228,7 @@ def add_booking_routes(routes: Routes) -> None:
         # client sent it by: a refusal of "role" named no parameter of this route.
         named = "attendee" if role is None else role
         judged = acting_role(who, check_role(named, "acting_role"))
+        participant = participant_named(participant)
         if participant is not None:  # what they are booked into shows: their own to ask
             access.own(who, participant, asked="the sessions open to a participant")
         found = app.bookings.bookable(

@@ -50,6 +50,7 @@ __all__ = [
     "actor_of",
     "instant",
     "key_id",
+    "participant_named",
     "role_names",
     "status_names",
 ]
@@ -338,6 +339,27 @@ def instant(text: str | None, name: str) -> datetime | None:
     if read.tzinfo is None:
         raise NaiveDatetime(read, name=name)
     return read
+
+
+@overload
+def participant_named(text: str) -> str: ...
+@overload
+def participant_named(text: str | None) -> str | None: ...
+def participant_named(text: str | None) -> str | None:
+    """Return ``text``, a participant reference sent in a path or query, once it names one.
+
+    The core reads a participant as it reads any reference (``kind:id``), so its
+    refusal of text without a ``:`` shows a resource's form ('teacher:t-17'); the
+    client sent a participant, and is shown a participant's. What else a reference
+    must be (a kind and an id, not too long) the core refuses, in the API's terms.
+    """
+    if text is None or ":" in text:
+        return text
+    raise InvalidValue(
+        f"a participant reference looks like 'student:ann', got {shown(text)}",
+        value=text,
+        expected="kind:id",
+    )
 
 
 def _plus_as_space(text: str) -> bool:

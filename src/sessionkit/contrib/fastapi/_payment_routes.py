@@ -30,6 +30,7 @@ from sessionkit.contrib.fastapi._common import (
     cancelling,
     heard_by,
     instant,
+    participant_named,
     status_names,
 )
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
@@ -187,6 +188,7 @@ def add_payment_routes(routes: Routes) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT - 1)] = 50,
         cursor: Cursor = None,
     ) -> ps.PaymentPage:
+        participant = participant_named(participant)
         if participant is None:
             access.everyone(who, asked="the payment list")
         else:
