@@ -167,7 +167,7 @@ class BookingMaking(BookingReads):
             replayed = self._replay(tx, tenant, key, request)
             if replayed is not None:
                 return replayed, None
-        rules = self._admit(tx, session, seats, request.acting_role)
+        rules = self._admit(tx, session, seats, request.acting_role, drafted=refused_id is None)
 
         def draft() -> Booking:
             # Every value was checked already (the request, the locked session, the
@@ -259,11 +259,18 @@ class BookingMaking(BookingReads):
         rules = self._admit(tx, session, seats, acting_role)
         return rules, self._settled(tx, session, rules, ref, actor, acting_role)
 
-    def _admit(self, tx: Tx, session: Session, seats: int, acting_role: str) -> BookingRules:
-        """Run the checks that need no bookings read (the rules, the notice); return the rules."""
+    def _admit(
+        self, tx: Tx, session: Session, seats: int, acting_role: str, *, drafted: bool = False
+    ) -> BookingRules:
+        """Run the checks that need no bookings read (the rules, the notice); return the rules.
+
+        ``drafted``: the command drafted ``session``, which goes with a refusal, so
+        the seats' error names no id of it.
+        """
         rules = self._ctx.rules_for(session)
         try:
-            self._check_bookable(session, rules, seats, tx.now, closed(self._ctx, session))
+            ended = closed(self._ctx, session)
+            self._check_bookable(session, rules, seats, tx.now, ended, drafted=drafted)
         except BookingRefused as refused:
             if refused.allows_at is None:
                 raise
@@ -307,7 +314,13 @@ class BookingMaking(BookingReads):
 
     @staticmethod
     def _check_bookable(
-        session: Session, rules: BookingRules, seats: int, now: datetime, ended: bool
+        session: Session,
+        rules: BookingRules,
+        seats: int,
+        now: datetime,
+        ended: bool,
+        *,
+        drafted: bool = False,
     ) -> None:
         """Refuse a session not in a busy status, or ``ended`` (a terminal one), and the rules'."""
         if not session.busy or ended:
@@ -316,9 +329,9 @@ class BookingMaking(BookingReads):
                 f"session {shown(session.id)} is {session.status} and takes no bookings",
             )
         if seats > session.capacity:
+            which = "the drafted session" if drafted else f"session {shown(session.id)}"
             raise InvalidValue(
-                f"seats={seats} is more than the capacity {session.capacity} of session "
-                f"{shown(session.id)}",
+                f"seats={seats} is more than the capacity {session.capacity} of {which}",
                 value=seats,
                 expected=f"1..{session.capacity}",
             )
