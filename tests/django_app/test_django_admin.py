@@ -20,8 +20,10 @@ import pytest
 from django.contrib.admin import site
 from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.models import Permission, User
+from django.core import checks
+from django.core.checks import CheckMessage
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import (
@@ -497,6 +499,36 @@ def test_sessionkit_tick_at_verbosity_0_prints_the_failures_alone(
     calm = StringIO()
     call_command("sessionkit_tick", "-v", "0", stdout=calm, stderr=calm)
     assert calm.getvalue() == ""
+
+
+def test_sessionkit_tick_at_verbosity_0_prints_no_system_check_warning(kit: object) -> None:
+    """Django printed the checks' warnings on stderr at every run, so cron mailed them each minute.
+
+    (``sessionkit.W001`` on a Django before 5.1, say.) An error still stops the
+    command, listing the issues; without ``-v 0`` the warnings are printed.
+    """
+    found: list[CheckMessage] = [checks.Warning("the host's warning", id="host.W001")]
+
+    def host_check(**kwargs: object) -> list[CheckMessage]:
+        return found
+
+    checks.register(host_check, "host")
+    try:
+        calm = StringIO()
+        call_command("sessionkit_tick", "-v", "0", skip_checks=False, stdout=calm, stderr=calm)
+        assert calm.getvalue() == ""
+        told, out = StringIO(), StringIO()
+        call_command("sessionkit_tick", skip_checks=False, stdout=out, stderr=told)
+        assert "host.W001" in told.getvalue()
+        assert out.getvalue().splitlines()[-1].startswith("tick: 0 done")
+        found.append(checks.Error("the host's error", id="host.E001"))
+        with pytest.raises(SystemCheckError) as stopped:
+            call_command("sessionkit_tick", "-v", "0", skip_checks=False, stdout=calm, stderr=calm)
+        said = str(stopped.value)
+        assert ("host.E001" in said, "host.W001" in said) == (True, True)
+        assert calm.getvalue() == ""
+    finally:
+        checks.registry.registry.registered_checks.discard(host_check)
 
 
 def test_sessionkit_tick_ticks_every_tenant_when_an_event_handler_raises(

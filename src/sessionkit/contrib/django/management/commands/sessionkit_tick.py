@@ -7,7 +7,9 @@ ran out, waitlists of sessions that started), in batches that each claim their
 items in one transaction; several workers may tick at once and never do an
 item twice. The command prints one line per kind (what was done, what failed),
 a summary line, and each failed item (``-v 0``: the failed items alone, on
-stderr); a kind whose records the store does not keep is reported as skipped.
+stderr, and no warning of Django's system checks, which an error among them
+still stops the command with); a kind whose records the store does not keep
+is reported as skipped.
 A database without sessionkit's tables (never migrated) stops the command
 with one error saying so. Items that failed stay due; the command then
 exits with status 1, counting each failed item once (``--until-idle`` may
@@ -26,10 +28,11 @@ at once).
 from __future__ import annotations
 
 from collections import Counter
+from io import StringIO
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.errors import (
@@ -113,6 +116,29 @@ class Command(BaseCommand):
     quiet = False
     """``-v 0``: print no lines of what was done, only the failures (stderr), as cron wants."""
 
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        """Run the command, knowing ``-v 0`` before the system checks run (see :meth:`check`)."""
+        self.quiet = options.get("verbosity", 1) == 0
+        return super().execute(*args, **options)
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Run Django's system checks; at ``-v 0`` print none of their warnings.
+
+        Django writes warnings to stderr on every run, and a cron job mails
+        whatever that holds: a warning of any app (``sessionkit.W001`` on a
+        Django before 5.1, where SQLite has no ``transaction_mode``) mailed
+        every minute, though all went well. An error still stops the command,
+        listing every issue (``SystemCheckError``).
+        """
+        if not self.quiet:
+            super().check(*args, **kwargs)
+            return
+        stderr, self.stderr = self.stderr, OutputWrapper(StringIO())
+        try:
+            super().check(*args, **kwargs)
+        finally:
+            self.stderr = stderr
+
     def _say(self, line: str) -> None:
         """Write a line of what was done (stdout), unless ``-v 0`` asked for failures only."""
         if not self.quiet:
@@ -132,7 +158,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
-        self.quiet = options.get("verbosity", 1) == 0
         try:
             kit = get_kit()
         except (ImproperlyConfigured, SessionKitError) as error:  # one line, as every refusal
