@@ -49,7 +49,6 @@ from sessionkit.errors import (
     SeriesNotFound,
     SessionConflict,
     SessionLocked,
-    UnsupportedKind,
 )
 from sessionkit.model import ResourceRef, Session, SessionQuery
 from sessionkit.model.attendance import PresenceEvent
@@ -110,12 +109,8 @@ def _sqlite(tmp_path: Path, events: RecordingPublisher, *, paid: bool) -> UnitOf
     engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'market.sqlite3'}")
     upgrade(engine)
     store = SqlAlchemyStore(engine, publisher=events)
-    try:
-        (require_payments if paid else require_bookings)(store.unit_of_work)
-    except UnsupportedKind as exc:
-        engine.dispose()
-        what = "payments" if paid else "bookings"
-        pytest.skip(f"SQLite storage keeps no {what} yet ({exc}); runs once it does")
+    # SQLite keeps both: an UnsupportedKind here fails the scenario, never skips it.
+    (require_payments if paid else require_bookings)(store.unit_of_work)
     return store.unit_of_work
 
 

@@ -15,25 +15,9 @@ import pytest
 
 import sessionkit
 from sessionkit.cli import main
-from sessionkit.demo.consulting import REFUNDS, require_payments
+from sessionkit.demo.consulting import REFUNDS
 from sessionkit.demo.consulting_story import render
-from sessionkit.errors import UnsupportedKind
 from sessionkit.model.money import Money
-
-
-def _sqlite_keeps_payments(tmp_path: Path) -> bool:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, upgrade
-
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'probe.sqlite3'}")
-    upgrade(engine)
-    try:
-        require_payments(SqlAlchemyStore(engine).unit_of_work)
-    except UnsupportedKind:
-        return False
-    finally:
-        engine.dispose()
-    return True
 
 
 def _run(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -144,8 +128,6 @@ def test_the_manual_sessions_fall_in_priyas_working_days_and_hours_whatever_the_
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    if not _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "sessionkit-consulting.sqlite3").exists()
@@ -162,8 +144,6 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
 def test_a_rerun_says_the_story_was_played_and_tells_each_step_as_stored(
     tmp_path: Path,
 ) -> None:
-    if not _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite storage keeps no payments yet (UnsupportedKind); runs once it does")
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr
     rows = _rows(tmp_path / "sessionkit-consulting.sqlite3")
@@ -197,15 +177,6 @@ def test_a_rerun_says_the_story_was_played_and_tells_each_step_as_stored(
     # Nothing written twice: every session, payment and client as the first run left them.
     board = first.stdout.split("\nDashboard of")[1:]
     assert board == second.stdout.split("\nDashboard of")[1:]
-
-
-def test_until_sqlite_keeps_payments_the_default_run_fails_cleanly(tmp_path: Path) -> None:
-    if _sqlite_keeps_payments(tmp_path):
-        pytest.skip("SQLite keeps payments now: the default run is tested above")
-    result = _run(tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "no repository for kind 'payment'" in result.stderr
 
 
 def test_the_consultants_own_role_cancel_refunds_in_full() -> None:
