@@ -37,6 +37,11 @@ from sessionkit.services.booking_requests import check_role
 
 __all__ = ["add_booking_routes"]
 
+_DAYS = (
+    "the days ahead from now, 1 up to the API's limit on window: the bookings in play of the"
+    " sessions that start before then and have not ended"
+)
+
 
 def add_booking_routes(routes: Routes) -> None:
     """Add the routes of bookings and the queries to ``routes`` (see :func:`sessionkit_router`)."""
@@ -179,6 +184,24 @@ def add_booking_routes(routes: Routes) -> None:
             limit=limit + 1,  # one more tells whether a next page exists
         )
         return s.BookingPage.read(found, limit, s.booking_out)
+
+    @bookings.get(
+        f"/participants/{PARTICIPANT}/agenda",
+        list[s.BookingOut],
+        READ_AS,
+        "What a participant is booked into over the next days, sessions in progress included",
+    )
+    def participant_agenda(
+        app: Kit,
+        who: Who,
+        participant: Annotated[str, Path(examples=["student:ann"])],
+        days: Annotated[int, Query(description=_DAYS)] = 7,
+    ) -> list[s.BookingOut]:
+        participant = participant_named(participant)
+        access.own(who, participant, asked="a participant's agenda")
+        # days is the core's to check: its bound is the kit's Limits.window, not the schema's.
+        found = app.bookings.agenda(who.tenant, participant, days=days)
+        return [s.booking_out(b) for b in found]
 
     # -- queries ---------------------------------------------------------------------
 
