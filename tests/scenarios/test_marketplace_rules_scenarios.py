@@ -53,6 +53,7 @@ from sessionkit.errors import (
     PaymentRequired,
     SessionConflict,
     SessionLocked,
+    SessionNotFound,
 )
 from sessionkit.model import Session, SessionQuery
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD
@@ -343,6 +344,34 @@ def test_each_paid_seat_is_reminded_once_a_day_ahead(market: Paid) -> None:
     assert due_reminders(kit) == []  # the cancelled slot's student is not reminded
     stored = kit.queries.get(TENANT, group.id).metadata["reminded"]
     assert list(stored) == ["student:dan", "student:eve", "student:fay"]
+
+
+def test_a_slot_gone_before_its_claim_keeps_the_other_slots_reminders(
+    market: Paid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slot deleted between the read and its claim raised SessionNotFound out of the job,
+    # and the reminders it had claimed already for earlier slots were never sent.
+    kit = market.kit
+    one, group = market.slot("tina-1to1"), market.slot("omar-group")
+    market.pay(market.checkout(one, "ana"))
+    market.pay(market.checkout(group, "dan"))
+    market.clock.set(min(one.start, group.start) - timedelta(hours=2))
+    within = abs(one.start - group.start) + timedelta(hours=3)  # both slots
+    first = min((one, group), key=lambda s: (s.start, s.id))
+    later = group if first is one else one
+    claim = kit.sessions.set_fields
+
+    def gone(tenant: str, session_id: str, **kwargs: object) -> Session:
+        if session_id == later.id:
+            raise SessionNotFound(tenant, session_id)
+        return claim(tenant, session_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kit.sessions, "set_fields", gone)
+    sent = told(due_reminders(kit, within=within))
+    assert [slot_id for slot_id, _ in sent] == [first.id]
+    monkeypatch.undo()
+    again = told(due_reminders(kit, within=within))
+    assert [slot_id for slot_id, _ in again] == [later.id]  # the next run
 
 
 def test_reminder_jobs_running_at_once_remind_each_student_once(market: Paid) -> None:

@@ -44,7 +44,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import all_done, resume_provider
-from sessionkit.errors import ConcurrentModification, SeriesNotFound
+from sessionkit.errors import SeriesNotFound, SessionKitError
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
@@ -293,7 +293,9 @@ def due_reminders(
     slot's own field ``reminded`` lists who was told. It is written before the
     sending, at the version read, so two jobs racing tell each student once
     (the loser skips the slot; the next run looks again), and a job that stops
-    in between loses those reminders rather than doubling them. A seat paid
+    in between loses those reminders rather than doubling them. A slot whose
+    claim is refused (changed, deleted or cancelled since it was read) is
+    skipped, never the reminders claimed already for the others. A seat paid
     after its slot's reminders went out is told at the next run.
     """
     now = kit.context.now()
@@ -313,7 +315,9 @@ def due_reminders(
                 set={"reminded": sorted(told.union(new))},
                 expected_version=slot.version,
             )
-        except ConcurrentModification:  # another job (or an edit) came first: next run
+        except SessionKitError:
+            # Another job (or an edit) came first, or the slot went meanwhile (deleted,
+            # cancelled): that slot waits for the next run; the others' claims stand.
             continue
         due += [(slot, who) for who in new]
     return due
