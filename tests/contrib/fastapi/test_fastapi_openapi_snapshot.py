@@ -88,7 +88,7 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
         for method in item
         if path.startswith("/v1/")
     }
-    assert len(operations) == 48
+    assert len(operations) == 49
     assert ("post", "/v1/sessions/{session_id}/paid-bookings") in operations
     assert ("post", "/v1/payments/{payment_id}/refund-retries") in operations
     assert ("post", "/v1/sessions/{session_id}/join") in operations

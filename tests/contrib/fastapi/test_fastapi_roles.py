@@ -191,6 +191,7 @@ def test_the_openapi_document_declares_403_on_every_route_but_the_open_reads(
         ("get", "/sessions/{session_id}"),
         ("get", "/series/{series_id}"),
         ("get", "/agenda"),
+        ("get", "/sessions/{session_id}/seats"),
     }
     schema = paths["/v1/bookings/{booking_id}/cancel"]["post"]["responses"]["403"]
     assert "application/problem+json" in schema["content"]

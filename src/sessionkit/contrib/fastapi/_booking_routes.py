@@ -30,7 +30,9 @@ from sessionkit.contrib.fastapi.paging import (
     read_start_cursor,
     session_order_cursor,
 )
+from sessionkit.errors import SessionNotFound
 from sessionkit.model.booking import BOOKING_STATUSES
+from sessionkit.model.text import check_id
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 from sessionkit.services.booking_requests import check_role
@@ -228,6 +230,19 @@ def add_booking_routes(routes: Routes) -> None:
             actor=who.actor,
         )
         return [s.session_out(x) for x in found]
+
+    @queries.get(
+        "/sessions/{session_id}/seats",
+        s.SeatsOut,
+        READ,
+        "A session's free seats now, a full one's too (0)",
+    )
+    def session_seats(app: Kit, who: Who, session_id: str) -> s.SeatsOut:
+        check_id(session_id, "session_id")  # named as the path names it, not as a list's item
+        found = app.bookings.remaining_seats(who.tenant, [session_id])
+        if session_id not in found:  # left out: not the tenant's, as on every session route
+            raise SessionNotFound(session_id, who.tenant)
+        return s.SeatsOut(session_id=session_id, remaining=found[session_id])
 
     @queries.get(
         "/bookable",

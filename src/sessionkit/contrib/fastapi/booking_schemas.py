@@ -27,6 +27,7 @@ __all__ = [
     "BookingOut",
     "BookingPage",
     "DraftBookingCreate",
+    "SeatsOut",
     "SessionBookingPage",
     "bookable_out",
     "booking_out",
@@ -123,3 +124,17 @@ class BookableOut(_Out):
 def bookable_out(found: BookableSession) -> BookableOut:
     """Return the response schema of a bookable session."""
     return BookableOut.of(found)
+
+
+class SeatsOut(_Out):
+    """A session's free seats now: what ``GET /bookable`` counts, full sessions included."""
+
+    session_id: str
+    remaining: int = Field(
+        description=(
+            "The seats a newcomer could book now: the capacity less the seats taken and those"
+            " the waitlist is owed; 0 for a full session and for one that takes no bookings"
+            " (started, cancelled, over). Seats only: the booking rules' times and notice are"
+            " not judged."
+        )
+    )
