@@ -19,6 +19,7 @@ from sessionkit.contrib.fastapi.schema_types import (
 )
 from sessionkit.contrib.fastapi.session_schemas import SessionCreate
 from sessionkit.model.booking import BookableSession, Booking
+from sessionkit.model.session import MAX_CAPACITY
 
 __all__ = [
     "BookableOut",
@@ -42,7 +43,7 @@ class BookingCreate(_In):
     """
 
     participant: Ref = Field(examples=["student:ann"])
-    seats: StrictInt = 1
+    seats: StrictInt = Field(default=1, ge=1, le=MAX_CAPACITY)
     role: Name = "attendee"
     acting_role: Name | None = None
     confirm: StrictBool = False

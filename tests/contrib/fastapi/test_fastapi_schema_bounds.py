@@ -1,0 +1,40 @@
+"""What the core refuses, the OpenAPI document declares: a generated client is told in advance.
+
+Each bound is read from the core's own constant or set, so the document and
+the check cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from sessionkit.model.session import MAX_CAPACITY
+
+from .conftest import NOW, posted_session
+
+PROBLEM = "application/problem+json"
+
+
+def schemas(client: TestClient) -> dict[str, Any]:
+    found: dict[str, Any] = client.get("/openapi.json").json()["components"]["schemas"]
+    return found
+
+
+def test_a_bookings_seats_are_bounded_as_the_core_bounds_them(client: TestClient) -> None:
+    # The schema said only "integer": 0 and 1,000,001 seats reached the core, refused there.
+    for name in ("BookingCreate", "DraftBookingCreate", "PaidBookingCreate"):
+        seats = schemas(client)[name]["properties"]["seats"]
+        assert (seats["minimum"], seats["maximum"], seats["default"]) == (1, MAX_CAPACITY, 1)
+    session_id = posted_session(client, NOW.replace(day=4))
+    for sent in (0, MAX_CAPACITY + 1):
+        answer = client.post(
+            f"/v1/sessions/{session_id}/bookings",
+            json={"participant": "student:ann", "seats": sent},
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == PROBLEM
+        body = answer.json()
+        assert body["error"] == "RequestValidationError"
+        assert [(e["loc"], e["input"]) for e in body["errors"]] == [(["body", "seats"], sent)]
