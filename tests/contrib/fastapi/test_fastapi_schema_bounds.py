@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from sessionkit.model.booking import BOOKING_STATUSES
 from sessionkit.model.session import MAX_CAPACITY
 
 from .conftest import NOW, posted_session
@@ -38,3 +39,15 @@ def test_a_bookings_seats_are_bounded_as_the_core_bounds_them(client: TestClient
         body = answer.json()
         assert body["error"] == "RequestValidationError"
         assert [(e["loc"], e["input"]) for e in body["errors"]] == [(["body", "seats"], sent)]
+
+
+def test_a_bookings_status_is_declared_one_of_the_cores_booking_statuses(
+    client: TestClient,
+) -> None:
+    # It was a bare string: a generated client could not switch over the statuses.
+    status = schemas(client)["BookingOut"]["properties"]["status"]
+    assert (status["type"], status["enum"]) == ("string", sorted(BOOKING_STATUSES))
+    session_id = posted_session(client, NOW.replace(day=4))
+    made = client.post(f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"})
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] in status["enum"]

@@ -18,7 +18,7 @@ from sessionkit.contrib.fastapi.schema_types import (
     _Out,
 )
 from sessionkit.contrib.fastapi.session_schemas import SessionCreate
-from sessionkit.model.booking import BookableSession, Booking
+from sessionkit.model.booking import BOOKING_STATUSES, BookableSession, Booking
 from sessionkit.model.session import MAX_CAPACITY
 
 __all__ = [
@@ -78,7 +78,8 @@ class BookingOut(_Out):
     participant: str
     role: str
     seats: int
-    status: str
+    # Declared, not checked: a response's status is the core's, one of these by construction.
+    status: str = Field(json_schema_extra={"enum": sorted(BOOKING_STATUSES)})
     hold_expires_at: datetime | None
     session_start: datetime
     session_end: datetime
