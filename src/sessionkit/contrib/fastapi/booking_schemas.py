@@ -79,7 +79,7 @@ class BookingOut(_Out):
     role: str
     seats: int
     # Declared, not checked: a response's status is the core's, one of these by construction.
-    status: str = Field(json_schema_extra={"enum": sorted(BOOKING_STATUSES)})
+    status: str = Field(json_schema_extra={"enum": [*sorted(BOOKING_STATUSES)]})
     hold_expires_at: datetime | None
     session_start: datetime
     session_end: datetime
