@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from sessionkit.model.booking import BOOKING_STATUSES
 from sessionkit.model.session import MAX_CAPACITY
+from sessionkit.testing.clocks import ManualClock
 
 from .conftest import NOW, posted_session
 
@@ -51,3 +52,15 @@ def test_a_bookings_status_is_declared_one_of_the_cores_booking_statuses(
     made = client.post(f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"})
     assert made.status_code == 201, made.text
     assert made.json()["status"] in status["enum"]
+
+
+def test_removing_unbooked_sessions_takes_no_body(client: TestClient, clock: ManualClock) -> None:
+    # Every field of its body is optional, yet a request without one was a 422 (body missing).
+    session_id = posted_session(client, NOW.replace(day=4))
+    clock.set(NOW.replace(day=5))
+    answer = client.post("/v1/sessions/remove-unbooked")
+    assert answer.status_code == 200, answer.text
+    done = answer.json()
+    assert ([s["id"] for s in done["removed"]], done["kept"]) == ([session_id], [])
+    operation = client.get("/openapi.json").json()["paths"]["/v1/sessions/remove-unbooked"]
+    assert operation["post"]["requestBody"].get("required", False) is False

@@ -202,9 +202,12 @@ def add_session_routes(routes: Routes) -> None:
         ACTING,
         "Delete the sessions that ended without ever having a booking",
     )
-    def remove_unbooked(app: Kit, who: Who, body: s.UnbookedRemoval) -> s.UnbookedRemoved:
+    def remove_unbooked(
+        app: Kit, who: Who, body: s.UnbookedRemoval | None = None
+    ) -> s.UnbookedRemoved:
         access.staff(who)
-        report = app.bookings.remove_unbooked(who.tenant, actor=who.actor, **body.model_dump())
+        given = body or s.UnbookedRemoval()  # every field is optional: no body is the defaults
+        report = app.bookings.remove_unbooked(who.tenant, actor=who.actor, **given.model_dump())
         return s.unbooked_removed(report)
 
     @sessions.get("/sessions/{session_id}", s.SessionOut, READ, "Get a session")
