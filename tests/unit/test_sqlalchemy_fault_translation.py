@@ -90,6 +90,7 @@ CASES = [
     ("sqlite", LiteError(13), StorageFull, OSError),
     ("sqlite", LiteError(8), StorageReadOnly, PermissionError),
     ("sqlite", LiteError(5), StorageTimeout, TimeoutError),
+    ("sqlite", LiteError(6 | (1 << 8)), TransientConflict, RuntimeError),  # LOCKED_SHAREDCACHE
     ("sqlite", LiteError(14), StorageUnavailable, ConnectionError),
     ("sqlite", LiteError(10 | (4 << 8)), StorageUnavailable, ConnectionError),  # IOERR_READ
     ("sqlite", LiteError(11), StorageError, OSError),
@@ -299,3 +300,28 @@ def test_a_mysql_connection_with_no_database_is_schema_missing() -> None:
     assert translated.code == "1046"
     assert translated.missing is None
     assert "Name the database in the URL" in str(translated)
+
+
+def test_a_table_lock_of_a_connection_sharing_sqlites_cache_is_a_transient_conflict() -> None:
+    # Django's SQLite test database in memory is shared between threads (cache=shared):
+    # SQLite refuses a statement there at once (SQLITE_LOCKED, no busy timeout applies),
+    # which was a StorageTimeout saying it "waited too long", though nothing waited.
+    import sqlite3
+
+    uri = "file:fault_translation_locked?mode=memory&cache=shared"
+    writer = sqlite3.connect(uri, uri=True, isolation_level=None)
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5)
+    try:
+        writer.execute("CREATE TABLE t (x INTEGER)")
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(sqlite3.OperationalError) as refused:
+            reader.execute("SELECT x FROM t").fetchall()
+        writer.execute("ROLLBACK")
+    finally:
+        reader.close()
+        writer.close()
+    translated = translate(refused.value, backend="sqlite")
+    assert isinstance(translated, TransientConflict)
+    assert (translated.reason, translated.retryable, translated.code) == ("locked", True, "6")
+    assert str(translated).startswith("sqlite refused the statement at once")

@@ -67,6 +67,7 @@ def driver_code(error: BaseException, backend: str) -> str | None:
 
 # Error kinds: what a driver code means.
 _DEADLOCK, _SERIAL, _LOCK_WAIT, _STATEMENT, _IDLE = "dl", "ser", "lock", "stmt", "idle"
+_LOCKED = "locked"
 _GONE, _FULL, _READ_ONLY, _OTHER = "gone", "full", "ro", "other"
 
 _POSTGRES: dict[str, str] = {
@@ -111,7 +112,9 @@ _SQLITE: dict[int, str] = {
     13: _FULL,  # SQLITE_FULL
     8: _READ_ONLY,  # SQLITE_READONLY
     5: _LOCK_WAIT,  # SQLITE_BUSY: the write lock, past the busy timeout
-    6: _LOCK_WAIT,  # SQLITE_LOCKED
+    # SQLITE_LOCKED: a table lock of another connection sharing the cache (a Django test
+    # database in memory, file::memory:?cache=shared), refused at once, without waiting.
+    6: _LOCKED,
     14: _GONE,  # SQLITE_CANTOPEN
     10: _GONE,  # SQLITE_IOERR
     11: _OTHER,  # SQLITE_CORRUPT
@@ -246,8 +249,8 @@ def translate(
             code=shown,
             missing=missing,
         )
-    if kind in (_DEADLOCK, _SERIAL):
-        reason = "deadlock" if kind == _DEADLOCK else "serialization"
+    if kind in (_DEADLOCK, _SERIAL, _LOCKED):
+        reason = {_DEADLOCK: "deadlock", _SERIAL: "serialization", _LOCKED: "locked"}[kind]
         return TransientConflict.aborted(reason, backend, joined=joined, code=shown)
     if kind == _LOCK_WAIT:
         if backend == "sqlite":

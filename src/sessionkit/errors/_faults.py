@@ -18,7 +18,9 @@ class TransientConflict(ConcurrentModification):
     """The database aborted the transaction to break a deadlock or a serialization conflict.
 
     Nothing the transaction wrote is kept, and running it again usually
-    succeeds. ``reason`` is ``"deadlock"`` or ``"serialization"``; ``backend``
+    succeeds. ``reason`` is ``"deadlock"``, ``"serialization"`` or ``"locked"``
+    (SQLite refused a statement at once, without waiting, for a table lock held by
+    another connection sharing its cache, as a test database in memory shares it); ``backend``
     names the database and ``code`` is the driver's code for the error when
     it gave one (as for :class:`StorageError`). ``retryable`` is true when
     sessionkit owned the whole transaction (a unit from ``store.unit_of_work()``): the commands of
@@ -52,14 +54,21 @@ class TransientConflict(ConcurrentModification):
         cls, reason: str, backend: str, *, joined: bool, code: str | None = None
     ) -> TransientConflict:
         """Return the error for a transaction ``backend`` aborted (``reason``, driver ``code``)."""
-        what = "a deadlock" if reason == "deadlock" else "a serialization conflict"
         advice = (
             "it is part of your transaction (store.join): roll that back and run it again"
             if joined
             else "nothing was written; running it again usually succeeds"
         )
+        if reason == "locked":
+            said = (
+                f"{backend} refused the statement at once: another connection sharing its "
+                "cache holds a lock on the table"
+            )
+        else:
+            what = "a deadlock" if reason == "deadlock" else "a serialization conflict"
+            said = f"{backend} aborted the transaction to break {what} with a concurrent one"
         return cls(
-            f"{backend} aborted the transaction to break {what} with a concurrent one; {advice}",
+            f"{said}; {advice}",
             reason=reason,
             backend=backend,
             retryable=not joined,
