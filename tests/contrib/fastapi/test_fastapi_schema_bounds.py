@@ -64,3 +64,21 @@ def test_removing_unbooked_sessions_takes_no_body(client: TestClient, clock: Man
     assert ([s["id"] for s in done["removed"]], done["kept"]) == ([session_id], [])
     operation = client.get("/openapi.json").json()["paths"]["/v1/sessions/remove-unbooked"]
     assert operation["post"]["requestBody"].get("required", False) is False
+
+
+def test_an_own_fields_name_is_declared_non_empty(client: TestClient) -> None:
+    # The schema let "" be a name (maxLength only), which the core refuses (check_field_key).
+    for name in ("BookingCreate", "SessionCreate", "SeriesCreate"):
+        metadata = schemas(client)[name]["properties"]["metadata"]["anyOf"][0]
+        assert metadata["propertyNames"] == {"minLength": 1, "maxLength": 64}
+    session_id = posted_session(client, NOW.replace(day=4))
+    answer = client.post(
+        f"/v1/sessions/{session_id}/bookings",
+        json={"participant": "student:ann", "metadata": {"": "x", "ok": 1}},
+    )
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["error"] == "RequestValidationError"
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "metadata", "", "[key]"], "string_too_short")
+    ]

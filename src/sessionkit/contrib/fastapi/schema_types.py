@@ -212,18 +212,21 @@ def _bounded(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
 
 
 Metadata = Annotated[
-    dict[Annotated[str, StringConstraints(max_length=MAX_FIELD_KEY_LENGTH)], FieldValue],
+    # A key is a name: the core refuses "" (check_field_key), so the schema declares it too.
+    dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=MAX_FIELD_KEY_LENGTH)], FieldValue
+    ],
     AfterValidator(_bounded),
     Field(
         description=(
-            f"Own fields: at most {MAX_METADATA_FIELDS}, names of at most"
+            f"Own fields: at most {MAX_METADATA_FIELDS}, names of 1 to"
             f" {MAX_FIELD_KEY_LENGTH} characters, texts of at most {MAX_METADATA_TEXT:,}."
         ),
         # Field(max_length=) would declare an object's "maxLength", which no validator reads.
         json_schema_extra={"maxProperties": MAX_METADATA_FIELDS},
     ),
 ]
-"""A request's own fields: at most 50, names of at most 64 characters, texts of at most 2,000.
+"""A request's own fields: at most 50, names of 1 to 64 characters, texts of at most 2,000.
 
 What a public booking form (a drafted session's booking) may send is bounded
 here, within the core's 64 KiB for the whole, so a visitor cannot store a
