@@ -151,6 +151,27 @@ def test_a_kit_without_a_provider_says_so_in_the_apis_terms(client: TestClient) 
     )
 
 
+def test_a_claim_without_a_provider_is_advised_what_a_claim_can_do(client: TestClient) -> None:
+    # It said 'or "manual": true', which POST /bookings/{booking_id}/claim does not take.
+    session_id = slot(client)
+    url = f"/v1/sessions/{session_id}/bookings"
+    first = client.post(url, json={"participant": "student:ann", "confirm": True}).json()
+    waiting = client.post(url, json={"participant": "student:bob", "waitlist": True}).json()
+    assert waiting["status"] == "WAITLISTED", waiting
+    assert client.post(f"/v1/bookings/{first['id']}/cancel").status_code == 200
+    body = problem(client.post(f"/v1/bookings/{waiting['id']}/claim"), 422, "InvalidValue")
+    assert PYTHON.search(advice_of(body)) is None, body
+    assert body["detail"] == (
+        "this API has no payment gateway, which a claim pays through: the host must configure"
+        " one; a waitlist offer of a free session is confirmed with"
+        " POST /bookings/{booking_id}/confirm"
+    )
+    assert '"manual"' not in advice_of(body)
+    assert body["expected"] == "a payment provider the host configures"
+    confirmed = client.post(f"/v1/bookings/{waiting['id']}/confirm")  # the advice, followed
+    assert (confirmed.status_code, confirmed.json()["status"]) == (200, "CONFIRMED")
+
+
 def test_an_ended_paid_bookings_cancel_names_the_refund_route(
     paid_client: TestClient, clock: ManualClock
 ) -> None:

@@ -36,6 +36,7 @@ from sessionkit.contrib.fastapi._common import (
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import read_start_cursor
 from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.errors import InvalidValue
 from sessionkit.model.payment import PAYMENT_LIFECYCLE
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.services import SessionKit
@@ -149,6 +150,8 @@ def add_payment_routes(routes: Routes) -> None:
     )
     def claim(app: Kit, who: Who, booking_id: str) -> ps.CheckoutOut:
         access.own_booking(app, who, booking_id, made=True)
+        if app.context.gateway is None:
+            raise _unclaimable()
         claimed = app.payments.claim(who.tenant, booking_id, actor=who.actor)
         return ps.checkout_out(claimed, now=app.context.now())
 
@@ -311,6 +314,22 @@ def add_payment_routes(routes: Routes) -> None:
             response.status_code = 503
             response.headers["Retry-After"] = str(UNKNOWN_EVENT_RETRY_AFTER)
         return ps.applied_out(applied)
+
+
+def _unclaimable() -> InvalidValue:
+    """The refusal of a claim by a kit without a payment gateway, with the claim's own advice.
+
+    The services' (``gateway_of``) ends "or manual=True", which ``kit.payments.book``
+    takes and a claim does not: a client told to send ``"manual": true`` here could not.
+    An offer of a free session is confirmed instead, which is what a client can do.
+    """
+    return InvalidValue(
+        "this API has no payment gateway, which a claim pays through: the host must configure"
+        " one; a waitlist offer of a free session is confirmed with"
+        " POST /bookings/{booking_id}/confirm",
+        value=None,
+        expected="a payment provider the host configures",
+    )
 
 
 def _page(
