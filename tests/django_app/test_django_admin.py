@@ -18,13 +18,16 @@ from io import StringIO
 import attrs
 import pytest
 from django.contrib.admin import site
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.models import Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.core.checks import CheckMessage
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
+from django.db.models import Model
 from django.test import Client, override_settings
 from django.test.utils import (
     CaptureQueriesContext,
@@ -320,6 +323,8 @@ def test_an_action_goes_on_past_a_row_whose_event_handler_raised(
     }
     statuses = dict(SessionRecord.objects.values_list("record_id", "status"))
     assert statuses == {"a": "CANCELED", "b": "CANCELED"}
+    said = "Cancelled via sessionkit, then an event handler raised"
+    assert _logged(SessionRecord) == [("a", "root", said), ("b", "root", said)]
 
 
 def test_an_action_every_row_refuses_still_closes_with_its_count(
@@ -356,6 +361,55 @@ def test_the_booking_actions_confirm_and_cancel_through_the_kit(
     assert statuses == {"held": CONFIRMED, "kept": "CANCELLED"}
     listed = client.get(url, {"status__exact": CONFIRMED})
     assert [b.record_id for b in listed.context["cl"].result_list] == ["held"]
+
+
+def _logged(model: type[Model]) -> list[tuple[str, str, str]]:
+    """The admin's History lines of ``model``'s rows: (record id, user, message), oldest first."""
+    kind = ContentType.objects.get_for_model(model)
+    ids = dict(model._default_manager.values_list("pk", "record_id"))
+    entries = LogEntry.objects.filter(content_type=kind).order_by("pk")
+    return [
+        (ids[int(str(entry.object_id))], entry.user.get_username(), entry.get_change_message())
+        for entry in entries
+        if entry.action_flag == CHANGE
+    ]
+
+
+def test_the_actions_log_each_record_they_changed_on_its_history_page(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # An admin's cancel wrote no LogEntry: the record's History page said nothing had happened.
+    _, _, clock = kit
+    given(make_session("a", at=0), make_session("b", at=2, status="FINISHED"))
+    given(make_booking_session("s1", capacity=5))
+    held_until = (clock.now() + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    given(
+        make_booking("held", status=HELD, hold_until=held_until),
+        make_booking("done"),  # confirmed already: the kit returns it unchanged
+        make_booking("kept"),
+    )
+    sessions = dict(SessionRecord.objects.values_list("record_id", "pk"))
+    bookings = dict(BookingRecord.objects.values_list("record_id", "pk"))
+    url = "/admin/sessionkit/sessionrecord/"
+    client.post(
+        url, {"action": "cancel_sessions", "_selected_action": [sessions["a"], sessions["b"]]}
+    )
+    assert _logged(SessionRecord) == [
+        ("a", "root", "Cancelled via sessionkit (status now CANCELED)")
+    ]
+    history = client.get(f"{url}{sessions['a']}/history/")
+    assert [e.get_change_message() for e in history.context["action_list"]] == [
+        "Cancelled via sessionkit (status now CANCELED)"
+    ]
+    assert list(client.get(f"{url}{sessions['b']}/history/").context["action_list"]) == []
+    url = "/admin/sessionkit/bookingrecord/"
+    selected = [bookings["held"], bookings["done"]]
+    client.post(url, {"action": "confirm_bookings", "_selected_action": selected})
+    client.post(url, {"action": "cancel_bookings", "_selected_action": [bookings["kept"]]})
+    assert _logged(BookingRecord) == [
+        ("held", "root", f"Confirmed via sessionkit (status now {CONFIRMED})"),
+        ("kept", "root", "Cancelled via sessionkit (status now CANCELLED)"),
+    ]
 
 
 def test_the_admin_cancels_a_booking_as_the_role_it_answers_requests_in(
@@ -631,6 +685,10 @@ def test_the_reschedule_actions_approve_and_decline_through_the_kit(
         "request",
         "approve",
         "decline",
+    ]
+    assert _logged(RescheduleRecord) == [
+        (moved, "root", "Approved via sessionkit (status now APPROVED)"),
+        (kept, "root", "Declined via sessionkit (status now DECLINED)"),
     ]
 
 

@@ -9,7 +9,8 @@ bookings; approve (at the proposed time) or decline reschedule requests, as
 the role :data:`ADMIN_ROLE`. Payments have no actions: their changes are the
 provider's answers and refunds, which need amounts and provider calls. A
 refused change (a transition not allowed now, a run-out hold, an answered
-request) is reported per row and the others still go through. The records
+request) is reported per row and the others still go through; each record
+an action changed is logged on its History page (a ``LogEntry``). The records
 are read from the database the kit's store writes to (``DjangoStore(using=...)``).
 """
 
@@ -128,18 +129,26 @@ def _quoted(word: str) -> str:
     return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _changed(verb: str, record: Any) -> str:
+    """The History page's line for a record an action changed: what was done, and to what."""
+    return f"{verb} via sessionkit (status now {record.status})"
+
+
 def _each(
     admin_: ModelAdmin,
     request: HttpRequest,
     rows: QuerySet[Any],
     verb: str,
-    call: Callable[[SessionKit, Any, str], object],
+    call: Callable[[SessionKit, Any, str], str | None],
 ) -> None:
     """Run ``call(kit, row, actor)`` per selected row; report what went through and what not.
 
     The rows are read once, before the first change: ``rows`` is the
     changelist's filtered queryset, and read again after the changes it
     would miss the rows they moved out of the filter ("confirmed 1 of 0").
+    ``call`` returns the line for the row's History page (a Django
+    ``LogEntry``, written with ``log_change``), or ``None`` when the kit left
+    the row as it was (a booking confirmed already): nothing is logged then.
     """
     try:
         kit = get_kit()
@@ -161,12 +170,17 @@ def _each(
     done = 0
     for row in selected:
         try:
-            call(kit, row, actor)
+            logged = call(kit, row, actor)
         except Exception as error:
             if raised_after_commit(error):
                 # The row's change committed, then an event handler raised: it went through,
                 # and the other rows still do; the page says so instead of a 500 half-way.
                 done += 1
+                admin_.log_change(
+                    request,
+                    row,
+                    f"{verb.capitalize()} via sessionkit, then an event handler raised",
+                )
                 admin_.message_user(
                     request,
                     f"{row.record_id!r}: {verb}, then an event handler raised: {error!r}",
@@ -180,9 +194,23 @@ def _each(
             admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
         else:
             done += 1
+            if logged is not None:
+                admin_.log_change(request, row, logged)
     # Also when every row was refused ("cancelled 0 of 2"): the count says nothing went through.
     level = messages.SUCCESS if done else messages.WARNING
     admin_.message_user(request, f"{verb} {done} of {len(selected)}", level)
+
+
+def _confirm(kit: SessionKit, row: BookingRecord, actor: str) -> str | None:
+    """Confirm ``row``'s booking; ``None`` when it was confirmed already (returned unchanged).
+
+    Unchanged is the version read with the list, or a change by another actor
+    since (a confirm racing this one): the kit changed nothing for this action.
+    """
+    booking = kit.bookings.confirm(row.tenant, row.record_id, actor=actor)
+    if booking.version == row.version or booking.updated_by != actor:
+        return None
+    return _changed("Confirmed", booking)
 
 
 class ReadOnlyAdmin(ModelAdmin):
@@ -311,8 +339,11 @@ class SessionAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "cancelled",
-            lambda kit, row, actor: kit.sessions.cancel(
-                row.tenant, row.record_id, actor=actor, expected_version=row.version
+            lambda kit, row, actor: _changed(
+                "Cancelled",
+                kit.sessions.cancel(
+                    row.tenant, row.record_id, actor=actor, expected_version=row.version
+                ),
             ),
         )
 
@@ -355,7 +386,7 @@ class BookingAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "confirmed",
-            lambda kit, row, actor: kit.bookings.confirm(row.tenant, row.record_id, actor=actor),
+            _confirm,
         )
 
     @admin.action(
@@ -368,8 +399,9 @@ class BookingAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "cancelled",
-            lambda kit, row, actor: kit.bookings.cancel(
-                row.tenant, row.record_id, actor=actor, role=ADMIN_ROLE
+            lambda kit, row, actor: _changed(
+                "Cancelled",
+                kit.bookings.cancel(row.tenant, row.record_id, actor=actor, role=ADMIN_ROLE),
             ),
         )
 
@@ -409,8 +441,9 @@ class RescheduleAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "approved",
-            lambda kit, row, actor: kit.reschedules.approve(
-                row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor
+            lambda kit, row, actor: _changed(
+                "Approved",
+                kit.reschedules.approve(row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor),
             ),
         )
 
@@ -424,8 +457,9 @@ class RescheduleAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "declined",
-            lambda kit, row, actor: kit.reschedules.decline(
-                row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor
+            lambda kit, row, actor: _changed(
+                "Declined",
+                kit.reschedules.decline(row.tenant, row.record_id, role=ADMIN_ROLE, actor=actor),
             ),
         )
 
