@@ -8,12 +8,15 @@ tick of the due work.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from io import StringIO
+from types import SimpleNamespace
+from typing import cast
 
 import attrs
 import pytest
@@ -28,6 +31,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.db.models import Model
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.test.utils import (
     CaptureQueriesContext,
@@ -36,7 +40,7 @@ from django.test.utils import (
 )
 from django.utils.html import escape
 
-from sessionkit.contrib.django.admin import PaymentAdmin, ResourceFilter
+from sessionkit.contrib.django.admin import PaymentAdmin, ResourceFilter, _actor
 from sessionkit.contrib.django.models import (
     BookingRecord,
     PaymentRecord,
@@ -52,6 +56,7 @@ from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.reschedule import RescheduleStatusChanged
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef
+from sessionkit.model.text import MAX_REF_LENGTH
 from sessionkit.policies import NoticePolicy, NoticeWindow
 from sessionkit.ports import PAYMENTS
 from sessionkit.recurrence import Recurrence
@@ -289,6 +294,46 @@ def test_the_cancel_action_goes_through_the_lifecycle(
     assert statuses == {"a": "CANCELED", "b": "FINISHED"}
     assert [e.session.id for e in publisher.of_type(SessionCanceled)] == ["a"]
     assert publisher.of_type(SessionCanceled)[0].actor == "admin:root"
+
+
+def test_an_admin_with_a_long_username_acts_under_a_cut_actor_that_stays_unique(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    # An email-based user model allows longer usernames than "admin:<username>" may be
+    # (255): every action failed with "actor is 262 characters long".
+    _, publisher, _ = kit
+    given(make_session("a", at=0), make_session("b", at=2))
+    rows = dict(SessionRecord.objects.values_list("record_id", "pk"))
+    name = "ana." + "x" * 246 + "@example.com"  # SQLite keeps it whole (no varchar limit)
+    actors = []
+    for record_id, username in (("a", name), ("b", name.replace("@", "@mail."))):
+        user = User.objects.create_superuser(username, "ana@example.com", "pw")
+        client = Client()
+        client.force_login(user)
+        done = client.post(
+            "/admin/sessionkit/sessionrecord/",
+            {"action": "cancel_sessions", "_selected_action": [rows[record_id]]},
+            follow=True,
+        )
+        assert [str(m) for m in done.context["messages"]] == ["cancelled 1 of 1"]
+        actor = publisher.of_type(SessionCanceled)[-1].actor
+        assert actor is not None
+        actors.append((user.pk, actor))
+    (first, one), (second, other) = actors
+    assert (len(one), len(other)) == (MAX_REF_LENGTH, MAX_REF_LENGTH)
+    assert one == f"admin:{name}"[: MAX_REF_LENGTH - 2 - len(str(first))] + f"…#{first}"
+    assert other.endswith(f"…#{second}")
+    assert one[:-10] == other[:-10]  # the same start: told apart by the key
+    assert SessionRecord.objects.get(record_id="a").updated_by == one
+
+
+def test_an_admin_actor_shows_a_long_user_key_as_a_digest() -> None:
+    user = SimpleNamespace(get_username=lambda: "u" * 300, pk="k" * 100)
+    actor = _actor(cast("HttpRequest", SimpleNamespace(user=user)))
+    digest = hashlib.sha256(("k" * 100).encode()).hexdigest()[:64]
+    assert actor == "admin:" + "u" * (MAX_REF_LENGTH - 6 - 66) + "…#" + digest
+    short = SimpleNamespace(get_username=lambda: "ana", pk=1)
+    assert _actor(cast("HttpRequest", SimpleNamespace(user=short))) == "admin:ana"
 
 
 def test_an_action_goes_on_past_a_row_whose_event_handler_raised(

@@ -16,6 +16,7 @@ are read from the database the kit's store writes to (``DjangoStore(using=...)``
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -41,6 +42,7 @@ from sessionkit.contrib.django.models import (
 )
 from sessionkit.contrib.django.store import DjangoUnitOfWork
 from sessionkit.errors import SessionKitError
+from sessionkit.model.text import MAX_REF_LENGTH
 from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
 
@@ -66,15 +68,33 @@ _log = logging.getLogger(__name__)
 _ALIAS_ATTRIBUTE = "_sessionkit_store_alias"
 """The request attribute :func:`_store_alias` keeps its answer in, for the rest of the request."""
 
+_MAX_KEY_SHOWN = 64
+"""The longest user key an actor ends in; a longer one is shown as a digest this long."""
+
 ADMIN_ROLE = "host"
 """The role the admin acts in (cancels bookings, answers reschedule requests): the notice
 policy's default ``bypass``, and one of the refund policy's default full-refund roles."""
 
 
 def _actor(request: HttpRequest) -> str:
+    """Return who the admin acts as: ``admin:<username>``, cut to the kit's actor length.
+
+    A username too long for it (an email-based user model allows 254
+    characters, and a custom one more) made every action fail ("actor is 260
+    characters long"). Such a name is cut and ends in ``…#<pk>``, the user's
+    primary key (or, if that is long too, a digest of it): still unique, and
+    still found by the username's start.
+    """
     user = getattr(request, "user", None)
     name = user.get_username() if user is not None else ""
-    return f"admin:{name or 'anonymous'}"
+    actor = f"admin:{name or 'anonymous'}"
+    if len(actor) <= MAX_REF_LENGTH:
+        return actor
+    key = str(getattr(user, "pk", ""))
+    if len(key) > _MAX_KEY_SHOWN:
+        key = hashlib.sha256(key.encode()).hexdigest()[:_MAX_KEY_SHOWN]
+    tail = f"…#{key}"
+    return actor[: MAX_REF_LENGTH - len(tail)] + tail
 
 
 def _store_alias(request: HttpRequest) -> str | None:
