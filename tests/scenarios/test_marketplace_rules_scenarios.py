@@ -54,6 +54,7 @@ from sessionkit.errors import (
     SessionConflict,
     SessionLocked,
     SessionNotFound,
+    StorageReadOnly,
 )
 from sessionkit.model import Session, SessionQuery
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD
@@ -372,6 +373,29 @@ def test_a_slot_gone_before_its_claim_keeps_the_other_slots_reminders(
     monkeypatch.undo()
     again = told(due_reminders(kit, within=within))
     assert [slot_id for slot_id, _ in again] == [later.id]  # the next run
+
+
+def test_a_claim_the_database_refuses_is_raised_not_read_as_nothing_due(
+    market: Paid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Any SessionKitError skipped the slot: a read-only database (a replica after a
+    # failover) let every read through and refused every claim, and each run answered []
+    # without an error for the job to log, while no student was ever reminded.
+    kit = market.kit
+    one = market.slot("tina-1to1")
+    market.pay(market.checkout(one, "ana"))
+    market.clock.set(one.start - timedelta(hours=2))
+    refused = StorageReadOnly("the database is read-only", backend="postgresql")
+
+    def read_only(tenant: str, session_id: str, **kwargs: object) -> Session:
+        raise refused
+
+    monkeypatch.setattr(kit.sessions, "set_fields", read_only)
+    with pytest.raises(StorageReadOnly) as raised:
+        due_reminders(kit)
+    assert raised.value is refused
+    monkeypatch.undo()
+    assert told(due_reminders(kit)) == [(one.id, "student:ana")]  # told once it writes
 
 
 def test_reminder_jobs_running_at_once_remind_each_student_once(market: Paid) -> None:
