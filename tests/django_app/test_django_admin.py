@@ -457,6 +457,35 @@ def test_the_actions_log_each_record_they_changed_on_its_history_page(
     ]
 
 
+def test_the_confirm_action_counts_apart_the_bookings_confirmed_already(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # kit.bookings.confirm returns a confirmed booking unchanged: "confirmed 3 of 4" counted
+    # two the action never confirmed.
+    _, _, clock = kit
+    given(make_booking_session("s1", capacity=5))
+    held_until = (clock.now() + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    given(
+        make_booking("held", status=HELD, hold_until=held_until),
+        make_booking("done"),
+        make_booking("also-done"),
+        make_booking("gone", status="CANCELLED"),
+    )
+    rows = dict(BookingRecord.objects.values_list("record_id", "pk"))
+    url = "/admin/sessionkit/bookingrecord/"
+    answered = client.post(
+        url, {"action": "confirm_bookings", "_selected_action": list(rows.values())}, follow=True
+    )
+    shown = {str(m): m.level_tag for m in answered.context["messages"]}
+    assert shown.pop("confirmed 1 of 4 (2 confirmed already)") == "success"
+    assert [(m.startswith("'gone': "), level) for m, level in shown.items()] == [(True, "error")]
+    again = client.post(
+        url, {"action": "confirm_bookings", "_selected_action": [rows["held"]]}, follow=True
+    )
+    shown = {str(m): m.level_tag for m in again.context["messages"]}
+    assert shown == {"confirmed 0 of 1 (1 confirmed already)": "success"}
+
+
 def test_the_admin_cancels_a_booking_as_the_role_it_answers_requests_in(
     client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
 ) -> None:

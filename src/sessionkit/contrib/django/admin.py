@@ -168,7 +168,8 @@ def _each(
     would miss the rows they moved out of the filter ("confirmed 1 of 0").
     ``call`` returns the line for the row's History page (a Django
     ``LogEntry``, written with ``log_change``), or ``None`` when the kit left
-    the row as it was (a booking confirmed already): nothing is logged then.
+    the row as it was (a booking confirmed already): nothing is logged then,
+    and the row is counted apart ("confirmed 1 of 3 (2 confirmed already)").
     """
     try:
         kit = get_kit()
@@ -187,7 +188,7 @@ def _each(
         return
     actor = _actor(request)
     selected = list(rows.order_by("pk"))
-    done = 0
+    done = already = 0
     for row in selected:
         try:
             logged = call(kit, row, actor)
@@ -213,12 +214,15 @@ def _each(
             # id shown as "S1" would name another record.
             admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
         else:
+            if logged is None:
+                already += 1
+                continue
             done += 1
-            if logged is not None:
-                admin_.log_change(request, row, logged)
+            admin_.log_change(request, row, logged)
     # Also when every row was refused ("cancelled 0 of 2"): the count says nothing went through.
-    level = messages.SUCCESS if done else messages.WARNING
-    admin_.message_user(request, f"{verb} {done} of {len(selected)}", level)
+    level = messages.SUCCESS if done or already else messages.WARNING
+    said = f" ({already} {verb} already)" if already else ""
+    admin_.message_user(request, f"{verb} {done} of {len(selected)}{said}", level)
 
 
 def _confirm(kit: SessionKit, row: BookingRecord, actor: str) -> str | None:
