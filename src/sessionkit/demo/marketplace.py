@@ -44,7 +44,7 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import all_done, resume_provider
-from sessionkit.errors import SeriesNotFound, SessionKitError
+from sessionkit.errors import ConcurrentModification, SeriesNotFound, SessionNotFound
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
@@ -295,8 +295,10 @@ def due_reminders(
     (the loser skips the slot; the next run looks again), and a job that stops
     in between loses those reminders rather than doubling them. A slot whose
     claim is refused (changed, deleted or cancelled since it was read) is
-    skipped, never the reminders claimed already for the others. A seat paid
-    after its slot's reminders went out is told at the next run.
+    skipped, never the reminders claimed already for the others. A storage
+    failure (a database down or read-only) is raised: skipped, it read as
+    nothing due, run after run. A seat paid after its slot's reminders went
+    out is told at the next run.
     """
     now = kit.context.now()
     query = SessionQuery(start_from=now, start_to=now + within, statuses=["OPEN"])
@@ -315,9 +317,9 @@ def due_reminders(
                 set={"reminded": sorted(told.union(new))},
                 expected_version=slot.version,
             )
-        except SessionKitError:
-            # Another job (or an edit) came first, or the slot went meanwhile (deleted,
-            # cancelled): that slot waits for the next run; the others' claims stand.
+        except (ConcurrentModification, SessionNotFound):
+            # Another job (or an edit, a cancel) came first, or the slot was deleted
+            # meanwhile: that slot waits for the next run; the others' claims stand.
             continue
         due += [(slot, who) for who in new]
     return due
