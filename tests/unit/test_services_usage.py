@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -22,10 +23,12 @@ from sessionkit import (
     UsageLimitReached,
 )
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory._usage import InMemoryCounterRepository
 from sessionkit.errors import (
     DuplicateSession,
     DuplicateUsage,
     SessionLocked,
+    TransientConflict,
     UnknownStatus,
     WrongType,
 )
@@ -1144,3 +1147,30 @@ def test_entries_of_a_period_that_is_no_month_are_refused(world: World) -> None:
     with pytest.raises(WrongType) as wrong:
         world.kit.usage.entries(T, subscription_id=sub, period=202603)  # type: ignore[arg-type]
     assert wrong.value.name == "period"
+
+
+def test_a_transient_conflict_returning_a_credit_runs_the_reverse_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TransientConflict is a ConcurrentModification: reverse_in read it as "a concurrent
+    # writer returned it first", kept the entry written before the counter's bump failed
+    # (SQLite's table lock, refused at once with the unit still open) and committed: the
+    # credit read returned while the balance still counted it, and no retry ran.
+    sub = world.subscribe()
+    lesson = world.complete(world.lesson(ANA))
+    assert world.used(sub) == 1
+    bump = InMemoryCounterRepository.bump
+    refusals: list[TransientConflict] = []
+
+    def locked_once(self: InMemoryCounterRepository, *args: Any, **kwargs: Any) -> int | None:
+        if not refusals:
+            refusals.append(TransientConflict.aborted("locked", "sqlite", joined=False))
+            raise refusals[0]
+        return bump(self, *args, **kwargs)
+
+    monkeypatch.setattr(InMemoryCounterRepository, "bump", locked_once)
+    [entry] = world.kit.usage.reverse(T, lesson.id, actor="admin")
+    assert (len(refusals), refusals[0].attempts) == (1, 1)  # run again, once
+    assert (entry.active, world.used(sub)) == (False, 0)
+    [stored] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert stored.active is False

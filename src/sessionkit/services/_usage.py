@@ -25,6 +25,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     DuplicateUsage,
     InvalidValue,
+    TransientConflict,
     UsageLimitReached,
     WrongType,
 )
@@ -256,7 +257,9 @@ def _consume_one(
         )
         try:
             stored = usage.update(again, expected_version=existing.version)
-        except ConcurrentModification:  # a concurrent writer consumed it again first
+        except ConcurrentModification as error:  # a concurrent writer consumed it again first
+            if isinstance(error, TransientConflict):
+                raise  # the database refused the statement, not the version: run the unit again
             return usage.get(existing.tenant, existing.id)
     _bump(tx, subscription, participant, period, over_limit=over_limit)
     tx.collect(
@@ -298,7 +301,11 @@ def reverse_in(
         returned = attrs.evolve(entry, reversed_at=tx.now, reason=kept)
         try:
             stored = _give_back(tx, entry, returned, actor=actor)
-        except ConcurrentModification:  # a concurrent writer returned it first
+        except ConcurrentModification as error:  # a concurrent writer returned it first
+            if isinstance(error, TransientConflict):
+                # A deadlock, or SQLite's table lock (refused at once, the unit still open,
+                # the entry perhaps written and its counter not): the unit runs again.
+                raise
             done.append(usage.get(entry.tenant, entry.id))
             continue
         done.append(stored)
