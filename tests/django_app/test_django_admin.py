@@ -50,7 +50,14 @@ from sessionkit.contrib.django.models import (
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.errors import InvalidValue
-from sessionkit.model.booking import CONFIRMED, EXPIRED, HELD
+from sessionkit.model.booking import (
+    BOOKING_STATUSES,
+    CONFIRMED,
+    EXPIRED,
+    HELD,
+    OFFERED,
+    WAITLISTED,
+)
 from sessionkit.model.events import SessionCanceled
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
 from sessionkit.model.reschedule import RescheduleStatusChanged
@@ -484,6 +491,50 @@ def test_the_confirm_action_counts_apart_the_bookings_confirmed_already(
     )
     shown = {str(m): m.level_tag for m in again.context["messages"]}
     assert shown == {"confirmed 0 of 1 (1 confirmed already)": "success"}
+
+
+def test_the_booking_list_shows_and_filters_the_status_the_kit_judges_now(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # A hold that ran out showed, and filtered, as HELD until the tick marked it; confirming
+    # it was then refused with HoldExpired.
+    _, _, clock = kit
+    hours = (clock.now() - make_session("x").start) / timedelta(hours=1)  # now, from T0
+    given(make_booking_session("s1", capacity=9), make_booking_session("s0", at=hours - 2))
+    given(
+        make_booking("held", status=HELD, hold_until=hours + 1),
+        make_booking("held-out", status=HELD, hold_until=hours),  # ran out at now, exactly
+        make_booking("offered-out", status=OFFERED, hold_until=hours - 1, position=1),
+        make_booking("waiting", status=WAITLISTED, position=2),
+        make_booking("lapsed", status=WAITLISTED, position=1, session_id="s0", at=hours - 2),
+        make_booking("kept"),
+        make_booking("expired", status=EXPIRED, hold_until=hours - 3),
+    )
+    stored = {row.record_id: (row.status, row.version) for row in BookingRecord.objects.all()}
+    url = "/admin/sessionkit/bookingrecord/"
+    page = client.get(url)
+    assert b">Status now<" in page.content
+    cl = page.context["cl"]
+    [column] = [c for c in cl.list_display if getattr(c, "__name__", "") == "status_now"]
+    shown = {row.record_id: column(row) for row in cl.result_list}
+    assert shown == {
+        "held": HELD,
+        "held-out": EXPIRED,
+        "offered-out": EXPIRED,
+        "waiting": WAITLISTED,
+        "lapsed": EXPIRED,
+        "kept": CONFIRMED,
+        "expired": EXPIRED,
+    }
+    for status in sorted(BOOKING_STATUSES):  # the filter is the column's rule in SQL
+        listed = client.get(url, {"status_now": status}).context["cl"].result_list
+        assert sorted(row.record_id for row in listed) == sorted(
+            record_id for record_id, judged in shown.items() if judged == status
+        ), status
+    by_stored = client.get(url, {"status__exact": HELD}).context["cl"].result_list
+    assert sorted(row.record_id for row in by_stored) == ["held", "held-out"]
+    after = {row.record_id: (row.status, row.version) for row in BookingRecord.objects.all()}
+    assert after == stored  # shown as judged, nothing written
 
 
 def test_the_admin_cancels_a_booking_as_the_role_it_answers_requests_in(

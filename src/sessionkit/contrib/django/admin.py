@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +29,10 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
 
+from sessionkit.contrib.django._mapping import booking_from_record
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.fields import numeric_amount
 from sessionkit.contrib.django.models import (
@@ -42,6 +46,7 @@ from sessionkit.contrib.django.models import (
 )
 from sessionkit.contrib.django.store import DjangoUnitOfWork
 from sessionkit.errors import SessionKitError
+from sessionkit.model.booking import BOOKING_STATUSES, EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.text import MAX_REF_LENGTH
 from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
@@ -54,6 +59,7 @@ else:  # generic in django-stubs only
 __all__ = [
     "ADMIN_ROLE",
     "BookingAdmin",
+    "BookingStatusNowFilter",
     "JournalAdmin",
     "PaymentAdmin",
     "ReadOnlyAdmin",
@@ -70,6 +76,11 @@ _ALIAS_ATTRIBUTE = "_sessionkit_store_alias"
 
 _MAX_KEY_SHOWN = 64
 """The longest user key an actor ends in; a longer one is shown as a digest this long."""
+
+_KIT_ATTRIBUTE = "_sessionkit_kit"
+"""The request attribute :func:`_store_alias` keeps the kit it loaded in (``None``: none)."""
+_NOW_ATTRIBUTE = "_sessionkit_now"
+"""The request attribute :func:`_judged_at` keeps its instant in."""
 
 ADMIN_ROLE = "host"
 """The role the admin acts in (cancels bookings, answers reschedule requests): the notice
@@ -112,8 +123,10 @@ def _store_alias(request: HttpRequest) -> str | None:
         cached: str | None = getattr(request, _ALIAS_ATTRIBUTE)
         return cached
     alias: str | None
+    kit: SessionKit | None = None
     try:
-        unit = get_kit().context.uow()  # not entered: nothing is opened
+        kit = get_kit()
+        unit = kit.context.uow()  # not entered: nothing is opened
     except (ImproperlyConfigured, SessionKitError):  # the actions say so on the page
         alias = None
     except Exception:  # noqa: BLE001  # the host's factory: logged, the lists still read
@@ -126,7 +139,45 @@ def _store_alias(request: HttpRequest) -> str | None:
     else:
         alias = unit.using if isinstance(unit, DjangoUnitOfWork) else None
     setattr(request, _ALIAS_ATTRIBUTE, alias)
+    setattr(request, _KIT_ATTRIBUTE, kit)
     return alias
+
+
+def _judged_at(request: HttpRequest) -> datetime:
+    """Return the instant the booking list judges run-out holds at: the kit's clock, else Django's.
+
+    Read once per request (kept on ``request``), so the column and the
+    filter judge alike; the kit is the one :func:`_store_alias` loaded.
+    """
+    if hasattr(request, _NOW_ATTRIBUTE):
+        cached: datetime = getattr(request, _NOW_ATTRIBUTE)
+        return cached
+    _store_alias(request)
+    kit: SessionKit | None = getattr(request, _KIT_ATTRIBUTE, None)
+    now = None
+    if kit is not None:
+        with suppress(SessionKitError):  # a naive clock: the actions say so on the page
+            now = kit.context.now()
+    now = now or timezone.now()
+    setattr(request, _NOW_ATTRIBUTE, now)
+    return now
+
+
+def _status_now(status: str, now: datetime) -> Q:
+    """The bookings :meth:`~sessionkit.model.booking.Booking.status_at` ``now`` gives ``status``.
+
+    Its rule in SQL: a hold or offer runs out at ``hold_expires_at``, a
+    waitlist place at its session's start; run out, it is EXPIRED.
+    """
+    holds, waiting = Q(status__in=(HELD, OFFERED)), Q(status=WAITLISTED)
+    ran_out = (holds & Q(hold_expires_at__lte=now)) | (waiting & Q(session_start__lte=now))
+    if status == EXPIRED:
+        return Q(status=EXPIRED) | ran_out
+    if status in (HELD, OFFERED):
+        return Q(status=status) & (Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now))
+    if status == WAITLISTED:
+        return Q(status=status, session_start__gt=now)
+    return Q(status=status)
 
 
 def _search_words(search_term: str) -> list[str]:
@@ -382,9 +433,34 @@ class SeriesAdmin(ReadOnlyAdmin):
     ordering = ("tenant", "record_id")
 
 
+class BookingStatusNowFilter(admin.SimpleListFilter):
+    """Bookings by the status the kit judges them by now: a hold that ran out is EXPIRED.
+
+    Stored statuses lag until the tick (or the next write to the session)
+    marks a run-out hold; ``?status__exact=`` still filters by them.
+    """
+
+    title = "status now"
+    parameter_name = "status_now"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:  # noqa: ARG002
+        """Every booking status."""
+        return [(status, status) for status in sorted(BOOKING_STATUSES)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Keep the bookings in the chosen status as judged at :func:`_judged_at`."""
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(_status_now(value, _judged_at(request)))
+
+
 @admin.register(BookingRecord)
 class BookingAdmin(ReadOnlyAdmin):
-    """Bookings by session start, filtered by status, date and tenant; confirm or cancel."""
+    """Bookings by session start, with their status now, filtered by it, date and tenant.
+
+    Confirm or cancel them through the kit.
+    """
 
     list_display = (
         "participant",
@@ -395,10 +471,22 @@ class BookingAdmin(ReadOnlyAdmin):
         "tenant",
         "record_id",
     )
-    list_filter = ("status", ("session_start", admin.DateFieldListFilter), "tenant")
+    list_filter = (BookingStatusNowFilter, ("session_start", admin.DateFieldListFilter), "tenant")
     search_fields = ("participant", "record_id", "session_ref")
     ordering = ("session_start", "record_id")
     actions = ("confirm_bookings", "cancel_bookings")
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        """The columns, with "status now" after the stored status: judged at :func:`_judged_at`."""
+        now = _judged_at(request)
+
+        @admin.display(description="status now")
+        def status_now(row: BookingRecord) -> str:
+            return booking_from_record(row).status_at(now)
+
+        columns = list(super().get_list_display(request))
+        columns.insert(columns.index("status") + 1, status_now)
+        return columns
 
     @admin.action(
         description="Confirm the selected bookings (through sessionkit)", permissions=["kit"]
