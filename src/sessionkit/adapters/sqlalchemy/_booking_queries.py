@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    false,
     func,
     literal,
     or_,
@@ -230,7 +231,11 @@ BY_KEY = select(B).where(B.c.tenant == TENANT, B.c.idempotency_key == bindparam(
 
 @functools.cache
 def bookable(
-    resource: bool, after: bool, limit: bool, closed: int = 0, known: int | None = None
+    resource: bool,
+    after: bool,
+    limit: bool,
+    closed: int = 0,
+    known: tuple[int, ...] | None = None,
 ) -> Select[Any]:
     """Busy sessions starting in ``[:start, :end)``, after ``:at``, with ``:seats`` free then.
 
@@ -246,10 +251,13 @@ def bookable(
     after ``(:after_start, :after_id)``; with ``limit``, at most ``:limit``;
     with ``closed`` pairs, none whose ``(lifecycle, status)`` is
     ``(:closed_<n>_l, :closed_<n>_s)`` for any ``n`` below ``closed``; with
-    ``known``, only those whose ``(lifecycle, status)`` is
-    ``(:known_<n>_l, :known_<n>_s)`` for an ``n`` below it. Numbered, not an
-    expanding list, so the statement is rendered once, not per call, and can
-    be sent on the driver's cursor (:mod:`~._direct`).
+    ``known``, a count of statuses per lifecycle, only those whose lifecycle
+    is ``:known_<n>`` and status one of ``:known_<n>_<m>`` (``m`` below
+    ``known[n]``), one ``WHEN`` per lifecycle: an ``OR`` of the pairs nests
+    one level per pair, and SQLite refuses an expression 1,000 deep (a kit of
+    500 lifecycles). Numbered, not an expanding list, so the statement is
+    rendered once, not per call, and can be sent on the driver's cursor
+    (:mod:`~._direct`).
     """
     at = bindparam("at", type_=S.c.start_at.type)
     start = bindparam("start", type_=S.c.start_at.type)
@@ -271,18 +279,15 @@ def bookable(
         or_(S.c.lifecycle != bindparam(f"closed_{n}_l"), S.c.status != bindparam(f"closed_{n}_s"))
         for n in range(closed)
     )
-    if known is not None:
-        conditions.append(
-            or_(
-                *(
-                    and_(
-                        S.c.lifecycle == bindparam(f"known_{n}_l"),
-                        S.c.status == bindparam(f"known_{n}_s"),
-                    )
-                    for n in range(known)
-                )
+    if known:
+        statuses = (
+            (
+                S.c.lifecycle == bindparam(f"known_{n}"),
+                S.c.status.in_([bindparam(f"known_{n}_{m}") for m in range(count)]),
             )
+            for n, count in enumerate(known)
         )
+        conditions.append(case(*statuses, else_=false()))
     if resource:
         occupying = select(R.c.session_id).where(
             R.c.tenant == TENANT,

@@ -188,17 +188,20 @@ class SqlBookingReads(SqlRepository[Booking]):
         shut = sorted(set(closed))
         for n, (lifecycle, status) in enumerate(shut):
             params[f"closed_{n}_l"], params[f"closed_{n}_s"] = lifecycle, status
-        kept = None if known is None else sorted(set(known))
-        if kept == []:
+        kept: dict[str, list[str]] = {}
+        for lifecycle, status in sorted(set(known or ())):
+            kept.setdefault(lifecycle, []).append(status)
+        if known is not None and not kept:
             return []
-        for n, (lifecycle, status) in enumerate(kept or ()):
-            params[f"known_{n}_l"], params[f"known_{n}_s"] = lifecycle, status
+        for n, (lifecycle, statuses) in enumerate(kept.items()):
+            params[f"known_{n}"] = lifecycle
+            params.update((f"known_{n}_{m}", status) for m, status in enumerate(statuses))
         statement = sql.bookable(
             resource is not None,
             after is not None,
             limit is not None,
             len(shut),
-            None if kept is None else len(kept),
+            None if known is None else tuple(map(len, kept.values())),
         )
         connection = self._unit.core()
         with self._unit.backend.planned_per_call(connection):

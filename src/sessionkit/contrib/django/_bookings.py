@@ -16,7 +16,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, Count, F, Q, Subquery, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from sessionkit.contrib.django._mapping import (
     booking_fields,
@@ -265,10 +275,24 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
         for lifecycle, status in closed:
             rows = rows.exclude(lifecycle=lifecycle, status=status)
         if known is not None:
-            pairs = Q(pk__in=[])  # none named: none kept
+            # One WHEN per lifecycle, as the SQL store's: an OR of the pairs nests one
+            # level per pair, and SQLite refuses an expression 1,000 deep.
+            kept: dict[str, list[str]] = {}
             for lifecycle, status in sorted(set(known)):
-                pairs |= Q(lifecycle=lifecycle, status=status)
-            rows = rows.filter(pairs)
+                kept.setdefault(lifecycle, []).append(status)
+            if not kept:
+                return []
+            yes: BooleanField[bool, bool] = BooleanField()
+            rows = rows.filter(
+                Case(
+                    *(
+                        When(lifecycle=lifecycle, then=ExpressionWrapper(Q(status__in=s), yes))
+                        for lifecycle, s in kept.items()
+                    ),
+                    default=Value(False),
+                    output_field=yes,
+                )
+            )
         if resource is not None:
             occupying = SessionResource.objects.using(self.using).filter(
                 tenant=tenant, resource=str(resource)

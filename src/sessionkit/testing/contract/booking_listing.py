@@ -258,6 +258,25 @@ class BookableContract(BookingContractBase):
             assert [b.session_id for b in page] == ["lms"]
             assert repo.bookable(TENANT, window=window, at=at_hours(0), known=[]) == []
 
+    def test_bookable_keeps_the_known_pairs_of_a_kit_with_many_lifecycles(
+        self, store: Factory
+    ) -> None:
+        """``known`` of 1,000 lifecycles and more is one filter a database takes.
+
+        A kit of many lifecycles (one per school, say) names every status of
+        each: an ``OR`` of 2,000 pairs nested one level per pair, which SQLite
+        refused ("Expression tree is too large (maximum depth 1000)").
+        """
+        consulting = attrs.evolve(slot("consulting", at=3), lifecycle="consulting")
+        done = attrs.evolve(slot("done", at=4), lifecycle="school999", status="DONE")
+        self.open_sessions(store, consulting, done, slot("lms", at=5))
+        many = [(f"school{n:03}", s) for n in range(1000) for s in ("SCHEDULED", "OPEN")]
+        known = [*many, ("lms", "SCHEDULED"), ("lms", "OPEN"), ("consulting", "OPEN")]
+        with store() as uow:
+            window = TimeSpan(at_hours(0), at_hours(8))
+            found = self.bookings(uow).bookable(TENANT, window=window, at=at_hours(0), known=known)
+            assert [b.session_id for b in found] == ["lms"]
+
     def test_bookable_owes_nothing_to_a_place_above_the_capacity(self, store: Factory) -> None:
         """A waitlist place asking for more seats than the capacity holds none back.
 
