@@ -18,6 +18,7 @@ from sessionkit.errors import (
     RescheduleRefused,
     SessionConflict,
     SessionNotFound,
+    TransientConflict,
     TransitionRefused,
 )
 from sessionkit.model import ResourceRef, Session
@@ -273,6 +274,26 @@ def test_silence_approves_once_at_the_deadline_and_a_request_without_time_expire
     with pytest.raises(RescheduleRefused) as caught:
         h.kit.reschedules.withdraw(T, asked.id, role="student", actor="ana")
     assert caught.value.rule == "not_pending"
+
+
+def test_a_request_the_database_kept_refusing_is_reported_failed_not_skipped(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TransientConflict is a ConcurrentModification, read as "another tick answered it
+    # first": a deadlock, or (since ad749e70) SQLite's table lock, that outlasted the
+    # retries left the request pending with nothing in the report, tick after tick.
+    request = ana_asks(h, lesson(h))
+    refused = TransientConflict.aborted("locked", "sqlite", joined=False)
+
+    def locked(*args: object) -> None:
+        raise refused
+
+    monkeypatch.setattr(h.kit.reschedules, "answer_due_in", locked)
+    report = h.kit.reschedules.approve_due(now=request.deadline)
+    assert (report.approved, report.expired) == ((), ())
+    assert [(request_id, error) for request_id, error in report.failed] == [(request.id, refused)]
+    assert refused.attempts == 3  # run again first, as the tick runs any command
+    assert h.kit.reschedules.get(T, request.id).status == PENDING  # due at the next tick
 
 
 def test_a_late_answer_after_the_deadline_is_refused_but_approval_is_not(h: Harness) -> None:

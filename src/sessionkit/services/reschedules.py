@@ -29,6 +29,7 @@ from sessionkit.errors import (
     DuplicateReschedule,
     RescheduleRefused,
     SessionLocked,
+    TransientConflict,
     WrongType,
 )
 from sessionkit.errors._base import shown
@@ -407,6 +408,9 @@ class RescheduleCommands:
         for candidate in due:
             try:
                 answered = ctx.retrying(self._answer_due, candidate, at)
+            except TransientConflict as error:  # the database's, past its runs: reported
+                failed.append((candidate.id, error))
+                continue
             except ConcurrentModification:
                 continue  # another tick answered it first
             except Exception as error:  # noqa: BLE001  # reported: one request must not stop the tick
