@@ -452,3 +452,23 @@ def test_a_top_up_the_database_refuses_is_said_not_read_as_nothing_to_do(
     assert main(["demo", platform, "--db", read_only, "--now", later]) == 2
     said = "sqlite refuses writes (attempt to write a readonly database); nothing was stored"
     assert capsys.readouterr() == ("", f"sessionkit: error: {said}\n")
+
+
+def test_a_locked_sqlite_database_is_refused_in_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's table lock of a connection sharing its cache is a TransientConflict, no
+    # StorageError: it went past the demo's check as a traceback, the engine left open.
+    pytest.importorskip("sqlalchemy")
+    import sessionkit.adapters.sqlalchemy as adapter
+    from sessionkit.demo import open_store
+    from sessionkit.errors import InvalidValue, TransientConflict
+
+    def locked(_engine: object) -> None:
+        raise TransientConflict.aborted("locked", "sqlite", joined=False, code="6")
+
+    monkeypatch.setattr(adapter, "upgrade", locked)
+    db = f"sqlite:///{tmp_path}/locked.sqlite3"
+    with pytest.raises(InvalidValue) as refused:
+        open_store(db)
+    assert str(refused.value).startswith(f"--db {db!r}: sqlite refused the statement at once")

@@ -28,6 +28,7 @@ from sessionkit.errors import (
     SessionKitError,
     StorageError,
     StorageUnavailable,
+    TransientConflict,
 )
 from sessionkit.errors._base import shown
 from sessionkit.model.payment import (
@@ -250,11 +251,12 @@ def open_store(
         )
     try:
         upgrade(engine)
-    except StorageError as exc:
+    except (StorageError, TransientConflict) as exc:
         engine.dispose()
         if not isinstance(exc, StorageUnavailable) and type(exc) is not StorageError:
-            # Refused writes, a full disk, a timeout: said as the database said it, named by
-            # its --db (a read-only file that holds no tables yet, say).
+            # Refused writes, a full disk, a timeout, a lock of a connection sharing SQLite's
+            # cache: said as the database said it, named by its --db (a read-only file
+            # that holds no tables yet, say).
             raise InvalidValue(
                 f"--db {shown!r}: {exc}",
                 value=shown,

@@ -17,10 +17,12 @@ from sessionkit.errors._storage import ConcurrentModification
 class TransientConflict(ConcurrentModification):
     """The database aborted the transaction to break a deadlock or a serialization conflict.
 
-    Nothing the transaction wrote is kept, and running it again usually
-    succeeds. ``reason`` is ``"deadlock"``, ``"serialization"`` or ``"locked"``
-    (SQLite refused a statement at once, without waiting, for a table lock held by
-    another connection sharing its cache, as a test database in memory shares it); ``backend``
+    Nothing the unit of work wrote is kept (sessionkit rolls its own unit
+    back), and running it again usually succeeds. ``reason`` is
+    ``"deadlock"``, ``"serialization"`` or ``"locked"`` (SQLite refused a
+    statement at once, without waiting, for a table lock held by another
+    connection sharing its cache, as a test database in memory shares it; it
+    aborts no transaction: a joined host's is still open, to roll back); ``backend``
     names the database and ``code`` is the driver's code for the error when
     it gave one (as for :class:`StorageError`). ``retryable`` is true when
     sessionkit owned the whole transaction (a unit from ``store.unit_of_work()``): the commands of
