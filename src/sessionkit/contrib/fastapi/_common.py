@@ -276,7 +276,8 @@ IdempotencyKey = Annotated[
         description=(
             "The same key sent again with the same request returns the record the first"
             " request made, as it stands now (a booking cancelled or run out since comes back"
-            " so), and makes nothing new."
+            " so), and makes nothing new. A series is compared as it stands now: one edited"
+            " since is another request (422 IdempotencyKeyReused)."
         ),
     ),
 ]

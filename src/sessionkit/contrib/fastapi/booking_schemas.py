@@ -85,9 +85,11 @@ class BookingOut(_Out):
     session_end: datetime
     position: int | None = Field(
         description=(
-            "The place the booking took in its session's waitlist (1: first in line), kept"
-            " once it is offered seats, confirmed, cancelled or expired; null for a booking"
-            " never waitlisted. The status says whether it still waits."
+            "Its number in its session's waitlist, in the order places were taken: a lower"
+            " number waits ahead, and the numbers of places that left are not given again,"
+            " so the first in line may hold 2 or more. Kept once it is offered seats,"
+            " confirmed, cancelled or expired; null for a booking never waitlisted. The"
+            " status says whether it still waits."
         )
     )
     metadata: dict[str, Any]
