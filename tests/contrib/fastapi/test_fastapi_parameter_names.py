@@ -144,3 +144,26 @@ def test_a_participant_without_a_kind_is_shown_a_participants_form(client: TestC
         client.get("/v1/agenda", params={**WINDOW, "resource": "tina"}), 422, "InvalidValue"
     )
     assert resource["detail"] == "a resource reference looks like 'teacher:t-17', got 'tina'"
+
+
+def test_a_booked_participant_without_a_kind_is_shown_a_participants_form(
+    client: TestClient,
+) -> None:
+    # A booking's body said "a resource reference looks like 'teacher:t-17'", as the paths
+    # and queries did before participant_named: the same participant, sent in a body.
+    session_id = _url(client, "{id}")
+    draft = {
+        "start": "2026-03-03T08:00:00Z",
+        "end": "2026-03-03T09:00:00Z",
+        "lifecycle": "lms",
+    }
+    answers = [
+        client.post(f"/v1/sessions/{session_id}/bookings", json={"participant": "ann"}),
+        client.post("/v1/bookings", json={"participant": "ann", "session": draft}),
+        client.post(f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "ann"}),
+        client.post("/v1/paid-bookings", json={"participant": "ann", "session": draft}),
+    ]
+    for answer in answers:
+        body = problem(answer, 422, "InvalidValue")
+        assert body["detail"] == "a participant reference looks like 'student:ann', got 'ann'"
+        assert (body["value"], body["expected"]) == ("ann", "kind:id")

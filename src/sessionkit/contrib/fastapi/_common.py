@@ -207,7 +207,12 @@ class Booked(TypedDict):
 
 
 def booked(who: Caller, body: BookingCreate, key: str | None) -> Booked:
-    """Return how ``who`` books as ``body`` asks, its roles granted (:func:`booking_role`)."""
+    """Return how ``who`` books as ``body`` asks, its roles granted (:func:`booking_role`).
+
+    The body's participant is told a participant's form as a path's is
+    (:func:`participant_named`): the core's refusal shows a resource's.
+    """
+    participant_named(body.participant)
     return {
         "actor": who.actor,
         "seats": body.seats,
