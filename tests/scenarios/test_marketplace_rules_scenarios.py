@@ -55,6 +55,7 @@ from sessionkit.errors import (
     SessionLocked,
     SessionNotFound,
     StorageReadOnly,
+    TransientConflict,
 )
 from sessionkit.model import Session, SessionQuery
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD
@@ -392,6 +393,29 @@ def test_a_claim_the_database_refuses_is_raised_not_read_as_nothing_due(
 
     monkeypatch.setattr(kit.sessions, "set_fields", read_only)
     with pytest.raises(StorageReadOnly) as raised:
+        due_reminders(kit)
+    assert raised.value is refused
+    monkeypatch.undo()
+    assert told(due_reminders(kit)) == [(one.id, "student:ana")]  # told once it writes
+
+
+def test_a_claim_the_database_kept_refusing_is_raised_not_skipped_as_lost(
+    market: Paid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TransientConflict is a ConcurrentModification: a claim SQLite's table lock (or a
+    # deadlock) refused past the kit's runs was skipped as one another job had won, so a
+    # lock that stayed answered [] run after run, with no error for the job to log.
+    kit = market.kit
+    one = market.slot("tina-1to1")
+    market.pay(market.checkout(one, "ana"))
+    market.clock.set(one.start - timedelta(hours=2))
+    refused = TransientConflict.aborted("locked", "sqlite", joined=False)
+
+    def locked(tenant: str, session_id: str, **kwargs: object) -> Session:
+        raise refused
+
+    monkeypatch.setattr(kit.sessions, "set_fields", locked)
+    with pytest.raises(TransientConflict) as raised:
         due_reminders(kit)
     assert raised.value is refused
     monkeypatch.undo()

@@ -44,7 +44,12 @@ import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._common import all_done, resume_provider
-from sessionkit.errors import ConcurrentModification, SeriesNotFound, SessionNotFound
+from sessionkit.errors import (
+    ConcurrentModification,
+    SeriesNotFound,
+    SessionNotFound,
+    TransientConflict,
+)
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.money import Money
 from sessionkit.model.query import SessionQuery
@@ -296,8 +301,10 @@ def due_reminders(
     in between loses those reminders rather than doubling them. A slot whose
     claim is refused (changed, deleted or cancelled since it was read) is
     skipped, never the reminders claimed already for the others. A storage
-    failure (a database down or read-only) is raised: skipped, it read as
-    nothing due, run after run. A seat paid after its slot's reminders went
+    failure (a database down or read-only) is raised, and so is a claim the
+    database kept refusing past the kit's runs (a ``TransientConflict``: a
+    deadlock, SQLite's table lock): skipped, it read as nothing due, run
+    after run. A seat paid after its slot's reminders went
     out is told at the next run.
     """
     now = kit.context.now()
@@ -317,6 +324,11 @@ def due_reminders(
                 set={"reminded": sorted(told.union(new))},
                 expected_version=slot.version,
             )
+        except TransientConflict:
+            # A ConcurrentModification, but the database's (a deadlock, SQLite's table lock)
+            # past the kit's runs, not a claim that lost: skipped, a lock that stays read
+            # as nothing due, run after run.
+            raise
         except (ConcurrentModification, SessionNotFound):
             # Another job (or an edit, a cancel) came first, or the slot was deleted
             # meanwhile: that slot waits for the next run; the others' claims stand.
