@@ -32,7 +32,7 @@ from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.db.models import Model
 from django.http import HttpRequest
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import (
     CaptureQueriesContext,
     setup_test_environment,
@@ -40,7 +40,7 @@ from django.test.utils import (
 )
 from django.utils.html import escape
 
-from sessionkit.contrib.django.admin import PaymentAdmin, ResourceFilter, _actor
+from sessionkit.contrib.django.admin import BookingAdmin, PaymentAdmin, ResourceFilter, _actor
 from sessionkit.contrib.django.models import (
     BookingRecord,
     PaymentRecord,
@@ -535,6 +535,28 @@ def test_the_booking_list_shows_and_filters_the_status_the_kit_judges_now(
     assert sorted(row.record_id for row in by_stored) == ["held", "held-out"]
     after = {row.record_id: (row.status, row.version) for row in BookingRecord.objects.all()}
     assert after == stored  # shown as judged, nothing written
+
+
+def test_a_booking_list_without_the_stored_status_shows_the_status_now_last(
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+) -> None:
+    # The column went in after list_display's "status", looked up with list.index: a
+    # subclass listing its own columns without it raised ValueError on every list page.
+    given(make_booking_session("s1", capacity=5), make_booking("kept"))
+
+    class Narrow(BookingAdmin):
+        # mypy types BookingAdmin's list_display as its own seven columns' tuple.
+        list_display = ("participant", "session_start")  # type: ignore[assignment]
+
+    request = RequestFactory().get("/admin/sessionkit/bookingrecord/")
+    request.user = User.objects.create_superuser("narrow", "narrow@example.com", "pw")
+    columns = Narrow(BookingRecord, site).get_list_display(request)
+    assert [getattr(c, "__name__", c) for c in columns] == [
+        "participant",
+        "session_start",
+        "status_now",
+    ]
+    assert columns[-1](BookingRecord.objects.get()) == CONFIRMED
 
 
 def test_the_admin_cancels_a_booking_as_the_role_it_answers_requests_in(

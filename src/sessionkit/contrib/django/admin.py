@@ -477,7 +477,11 @@ class BookingAdmin(ReadOnlyAdmin):
     actions = ("confirm_bookings", "cancel_bookings")
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
-        """The columns, with "status now" after the stored status: judged at :func:`_judged_at`."""
+        """The columns, with "status now" after the stored status: judged at :func:`_judged_at`.
+
+        At the end when the list shows no stored status (a subclass's own
+        ``list_display``): looked up there, the list was a ValueError.
+        """
         now = _judged_at(request)
 
         @admin.display(description="status now")
@@ -485,7 +489,8 @@ class BookingAdmin(ReadOnlyAdmin):
             return booking_from_record(row).status_at(now)
 
         columns = list(super().get_list_display(request))
-        columns.insert(columns.index("status") + 1, status_now)
+        at = columns.index("status") + 1 if "status" in columns else len(columns)
+        columns.insert(at, status_now)
         return columns
 
     @admin.action(
