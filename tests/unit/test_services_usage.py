@@ -25,6 +25,7 @@ from sessionkit import (
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._usage import InMemoryCounterRepository
 from sessionkit.errors import (
+    ConcurrentModification,
     DuplicateSession,
     DuplicateUsage,
     SessionLocked,
@@ -1147,6 +1148,32 @@ def test_entries_of_a_period_that_is_no_month_are_refused(world: World) -> None:
     with pytest.raises(WrongType) as wrong:
         world.kit.usage.entries(T, subscription_id=sub, period=202603)  # type: ignore[arg-type]
     assert wrong.value.name == "period"
+
+
+def test_a_counter_refusing_the_credit_back_is_not_read_as_returned_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reverse_in read any ConcurrentModification out of returning a credit as "a concurrent
+    # writer returned it first", the counter's own too (its bump past its attempts): the
+    # unit committed the entry returned while the balance still counted it.
+    sub = world.subscribe()
+    lesson = world.complete(world.lesson(ANA))
+    assert world.used(sub) == 1
+    bump = InMemoryCounterRepository.bump
+    refusals: list[ConcurrentModification] = []
+
+    def refused_once(self: InMemoryCounterRepository, *args: Any, **kwargs: Any) -> int | None:
+        if not refusals:
+            refusals.append(ConcurrentModification(args[1], 0, None))
+            raise refusals[0]
+        return bump(self, *args, **kwargs)
+
+    monkeypatch.setattr(InMemoryCounterRepository, "bump", refused_once)
+    [entry] = world.kit.usage.reverse(T, lesson.id, actor="admin")
+    assert (len(refusals), refusals[0].attempts) == (1, 1)  # run again, once
+    assert (entry.active, world.used(sub)) == (False, 0)
+    [stored] = world.kit.usage.entries(T, session_id=lesson.id)
+    assert stored.active is False
 
 
 def test_a_transient_conflict_returning_a_credit_runs_the_reverse_again(

@@ -300,15 +300,16 @@ def reverse_in(
         kept = None if reason is None else reason[:MAX_REASON_LENGTH]
         returned = attrs.evolve(entry, reversed_at=tx.now, reason=kept)
         try:
-            stored = _give_back(tx, entry, returned, actor=actor)
+            stored = usage.update(returned, expected_version=entry.version)
         except ConcurrentModification as error:  # a concurrent writer returned it first
             if isinstance(error, TransientConflict):
-                # A deadlock, or SQLite's table lock (refused at once, the unit still open,
-                # the entry perhaps written and its counter not): the unit runs again.
-                raise
+                raise  # a deadlock, or SQLite's table lock: the unit runs again
             done.append(usage.get(entry.tenant, entry.id))
             continue
-        done.append(stored)
+        # Outside the try: the counter's own refusal (its bump past its attempts) is no
+        # sign the entry was returned first; read as one, the unit committed the entry
+        # returned while the balance still counted it.
+        done.append(_credit_back(tx, stored, actor=actor))
     return done
 
 
@@ -319,8 +320,13 @@ def _give_back(tx: Tx, entry: UsageEntry, returned: UsageEntry, *, actor: str | 
     ``entry`` first.
     """
     stored = tx.repository(USAGE).update(returned, expected_version=entry.version)
+    return _credit_back(tx, stored, actor=actor)
+
+
+def _credit_back(tx: Tx, stored: UsageEntry, *, actor: str | None) -> UsageEntry:
+    """Give back the credit of ``stored``, an entry just stored reversed; announce it."""
     tx.repository(COUNTERS).bump(
-        entry.tenant, usage_counter(entry.subscription_id, entry.period), -1
+        stored.tenant, usage_counter(stored.subscription_id, stored.period), -1
     )
     event = UsageRecorded(
         tenant=stored.tenant, actor=actor, at=tx.now, entry=stored, change="reversed"
