@@ -197,11 +197,12 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         participant: Annotated[str, Path(examples=["student:ann"])],
-        days: Annotated[int, Query(description=_DAYS)] = 7,
+        # At least 1 whatever the kit (the core refuses less), so the schema says it.
+        days: Annotated[int, Query(ge=1, description=_DAYS)] = 7,
     ) -> list[s.BookingOut]:
         participant = participant_named(participant)
         access.own(who, participant, asked="a participant's agenda")
-        # days is the core's to check: its bound is the kit's Limits.window, not the schema's.
+        # The upper bound is the core's to check: the kit's Limits.window, not the schema's.
         found = app.bookings.agenda(who.tenant, participant, days=days)
         return [s.booking_out(b) for b in found]
 
