@@ -82,3 +82,21 @@ def test_an_own_fields_name_is_declared_non_empty(client: TestClient) -> None:
     assert [(e["loc"], e["type"]) for e in body["errors"]] == [
         (["body", "metadata", "", "[key]"], "string_too_short")
     ]
+
+
+def test_the_seats_bookable_asks_for_are_bounded_as_a_bookings(client: TestClient) -> None:
+    # The query said only "integer": 0 and 1,000,001 seats reached the core, refused there.
+    operation = client.get("/openapi.json").json()["paths"]["/v1/bookable"]["get"]
+    [seats] = [p["schema"] for p in operation["parameters"] if p["name"] == "seats"]
+    assert (seats["minimum"], seats["maximum"], seats["default"]) == (1, MAX_CAPACITY, 1)
+    window = {"start": NOW.isoformat(), "end": NOW.replace(day=9).isoformat()}
+    for sent in (0, MAX_CAPACITY + 1):
+        answer = client.get("/v1/bookable", params={**window, "seats": sent})
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == PROBLEM
+        body = answer.json()
+        assert body["error"] == "RequestValidationError"
+        assert [(e["loc"], e["input"]) for e in body["errors"]] == [(["query", "seats"], str(sent))]
+    posted_session(client, NOW.replace(day=4))
+    most = client.get("/v1/bookable", params={**window, "seats": MAX_CAPACITY})
+    assert (most.status_code, most.json()) == (200, [])  # taken, and no session has so many

@@ -32,6 +32,7 @@ from sessionkit.contrib.fastapi.paging import (
 )
 from sessionkit.errors import SessionNotFound
 from sessionkit.model.booking import BOOKING_STATUSES
+from sessionkit.model.session import MAX_CAPACITY
 from sessionkit.model.text import check_id
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
@@ -257,7 +258,8 @@ def add_booking_routes(routes: Routes) -> None:
         start: Instant,
         end: Instant,
         resource: str | None = None,
-        seats: int = 1,
+        # As a booking's seats are declared (BookingCreate): the core's bounds, whatever the kit.
+        seats: Annotated[int, Query(ge=1, le=MAX_CAPACITY)] = 1,
         role: Annotated[str | None, Query(alias="acting_role", examples=["student"])] = None,
         participant: Annotated[str | None, Query(examples=["student:ann"])] = None,
     ) -> list[s.BookableOut]:
