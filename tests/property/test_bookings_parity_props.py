@@ -5,7 +5,8 @@ counters, so every command is sent to both exactly alike: booking (1 to 3
 seats, held or confirmed, with or without the waitlist, with idempotency keys
 replayed and reused for another request), confirm, cancel, the expiry job in
 small batches, clock steps small and past the sessions' starts, and a
-session's cancel, move or new capacity. Both kits must answer alike, the
+session's cancel, move or new capacity, and the host's own admin writing a
+capacity or a booking to the stores themselves. Both kits must answer alike, the
 same value or an error of the same class, message and fields (``rule``,
 ``allows_at``, ``may_free_at``, ``remaining``, ...), publish the same events,
 and then read alike: each session's bookings (whole and paged), free seats,
@@ -26,6 +27,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -44,9 +46,17 @@ from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.model import Session
-from sessionkit.model.booking import BOOKING_STATUSES, Booking, participant_ref
+from sessionkit.model.booking import (
+    BOOKING_STATUSES,
+    CONFIRMED,
+    HELD,
+    OFFERED,
+    WAITLISTED,
+    Booking,
+    participant_ref,
+)
 from sessionkit.policies import BookingRules
-from sessionkit.ports import BOOKINGS, UnitOfWorkFactory
+from sessionkit.ports import BOOKINGS, UnitOfWork, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import StaticLinks
@@ -289,6 +299,75 @@ class Parity(RuleBasedStateMachine):
             return kit.sessions.update(tenant, session_id, actor="host", start=start)
 
         self.both(act)
+
+    # -- the host's own admin, writing to the stores themselves ---------------------------
+
+    def write(self, change: Callable[[UnitOfWork], Any]) -> Outcome:
+        """Commit ``change`` in a unit of work of each store; assert they answered alike."""
+
+        def written(make: UnitOfWorkFactory) -> Any:
+            with make() as uow:
+                done = change(uow)
+                uow.commit()
+                return done
+
+        memory, sql = (outcome(partial(written, make)) for make in self.stores)
+        assert memory == sql
+        return memory
+
+    @rule(which=st.integers(0, len(SESSIONS) - 1), capacity=st.integers(1, 4))
+    def admin_sets_capacity(self, which: int, capacity: int) -> None:
+        """A new capacity written past the kit: the next write to the session settles it."""
+        tenant, session_id = self.sessions[which]
+
+        def change(uow: UnitOfWork) -> Session:
+            session = uow.sessions.get(tenant, session_id)
+            changed = attrs.evolve(session, capacity=capacity)
+            return uow.sessions.update(changed, expected_version=session.version)
+
+        self.write(change)
+
+    @rule(
+        which=st.integers(0, len(SESSIONS) - 1),
+        who=st.sampled_from(PEOPLE),
+        seats=st.integers(1, 3),
+        status=st.sampled_from([CONFIRMED, HELD, OFFERED, WAITLISTED]),
+        hold=st.integers(-30, 30),
+        earlier=st.sampled_from([0, 0, 10, 60]),
+    )
+    def admin_adds_booking(
+        self, which: int, who: str, seats: int, status: str, hold: int, earlier: int
+    ) -> None:
+        """A booking imported past the kit, dated ``earlier`` minutes ago: the store checks it."""
+        tenant, session_id = self.sessions[which]
+        booking_id = f"import{len(self.ids)}"
+        made = self.clock.now() - timedelta(minutes=earlier)
+
+        def change(uow: UnitOfWork) -> Booking:
+            session = uow.sessions.get(tenant, session_id)
+            bookings = uow.repository(BOOKINGS)
+            booking = Booking(
+                id=booking_id,
+                tenant=tenant,
+                session_id=session_id,
+                participant=who,
+                seats=seats,
+                status=status,
+                hold_expires_at=made + timedelta(minutes=hold)
+                if status in (HELD, OFFERED)
+                else None,
+                session_start=session.start,
+                session_end=session.end,
+                position=bookings.next_position(tenant, session_id)
+                if status == WAITLISTED
+                else None,
+                created_at=made,
+            )
+            bookings.add(booking)
+            return booking
+
+        if self.write(change)[0] == "value":
+            self.ids.append((tenant, booking_id))
 
     # -- what both kits read -------------------------------------------------------------
 
