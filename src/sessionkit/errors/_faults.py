@@ -15,7 +15,7 @@ from sessionkit.errors._storage import ConcurrentModification
 
 
 class TransientConflict(ConcurrentModification):
-    """The database aborted the transaction to break a deadlock or a serialization conflict.
+    """The database refused a unit of work for a concurrent one: a deadlock, a conflict, a lock.
 
     Nothing the unit of work wrote is kept (sessionkit rolls its own unit
     back), and running it again usually succeeds. ``reason`` is
