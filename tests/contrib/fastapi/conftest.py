@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 
@@ -21,7 +21,7 @@ pytest.importorskip("fastapi")
 from fastapi import FastAPI, Header
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi import DEFAULT_ROLES, Caller, sessionkit_router
+from sessionkit.contrib.fastapi import DEFAULT_ROLES, PROBLEM_MEDIA_TYPE, Caller, sessionkit_router
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.ports import UnitOfWorkFactory
@@ -171,3 +171,12 @@ def posted_session(client: TestClient, start: datetime) -> str:
     assert made.status_code == 201, made.text
     session_id: str = made.json()["id"]
     return session_id
+
+
+def problem(response: Any, status: int, error: str) -> dict[str, Any]:
+    """Assert ``response`` is a problem of ``status`` and ``error``; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    body: dict[str, Any] = response.json()
+    assert (body["status"], body["error"]) == (status, error)
+    return body

@@ -28,9 +28,8 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import NOW, ClientFor, make_app, posted_session
+from .conftest import NOW, ClientFor, make_app, posted_session, problem
 
-PROBLEM = "application/problem+json"
 PYTHON = re.compile(
     r"kit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
     r"\ba (?:PaymentGateway|MeetingRooms)\b|\bLimits\.|\bidempotency_key\b|\w+=\)|"
@@ -42,14 +41,6 @@ writes it."""
 CORE = Path(sessionkit.__file__).parent
 REACHABLE = ("errors", "services", "policies", "model", "zones.py", "timespan.py")
 """The parts of the core whose messages a route's problem can carry."""
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
 
 
 def advice_of(body: dict[str, Any]) -> str:

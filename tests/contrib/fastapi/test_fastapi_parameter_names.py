@@ -7,21 +7,12 @@ argument names (``acting_role`` is ``role`` inside the route, ``status`` is
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from starlette.testclient import TestClient
 
-PROBLEM = "application/problem+json"
+from .conftest import problem
+
 WINDOW = {"start": "2026-03-02T08:00:00Z", "end": "2026-03-09T08:00:00Z"}
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
 
 
 def test_a_bad_acting_role_of_the_bookable_sessions_is_named_acting_role(

@@ -14,17 +14,7 @@ from starlette.testclient import TestClient
 
 from sessionkit.testing.clocks import ManualClock
 
-from .conftest import NOW, posted_session
-
-PROBLEM = "application/problem+json"
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
+from .conftest import NOW, posted_session, problem
 
 
 def booked(client: TestClient, hours: float, participant: str = "student:ann") -> str:

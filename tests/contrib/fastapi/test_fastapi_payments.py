@@ -21,10 +21,9 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import HOURLY, RULES, ClientFor
+from .conftest import HOURLY, RULES, ClientFor, problem
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-PROBLEM = "application/problem+json"
 ANN = {"X-Actor": "ann"}
 
 
@@ -62,14 +61,6 @@ def deliver(client: TestClient, gateway: FakeGateway) -> list[dict[str, Any]]:
         assert answered.status_code == 200, answered.text
         answers.append(answered.json())
     return answers
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
 
 
 def paid(client: TestClient, gateway: FakeGateway, session_id: str) -> dict[str, Any]:

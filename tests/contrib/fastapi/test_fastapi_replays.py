@@ -22,20 +22,14 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
+from .conftest import problem
+
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ANN = {"X-Actor": "ann"}
 
 
 def at(hours: float) -> str:
     return (NOW + timedelta(hours=hours)).isoformat()
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
 
 
 def new_session(client: TestClient, hours: float = 48, **extra: Any) -> str:

@@ -12,17 +12,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from .conftest import NOW
-
-PROBLEM = "application/problem+json"
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
+from .conftest import NOW, problem
 
 
 def seats(client: TestClient, session_id: str, **headers: str) -> Any:

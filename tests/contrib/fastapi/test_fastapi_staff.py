@@ -27,11 +27,10 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import HOURLY, RULES, _Current
+from .conftest import HOURLY, RULES, _Current, problem
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-PROBLEM = "application/problem+json"
 STAFF_NEEDED = "admin, host or provider"
 """How a ``RoleNotGranted`` names the default staff roles."""
 
@@ -52,14 +51,6 @@ def iso(hours: float) -> str:
 def priced(session: Session) -> Pricing | None:
     """Sessions titled "Paid" cost :data:`HOURLY`; the others are free."""
     return HOURLY if session.title == "Paid" else None
-
-
-def problem(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"]) == (status, error)
-    return body
 
 
 class World:
