@@ -365,7 +365,7 @@ def test_a_slot_gone_before_its_claim_keeps_the_other_slots_reminders(
 
     def gone(tenant: str, session_id: str, **kwargs: object) -> Session:
         if session_id == later.id:
-            raise SessionNotFound(tenant, session_id)
+            raise SessionNotFound(session_id, tenant)
         return claim(tenant, session_id, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(kit.sessions, "set_fields", gone)
