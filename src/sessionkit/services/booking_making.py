@@ -365,6 +365,15 @@ class BookingMaking(BookingReads):
         ``paying=True`` answers for ``kit.payments.book`` instead, which raises
         ``InvalidValue`` for a session the pricing leaves free once every
         other check passes, as this does.
+
+        Only a refusal of the booking in the session's state is answered:
+        what ``book`` raises because the request or the stored session is
+        wrong is raised here too, and nothing is written. So
+        ``SessionNotFound``, ``InvalidValue`` (seats above the capacity) and
+        ``UnknownLifecycle`` / ``UnknownStatus`` for a session of a lifecycle
+        or status the kit no longer knows (renamed or removed since it was
+        stored, which ``bookable`` leaves out and ``remaining_seats`` counts
+        as 0): the host fixes the kit's registry, no participant can.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
