@@ -42,6 +42,44 @@ def test_a_bookings_seats_are_bounded_as_the_core_bounds_them(client: TestClient
         assert [(e["loc"], e["input"]) for e in body["errors"]] == [(["body", "seats"], sent)]
 
 
+def test_a_sessions_capacity_is_bounded_as_the_core_bounds_it(client: TestClient) -> None:
+    # The schemas said only "integer": a capacity of 0 reached the core (check_capacity), refused.
+    found = schemas(client)
+    for name, kind in (("SessionCreate", 0), ("SessionUpdate", 0), ("SeriesCreate", None)):
+        capacity = found[name]["properties"]["capacity"]
+        bounded = capacity if kind is None else capacity["anyOf"][kind]
+        assert (bounded["minimum"], bounded["maximum"]) == (1, MAX_CAPACITY)
+    session_id = posted_session(client, NOW.replace(day=4))
+    start, end = NOW.replace(day=5), NOW.replace(day=5, hour=NOW.hour + 1)
+    span = {"start": start.isoformat(), "end": end.isoformat(), "lifecycle": "lms"}
+    series = {
+        "title": "Chemistry",
+        "items": [
+            {
+                "id": "mon",
+                "rrule": "FREQ=WEEKLY;COUNT=1",
+                "start": "2026-03-09T18:00:00",
+                "tz": "Europe/Berlin",
+                "duration_minutes": 60,
+            }
+        ],
+    }
+    for sent in (0, MAX_CAPACITY + 1):
+        for answer in (
+            client.post("/v1/sessions", json={**span, "capacity": sent}),
+            client.patch(f"/v1/sessions/{session_id}", json={"capacity": sent}),
+            client.post("/v1/series", json={**series, "capacity": sent}),
+        ):
+            assert answer.status_code == 422, answer.text
+            assert answer.headers["content-type"] == PROBLEM
+            body = answer.json()
+            assert body["error"] == "RequestValidationError"
+            errors = [(e["loc"], e["input"]) for e in body["errors"]]
+            assert errors == [(["body", "capacity"], sent)]
+    most = client.patch(f"/v1/sessions/{session_id}", json={"capacity": MAX_CAPACITY})
+    assert (most.status_code, most.json()["capacity"]) == (200, MAX_CAPACITY)
+
+
 def test_a_bookings_status_is_declared_one_of_the_cores_booking_statuses(
     client: TestClient,
 ) -> None:

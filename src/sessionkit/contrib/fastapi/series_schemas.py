@@ -18,6 +18,7 @@ from sessionkit.contrib.fastapi.schema_types import (
     _Out,
 )
 from sessionkit.model.series import MAX_ITEMS, ScheduleItem, Series
+from sessionkit.model.session import MAX_CAPACITY
 from sessionkit.model.text import MAX_ID_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
 from sessionkit.recurrence.rule import MAX_RULE_LENGTH
@@ -81,7 +82,7 @@ class SeriesCreate(_In):
     title: str = Field(max_length=MAX_TITLE_LENGTH)
     items: list[ScheduleItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
     lifecycle: Name = "lms"
-    capacity: StrictInt = 1
+    capacity: StrictInt = Field(default=1, ge=1, le=MAX_CAPACITY)
     group: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     series_id: str | None = Field(
         default=None,

@@ -20,7 +20,7 @@ from sessionkit.contrib.fastapi.schema_types import (
 )
 from sessionkit.model.fields import MAX_NOTES_LENGTH
 from sessionkit.model.journal import JournalEntry
-from sessionkit.model.session import Session
+from sessionkit.model.session import MAX_CAPACITY, Session
 from sessionkit.model.text import MAX_ID_LENGTH, MAX_REF_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.services.reports import CleanupReport
 
@@ -95,7 +95,7 @@ class SessionCreate(_In):
     resources: Refs | None = Field(default=None, examples=[["teacher:t1", "room:r1"]])
     tz: Name | None = Field(default=None, examples=["Europe/Berlin"])
     lifecycle: Name | None = Field(default=None, description="Required without a series.")
-    capacity: StrictInt | None = None
+    capacity: StrictInt | None = Field(default=None, ge=1, le=MAX_CAPACITY)
     metadata: Metadata | None = None
 
 
@@ -106,7 +106,7 @@ class SessionUpdate(_In):
     start: IsoInstant | None = None
     end: IsoInstant | None = None
     resources: Refs | None = None
-    capacity: StrictInt | None = None
+    capacity: StrictInt | None = Field(default=None, ge=1, le=MAX_CAPACITY)
     expected_version: StrictInt | None = None
 
 
