@@ -317,3 +317,23 @@ def test_attendance_bodies_at_the_length_caps_are_stored(
     assert told.status_code == 200, told.text
     got = told.json()
     assert (got["participant"], got["override"]["reason"]) == (who, "x" * 2000)
+
+
+def test_a_presence_events_participant_without_a_kind_is_shown_a_participants_form(
+    client: TestClient, clock: ManualClock
+) -> None:
+    # It said "a resource reference looks like 'teacher:t-17'", as a booking's body did
+    # before d065a645: the core reads a participant as any reference. Nothing is stored.
+    session_id = lesson(client)
+    clock.set(START + timedelta(minutes=50))
+    events = [
+        event(session_id, 1, "student:bob", "join", 0),
+        event(session_id, 2, "ann", "join", 8),
+    ]
+    answer = client.post("/v1/presence-events", json={"events": events})
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert (body["error"], body["value"], body["expected"]) == ("InvalidValue", "ann", "kind:id")
+    assert body["detail"] == "a participant reference looks like 'student:ann', got 'ann'"
+    again = client.post("/v1/presence-events", json={"events": events[:1]}).json()
+    assert (again["recorded"], again["duplicates"]) == (1, 0)

@@ -30,6 +30,7 @@ from sessionkit.contrib.fastapi._common import (
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Hook, Kit, Routes, Who
 from sessionkit.errors import ParticipantNotGranted
+from sessionkit.model.attendance import PresenceEvent
 from sessionkit.model.booking import participant_ref
 
 __all__ = ["add_attendance_routes"]
@@ -39,6 +40,17 @@ def _heard_by(events: list[ats.PresenceEventIn], now: datetime, skew: timedelta)
     """Refuse an event dated later than ``now`` plus ``skew``: no one joins in the future."""
     for index, event in enumerate(events):
         heard_by(event.at, f"events[{index}].at", now=now, skew=skew, what="a presence event")
+
+
+def _event(event: ats.PresenceEventIn) -> PresenceEvent:
+    """Return ``event`` as the core's, its participant told a participant's form.
+
+    The core's refusal of a participant without a kind shows a resource's form
+    ('teacher:t-17'); :func:`participant_named` shows a participant's, as a
+    booking's body and a path's participant are shown it.
+    """
+    participant_named(event.participant)
+    return event.to_event()
 
 
 Participant = Annotated[str, Path(examples=["student:ann"])]
@@ -77,7 +89,7 @@ def add_attendance_routes(routes: Routes) -> None:
     def presence_events(app: Kit, hook: Hook, body: ats.PresenceBatch) -> ats.PresenceReportOut:
         now = app.context.now()  # one now: the one checked is the one recorded at
         _heard_by(body.events, now, routes.presence_skew)
-        events = [event.to_event() for event in body.events]
+        events = [_event(event) for event in body.events]
         report = app.attendance.record_presence(hook.tenant, events, now=now)
         return ats.presence_report_out(report)
 
