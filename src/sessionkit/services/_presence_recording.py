@@ -20,6 +20,7 @@ from sessionkit.errors import (
     InvalidValue,
     MissingFact,
     SessionNotFound,
+    TransientConflict,
     WrongType,
 )
 from sessionkit.lifecycle import Lifecycle, StatusChanged
@@ -29,7 +30,7 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import _GAVE_UP, Context, Tx, mark
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
@@ -117,19 +118,38 @@ class PresenceRecording:
         before it reads them, so a command ending one of them at the same
         time closes the stays this batch opens, or ends it after them. When
         racing writers store an event or move a session first, the batch runs
-        again (it wrote nothing), and then finds them stored.
+        again (it wrote nothing), and then finds them stored. A database's
+        refusal (``TransientConflict``) runs it again as any command's does
+        (``attempts``), and not at all in a unit joined to the host's transaction.
         """
         check_tenant(tenant)
         batch = _check_events(events)
         at = self._ctx.at(now, "now")
+        return self._ctx.retrying(self._record_raced, tenant, batch, at)
+
+    def _record_raced(
+        self, tenant: str, batch: list[PresenceEvent], now: datetime
+    ) -> PresenceReport:
+        """Run :meth:`_record` again while racing writers stored an event or moved a session first.
+
+        Those races only. A ``TransientConflict`` is raised at once, for the
+        kit's :meth:`~sessionkit.services._context.Context.retrying` around
+        this: run again up to ``attempts`` times when ``retryable``, never in a
+        joined unit (the host rolls its transaction back), and never ``attempts``
+        times over the races' count.
+        """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                return self._record(tenant, batch, at)
+                return self._record(tenant, batch, now)
             except Duplicate as taken:
                 if taken.kind != PRESENCE.name or attempt == WRITE_ATTEMPTS:
                     raise
-            except ConcurrentModification:
+            except ConcurrentModification as error:
+                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                    raise
                 if attempt == WRITE_ATTEMPTS:
+                    error.attempts = attempt
+                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
