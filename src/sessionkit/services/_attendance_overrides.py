@@ -17,6 +17,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     Duplicate,
     InvalidValue,
+    TransientConflict,
     UnknownLifecycle,
     UnknownStatus,
 )
@@ -34,7 +35,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import Context
+from sessionkit.services._context import _GAVE_UP, Context, mark
 from sessionkit.services._presence import override_repository, presence_repository
 from sessionkit.services._presence_recording import start_on_join
 from sessionkit.services._presence_seal import seal_instant
@@ -93,21 +94,49 @@ class OverrideCommands:
         ``InvalidValue`` (naming the value) and ``WrongType`` (``minutes`` not
         an int: a bool, a float, text); nothing is written then.
         Racing overrides of one participant: the last to commit wins, none
-        fails.
+        fails. A database's refusal (``TransientConflict``) runs it again as
+        any command's does (``attempts``), and not at all in a unit joined to
+        the host's transaction.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
         _decider(actor, "an attendance override records who decided it")
         check_text(reason, "reason", limit=2000, optional=True)
         who = participant_ref(participant)
+        args = (tenant, session_id, who, status, actor, minutes, reason, now)
+        return self._ctx.retrying(self._override_raced, *args)
+
+    def _override_raced(
+        self,
+        tenant: str,
+        session_id: str,
+        who: ResourceRef,
+        status: str,
+        actor: str | None,
+        minutes: int | None,
+        reason: str | None,
+        now: datetime | None,
+    ) -> Attendance:
+        """Run :meth:`_override` again while a racing override of ``who`` was stored first.
+
+        Those races only. A ``TransientConflict`` is raised at once, for the
+        kit's :meth:`~sessionkit.services._context.Context.retrying` around
+        this: run again up to ``attempts`` times when ``retryable``, never in a
+        joined unit (the host rolls its transaction back), and never ``attempts``
+        times over the races' count.
+        """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 return self._override(tenant, session_id, who, status, actor, minutes, reason, now)
             except Duplicate as taken:  # a racing first override was stored: replace it
                 if taken.kind != ATTENDANCE_OVERRIDES.name or attempt == WRITE_ATTEMPTS:
                     raise
-            except ConcurrentModification:  # a racing override was stored: replace it
+            except ConcurrentModification as error:  # a racing override was stored: replace it
+                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                    raise
                 if attempt == WRITE_ATTEMPTS:
+                    error.attempts = attempt
+                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
