@@ -23,6 +23,7 @@ from sessionkit.errors import (
     MissingFact,
     SessionKitError,
     SessionNotFound,
+    TransientConflict,
     WrongType,
 )
 from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
@@ -31,7 +32,7 @@ from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import FactProvider, JoinCredential, MeetingRooms, ReopeningRooms, Room
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._context import _GAVE_UP, Context, Tx, mark
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
@@ -206,13 +207,7 @@ class RoomAccess:
                 expected="a MeetingRooms",
             )
         at = self._ctx.at(now, "now")
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                session, granted = self._admit(tenant, session_id, who, role, at)
-                break
-            except ConcurrentModification:  # a racing writer moved the session: look again
-                if attempt == _ATTEMPTS:
-                    raise
+        session, granted = self._ctx.retrying(self._admit_raced, tenant, session_id, who, role, at)
         expires_at = self.rules.expires_at(session, at)
 
         def issue(room: Room) -> JoinCredential:
@@ -344,6 +339,29 @@ class RoomAccess:
                 cause=exc,
                 deleted=deleted,
             ) from exc
+
+    def _admit_raced(
+        self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
+    ) -> tuple[Session, str | None]:
+        """Run :meth:`_admit` again while a racing writer moved the session first.
+
+        Those races only. A ``TransientConflict`` is raised at once, for the
+        kit's :meth:`~sessionkit.services._context.Context.retrying` around
+        this: run again up to ``attempts`` times when ``retryable``, never in a
+        joined unit (the host rolls its transaction back), and never ``attempts``
+        times over the races' count.
+        """
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return self._admit(tenant, session_id, who, role, now)
+            except ConcurrentModification as error:  # a racing writer moved the session
+                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                    raise
+                if attempt == _ATTEMPTS:
+                    error.attempts = attempt
+                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
