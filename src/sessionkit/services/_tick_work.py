@@ -50,10 +50,11 @@ def _sessions_of(tenant: str) -> Claim[Session]:
 
 def _seats_of(tenant: str) -> Claim[Session]:
     def claim(tx: Tx, keys: list[str]) -> Sequence[Session]:
-        claimed = tx.sessions.claim(tenant, keys)
+        claimed = {s.id for s in tx.sessions.claim(tenant, keys)}  # locked in id order
         # The booking repository's own lock too, which its seat checks trust
-        # (the row is already this unit's, so it does not wait).
-        return [tx.bookings.lock_session(tenant, s.id) for s in claimed]
+        # (the row is already this unit's, so it does not wait); in the order of
+        # ``keys``, the one the sessions fell due in, so their events are in time order.
+        return [tx.bookings.lock_session(tenant, key) for key in keys if key in claimed]
 
     return claim
 
@@ -207,7 +208,8 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
         return [(b.tenant, b.session_id) for b in found]
 
     for fresh in unseen(due, run.batch):
-        for owner, session_ids in by_tenant(sorted(set(fresh))).items():
+        # A tenant's sessions in the order they fell due (unseen keeps the read's).
+        for owner, session_ids in by_tenant(fresh).items():
             run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
 
 

@@ -213,6 +213,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         back full and fewer than ``limit`` bookings of settled sessions were
         read: failing sessions never hide the ones due after them, however
         many bookings they hold.
+
+        Sessions are settled in the order they first fell due (the store's
+        read, earliest first), so a subscriber meets them in the order their
+        bookings ran out, each session's events together.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -229,7 +233,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
             with ctx.transaction(at) as tx:
                 due = tx.bookings.expiring(tenant, before=at, limit=asked)
             keys = [(b.tenant, b.session_id) for b in due]
-            fresh = sorted(set(keys) - tried)
+            # In the order the sessions first fell due (the read's, earliest first), so a
+            # subscriber sees the expiries across sessions in time order, as settle orders
+            # them within one.
+            fresh = [key for key in dict.fromkeys(keys) if key not in tried]
             tried.update(fresh)
             for key in fresh:
                 done: list[Settled] = []
