@@ -17,7 +17,6 @@ from sessionkit.errors import (
     ConcurrentModification,
     Duplicate,
     InvalidValue,
-    TransientConflict,
     UnknownLifecycle,
     UnknownStatus,
 )
@@ -35,7 +34,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import _GAVE_UP, Context, mark
+from sessionkit.services._context import _GAVE_UP, Context, mark, runs_again
 from sessionkit.services._presence import override_repository, presence_repository
 from sessionkit.services._presence_recording import start_on_join
 from sessionkit.services._presence_seal import seal_instant
@@ -119,7 +118,9 @@ class OverrideCommands:
     ) -> Attendance:
         """Run :meth:`_override` again while a racing override of ``who`` was stored first.
 
-        Those races only. A ``TransientConflict`` is raised at once, for the
+        Those races only: an error raised once the unit committed (an event
+        handler's) is raised, its work standing. A ``TransientConflict`` is
+        raised at once, for the
         kit's :meth:`~sessionkit.services._context.Context.retrying` around
         this: run again up to ``attempts`` times when ``retryable``, never in a
         joined unit (the host rolls its transaction back), and never ``attempts``
@@ -129,10 +130,14 @@ class OverrideCommands:
             try:
                 return self._override(tenant, session_id, who, status, actor, minutes, reason, now)
             except Duplicate as taken:  # a racing first override was stored: replace it
-                if taken.kind != ATTENDANCE_OVERRIDES.name or attempt == WRITE_ATTEMPTS:
+                if (
+                    taken.kind != ATTENDANCE_OVERRIDES.name
+                    or attempt == WRITE_ATTEMPTS
+                    or not runs_again(taken)
+                ):
                     raise
             except ConcurrentModification as error:  # a racing override was stored: replace it
-                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                if not runs_again(error):
                     raise
                 if attempt == WRITE_ATTEMPTS:
                     error.attempts = attempt

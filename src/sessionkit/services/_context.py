@@ -135,6 +135,22 @@ def raised_after_commit(error: BaseException) -> bool:
     return getattr(error, _AFTER_COMMIT, False) is True
 
 
+def runs_again(error: BaseException) -> bool:
+    """Whether a command's own loop for version races may run its unit again after ``error``.
+
+    Not for a database's refusal (``TransientConflict``: :meth:`Context.retrying`'s
+    to run again, or the host's to roll back in a joined unit), a conflict a
+    retry gave up on, or an error raised once the unit committed (an event
+    handler's): that unit's work stands, and run again it would write twice
+    and the error would be lost.
+    """
+    return not (
+        isinstance(error, TransientConflict)
+        or getattr(error, _GAVE_UP, False)
+        or raised_after_commit(error)
+    )
+
+
 def raise_late(
     late: list[Exception],
     job: str,

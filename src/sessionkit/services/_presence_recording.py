@@ -20,7 +20,6 @@ from sessionkit.errors import (
     InvalidValue,
     MissingFact,
     SessionNotFound,
-    TransientConflict,
     WrongType,
 )
 from sessionkit.lifecycle import Lifecycle, StatusChanged
@@ -30,7 +29,7 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import _GAVE_UP, Context, Tx, mark
+from sessionkit.services._context import _GAVE_UP, Context, Tx, mark, runs_again
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
@@ -132,7 +131,9 @@ class PresenceRecording:
     ) -> PresenceReport:
         """Run :meth:`_record` again while racing writers stored an event or moved a session first.
 
-        Those races only. A ``TransientConflict`` is raised at once, for the
+        Those races only: an error raised once the unit committed (an event
+        handler's) is raised, its work standing. A ``TransientConflict`` is
+        raised at once, for the
         kit's :meth:`~sessionkit.services._context.Context.retrying` around
         this: run again up to ``attempts`` times when ``retryable``, never in a
         joined unit (the host rolls its transaction back), and never ``attempts``
@@ -142,10 +143,14 @@ class PresenceRecording:
             try:
                 return self._record(tenant, batch, now)
             except Duplicate as taken:
-                if taken.kind != PRESENCE.name or attempt == WRITE_ATTEMPTS:
+                if (
+                    taken.kind != PRESENCE.name
+                    or attempt == WRITE_ATTEMPTS
+                    or not runs_again(taken)
+                ):
                     raise
             except ConcurrentModification as error:
-                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                if not runs_again(error):
                     raise
                 if attempt == WRITE_ATTEMPTS:
                     error.attempts = attempt

@@ -23,7 +23,6 @@ from sessionkit.errors import (
     MissingFact,
     SessionKitError,
     SessionNotFound,
-    TransientConflict,
     WrongType,
 )
 from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
@@ -32,7 +31,7 @@ from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import FactProvider, JoinCredential, MeetingRooms, ReopeningRooms, Room
-from sessionkit.services._context import _GAVE_UP, Context, Tx, mark
+from sessionkit.services._context import _GAVE_UP, Context, Tx, mark, runs_again
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
@@ -345,7 +344,9 @@ class RoomAccess:
     ) -> tuple[Session, str | None]:
         """Run :meth:`_admit` again while a racing writer moved the session first.
 
-        Those races only. A ``TransientConflict`` is raised at once, for the
+        Those races only: an error raised once the unit committed (an event
+        handler's) is raised, its work standing. A ``TransientConflict`` is
+        raised at once, for the
         kit's :meth:`~sessionkit.services._context.Context.retrying` around
         this: run again up to ``attempts`` times when ``retryable``, never in a
         joined unit (the host rolls its transaction back), and never ``attempts``
@@ -355,7 +356,7 @@ class RoomAccess:
             try:
                 return self._admit(tenant, session_id, who, role, now)
             except ConcurrentModification as error:  # a racing writer moved the session
-                if isinstance(error, TransientConflict) or getattr(error, _GAVE_UP, False):
+                if not runs_again(error):
                     raise
                 if attempt == _ATTEMPTS:
                     error.attempts = attempt
