@@ -1,27 +1,33 @@
-"""The in-memory and SQLite stores agree on random booking commands (a differential test).
+"""The in-memory and SQL stores agree on random booking commands (a differential test).
 
-Two kits, one per store, share a clock and draw ids from two identical
+Two kits, one in memory and one on SQLite (or PostgreSQL, or MariaDB, when
+``SESSIONKIT_TEST_POSTGRES_URL`` / ``SESSIONKIT_TEST_MYSQL_URL`` are set: each
+in a schema of its own), share a clock and draw ids from two identical
 counters, so every command is sent to both exactly alike: booking (1 to 3
 seats, held or confirmed, with or without the waitlist, with idempotency keys
-replayed and reused for another request), confirm, cancel, the expiry job in
-small batches, clock steps small and past the sessions' starts, and a
-session's cancel, move or new capacity, and the host's own admin writing a
-capacity or a booking to the stores themselves. Both kits must answer alike, the
-same value or an error of the same class, message and fields (``rule``,
-``allows_at``, ``may_free_at``, ``remaining``, ...), publish the same events,
-and then read alike: each session's bookings (whole and paged), free seats,
-bookable listing and a newcomer's ``can_book``, each participant's bookings
-and agenda, and the booking repositories' own reads (seats taken, seating,
-expiring, bookable, counts) at any instant near the sessions. The rules are
-drawn per run, from a plain waitlist to per-day limits, a horizon and notice,
-and a session released when emptied. Two tenants, and one participant id
-under two kinds, keep the stores' keys honest.
+replayed and reused for another request, paid through ``kit.payments.book``
+with a fake provider each, into a session or a :class:`SessionDraft` the
+booking creates), the customer paying or declined at the provider, confirm,
+cancel, the expiry job in small batches, clock steps small and past the
+sessions' starts, and a session's cancel, move or new capacity, and the host's
+own admin writing a capacity or a booking to the stores themselves. Both kits
+must answer alike, the same value or an error of the same class, message and
+fields (``rule``, ``allows_at``, ``may_free_at``, ``remaining``, ...), publish
+the same events, and then read alike: each session's bookings (whole and
+paged), free seats, bookable listing and a newcomer's ``can_book``, each
+participant's bookings and agenda, each booking's payment, and the booking
+repositories' own reads (seats taken, seating, expiring, bookable, counts) at
+any instant near the sessions. The rules are drawn per run, from a plain
+waitlist to per-day limits, a horizon and notice, and a session released when
+emptied. Two tenants, and one participant id under two kinds, keep the stores'
+keys honest.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from operator import attrgetter
@@ -39,11 +45,10 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
 from sessionkit.model import Session
 from sessionkit.model.booking import (
@@ -55,11 +60,14 @@ from sessionkit.model.booking import (
     Booking,
     participant_ref,
 )
-from sessionkit.policies import BookingRules
+from sessionkit.model.money import Money
+from sessionkit.policies import BookingRules, Pricing, Rate
 from sessionkit.ports import BOOKINGS, UnitOfWork, UnitOfWorkFactory
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionDraft, SessionKit
+from sessionkit.services.payments import Checkout
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.harness import StaticLinks
+from sessionkit.testing.payments import FakeGateway
 from sessionkit.timespan import TimeSpan
 
 T = "acme"
@@ -70,14 +78,21 @@ PEOPLE = [*(f"student:p{i}" for i in range(4)), "client:p0"]
 """One id under two kinds: the participant is the pair."""
 NEWCOMER = "student:new"
 KEYS = [None, None, "k1", "k2", "k3"]
+PAID = "paid"
+"""The title of a priced session: the others are free."""
+RATE = Rate(Money.of("37.5", "EUR"))
+PRICED = 5
+"""The index of the priced session in ``SESSIONS``."""
 SESSIONS = (
-    (T, timedelta(hours=3), 1),
-    (T, timedelta(hours=6), 2),
-    (T, timedelta(hours=10), 3),
-    (T, timedelta(hours=30), 2),
-    (OTHER, timedelta(hours=3), 2),
+    (T, timedelta(hours=3), 1, None),
+    (T, timedelta(hours=6), 2, None),
+    (T, timedelta(hours=10), 3, None),
+    (T, timedelta(hours=30), 2, None),
+    (OTHER, timedelta(hours=3), 2, None),
+    (T, timedelta(hours=8), 2, PAID),
 )
-"""Each session's tenant, start from ``NOW`` and capacity: three on the first day, one the next."""
+"""Each session's tenant, start from ``NOW``, capacity and title: four on the first day, one the
+next; the last is priced."""
 RULES = {
     "waitlist": BookingRules(
         waitlist=True,
@@ -115,6 +130,35 @@ metadata = st.dictionaries(
 )
 """What a booking request may carry besides its seats, as JSON stores it or not."""
 
+
+def draft(hours: int, capacity: int | None, title: str | None, given: str | None) -> SessionDraft:
+    """An hour's session starting ``hours`` from ``NOW``, with its ``given`` id or a new one."""
+    start = NOW + timedelta(hours=hours)
+    return SessionDraft(
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="lms",
+        capacity=capacity,
+        title=title,
+        session_id=given,
+    )
+
+
+drafts = st.builds(
+    draft,
+    hours=st.integers(1, 20),
+    capacity=st.sampled_from([None, 2, 3, 4]),
+    title=st.sampled_from([None, None, None, PAID]),
+    given=st.sampled_from([None, None, "d1"]),
+)
+"""A session to create with its first booking: mostly free, a given id taken the second time."""
+
+
+def pricing(session: Session) -> Pricing | None:
+    """The kits' pricing: a session titled ``PAID`` costs ``RATE`` a seat."""
+    return RATE if session.title == PAID else None
+
+
 Outcome = tuple[str, Any]
 """``("value", v)`` or ``("error", (class name, message, fields))``."""
 
@@ -123,6 +167,8 @@ def seen(value: Any) -> Any:
     """``value`` with each booking's metadata beside it: a booking's ``==`` leaves it out."""
     if isinstance(value, Booking):
         return (value, value.metadata)
+    if isinstance(value, Checkout):
+        return (seen(value.booking), value.payment, value.client_secret)
     if isinstance(value, list | tuple):
         return [seen(v) for v in value]
     if isinstance(value, dict):
@@ -148,6 +194,7 @@ class Parity(RuleBasedStateMachine):
         self.kits: list[SessionKit] = []
         self.stores: list[UnitOfWorkFactory] = []
         self.events: list[RecordingPublisher] = []
+        self.gateways: list[FakeGateway] = []
         self.sessions: list[tuple[str, str]] = []
         self.ids: list[tuple[str, str]] = []
         self.requests: list[dict[str, Any]] = []
@@ -170,6 +217,7 @@ class Parity(RuleBasedStateMachine):
         )
         for make in stores:
             events = RecordingPublisher()
+            self.gateways.append(FakeGateway(clock=self.clock))
             self.stores.append(make(publisher=events).unit_of_work)
             self.kits.append(
                 SessionKit(
@@ -178,10 +226,12 @@ class Parity(RuleBasedStateMachine):
                     links=StaticLinks(),
                     ids=partial(next, (f"x{n}" for n in itertools.count(1))),
                     booking_rules=RULES[rules],
+                    gateway=self.gateways[-1],
+                    pricing=pricing,
                 )
             )
             self.events.append(events)
-        for tenant, start, capacity in SESSIONS:
+        for tenant, start, capacity, title in SESSIONS:
             kind, made = self.ask(
                 "sessions.create_extra",
                 tenant,
@@ -190,6 +240,7 @@ class Parity(RuleBasedStateMachine):
                 end=NOW + start + timedelta(hours=1),
                 lifecycle="lms",
                 capacity=capacity,
+                title=title,
             )
             assert kind == "value", made
             self.sessions.append((tenant, made.id))
@@ -197,14 +248,29 @@ class Parity(RuleBasedStateMachine):
     # -- booking commands --------------------------------------------------------------
 
     def _book(self, request: dict[str, Any]) -> None:
+        """Send ``request`` to ``kit.bookings.book``, or ``kit.payments.book`` when ``paid``."""
         self.requests.append(request)
-        kind, answer = self.both(lambda kit: kit.bookings.book(actor="p", **request))
-        made = answer[0] if kind == "value" else None
-        if made is not None and (made.tenant, made.id) not in self.ids:
+        args = {k: v for k, v in request.items() if k not in ("paid", "manual")}
+
+        def book(kit: SessionKit) -> Booking | Checkout:
+            if request["paid"]:
+                return kit.payments.book(actor="p", manual=request["manual"], **args)
+            return kit.bookings.book(actor="p", **args)
+
+        kind, answer = self.both(book)
+        if kind != "value":
+            return
+        made = answer[0][0] if request["paid"] else answer[0]
+        if (made.tenant, made.id) not in self.ids:
             self.ids.append((made.tenant, made.id))
+        if (made.tenant, made.session_id) not in self.sessions:
+            self.sessions.append((made.tenant, made.session_id))
 
     @rule(
-        which=st.integers(0, len(SESSIONS) - 1),
+        which=st.integers(0, 10_000),
+        draft=st.none() | st.none() | drafts,
+        paid=st.sampled_from([False, False, True]),
+        manual=st.booleans(),
         people=st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=3),
         seats=st.sampled_from([1, 1, 1, 2, 2, 3]),
         confirm=st.booleans(),
@@ -217,6 +283,9 @@ class Parity(RuleBasedStateMachine):
     def book(
         self,
         which: int,
+        draft: SessionDraft | None,
+        paid: bool,
+        manual: bool,
         people: list[str],
         seats: int,
         confirm: bool,
@@ -226,16 +295,31 @@ class Parity(RuleBasedStateMachine):
         metadata: dict[str, Any] | None,
         late: int,
     ) -> None:
-        """Book ``people`` one after the other into one session, all asking alike."""
-        tenant, session_id = self.sessions[which]
+        """Book ``people`` one after the other into one session (or draft), all asking alike.
+
+        A paid booking goes to the priced session or a priced draft, and is confirmed at once
+        only when ``manual``: a provider's payment confirms it, and the kit refuses to be asked.
+        """
+        if draft is not None:
+            # Drawn from NOW, moved as far as the clock went: a draft in the past is seldom.
+            since = self.clock.now() - NOW
+            draft = attrs.evolve(
+                draft,
+                start=draft.start + since,
+                end=draft.end + since,
+                title=PAID if paid else draft.title,
+            )
+        tenant, session_id = self.sessions[PRICED if paid else which % len(self.sessions)]
         for who in people:
             self._book(
                 {
-                    "tenant": tenant,
-                    "session_id": session_id,
+                    "paid": paid,
+                    "manual": manual,
+                    "tenant": tenant if draft is None else T,
+                    "session_id": draft or session_id,
                     "participant": who,
                     "seats": seats,
-                    "confirm": confirm,
+                    "confirm": confirm and (manual or not paid),
                     "waitlist": waitlist,
                     "hold_for": hold_for,
                     "idempotency_key": key,
@@ -263,6 +347,24 @@ class Parity(RuleBasedStateMachine):
         tenant, booking_id = self.ids[pick % len(self.ids)]
         self.both(lambda kit: kit.bookings.cancel(tenant, booking_id, actor="p", role=role))
 
+    @precondition(lambda self: bool(self.gateways and self.gateways[0].intents))
+    @rule(pick=st.integers(0, 10_000), pays=st.booleans())
+    def customer_pays(self, pick: int, pays: bool) -> None:
+        """The customer pays (or is declined) at each fake provider; each kit applies the event."""
+        refs = [sorted(gateway.intents) for gateway in self.gateways]
+        assert refs[0] == refs[1]
+        ref = refs[0][pick % len(refs[0])]
+        for gateway in self.gateways:
+            if pays:
+                gateway.pay(ref)
+            else:
+                gateway.decline(ref)
+        memory, sql = (gateway.drain() for gateway in self.gateways)
+        assert memory == sql
+        tenant = self.gateways[0].intents[ref].metadata["tenant"]
+        for event in memory:
+            self.ask("payments.apply", tenant, event)
+
     @rule(limit=st.sampled_from([1, 2, 500]), tenant=st.sampled_from([T, None]))
     def expire_due(self, limit: int, tenant: str | None) -> None:
         self.both(lambda kit: kit.bookings.expire_due(tenant, limit=limit))
@@ -281,14 +383,14 @@ class Parity(RuleBasedStateMachine):
         self.clock.advance(step)
 
     @rule(
-        which=st.integers(0, len(SESSIONS) - 1),
+        which=st.integers(0, 10_000),
         change=st.sampled_from(["cancel", "move", "move", "capacity", "capacity"]),
         hours=st.integers(-4, 4).filter(bool),
         capacity=st.integers(1, 4),
     )
     def change_session(self, which: int, change: str, hours: int, capacity: int) -> None:
         """Cancel the session, move it by ``hours``, or give it a new capacity."""
-        tenant, session_id = self.sessions[which]
+        tenant, session_id = self.sessions[which % len(self.sessions)]
 
         def act(kit: SessionKit) -> Session:
             if change == "cancel":
@@ -315,10 +417,10 @@ class Parity(RuleBasedStateMachine):
         assert memory == sql
         return memory
 
-    @rule(which=st.integers(0, len(SESSIONS) - 1), capacity=st.integers(1, 4))
+    @rule(which=st.integers(0, 10_000), capacity=st.integers(1, 4))
     def admin_sets_capacity(self, which: int, capacity: int) -> None:
         """A new capacity written past the kit: the next write to the session settles it."""
-        tenant, session_id = self.sessions[which]
+        tenant, session_id = self.sessions[which % len(self.sessions)]
 
         def change(uow: UnitOfWork) -> Session:
             session = uow.sessions.get(tenant, session_id)
@@ -328,7 +430,7 @@ class Parity(RuleBasedStateMachine):
         self.write(change)
 
     @rule(
-        which=st.integers(0, len(SESSIONS) - 1),
+        which=st.integers(0, 10_000),
         who=st.sampled_from(PEOPLE),
         seats=st.integers(1, 3),
         status=st.sampled_from([CONFIRMED, HELD, OFFERED, WAITLISTED]),
@@ -339,7 +441,7 @@ class Parity(RuleBasedStateMachine):
         self, which: int, who: str, seats: int, status: str, hold: int, earlier: int
     ) -> None:
         """A booking imported past the kit, dated ``earlier`` minutes ago: the store checks it."""
-        tenant, session_id = self.sessions[which]
+        tenant, session_id = self.sessions[which % len(self.sessions)]
         booking_id = f"import{len(self.ids)}"
         made = self.clock.now() - timedelta(minutes=earlier)
 
@@ -390,19 +492,21 @@ class Parity(RuleBasedStateMachine):
             self.ask("bookings.for_participant", T, who)
             self.ask("bookings.agenda", T, who, days=1)
         self.ask("bookings.remaining_seats", T, [s for _, s in self.sessions])
+        for tenant, booking_id in self.ids:
+            self.ask("payments.for_booking", tenant, booking_id)
         week = {"start": NOW, "end": NOW + timedelta(days=3)}
         for seats in (1, 2):
             self.ask("bookings.bookable", T, **week, seats=seats)
         self.ask("bookings.bookable", T, **week, participant=PEOPLE[0])
 
     @rule(
-        which=st.integers(0, len(SESSIONS) - 1),
+        which=st.integers(0, 10_000),
         statuses=st.none() | st.sets(st.sampled_from(sorted(BOOKING_STATUSES)), max_size=3),
         limit=st.integers(1, 3),
     )
     def page_the_session(self, which: int, statuses: set[str] | None, limit: int) -> None:
         """Read a session's bookings (in ``statuses``) ``limit`` at a time, to the end."""
-        tenant, session_id = self.sessions[which]
+        tenant, session_id = self.sessions[which % len(self.sessions)]
 
         def pages(kit: SessionKit) -> list[list[Booking]]:
             found: list[list[Booking]] = []
@@ -481,21 +585,33 @@ class Parity(RuleBasedStateMachine):
                 assert memory == seen(found)
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    """SQLite in memory with sessionkit's tables; each example empties them first."""
-    found = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    create_schema(found)
-    yield found
-    found.dispose()
+SERVER_EXAMPLES = 12 * (10 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 1)
+"""A server's examples: each costs round trips per command and read, so fewer than SQLite's."""
 
 
-def test_memory_and_sqlite_stores_agree(engine: Engine) -> None:
+@pytest.mark.parametrize(
+    ("dialect", "variable"),
+    [
+        pytest.param("sqlite", None, id="sqlite"),
+        pytest.param("postgresql", "SESSIONKIT_TEST_POSTGRES_URL", id="postgresql"),
+        pytest.param("mysql", "SESSIONKIT_TEST_MYSQL_URL", id="mariadb"),
+    ],
+)
+def test_memory_and_sql_stores_agree(
+    engines: list[Engine], dialect: str, variable: str | None
+) -> None:
+    """The in-memory kit and one on ``dialect`` (in a schema of its own on a server) agree."""
+    found = [engine for engine in engines if engine.dialect.name == dialect]
+    if not found:
+        pytest.skip(f"{variable} is not set")
+
     class OnEngine(Parity):
         def __init__(self) -> None:
-            super().__init__(engine)
+            super().__init__(found[0])
 
-    # The profile's max_examples (fast or thorough); the steps kept short enough for every commit.
-    run_state_machine_as_test(OnEngine, settings=settings(stateful_step_count=30))
+    # SQLite takes the profile's max_examples (fast or thorough), a server fewer; the steps
+    # kept short enough for every commit.
+    steps = settings(stateful_step_count=30)
+    if variable is not None:
+        steps = settings(steps, max_examples=SERVER_EXAMPLES)
+    run_state_machine_as_test(OnEngine, settings=steps)
