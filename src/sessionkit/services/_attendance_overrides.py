@@ -14,8 +14,6 @@ import attrs
 
 from sessionkit.errors import (
     ActionRefused,
-    ConcurrentModification,
-    Duplicate,
     InvalidValue,
     UnknownLifecycle,
     UnknownStatus,
@@ -34,7 +32,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import _GAVE_UP, Context, mark, runs_again
+from sessionkit.services._context import Context, run_races
 from sessionkit.services._presence import override_repository, presence_repository
 from sessionkit.services._presence_recording import start_on_join
 from sessionkit.services._presence_seal import seal_instant
@@ -126,24 +124,12 @@ class OverrideCommands:
         joined unit (the host rolls its transaction back), and never ``attempts``
         times over the races' count.
         """
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                return self._override(tenant, session_id, who, status, actor, minutes, reason, now)
-            except Duplicate as taken:  # a racing first override was stored: replace it
-                if (
-                    taken.kind != ATTENDANCE_OVERRIDES.name
-                    or attempt == WRITE_ATTEMPTS
-                    or not runs_again(taken)
-                ):
-                    raise
-            except ConcurrentModification as error:  # a racing override was stored: replace it
-                if not runs_again(error):
-                    raise
-                if attempt == WRITE_ATTEMPTS:
-                    error.attempts = attempt
-                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        # A racing (first) override of ``who`` was stored: replace it.
+        return run_races(
+            lambda: self._override(tenant, session_id, who, status, actor, minutes, reason, now),
+            WRITE_ATTEMPTS,
+            duplicate=ATTENDANCE_OVERRIDES.name,
+        )
 
     def _override(
         self,

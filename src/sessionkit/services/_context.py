@@ -22,6 +22,7 @@ import attrs
 
 from sessionkit.errors import (
     ConcurrentModification,
+    Duplicate,
     DuplicateSession,
     InvalidValue,
     SessionConflict,
@@ -149,6 +150,34 @@ def runs_again(error: BaseException) -> bool:
         or getattr(error, _GAVE_UP, False)
         or raised_after_commit(error)
     )
+
+
+def run_races(run: Callable[[], R], attempts: int, *, duplicate: str | None = None) -> R:
+    """Return ``run()``, run again while a racing writer stored first, up to ``attempts`` times.
+
+    A race is a ``ConcurrentModification`` (a record moved on between the
+    read and the write) or, with ``duplicate``, a ``Duplicate`` of that kind
+    (a racing first record of it). Only errors :func:`runs_again` allows: a
+    ``TransientConflict`` is left to :meth:`Context.retrying` around this
+    (run again up to ``attempts`` times when ``retryable``, never in a joined
+    unit), and an error raised once the unit committed stands. A conflict
+    lost ``attempts`` times is raised marked given up, so no outer retry runs
+    the count again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return run()
+        except Duplicate as taken:
+            if taken.kind != duplicate or attempt == attempts or not runs_again(taken):
+                raise
+        except ConcurrentModification as error:
+            if not runs_again(error):
+                raise
+            if attempt == attempts:
+                error.attempts = attempt
+                mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def raise_late(

@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import (
-    ConcurrentModification,
-    Duplicate,
     InvalidValue,
     MissingFact,
     SessionNotFound,
@@ -29,7 +27,7 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import _GAVE_UP, Context, Tx, mark, runs_again
+from sessionkit.services._context import Context, Tx, run_races
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
@@ -139,24 +137,9 @@ class PresenceRecording:
         joined unit (the host rolls its transaction back), and never ``attempts``
         times over the races' count.
         """
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                return self._record(tenant, batch, now)
-            except Duplicate as taken:
-                if (
-                    taken.kind != PRESENCE.name
-                    or attempt == WRITE_ATTEMPTS
-                    or not runs_again(taken)
-                ):
-                    raise
-            except ConcurrentModification as error:
-                if not runs_again(error):
-                    raise
-                if attempt == WRITE_ATTEMPTS:
-                    error.attempts = attempt
-                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return run_races(
+            lambda: self._record(tenant, batch, now), WRITE_ATTEMPTS, duplicate=PRESENCE.name
+        )
 
     def _record(self, tenant: str, batch: list[PresenceEvent], now: datetime) -> PresenceReport:
         ctx = self._ctx

@@ -16,7 +16,6 @@ from typing import Final, cast
 import attrs
 
 from sessionkit.errors import (
-    ConcurrentModification,
     InvalidValue,
     JoinRefused,
     MeetingRoomsError,
@@ -31,7 +30,7 @@ from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import FactProvider, JoinCredential, MeetingRooms, ReopeningRooms, Room
-from sessionkit.services._context import _GAVE_UP, Context, Tx, mark, runs_again
+from sessionkit.services._context import Context, Tx, run_races
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
@@ -352,17 +351,8 @@ class RoomAccess:
         joined unit (the host rolls its transaction back), and never ``attempts``
         times over the races' count.
         """
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                return self._admit(tenant, session_id, who, role, now)
-            except ConcurrentModification as error:  # a racing writer moved the session
-                if not runs_again(error):
-                    raise
-                if attempt == _ATTEMPTS:
-                    error.attempts = attempt
-                    mark(error, _GAVE_UP, True)  # lost them all: not run again from the top
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        # A racing writer moved the session: read it again.
+        return run_races(lambda: self._admit(tenant, session_id, who, role, now), _ATTEMPTS)
 
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
