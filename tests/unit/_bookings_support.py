@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
+
 from sessionkit.model import ResourceRef, Session
 from sessionkit.model.booking_events import BookingStatusChanged
 from sessionkit.policies import BookingRules
+from sessionkit.services import SessionKit
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -43,3 +46,29 @@ def booking_events(h: Harness) -> list[BookingStatusChanged]:
 def statuses(h: Harness, session_id: str) -> dict[str, str]:
     """Each participant's booking status in the session."""
     return {str(b.participant): b.status for b in h.kit.bookings.for_session(T, session_id)}
+
+
+def kit_slot(kit: SessionKit, hour: int) -> str:
+    """A tutor's LMS slot of 3 seats on Wednesday 4 March at ``hour``; its id."""
+    return kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=datetime(2026, 3, 4, hour, tzinfo=UTC),
+        end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
+        resources=[TUTOR],
+        lifecycle="lms",
+        capacity=3,
+    ).id
+
+
+def forget(kit: SessionKit, session_id: str, field: str, value: str) -> None:
+    """Store the session with its ``field`` (lifecycle or status) set to ``value``, as a kit
+    that knew it did: one of a lifecycle or status renamed or removed since."""
+    with kit.context.transaction(NOW) as tx:
+        old = tx.sessions.get(T, session_id)
+        gone = (
+            attrs.evolve(old, lifecycle=value)
+            if field == "lifecycle"
+            else attrs.evolve(old, status=value)
+        )
+        tx.sessions.update(gone, expected_version=old.version)

@@ -12,28 +12,12 @@ the in-memory store and on SQLite.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import attrs
 import pytest
 
 from sessionkit.errors import InvalidValue, SessionNotFound, UnknownLifecycle, UnknownStatus
-from sessionkit.services import SessionKit
 
-from ._bookings_support import ANA, BEN, NOW, RULES, TUTOR, T
+from ._bookings_support import ANA, BEN, NOW, RULES, T, forget, kit_slot
 from ._store_support import STORES, StoreMaker, fresh_kit
-
-
-def _slot(kit: SessionKit, hour: int) -> str:
-    return kit.sessions.create_extra(
-        T,
-        actor="tina",
-        start=datetime(2026, 3, 4, hour, tzinfo=UTC),
-        end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
-        resources=[TUTOR],
-        lifecycle="lms",
-        capacity=3,
-    ).id
 
 
 @pytest.mark.parametrize("store", list(STORES.values()), ids=list(STORES))
@@ -45,16 +29,10 @@ def test_can_book_raises_what_book_raises_for_a_session_the_kit_cannot_read(
     store: StoreMaker, field: str, value: str, refusal: type[Exception]
 ) -> None:
     kit = fresh_kit(store, NOW, booking_rules=RULES)
-    renamed, kept = _slot(kit, 10), _slot(kit, 12)
+    renamed, kept = kit_slot(kit, 10), kit_slot(kit, 12)
     kit.bookings.book(T, renamed, ANA, actor="ana")
-    with kit.context.transaction(NOW) as tx:  # stored by a kit that knew it
-        old = tx.sessions.get(T, renamed)
-        gone = (
-            attrs.evolve(old, lifecycle=value)
-            if field == "lifecycle"
-            else attrs.evolve(old, status=value)
-        )
-        tx.sessions.update(gone, expected_version=old.version)
+    forget(kit, renamed, field, value)  # stored by a kit that knew it
+    with kit.context.transaction(NOW) as tx:
         before = tx.sessions.get(T, renamed), tx.bookings.for_session(T, renamed)
 
     with pytest.raises(refusal) as asked:

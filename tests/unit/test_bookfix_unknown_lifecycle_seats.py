@@ -12,26 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import attrs
 import pytest
 
 from sessionkit.errors import UnknownLifecycle, UnknownStatus
-from sessionkit.services import SessionKit
 
-from ._bookings_support import ANA, BEN, NOW, RULES, TUTOR, T
+from ._bookings_support import ANA, BEN, NOW, RULES, T, forget, kit_slot
 from ._store_support import STORES, StoreMaker, fresh_kit
-
-
-def _slot(kit: SessionKit, hour: int) -> str:
-    return kit.sessions.create_extra(
-        T,
-        actor="tina",
-        start=datetime(2026, 3, 4, hour, tzinfo=UTC),
-        end=datetime(2026, 3, 4, hour + 1, tzinfo=UTC),
-        resources=[TUTOR],
-        lifecycle="lms",
-        capacity=3,
-    ).id
 
 
 @pytest.mark.parametrize("store", list(STORES.values()), ids=list(STORES))
@@ -43,16 +29,9 @@ def test_remaining_seats_of_a_session_the_kit_cannot_book_is_0(
     store: StoreMaker, field: str, value: str, refusal: type[Exception]
 ) -> None:
     kit = fresh_kit(store, NOW, booking_rules=RULES)
-    renamed, kept = _slot(kit, 10), _slot(kit, 12)
+    renamed, kept = kit_slot(kit, 10), kit_slot(kit, 12)
     kit.bookings.book(T, kept, ANA, actor="ana")
-    with kit.context.transaction(NOW) as tx:  # stored by a kit that knew it
-        old = tx.sessions.get(T, renamed)
-        gone = (
-            attrs.evolve(old, lifecycle=value)
-            if field == "lifecycle"
-            else attrs.evolve(old, status=value)
-        )
-        tx.sessions.update(gone, expected_version=old.version)
+    forget(kit, renamed, field, value)  # stored by a kit that knew it
 
     seats = kit.bookings.remaining_seats(T, [renamed, kept, "gone"])
 
@@ -72,15 +51,8 @@ def test_bookable_leaves_out_a_session_of_a_lifecycle_or_status_the_kit_does_not
     # A status renamed in a lifecycle the kit knows was listed with its seats free,
     # while remaining_seats answered 0 and book refused it (UnknownStatus).
     kit = fresh_kit(store, NOW, booking_rules=RULES)
-    renamed, kept = _slot(kit, 10), _slot(kit, 12)
-    with kit.context.transaction(NOW) as tx:  # stored by a kit that knew it
-        old = tx.sessions.get(T, renamed)
-        gone = (
-            attrs.evolve(old, lifecycle=value)
-            if field == "lifecycle"
-            else attrs.evolve(old, status=value)
-        )
-        tx.sessions.update(gone, expected_version=old.version)
+    renamed, kept = kit_slot(kit, 10), kit_slot(kit, 12)
+    forget(kit, renamed, field, value)  # stored by a kit that knew it
 
     listed = kit.bookings.bookable(
         T, start=datetime(2026, 3, 4, tzinfo=UTC), end=datetime(2026, 3, 5, tzinfo=UTC)
