@@ -752,4 +752,7 @@ def test_a_database_that_cannot_be_reached_is_storage_unavailable_to_both_makers
         engine.dispose()
     assert isinstance(caught.value.__cause__, Exception)
     assert type(caught.value.__cause__).__name__ == "OperationalError"
+    # It never connected: nothing was begun, so nothing was "rolled back".
+    assert "rolled back" not in str(caught.value)
+    assert "the operation did not complete" in str(caught.value)
     assert not (tmp_path / "no-such-dir").exists()

@@ -289,8 +289,10 @@ def translate(
         )
     if kind == _GONE:
         return StorageUnavailable(
-            f"the connection to {backend} failed or was lost ({said}); the unit of work "
-            "was rolled back",
+            # Not "rolled back": the connection may never have opened, and one lost in
+            # the COMMIT leaves its outcome unknown (the unit adds a note saying so).
+            f"the connection to {backend} failed or was lost ({said}); the operation did "
+            "not complete",
             backend=backend,
             code=shown,
         )
