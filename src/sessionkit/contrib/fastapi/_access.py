@@ -22,7 +22,7 @@ from datetime import timedelta
 
 import attrs
 
-from sessionkit.contrib.fastapi._common import Caller, acting_role, role_names
+from sessionkit.contrib.fastapi._common import Caller, acting_role, lifecycle_named, role_names
 from sessionkit.contrib.fastapi._drafts import DraftCheck
 from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.contrib.fastapi.schemas import SessionCreate
@@ -112,6 +112,7 @@ class Access:
         if asked is None:
             assert session_id is not None  # a booking names its session or asks for one
             return session_id
+        lifecycle_named(app, asked.lifecycle)
         draft = SessionDraft(**asked.model_dump())
         if self.is_staff(who):
             return draft

@@ -10,6 +10,7 @@ import attrs
 from fastapi import Header, Query
 
 from sessionkit.contrib.fastapi._advice import WITH_OFFSET, in_seconds
+from sessionkit.contrib.fastapi._problem_body import asked
 from sessionkit.contrib.fastapi.schema_types import read_date_time
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import (
@@ -17,11 +18,13 @@ from sessionkit.errors import (
     NaiveDatetime,
     NotADatetime,
     RoleNotGranted,
+    UnknownLifecycle,
     WrongType,
 )
 from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.text import check_names
+from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import check_key
 from sessionkit.timespan import check_delta
 
@@ -50,6 +53,7 @@ __all__ = [
     "actor_of",
     "instant",
     "key_id",
+    "lifecycle_named",
     "participant_named",
     "role_names",
     "status_names",
@@ -296,6 +300,22 @@ MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
 """An optional query parameter naming an instant."""
 Cursor = Annotated[str | None, Query(description="next_cursor of the last page")]
 """The keyset cursor continuing after the last page."""
+
+
+def lifecycle_named(app: SessionKit, name: str | None) -> None:
+    """Refuse a lifecycle the request names that the kit does not know: the client's (a 422).
+
+    Checked before the command runs, which would raise the same
+    ``UnknownLifecycle`` as for a stored session of a lifecycle the kit no
+    longer knows, a 500 (see :func:`~sessionkit.contrib.fastapi.problems.asked`).
+    ``None``: the request names none.
+    """
+    if name is None:
+        return
+    try:
+        app.context.lifecycle(name)
+    except UnknownLifecycle as unknown:
+        raise asked(unknown) from None
 
 
 def status_names(

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_TYPE_BASE",
     "ERROR_STATUS",
     "Problem",
+    "asked",
     "member_name",
     "problem_body",
     "problem_type",
@@ -69,7 +70,6 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.RefundKeyReused: 422,  # as IdempotencyKeyReused: the same key with another request
     e.CurrencyMismatch: 422,
     e.RefundExceedsPayment: 422,
-    e.UnknownLifecycle: 422,
     e.LifecycleNotApplicable: 422,
     e.MissingFact: 422,
     # The host did not let the caller act so.
@@ -128,6 +128,9 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.SchemaMissing: 500,
     e.NestedUnitOfWork: 500,
     e.InvalidLifecycle: 500,
+    # A stored record's lifecycle the kit no longer knows: the host's data or configuration.
+    # A lifecycle the request names is the client's input: see asked().
+    e.UnknownLifecycle: 500,
 }
 """The HTTP status of every sessionkit error class (looked up by exact class, then its bases)."""
 
@@ -166,8 +169,29 @@ def member_name(error: e.SessionKitError, name: str) -> str:
     return f"{subject}_{name}"
 
 
+_ASKED = "_sessionkit_asked"
+"""Set on an error :func:`asked` marks as the client's input."""
+
+
+def asked(error: e.UnknownLifecycle) -> e.UnknownLifecycle:
+    """Return ``error`` marked as the refusal of a lifecycle the request itself named: a 422.
+
+    By its class an ``UnknownLifecycle`` is a 500: a command met a stored
+    session (or series) of a lifecycle the kit no longer knows, which the
+    host's data or configuration must mend, not the client. A route that
+    checks a lifecycle name the client sent marks its refusal with this.
+    """
+    setattr(error, _ASKED, True)  # private: a problem's body skips names starting with "_"
+    return error
+
+
 def status_of(error: e.SessionKitError) -> int:
-    """Return the HTTP status of ``error``: its class's, or the nearest base class's."""
+    """Return the HTTP status of ``error``: its class's, or the nearest base class's.
+
+    An ``UnknownLifecycle`` marked by :func:`asked` is the client's: 422.
+    """
+    if getattr(error, _ASKED, False):
+        return 422
     for cls in type(error).__mro__:
         if cls in ERROR_STATUS:
             return ERROR_STATUS[cls]

@@ -2,7 +2,7 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 from sessionkit.contrib.fastapi import schemas as s
-from sessionkit.contrib.fastapi._common import ACTING, READ, IdempotencyKey, key_id
+from sessionkit.contrib.fastapi._common import ACTING, READ, IdempotencyKey, key_id, lifecycle_named
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.problems import unstored
 from sessionkit.errors import DuplicateSeries, IdempotencyKeyReused, SessionConflict
@@ -28,6 +28,7 @@ def add_series_routes(routes: Routes) -> None:
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SeriesCreated:
         access.staff(who)
+        lifecycle_named(app, body.lifecycle)
         # The key is checked even where the body names the id: a blank one is refused here too.
         keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
         series_id = keyed if body.series_id is None else body.series_id

@@ -18,6 +18,7 @@ from sessionkit.contrib.fastapi._common import (
     Names,
     instant,
     key_id,
+    lifecycle_named,
     status_names,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
@@ -158,6 +159,7 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit, who: Who, body: s.SessionCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SessionOut:
         access.staff(who)
+        lifecycle_named(app, body.lifecycle)
         session_id = fingerprint = None
         if idempotency_key is not None:
             session_id = key_id(who.tenant, idempotency_key)
