@@ -40,7 +40,8 @@ from django.test.utils import (
 )
 from django.utils.html import escape
 
-from sessionkit.contrib.django.admin import BookingAdmin, PaymentAdmin, ResourceFilter, _actor
+from sessionkit.contrib.django._admin_requests import _actor
+from sessionkit.contrib.django.admin import BookingAdmin, PaymentAdmin, ResourceFilter
 from sessionkit.contrib.django.models import (
     BookingRecord,
     PaymentRecord,
