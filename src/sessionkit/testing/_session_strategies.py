@@ -19,6 +19,7 @@ from sessionkit.lifecycle import PRESETS, Lifecycle, Status
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
     CANCELLED,
+    CONFIRMED,
     EXPIRED,
     HELD,
     OFFERED,
@@ -307,6 +308,7 @@ def bookings(
     at: datetime | None = None,
     statuses: Sequence[str] = tuple(sorted(BOOKING_STATUSES)),
     roles: Sequence[str] = ("student", "client", "attendee"),
+    lifecycle: Lifecycle | None = None,
 ) -> st.SearchStrategy[Booking]:
     """A :class:`~sessionkit.model.booking.Booking` of ``session``, as it is stored at ``at``.
 
@@ -322,9 +324,18 @@ def bookings(
     wrong type ``WrongType``. Seats are 1..3, never above the capacity. For
     several bookings of one session that fit its capacity together, draw
     :func:`booked_sessions`.
+
+    Only statuses the commands leave in the session's status are drawn: in a
+    cancelled one (``CANCELLED`` of the presets) its bookings were cancelled
+    with it (or had run out: ``EXPIRED``), and in another terminal one
+    (finished, completed) only confirmed bookings stay in play: its holds,
+    offers and waitlist places ended with it. ``lifecycle`` is the session's,
+    ``None`` for a preset (``UnknownLifecycle`` for a lifecycle of yours not
+    given); ``statuses`` leaving none of those is ``InvalidValue``.
     """
     if not isinstance(session, Session):
         raise WrongType(session, name="bookings(session)", expected="a Session")
+    left = _left_in(session, lifecycle)
     role_pool = _args.roles(roles, strategy="bookings")
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
@@ -344,8 +355,44 @@ def bookings(
             value=chosen,
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",
         )
-    drawn_status = st.sampled_from(sorted(set(chosen)))
-    return _drawn_bookings(session, when, drawn_status, role_pool)
+    drawable = sorted(set(chosen) & left)
+    if not drawable:
+        raise InvalidValue(
+            f"bookings(statuses={shown(chosen)}): session {shown(session.id)} is"
+            f" {session.status}, where the commands leave only {sorted(left)} bookings (draw"
+            " sessions(taking_bookings=True) for sessions whose bookings are in play)",
+            value=chosen,
+            expected=f"one or more of {sorted(left)}",
+        )
+    return _drawn_bookings(session, when, st.sampled_from(drawable), role_pool)
+
+
+def _left_in(session: Session, lifecycle: object) -> frozenset[str]:
+    """The booking statuses the commands leave in ``session``'s status (of ``lifecycle``).
+
+    A cancelled status cancelled the bookings in play (what had run out is
+    EXPIRED); another terminal one ended the holds, offers and waitlist places.
+    """
+    if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
+        raise WrongType(lifecycle, name="bookings(lifecycle)", expected="a Lifecycle or None")
+    if lifecycle is not None and lifecycle.name != session.lifecycle:
+        raise InvalidValue(
+            f"bookings(lifecycle={shown(lifecycle.name)}): session {shown(session.id)} is of"
+            f" lifecycle {shown(session.lifecycle)}",
+            value=lifecycle,
+            expected=f"the lifecycle {shown(session.lifecycle)}, or None for the preset",
+        )
+    try:
+        machine = PRESETS.get(session.lifecycle) if lifecycle is None else lifecycle
+        status = machine.status(session.status)
+    except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
+        error.add_note("bookings(lifecycle=...) takes the session's lifecycle")
+        raise
+    if status.cancelled:
+        return frozenset({CANCELLED, EXPIRED})
+    if status.terminal:
+        return frozenset({CONFIRMED, CANCELLED, EXPIRED})
+    return BOOKING_STATUSES
 
 
 @st.composite  # module-level, as _drawn_sessions is

@@ -1,0 +1,71 @@
+"""What a new user's own property tests met in the shipped strategies (a second trial)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessionkit.errors import InvalidValue, UnknownLifecycle
+from sessionkit.lifecycle import PRESETS
+from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, Booking
+from sessionkit.model.session import Session
+from sessionkit.testing import strategies as sks
+from sessionkit.timespan import TimeSpan
+
+START = datetime(2026, 5, 4, 9, tzinfo=UTC)
+
+
+def _session(status: str, *, lifecycle: str = "lms", busy: bool = True) -> Session:
+    return Session(
+        id="s1",
+        tenant="acme",
+        title="Maths",
+        span=TimeSpan(START, START + timedelta(hours=1)),
+        tz="Europe/Berlin",
+        status=status,
+        lifecycle=lifecycle,
+        busy=busy,
+        created_at=START - timedelta(days=3),
+    )
+
+
+@given(st.data())
+def test_a_cancelled_sessions_bookings_were_cancelled_with_it_or_ran_out(
+    data: st.DataObject,
+) -> None:
+    # Cancelling a session cancels its bookings in play (what ran out is EXPIRED); drawn, a
+    # CANCELED session still had held, confirmed and waitlisted bookings no command leaves,
+    # and a user's "a cancelled session has nobody booked" rule failed on them.
+    session = _session("CANCELED", busy=False)
+    at = data.draw(st.sampled_from([None, session.end + timedelta(hours=1)]))
+    booking = data.draw(sks.bookings(session, at=at))
+    assert booking.status in (CANCELLED, EXPIRED)
+
+
+@given(sks.bookings(_session("FINISHED")))
+def test_a_finished_session_keeps_only_its_confirmed_bookings_in_play(booking: Booking) -> None:
+    # A terminal status (finished ahead of its time too) ends holds, offers and waitlist places.
+    assert booking.status in (CONFIRMED, CANCELLED, EXPIRED)
+
+
+def test_statuses_the_session_cannot_hold_are_refused_naming_them() -> None:
+    with pytest.raises(InvalidValue, match=r"bookings\(statuses=\['HELD'\]\).*CANCELED") as caught:
+        sks.bookings(_session("CANCELED", busy=False), statuses=[HELD])
+    assert caught.value.value == [HELD]
+
+
+@given(st.data())
+def test_a_session_of_your_lifecycle_takes_it_as_lifecycle(data: st.DataObject) -> None:
+    mine = attrs.evolve(PRESETS.get("lms"), name="mine")
+    session = _session("CANCELED", lifecycle="mine", busy=False)
+    with pytest.raises(UnknownLifecycle) as unknown:
+        sks.bookings(session)
+    assert "bookings(lifecycle=...)" in str(unknown.value.__notes__)
+    with pytest.raises(InvalidValue, match="lifecycle 'mine'"):
+        sks.bookings(session, lifecycle=PRESETS.get("lms"))
+    booking = data.draw(sks.bookings(session, lifecycle=mine))
+    assert booking.status in (CANCELLED, EXPIRED)
