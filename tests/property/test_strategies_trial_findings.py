@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import get_type_hints
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import find, given
 from hypothesis import strategies as st
 
 from sessionkit.errors import InvalidValue, UnknownLifecycle
@@ -69,3 +72,13 @@ def test_a_session_of_your_lifecycle_takes_it_as_lifecycle(data: st.DataObject) 
         sks.bookings(session, lifecycle=PRESETS.get("lms"))
     booking = data.draw(sks.bookings(session, lifecycle=mine))
     assert booking.status in (CANCELLED, EXPIRED)
+
+
+def test_the_zone_options_are_typed_as_what_they_take() -> None:
+    # timezones([ZoneInfo("UTC")]) and aware_datetimes(zones=st.just(UTC)) draw, but user code
+    # passing them failed mypy --strict (Sequence[str], SearchStrategy[ZoneInfo]).
+    zone_names = get_type_hints(sks.timezones)["names"]
+    assert zone_names == Sequence[str | tzinfo]
+    assert get_type_hints(sks.aware_datetimes)["zones"] == st.SearchStrategy[tzinfo] | None
+    assert find(sks.timezones([ZoneInfo("Asia/Kolkata")]), lambda _: True).key == "Asia/Kolkata"
+    assert find(sks.aware_datetimes(zones=st.just(UTC)), lambda _: True).tzinfo is UTC

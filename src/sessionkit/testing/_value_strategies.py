@@ -64,8 +64,12 @@ LAST = datetime(9999, 12, 31, 23, 59, 59, 999999)
 """The last naive datetime (``datetime.max``)."""
 
 
-def timezones(names: Sequence[str] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
-    """Zones drawn from ``names`` (by default zones with gaps, folds and odd offsets)."""
+def timezones(names: Sequence[str | tzinfo] = DST_ZONES) -> st.SearchStrategy[ZoneInfo]:
+    """Zones drawn from ``names`` (by default zones with gaps, folds and odd offsets).
+
+    Each a zone name or a zone :func:`~sessionkit.zones.get_zone` takes (a
+    ``ZoneInfo``, ``datetime.UTC``), as ``sessions(zones=...)`` takes them.
+    """
     chosen = _args.zone_names(names, "names", strategy="timezones")
     return st.sampled_from([get_zone(name) for name in chosen])
 
@@ -79,9 +83,12 @@ def aware_datetimes(
     *,
     min_value: datetime = _MIN,
     max_value: datetime = _MAX,
-    zones: st.SearchStrategy[ZoneInfo] | None = None,
+    zones: st.SearchStrategy[tzinfo] | None = None,
 ) -> st.SearchStrategy[datetime]:
     """Aware datetimes (whole seconds) in a zone from ``zones``, folds included.
+
+    ``zones`` draws ``tzinfo`` zones: ``ZoneInfo`` ones (:func:`timezones`), or
+    fixed offsets (``datetime.UTC``, ``timezone(timedelta(hours=2))``).
 
     ``min_value`` and ``max_value`` are naive wall-clock bounds. Instants in a
     fold (either side) are drawn, those in a gap never (they do not exist: a
