@@ -2,25 +2,22 @@
 
 Each read runs in one unit of work at one instant; seats are counted at that
 instant, so a hold that ran out is free whether or not the expiry job ran.
+What ``bookable`` lists is judged in :mod:`~sessionkit.services._bookable`,
+the status filters and page continuations are checked in
+:mod:`~sessionkit.services._read_args`; this module keeps the names others
+import from here.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sessionkit.errors import (
-    InvalidValue,
-    LimitExceeded,
-    UnknownLifecycle,
-    UnknownStatus,
-    WrongType,
-)
+from sessionkit.errors import InvalidValue, LimitExceeded, UnknownLifecycle, UnknownStatus
 from sessionkit.errors._base import check_int, shown
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
-    BOOKING_STATUSES,
     WAITLISTED,
     BookableSession,
     Booking,
@@ -31,9 +28,14 @@ from sessionkit.model.booking import (
 )
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, Session, resource_refs
-from sessionkit.model.text import check_collection, check_id, check_ids, check_names, check_tenant
+from sessionkit.model.text import check_id, check_ids, check_tenant
 from sessionkit.policies.booking import BookingRules
-from sessionkit.services._context import Context, Tx
+from sessionkit.services._bookable import allowed, open_starts, open_statuses, open_to
+from sessionkit.services._context import Context
+from sessionkit.services._read_args import MAX_POSITION as MAX_POSITION
+from sessionkit.services._read_args import booking_statuses as booking_statuses
+from sessionkit.services._read_args import continuation, order_continuation
+from sessionkit.services._read_args import known_statuses as known_statuses
 from sessionkit.services._seats import closed, takes_bookings
 from sessionkit.services.booking_requests import check_role
 from sessionkit.timespan import TimeSpan
@@ -70,64 +72,6 @@ def _limit(limit: int) -> int:
             expected=f"1..{MAX_BOOKINGS_PAGE}",
         )
     return limit
-
-
-def booking_statuses(statuses: object) -> tuple[str, ...]:
-    """Check a booking status filter: names, each a booking's status (``HELD``, ...)."""
-    return known_statuses(statuses, BOOKING_STATUSES, "booking")
-
-
-def known_statuses(statuses: object, known: Collection[str], what: str) -> tuple[str, ...]:
-    """Check a status filter: a collection of names (``check_names``), each one of ``known``.
-
-    A bare string (``"HELD"`` for ``["HELD"]``) and a name no ``what`` can
-    have (``"confirmed"``, a typo) are an ``InvalidValue``, not a filter that
-    quietly means something else or matches nothing.
-    """
-    wanted = check_names(check_collection(statuses, "statuses", of=f"{what} statuses"), "statuses")
-    for name in wanted:
-        if name not in known:
-            raise InvalidValue(
-                f"statuses: {shown(name)} is no {what} status",
-                value=name,
-                expected=f"one of {', '.join(sorted(known))}",
-            )
-    return wanted
-
-
-def continuation(after: object) -> tuple[datetime, str]:
-    """Check a page's continuation: ``(last.session_start, last.id)``."""
-    if not isinstance(after, tuple) or len(after) != 2:
-        raise WrongType(
-            after, name="after", expected="a (session_start, booking id) pair from the last page"
-        )
-    start, last_id = after
-    return check_instant(start, "after[0]"), check_id(last_id, "after[1]")
-
-
-MAX_POSITION = 2**31 - 1
-"""The largest waitlist position a store keeps (a 32-bit integer column)."""
-
-
-def order_continuation(after: object) -> SessionOrder:
-    """Check a session page's continuation: ``last.session_order`` (position, created_at, id)."""
-    if not isinstance(after, tuple) or len(after) != 3:
-        raise WrongType(
-            after,
-            name="after",
-            expected="the last booking's session_order: (position, created_at, id)",
-        )
-    position, created_at, last_id = after
-    if position is not None:
-        position = check_int(position, name="after[0]", expected="a waitlist position or None")
-        if not 0 <= position <= MAX_POSITION:
-            raise InvalidValue(
-                f"after[0] must be a waitlist position 0..{MAX_POSITION:,} or None, got "
-                f"{shown(position)}",
-                value=position,
-                expected=f"0..{MAX_POSITION} or None",
-            )
-    return position, check_instant(created_at, "after[1]"), check_id(last_id, "after[2]")
 
 
 class BookingReads:
@@ -371,18 +315,9 @@ class BookingReads:
         rules = self._ctx.booking_rules
         fixed = rules if isinstance(rules, BookingRules) else None
         found: list[tuple[BookableSession, BookingRules]] = []
-        lifecycles = self._ctx.lifecycles
-        # The statuses the kit knows, less the terminal ones (a busy one ends a session
-        # ahead of its time), as book judges them: it refuses a session of a lifecycle or
-        # status renamed or removed since it was stored, and one that ended.
-        known = [
-            (name, status.name)
-            for name in lifecycles
-            for status in lifecycles.get(name).statuses
-            if not status.terminal
-        ]
+        known = open_statuses(self._ctx)
         with self._ctx.transaction(now) as tx:
-            begin, finish = _open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
+            begin, finish = open_starts(self._ctx, fixed, acting, begin, finish, tx.now)
             if begin >= finish:
                 return []
             window = TimeSpan(begin, finish)
@@ -398,117 +333,10 @@ class BookingReads:
                     limit=MAX_BOOKINGS_PAGE,
                     known=known,
                 )
-                found.extend(self._allowed(tx, tenant, fixed, page))
+                found.extend(allowed(self._ctx, tx, tenant, fixed, page))
                 if len(page) < MAX_BOOKINGS_PAGE:
                     break
                 after = (page[-1].start, page[-1].session_id)
             if who is not None:
-                return _open_to(tx, tenant, who, found)
+                return open_to(tx, tenant, who, found)
         return [listed for listed, _ in found]
-
-    def _allowed(
-        self, tx: Tx, tenant: str, fixed: BookingRules | None, page: list[BookableSession]
-    ) -> list[tuple[BookableSession, BookingRules]]:
-        """Return the listed sessions whose booking rules refuse none at ``tx.now``, with them.
-
-        One set of rules for every session judged the times already (the
-        window was narrowed to them); only ``max_capacity`` is left. Rules
-        picked per session need the sessions, read in one call per page.
-        """
-        if fixed is not None:
-            most = fixed.max_capacity
-            return [(b, fixed) for b in page if most is None or b.capacity <= most]
-        if not page:
-            return []
-        sessions = {s.id: s for s in tx.sessions.get_many(tenant, [b.session_id for b in page])}
-        judged: list[tuple[BookableSession, BookingRules]] = []
-        for listed in page:
-            session = sessions.get(listed.session_id)
-            if session is None:
-                continue
-            rules = self._ctx.rules_for(session)
-            if rules.refusal(session, tx.now) is None:
-                judged.append((listed, rules))
-        return judged
-
-
-def _open_to(
-    tx: Tx,
-    tenant: str,
-    who: ResourceRef,
-    judged: list[tuple[BookableSession, BookingRules]],
-) -> list[BookableSession]:
-    """Return the judged sessions ``book`` would not refuse ``who`` for being in or at a limit.
-
-    One read of ``who``'s bookings in play over every window a listed
-    session's ``per_day`` or ``per_week`` looks at; counted as ``book``
-    counts them (a hold or offer still running, a waitlist place still
-    waiting).
-    """
-    if not judged:
-        return []
-    now = tx.now
-    limits = {
-        listed.session_id: [
-            (limit, window(listed.start)) for _rule, limit, window in rules.participant_limits
-        ]
-        for listed, rules in judged
-    }
-    spans = [span for each in limits.values() for _limit, span in each]
-    lo = min([judged[0][0].start, *(span.start for span in spans)])
-    hi = max([judged[-1][0].start + _INSTANT, *(span.end for span in spans)])
-    theirs = tx.bookings.for_participant(
-        tenant, who, window=TimeSpan(lo, hi), statuses=ACTIVE_BOOKING_STATUSES
-    )
-    capacity = {listed.session_id: listed.capacity for listed, _rules in judged}
-    # A waitlist place asking for more seats than its listed session has (a capacity the
-    # host's own admin lowered) is ended by ``book``'s settling of that session, before
-    # it looks for the participant there or counts their limits: judged there, it is gone.
-    unmet = {
-        b.id
-        for b in theirs
-        if b.status == WAITLISTED and b.seats > capacity.get(b.session_id, b.seats)
-    }
-    inside = {b.session_id for b in theirs if not b.expired_at(now) and b.id not in unmet}
-    counted = [(b.session_start, b) for b in theirs if b.counts_toward_limits(now)]
-    return [
-        listed
-        for listed, _rules in judged
-        if listed.session_id not in inside
-        and not any(
-            sum(
-                1
-                for start, b in counted
-                if span.start <= start < span.end
-                and not (b.id in unmet and b.session_id == listed.session_id)
-            )
-            >= limit
-            for limit, span in limits[listed.session_id]
-        )
-    ]
-
-
-def _open_starts(
-    ctx: Context,
-    fixed: BookingRules | None,
-    role: str,
-    begin: datetime,
-    finish: datetime,
-    now: datetime,
-) -> tuple[datetime, datetime]:
-    """Narrow ``[begin, finish)`` to the starts ``role`` may book at ``now``.
-
-    The notice policy's lead for booking, and with one set of rules for every
-    session, its ``min_notice`` and ``max_horizon`` (a start exactly that far
-    ahead is allowed, as ``check_booking_time`` has it).
-    """
-    lead = ctx.notice.lead_for("book", role)
-    if fixed is not None:
-        lead = max(lead, fixed.min_notice)
-        if fixed.max_horizon is not None:
-            finish = min(finish, now + fixed.max_horizon + _INSTANT)
-    return max(begin, now + lead), finish
-
-
-_INSTANT = timedelta(microseconds=1)
-"""The finest step of an instant: a window's end past the last allowed start."""
