@@ -82,3 +82,30 @@ def test_the_zone_options_are_typed_as_what_they_take() -> None:
     assert get_type_hints(sks.aware_datetimes)["zones"] == st.SearchStrategy[tzinfo] | None
     assert find(sks.timezones([ZoneInfo("Asia/Kolkata")]), lambda _: True).key == "Asia/Kolkata"
     assert find(sks.aware_datetimes(zones=st.just(UTC)), lambda _: True).tzinfo is UTC
+
+
+@given(
+    st.sampled_from(
+        [None, datetime(1000, 1, 1, 0, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)]
+    ).flatmap(lambda at: sks.booked_sessions(at=at, min_bookings=3, max_bookings=5))
+)
+def test_booked_sessions_draw_at_least_min_bookings(booked: sks.BookedSession) -> None:
+    # A property about a waitlist needs a few bookings; only max_bookings could be set, and
+    # filtering on len(bookings) fails filter_too_much as it nears max_bookings.
+    assert 3 <= len(booked.bookings) <= 5
+    assert all(b.created_at < min(booked.at, booked.session.start) for b in booked.bookings)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"min_bookings": 13}, "min_bookings=13"),
+        ({"min_bookings": -1}, "min_bookings=-1"),
+        ({"min_bookings": 1, "at": datetime(1000, 1, 1, tzinfo=UTC)}, "min_bookings=1"),
+    ],
+)
+def test_booked_sessions_refuse_min_bookings_that_cannot_be_drawn(
+    options: dict[str, object], named: str
+) -> None:
+    with pytest.raises(InvalidValue, match=named):
+        sks.booked_sessions(**options)  # type: ignore[arg-type]  # the options as drawn

@@ -515,6 +515,7 @@ def booked_sessions(
     *,
     at: datetime | None = None,
     max_bookings: int = 12,
+    min_bookings: int = 0,
     lifecycles: Sequence[Lifecycle | str] | None = None,
     roles: Sequence[str] = ("student", "client", "attendee"),
 ) -> st.SearchStrategy[BookedSession]:
@@ -547,7 +548,8 @@ def booked_sessions(
     near the ends of that range the session starts no earlier than its
     first instant and ends by its last, and at the first nothing was booked
     yet. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
-    are the oracle of its seats at ``at``. ``max_bookings`` is 0 to 100
+    are the oracle of its seats at ``at``. ``min_bookings`` to
+    ``max_bookings`` bookings are drawn; ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
     example). Options that leave nothing to draw or that it cannot draw
     raise ``InvalidValue`` naming the option, and options of the wrong type
@@ -555,6 +557,9 @@ def booked_sessions(
     """
     max_bookings = _args.count(
         max_bookings, "max_bookings", strategy="booked_sessions", least=0, most=_MOST_BOOKINGS
+    )
+    min_bookings = _args.count(
+        min_bookings, "min_bookings", strategy="booked_sessions", least=0, most=max_bookings
     )
     role_pool = _args.roles(roles, strategy="booked_sessions")
     fixed = None if at is None else check_aware(at, "booked_sessions(at)").astimezone(UTC)
@@ -566,10 +571,17 @@ def booked_sessions(
             value=at,
             expected=f"an instant from {_BOOKED_FIRST} to {_BOOKED_LAST} UTC",
         )
+    if min_bookings and fixed is not None and fixed < EARLIEST + timedelta(minutes=1):
+        raise InvalidValue(
+            f"booked_sessions(at={fixed.isoformat()}, min_bookings={min_bookings}): nothing"
+            " can have been booked before the first instant a kit runs at",
+            value=at,
+            expected=f"an at from {EARLIEST + timedelta(minutes=1)}, or min_bookings=0",
+        )
     _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
     with _args.naming("lifecycles", lifecycles, strategy="booked_sessions"):
         sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles drawing none
-    return _booked_sessions(fixed, max_bookings, lifecycles, role_pool)
+    return _booked_sessions(fixed, max_bookings, lifecycles, role_pool, min_bookings=min_bookings)
 
 
 @st.composite
@@ -580,6 +592,7 @@ def _booked_sessions(
     lifecycles: Sequence[Lifecycle | str] | None,
     roles: Sequence[str],
     replay_by: type[Replay] = Replay,
+    min_bookings: int = 0,
 ) -> BookedSession:
     when = (
         draw(aware_datetimes(min_value=_SESSION_MIN, max_value=_SESSION_MAX)).astimezone(UTC)
@@ -593,9 +606,11 @@ def _booked_sessions(
     if off_the_minute:
         base += timedelta(minutes=1)
     # Nor, at the ends of the range, before the first instant a kit runs at or ending after
-    # the last (a session is at most 4 hours long): the services refuse such a time.
+    # the last (a session is at most 4 hours long): the services refuse such a time. With
+    # ``min_bookings``, a minute after the first, so that a booking fits before the start.
     minute = timedelta(minutes=1)
-    first = max(-2 * 24 * 60, (_BOOKED_FIRST - base) // minute)
+    earliest = _BOOKED_FIRST + (minute if min_bookings else timedelta(0))
+    first = max(-2 * 24 * 60, (earliest - base) // minute)
     last = min(30 * 24 * 60 - off_the_minute, (_BOOKED_LAST - timedelta(hours=4) - base) // minute)
     offset = draw(st.integers(first, last))
     lowest = base + timedelta(minutes=offset)
@@ -617,7 +632,7 @@ def _booked_sessions(
     # Requests are made before ``at`` and before the start; cancels too.
     latest = min(when, session.start) - timedelta(minutes=1)
     room = int((latest - created).total_seconds() // 60)
-    count = draw(st.integers(0, max_bookings)) if room >= 0 else 0
+    count = draw(st.integers(min_bookings, max_bookings)) if room >= 0 else 0  # see earliest
     # Half of them in the last two hours, where holds and offers still run at ``at``.
     back = st.integers(0, min(room, 120)) | st.integers(0, min(room, 30 * 24 * 60))
     made = sorted(latest - timedelta(minutes=draw(back)) for _ in range(count))
