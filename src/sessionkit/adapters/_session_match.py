@@ -19,7 +19,8 @@ def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
     """Return whether ``session`` passes ``query``'s filters (``needle``: the folded search)."""
     if query.series_id is not None and session.series_id != query.series_id:
         return False
-    if query.statuses and session.status not in query.statuses:
+    # None is no filter; an empty tuple (any of none) keeps no session.
+    if query.statuses is not None and session.status not in query.statuses:
         return False
     if query.is_extra is not None and session.is_extra != query.is_extra:
         return False
@@ -30,7 +31,7 @@ def matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
         return False
     if query.start_to is not None and start >= query.start_to:
         return False
-    if query.resources and not set(query.resources).intersection(session.resources):
+    if query.resources is not None and not set(query.resources).intersection(session.resources):
         return False
     if not all(field_matches(session.metadata, key, values) for key, values in query.fields):
         return False

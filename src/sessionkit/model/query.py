@@ -106,9 +106,10 @@ def sort_value(session: Session, field: SortField) -> SortValue:
     return _SORT_VALUES[field](check_session(session))
 
 
-def _statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
+def _statuses(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    # None is no filter; an empty list is "any of none", which matches no session.
     if value is None:
-        return ()
+        return None
     return check_names(value, "statuses")
 
 
@@ -150,9 +151,10 @@ def check_window_order(
 
 def _optional_refs(
     value: ResourceRef | str | Sequence[ResourceRef | str] | None,
-) -> tuple[ResourceRef, ...]:
+) -> tuple[ResourceRef, ...] | None:
+    # As for statuses: None is no filter, an empty list matches no session.
     if value is None:
-        return ()
+        return None
     # A query may name more resources than one session has: a dashboard's teachers.
     return resource_refs(value, most=MAX_LIMIT)  # type: ignore[arg-type]  # one or many
 
@@ -209,6 +211,10 @@ def _count(number: int) -> str:
 class SessionQuery:
     """What to list. Filters combine with AND; a list of statuses or resources means any of them.
 
+    ``statuses`` and ``resources`` are ``None`` (the default) for no filter;
+    an empty list matches no session (as SQL's ``IN`` and Django's
+    ``__in=[]`` do), so a dashboard's selection of no teacher lists none,
+    never every session of the tenant (:attr:`matches_nothing`).
     ``start_from`` is inclusive and ``start_to`` exclusive (``InvalidWindow`` when
     ``start_to`` is before ``start_from``). ``search`` matches
     the title case-insensitively, and, with ``search_fields`` (own-field keys:
@@ -231,8 +237,8 @@ class SessionQuery:
     """
 
     series_id: str | None = None
-    resources: tuple[ResourceRef, ...] = attrs.field(default=None, converter=_optional_refs)
-    statuses: tuple[str, ...] = attrs.field(default=None, converter=_statuses)
+    resources: tuple[ResourceRef, ...] | None = attrs.field(default=None, converter=_optional_refs)
+    statuses: tuple[str, ...] | None = attrs.field(default=None, converter=_statuses)
     start_from: datetime | None = attrs.field(default=None, converter=_start_from)
     start_to: datetime | None = attrs.field(default=None, converter=_start_to)
     search: str | None = None
@@ -309,6 +315,14 @@ class SessionQuery:
     def ordering(self) -> tuple[SortKey, ...]:
         """The sort keys in effect: ``order``, or ``sort``/``descending`` as one key."""
         return self.order or ((self.sort, "desc" if self.descending else "asc"),)
+
+    @property
+    def matches_nothing(self) -> bool:
+        """Whether an empty ``statuses`` or ``resources`` leaves no session to match.
+
+        A store may then answer an empty page (total 0) without reading.
+        """
+        return self.statuses == () or self.resources == ()
 
     @property
     def offset(self) -> int:

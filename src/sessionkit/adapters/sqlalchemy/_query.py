@@ -279,9 +279,12 @@ def session_filters(
 ) -> list[ColumnElement[bool]]:
     """Return the WHERE conditions picking ``tenant``'s sessions that ``query`` filters for."""
     conditions: list[ColumnElement[bool]] = [S.c.tenant == tenant]
+    if query.matches_nothing:
+        # An empty statuses or resources list is "any of none": no row, and no IN ().
+        return [*conditions, false()]
     if query.series_id is not None:
         conditions.append(S.c.series_id == query.series_id)
-    if query.statuses:
+    if query.statuses is not None:
         conditions.append(S.c.status.in_(query.statuses))
     if query.is_extra is not None:
         conditions.append(S.c.is_extra.is_(query.is_extra))
@@ -289,7 +292,7 @@ def session_filters(
         conditions.append(S.c.start_at >= query.start_from)
     if query.start_to is not None:
         conditions.append(S.c.start_at < query.start_to)
-    if query.resources:
+    if query.resources is not None:
         # The resource rows first, then their sessions by primary key (not an EXISTS
         # probed for every session of the tenant).
         occupying = select(R.c.session_id).where(
@@ -309,6 +312,8 @@ def session_filters(
 
 def run_query(db: Db, backend: Backend, tenant: str, query: SessionQuery) -> Page[Session]:
     """Return the page of ``tenant``'s sessions that ``query`` asks for."""
+    if query.matches_nothing:  # no statement: an empty any-of list picks no row
+        return Page(items=(), total=0, page=query.page, limit=query.limit, next_cursor=None)
     conditions = session_filters(backend, tenant, query)
     total = db.scalar(select(func.count()).select_from(S).where(*conditions)) or 0
     order = query.ordering

@@ -351,9 +351,11 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
     def filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
         """Return ``tenant``'s rows that ``query``'s filters pick (its order and paging aside)."""
         rows = self.rows(tenant)
+        if query.matches_nothing:  # an empty statuses or resources list: any of none
+            return rows.none()
         if query.series_id is not None:
             rows = rows.filter(series_ref=query.series_id)
-        if query.statuses:
+        if query.statuses is not None:
             rows = rows.filter(status__in=query.statuses)
         if query.is_extra is not None:
             rows = rows.filter(is_extra=query.is_extra)
@@ -361,7 +363,7 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
             rows = rows.filter(start_at__gte=query.start_from)
         if query.start_to is not None:
             rows = rows.filter(start_at__lt=query.start_to)
-        if query.resources:
+        if query.resources is not None:
             occupying = SessionResource.objects.using(self.using).filter(
                 tenant=tenant, resource__in=sorted(str(r) for r in query.resources)
             )
