@@ -201,6 +201,30 @@ class AnalyticsContract(ContractBase):
         narrower = kit.analytics.counts(TENANT, scope=bounded, start_from=_at(48))
         assert narrower.by_status() == {"NO_SHOW": 1}
 
+    @pytest.mark.parametrize(
+        ("nothing", "everything"),
+        [
+            (SessionQuery(resources=[]), SessionQuery(resources=None)),
+            (SessionQuery(statuses=[]), SessionQuery(statuses=None)),
+        ],
+        ids=["resources", "statuses"],
+    )
+    def test_an_empty_any_of_scope_counts_no_session(
+        self, kit: SessionKit, nothing: SessionQuery, everything: SessionQuery
+    ) -> None:
+        """A scope's ``resources=[]`` or ``statuses=[]`` picks no session; ``None``, every one.
+
+        Each figure over it is empty, however grouped, and a package so
+        scoped has no session: a dashboard's empty selection of teachers.
+        """
+        assert kit.analytics.counts(TENANT, scope=everything).total == 5
+        for by in (None, "kind", "resource", "participant"):
+            assert kit.analytics.counts(TENANT, by=by, scope=nothing).rows == ()
+            assert kit.analytics.rates(TENANT, by=by, scope=nothing).rows == ()
+            assert kit.analytics.attendance(TENANT, by=by, scope=nothing).rows == ()
+        progress = kit.analytics.progress(TENANT, nothing)
+        assert (progress.total, progress.sessions, progress.due) == (0, 0, 0)
+
     def test_a_scope_searching_own_fields_counts_what_the_query_lists(
         self, store: UnitOfWorkFactory, kit: SessionKit
     ) -> None:

@@ -253,6 +253,11 @@ class QueryContract(ContractBase):
             (SessionQuery(is_extra=True), "d"),
             (SessionQuery(is_extra=False), "abcef"),
             (SessionQuery(series_id="series-1", statuses="SCHEDULED", resources=[ROOM]), "b"),
+            (SessionQuery(resources=None, statuses=None), "abcdef"),
+            (SessionQuery(resources=[]), ""),
+            (SessionQuery(statuses=()), ""),
+            (SessionQuery(resources=[], statuses=["SCHEDULED"]), ""),
+            (SessionQuery(statuses=[], search="algebra", resources=[ANA]), ""),
             (SessionQuery(search="a", is_extra=False, start_from=_at(1)), "bef"),
         ],
     )
@@ -265,6 +270,42 @@ class QueryContract(ContractBase):
             page = uow.sessions.query(TENANT, query)
         assert "".join(_ids(page.items)) == expected
         assert page.total == len(expected)
+
+    @pytest.mark.parametrize(
+        "empty",
+        [SessionQuery(resources=[]), SessionQuery(statuses=[])],
+        ids=["resources", "statuses"],
+    )
+    @pytest.mark.parametrize(("sort", "descending"), [("start", False), ("title", True)])
+    def test_an_empty_any_of_list_matches_no_session(
+        self, store: UnitOfWorkFactory, empty: SessionQuery, sort: SortField, descending: bool
+    ) -> None:
+        """``resources=[]`` or ``statuses=[]`` is "any of none": an empty page, total 0.
+
+        Not every session, as ``None`` (no filter) lists: a dashboard's empty
+        selection of teachers. On any page, after any cursor of the order,
+        for every tenant alike.
+        """
+        self._catalogue(store)
+        self.given(store, make_session("o", tenant=OTHER_TENANT, at=1, resources=(ANA,)))
+        everything = SessionQuery(sort=sort, descending=descending, limit=2)
+        with store() as uow:
+            first = uow.sessions.query(TENANT, everything)
+            assert (first.total, first.next_cursor is not None) == (6, True)
+            assert uow.sessions.query(OTHER_TENANT, everything).total == 1
+            nothing = attrs.evolve(empty, sort=sort, descending=descending, limit=2)
+            assert nothing.matches_nothing
+            pages = [
+                uow.sessions.query(tenant, query)
+                for tenant in (TENANT, OTHER_TENANT)
+                for query in (
+                    nothing,
+                    attrs.evolve(nothing, page=3),
+                    attrs.evolve(nothing, after=first.next_cursor),
+                )
+            ]
+        assert [(p.items, p.total, p.next_cursor, p.pages) for p in pages] == [((), 0, None, 1)] * 6
+        assert [(p.page, p.limit) for p in pages[:3]] == [(1, 2), (3, 2), (1, 2)]
 
     def test_query_filters_compare_exactly(self, store: UnitOfWorkFactory) -> None:
         """Statuses, series ids, resources and groups match as Python compares ``str``.
