@@ -76,7 +76,7 @@ class UnbookedRemoval:
         earliest = None if since is None else check_instant(since, "since")
         check_window_order(earliest, until, ("since", "before"))
         refs = None if resources is None else resource_refs(resources, most=MAX_LIMIT)
-        if refs == ():  # any of none: a query reads () as no filter, which would delete all
+        if refs == ():  # any of none: nothing to remove, and no unit of work to open for it
             return CleanupReport(removed=(), kept=())
         query = SessionQuery(
             start_from=earliest,
