@@ -12,11 +12,12 @@ import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, UnknownLifecycle
+from sessionkit.errors import InvalidValue, UnknownLifecycle, UnknownTimeZone, WrongType
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, Booking
 from sessionkit.model.session import Session
 from sessionkit.testing import strategies as sks
+from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
 
 START = datetime(2026, 5, 4, 9, tzinfo=UTC)
@@ -109,3 +110,41 @@ def test_booked_sessions_refuse_min_bookings_that_cannot_be_drawn(
 ) -> None:
     with pytest.raises(InvalidValue, match=named):
         sks.booked_sessions(**options)  # type: ignore[arg-type]  # the options as drawn
+
+
+@given(sks.booked_sessions(tenant="school-1", zones=[ZoneInfo("Asia/Kolkata")], max_capacity=3))
+def test_booked_sessions_take_the_sessions_tenant_zones_and_capacity(
+    booked: sks.BookedSession,
+) -> None:
+    # Only sessions() took them: a user's own tenant and zone meant evolving the session and
+    # every booking by hand, and a capacity cap could not be drawn under.
+    session = booked.session
+    assert (session.tenant, session.tz) == ("school-1", "Asia/Kolkata")
+    assert 1 <= session.capacity <= 3
+    assert {b.tenant for b in booked.bookings} <= {"school-1"}
+    h = Harness.in_memory(booked.at)
+    with h.kit.context.transaction() as tx:
+        tx.sessions.add(session)
+        tx.bookings.add_many(list(booked.bookings))
+    assert h.kit.bookings.remaining_seats("school-1", [session.id]) == {
+        session.id: booked.remaining
+    }
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("tenant", "", InvalidValue),
+        ("zones", ["Nowhere/Else"], UnknownTimeZone),
+        ("zones", "UTC", InvalidValue),
+        ("max_capacity", 0, InvalidValue),
+        ("max_capacity", "5", WrongType),
+    ],
+)
+def test_booked_sessions_name_the_session_option_they_refuse(
+    option: str, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as refused:
+        sks.booked_sessions(**{option: value})  # type: ignore[arg-type]  # as untyped code passes
+    told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
+    assert f"booked_sessions({option}=" in told

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import attrs
 from hypothesis import strategies as st
@@ -518,6 +519,9 @@ def booked_sessions(
     min_bookings: int = 0,
     lifecycles: Sequence[Lifecycle | str] | None = None,
     roles: Sequence[str] = ("student", "client", "attendee"),
+    tenant: str = "acme",
+    zones: Sequence[str | tzinfo] = DST_ZONES,
+    max_capacity: int = 20,
 ) -> st.SearchStrategy[BookedSession]:
     """A session taking bookings and up to ``max_bookings`` bookings of it, consistent at ``at``.
 
@@ -551,8 +555,10 @@ def booked_sessions(
     are the oracle of its seats at ``at``. ``min_bookings`` to
     ``max_bookings`` bookings are drawn; ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
-    example). Options that leave nothing to draw or that it cannot draw
-    raise ``InvalidValue`` naming the option, and options of the wrong type
+    example). ``tenant``, ``zones`` and ``max_capacity`` are the session's,
+    as :func:`sessions` takes them. Options that leave nothing to draw or
+    that it cannot draw raise ``InvalidValue`` naming the option (in a note
+    for those :func:`sessions` checks), and options of the wrong type
     ``WrongType``.
     """
     max_bookings = _args.count(
@@ -581,7 +587,13 @@ def booked_sessions(
     _args.lifecycle_pool(lifecycles, strategy="booked_sessions")
     with _args.naming("lifecycles", lifecycles, strategy="booked_sessions"):
         sessions(lifecycles=lifecycles, taking_bookings=True)  # refuses lifecycles drawing none
-    return _booked_sessions(fixed, max_bookings, lifecycles, role_pool, min_bookings=min_bookings)
+    of_session = {"tenant": tenant, "zones": zones, "max_capacity": max_capacity}
+    for option, value in of_session.items():
+        with _args.naming(option, value, strategy="booked_sessions"):
+            sessions(**{option: value})  # type: ignore[arg-type]  # checked there
+    return _booked_sessions(
+        fixed, max_bookings, lifecycles, role_pool, min_bookings=min_bookings, of_session=of_session
+    )
 
 
 @st.composite
@@ -593,6 +605,7 @@ def _booked_sessions(
     roles: Sequence[str],
     replay_by: type[Replay] = Replay,
     min_bookings: int = 0,
+    of_session: Mapping[str, Any] | None = None,
 ) -> BookedSession:
     when = (
         draw(aware_datetimes(min_value=_SESSION_MIN, max_value=_SESSION_MAX)).astimezone(UTC)
@@ -621,6 +634,7 @@ def _booked_sessions(
             generated=False,
             min_start=lowest,
             max_start=lowest,
+            **(of_session or {}),
         )
     )
     # The session existed before anything was booked: made 1 to 90 days before ``at``, by a
