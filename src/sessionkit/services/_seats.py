@@ -8,34 +8,35 @@ hold frees its seat for the waitlist at the next write to its session, whether
 or not the expiry job ever ran, and a newcomer never jumps the queue. The
 session hooks keep bookings in step with their session: a cancelled session
 cancels its bookings, and a moved one carries its bookings' copy of the time
-along.
+along. Storing one booking's change and expiring what ran out, which both
+build on, live in :mod:`~sessionkit.services._booking_changes`; this module
+keeps the names others import from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
 
-from sessionkit.errors import HoldExpired
-from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_LIFECYCLE,
-    EXPIRED,
-    HELD,
-    OFFERED,
     WAITLISTED,
     Booking,
     seats_owed,
 )
-from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.services._booking_changes import (
+    HOLDING,
+    as_judged,
+    expire,
+    expire_in_order,
+    refuse_run_out,
+    store_booking_change,
+)
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._money import follow_booking
-
-_HOLDING = frozenset({HELD, OFFERED})
 
 __all__ = [
     "as_judged",
@@ -54,26 +55,6 @@ __all__ = [
 ]
 
 
-def refuse_run_out(booking: Booking, now: datetime, running: Collection[str] = _HOLDING) -> None:
-    """Raise ``HoldExpired`` for a booking whose hold or offer ran out by ``now``.
-
-    One in ``running`` past its expiry, whether or not the expiry job has run,
-    or one the job marked EXPIRED (which keeps when it ran out); a waitlist
-    place that expired never had a hold to name.
-    """
-    ran_out = booking.status in running and booking.expired_at(now)
-    if ran_out or (booking.status == EXPIRED and booking.hold_expires_at is not None):
-        assert booking.hold_expires_at is not None  # a hold or offer ran out
-        # An offer came to a waitlist place, which keeps its position; a hold has none.
-        expired_at = booking.hold_expires_at
-        raise HoldExpired(
-            booking.id,
-            expired_at,
-            offer=booking.position is not None,
-            started=expired_at >= booking.session_start,
-        )
-
-
 def takes_bookings(ctx: Context, session: Session, at: datetime) -> bool:
     """Whether ``session`` takes bookings at ``at``: busy, not started, and not ended.
 
@@ -87,67 +68,6 @@ def takes_bookings(ctx: Context, session: Session, at: datetime) -> bool:
 def closed(ctx: Context, session: Session) -> bool:
     """Whether ``session``'s status is terminal in its lifecycle: it takes no bookings."""
     return ctx.lifecycle(session.lifecycle).status(session.status).terminal
-
-
-def store_booking_change(
-    tx: Tx,
-    before: Booking,
-    after: Booking,
-    changes: Sequence[StatusChanged],
-    *,
-    actor: str | None,
-    reason: str | None = None,
-    role: str | None = None,
-    in_full: bool = False,
-) -> Booking:
-    """Store ``after`` (a new state of ``before``) stamped now, and collect one event per change.
-
-    A booking no longer held or offered keeps no expiry, but for a hold or
-    offer that ran out (EXPIRED by ``expire``), which keeps when it did
-    (``HoldExpired`` names it to a late confirm). A booking that
-    leaves play (cancelled, expired) takes its payment along: an unpaid one
-    is cancelled, a paid one refunded as the refund policy says for ``role``,
-    or wholly with ``in_full`` (:func:`~sessionkit.services._money.follow_booking`).
-    """
-    ran_out = after.status == EXPIRED and before.status in _HOLDING
-    expires = after.hold_expires_at if after.status in _HOLDING or ran_out else None
-    stamped = attrs.evolve(after, hold_expires_at=expires, updated_at=tx.now, updated_by=actor)
-    stored = tx.bookings.update(stamped, expected_version=before.version)
-    tx.collect(
-        booking_event(stored, change, tenant=stored.tenant, actor=actor, reason=reason)
-        for change in changes
-    )
-    if before.active and not stored.active:
-        follow_booking(tx, stored, role=role, actor=actor, reason=reason, in_full=in_full)
-    return stored
-
-
-def as_judged(booking: Booking, now: datetime) -> Booking:
-    """``booking`` as every command judges it at ``now``: EXPIRED once it ran out, job or no job.
-
-    Not stored: what its next transition (or refusal) starts from.
-    """
-    return BOOKING_LIFECYCLE.advance(booking, now)[0] if booking.expired_at(now) else booking
-
-
-def expire(tx: Tx, booking: Booking) -> Booking:
-    """Mark a booking that ran out EXPIRED (its event dated when it ran out); return it.
-
-    A hold or offer past its expiry (transition ``expire``), or a waitlist
-    place whose session started (``lapse``).
-    """
-    ran_out, changes = BOOKING_LIFECYCLE.advance(booking, tx.now)
-    return store_booking_change(tx, booking, ran_out, changes, actor=None)
-
-
-def expire_in_order(tx: Tx, ran_out: Sequence[Booking]) -> dict[str, Booking]:
-    """Mark the bookings that ran out EXPIRED in the order they did; return them by id.
-
-    By :attr:`~sessionkit.model.booking.Booking.runs_out_at`, ties in the
-    order given (the session's): each event is dated when its booking ran
-    out, so a subscriber replaying a session's events sees them in time order.
-    """
-    return {b.id: expire(tx, b) for b in sorted(ran_out, key=_ran_out_at)}  # a stable sort
 
 
 @attrs.frozen
@@ -232,12 +152,6 @@ def may_free_at(running: Iterable[tuple[datetime, int]], need: int) -> datetime 
     return None
 
 
-def _ran_out_at(booking: Booking) -> datetime:
-    """When ``booking``, which ran out, did: the order a settling expires in."""
-    assert booking.runs_out_at is not None  # only what ran out is expired
-    return booking.runs_out_at
-
-
 def _end_unmet(tx: Tx, session: Session, booking: Booking, actor: str | None) -> Booking:
     """End a waitlist place that asks for more seats than ``session`` has at all; return it.
 
@@ -297,7 +211,8 @@ def cancel_session_bookings(
     A hold or offer that had already run out (or a waitlist place of a
     session that started) is marked EXPIRED instead, with its
     ``BookingExpired`` event: nobody cancelled an unpaid hold. Those come
-    first, in the order they ran out (:func:`expire_in_order`).
+    first, in the order they ran out
+    (:func:`~sessionkit.services._booking_changes.expire_in_order`).
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
@@ -330,7 +245,8 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     a waitlist place by ``lapse``: EXPIRED, as what
     ran out unclaimed, one ``BookingExpired`` event each; nobody cancelled
     them, and an open payment is cancelled with its booking
-    (:func:`store_booking_change`). What had already run out is left to the
+    (:func:`~sessionkit.services._booking_changes.store_booking_change`).
+    What had already run out is left to the
     expiry job, as before (a hold paid in time whose notice comes late is
     refunded then, not confirmed into a session that is over; one whose
     authorization's capture was decided while it held has it released before
@@ -340,7 +256,7 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
-    found = bookings.for_session(session.tenant, session.id, statuses=_HOLDING | {WAITLISTED})
+    found = bookings.for_session(session.tenant, session.id, statuses=HOLDING | {WAITLISTED})
     waiting = [b for b in found if not b.expired_at(tx.now)]
     why = f"the session is {session.status}: it ended before this booking took a seat"
     for booking in waiting:
@@ -387,7 +303,7 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
             updated_at=tx.now,
             updated_by=actor,
         )
-        if moved.status in _HOLDING and moved.hold_expires_at is not None:
+        if moved.status in HOLDING and moved.hold_expires_at is not None:
             # It ends by the new start; by now, at the move, when that start is past.
             until = min(moved.hold_expires_at, max(session.start, tx.now))
             moved = attrs.evolve(moved, hold_expires_at=until)
