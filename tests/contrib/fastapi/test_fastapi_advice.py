@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 import sessionkit
 from sessionkit import errors
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi import problem_body
+from sessionkit.contrib.fastapi import install_problem_handlers, problem_body
 from sessionkit.contrib.fastapi._advice import API_TERMS, in_api_terms, in_seconds
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -436,3 +436,102 @@ def test_only_whole_python_spellings_are_rewritten() -> None:
     # A call the API has no words for stays whole: half of it in JSON would read as neither.
     assert in_api_terms("Caller(tenant, actor=...)") == "Caller(tenant, actor=...)"
     assert in_api_terms("approve it with start=...") == 'approve it with "start": ...'
+
+
+# -- advice only staff may follow, given to staff alone ----------------------------------
+
+ANN = {"X-Actor": "ann", "X-Roles": "participant,attendee", "X-Participant": "student:ann"}
+"""A caller that is not staff, acting for its own participant."""
+STAFF_ONLY = re.compile(r'"manual"|"confirm": true|/refunds|/refund-retries|mark-paid')
+"""What the API's advice names that only staff may send: a manual payment, a confirmed paid
+seat, a refund, a refund sent again, a payment marked paid."""
+
+
+def test_a_priced_seat_booked_by_a_participant_is_not_advised_a_manual_payment(
+    paid_client: TestClient,
+) -> None:
+    # It advised '"manual": true, "confirm": true', which paid-bookings refuses (403) to it.
+    session_id = slot(paid_client)
+    body = problem(
+        paid_client.post(
+            f"/v1/sessions/{session_id}/bookings", json={"participant": "student:ann"}, headers=ANN
+        ),
+        402,
+        "PaymentRequired",
+    )
+    assert STAFF_ONLY.search(advice_of(body)) is None, body
+    assert body["detail"] == (
+        f"session {session_id!r} is priced: a seat in it is taken by paying, so book it with "
+        "POST /sessions/{session_id}/paid-bookings or POST /paid-bookings; "
+        "POST /sessions/{session_id}/bookings or POST /bookings only joins its waitlist"
+    )
+    followed = paid_client.post(  # the advice, followed
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann"},
+        headers=ANN,
+    )
+    assert followed.status_code == 201, followed.text
+
+
+def test_a_kit_without_a_provider_advises_a_participant_no_manual_payment(
+    client: TestClient,
+) -> None:
+    session_id = slot(client)
+    url = f"/v1/sessions/{session_id}/paid-bookings"
+    body = problem(
+        client.post(url, json={"participant": "student:ann"}, headers=ANN), 422, "InvalidValue"
+    )
+    assert body["detail"] == "this API has no payment gateway: the host must configure its gateway"
+    assert body["expected"] == "a payment provider the host configures"
+    refused = client.post(url, json={"participant": "student:ann", "manual": True}, headers=ANN)
+    problem(refused, 403, "RoleNotGranted")  # what the advice no longer tells it to do
+
+
+def test_an_ended_paid_booking_cancelled_by_its_participant_names_no_refund_route(
+    paid_client: TestClient, clock: ManualClock
+) -> None:
+    session_id = slot(paid_client)
+    made = paid_client.post(
+        f"/v1/sessions/{session_id}/paid-bookings",
+        json={"participant": "student:ann", "manual": True, "confirm": True},
+    ).json()
+    paid = paid_client.post("/v1/payments/mark-paid", json={"payment_ids": [made["payment"]["id"]]})
+    assert paid.status_code == 200, paid.text
+    clock.set(NOW + timedelta(days=3))
+    cancel = f"/v1/bookings/{made['booking']['id']}/cancel"
+    body = problem(paid_client.post(cancel, headers=ANN), 409, "CancelRefused")
+    assert STAFF_ONLY.search(advice_of(body)) is None, body
+    assert body["detail"].endswith(
+        "its refund was decided with the session, a goodwill refund is staff's to give [rule ended]"
+    )
+    assert body["reason"] in body["detail"]
+    staff = problem(paid_client.post(cancel), 409, "CancelRefused")  # staff: the route
+    assert "a goodwill refund is POST /payments/{payment_id}/refunds" in staff["detail"]
+
+
+def test_no_message_of_the_core_advises_a_caller_not_staff_what_only_staff_may_do() -> None:
+    staff_advice = [
+        (where, line, text)
+        for where, line, text in _messages()
+        # SessionKit(...) refusing its gateway's name: raised to the host, never by a route.
+        if where != "services/app.py" and STAFF_ONLY.search(in_api_terms(text))
+    ]
+    assert len(staff_advice) >= 4  # the walk found them
+    left = sorted(
+        f"{where}:{line}: {in_api_terms(text, staff=False)!r}"
+        for where, line, text in staff_advice
+        if STAFF_ONLY.search(in_api_terms(text, staff=False))
+    )
+    assert left == [], "give these their words for a caller not staff in _advice.STAFF_ONLY"
+
+
+def test_the_apps_installed_handlers_advise_as_the_routers_do(kit: SessionKit) -> None:
+    # An app's handlers answer a route's error before the router can: the same advice.
+    app = make_app(lambda: kit)
+    install_problem_handlers(app)
+    with TestClient(app) as client:
+        url = f"/v1/sessions/{slot(client)}/paid-bookings"
+        staff = client.post(url, json={"participant": "student:ann"})
+        theirs = client.post(url, json={"participant": "student:ann"}, headers=ANN)
+    assert problem(staff, 422, "InvalidValue")["detail"].endswith('or "manual": true')
+    assert '"manual"' not in problem(theirs, 422, "InvalidValue")["detail"]

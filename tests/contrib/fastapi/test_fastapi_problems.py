@@ -186,7 +186,7 @@ def test_a_field_named_as_a_member_goes_out_under_its_subjects_name() -> None:
         ),
     ]
     for error, expected in cases:
-        body = problem_body(error)
+        body = problem_body(error, staff=True)  # all its advice (staff's too: see test_..._advice)
         assert {name: body[name] for name in expected} == expected
         assert body["detail"] == in_api_terms(str(error))  # the message, its advice the API's
         kept = {member_name(error, name) for name in vars(error) if name != "guard"}

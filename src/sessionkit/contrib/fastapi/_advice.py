@@ -14,6 +14,13 @@ arguments are rewritten by their shape (``manual=True`` becomes
 field (the ``rule``, ``allows_at``, the ids, what the client sent) goes out
 as the error has it. A test walks the core's messages, so a new Python
 spelling cannot reach a client unnoticed.
+
+Some advice is staff's alone to follow: sending ``"manual": true`` (or
+``"confirm": true``) with a paid booking, giving a refund or sending one
+again. A caller that is not staff would be refused (403) on following it, so
+``in_api_terms(text, staff=False)`` first rewrites each such spelling as
+:data:`STAFF_ONLY` says: dropped where the message still stands without it,
+else said as staff's to do.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from sessionkit.errors._base import seconds_text
 __all__ = [
     "ADVICE_FIELDS",
     "API_TERMS",
+    "STAFF_ONLY",
     "WITH_OFFSET",
     "in_api_terms",
     "in_seconds",
@@ -79,6 +87,17 @@ API_TERMS: dict[str, str] = {
 }
 """Python's spelling of a piece of advice, and the API's."""
 
+STAFF_ONLY: dict[str, str] = {
+    # The money the host collects itself: "manual": true, which only staff may send.
+    " (manual=True, confirm=True for money the host collects itself)": "",
+    ", or manual=True": "",
+    # Refunds are staff's (POST /payments/{payment_id}/refunds, /refund-retries).
+    "a goodwill refund is kit.payments.refund": "a goodwill refund is staff's to give",
+    "; kit.payments.retry_refund sends it again": "; staff can send it again",
+}
+"""Python's spelling of advice only staff may follow, and what a caller not staff is told."""
+_STAFF_SPELLED = re.compile("|".join(map(re.escape, sorted(STAFF_ONLY, key=len, reverse=True))))
+
 _SPELLED = re.compile(
     rf"(?<!\w)(?:{'|'.join(map(re.escape, sorted(API_TERMS, key=len, reverse=True)))})(?!\w)"
 )
@@ -109,8 +128,14 @@ def _member(match: re.Match[str]) -> str:
     return f'"{match["name"]}": {_JSON[match["value"]]}'
 
 
-def in_api_terms(text: str) -> str:
-    """Return ``text`` with every Python spelling of advice in the API's terms."""
+def in_api_terms(text: str, *, staff: bool = True) -> str:
+    """Return ``text`` with every Python spelling of advice in the API's terms.
+
+    ``staff``: the caller is staff; else the advice only staff may follow is
+    left out or said as staff's (:data:`STAFF_ONLY`).
+    """
+    if not staff:
+        text = _STAFF_SPELLED.sub(lambda m: STAFF_ONLY[m[0]], text)
     text = _SPELLED.sub(lambda m: API_TERMS[m[0]], text)
     text = _HOST_SETTING.sub(lambda m: f"the host must configure its {m[1]}", text)
     text = _LIMIT.sub("the API's limit on ", text)

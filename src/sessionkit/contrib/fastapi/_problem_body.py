@@ -352,7 +352,11 @@ def _durations_in_seconds(error: e.SessionKitError) -> str:
 
 
 def problem_body(
-    error: e.SessionKitError, *, instance: str | None = None, type_base: str = DEFAULT_TYPE_BASE
+    error: e.SessionKitError,
+    *,
+    instance: str | None = None,
+    type_base: str = DEFAULT_TYPE_BASE,
+    staff: bool = False,
 ) -> dict[str, Any]:
     """Return the problem+json body of ``error``: RFC 9457 members plus its structured fields.
 
@@ -362,14 +366,16 @@ def problem_body(
     of a value (``kit.payments.book`` is ``POST /sessions/{session_id}/paid-bookings``,
     ``manual=True`` is ``"manual": true``), and a duration in it in seconds, as a
     duration field goes out (a ``LimitExceeded`` of ``window``); every other field
-    is as the error has it.
+    is as the error has it. Advice only staff may follow (send ``"manual": true``,
+    give a refund) is given when ``staff`` is true, the caller being staff; else
+    it is left out or said as staff's (see ``_advice.STAFF_ONLY``).
     """
     cls = type(error)
     body: dict[str, Any] = {
         "type": problem_type(cls, type_base),
         "title": _title(cls),
         "status": status_of(error),
-        "detail": in_api_terms(_durations_in_seconds(error)),
+        "detail": in_api_terms(_durations_in_seconds(error), staff=staff),
         "instance": instance,
         "error": cls.__name__,
     }
@@ -378,6 +384,6 @@ def problem_body(
             continue
         field = _jsonable(value)
         if name in ADVICE_FIELDS and isinstance(field, str):
-            field = in_api_terms(field)
+            field = in_api_terms(field, staff=staff)
         body.setdefault(member_name(error, name), field)
     return body

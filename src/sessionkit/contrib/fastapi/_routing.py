@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
 import attrs
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from sessionkit.contrib.fastapi._access import Access
 from sessionkit.contrib.fastapi._common import (
@@ -28,10 +28,10 @@ from sessionkit.contrib.fastapi._common import (
     check_payment_event_skew,
     check_presence_skew,
 )
-from sessionkit.contrib.fastapi.problems import problem_responses
+from sessionkit.contrib.fastapi.problems import STAFF_KEY, problem_responses
 from sessionkit.services import SessionKit
 
-__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who", "staff_caller"]
+__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who", "staff_caller", "told_staff"]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -68,6 +68,21 @@ def staff_caller(caller: Callable[..., Caller], access: Access) -> Callable[...,
         return access.staff(who)
 
     return staff
+
+
+def told_staff(caller: Callable[..., Caller], access: Access) -> Callable[..., Caller]:
+    """Return a dependency answering ``caller``'s :class:`Caller`, noting whether it is staff.
+
+    Noted in the request's scope (:data:`~sessionkit.contrib.fastapi.problems.STAFF_KEY`),
+    where the route's problem reads it: advice only staff may follow (send
+    ``"manual": true``, give a refund) is given to staff alone.
+    """
+
+    def noted(request: Request, who: Annotated[Caller, Depends(caller)]) -> Caller:
+        request.scope[STAFF_KEY] = access.is_staff(who)
+        return who
+
+    return noted
 
 
 @attrs.frozen
@@ -108,7 +123,7 @@ class Routes:
         """
         deps = (
             (Kit, Annotated[SessionKit, Depends(self.kit)]),
-            (Who, Annotated[Caller, Depends(self.caller)]),
+            (Who, Annotated[Caller, Depends(told_staff(self.caller, self.access))]),
             (Hook, Annotated[Caller, Depends(self.webhook)]),
         )
         signature = inspect.signature(endpoint, eval_str=True)  # as FastAPI reads it

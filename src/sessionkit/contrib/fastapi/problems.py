@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_TYPE_BASE",
     "ERROR_STATUS",
     "PROBLEM_MEDIA_TYPE",
+    "STAFF_KEY",
     "TYPE_BASE_KEY",
     "Problem",
     "ProblemResponse",
@@ -69,6 +70,8 @@ __all__ = [
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE_KEY = "sessionkit.type_base"
 """Where a sessionkit route leaves its router's ``type_base`` in the ASGI scope."""
+STAFF_KEY = "sessionkit.staff"
+"""Where a sessionkit route leaves whether its caller is staff (the advice it is given)."""
 
 _STATUS_TEXT = {
     400: "Bad request",
@@ -208,7 +211,12 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
         # FastAPI answers a route's exception with the app's handler before the route can:
         # a sessionkit route's problem keeps its router's type_base.
         base = request.scope.get(TYPE_BASE_KEY, type_base)
-        body = problem_body(exc, instance=requested_path(request.scope), type_base=base)
+        body = problem_body(
+            exc,
+            instance=requested_path(request.scope),
+            type_base=base,
+            staff=request.scope.get(STAFF_KEY, False),  # unknown: advise what anyone may do
+        )
         return ProblemResponse(body, status_code=body["status"])
 
     app.add_exception_handler(HTTPException, on_http)

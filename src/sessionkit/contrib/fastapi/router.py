@@ -51,6 +51,7 @@ from sessionkit.contrib.fastapi._series_routes import add_series_routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
     DEFAULT_TYPE_BASE,
+    STAFF_KEY,
     TYPE_BASE_KEY,
     ProblemResponse,
     http_problem,
@@ -118,7 +119,12 @@ def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
         except SessionKitError as error:
             if started:  # too late for a problem: let the server log it
                 raise
-            body = problem_body(error, instance=requested_path(scope), type_base=type_base)
+            body = problem_body(
+                error,
+                instance=requested_path(scope),
+                type_base=type_base,
+                staff=scope.get(STAFF_KEY, False),  # the caller's, once read (see Routes.bound)
+            )
             await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
 
     return answer
