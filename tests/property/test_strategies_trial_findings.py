@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sessionkit.errors import InvalidValue, UnknownLifecycle, UnknownTimeZone, WrongType
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, Booking
-from sessionkit.model.session import Session
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
@@ -148,3 +148,31 @@ def test_booked_sessions_name_the_session_option_they_refuse(
         sks.booked_sessions(**{option: value})  # type: ignore[arg-type]  # as untyped code passes
     told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
     assert f"booked_sessions({option}=" in told
+
+
+@given(st.data())
+def test_bookings_of_one_participant_across_sessions(data: st.DataObject) -> None:
+    # A per-day rule needs one participant's bookings of several sessions; the participant
+    # was always drawn from student:p1..p50, so it meant evolving every booking by hand.
+    day = datetime(2026, 6, 10, 8, tzinfo=UTC)
+    drawn = sks.sessions(taking_bookings=True, min_start=day, max_start=day + timedelta(hours=10))
+    sessions = data.draw(st.lists(drawn, min_size=2, max_size=4, unique_by=lambda s: s.id))
+    ana = ResourceRef("student", "ana")
+    for session in sessions:
+        booking = data.draw(sks.bookings(session, participants=[ana, "student:ana"]))
+        assert booking.participant == ana
+    ben = data.draw(sks.bookings(sessions[0], participants=["coach:ben"]))
+    assert ben.participant == ResourceRef("coach", "ben")
+
+
+@pytest.mark.parametrize(
+    ("participants", "error"),
+    [([], InvalidValue), ("student:ana", InvalidValue), (["ana"], InvalidValue), ([5], WrongType)],
+)
+def test_bookings_refuse_participants_the_kit_does_not_take(
+    participants: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as refused:
+        sks.bookings(_session("SCHEDULED"), participants=participants)  # type: ignore[arg-type]  # as untyped code passes
+    told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
+    assert "bookings(participants" in told

@@ -26,6 +26,7 @@ from sessionkit.model.booking import (
     OFFERED,
     WAITLISTED,
     Booking,
+    participant_ref,
     seats_owed,
     seats_taken,
 )
@@ -310,6 +311,7 @@ def bookings(
     statuses: Sequence[str] = tuple(sorted(BOOKING_STATUSES)),
     roles: Sequence[str] = ("student", "client", "attendee"),
     lifecycle: Lifecycle | None = None,
+    participants: Sequence[ResourceRef | str] | None = None,
 ) -> st.SearchStrategy[Booking]:
     """A :class:`~sessionkit.model.booking.Booking` of ``session``, as it is stored at ``at``.
 
@@ -333,11 +335,17 @@ def bookings(
     offers and waitlist places ended with it. ``lifecycle`` is the session's,
     ``None`` for a preset (``UnknownLifecycle`` for a lifecycle of yours not
     given); ``statuses`` leaving none of those is ``InvalidValue``.
+
+    The participant is drawn from ``participants`` (``ResourceRef`` values or
+    ``"kind:id"`` text, as ``kit.bookings.book`` takes them; by default
+    ``student:p1`` to ``student:p50``): one participant's bookings of several
+    sessions, for a per-day or per-week rule, are ``participants=["student:ana"]``.
     """
     if not isinstance(session, Session):
         raise WrongType(session, name="bookings(session)", expected="a Session")
     left = _left_in(session, lifecycle)
     role_pool = _args.roles(roles, strategy="bookings")
+    people = _PARTICIPANTS if participants is None else _participants(participants)
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
@@ -365,7 +373,18 @@ def bookings(
             value=chosen,
             expected=f"one or more of {sorted(left)}",
         )
-    return _drawn_bookings(session, when, st.sampled_from(drawable), role_pool)
+    return _drawn_bookings(session, when, st.sampled_from(drawable), role_pool, people)
+
+
+_PARTICIPANTS = st.builds(lambda n: ResourceRef("student", f"p{n}"), st.integers(1, 50))
+"""The participants :func:`bookings` draws by default."""
+
+
+def _participants(values: object) -> st.SearchStrategy[ResourceRef]:
+    """The ``participants`` of :func:`bookings` to draw from, each a reference the kit takes."""
+    chosen = _args.names(values, "participants", strategy="bookings")
+    with _args.naming("participants", values, strategy="bookings"):
+        return st.sampled_from([participant_ref(one) for one in chosen])
 
 
 def _left_in(session: Session, lifecycle: object) -> frozenset[str]:
@@ -403,6 +422,7 @@ def _drawn_bookings(
     when: datetime,
     statuses: st.SearchStrategy[str],
     roles: list[str],
+    participants: st.SearchStrategy[ResourceRef],
 ) -> Booking:
     return _drawn_booking(
         draw,
@@ -410,7 +430,7 @@ def _drawn_bookings(
         when,
         draw(statuses),
         booking_id=f"b{draw(st.integers(1, 10**6))}",
-        participant=ResourceRef("student", f"p{draw(st.integers(1, 50))}"),
+        participant=draw(participants),
         roles=roles,
     )
 
