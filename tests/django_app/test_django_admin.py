@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from io import StringIO
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, Self, cast
 
 import attrs
 import pytest
@@ -40,6 +40,7 @@ from django.test.utils import (
 )
 from django.utils.html import escape
 
+from sessionkit.contrib.django._admin_actions import _confirm
 from sessionkit.contrib.django._admin_requests import _actor
 from sessionkit.contrib.django.admin import BookingAdmin, PaymentAdmin, ResourceFilter
 from sessionkit.contrib.django.models import (
@@ -49,7 +50,7 @@ from sessionkit.contrib.django.models import (
     SessionRecord,
 )
 from sessionkit.contrib.django.signals import events_committed
-from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
 from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
@@ -492,6 +493,109 @@ def test_the_confirm_action_counts_apart_the_bookings_confirmed_already(
     )
     shown = {str(m): m.level_tag for m in again.context["messages"]}
     assert shown == {"confirmed 0 of 1 (1 confirmed already)": "success"}
+
+
+def test_two_tabs_confirming_one_hold_log_only_the_confirm_that_changed_it(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # One admin confirmed a hold in two tabs at once: the second read the list before the
+    # first committed, got the booking back confirmed (unchanged by it), and, since its actor
+    # and a version newer than the list's were the first tab's, logged "Confirmed" too.
+    _, _, clock = kit
+    given(make_booking_session("s1", capacity=5))
+    held_until = (clock.now() + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    given(make_booking("held", status=HELD, hold_until=held_until))
+    url = "/admin/sessionkit/bookingrecord/"
+    form = {"action": "confirm_bookings", "_selected_action": [BookingRecord.objects.get().pk]}
+    other_tab = Client()
+    other_tab.force_login(User.objects.get(username="root"))
+    answers: list[Any] = []
+
+    class OtherTabFirst(DjangoUnitOfWork):
+        """Lets the other tab's confirm commit before this tab's first unit of work begins."""
+
+        def __enter__(self) -> Self:
+            if not answers:
+                answers.append(None)  # the other tab's own units begin as they are
+                answers.append(other_tab.post(url, form, follow=True))
+            return super().__enter__()
+
+    store = DjangoStore(using="default")
+    racing = SessionKit(uow=lambda: OtherTabFirst(store), clock=clock)
+    KITS.append(racing)
+    try:
+        this_tab = client.post(url, form, follow=True)
+    finally:
+        KITS.remove(racing)
+    first, second = (
+        {str(m): m.level_tag for m in page.context["messages"]} for page in (answers[1], this_tab)
+    )
+    assert first == {"confirmed 1 of 1": "success"}
+    assert second == {"confirmed 0 of 1 (1 confirmed already)": "success"}
+    assert _logged(BookingRecord) == [
+        ("held", "root", f"Confirmed via sessionkit (status now {CONFIRMED})")
+    ]
+    assert BookingRecord.objects.get().status == CONFIRMED
+
+
+def test_a_confirm_whose_event_handler_raised_is_reported_and_logged_as_done(
+    client: Client, kit: tuple[SessionKit, RecordingPublisher, ManualClock]
+) -> None:
+    # The confirm's events go out when the admin's transaction commits (it reads the status
+    # under the session's lock in one transaction with the confirm): a receiver raising
+    # then is the confirm's "then an event handler raised", not a 500.
+    _, _, clock = kit
+    given(make_booking_session("s1", capacity=5))
+    held_until = (clock.now() + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    given(make_booking("held", status=HELD, hold_until=held_until))
+
+    def down(sender: object, **_: object) -> None:
+        raise RuntimeError("the notifier is down")
+
+    events_committed.connect(down, dispatch_uid="sessionkit-tests-down")
+    try:
+        response = client.post(
+            "/admin/sessionkit/bookingrecord/",
+            {"action": "confirm_bookings", "_selected_action": [BookingRecord.objects.get().pk]},
+            follow=True,
+        )
+    finally:
+        events_committed.disconnect(dispatch_uid="sessionkit-tests-down")
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    assert shown == {
+        "'held': confirmed, then an event handler raised: RuntimeError('the notifier is down')": (
+            "warning"
+        ),
+        "confirmed 1 of 1": "success",
+    }
+    assert BookingRecord.objects.get().status == CONFIRMED
+    said = "Confirmed via sessionkit, then an event handler raised"
+    assert _logged(BookingRecord) == [("held", "root", said)]
+
+
+def test_the_confirm_reads_and_confirms_in_one_transaction_on_postgresql(
+    postgres_db: str,
+) -> None:
+    # The status is read under the session's row lock, and the kit's confirm joins that
+    # transaction (READ COMMITTED, as the kit's counts after a lock need).
+    clear(postgres_db)
+    clock, publisher = ManualClock(NOW), RecordingPublisher()
+    made = SessionKit(uow=DjangoStore(publisher, using=postgres_db).unit_of_work, clock=clock)
+    held_until = (NOW + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    try:
+        with DjangoStore(using=postgres_db).unit_of_work() as uow:
+            uow.sessions.add(make_booking_session("s1", capacity=5))
+            uow.bookings.add(make_booking("held", status=HELD, hold_until=held_until))
+            uow.commit()
+        row = BookingRecord.objects.using(postgres_db).get()
+        line = _confirm(made, row, "admin:root")
+        assert line == f"Confirmed via sessionkit (status now {CONFIRMED})"
+        assert [type(e).__name__ for e in publisher.events] == ["BookingConfirmed"]
+        assert _confirm(made, row, "admin:root") is None
+        assert len(publisher.events) == 1
+        assert BookingRecord.objects.using(postgres_db).get().status == CONFIRMED
+    finally:
+        clear(postgres_db)
 
 
 def test_the_booking_list_shows_and_filters_the_status_the_kit_judges_now(

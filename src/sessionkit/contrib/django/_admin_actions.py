@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -18,13 +19,23 @@ from sessionkit.contrib.django._admin_lists import ModelAdmin
 from sessionkit.contrib.django._admin_requests import _actor, _log
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.models import BookingRecord
+from sessionkit.contrib.django.store import DjangoUnitOfWork
 from sessionkit.errors import SessionKitError
+from sessionkit.model.booking import CONFIRMED
 from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
 
 ADMIN_ROLE = "host"
 """The role the admin acts in (cancels bookings, answers reschedule requests): the notice
 policy's default ``bypass``, and one of the refund policy's default full-refund roles."""
+
+
+class _ChangedThenRaised(Exception):
+    """A row's change committed, then ``error`` was raised (by an event handler)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _changed(verb: str, record: Any) -> str:
@@ -70,8 +81,9 @@ def _each(
     for row in selected:
         try:
             logged = call(kit, row, actor)
-        except Exception as error:
-            if raised_after_commit(error):
+        except Exception as raised:
+            late = raised.error if isinstance(raised, _ChangedThenRaised) else raised
+            if late is not raised or raised_after_commit(late):
                 # The row's change committed, then an event handler raised: it went through,
                 # and the other rows still do; the page says so instead of a 500 half-way.
                 done += 1
@@ -82,15 +94,15 @@ def _each(
                 )
                 admin_.message_user(
                     request,
-                    f"{row.record_id!r}: {verb}, then an event handler raised: {error!r}",
+                    f"{row.record_id!r}: {verb}, then an event handler raised: {late!r}",
                     messages.WARNING,
                 )
                 continue
-            if not isinstance(error, SessionKitError):
+            if not isinstance(raised, SessionKitError):
                 raise
             # Quoted: the admin's template capitalises a message's first letter, and an
             # id shown as "S1" would name another record.
-            admin_.message_user(request, f"{row.record_id!r}: {error}", messages.ERROR)
+            admin_.message_user(request, f"{row.record_id!r}: {raised}", messages.ERROR)
         else:
             if logged is None:
                 already += 1
@@ -104,12 +116,36 @@ def _each(
 
 
 def _confirm(kit: SessionKit, row: BookingRecord, actor: str) -> str | None:
-    """Confirm ``row``'s booking; ``None`` when it was confirmed already (returned unchanged).
+    """Confirm ``row``'s booking; ``None`` when this action did not change it (confirmed already).
 
-    Unchanged is the version read with the list, or a change by another actor
-    since (a confirm racing this one): the kit changed nothing for this action.
+    Whether it was confirmed already is read under the lock the kit's confirm
+    takes (the booking's session's row), in one transaction with the confirm:
+    two tabs of one admin confirming a hold at once both had the kit's
+    confirmed booking back, the second unchanged, with the same actor and a
+    version newer than its list's, so both logged "Confirmed". The confirm's
+    unit of work joins this one, and its events go out when this one commits.
+    A kit on a store other than Django's (no transaction to share) is judged
+    by the booking it returns: unchanged since the list, or changed by another actor.
     """
-    booking = kit.bookings.confirm(row.tenant, row.record_id, actor=actor)
-    if booking.version == row.version or booking.updated_by != actor:
-        return None
+    unit = kit.context.uow()
+    if not isinstance(unit, DjangoUnitOfWork):
+        booking = kit.bookings.confirm(row.tenant, row.record_id, actor=actor)
+        if booking.version == row.version or booking.updated_by != actor:
+            return None
+        return _changed("Confirmed", booking)
+    committed: list[bool] = []
+    try:
+        with unit:
+            # Registered first: it runs before the confirm's own callbacks, which may raise.
+            transaction.on_commit(lambda: committed.append(True), using=unit.using)
+            found = unit.bookings.get(row.tenant, row.record_id)
+            unit.bookings.lock_session(row.tenant, found.session_id)
+            if unit.bookings.get(row.tenant, row.record_id).status == CONFIRMED:
+                return None
+            booking = kit.bookings.confirm(row.tenant, row.record_id, actor=actor)
+            unit.commit()
+    except Exception as error:
+        if committed:  # the publisher's error (an event handler's), raised by the commit
+            raise _ChangedThenRaised(error) from error
+        raise
     return _changed("Confirmed", booking)
