@@ -83,6 +83,8 @@ def test_the_zone_options_are_typed_as_what_they_take() -> None:
     assert get_type_hints(sks.aware_datetimes)["zones"] == st.SearchStrategy[tzinfo] | None
     assert find(sks.timezones([ZoneInfo("Asia/Kolkata")]), lambda _: True).key == "Asia/Kolkata"
     assert find(sks.aware_datetimes(zones=st.just(UTC)), lambda _: True).tzinfo is UTC
+    assert get_type_hints(sks.availabilities)["zones"] == st.SearchStrategy[tzinfo | str] | None
+    assert find(sks.availabilities(zones=st.just(UTC)), lambda _: True).zone.key == "UTC"
 
 
 @given(

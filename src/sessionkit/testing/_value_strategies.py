@@ -637,7 +637,7 @@ def weekly_hours(*, min_days: int = 0) -> st.SearchStrategy[dict[str, list[tuple
 
 def availabilities(
     *,
-    zones: st.SearchStrategy[ZoneInfo | str] | None = None,
+    zones: st.SearchStrategy[tzinfo | str] | None = None,
     first_day: date = date(2026, 1, 1),
     last_day: date = date(2028, 12, 31),
     with_overrides: bool = True,
