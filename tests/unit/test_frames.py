@@ -534,3 +534,21 @@ def test_records_holding_a_timestamp_with_nanoseconds_are_refused_as_analytics_r
     rows[0]["start"] = pd.Timestamp(rows[0]["start"]) + pd.Timedelta(5, "ns")
     with pytest.raises(InvalidValue, match=r"^column 'start' .* has 5 nanosecond"):
         build(rows, schema=SESSION)
+
+
+@pytest.mark.parametrize("convert", [to_pandas, to_polars])
+@pytest.mark.parametrize("library", ["pandas", "polars"])
+def test_a_data_frame_is_refused_naming_what_to_pass(convert: Any, library: str) -> None:
+    # A pandas frame went through DataFrame.to_records() (refused as an np.record, "not a
+    # mapping") and a polars frame iterated its columns (refused as a Series).
+    frame: Any = to_pandas(SESSIONS) if library == "pandas" else to_polars(SESSIONS)
+    for schema in (None, SESSION):
+        with pytest.raises(WrongType, match="not a data frame") as caught:
+            convert(frame, schema=schema)
+        assert caught.value.name == "values"
+        assert "to_dict('records')" in str(caught.value)
+        assert "np.record" not in str(caught.value)
+    records = frame.to_dict("records") if library == "pandas" else frame.to_dicts()
+    again = convert(records, schema=SESSION)
+    assert list(again.columns) == list(SESSION.names)
+    assert len(again) == len(SESSIONS)

@@ -48,7 +48,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, TypeVar
 
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.records import Schema, Values, column_values
 from sessionkit.zones import check_aware
@@ -102,12 +102,12 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     ``schema`` (e.g. :data:`~sessionkit.model.records.SESSION`) gives the
     columns when ``values`` is empty, and the types of records of that schema.
     Raises :class:`~sessionkit.errors.WrongType` for values sessionkit has no
-    records of, :class:`~sessionkit.errors.InvalidValue` for records that are
-    not of ``schema`` or hold an instant with nanoseconds.
+    records of (a data frame among them), :class:`~sessionkit.errors.InvalidValue`
+    for records that are not of ``schema`` or hold an instant with nanoseconds.
     """
     import pandas as pd  # imported on use: the extra is optional
 
-    columns = _checked(column_values(values, schema=schema))
+    columns = _columns(values, schema)
     return pd.DataFrame({c.name: _built(_pandas_column, c, "pandas") for c in columns})
 
 
@@ -129,6 +129,21 @@ def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
             value=column.name,
             expected=f"values {library} stores as {column.type}",
         ) from error
+
+
+def _columns(values: object, schema: Schema | None) -> list[Values]:
+    """The typed columns of ``values``, refusing a data frame by name (see :func:`_checked`)."""
+    if hasattr(values, "columns") and hasattr(values, "shape"):
+        # A pandas frame reached DataFrame.to_records() and was refused as "np.record, not a
+        # mapping"; a polars frame iterated its columns and was refused as a Series.
+        raise WrongType(
+            values,
+            name="values",
+            expected="sessionkit values, a page or records, not a data frame; pass "
+            "df.to_dict('records') (pandas) or df.to_dicts() (polars), with schema= to keep "
+            "the schema's types",
+        )
+    return _checked(column_values(values, schema=schema))
 
 
 def _checked(columns: list[Values]) -> list[Values]:
@@ -225,10 +240,11 @@ def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
 
     ``schema`` gives the columns when ``values`` is empty, and the types of
     records of that schema. Raises :class:`~sessionkit.errors.WrongType` for
-    values sessionkit has no records of, :class:`~sessionkit.errors.InvalidValue`
-    for records that are not of ``schema`` or hold an instant with nanoseconds.
+    values sessionkit has no records of (a data frame among them),
+    :class:`~sessionkit.errors.InvalidValue` for records that are not of
+    ``schema`` or hold an instant with nanoseconds.
     """
     import polars as pl  # imported on use: the extra is optional
 
-    columns = _checked(column_values(values, schema=schema))
+    columns = _columns(values, schema)
     return pl.DataFrame([_built(_polars_column, c, "polars") for c in columns])
