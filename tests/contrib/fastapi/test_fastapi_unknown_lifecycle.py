@@ -8,13 +8,21 @@ lifecycle the request names that the kit does not know is the client's typo.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import attrs
+from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from sessionkit import errors
-from sessionkit.contrib.fastapi import problem_body, status_of
+from sessionkit.availability import Availability
+from sessionkit.contrib.fastapi import (
+    Caller,
+    problem_body,
+    sessionkit_router,
+    status_of,
+    within_availability,
+)
 from sessionkit.services import SessionKit
 
 from .conftest import NOW, posted_session, problem
@@ -64,3 +72,31 @@ def test_a_lifecycle_the_request_names_is_the_clients_input(client: TestClient) 
         "/v1/series", json={"title": "Algebra", "lifecycle": "nope", "items": [item]}
     )
     assert problem(series, 422, "UnknownLifecycle")["name"] == "nope"
+
+
+def test_a_drafted_sessions_lifecycle_is_the_drafts_checks_to_judge(kit: SessionKit) -> None:
+    # A visitor's is the check's to refuse (InvalidValue, as documented), checked before the
+    # kit's names; the check's own lifecycle unknown to the kit is the host's configuration.
+    def visitor() -> Caller:
+        return Caller("acme", actor="v1")
+
+    def open_hours(tenant: str, resource: object) -> Availability:
+        return Availability.weekly({"TU": [(time(9), time(17))]}, tz="UTC")
+
+    session = {
+        "start": "2026-03-03T10:00:00Z",
+        "end": "2026-03-03T11:00:00Z",
+        "resources": ["consultant:cara"],
+    }
+    for lifecycle, status, error in (
+        ("lms", 422, "InvalidValue"),
+        ("gone", 500, "UnknownLifecycle"),
+    ):
+        app = FastAPI()
+        drafts = within_availability(open_hours, lifecycle=lifecycle)
+        app.include_router(sessionkit_router(kit=lambda: kit, caller=visitor, drafts=drafts))
+        with TestClient(app) as client:
+            sent = {**session, "lifecycle": "nope"} if lifecycle == "lms" else session
+            answer = client.post("/bookings", json={"participant": "client:dora", "session": sent})
+        body = problem(answer, status, error)
+        assert body.get("name", body.get("value")) == ("nope" if lifecycle == "lms" else "gone")
