@@ -471,3 +471,30 @@ def test_a_numpy_width_is_a_width_as_a_numpy_dpi_is_a_dpi() -> None:
     for wrong in wrongs:
         with pytest.raises(InvalidValue, match="width"):
             timeline(SESSIONS, width=wrong)
+
+
+def test_bars_narrower_than_their_edge_are_still_seen() -> None:
+    # An hour a day for two months: each bar is under a pixel wide. The white 0.5 pt edge
+    # that parts bars end to end covered them, and snapping to whole pixels dropped a third.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    daily = [session(f"s{day}", 24 * day, ["teacher:ana"]) for day in range(60)]
+    fig = timeline(daily, by="teacher")
+    canvas: Any = FigureCanvasAgg(fig)  # its draw and buffer_rgba are untyped upstream
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    box = fig.axes[0].get_window_extent()
+    height = pixels.shape[0]
+    inside = pixels[height - int(box.y1) : height - int(box.y0), int(box.x0) : int(box.x1)]
+    blue = (inside[..., 2] - inside[..., 0]) > 30  # SCHEDULED's #4c78a8; white and grey are not
+    columns = np.concatenate([[0], blue.any(axis=0).astype(int)])
+    assert np.count_nonzero(np.diff(columns) == 1) == 60  # every bar, each apart
+    assert STATUS_COLORS["SCHEDULED"] == "#4c78a8"
+
+
+def test_bars_wide_enough_keep_the_white_edge_that_parts_them() -> None:
+    back_to_back = [session("a", 0, ["teacher:ana"]), session("b", 1, ["teacher:ana"])]
+    [bars] = timeline(back_to_back, by="teacher").axes[0].collections
+    edges = np.asarray(bars.get_edgecolor(), dtype=float)
+    assert {to_hex(tuple(edge)) for edge in edges} == {"#ffffff"}
+    assert set(np.asarray(bars.get_linewidth(), dtype=float).tolist()) == {0.5}

@@ -421,6 +421,11 @@ def timeline(
     fig = Figure(figsize=(width, 1.4 + 0.45 * max(1, len(lanes))), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     height = 0.6
+    first = min((_num(s.start) for s in found), default=0.0)
+    last = max((_num(s.end) for s in found), default=1.0)
+    pad = max((last - first) * 0.01, 1 / 96)
+    # About how many points a day is wide (the axes take some 3/4 of the figure's width).
+    per_day = float(width) * 72 * 0.75 / (last - first + 2 * pad)
     # One collection per lane, status and outline, one per lane for the overlaps: a
     # collection per bar made matplotlib rescale over every earlier one as each was
     # added, so the drawing took quadratic time (4000 sessions: 13 s).
@@ -436,7 +441,11 @@ def timeline(
             (y - height / 2, height),
             facecolors=palette[status],
             edgecolors=CONFLICT_COLOR if clash else "white",
-            linewidth=2.0 if clash else 0.5,
+            # The white edge parts bars end to end; on a bar a point or two wide (an hour in
+            # two months) it covered nearly all of it, and snapping to whole pixels dropped
+            # a third of the bars under a pixel wide: the month's sessions were not seen.
+            linewidth=2.0 if clash else [0.5 if n * per_day >= 4 else 0.0 for _, n in spans],
+            snap=False,
             zorder=3 if clash else 2,
         )
     overlaps: dict[int, list[tuple[float, float]]] = {}
@@ -453,9 +462,6 @@ def timeline(
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
     if found:
-        first = min(_num(s.start) for s in found)
-        last = max(_num(s.end) for s in found)
-        pad = max((last - first) * 0.01, 1 / 96)
         ax.set_xlim(first - pad, last + pad)
         locator = _locator(get_zone(zone))
         ax.xaxis.set_major_locator(locator)
