@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import get_type_hints
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sessionkit.errors import InvalidValue, UnknownLifecycle, UnknownTimeZone, W
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, Booking
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.recurrence import Recurrence
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.harness import Harness
 from sessionkit.timespan import TimeSpan
@@ -178,3 +179,26 @@ def test_bookings_refuse_participants_the_kit_does_not_take(
         sks.bookings(_session("SCHEDULED"), participants=participants)  # type: ignore[arg-type]  # as untyped code passes
     told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
     assert "bookings(participants" in told
+
+
+@given(sks.recurrences(first_day=date(2026, 3, 1), last_day=date(2026, 3, 31)))
+def test_recurrences_start_between_the_days_given(rec: Recurrence) -> None:
+    # Recurrences started anywhere from 2000 to 2035 and took no bounds: a slot publisher's
+    # test of its own month (the sessions and availabilities of 2026) could not draw them there.
+    assert date(2026, 3, 1) <= rec.start.date() <= date(2026, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "named"),
+    [
+        ({"first_day": date(2026, 2, 1), "last_day": date(2026, 1, 1)}, InvalidValue, "last_day"),
+        ({"last_day": date(9999, 1, 1)}, InvalidValue, "last_day=9999-01-01"),
+        ({"first_day": date(999, 12, 31)}, InvalidValue, "first_day=0999-12-31"),
+        ({"first_day": datetime(2026, 1, 1)}, WrongType, "first_day"),
+    ],
+)
+def test_recurrences_refuse_start_days_that_cannot_be_drawn(
+    options: dict[str, object], error: type[Exception], named: str
+) -> None:
+    with pytest.raises(error, match=named):
+        sks.recurrences(**options)  # type: ignore[arg-type]  # as untyped code passes

@@ -469,8 +469,13 @@ def recurrences(
     rule_strategy: st.SearchStrategy[Rule | str] | None = None,
     disambiguate: Sequence[RecurrenceDisambiguate] = ("compatible",),
     with_exdates: bool = True,
+    first_day: date = date(2000, 1, 1),
+    last_day: date = date(2035, 1, 1),
 ) -> st.SearchStrategy[Recurrence]:
-    """Recurrences in zones with DST gaps and folds, starting between 2000 and 2035.
+    """Recurrences in zones with DST gaps and folds, starting from ``first_day`` to ``last_day``.
+
+    The start day is a local one, by default from 2000 to 2035; the days are
+    within the years a kit runs at (:data:`_FIRST_START_DAY` to :data:`_LAST_START_DAY`).
 
     Start times favour the small hours, where DST transitions happen, and one
     start day in eight is a Feb 29 (uniform draws: once in 1,461), where a
@@ -487,9 +492,24 @@ def recurrences(
         for policy in chosen:
             check_disambiguate(policy, allow_skip=True)
     _args.flag(with_exdates, "with_exdates", strategy="recurrences")
+    days = (first_day, last_day)
+    for option, day in zip(("first_day", "last_day"), days, strict=True):
+        _args.day(day, option, strategy="recurrences")
+        if not _FIRST_START_DAY <= day <= _LAST_START_DAY:
+            raise InvalidValue(
+                f"recurrences({option}={day}): a recurrence starting then is none a kit runs at",
+                value=day,
+                expected=f"a day from {_FIRST_START_DAY} to {_LAST_START_DAY}",
+            )
+    _args.not_after(first_day, last_day, strategy="recurrences", called=("first_day", "last_day"))
     pool = None if zones is None else _checked_zones(zones, "recurrences", keyed=True)
     drawn_rules = None if rule_strategy is None else _checked_rules(rule_strategy)
-    return _drawn_recurrences(pool, drawn_rules, chosen, with_exdates=with_exdates)
+    return _drawn_recurrences(pool, drawn_rules, chosen, days, with_exdates=with_exdates)
+
+
+_FIRST_START_DAY = date(1000, 1, 2)
+_LAST_START_DAY = date(8999, 12, 31)
+"""The start days :func:`recurrences` takes: within the instants a kit runs at, either side."""
 
 
 def _checked_rules(rule_strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Rule]:
@@ -524,11 +544,12 @@ def _drawn_recurrences(
     zones: st.SearchStrategy[ZoneInfo] | None,
     rule_strategy: st.SearchStrategy[Rule] | None,
     disambiguate: list[RecurrenceDisambiguate],
+    days: tuple[date, date],
     *,
     with_exdates: bool,
 ) -> Recurrence:
     zone = draw(zones if zones is not None else timezones())
-    day = draw(_days(date(2000, 1, 1), date(2035, 1, 1)))
+    day = draw(_days(*days))
     at = draw(
         st.one_of(
             st.builds(time, st.integers(0, 3), st.sampled_from([0, 15, 30, 45])),
