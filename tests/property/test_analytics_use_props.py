@@ -221,8 +221,9 @@ def _keys(session: Session, who: str, by: CountBy | None) -> list[str | None]:
 
 
 def _in_scope(session: Session, scope: SessionQuery) -> bool:
-    return (not scope.statuses or session.status in scope.statuses) and (
-        not scope.resources or bool(set(scope.resources) & set(session.resources))
+    # None is no filter; an empty list is "any of none" and keeps no session.
+    return (scope.statuses is None or session.status in scope.statuses) and (
+        scope.resources is None or bool(set(scope.resources) & set(session.resources))
     )
 
 
@@ -358,8 +359,9 @@ USAGE_BY: tuple[UsageBy, ...] = ("subscription", "period", "participant")
 
 scopes = st.builds(
     SessionQuery,
-    resources=st.one_of(st.none(), st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)),
-    statuses=st.one_of(st.none(), st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3)),
+    # An empty list too: a dashboard's selection of none, which counts no session.
+    resources=st.one_of(st.none(), st.lists(st.sampled_from(RESOURCES), max_size=2)),
+    statuses=st.one_of(st.none(), st.lists(st.sampled_from(STATUSES), max_size=3)),
 )
 
 
