@@ -31,7 +31,7 @@ from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import TENANT, make_session
 
-from .conftest import POSTGRES_URL, _server
+from .conftest import POSTGRES_URL, TAKES_TURNS_ONLY, _server, sqlite_takes_turns
 from .django_settings import KITS
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -58,6 +58,7 @@ def test_mysql_is_refused_rather_than_run_without_its_locks(
     assert "SQLAlchemy store" in str(caught.value)
 
 
+@pytest.mark.skipif(not sqlite_takes_turns(), reason=TAKES_TURNS_ONLY)
 def test_a_sqlite_lock_held_too_long_is_a_storage_timeout(sqlite_file_db: str) -> None:
     """Another writer holds the file's lock past the alias's timeout: StorageTimeout."""
     holder = sqlite3.connect(settings.DATABASES["sqlite_busy"]["NAME"], isolation_level=None)
@@ -140,6 +141,7 @@ def test_a_killed_postgres_connection_is_storage_unavailable(postgres_db: str) -
         assert uow.sessions.get_many(TENANT, ["s1"]) == []
 
 
+@pytest.mark.skipif(not sqlite_takes_turns(), reason=TAKES_TURNS_ONLY)
 def test_a_commit_whose_next_transaction_cannot_begin_stands(
     sqlite_file_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

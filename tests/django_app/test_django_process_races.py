@@ -44,7 +44,7 @@ from sessionkit.ports import RESCHEDULES, USAGE
 from sessionkit.testing.contract import TENANT
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
-from .conftest import POSTGRES_URL, clear
+from .conftest import POSTGRES_URL, TAKES_TURNS_ONLY, clear, sqlite_takes_turns
 
 WORKERS = 4
 ROUNDS = int(os.environ.get("SESSIONKIT_RACE_ROUNDS", "3"))
@@ -76,6 +76,8 @@ def workers() -> Iterator[tuple[ModuleType, ProcessPoolExecutor]]:
 def using(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "postgres" and not POSTGRES_URL:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL race tests")
+    if request.param == "sqlite_file" and not sqlite_takes_turns():
+        pytest.skip(TAKES_TURNS_ONLY)
     alias: str = request.getfixturevalue(f"{request.param}_db")
     clear(alias)
     yield alias

@@ -58,13 +58,21 @@ from sessionkit.testing.contract.bookings import make_booking, make_booking_sess
 from sessionkit.testing.contract.reschedules import make_reschedule
 from sessionkit.testing.contract.usage import make_entry, make_subscription
 
-from .conftest import POSTGRES_URL, clear, close_thread_connections
+from .conftest import (
+    POSTGRES_URL,
+    TAKES_TURNS_ONLY,
+    clear,
+    close_thread_connections,
+    sqlite_takes_turns,
+)
 
 
 @pytest.fixture(params=["sqlite_file", "postgres"])
 def store(request: pytest.FixtureRequest) -> Iterator[DjangoStore]:
     if request.param == "postgres" and not POSTGRES_URL:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to run the PostgreSQL race tests")
+    if request.param == "sqlite_file" and not sqlite_takes_turns():
+        pytest.skip(TAKES_TURNS_ONLY)
     using: str = request.getfixturevalue(f"{request.param}_db")
     clear(using)
     yield DjangoStore(using=using)
