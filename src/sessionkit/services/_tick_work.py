@@ -12,7 +12,7 @@ with each one claimed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -22,6 +22,7 @@ from sessionkit.model.series import Series
 from sessionkit.model.session import Session
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Tx, raised_after_commit
+from sessionkit.services._due_pages import DuePages
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._reschedule_steps import answered_overdue, requests_due
 from sessionkit.services._statuses import advance_before_refusal
@@ -160,33 +161,6 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 break
 
 
-def unseen(
-    due: Callable[[int], Sequence[tuple[str, str]] | None], batch: int
-) -> Iterator[list[tuple[str, str]]]:
-    """Yield the due items (``(tenant, id)``, earliest first) not yielded before, page by page.
-
-    ``due(limit)`` reads the first ``limit`` due rows (``None``: the store
-    keeps none of them). An item tried once in this tick is not tried
-    again: what is still due there failed, or waits for the next tick. Those
-    rows stay at the front of the queue, so each read asks for as many more
-    as it found already tried: a batch of failing items never hides the
-    items due after them.
-    """
-    seen: set[tuple[str, str]] = set()
-    limit = batch
-    while True:
-        found = due(limit)
-        if found is None:
-            return
-        fresh = list(dict.fromkeys(item for item in found if item not in seen))
-        if fresh:
-            seen.update(fresh)
-            yield fresh
-        if len(found) < limit:
-            return  # every due row was read
-        limit = sum(1 for item in found if item not in fresh) + batch
-
-
 def expire_holds(run: TickRun, tenant: str | None) -> None:
     """Expire the holds, offers and waitlist places that ran out, passing freed seats on.
 
@@ -207,8 +181,8 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
             found = bookings.expiring(tenant, before=run.at, limit=limit)
         return [(b.tenant, b.session_id) for b in found]
 
-    for fresh in unseen(due, run.batch):
-        # A tenant's sessions in the order they fell due (unseen keeps the read's).
+    for fresh in DuePages(due, run.batch):
+        # A tenant's sessions in the order they fell due (DuePages keeps the read's).
         for owner, session_ids in by_tenant(fresh).items():
             run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
 
@@ -240,7 +214,7 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
         pending.update(((r.tenant, r.id), r) for r in found)
         return [(r.tenant, r.id) for r in found]
 
-    for fresh in unseen(due, run.batch):
+    for fresh in DuePages(due, run.batch):
         for owner, request_ids in by_tenant(fresh).items():
             requests = {i: pending[(owner, i)] for i in request_ids}
             run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)

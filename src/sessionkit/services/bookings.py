@@ -36,6 +36,7 @@ from sessionkit.model.text import (
     check_text,
 )
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
+from sessionkit.services._due_pages import DuePages
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
@@ -226,18 +227,19 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         expired = offered = settled_sessions = 0
         late: list[Exception] = []
         failed: list[Exception] = []
-        tried: set[tuple[str, str]] = set()
-        stuck: set[tuple[str, str]] = set()  # tried and rolled back: still due
-        asked = budget = limit  # budget: rows of settled sessions still to read
-        while True:
+
+        def due(most: int) -> list[tuple[str, str]]:
             with ctx.transaction(at) as tx:
-                due = tx.bookings.expiring(tenant, before=at, limit=asked)
-            keys = [(b.tenant, b.session_id) for b in due]
-            # In the order the sessions first fell due (the read's, earliest first), so a
-            # subscriber sees the expiries across sessions in time order, as settle orders
-            # them within one.
-            fresh = [key for key in dict.fromkeys(keys) if key not in tried]
-            tried.update(fresh)
+                found = tx.bookings.expiring(tenant, before=at, limit=most)
+            return [(b.tenant, b.session_id) for b in found]
+
+        # Read past the sessions tried (a failed one's rows stay due, at the front) while
+        # fewer than ``limit`` rows of settled sessions were read.
+        pages = DuePages(due, limit, budget=limit)
+        # In the order the sessions first fell due (the read's, earliest first), so a
+        # subscriber sees the expiries across sessions in time order, as settle orders
+        # them within one.
+        for fresh in pages:
             for key in fresh:
                 done: list[Settled] = []
                 try:
@@ -246,22 +248,13 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                     # Either way the other sessions' offers still go out before it is raised.
                     if not raised_after_commit(error):
                         failed.append(error)  # rolled back: it stays due, for the next run
-                        stuck.add(key)
+                        pages.failed(key)
                         continue
                     late.append(error)  # committed, then publishing its events raised: done
                 expired += done[0].expired
                 offered += done[0].offered
                 settled_sessions += 1
-            more = len(due) >= asked
-            settled = set(fresh) - stuck
-            settled_rows = sum(key in settled for key in keys)
-            budget -= settled_rows
-            if not more or budget <= 0:
-                break
-            # The other rows read are still due, at the front of the queue (a failed
-            # session's all, however many): read past them, so the sessions due after
-            # them are reached. Each read either settles rows or reads further.
-            asked = len(due) - settled_rows + budget
+        more = pages.more
         report = ExpiryReport(
             expired=expired, offered=offered, sessions=settled_sessions, more=more
         )
