@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import get_type_hints
 from zoneinfo import ZoneInfo
@@ -202,3 +202,35 @@ def test_recurrences_refuse_start_days_that_cannot_be_drawn(
 ) -> None:
     with pytest.raises(error, match=named):
         sks.recurrences(**options)  # type: ignore[arg-type]  # as untyped code passes
+
+
+@given(
+    sks.sessions(min_capacity=5, max_capacity=8),
+    sks.booked_sessions(min_capacity=4, max_capacity=40, min_bookings=1),
+)
+def test_capacities_are_drawn_from_min_capacity(
+    session: Session, booked: sks.BookedSession
+) -> None:
+    # Only max_capacity could be set, and capacity 1 came often: a rule about group sessions
+    # filtered on the capacity, and one about large ones failed filter_too_much.
+    assert 5 <= session.capacity <= 8
+    assert 4 <= booked.session.capacity <= 40
+
+
+@pytest.mark.parametrize("strategy", [sks.sessions, sks.booked_sessions])
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"min_capacity": 0}, InvalidValue),
+        ({"min_capacity": 21}, InvalidValue),
+        ({"min_capacity": 6, "max_capacity": 5}, InvalidValue),
+        ({"min_capacity": "2"}, WrongType),
+    ],
+)
+def test_a_min_capacity_that_cannot_be_drawn_is_refused_naming_it(
+    strategy: Callable[..., object], options: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error) as refused:
+        strategy(**options)
+    told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
+    assert f"{strategy.__name__}(min_capacity" in told

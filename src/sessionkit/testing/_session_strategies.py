@@ -110,6 +110,7 @@ def sessions(
     max_start: datetime = _SESSION_MAX,
     max_capacity: int = 20,
     resource_kinds: Sequence[str] = ("teacher", "room"),
+    min_capacity: int = 1,
     generated: bool | None = None,
 ) -> st.SearchStrategy[Session]:
     """Valid :class:`~sessionkit.model.Session` values, as a store holds them.
@@ -128,7 +129,8 @@ def sessions(
     room for the end, read in the zone of ``zones`` furthest ahead of
     UTC), 15 minutes to 4 hours
     long, a zone from ``zones`` (drawn as its name, a ``ZoneInfo`` given
-    too), capacity 1..``max_capacity`` (1 often: one-to-one), up to three
+    too), capacity ``min_capacity``..``max_capacity`` (by default 1..20; the
+    least often: one-to-one), up to three
     resources of ``resource_kinds`` (``t1``, ``r2``...), any storable title
     (empty included). Loose sessions
     (``is_extra``) and sessions generated from series ``"series-1"`` (its
@@ -155,6 +157,9 @@ def sessions(
     max_capacity = _args.count(
         max_capacity, "max_capacity", strategy="sessions", least=1, most=MAX_CAPACITY
     )
+    min_capacity = _args.count(
+        min_capacity, "min_capacity", strategy="sessions", least=1, most=max_capacity
+    )
     _args.flag(generated, "generated", strategy="sessions", optional=True)
     choices = [
         (lifecycle, status)
@@ -173,7 +178,15 @@ def sessions(
     minutes = int((max_start - min_start).total_seconds() // 60)
     kinds_drawn = st.sampled_from(kinds) if kinds else None
     return _drawn_sessions(
-        choices, zone_pool, min_start, minutes, kinds_drawn, generated, tenant, max_capacity
+        choices,
+        zone_pool,
+        min_start,
+        minutes,
+        kinds_drawn,
+        generated,
+        tenant,
+        max_capacity,
+        min_capacity=min_capacity,
     )
 
 
@@ -191,6 +204,7 @@ def _drawn_sessions(
     generated: bool | None,
     tenant: str,
     max_capacity: int,
+    min_capacity: int = 1,
 ) -> Session:
     lifecycle, status = draw(st.sampled_from(choices))
     zone = draw(st.sampled_from(zone_pool))
@@ -221,7 +235,7 @@ def _drawn_sessions(
         series_id="series-1" if from_series else None,
         occurrence_key=local if from_series else None,
         is_extra=not from_series,
-        capacity=draw(st.just(1) | st.integers(1, max_capacity)),
+        capacity=draw(st.just(min_capacity) | st.integers(min_capacity, max_capacity)),
     )
 
 
@@ -542,6 +556,7 @@ def booked_sessions(
     tenant: str = "acme",
     zones: Sequence[str | tzinfo] = DST_ZONES,
     max_capacity: int = 20,
+    min_capacity: int = 1,
 ) -> st.SearchStrategy[BookedSession]:
     """A session taking bookings and up to ``max_bookings`` bookings of it, consistent at ``at``.
 
@@ -575,7 +590,8 @@ def booked_sessions(
     are the oracle of its seats at ``at``. ``min_bookings`` to
     ``max_bookings`` bookings are drawn; ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
-    example). ``tenant``, ``zones`` and ``max_capacity`` are the session's,
+    example). ``tenant``, ``zones``, ``min_capacity`` and ``max_capacity``
+    are the session's,
     as :func:`sessions` takes them. Options that leave nothing to draw or
     that it cannot draw raise ``InvalidValue`` naming the option (in a note
     for those :func:`sessions` checks), and options of the wrong type
@@ -611,6 +627,9 @@ def booked_sessions(
     for option, value in of_session.items():
         with _args.naming(option, value, strategy="booked_sessions"):
             sessions(**{option: value})  # type: ignore[arg-type]  # checked there
+    with _args.naming("min_capacity", min_capacity, strategy="booked_sessions"):
+        sessions(min_capacity=min_capacity, max_capacity=max_capacity)
+    of_session["min_capacity"] = min_capacity
     return _booked_sessions(
         fixed, max_bookings, lifecycles, role_pool, min_bookings=min_bookings, of_session=of_session
     )
