@@ -12,7 +12,13 @@ import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, UnknownLifecycle, UnknownTimeZone, WrongType
+from sessionkit.errors import (
+    InvalidValue,
+    SessionConflict,
+    UnknownLifecycle,
+    UnknownTimeZone,
+    WrongType,
+)
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.booking import CANCELLED, CONFIRMED, EXPIRED, HELD, Booking
 from sessionkit.model.session import ResourceRef, Session
@@ -234,3 +240,47 @@ def test_a_min_capacity_that_cannot_be_drawn_is_refused_naming_it(
         strategy(**options)
     told = str(refused.value) + str(getattr(refused.value, "__notes__", ""))
     assert f"{strategy.__name__}(min_capacity" in told
+
+
+@given(
+    st.lists(
+        sks.sessions(
+            generated=False,
+            resource_kinds=[],
+            min_start=datetime(2026, 6, 10, 8),
+            max_start=datetime(2026, 6, 10, 9),
+        ),
+        min_size=2,
+        max_size=4,
+        unique_by=lambda s: s.id,
+    )
+)
+def test_sessions_of_no_resource_are_stored_together(sessions: list[Session]) -> None:
+    # Seeding a store with sessions drawn apart failed with SessionConflict (teacher:t1 twice
+    # at once); the docs now say so, and that resource_kinds=[] stores any number of them.
+    h = Harness.in_memory(max(s.created_at for s in sessions))
+    with h.kit.context.transaction() as tx:
+        for session in sessions:
+            tx.sessions.add(session)
+    assert h.kit.queries.list("acme").total == len(sessions)
+
+
+def test_sessions_drawn_apart_may_hold_a_resource_at_once() -> None:
+    teacher = sks.sessions(
+        generated=False, resource_kinds=["teacher"], max_start=datetime(2026, 1, 1, 0, 30)
+    )
+    first, second = find(
+        st.tuples(teacher, teacher),
+        lambda pair: (
+            pair[0].id != pair[1].id
+            and bool(set(pair[0].resources) & set(pair[1].resources))
+            and pair[0].span.overlaps(pair[1].span)
+            and pair[0].busy
+            and pair[1].busy
+        ),
+    )
+    h = Harness.in_memory(max(first.created_at, second.created_at))
+    with h.kit.context.transaction() as tx:
+        tx.sessions.add(first)
+    with pytest.raises(SessionConflict), h.kit.context.transaction() as tx:
+        tx.sessions.add(second)
