@@ -56,7 +56,11 @@ class SessionRepository(Repository[Session], Protocol):
         ...
 
     def query(self, tenant: str, query: SessionQuery) -> Page[Session]:
-        """Return one page of sessions matching ``query``, with the total count."""
+        """Return one page of sessions matching ``query``, with the total count.
+
+        ``query.resources`` and ``query.statuses`` of ``None`` filter nothing;
+        an empty tuple matches no session (an empty page, total 0).
+        """
         ...
 
     def due(
