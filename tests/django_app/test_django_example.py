@@ -11,18 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from .conftest import sqlite_takes_turns
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "django_lms"
 
 
-@pytest.mark.skipif(
-    not sqlite_takes_turns(),
-    reason="the example's SQLite settings take transaction_mode (Django 5.1+)",
-)
 def test_the_lms_example_passes_its_tests_through_the_test_client() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONWARNINGS": "error"}
     env.pop("DJANGO_SETTINGS_MODULE", None)

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = "sessionkit-example-only"  # noqa: S105  # an example, never deployed
@@ -48,10 +50,13 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": BASE_DIR / "lms.sqlite3",
-        # Writers take the lock when they begin: sessionkit's checks then see every commit.
-        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
     }
 }
+if django.VERSION >= (5, 1):
+    # Writers take the lock when they begin: sessionkit's checks then see every commit.
+    # Django before 5.1 hands the option to sqlite3.connect, which refuses it; there
+    # sessionkit.W001 warns that racing writers may fail with StorageTimeout instead.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}
 
 USE_TZ = True  # sessionkit stores instants
 TIME_ZONE = "Europe/Berlin"
