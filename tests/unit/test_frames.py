@@ -552,3 +552,29 @@ def test_a_data_frame_is_refused_naming_what_to_pass(convert: Any, library: str)
     again = convert(records, schema=SESSION)
     assert list(again.columns) == list(SESSION.names)
     assert len(again) == len(SESSIONS)
+
+
+def test_numpy_and_pandas_scalars_in_records_are_plain_values() -> None:
+    # A notebook's own records hold numpy scalars ({"n": df["x"].sum()}): they were object
+    # columns in pandas and Object in polars, which write_csv refused.
+    np = pytest.importorskip("numpy")
+    source = pd.DataFrame({"x": [1, 2, 3], "f": [0.5, 1.0, 1.5], "b": [True, False, True]})
+    rows = [
+        {"n": source["x"].sum(), "mean": source["f"].mean(), "any": source["b"].any()},
+        {"n": np.int32(7), "mean": np.float32(0.25), "any": np.bool_(False)},
+        {"n": pd.NA, "mean": None, "any": True},
+    ]
+    columns = {c.name: c for c in column_values(rows)}
+    assert {n: c.type for n, c in columns.items()} == {"n": "int", "mean": "float", "any": "bool"}
+    assert columns["n"].values == [6, 7, None]
+    assert [type(v) for v in columns["n"].values] == [int, int, type(None)]
+    assert columns["mean"].values == [1.0, 0.25, None]
+    assert [type(v) for v in columns["any"].values] == [bool, bool, bool]
+    df = to_pandas(rows)
+    assert df.dtypes.astype(str).to_dict() == {"n": "Int64", "mean": "float64", "any": "bool"}
+    assert df["n"].tolist() == [6, 7, pd.NA]
+    pf = to_polars(rows)
+    assert pf.schema == pl.Schema({"n": pl.Int64, "mean": pl.Float64, "any": pl.Boolean})
+    assert pf.write_csv() == "n,mean,any\n6,1.0,true\n7,0.25,false\n,,true\n"
+    # A numpy datetime is naive (or a bare integer), so it is left as it is, not guessed at.
+    assert column_values([{"at": np.datetime64("2026-03-02")}])[0].type == "object"

@@ -182,14 +182,33 @@ def _infer(name: str, values: list[object]) -> ColumnType:
     return "object"
 
 
-def _missing_as_none(value: object) -> object:
-    """``value``, or ``None`` for a missing instant (pandas' ``NaT``, unequal to itself).
+_PLAIN = frozenset({str, int, float, bool, Decimal, datetime, type(None)})
+
+
+def _plain(value: object) -> object:
+    """``value`` as a plain Python value: a numpy scalar's own, ``None`` for a missing one.
 
     A frame's own records (``df.to_dict("records")``, filtered and passed back)
-    hold ``NaT`` where an instant is missing, and ``NaT.utcoffset()`` raised a
-    bare ``ValueError``.
+    hold ``NaT`` where an instant is missing (``NaT.utcoffset()`` raised a bare
+    ``ValueError``) and may hold ``pd.NA``; records a notebook builds hold
+    numpy scalars (``{"n": df["x"].sum()}``), which made ``object`` columns
+    that polars cannot write. Duck-typed, so this module imports no numpy.
     """
-    return None if isinstance(value, datetime) and value != value else value
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if isinstance(value, datetime):
+        return None if value != value else value  # NaT is unequal to itself
+    module = kind.__module__
+    if module == "numpy" or module.startswith("numpy."):
+        # A scalar (or 0-d array); datetime64/timedelta64 give naive values or bare ints.
+        item = getattr(value, "item", None)
+        dtype = getattr(getattr(value, "dtype", None), "kind", None)
+        if callable(item) and getattr(value, "ndim", None) == 0 and dtype not in ("m", "M"):
+            return _plain(item())
+    elif module.startswith("pandas.") and kind.__name__ == "NAType":
+        return None
+    return value
 
 
 def _from_records(records: list[Record]) -> list[Values]:
@@ -201,7 +220,7 @@ def _from_records(records: list[Record]) -> list[Values]:
             names.setdefault(key, None)
     out = []
     for name in names:
-        values = [_missing_as_none(record.get(name)) for record in records]
+        values = [_plain(record.get(name)) for record in records]
         kind = _infer(name, values)
         if kind == "instant":
             values = [utc(v) if isinstance(v, datetime) else v for v in values]
