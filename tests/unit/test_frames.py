@@ -578,3 +578,13 @@ def test_numpy_and_pandas_scalars_in_records_are_plain_values() -> None:
     assert pf.write_csv() == "n,mean,any\n6,1.0,true\n7,0.25,false\n,,true\n"
     # A numpy datetime is naive (or a bare integer), so it is left as it is, not guessed at.
     assert column_values([{"at": np.datetime64("2026-03-02")}])[0].type == "object"
+
+
+def test_one_value_where_a_list_is_expected_says_to_pass_a_list() -> None:
+    one = SESSIONS[0]
+    said = r"^values must be a list of sessions \(one in a list: \[value\]\), got Session"
+    for convert in (to_pandas, to_polars):
+        with pytest.raises(WrongType, match=said):
+            convert(one)
+    with pytest.raises(WrongType, match=r"must be a list of payments .* got Payment"):
+        to_pandas(make_payment("p1"))

@@ -276,3 +276,16 @@ def test_to_records_that_returns_no_records_is_a_wrong_type() -> None:
     with pytest.raises(WrongType, match=r"a record of Broken.to_records\(\) must be a mapping"):
         to_records(Broken([("a", 1)]))
     assert to_records(Broken(iter([{"a": 1}]))) == [{"a": 1}]
+
+
+def test_one_value_where_a_list_is_expected_is_refused_saying_to_pass_a_list() -> None:
+    with pytest.raises(WrongType, match=r"^values must be a list of sessions \(one in a list"):
+        to_records(session())
+    with pytest.raises(WrongType, match=r"^values must be a list of bookings \(one in a list"):
+        column_values(make_booking("b1"))
+    with pytest.raises(WrongType, match=r"^values must be a list of reschedule requests \("):
+        to_records(make_reschedule("r1"))
+    with pytest.raises(WrongType, match=r"^values must be a list of records \(one in a list"):
+        to_records({"id": "s1"})
+    with pytest.raises(WrongType, match=r"^values must be sessions, series, bookings"):
+        to_records(3)

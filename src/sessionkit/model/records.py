@@ -85,6 +85,16 @@ __all__ = [
 ]
 
 _EXPECTED = "sessions, series, bookings, payments, reschedule requests, or records (dicts)"
+_PLURALS = {"series": "series", "reschedule": "reschedule requests"}
+
+
+def _not_values(values: object) -> WrongType:
+    """The error for ``values`` that are no list: one domain value or record says so."""
+    schema = schema_of(values)
+    if schema is None and not isinstance(values, Mapping):
+        return WrongType(values, name="values", expected=_EXPECTED)
+    kind = "records" if schema is None else _PLURALS.get(schema.name, f"{schema.name}s")
+    return WrongType(values, name="values", expected=f"a list of {kind} (one in a list: [value])")
 
 
 def schema_of(value: object) -> Schema | None:
@@ -125,7 +135,7 @@ def to_records(values: object) -> list[Record]:
         return [dict(row) for row in rows]
     values = _items(values)
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise WrongType(values, name="values", expected=_EXPECTED)
+        raise _not_values(values)
     seq = list(values)
     if not seq:
         return []
@@ -247,7 +257,7 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
     source = values if callable(getattr(values, "to_records", None)) else _items(values)
     if not callable(getattr(source, "to_records", None)):
         if isinstance(source, str | bytes | Mapping) or not isinstance(source, Iterable):
-            raise WrongType(values, name="values", expected=_EXPECTED)
+            raise _not_values(values)
         seq = list(source)
         found = schema_of(seq[0]) if seq else None
         if found is not None or (schema is not None and not seq):
