@@ -278,6 +278,34 @@ def test_to_records_that_returns_no_records_is_a_wrong_type() -> None:
     assert to_records(Broken(iter([{"a": 1}]))) == [{"a": 1}]
 
 
+def test_a_booking_keeps_its_waitlist_position_after_it_leaves_the_list() -> None:
+    # The position column said "None if not waiting", but a place offered and confirmed keeps
+    # its number (numbers are never reused): the description must say what the column holds.
+    from sessionkit.policies import BookingRules
+    from sessionkit.testing.harness import Harness
+
+    shop = Harness.in_memory(NOW, booking_rules=BookingRules(waitlist=True))
+    kit = shop.kit
+    lesson = kit.sessions.create_extra(
+        "acme", actor="tina", title="Algebra", lifecycle="lms", capacity=1, tz="Europe/Berlin",
+        start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1),
+    )  # fmt: skip
+    ana = kit.bookings.book("acme", lesson.id, "student:ana", actor="ana")
+    ben = kit.bookings.book("acme", lesson.id, "student:ben", actor="ben", waitlist=True)
+    cai = kit.bookings.book("acme", lesson.id, "student:cai", actor="cai", waitlist=True)
+    kit.bookings.cancel("acme", ana.id, actor="ana")
+    kit.bookings.cancel("acme", ben.id, actor="ben")
+    kit.bookings.confirm("acme", cai.id, actor="cai")
+    rows = to_records(kit.bookings.for_session("acme", lesson.id))
+    assert [(r["participant"], r["status"], r["position"]) for r in rows] == [
+        ("student:ben", "CANCELLED", 1),
+        ("student:cai", "CONFIRMED", 2),
+        ("student:ana", "CANCELLED", None),
+    ]
+    doc = BOOKING.column("position").doc
+    assert doc == "its waitlist number, kept after it leaves the list; None if never waitlisted"
+
+
 def test_one_value_where_a_list_is_expected_is_refused_saying_to_pass_a_list() -> None:
     with pytest.raises(WrongType, match=r"^values must be a list of sessions \(one in a list"):
         to_records(session())

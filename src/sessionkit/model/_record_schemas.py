@@ -138,7 +138,10 @@ BOOKING = Schema(
             nullable=True,
         ),
         _col(
-            "position", "int", "its place on the waiting list; None if not waiting", nullable=True
+            "position",
+            "int",
+            "its waitlist number, kept after it leaves the list; None if never waitlisted",
+            nullable=True,
         ),
         _CREATED,
         _UPDATED,
