@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -51,7 +51,7 @@ from sessionkit.contrib.django.models import (
 )
 from sessionkit.contrib.django.signals import events_committed
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import ConcurrentModification, InvalidValue, TransientConflict
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
     CONFIRMED,
@@ -536,6 +536,58 @@ def test_two_tabs_confirming_one_hold_log_only_the_confirm_that_changed_it(
         ("held", "root", f"Confirmed via sessionkit (status now {CONFIRMED})")
     ]
     assert BookingRecord.objects.get().status == CONFIRMED
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        lambda unit: TransientConflict.aborted("deadlock", unit.vendor, joined=unit.joined),
+        lambda unit: ConcurrentModification("held", 1, 2),
+    ],
+    ids=["deadlock", "version race"],
+)
+def test_a_confirm_that_lost_a_race_once_runs_again_as_the_kits_own_would(
+    client: Client,
+    kit: tuple[SessionKit, RecordingPublisher, ManualClock],
+    lost: Callable[[DjangoUnitOfWork], ConcurrentModification],
+) -> None:
+    # The kit's confirm joins the admin's unit of work, so it no longer runs itself again
+    # after a deadlock or a racing writer (a joined unit is not the whole transaction): the
+    # admin said "roll that back and run it again" where the kit alone had confirmed it.
+    _, publisher, clock = kit
+    given(make_booking_session("s1", capacity=5))
+    held_until = (clock.now() + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    given(make_booking("held", status=HELD, hold_until=held_until))
+    raised: list[ConcurrentModification] = []
+
+    class LosesOnce(DjangoUnitOfWork):
+        """The kit's unit with the confirm in it loses its first commit, as the store says."""
+
+        def commit(self) -> None:
+            if not raised and self.joined:
+                raised.append(lost(self))
+                raise raised[-1]
+            super().commit()
+
+    store = DjangoStore(publisher, using="default")
+    racing = SessionKit(uow=lambda: LosesOnce(store), clock=clock)
+    KITS.append(racing)
+    try:
+        response = client.post(
+            "/admin/sessionkit/bookingrecord/",
+            {"action": "confirm_bookings", "_selected_action": [BookingRecord.objects.get().pk]},
+            follow=True,
+        )
+    finally:
+        KITS.remove(racing)
+    assert len(raised) == 1
+    shown = {str(m): m.level_tag for m in response.context["messages"]}
+    assert shown == {"confirmed 1 of 1": "success"}
+    assert BookingRecord.objects.get().status == CONFIRMED
+    assert [type(e).__name__ for e in publisher.events] == ["BookingConfirmed"]
+    assert _logged(BookingRecord) == [
+        ("held", "root", f"Confirmed via sessionkit (status now {CONFIRMED})")
+    ]
 
 
 def test_a_confirm_whose_event_handler_raised_is_reported_and_logged_as_done(

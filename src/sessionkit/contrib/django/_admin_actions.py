@@ -6,8 +6,10 @@ record an action changed gets a line on its History page (a ``LogEntry``).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +22,7 @@ from sessionkit.contrib.django._admin_requests import _actor, _log
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.contrib.django.models import BookingRecord
 from sessionkit.contrib.django.store import DjangoUnitOfWork
-from sessionkit.errors import SessionKitError
+from sessionkit.errors import ConcurrentModification, SessionKitError
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.services import raised_after_commit
 from sessionkit.services.app import SessionKit
@@ -28,6 +30,9 @@ from sessionkit.services.app import SessionKit
 ADMIN_ROLE = "host"
 """The role the admin acts in (cancels bookings, answers reschedule requests): the notice
 policy's default ``bypass``, and one of the refund policy's default full-refund roles."""
+
+_BACKOFF = 0.01
+"""Seconds: a confirm that lost a race waits up to this long to run again, then twice as long."""
 
 
 class _ChangedThenRaised(Exception):
@@ -133,6 +138,25 @@ def _confirm(kit: SessionKit, row: BookingRecord, actor: str) -> str | None:
         if booking.version == row.version or booking.updated_by != actor:
             return None
         return _changed("Confirmed", booking)
+    attempts = kit.context.attempts
+    for attempt in range(1, attempts + 1):
+        try:
+            return _confirm_locked(kit, unit, row, actor)
+        except ConcurrentModification:
+            # A deadlock, or a writer racing the confirm: the kit's confirm, joined to this
+            # unit, does not run itself again then (its unit was not the whole transaction);
+            # this unit was, and rolled back, so it runs again, as the kit's own would.
+            if unit.joined or attempt == attempts:
+                raise
+        time.sleep(random.uniform(0, _BACKOFF * 2 ** (attempt - 1)))  # noqa: S311  # jitter
+        unit = cast("DjangoUnitOfWork", kit.context.uow())
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _confirm_locked(
+    kit: SessionKit, unit: DjangoUnitOfWork, row: BookingRecord, actor: str
+) -> str | None:
+    """Confirm ``row``'s booking in ``unit`` under its session's lock (see :func:`_confirm`)."""
     committed: list[bool] = []
     try:
         with unit:
