@@ -22,7 +22,7 @@ from sessionkit.model.analytics_money import (
     RevenueRow,
 )
 from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
-from sessionkit.model.records import PAYMENT, SESSION, column_values, to_records
+from sessionkit.model.records import BOOKING, PAYMENT, SESSION, column_values, to_records
 from sessionkit.testing.contract.payments import make_payment
 
 pd = pytest.importorskip("pandas")
@@ -448,9 +448,10 @@ def test_every_kind_of_frame_is_written_to_files_and_read_back(tmp_path: Path, k
 
 
 def test_records_without_their_schema_give_polars_columns_it_can_write(tmp_path: Path) -> None:
-    # to_records(...) filtered with no schema=: a column no record fills (group, series_id,
-    # updated_at) was polars Object, and write_parquet, write_csv and write_ipc all failed.
-    rows = to_records(SESSIONS)
+    # Records of no schema (to_records(...) with a column of one's own, no schema=): a column
+    # no record fills (group, series_id, updated_at) was polars Object, and write_parquet,
+    # write_csv and write_ipc all failed.
+    rows = [{**row, "level": "B1"} for row in to_records(SESSIONS)]
     pf = to_polars(rows)
     assert {n: pf.schema[n] for n in ("group", "series_id", "updated_at")} == dict.fromkeys(
         ("group", "series_id", "updated_at"), pl.Null
@@ -588,3 +589,25 @@ def test_one_value_where_a_list_is_expected_says_to_pass_a_list() -> None:
             convert(one)
     with pytest.raises(WrongType, match=r"must be a list of payments .* got Payment"):
         to_pandas(make_payment("p1"))
+
+
+def test_records_of_bookings_give_the_frame_the_bookings_give() -> None:
+    # to_records(bookings) read without schema= typed role as a category (by its name), where
+    # the BOOKING schema has text, and a column no row fills (hold_expires_at) as object.
+    from sessionkit.testing.contract._booking_support import make_booking
+
+    bookings = [make_booking("b1", position=1), make_booking("b2", position=2)]
+    rows = to_records(bookings)
+    df, dr = to_pandas(bookings), to_pandas(rows)
+    assert str(dr["role"].dtype) == "string"
+    assert str(dr["hold_expires_at"].dtype) == "datetime64[us, UTC]"
+    assert dr.dtypes.astype(str).to_dict() == df.dtypes.astype(str).to_dict()
+    assert dr.astype(object).equals(df.astype(object))
+    assert to_polars(rows).schema == to_polars(bookings).schema
+    assert to_polars(rows).equals(to_polars(bookings))
+    # The same with the schema named: a position column with no None is Int64 as the values'.
+    assert str(to_pandas(rows, schema=BOOKING)["position"].dtype) == "Int64"
+    # Records whose values do not fit the schema are read as they are, not refused.
+    odd = [{**row, "position": "first"} for row in rows]
+    assert to_pandas(odd)["position"].tolist() == ["first", "first"]
+    assert str(to_pandas(odd)["role"].dtype) == "category"

@@ -19,9 +19,10 @@ object       ``object`` (values as given)    see below
 ===========  ==============================  ===============================
 
 No schema has an ``object`` column; one comes only from records read without
-their schema, a column inferred from the values. In polars, a column of
-``None`` only (``to_records(page)`` filtered, no ``schema=``, where no row has
-a group) is ``Null`` and one of lists or tuples of text is ``List(String)``
+their schema, a column inferred from the values (records with exactly one
+schema's columns are typed by it, ``schema=`` or not). In polars, a column of
+``None`` only (records of your own, no ``schema=``, where no row fills it) is
+``Null`` and one of lists or tuples of text is ``List(String)``
 (CSV holds no lists: ``.list.join(", ")`` first); anything else (mappings,
 values of mixed types, your own objects) is ``Object``, which polars cannot
 write to a file, cast or compare: turn it into text first

@@ -245,12 +245,15 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
     through their schema (``schema``, when given, must be theirs; it also
     gives the columns of an empty input). Records given with a ``schema``
     must have its columns and are typed as it declares (a column of ``None``
-    only too); other records (an analytics result's) have
-    their column types inferred: bool, int, float, Decimal, str (a column
-    named ``status``, ``outcome``, ``kind``, ``role`` or ending in
-    ``_status``... is a category), aware datetimes (converted to UTC; a naive
-    one raises :class:`~sessionkit.errors.NaiveDatetime`; pandas' ``NaT`` is
-    ``None``), else ``object``.
+    only too), and so are records with exactly one schema's columns, in its
+    order, when their values fit it (``to_records(bookings)``, filtered).
+    Other records (an analytics result's) have their column types inferred:
+    bool, int, float, Decimal, str (a column named ``status``, ``outcome``,
+    ``kind``, ``role`` or ending in ``_status``... is a category), aware
+    datetimes (converted to UTC; a naive one raises
+    :class:`~sessionkit.errors.NaiveDatetime`), else ``object``. A numpy
+    scalar is read as the plain value it holds; pandas' ``NaT`` and ``NA``
+    are ``None``.
     """
     if schema is not None and not hasattr(schema, "columns_of"):
         raise WrongType(schema, name="schema", expected="a records Schema, e.g. SESSION")
@@ -279,7 +282,20 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
     columns = _from_records(to_records(source))
     if schema is not None:
         return _as_schema(columns, schema, getattr(source, "COLUMNS", None))
+    known = _BY_NAMES.get(tuple(c.name for c in columns))
+    if known is not None:
+        # Records with exactly a schema's columns (to_records(bookings), filtered) are typed
+        # as their values would be: a role is text, not a category by its name, and a column
+        # of None only keeps its type. Values of other types are read as they are.
+        try:
+            return _as_schema(columns, known)
+        except InvalidValue:
+            pass
     return _with_declared(columns, getattr(source, "COLUMNS", None), getattr(source, "TYPES", None))
+
+
+_BY_NAMES = {s.names: s for s in SCHEMAS.values()}
+"""Each schema by its column names, in order: records with exactly these are of that schema."""
 
 
 _ALIKE = frozenset({("text", "category"), ("category", "text"), ("int", "float")})
@@ -329,7 +345,8 @@ def _as_schema(found: list[Values], schema: Schema, declared: object = None) -> 
                 value=column.name,
                 expected=f"{column.type} values (or None)",
             )
-        out.append(Values(column.name, column.type, any(v is None for v in values), values))
+        null = column.nullable or any(v is None for v in values)  # as the values' own frame
+        out.append(Values(column.name, column.type, null, values))
     return out
 
 
