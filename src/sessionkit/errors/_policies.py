@@ -186,15 +186,30 @@ class RoleNotGranted(SessionKitError, PermissionError):
     The notice, refund and reschedule policies judge a command by the role it
     is made in; a role a client names is only believed when the host granted
     it. ``role`` is the role asked for, ``granted`` the roles the caller holds
-    (sorted). Nothing was read or written.
+    (sorted). ``needs_for``, if given, names what in the request takes
+    ``role`` (an option such as ``"hold_minutes"`` or ``"confirm"``, an act
+    such as ``"a manual payment"`` or ``"a drafted session"``), which the
+    message then states first; ``None``: the request as a whole (a route
+    only staff may call). Nothing was read or written.
     """
 
-    def __init__(self, role: str, *, granted: Iterable[str]) -> None:
+    needs_for: str | None = None
+    """What in the request takes ``role``; ``None`` on an error pickled before it was a field."""
+
+    def __init__(self, role: str, *, granted: Iterable[str], needs_for: str | None = None) -> None:
         held = tuple(sorted(granted))
         may = ", ".join(shown(r) for r in held) if held else "no role"
-        super().__init__(f"the caller may not act as {shown(role)}; it was granted {may}")
+        if needs_for is None:
+            message = f"the caller may not act as {shown(role)}; it was granted {may}"
+        else:
+            message = (
+                f"the caller may not ask for {needs_for}: that takes acting as {shown(role)}, "
+                f"and it was granted {may}"
+            )
+        super().__init__(message)
         self.role = role
         self.granted = held
+        self.needs_for = needs_for
 
 
 class ParticipantNotGranted(SessionKitError, PermissionError):
