@@ -104,7 +104,10 @@ class PaymentRequired(SessionKitError, ValueError):
     ``kit.bookings.book``) has neither yet: both are ``None`` and
     ``session_id`` names the priced session, or is ``None`` for a session the
     command drafted (a :class:`~sessionkit.services.SessionDraft`), which the
-    refusal left unstored.
+    refusal left unstored. ``waitlist``: the seat was asked for with
+    ``waitlist=True`` and the session had room, so the booking would have
+    taken seats rather than queued (the message says so); it is the message's
+    alone, not a field.
     """
 
     def __init__(
@@ -114,9 +117,18 @@ class PaymentRequired(SessionKitError, ValueError):
         status: str,
         *,
         session_id: str | None = None,
+        waitlist: bool = False,
     ) -> None:
-        if booking_id is None:
-            which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
+        which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
+        if booking_id is None and waitlist:
+            # Joining the waitlist is what was asked; the room it has would seat it instead.
+            message = (
+                f"{which} is priced and has room for the seats asked for, so waitlist=True "
+                "would take them, not queue: a seat in it is taken by paying, so book it with "
+                "kit.payments.book (manual=True, confirm=True for money the host collects "
+                "itself); kit.bookings.book joins its waitlist only when it has no room for them"
+            )
+        elif booking_id is None:
             message = (
                 f"{which} is priced: a seat in it is taken by paying, so "
                 "book it with kit.payments.book (manual=True, confirm=True for money the "
@@ -140,12 +152,14 @@ class PaymentRequired(SessionKitError, ValueError):
         self.session_id = session_id
 
     @classmethod
-    def at_once(cls, session_id: str | None) -> PaymentRequired:
+    def at_once(cls, session_id: str | None, *, waitlist: bool = False) -> PaymentRequired:
         """The error for a seat of priced ``session_id`` asked for without paying.
 
         ``None`` for a session drafted by the refused command: it was never stored.
+        ``waitlist``: the request asked to join the waitlist, and the session had
+        room, so it would have taken seats.
         """
-        return cls(None, None, "missing", session_id=session_id)
+        return cls(None, None, "missing", session_id=session_id, waitlist=waitlist)
 
 
 class RefundKeyReused(SessionKitError, ValueError):

@@ -208,8 +208,8 @@ class BookingMaking(BookingReads):
         if new is None:
             new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
-            if unpaid:
-                raise PaymentRequired.at_once(refused_id)
+            if unpaid:  # with waitlist=True too: the room it has would seat it, not queue it
+                raise PaymentRequired.at_once(refused_id, waitlist=request.waitlist)
             entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)
