@@ -11,16 +11,25 @@ user's property over them sees what sessionkit would.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import find, given, settings
 from sqlalchemy import Engine
 
 from sessionkit import SessionKit
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import clear_tables
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
+from sessionkit.model.booking import (
+    ACTIVE_BOOKING_STATUSES,
+    EXPIRED,
+    HELD,
+    WAITLISTED,
+    Booking,
+)
+from sessionkit.policies import BookingRules
 from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.testing import strategies as sks
 from sessionkit.testing.clocks import ManualClock
@@ -84,3 +93,56 @@ def test_a_booked_session_at_a_given_instant_is_counted_at_that_instant(
     assert kit.bookings.remaining_seats(session.tenant, [session.id]) == {
         session.id: booked.remaining
     }
+
+
+@pytest.mark.parametrize(
+    ("finished_at", "left"),
+    [
+        # After the start: the hold ran out and the waitlist place with the start, and the
+        # finish left both to the expiry job, stored as they were.
+        (timedelta(days=1, minutes=5), {HELD, WAITLISTED}),
+        # Finished ahead of its time: the waitlist place lapsed (EXPIRED, no expiry).
+        (timedelta(minutes=20), {HELD, EXPIRED}),
+    ],
+)
+def test_bookings_draw_what_a_finish_leaves_for_the_expiry_job(
+    finished_at: timedelta, left: set[str]
+) -> None:
+    # bookings() of a finished session drew only CONFIRMED, CANCELLED and EXPIRED, where the
+    # kit leaves a hold that had run out (and a started session's waitlist place) stored as
+    # it was until the job runs: a rule over them was never tried on what the kit holds.
+    began = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    clock = ManualClock(began)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=BookingRules(waitlist=True)
+    )
+    start = began + timedelta(days=1)
+    session = kit.sessions.create_extra(
+        "acme",
+        actor=None,
+        start=start,
+        end=start + timedelta(hours=1),
+        lifecycle="lms",
+        capacity=1,  # the second booking waits
+    )
+    kit.bookings.book("acme", session.id, "student:a", actor=None, hold_for=timedelta(minutes=10))
+    kit.bookings.book("acme", session.id, "student:b", actor=None, waitlist=True)
+    clock.set(began + finished_at)
+    for transition in ("start", "finish"):
+        session = kit.sessions.fire("acme", session.id, transition, actor="admin", role="admin")
+    stored = kit.bookings.for_session("acme", session.id)
+    assert {b.status for b in stored} == left
+    now = clock.now()
+    for kept in stored:
+        drawn = find(sks.bookings(session, at=now), partial(_alike, kept=kept, now=now))
+        assert drawn.status == kept.status
+
+
+def _alike(drawn: Booking, kept: Booking, now: datetime) -> bool:
+    """Whether ``drawn`` is stored as ``kept`` is at ``now``: status, expiry, position, run out."""
+    return (
+        drawn.status == kept.status
+        and (drawn.hold_expires_at is None) == (kept.hold_expires_at is None)
+        and (drawn.position is None) == (kept.position is None)
+        and drawn.expired_at(now) == kept.expired_at(now)
+    )

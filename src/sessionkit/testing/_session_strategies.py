@@ -281,8 +281,15 @@ def _drawn_booking(
     booking_id: str,
     participant: ResourceRef,
     roles: Sequence[str],
+    ended: bool = False,
 ) -> Booking:
-    """A booking of ``session`` made before ``at`` (and before the start), in ``status``."""
+    """A booking of ``session`` made before ``at`` (and before the start), in ``status``.
+
+    ``ended``: the session is in a terminal status that is no cancellation,
+    which lapsed the holds, offers and waitlist places still waiting (EXPIRED,
+    a waitlist place before the start too); one stored HELD or OFFERED had
+    run out by then, and waits for the expiry job.
+    """
     latest = min(at, session.start) - timedelta(minutes=1)
     room = int((latest - session.created_at).total_seconds() // 60)
     made = latest - timedelta(minutes=draw(st.integers(0, min(room, 30 * 24 * 60))))
@@ -292,12 +299,13 @@ def _drawn_booking(
     # session's start ended (only once the session started). Each keeps what it had.
     was = status
     if status == EXPIRED:
-        was = draw(st.sampled_from([HELD, OFFERED] + ([WAITLISTED] if session.start <= at else [])))
+        lapsed = session.start <= at or ended
+        was = draw(st.sampled_from([HELD, OFFERED] + ([WAITLISTED] if lapsed else [])))
     if was in (HELD, OFFERED):
         # A hold or offer of 1 minute to 2 hours, ending by the session's start at the latest:
         # live at ``at``, or run out (no job ran yet).
         expires = min(made + timedelta(minutes=draw(st.integers(1, 120))), session.start)
-        if status == EXPIRED and expires > at:  # the expiry job marked it: it ran out by ``at``
+        if (status == EXPIRED or ended) and expires > at:  # it ran out by ``at``
             expires = at
     if was in (WAITLISTED, OFFERED) or (status == CANCELLED and draw(st.booleans())):
         position = 1  # renumbered in creation order by the caller
@@ -346,7 +354,10 @@ def bookings(
     cancelled one (``CANCELLED`` of the presets) its bookings were cancelled
     with it (or had run out: ``EXPIRED``), and in another terminal one
     (finished, completed) only confirmed bookings stay in play: its holds,
-    offers and waitlist places ended with it. ``lifecycle`` is the session's,
+    offers and waitlist places ended with it (``EXPIRED``), but one that had
+    run out by then is stored as it was until the expiry job runs (a hold or
+    offer past its expiry at ``at``, a waitlist place once the session has
+    started at ``at``). ``lifecycle`` is the session's,
     ``None`` for a preset (``UnknownLifecycle`` for a lifecycle of yours not
     given); ``statuses`` leaving none of those is ``InvalidValue``.
 
@@ -357,10 +368,13 @@ def bookings(
     """
     if not isinstance(session, Session):
         raise WrongType(session, name="bookings(session)", expected="a Session")
-    left = _left_in(session, lifecycle)
+    machine = _machine_of(session, lifecycle)
     role_pool = _args.roles(roles, strategy="bookings")
     people = _PARTICIPANTS if participants is None else _participants(participants)
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
+    status = machine.status(session.status)
+    ended = status.terminal and not status.cancelled
+    left = _left_in(status, started=session.start <= when)
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
             f"bookings(at={when.isoformat()}): session {shown(session.id)} was created at"
@@ -387,7 +401,7 @@ def bookings(
             value=chosen,
             expected=f"one or more of {sorted(left)}",
         )
-    return _drawn_bookings(session, when, st.sampled_from(drawable), role_pool, people)
+    return _drawn_bookings(session, when, st.sampled_from(drawable), role_pool, people, ended)
 
 
 _PARTICIPANTS = st.builds(lambda n: ResourceRef("student", f"p{n}"), st.integers(1, 50))
@@ -401,12 +415,8 @@ def _participants(values: object) -> st.SearchStrategy[ResourceRef]:
         return st.sampled_from([participant_ref(one) for one in chosen])
 
 
-def _left_in(session: Session, lifecycle: object) -> frozenset[str]:
-    """The booking statuses the commands leave in ``session``'s status (of ``lifecycle``).
-
-    A cancelled status cancelled the bookings in play (what had run out is
-    EXPIRED); another terminal one ended the holds, offers and waitlist places.
-    """
+def _machine_of(session: Session, lifecycle: object) -> Lifecycle:
+    """The lifecycle of ``session``: ``lifecycle``, or the preset it names; it has its status."""
     if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
         raise WrongType(lifecycle, name="bookings(lifecycle)", expected="a Lifecycle or None")
     if lifecycle is not None and lifecycle.name != session.lifecycle:
@@ -418,14 +428,27 @@ def _left_in(session: Session, lifecycle: object) -> frozenset[str]:
         )
     try:
         machine = PRESETS.get(session.lifecycle) if lifecycle is None else lifecycle
-        status = machine.status(session.status)
+        machine.status(session.status)
     except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
         error.add_note("bookings(lifecycle=...) takes the session's lifecycle")
         raise
+    return machine
+
+
+def _left_in(status: Status, *, started: bool) -> frozenset[str]:
+    """The booking statuses the commands leave in a session in ``status``.
+
+    A cancelled status cancelled the bookings in play (what had run out is
+    EXPIRED). Another terminal one lapsed the holds, offers and waitlist
+    places still waiting (EXPIRED); what had run out then is left to the
+    expiry job, stored as it was: a hold or offer past its expiry, and a
+    waitlist place once the session ``started`` (at the instant drawn).
+    """
     if status.cancelled:
         return frozenset({CANCELLED, EXPIRED})
     if status.terminal:
-        return frozenset({CONFIRMED, CANCELLED, EXPIRED})
+        ran_out = {HELD, OFFERED} | ({WAITLISTED} if started else set())
+        return frozenset({CONFIRMED, CANCELLED, EXPIRED} | ran_out)
     return BOOKING_STATUSES
 
 
@@ -437,6 +460,7 @@ def _drawn_bookings(
     statuses: st.SearchStrategy[str],
     roles: list[str],
     participants: st.SearchStrategy[ResourceRef],
+    ended: bool = False,
 ) -> Booking:
     return _drawn_booking(
         draw,
@@ -446,6 +470,7 @@ def _drawn_bookings(
         booking_id=f"b{draw(st.integers(1, 10**6))}",
         participant=draw(participants),
         roles=roles,
+        ended=ended,
     )
 
 
