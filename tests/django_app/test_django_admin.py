@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -42,6 +43,7 @@ from django.utils.html import escape
 
 from sessionkit.contrib.django._admin_actions import _confirm
 from sessionkit.contrib.django._admin_requests import _actor
+from sessionkit.contrib.django._bookings import DjangoBookingRepository
 from sessionkit.contrib.django.admin import BookingAdmin, PaymentAdmin, ResourceFilter
 from sessionkit.contrib.django.models import (
     BookingRecord,
@@ -646,6 +648,62 @@ def test_the_confirm_reads_and_confirms_in_one_transaction_on_postgresql(
         assert _confirm(made, row, "admin:root") is None
         assert len(publisher.events) == 1
         assert BookingRecord.objects.using(postgres_db).get().status == CONFIRMED
+    finally:
+        clear(postgres_db)
+
+
+def test_a_confirm_racing_another_on_serializable_postgresql_runs_again_and_logs_nothing(
+    postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under SERIALIZABLE this tab's snapshot (its first read) predates the other tab's
+    # confirm, and the database aborts this one's write. Joined to the admin's unit, the
+    # kit's confirm did not run itself again: the tab said "roll that back and run it again".
+    from django.db import connections
+    from psycopg import IsolationLevel
+
+    clear(postgres_db)
+    clock, publisher = ManualClock(NOW), RecordingPublisher()
+    made = SessionKit(uow=DjangoStore(publisher, using=postgres_db).unit_of_work, clock=clock)
+    held_until = (NOW + timedelta(hours=1) - make_session("x").start) / timedelta(hours=1)
+    with DjangoStore(using=postgres_db).unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1", capacity=5))
+        uow.bookings.add(make_booking("held", status=HELD, hold_until=held_until))
+        uow.commit()
+    row = BookingRecord.objects.using(postgres_db).get()
+    this_tab = threading.get_ident()
+    other_tab: list[str | None] = []
+    lock = DjangoBookingRepository.lock_session
+
+    def other_tab_first(repository: DjangoBookingRepository, tenant: str, session_id: str) -> Any:
+        if threading.get_ident() == this_tab and not other_tab:
+            other_tab.append("started")
+
+            def confirm() -> None:
+                try:
+                    other_tab.append(_confirm(made, row, "admin:other"))
+                finally:
+                    connections[postgres_db].close()
+
+            thread = threading.Thread(target=confirm)
+            thread.start()
+            thread.join(30)
+        return lock(repository, tenant, session_id)
+
+    monkeypatch.setattr(DjangoBookingRepository, "lock_session", other_tab_first)
+    options = connections[postgres_db].settings_dict["OPTIONS"]
+    connections[postgres_db].close()
+    options["isolation_level"] = IsolationLevel.SERIALIZABLE
+    try:
+        line = _confirm(made, row, "admin:root")
+    finally:
+        connections[postgres_db].close()
+        options.pop("isolation_level", None)
+    try:
+        assert other_tab == ["started", f"Confirmed via sessionkit (status now {CONFIRMED})"]
+        assert line is None
+        assert [type(e).__name__ for e in publisher.events] == ["BookingConfirmed"]
+        stored = BookingRecord.objects.using(postgres_db).get()
+        assert (stored.status, stored.updated_by) == (CONFIRMED, "admin:other")
     finally:
         clear(postgres_db)
 
