@@ -182,9 +182,11 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
         return [(b.tenant, b.session_id) for b in found]
 
     for fresh in DuePages(due, run.batch):
-        # A tenant's sessions in the order they fell due (DuePages keeps the read's).
+        # A tenant's sessions in the order they fell due (DuePages keeps the read's), a
+        # batch at a time: a read that asked past rows settled elsewhere since finds more.
         for owner, session_ids in by_tenant(fresh).items():
-            run.run("expire_holds", owner, session_ids, _seats_of(owner), work)
+            for chunk in chunks(session_ids, run.batch):
+                run.run("expire_holds", owner, chunk, _seats_of(owner), work)
 
 
 def _count_answer(counts: Counts, answered: RescheduleRequest | None) -> None:
@@ -216,8 +218,9 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
 
     for fresh in DuePages(due, run.batch):
         for owner, request_ids in by_tenant(fresh).items():
-            requests = {i: pending[(owner, i)] for i in request_ids}
-            run.run("reschedules", owner, request_ids, _requests_of(owner, requests), work)
+            for chunk in chunks(request_ids, run.batch):  # a batch at a time, as above
+                requests = {i: pending[(owner, i)] for i in chunk}
+                run.run("reschedules", owner, chunk, _requests_of(owner, requests), work)
 
 
 def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:
