@@ -23,7 +23,7 @@ from sessionkit.contrib.fastapi import (
     status_of,
     within_availability,
 )
-from sessionkit.services import SessionKit
+from sessionkit.services import SessionDraft, SessionKit
 
 from .conftest import NOW, posted_session, problem
 
@@ -100,3 +100,23 @@ def test_a_drafted_sessions_lifecycle_is_the_drafts_checks_to_judge(kit: Session
             answer = client.post("/bookings", json={"participant": "client:dora", "session": sent})
         body = problem(answer, status, error)
         assert body.get("name", body.get("value")) == ("nope" if lifecycle == "lms" else "gone")
+
+
+def test_a_lifecycle_a_drafts_check_takes_from_the_client_is_the_clients(kit: SessionKit) -> None:
+    # A host's check may keep what the visitor asked: its lifecycle typo was a 500.
+    def visitor() -> Caller:
+        return Caller("acme", actor="v1")
+
+    def as_asked(_kit: SessionKit, _who: Caller, draft: SessionDraft) -> SessionDraft:
+        return draft
+
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=visitor, drafts=as_asked))
+    session = {"start": "2026-03-03T10:00:00Z", "end": "2026-03-03T11:00:00Z"}
+    with TestClient(app) as client:
+        typo = {"participant": "client:dora", "session": {**session, "lifecycle": "nope"}}
+        body = problem(client.post("/bookings", json=typo), 422, "UnknownLifecycle")
+        assert (body["name"], body["status"]) == ("nope", 422)
+        known = {"participant": "client:dora", "session": {**session, "lifecycle": "lms"}}
+        made = client.post("/bookings", json=known)
+    assert made.status_code == 201, made.text

@@ -121,6 +121,8 @@ class Access:
         made = self.drafts(app, who, draft)
         if not isinstance(made, SessionDraft):  # the host's bug, not the caller's: a 500
             raise TypeError(f"the router's drafts check returned {made!r}, not a SessionDraft")
+        if made.lifecycle == asked.lifecycle:  # the check took the client's: the client's typo
+            lifecycle_named(app, made.lifecycle)
         return made
 
     @contextmanager
