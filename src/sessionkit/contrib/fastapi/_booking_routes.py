@@ -21,6 +21,7 @@ from sessionkit.contrib.fastapi._common import (
     cancelling,
     instant,
     participant_named,
+    session_statuses,
     status_names,
 )
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
@@ -228,7 +229,7 @@ def add_booking_routes(routes: Routes) -> None:
             resource,
             start=instant(start, "start"),
             end=instant(end, "end"),
-            statuses=status_names(status),
+            statuses=session_statuses(app, status),
             actor=who.actor,
         )
         return [s.session_out(x) for x in found]

@@ -19,6 +19,7 @@ from sessionkit.errors import (
     NotADatetime,
     RoleNotGranted,
     UnknownLifecycle,
+    UnknownStatus,
     WrongType,
 )
 from sessionkit.errors._base import set_repr, shown
@@ -26,6 +27,7 @@ from sessionkit.model.booking import participant_ref
 from sessionkit.model.text import check_names
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import check_key
+from sessionkit.services.queries import known_session_statuses
 from sessionkit.timespan import check_delta
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "lifecycle_named",
     "participant_named",
     "role_names",
+    "session_statuses",
     "status_names",
 ]
 
@@ -338,6 +341,22 @@ def status_names(
             value=unknown[0],
             expected=f"one of {', '.join(sorted(known))}",
         )
+    return names
+
+
+def session_statuses(app: SessionKit, values: list[str] | None) -> tuple[str, ...] | None:
+    """Read the query parameter ``status`` naming session statuses, each one the kit knows.
+
+    Checked as the services check a query's statuses, before the query runs:
+    a status no lifecycle of the kit has is the client's typo (a 422), where
+    the same ``UnknownStatus`` of a stored session is the host's (a 500; see
+    :func:`~sessionkit.contrib.fastapi.problems.asked`).
+    """
+    names = status_names(values)
+    try:
+        known_session_statuses(app.context, names)
+    except UnknownStatus as unknown:
+        raise asked(unknown) from None
     return names
 
 

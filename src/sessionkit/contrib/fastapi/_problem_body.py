@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +54,6 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.InvalidWindow: 422,
     e.UnknownTimeZone: 422,
     e.UnknownCurrency: 422,
-    e.UnknownStatus: 422,
     e.UnknownTransitionName: 422,
     e.NotASession: 422,
     e.InvalidRecurrence: 422,
@@ -128,9 +127,10 @@ ERROR_STATUS: dict[type[e.SessionKitError], int] = {
     e.SchemaMissing: 500,
     e.NestedUnitOfWork: 500,
     e.InvalidLifecycle: 500,
-    # A stored record's lifecycle the kit no longer knows: the host's data or configuration.
-    # A lifecycle the request names is the client's input: see asked().
+    # A stored record's lifecycle, or status, the kit no longer knows: the host's data or
+    # configuration. A lifecycle or status the request names is the client's input: see asked().
     e.UnknownLifecycle: 500,
+    e.UnknownStatus: 500,
 }
 """The HTTP status of every sessionkit error class (looked up by exact class, then its bases)."""
 
@@ -173,13 +173,17 @@ _ASKED = "_sessionkit_asked"
 """Set on an error :func:`asked` marks as the client's input."""
 
 
-def asked(error: e.UnknownLifecycle) -> e.UnknownLifecycle:
-    """Return ``error`` marked as the refusal of a lifecycle the request itself named: a 422.
+_Unknown = TypeVar("_Unknown", e.UnknownLifecycle, e.UnknownStatus)
 
-    By its class an ``UnknownLifecycle`` is a 500: a command met a stored
-    session (or series) of a lifecycle the kit no longer knows, which the
-    host's data or configuration must mend, not the client. A route that
-    checks a lifecycle name the client sent marks its refusal with this.
+
+def asked(error: _Unknown) -> _Unknown:
+    """Return ``error`` marked as the refusal of a name the request itself gave: a 422.
+
+    By its class an ``UnknownLifecycle`` or ``UnknownStatus`` is a 500: a
+    command met a stored session (or series) of a lifecycle, or in a status,
+    the kit no longer knows, which the host's data or configuration must
+    mend, not the client. A route that checks a lifecycle or status name the
+    client sent marks its refusal with this.
     """
     setattr(error, _ASKED, True)  # private: a problem's body skips names starting with "_"
     return error
@@ -188,7 +192,8 @@ def asked(error: e.UnknownLifecycle) -> e.UnknownLifecycle:
 def status_of(error: e.SessionKitError) -> int:
     """Return the HTTP status of ``error``: its class's, or the nearest base class's.
 
-    An ``UnknownLifecycle`` marked by :func:`asked` is the client's: 422.
+    An ``UnknownLifecycle`` or ``UnknownStatus`` marked by :func:`asked` is the
+    client's: 422.
     """
     if getattr(error, _ASKED, False):
         return 422

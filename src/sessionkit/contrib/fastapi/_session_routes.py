@@ -19,7 +19,7 @@ from sessionkit.contrib.fastapi._common import (
     instant,
     key_id,
     lifecycle_named,
-    status_names,
+    session_statuses,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.paging import journal_cursor, read_journal_cursor
@@ -76,7 +76,7 @@ def add_session_routes(routes: Routes) -> None:
         query = SessionQuery(
             series_id=series_id,
             resources=resource,
-            statuses=status_names(status),
+            statuses=session_statuses(app, status),
             start_from=instant(start_from, "start_from"),
             start_to=instant(start_to, "start_to"),
             search=search,
