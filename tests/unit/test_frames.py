@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
-from sessionkit.model import Page, Session
+from sessionkit.model import Page, ResourceRef, Session
 from sessionkit.model.analytics import Counts, Progress, RateRow, Rates, StatusCount
 from sessionkit.model.analytics_money import (
     ClientMoney,
@@ -22,7 +24,20 @@ from sessionkit.model.analytics_money import (
     RevenueRow,
 )
 from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
-from sessionkit.model.records import BOOKING, PAYMENT, SESSION, column_values, to_records
+from sessionkit.model.attendance import Attendance
+from sessionkit.model.records import (
+    ATTENDANCE,
+    BOOKING,
+    PAYMENT,
+    SCHEMAS,
+    SESSION,
+    SUBSCRIPTION,
+    USAGE,
+    Column,
+    column_values,
+    to_records,
+)
+from sessionkit.model.usage import Subscription, UsageEntry
 from sessionkit.testing.contract.payments import make_payment
 
 pd = pytest.importorskip("pandas")
@@ -611,3 +626,170 @@ def test_records_of_bookings_give_the_frame_the_bookings_give() -> None:
     odd = [{**row, "position": "first"} for row in rows]
     assert to_pandas(odd)["position"].tolist() == ["first", "first"]
     assert str(to_pandas(odd)["role"].dtype) == "category"
+
+
+@pytest.fixture
+def named_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attendance, UsageEntry and Subscription name their record schemas.
+
+    Their classes do not say ``__record_schema__`` yet (their modules are not the records
+    layer's); this says it for them, as one ``ClassVar`` line in each class will.
+    """
+    for kind, schema in (
+        (Attendance, ATTENDANCE),
+        (UsageEntry, USAGE),
+        (Subscription, SUBSCRIPTION),
+    ):
+        if getattr(kind, "__record_schema__", None) is None:
+            monkeypatch.setattr(kind, "__record_schema__", schema, raising=False)
+
+
+_PANDAS = {
+    "instant": "datetime64[us, UTC]",
+    "category": "category",
+    "text": "string",
+    "int": "int64",
+    "bool": "bool",
+}
+_POLARS = {
+    "instant": pl.Datetime("us", "UTC"),
+    "category": pl.Categorical,
+    "text": pl.String,
+    "int": pl.Int64,
+    "bool": pl.Boolean,
+}
+
+
+def _pandas_dtype(column: Column) -> str:
+    nullable = {"int": "Int64", "bool": "boolean"} if column.nullable else {}
+    return nullable.get(column.type) or _PANDAS[column.type]
+
+
+def _use_values() -> dict[str, list[Any]]:
+    from sessionkit.model.attendance import AttendanceOverride, Interval
+    from sessionkit.testing.contract.usage import make_entry, make_subscription
+
+    berlin = ZoneInfo("Europe/Berlin")
+    joined = datetime(2026, 3, 2, 10, 7, tzinfo=berlin)  # 09:07 UTC
+    told = AttendanceOverride(
+        id="o1", tenant="acme", session_id="s1", participant="student:ana", status="present",
+        minutes=55, decided_by="tara", decided_at=joined,
+    )  # fmt: skip
+    return {
+        "attendance": [
+            Attendance(
+                session_id="s1",
+                participant=ResourceRef("student", "ana"),
+                status="late",
+                held_minutes=60,
+                intervals=(Interval(joined, joined + timedelta(minutes=43)),),
+                attended=timedelta(minutes=43),
+                override=told,
+            ),
+            Attendance(
+                session_id="s1",
+                participant=ResourceRef("student", "ben"),
+                intervals=(),
+                attended=timedelta(),
+                status="absent",
+            ),
+        ],
+        "usage": [
+            make_entry("u1"),
+            attrs.evolve(make_entry("u2"), reversed_at=joined, reason="corrected"),
+        ],
+        "subscription": [
+            make_subscription("sub1"),
+            attrs.evolve(
+                make_subscription("sub2"), starts=joined, ends=joined + timedelta(days=30)
+            ),
+        ],
+    }
+
+
+@pytest.mark.usefixtures("named_schemas")
+@pytest.mark.parametrize("kind", ["attendance", "usage", "subscription"])
+def test_attendance_usage_and_subscriptions_have_frames_of_their_schema(
+    kind: str, tmp_path: Path
+) -> None:
+    # to_pandas(kit.attendance.for_session(...)) raised WrongType: they had no record schema.
+    schema = SCHEMAS[kind]
+    values = _use_values()[kind]
+    df, pf = to_pandas(values), to_polars(values)
+    assert list(df.columns) == pf.columns == list(schema.names)
+    assert df.dtypes.astype(str).to_dict() == {c.name: _pandas_dtype(c) for c in schema.columns}
+    assert dict(pf.schema) == {c.name: _POLARS[c.type] for c in schema.columns}
+    assert len(df) == pf.height == 2
+    # An empty result keeps its columns and their types when the schema is named.
+    empty = to_pandas([], schema=schema)
+    assert empty.dtypes.astype(str).to_dict() == df.dtypes.astype(str).to_dict()
+    assert to_polars([], schema=schema).schema == pf.schema
+    # Their records come back as the values' own frame, and polars writes the frame.
+    assert (
+        to_pandas(to_records(values)).dtypes.astype(str).to_dict()
+        == df.dtypes.astype(str).to_dict()
+    )
+    pf.write_csv(tmp_path / "f.csv")
+    assert pl.read_csv(tmp_path / "f.csv", schema=pf.schema).equals(pf)
+
+
+@pytest.mark.usefixtures("named_schemas")
+def test_instants_of_attendance_usage_and_subscriptions_are_utc() -> None:
+    values = _use_values()
+    nine = datetime(2026, 3, 2, 9, 7, tzinfo=UTC)
+    [ana, ben] = to_records(values["attendance"])
+    assert (ana["first_joined"], ana["last_left"]) == (nine, nine + timedelta(minutes=43))
+    assert ana["first_joined"].tzinfo is UTC
+    assert (ana["status"], ana["minutes"], ana["stays"]) == ("late", 43, 1)
+    assert (ana["override_status"], ana["override_minutes"], ana["override_by"]) == (
+        "present",
+        55,
+        "tara",
+    )
+    assert (ana["effective_status"], ana["effective_minutes"]) == ("present", 55)
+    assert (ben["first_joined"], ben["override_status"], ben["effective_minutes"]) == (
+        None,
+        None,
+        0,
+    )
+    df = to_pandas(values["attendance"])
+    assert df["first_joined"].tolist()[0] == pd.Timestamp(nine)
+    assert df["effective_status"].tolist() == ["present", "absent"]
+    used = to_polars(values["usage"])
+    assert used["reversed_at"].to_list() == [None, nine]
+    assert used["active"].to_list() == [True, False]
+    plans = to_pandas(values["subscription"])
+    assert plans["starts"].tolist()[1] == pd.Timestamp(nine)
+    assert plans["per"].tolist() == ["month", "month"]
+
+
+@pytest.mark.usefixtures("named_schemas")
+def test_a_kits_attendance_of_a_session_is_a_frame() -> None:
+    from sessionkit.model.attendance import PresenceEvent
+    from sessionkit.testing.harness import Harness
+
+    shop = Harness.in_memory(NOW)
+    kit = shop.kit
+    start = NOW + timedelta(hours=1)
+    lesson = kit.sessions.create_extra(
+        "acme", actor="tina", title="Algebra", lifecycle="lms", tz="Europe/Berlin",
+        start=start, end=start + timedelta(hours=1), resources=["teacher:tina"],
+    )  # fmt: skip
+    events = [
+        PresenceEvent(
+            provider="meet",
+            event_id=f"e{n}",
+            session_id=lesson.id,
+            participant="student:ana",
+            action=action,
+            at=start + timedelta(minutes=minutes),
+        )
+        for n, (action, minutes) in enumerate([("join", 7), ("leave", 50)])
+    ]
+    kit.attendance.record_presence("acme", events, now=start + timedelta(minutes=50))
+    shop.clock.set(start + timedelta(hours=2))
+    df = to_pandas(kit.attendance.for_session("acme", lesson.id))
+    assert df[["participant", "status", "minutes", "effective_minutes"]].values.tolist() == [
+        ["student:ana", "late", 43, 43]
+    ]
+    assert df["last_left"].tolist() == [pd.Timestamp(start + timedelta(minutes=50))]

@@ -1,7 +1,9 @@
 """The fixed record schemas of the stored aggregates, and :data:`SCHEMAS`, all of them by name.
 
 One :class:`~sessionkit.model.records.Schema` per aggregate (:data:`SESSION`,
-:data:`SERIES`, :data:`BOOKING`, :data:`PAYMENT`, :data:`RESCHEDULE`), built
+:data:`SERIES`, :data:`BOOKING`, :data:`PAYMENT`, :data:`RESCHEDULE`,
+:data:`USAGE`, :data:`SUBSCRIPTION`) and one for a derived
+:class:`~sessionkit.model.attendance.Attendance` (:data:`ATTENDANCE`), built
 from columns that read the value's attributes; instants are given in UTC.
 Import them from :mod:`sessionkit.model.records`.
 """
@@ -16,7 +18,17 @@ from typing import Any
 
 from sessionkit.model._record_types import Column, ColumnType, Schema
 
-__all__ = ["BOOKING", "PAYMENT", "RESCHEDULE", "SCHEMAS", "SERIES", "SESSION"]
+__all__ = [
+    "ATTENDANCE",
+    "BOOKING",
+    "PAYMENT",
+    "RESCHEDULE",
+    "SCHEMAS",
+    "SERIES",
+    "SESSION",
+    "SUBSCRIPTION",
+    "USAGE",
+]
 
 # The getters are partials of module functions, not closures, so that a column and a
 # schema pickle (a cache, a process pool); utc() is inlined to keep a call per value.
@@ -201,5 +213,127 @@ RESCHEDULE = Schema(
 )
 """The columns of a :class:`~sessionkit.model.reschedule.RescheduleRequest` record."""
 
-SCHEMAS: Mapping[str, Schema] = {s.name: s for s in (SESSION, SERIES, BOOKING, PAYMENT, RESCHEDULE)}
+
+def _stays(value: Any) -> int:
+    return len(value.intervals)
+
+
+def _first_joined(value: Any) -> datetime | None:
+    return _utc_of(attrgetter("joined"), value.intervals[0]) if value.intervals else None
+
+
+def _last_left(value: Any) -> datetime | None:
+    return _utc_of(attrgetter("left"), value.intervals[-1]) if value.intervals else None
+
+
+def _override(name: str) -> Callable[[Any], object]:
+    return partial(_override_of, name)
+
+
+def _override_of(name: str, value: Any) -> object:
+    return None if value.override is None else getattr(value.override, name)
+
+
+ATTENDANCE = Schema(
+    "attendance",
+    (
+        _col("session_id", "text", "the session"),
+        _col("participant", "text", "who attended, 'kind:id'", _text("participant")),
+        _col("status", "category", "the status presence gives, e.g. late; pending before the end"),
+        _col("minutes", "int", "whole minutes attended inside the session, from presence"),
+        _col("stays", "int", "how many stays presence adds up to (joins after a leave)", _stays),
+        _col(
+            "first_joined",
+            "instant",
+            "when the first stay began (UTC); None without presence",
+            _first_joined,
+            nullable=True,
+        ),
+        _col(
+            "last_left",
+            "instant",
+            "when the last stay ended (UTC); None without presence or while still there",
+            _last_left,
+            nullable=True,
+        ),
+        _col(
+            "override_status",
+            "category",
+            "the teacher's status; None without an override",
+            _override("status"),
+            nullable=True,
+        ),
+        _col(
+            "override_minutes",
+            "int",
+            "the teacher's minutes; None if not given",
+            _override("minutes"),
+            nullable=True,
+        ),
+        _col(
+            "override_by",
+            "text",
+            "who wrote the override; None without one (or if not said)",
+            _override("decided_by"),
+            nullable=True,
+        ),
+        _col(
+            "held_minutes",
+            "int",
+            "how long the session was held, in whole minutes; None if not told",
+            nullable=True,
+        ),
+        _col("effective_status", "category", "the status that counts: the teacher's if given"),
+        _col("effective_minutes", "int", "the minutes that count (the teacher's, capped)"),
+    ),
+)
+"""The columns of an :class:`~sessionkit.model.attendance.Attendance` record."""
+
+USAGE = Schema(
+    "usage",
+    (
+        _ID,
+        _TENANT,
+        _col("subscription_id", "text", "the subscription the credit is drawn from"),
+        _col("session_id", "text", "the session charged (for a makeup, the one it replaces)"),
+        _col("participant", "text", "who used the credit, 'kind:id'", _text("participant")),
+        _col("period", "text", "where the credit counts: 'YYYY-MM' or 'total'"),
+        _col("used_by", "text", "the session that was held"),
+        _col("consumed_at", "instant", "when the credit was consumed (UTC)"),
+        _col(
+            "reversed_at",
+            "instant",
+            "when the credit was given back (UTC); None while consumed",
+            nullable=True,
+        ),
+        _col("reason", "text", "why it was given back; None if not said", nullable=True),
+        _col("active", "bool", "whether the credit is consumed now (not given back)"),
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.usage.UsageEntry` record."""
+
+SUBSCRIPTION = Schema(
+    "subscription",
+    (
+        _ID,
+        _TENANT,
+        _col("subscriber", "text", "who holds it, 'kind:id'", _text("subscriber")),
+        _col("credits", "int", "the sessions it gives per period"),
+        _col("per", "category", "the period credits count over: month or total"),
+        _col("tz", "text", "the IANA zone its months are read in"),
+        _col("starts", "instant", "when it starts (UTC)"),
+        _col("ends", "instant", "when it ends, exclusive (UTC); None if open-ended", nullable=True),
+        _col("on_limit", "category", "what consuming past the credits does: refuse or allow"),
+        _CREATED,
+        _col("created_by", "text", "who created it; None if not said", nullable=True),
+        _VERSION,
+    ),
+)
+"""The columns of a :class:`~sessionkit.model.usage.Subscription` record."""
+
+SCHEMAS: Mapping[str, Schema] = {
+    s.name: s
+    for s in (SESSION, SERIES, BOOKING, PAYMENT, RESCHEDULE, ATTENDANCE, USAGE, SUBSCRIPTION)
+}
 """Every schema by name."""

@@ -8,7 +8,9 @@ mixes zones, and a frame library can type every instant column as one UTC
 datetime column.
 
 Each stored aggregate has one :class:`Schema` (:data:`SESSION`,
-:data:`SERIES`, :data:`BOOKING`, :data:`PAYMENT`, :data:`RESCHEDULE`); its
+:data:`SERIES`, :data:`BOOKING`, :data:`PAYMENT`, :data:`RESCHEDULE`,
+:data:`USAGE`, :data:`SUBSCRIPTION`), and a derived attendance has
+:data:`ATTENDANCE`; its
 :class:`Column` objects say each column's name, :data:`ColumnType`, whether it
 may be ``None``, and what it holds (``print(SESSION.describe())``). The value
 classes name their schema in ``__record_schema__``, so :func:`to_records`
@@ -48,12 +50,15 @@ import attrs
 from sessionkit.errors import InvalidValue, NaiveDatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model._record_schemas import (
+    ATTENDANCE,
     BOOKING,
     PAYMENT,
     RESCHEDULE,
     SCHEMAS,
     SERIES,
     SESSION,
+    SUBSCRIPTION,
+    USAGE,
 )
 
 # COLUMN_TYPES is re-exported (the tests read it) though, as before, not in __all__.
@@ -68,12 +73,15 @@ from sessionkit.model._record_types import (
 from sessionkit.model.text import MAX_TITLE_LENGTH, check_text
 
 __all__ = [
+    "ATTENDANCE",
     "BOOKING",
     "PAYMENT",
     "RESCHEDULE",
     "SCHEMAS",
     "SERIES",
     "SESSION",
+    "SUBSCRIPTION",
+    "USAGE",
     "Column",
     "ColumnType",
     "Record",
@@ -85,7 +93,12 @@ __all__ = [
 ]
 
 _EXPECTED = "sessions, series, bookings, payments, reschedule requests, or records (dicts)"
-_PLURALS = {"series": "series", "reschedule": "reschedule requests"}
+_PLURALS = {
+    "series": "series",
+    "reschedule": "reschedule requests",
+    "attendance": "attendance records",
+    "usage": "usage entries",
+}
 
 
 def _not_values(values: object) -> WrongType:
