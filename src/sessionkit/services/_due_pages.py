@@ -44,6 +44,8 @@ class DuePages:
         *,
         budget: int | None = None,
     ) -> None:
+        # A batch of 0 reads nothing new, ever: the pages would never end (callers check it).
+        assert batch >= 1, batch
         self._due = due
         self._batch = batch
         self._budget = budget
