@@ -793,3 +793,21 @@ def test_a_kits_attendance_of_a_session_is_a_frame() -> None:
         ["student:ana", "late", 43, 43]
     ]
     assert df["last_left"].tolist() == [pd.Timestamp(start + timedelta(minutes=50))]
+
+
+@pytest.mark.usefixtures("named_schemas")
+def test_a_frames_own_records_with_a_missing_category_come_back() -> None:
+    # pandas gives a missing category as a float NaN in df.to_dict("records"): the column
+    # was one of mixed types, refused with schema= and an object column without it.
+    values = _use_values()["attendance"]
+    df = to_pandas(values)
+    rows = df.to_dict("records")
+    assert rows[1]["override_status"] != rows[1]["override_status"]  # NaN
+    for again in (to_pandas(rows, schema=ATTENDANCE), to_pandas(rows)):
+        assert again["override_status"].tolist()[0] == "present"
+        assert again["override_status"].isna().tolist() == [False, True]
+        assert again.dtypes.astype(str).to_dict() == df.dtypes.astype(str).to_dict()
+    assert to_polars(rows)["override_status"].to_list() == ["present", None]
+    # A NaN among numbers is a number, and text with a number in it stays mixed.
+    assert column_values([{"x": 1.5}, {"x": float("nan")}])[0].type == "float"
+    assert column_values([{"x": "a"}, {"x": 2.5}])[0].type == "object"

@@ -234,6 +234,19 @@ def _plain(value: object) -> object:
     return value
 
 
+def _text_missing(values: list[object]) -> list[object]:
+    """``values``, with ``None`` for a float NaN among text: how pandas gives a missing category.
+
+    ``df.to_dict("records")`` of a categorical column (a status that may be
+    missing) holds NaN there, which made a text column one of mixed types.
+    """
+    if not any(isinstance(v, str) for v in values):
+        return values
+    if not all(v is None or isinstance(v, str) or (type(v) is float and v != v) for v in values):
+        return values
+    return [None if type(v) is float else v for v in values]
+
+
 def _from_records(records: list[Record]) -> list[Values]:
     names: dict[str, None] = {}
     for record in records:
@@ -243,7 +256,7 @@ def _from_records(records: list[Record]) -> list[Values]:
             names.setdefault(key, None)
     out = []
     for name in names:
-        values = [_plain(record.get(name)) for record in records]
+        values = _text_missing([_plain(record.get(name)) for record in records])
         kind = _infer(name, values)
         if kind == "instant":
             values = [utc(v) if isinstance(v, datetime) else v for v in values]
