@@ -615,8 +615,11 @@ def booked_sessions(
     are the oracle of its seats at ``at``. ``min_bookings`` to
     ``max_bookings`` bookings are drawn; ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
-    example). ``tenant``, ``zones``, ``min_capacity`` and ``max_capacity``
-    are the session's,
+    example). Every example then has at least ``min_bookings``, each about a
+    millisecond to draw: from a few dozen on, the first examples can take
+    more than the second Hypothesis's ``too_slow`` health check allows
+    (suppress it in ``@settings`` for such a test). ``tenant``, ``zones``,
+    ``min_capacity`` and ``max_capacity`` are the session's,
     as :func:`sessions` takes them. Options that leave nothing to draw or
     that it cannot draw raise ``InvalidValue`` naming the option (in a note
     for those :func:`sessions` checks), and options of the wrong type
