@@ -185,6 +185,10 @@ def test_staff_draft_any_session_and_a_router_without_a_check_refuses_everyone_e
         refused = client.post(route, json=body(INSIDE), headers=CLIENT)
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "RoleNotGranted"
+        assert refused.json()["needs_for"] == '"session" (a new session)', refused.json()
+        assert refused.json()["detail"].startswith(
+            'the caller may not ask for "session" (a new session): that takes acting as'
+        )
     assert stored(kit) == []
     made = client.post("/v1/bookings", json=body(evening, confirm=True))
     assert made.status_code == 201, made.text

@@ -290,6 +290,14 @@ def test_only_staff_acts_as_the_schedules_owner_and_a_refusal_writes_nothing(
         STAFF_NEEDED,
         sorted(r for r in who["X-Roles"].split(",") if r),
     )
+    # What in the request takes the staff roles, in the body's own terms; the route itself: None.
+    flags = {
+        "manual": '"manual": true',
+        "confirm": '"confirm": true',
+        "hold_minutes": "hold_minutes",
+    }
+    named = [said for key, said in flags.items() if isinstance(body, dict) and body.get(key)]
+    assert found["needs_for"] == (" and ".join(named) or None), found
     assert world.stored() == before
     done = world.client.request(method, world.url(path), json=world.body(body), headers=DESK)
     assert done.status_code == status, done.text  # staff is let through

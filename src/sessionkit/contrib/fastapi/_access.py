@@ -117,7 +117,9 @@ class Access:
             lifecycle_named(app, asked.lifecycle)  # the client's; the drafts check's is the host's
             return draft
         if self.drafts is None:
-            raise RoleNotGranted(self.needed, granted=who.roles)
+            raise RoleNotGranted(
+                self.needed, granted=who.roles, needs_for='"session" (a new session)'
+            )
         made = self.drafts(app, who, draft)
         if not isinstance(made, SessionDraft):  # the host's bug, not the caller's: a 500
             raise TypeError(f"the router's drafts check returned {made!r}, not a SessionDraft")
@@ -170,10 +172,13 @@ class Access:
             return False
         return str(participant_ref(first.participant)) == who.participant
 
-    def staff(self, who: Caller) -> Caller:
-        """Return ``who`` if it is staff; else ``RoleNotGranted`` naming the staff roles."""
+    def staff(self, who: Caller, *, needs_for: str | None = None) -> Caller:
+        """Return ``who`` if it is staff; else ``RoleNotGranted`` naming the staff roles.
+
+        ``needs_for`` names what in the request takes them (``None``: the route itself).
+        """
         if not self.is_staff(who):
-            raise RoleNotGranted(self.needed, granted=who.roles)
+            raise RoleNotGranted(self.needed, granted=who.roles, needs_for=needs_for)
         return who
 
     def staff_unless_guarded(
@@ -221,8 +226,13 @@ class Access:
         paid seat for a year keeps everyone else out): all the schedule's
         owner's to decide.
         """
-        if manual or confirm or hold:
-            self.staff(who)
+        asked = [
+            name
+            for name, given in (('"manual": true', manual), ('"confirm": true', confirm))
+            if given
+        ] + (["hold_minutes"] if hold else [])
+        if asked:
+            self.staff(who, needs_for=" and ".join(asked))
 
     def kept(self, who: Caller) -> bool:
         """Whether ``who`` acts for its own participant alone (any caller that is not staff).

@@ -143,8 +143,8 @@ class UnbookedRemoval(_In):
     """Which ended sessions that never had a booking to delete (``kit.bookings.remove_unbooked``).
 
     ``before`` defaults to now; ``since``, ``resources`` and ``series_id``
-    filter as a session query does, but for an empty ``resources``, which
-    removes nothing (a provider list that came out empty).
+    filter as a session query does: an empty ``resources`` removes nothing
+    (a provider list that came out empty).
     """
 
     before: IsoInstant | None = None
