@@ -11,6 +11,7 @@ import attrs
 import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from sessionkit.errors import (
     InvalidValue,
@@ -315,3 +316,21 @@ def test_sessions_drawn_apart_may_hold_a_resource_at_once() -> None:
         tx.sessions.add(first)
     with pytest.raises(SessionConflict), h.kit.context.transaction() as tx:
         tx.sessions.add(second)
+
+
+@given(sks.sessions())
+def test_sessions_are_in_statuses_a_stored_session_reaches(session: Session) -> None:
+    # The academy's UNSCHEDULED is its initial status, but a session is stored with its time,
+    # so it enters SCHEDULED (docs/academy.md); drawn, its bookings() drew holds of a session
+    # that could never take one.
+    lifecycle = PRESETS.get(session.lifecycle)
+    assert session.status in lifecycle.reachable_from(lifecycle.entry_status)
+
+
+def test_no_unscheduled_session_is_drawn_nor_booked() -> None:
+    with pytest.raises(NoSuchExample):
+        find(sks.sessions(lifecycles=["academy"]), lambda s: s.status == "UNSCHEDULED")
+    unscheduled = _session("UNSCHEDULED", lifecycle="academy", busy=False)
+    with pytest.raises(InvalidValue, match=r"bookings\(session\).*UNSCHEDULED") as refused:
+        sks.bookings(unscheduled)
+    assert refused.value.value == "UNSCHEDULED"

@@ -122,7 +122,9 @@ def bookings(
     offer past its expiry at ``at``, a waitlist place once the session has
     started at ``at``). ``lifecycle`` is the session's,
     ``None`` for a preset (``UnknownLifecycle`` for a lifecycle of yours not
-    given); ``statuses`` leaving none of those is ``InvalidValue``.
+    given); ``statuses`` leaving none of those is ``InvalidValue``, as is a
+    session in a status no status taking bookings leads to (the academy's
+    UNSCHEDULED, which no stored session has): it has no bookings.
 
     The participant is drawn from ``participants`` (``ResourceRef`` values or
     ``"kind:id"`` text, as ``kit.bookings.book`` takes them; by default
@@ -137,7 +139,7 @@ def bookings(
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
     status = machine.status(session.status)
     ended = status.terminal and not status.cancelled
-    left = _left_in(status, started=session.start <= when)
+    left = _left_in(machine, status, started=session.start <= when)
     if min(when, session.start) - timedelta(minutes=1) < session.created_at:
         raise InvalidValue(
             f"bookings(at={when.isoformat()}): session {shown(session.id)} was created at"
@@ -154,6 +156,14 @@ def bookings(
             f" {sorted(BOOKING_STATUSES)}",
             value=chosen,
             expected=f"one or more of {sorted(BOOKING_STATUSES)}",
+        )
+    if not left:
+        raise InvalidValue(
+            f"bookings(session): session {shown(session.id)} is {session.status}, which no"
+            f" status of lifecycle {shown(machine.name)} taking bookings leads to, so it has"
+            " none (draw sessions(taking_bookings=True) for sessions whose bookings are in play)",
+            value=session.status,
+            expected="a session in a status a status taking bookings (busy, not terminal) leads to",
         )
     drawable = sorted(set(chosen) & left)
     if not drawable:
@@ -198,15 +208,20 @@ def _machine_of(session: Session, lifecycle: object) -> Lifecycle:
     return machine
 
 
-def _left_in(status: Status, *, started: bool) -> frozenset[str]:
-    """The booking statuses the commands leave in a session in ``status``.
+def _left_in(machine: Lifecycle, status: Status, *, started: bool) -> frozenset[str]:
+    """The booking statuses the commands leave in a session in ``status`` of ``machine``.
 
+    None in a status no status taking bookings (busy, not terminal) leads to:
+    the academy's UNSCHEDULED, which only a session not yet stored has.
     A cancelled status cancelled the bookings in play (what had run out is
     EXPIRED). Another terminal one lapsed the holds, offers and waitlist
     places still waiting (EXPIRED); what had run out then is left to the
     expiry job, stored as it was: a hold or offer past its expiry, and a
     waitlist place once the session ``started`` (at the instant drawn).
     """
+    taking = [one.name for one in machine.statuses if one.busy and not one.terminal]
+    if not any(status.name in machine.reachable_from(one) for one in taking):
+        return frozenset()
     if status.cancelled:
         return frozenset({CANCELLED, EXPIRED})
     if status.terminal:

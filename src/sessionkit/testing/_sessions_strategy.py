@@ -96,8 +96,10 @@ def sessions(
     Of a lifecycle from ``lifecycles`` (``Lifecycle`` values or preset names;
     default: every preset whose subject is ``"session"``; a lifecycle of
     another subject, such as ``consulting_payment``, is refused with
-    ``LifecycleNotApplicable``), in one of its statuses, ``busy`` as that
-    status says; with ``taking_bookings``, only statuses that are busy and
+    ``LifecycleNotApplicable``), in one of its statuses a stored session
+    can reach (from its ``entry_status``: a session is stored with its time,
+    so never the academy's UNSCHEDULED), ``busy`` as that status says; with
+    ``taking_bookings``, only statuses that are busy and
     not terminal (a session the booking commands accept, if it has not
     started), of the lifecycles that have one. Starts on whole minutes
     (one draw in four within 6 hours of a DST change of its zone, and one in
@@ -143,7 +145,8 @@ def sessions(
         (lifecycle, status)
         for lifecycle in pool
         for status in lifecycle.statuses
-        if not taking_bookings or (status.busy and not status.terminal)
+        if status.name in lifecycle.reachable_from(lifecycle.entry_status)
+        and (not taking_bookings or (status.busy and not status.terminal))
     ]
     if not choices:
         names = [lifecycle.name for lifecycle in pool]
