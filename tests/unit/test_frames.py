@@ -31,13 +31,10 @@ from sessionkit.model.records import (
     PAYMENT,
     SCHEMAS,
     SESSION,
-    SUBSCRIPTION,
-    USAGE,
     Column,
     column_values,
     to_records,
 )
-from sessionkit.model.usage import Subscription, UsageEntry
 from sessionkit.testing.contract.payments import make_payment
 
 pd = pytest.importorskip("pandas")
@@ -628,22 +625,6 @@ def test_records_of_bookings_give_the_frame_the_bookings_give() -> None:
     assert str(to_pandas(odd)["role"].dtype) == "category"
 
 
-@pytest.fixture
-def named_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Attendance, UsageEntry and Subscription name their record schemas.
-
-    Their classes do not say ``__record_schema__`` yet (their modules are not the records
-    layer's); this says it for them, as one ``ClassVar`` line in each class will.
-    """
-    for kind, schema in (
-        (Attendance, ATTENDANCE),
-        (UsageEntry, USAGE),
-        (Subscription, SUBSCRIPTION),
-    ):
-        if getattr(kind, "__record_schema__", None) is None:
-            monkeypatch.setattr(kind, "__record_schema__", schema, raising=False)
-
-
 _PANDAS = {
     "instant": "datetime64[us, UTC]",
     "category": "category",
@@ -707,7 +688,6 @@ def _use_values() -> dict[str, list[Any]]:
     }
 
 
-@pytest.mark.usefixtures("named_schemas")
 @pytest.mark.parametrize("kind", ["attendance", "usage", "subscription"])
 def test_attendance_usage_and_subscriptions_have_frames_of_their_schema(
     kind: str, tmp_path: Path
@@ -733,7 +713,6 @@ def test_attendance_usage_and_subscriptions_have_frames_of_their_schema(
     assert pl.read_csv(tmp_path / "f.csv", schema=pf.schema).equals(pf)
 
 
-@pytest.mark.usefixtures("named_schemas")
 def test_instants_of_attendance_usage_and_subscriptions_are_utc() -> None:
     values = _use_values()
     nine = datetime(2026, 3, 2, 9, 7, tzinfo=UTC)
@@ -763,7 +742,6 @@ def test_instants_of_attendance_usage_and_subscriptions_are_utc() -> None:
     assert plans["per"].tolist() == ["month", "month"]
 
 
-@pytest.mark.usefixtures("named_schemas")
 def test_a_kits_attendance_of_a_session_is_a_frame() -> None:
     from sessionkit.model.attendance import PresenceEvent
     from sessionkit.testing.harness import Harness
@@ -795,7 +773,6 @@ def test_a_kits_attendance_of_a_session_is_a_frame() -> None:
     assert df["last_left"].tolist() == [pd.Timestamp(start + timedelta(minutes=50))]
 
 
-@pytest.mark.usefixtures("named_schemas")
 def test_a_frames_own_records_with_a_missing_category_come_back() -> None:
     # pandas gives a missing category as a float NaN in df.to_dict("records"): the column
     # was one of mixed types, refused with schema= and an object column without it.

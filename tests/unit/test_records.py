@@ -13,21 +13,17 @@ from sessionkit import InvalidValue, NaiveDatetime, TimeSpan, WrongType
 from sessionkit.model import Page, ResourceRef, ScheduleItem, Series, Session
 from sessionkit.model.attendance import Attendance, Interval
 from sessionkit.model.records import (
-    ATTENDANCE,
     BOOKING,
     COLUMN_TYPES,
     PAYMENT,
     SCHEMAS,
     SESSION,
-    SUBSCRIPTION,
-    USAGE,
     Column,
     Schema,
     column_values,
     schema_of,
     to_records,
 )
-from sessionkit.model.usage import Subscription, UsageEntry
 from sessionkit.recurrence import Recurrence
 from sessionkit.testing.contract._booking_support import make_booking
 from sessionkit.testing.contract.payments import make_payment
@@ -77,23 +73,6 @@ def test_an_instant_in_another_zone_is_given_in_utc() -> None:
     assert row["created_at"].tzinfo is UTC
 
 
-@pytest.fixture
-def named_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Attendance, UsageEntry and Subscription name their schemas, as their classes will.
-
-    Their modules are not the records layer's: one ``__record_schema__`` ClassVar line in
-    each class (as in Booking) will say it, and this fixture then says nothing.
-    """
-    for kind, schema in (
-        (Attendance, ATTENDANCE),
-        (UsageEntry, USAGE),
-        (Subscription, SUBSCRIPTION),
-    ):
-        if getattr(kind, "__record_schema__", None) is None:
-            monkeypatch.setattr(kind, "__record_schema__", schema, raising=False)
-
-
-@pytest.mark.usefixtures("named_schemas")
 def test_every_value_kind_has_its_schema_and_columns_in_order() -> None:
     series = Series(
         id="chem",

@@ -34,13 +34,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import check_int, instances_of, shown, shown_duration
 from sessionkit.model.booking import participant_ref
+from sessionkit.model.html import html_of
+from sessionkit.model.records import ATTENDANCE, Schema
 from sessionkit.model.session import (
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -413,6 +415,9 @@ class Attendance:
     status: str
     override: AttendanceOverride | None = None
     held_minutes: int | None = None
+
+    __record_schema__: ClassVar[Schema] = ATTENDANCE
+    _repr_html_ = html_of
 
     @property
     def minutes(self) -> int:

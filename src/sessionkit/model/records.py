@@ -92,7 +92,10 @@ __all__ = [
     "to_records",
 ]
 
-_EXPECTED = "sessions, series, bookings, payments, reschedule requests, or records (dicts)"
+_EXPECTED = (
+    "sessions, series, bookings, payments, reschedule requests, attendance records, "
+    "subscriptions, usage entries, or records (dicts)"
+)
 _PLURALS = {
     "series": "series",
     "reschedule": "reschedule requests",

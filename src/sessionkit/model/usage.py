@@ -30,7 +30,7 @@ import re
 import string
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
@@ -38,6 +38,8 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import check_int, int_converter, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
+from sessionkit.model.html import html_of
+from sessionkit.model.records import SUBSCRIPTION, USAGE, Schema
 from sessionkit.model.session import (
     MAX_NAME_LENGTH,
     ResourceRef,
@@ -174,6 +176,9 @@ class Subscription:
     created_by: str | None = None
     version: int = 1
 
+    __record_schema__: ClassVar[Schema] = SUBSCRIPTION
+    _repr_html_ = html_of
+
     def __attrs_post_init__(self) -> None:
         check_identity(self)
         if len(self.id) > MAX_SUBSCRIPTION_ID_LENGTH:
@@ -299,6 +304,9 @@ class UsageEntry:
     reversed_at: datetime | None = attrs.field(default=None, converter=_optional)
     reason: str | None = None
     version: int = 1
+
+    __record_schema__: ClassVar[Schema] = USAGE
+    _repr_html_ = html_of
 
     def __attrs_post_init__(self) -> None:
         check_identity(self, "subscription_id", "session_id", "used_by")
