@@ -305,7 +305,8 @@ def test_a_tenant_job_with_no_tenant_is_refused_naming_it(
         return [s.status for name in TENANTS for s in kit.queries.list(name).items]
 
     assert statuses() == ["SCHEDULED"] * 3  # nothing was ticked
-    assert job("acme") == {"done": 1, "failed": 0, "held": 0, "batches": 1}
+    done = {"done": 1, "failed": 0, "held": 0, "batches": 1, **_NONE, "advanced": 1}
+    assert job("acme") == done
     assert statuses() == ["READY", "SCHEDULED", "SCHEDULED"]
 
 
@@ -400,8 +401,53 @@ def test_a_tenant_job_whose_item_fails_succeeds_logs_it_and_the_item_stays_due(
     clock.advance(timedelta(minutes=60))
     job = tick_blueprint(kit, batch=2).tasks["tick_tenant"]
     with caplog.at_level("WARNING", logger="sessionkit.contrib.procrastinate"):
-        assert job("acme") == {"done": 2, "failed": 1, "held": 0, "batches": 2}
+        assert job("acme") == {
+            "done": 2,
+            "failed": 1,
+            "held": 0,
+            "batches": 2,
+            **_NONE,
+            "advanced": 2,
+        }
     said = f"sessionkit tick left 1 item(s) due after errors: advance acme/{bad}: the fact "
     assert [r.getMessage() for r in caplog.records] == [said + "service is down"]
     assert kit.due_tenants() == ["acme"]
-    assert job("acme") == {"done": 0, "failed": 1, "held": 0, "batches": 0}
+    assert job("acme") == {"done": 0, "failed": 1, "held": 0, "batches": 0, **_NONE}
+
+
+_NONE = dict.fromkeys(
+    ("topped_up", "generated", "approved", "lapsed", "advanced", "expired", "offered"), 0
+)
+
+
+def test_a_tenant_job_returns_what_it_did_kind_by_kind() -> None:
+    # procrastinate logs a job's result: {"done": 3, ...} alone could not say whether holds
+    # expired, seats were offered on or sessions advanced.
+    from sessionkit.policies import BookingRules
+
+    clock = ManualClock(NOW)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        booking_rules=BookingRules(waitlist=True),
+    )
+    slot = kit.sessions.create_extra(
+        "acme",
+        actor="tina",
+        start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=1),
+        lifecycle="lms",
+        capacity=1,
+    )
+    kit.bookings.book("acme", slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=5))
+    kit.bookings.book("acme", slot.id, "student:ben", actor=None, waitlist=True)
+    start = NOW + timedelta(minutes=20)
+    kit.sessions.create_extra(
+        "acme", actor="u", start=start, end=start + timedelta(minutes=30), lifecycle="academy"
+    )
+    clock.advance(timedelta(minutes=10))
+    job = tick_blueprint(kit).tasks["tick_tenant"]
+    done = {"done": 2, "failed": 0, "held": 0, "batches": 2}
+    assert job("acme") == {**done, **_NONE, "advanced": 1, "expired": 1, "offered": 1}
+    blueprint = tick_blueprint(kit, fan_out=False)
+    assert blueprint.tasks["tick"](timestamp=0) == {**done, **_NONE, "batches": 0, "done": 0}

@@ -67,6 +67,9 @@ kits) hold locks of their own.
 
 _log = logging.getLogger(__name__)
 
+_KIND_COUNTS = ("topped_up", "generated", "approved", "lapsed", "advanced", "expired", "offered")
+"""The counts of a :class:`TickReport` a tick job returns beside ``done``, in the tick's order."""
+
 
 def _counts(report: TickReport) -> dict[str, int]:
     if report.failed:
@@ -75,11 +78,14 @@ def _counts(report: TickReport) -> dict[str, int]:
             len(report.failed),
             "; ".join(f"{f.kind} {f.tenant}/{f.item_id}: {f.error}" for f in report.failed[:20]),
         )
+    # What the job did, kind by kind, as procrastinate logs a job's result: "done" alone
+    # could not tell 3 holds expired from 3 series topped up.
     return {
         "done": report.done,
         "failed": len(report.failed),
         "held": report.held,
         "batches": report.batches,
+        **{kind: getattr(report, kind) for kind in _KIND_COUNTS},
     }
 
 
