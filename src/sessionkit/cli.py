@@ -528,8 +528,14 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
+    # Seconds are shown when any start or end has them (FREQ=SECONDLY, a --duration of 45s):
+    # in minutes alone such rows read as the same occurrence printed again and again.
+    secs = any(t.second for occ in occurrences for t in (occ.span.start, occ.span.end))
     walls = [
-        (_wall(occ.local_start), _wall(occ.span.end.astimezone(occ.local_start.tzinfo)))
+        (
+            _wall(occ.local_start, secs),
+            _wall(occ.span.end.astimezone(occ.local_start.tzinfo), secs),
+        )
         for occ in occurrences
     ]
     # A zone named by its offset (Kathmandu's "+0545", Lord Howe's "+1030") is longer
@@ -541,7 +547,7 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
     for n, (occ, (start, end)) in enumerate(zip(occurrences, walls, strict=True), 1):
         lines.append(
             f"{n:>3}  {start:<{width}}  {end:<{width}}  "
-            f"{_day_time(occ.span.start) + 'Z':<20}  {_day_time(occ.span.end)}Z"
+            f"{_day_time(occ.span.start, secs) + 'Z':<20}  {_day_time(occ.span.end, secs)}Z"
         )
     lines.append(f"{len(occurrences)} occurrence(s)")
     return "\n".join(lines)
@@ -621,14 +627,17 @@ def _demo(args: argparse.Namespace) -> str:
         ) from None
 
 
-def _wall(at: datetime) -> str:
+def _wall(at: datetime, seconds: bool = False) -> str:
     """``Mon 2026-03-02 18:00 CET``: the weekday, :func:`_day_time` and the zone's name."""
-    return f"{at:%a} {_day_time(at)} {at:%Z}"
+    return f"{at:%a} {_day_time(at, seconds)} {at:%Z}"
 
 
-def _day_time(at: datetime) -> str:
-    """``YYYY-MM-DD HH:MM`` with a four-digit year (``strftime('%Y')`` drops zeros before 1000)."""
-    return f"{at.year:04d}-{at:%m-%d %H:%M}"
+def _day_time(at: datetime, seconds: bool = False) -> str:
+    """``YYYY-MM-DD HH:MM`` (``:SS`` with ``seconds``) with a four-digit year.
+
+    ``strftime('%Y')`` drops zeros before 1000.
+    """
+    return f"{at.year:04d}-{at:%m-%d %H:%M}" + (f":{at:%S}" if seconds else "")
 
 
 class _LostCtrlC:

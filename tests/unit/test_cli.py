@@ -43,11 +43,30 @@ def test_the_table_writes_a_year_before_1000_with_four_digits(
     argv = [a.replace("2026-", "0010-") for a in ARGS]
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
-    # Berlin's local mean time then: 18:00 LMT is 17:06 UTC. strftime wrote the year "10".
+    # Berlin's local mean time then: 18:00 LMT is 17:06:32 UTC (+00:53:28), so the table
+    # shows seconds. strftime wrote the year "10".
     assert out[1].split() == [
-        "1", "Wed", "0010-03-03", "18:00", "LMT", "Wed", "0010-03-03", "19:30", "LMT",
-        "0010-03-03", "17:06Z", "0010-03-03", "18:36Z",
+        "1", "Wed", "0010-03-03", "18:00:00", "LMT", "Wed", "0010-03-03", "19:30:00", "LMT",
+        "0010-03-03", "17:06:32Z", "0010-03-03", "18:36:32Z",
     ]  # fmt: skip
+
+
+def test_the_table_shows_seconds_when_an_occurrence_has_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In minutes alone, FREQ=SECONDLY printed three rows of "18:00 CET ... 18:00 CET":
+    # the same occurrence, it seemed, three times.
+    argv = ["expand", "FREQ=SECONDLY;COUNT=3", *ARGS[2:]]
+    argv[argv.index("90m")] = "45s"
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[2:4] + line.split()[9:] for line in out[1:4]] == [
+        ["2026-03-02", "18:00:00", "2026-03-02", "17:00:00Z", "2026-03-02", "17:00:45Z"],
+        ["2026-03-02", "18:00:01", "2026-03-02", "17:00:01Z", "2026-03-02", "17:00:46Z"],
+        ["2026-03-02", "18:00:02", "2026-03-02", "17:00:02Z", "2026-03-02", "17:00:47Z"],
+    ]
+    assert main(ARGS) == 0  # whole minutes: no seconds
+    assert "Mon 2026-03-02 18:00 CET   Mon 2026-03-02 19:30 CET" in capsys.readouterr().out
 
 
 def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
