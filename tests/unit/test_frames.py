@@ -788,3 +788,20 @@ def test_a_frames_own_records_with_a_missing_category_come_back() -> None:
     # A NaN among numbers is a number, and text with a number in it stays mixed.
     assert column_values([{"x": 1.5}, {"x": float("nan")}])[0].type == "float"
     assert column_values([{"x": "a"}, {"x": 2.5}])[0].type == "object"
+
+
+def test_a_frames_own_records_with_a_category_no_row_fills_come_back() -> None:
+    # A category no row fills (attendance without any override) is NaN in every row of
+    # df.to_dict("records"): a float column, refused with schema= and, without it, the
+    # whole frame read by inference (override_status float64, override_by object).
+    values = _use_values()["attendance"][1:]
+    df = to_pandas(values)
+    rows = df.to_dict("records")
+    assert rows[0]["override_status"] != rows[0]["override_status"]  # NaN
+    for again in (to_pandas(rows, schema=ATTENDANCE), to_pandas(rows)):
+        assert again["override_status"].isna().tolist() == [True]
+        assert again.dtypes.astype(str).to_dict() == df.dtypes.astype(str).to_dict()
+        assert again.equals(df)
+    assert to_polars(rows, schema=ATTENDANCE).equals(to_polars(values))
+    # Without a schema to go by, a column of NaN is a float column, as before.
+    assert column_values([{"x": float("nan")}])[0].type == "float"

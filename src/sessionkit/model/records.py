@@ -360,6 +360,10 @@ def _as_schema(found: list[Values], schema: Schema, declared: object = None) -> 
         known = by_name.get(column.name)
         values = [] if known is None else known.values
         kind = "object" if known is None else known.type
+        if kind == "float" != column.type and all(v is None or v != v for v in values):
+            # A column no row fills is NaN in every row of a pandas frame's to_dict("records")
+            # (a category, or text in pandas 3); no schema holds a NaN but as a float.
+            values, kind = [None] * len(values), "object"
         if kind not in (column.type, "object") and (kind, column.type) not in _ALIKE:
             raise InvalidValue(
                 f"column {shown(column.name)} holds {kind} values; the {schema.name} schema "
