@@ -315,10 +315,26 @@ def test_a_named_role_passes_only_where_the_lifecycle_guards_by_role(
     for body in ({"reason": "ill"}, {"reason": "ill", "role": "teacher"}):
         refused = problem(world.client.post(url, json=body, headers=teacher), 403, "RoleNotGranted")
         assert (refused["role"], refused["granted"]) == (STAFF_NEEDED, ["teacher"])
+        # A role named and held: what takes staff is this transition in it (none named: the route).
+        named = "role" in body
+        said = 'the transition \'cancel\' with "role": "teacher"'
+        assert refused["needs_for"] == (said if named else None), refused
+        assert refused["detail"].startswith(
+            f"the caller may not ask for {said}: that takes acting as"
+            if named
+            else "the caller may not act as"
+        ), refused
     fired = world.client.post(
         world.url("/sessions/{e}/transitions/start"), json={"role": "teacher"}, headers=teacher
     )
-    problem(fired, 403, "RoleNotGranted")
+    started = problem(fired, 403, "RoleNotGranted")
+    assert started["needs_for"] == 'the transition \'start\' with "role": "teacher"', started
+    many = world.client.post(
+        world.url("/sessions/transitions"),
+        json={"session_ids": [world.e], "transition": "start"},
+        headers=teacher,
+    )
+    assert problem(many, 403, "RoleNotGranted")["needs_for"] is None  # no role named
     assert world.stored() == before
     # A lifecycle whose cancel is guarded by role lets that role cancel, and no other.
     guarded = PRESETS.get("lms").replace_transition("cancel", guards=[roles("teacher")])
@@ -345,7 +361,11 @@ def test_a_named_role_passes_only_where_the_lifecycle_guards_by_role(
     with TestClient(app) as client:
         cancel = f"/v1/sessions/{lesson.id}/cancel"
         as_student = client.post(cancel, json={"role": "student"}, headers=student)
-        problem(as_student, 403, "RoleNotGranted")
+        refused = problem(as_student, 403, "RoleNotGranted")
+        assert refused["needs_for"] == 'the transition \'cancel\' with "role": "student"'
+        bulk = {"session_ids": [lesson.id], "transition": "cancel", "role": "student"}
+        many = client.post("/v1/sessions/transitions", json=bulk, headers=student)
+        assert problem(many, 403, "RoleNotGranted")["needs_for"] == refused["needs_for"]
         as_teacher = client.post(cancel, json={"role": "teacher"}, headers=teacher)
         assert (as_teacher.status_code, as_teacher.json()["status"]) == (200, "CANCELED")
 

@@ -16,6 +16,7 @@ Every check runs before the route reads or writes what it guards.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -212,7 +213,12 @@ class Access:
                 continue  # no such transition: the command itself says so
             allowed = guard_roles(guards)
             if allowed is None or role not in allowed:
-                raise RoleNotGranted(self.needed, granted=who.roles)
+                # The role is the caller's; firing this transition in it is what takes staff.
+                raise RoleNotGranted(
+                    self.needed,
+                    granted=who.roles,
+                    needs_for=f'the transition {shown(transition)} with "role": {json.dumps(role)}',
+                )
         return role
 
     def staff_if(
