@@ -104,6 +104,53 @@ def test_a_sqlite_file_path_given_as_db_is_told_its_url(
     assert err.endswith("; a SQLite file is named by a URL such as sqlite:///academy.sqlite3\n")
 
 
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        # Was "such as sqlite:///sqlite:/x.sqlite3": the whole text taken for the path.
+        (
+            "sqlite:/x.sqlite3",
+            (
+                "; a SQLite URL has three slashes before a relative path, four before an absolute"
+                " one: sqlite:///x.sqlite3 or sqlite:////x.sqlite3"
+            ),
+        ),
+        # Heroku's and libpq's scheme: SQLAlchemy's "Can't load plugin" said nothing more.
+        (
+            "postgres://ann@127.0.0.1:1/sk",
+            "; SQLAlchemy names PostgreSQL postgresql: postgresql+psycopg://ann@127.0.0.1:1/sk",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["demo"], ["demo", "coaching"], ["tick"]])
+def test_a_mistyped_scheme_is_told_the_url_it_meant(
+    command: list[str], url: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    assert main([*command, "--db", url]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"sessionkit: error: --db {url!r} is not a SQLAlchemy database URL (")
+    assert err.endswith(f"{hint}\n")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["demo"], ["tick"]])
+def test_a_psycopg2_url_is_told_the_driver_the_postgres_extra_installs(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    monkeypatch.setitem(sys.modules, "psycopg2", None)  # as if not installed: import fails
+    url = "postgresql+psycopg2://ann@127.0.0.1:1/sk"
+    assert main([*command, "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sessionkit: error: --db {url!r}: its database driver is not installed")
+    assert err.endswith(
+        "; sessionkit's postgres extra (pip install 'sessionkit[postgres]') installs psycopg"
+        " (version 3): name it in the URL, postgresql+psycopg://ann@127.0.0.1:1/sk\n"
+    )
+
+
 @pytest.mark.parametrize("command", [["demo"], ["demo", "academy"], ["tick"]])
 def test_a_mysql_url_without_a_database_is_refused_in_one_line(
     command: list[str], capsys: pytest.CaptureFixture[str]
@@ -472,3 +519,46 @@ def test_a_locked_sqlite_database_is_refused_in_one_line_naming_it(
     with pytest.raises(InvalidValue) as refused:
         open_store(db)
     assert str(refused.value).startswith(f"--db {db!r}: sqlite refused the statement at once")
+
+
+@pytest.mark.parametrize("platform", [[], ["marketplace"]])
+def test_a_sqlite_file_in_a_missing_directory_is_said_to_be_so(
+    platform: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLite says only "unable to open database file", of a missing directory as of one that
+    # may not be written (the demo run in a read-only directory on its default URL).
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'demo.db'}"
+    assert main(["demo", *platform, "--db", url]) == 2
+    assert capsys.readouterr() == (
+        "",
+        (
+            f"sessionkit: error: --db {url!r}: the database cannot be opened or reached (unable to"
+            f" open database file): its directory {str(tmp_path / 'no-such-dir')!r} does not exist;"
+            " the demo makes files, not directories\n"
+        ),
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_file_in_a_directory_that_may_not_be_written_is_said_to_be_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the hint: root writes in a directory of mode 555, so the refusal itself needs a
+    # read-only file system, which a test cannot mount.
+    pytest.importorskip("sqlalchemy")
+    from sqlalchemy import create_engine
+
+    from sessionkit.demo import _database
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    assert _database.sqlite_directory_hint(engine) == ""  # writable: SQLite's words suffice
+    monkeypatch.setattr("os.access", lambda path, mode: Path(path) != tmp_path)
+    assert _database.sqlite_directory_hint(engine) == (
+        f": its directory {str(tmp_path)!r} may not be written, so the file cannot be made"
+        " there; run the demo in another directory or name a file with --db"
+    )
+    (tmp_path / "demo.sqlite3").touch()  # a file that exists: SQLite's words are its own
+    assert _database.sqlite_directory_hint(engine) == ""
+    for url in ("sqlite://", f"sqlite:///file:{tmp_path / 'x.db'}?uri=true"):
+        assert _database.sqlite_directory_hint(create_engine(url)) == ""

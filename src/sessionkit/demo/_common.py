@@ -20,6 +20,7 @@ from sessionkit.demo._database import (
     make_engine,
     missing_schema,
     shown_url,
+    sqlite_directory_hint,
     url_hint,
 )
 from sessionkit.errors import (
@@ -236,7 +237,8 @@ def open_store(
                 expected="a URL naming an existing database",
             )
         raise InvalidValue(
-            f"--db {shown!r}: the database cannot be opened or reached ({refusal.said})",
+            f"--db {shown!r}: the database cannot be opened or reached ({refusal.said})"
+            f"{sqlite_directory_hint(engine)}",
             value=shown,
             expected="a database URL sessionkit can connect to",
         )

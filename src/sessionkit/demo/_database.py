@@ -11,6 +11,7 @@ composition roots and may import the adapters.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -56,15 +57,30 @@ def shown_url(db: str) -> str:
 def url_hint(db: str) -> str:
     """What to add to "not a database URL" for ``db``: how to name a SQLite file, if it is a path.
 
-    ``--db sessionkit.sqlite3`` reads as a file name to a person, but it is no URL.
+    ``--db sessionkit.sqlite3`` reads as a file name to a person, but it is no URL;
+    nor is ``sqlite:/x.sqlite3`` (its path is what follows ``sqlite:``, not the
+    whole text). ``postgres://`` (Heroku's, libpq's) is no SQLAlchemy scheme.
     """
-    if "://" in db or not db.strip():
+    scheme, sep, rest = db.partition("://")
+    if sep and scheme.lower() in ("postgres", "postgres+psycopg"):
+        return f"; SQLAlchemy names PostgreSQL postgresql: postgresql+psycopg://{rest}"
+    if sep or not db.strip():
         return ""
+    if db.lower().startswith("sqlite:"):
+        path = db[len("sqlite:") :].lstrip("/")
+        return (
+            "; a SQLite URL has three slashes before a relative path, four before an "
+            f"absolute one: sqlite:///{path} or sqlite:////{path}"
+        )
     return f"; a SQLite file is named by a URL such as sqlite:///{db}"
 
 
 _PYMYSQL_SCHEMES = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
 """A MySQL/MariaDB URL naming no driver, and the same URL naming PyMySQL."""
+
+_PSYCOPG_SCHEMES = {"postgresql": "postgresql+psycopg", "postgresql+psycopg2": "postgresql+psycopg"}
+"""A PostgreSQL URL naming no driver (SQLAlchemy's default is psycopg2) or psycopg2, and the
+same URL naming psycopg (version 3), which the postgres extra installs."""
 
 
 def driver_hint(db: str) -> str:
@@ -75,6 +91,11 @@ def driver_hint(db: str) -> str:
     PyMySQL, named by ``mysql+pymysql://``.
     """
     scheme, sep, rest = db.partition("://")
+    if sep and scheme in _PSYCOPG_SCHEMES:
+        return (
+            "; sessionkit's postgres extra (pip install 'sessionkit[postgres]') installs "
+            f"psycopg (version 3): name it in the URL, {_PSYCOPG_SCHEMES[scheme]}://{rest}"
+        )
     if not sep or scheme not in _PYMYSQL_SCHEMES:
         return ""
     return (
@@ -194,6 +215,36 @@ def check_not_a_directory(engine: Engine, shown: str) -> None:
             value=shown,
             expected="a URL naming a SQLite file, such as sqlite:///sessionkit-demo.sqlite3",
         )
+
+
+def sqlite_directory_hint(engine: Engine) -> str:
+    """Why SQLite could not make the file a SQLite URL names, if its directory says why.
+
+    SQLite says only "unable to open database file" of a file it cannot create,
+    in a directory that does not exist or may not be written (the demo run in a
+    read-only directory, on its default URL); ``""`` if the file exists, the URL
+    is a ``file:`` URI (``uri=true``) or a database in memory, or the directory
+    is writable.
+    """
+    from sqlalchemy.util import asbool
+
+    if engine.dialect.name != "sqlite" or asbool(engine.url.query.get("uri", False)):
+        return ""
+    name = engine.url.database
+    if not name or name == ":memory:" or Path(name).exists():
+        return ""
+    directory = Path(os.path.abspath(name)).parent
+    if not directory.is_dir():
+        return (
+            f": its directory {str(directory)!r} does not exist; the demo makes files, "
+            "not directories"
+        )
+    if not os.access(directory, os.W_OK):
+        return (
+            f": its directory {str(directory)!r} may not be written, so the file cannot be "
+            "made there; run the demo in another directory or name a file with --db"
+        )
+    return ""
 
 
 _ARGUMENT_REFUSALS = (OSError, ValueError, TypeError, AttributeError, LookupError)
