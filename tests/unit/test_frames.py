@@ -805,3 +805,14 @@ def test_a_frames_own_records_with_a_category_no_row_fills_come_back() -> None:
     assert to_polars(rows, schema=ATTENDANCE).equals(to_polars(values))
     # Without a schema to go by, a column of NaN is a float column, as before.
     assert column_values([{"x": float("nan")}])[0].type == "float"
+
+
+def test_a_numpy_scalar_with_no_plain_value_is_kept_as_it_is() -> None:
+    # A longdouble's item() is itself: reading it as a plain value recursed until
+    # RecursionError.
+    np = pytest.importorskip("numpy")
+    for odd in (np.longdouble(1.5), np.clongdouble(1 + 2j)):
+        [column] = column_values([{"x": odd}, {"x": None}])
+        assert column.type == "object"
+        assert column.values == [odd, None]
+        assert to_pandas([{"x": odd}])["x"].tolist() == [odd]

@@ -231,7 +231,9 @@ def _plain(value: object) -> object:
         item = getattr(value, "item", None)
         dtype = getattr(getattr(value, "dtype", None), "kind", None)
         if callable(item) and getattr(value, "ndim", None) == 0 and dtype not in ("m", "M"):
-            return _plain(item())
+            held = item()
+            # A longdouble's item() is the longdouble itself (no Python float holds it).
+            return value if type(held) is kind else _plain(held)
     elif module.startswith("pandas.") and kind.__name__ == "NAType":
         return None
     return value
