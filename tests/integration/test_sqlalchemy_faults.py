@@ -754,5 +754,5 @@ def test_a_database_that_cannot_be_reached_is_storage_unavailable_to_both_makers
     assert type(caught.value.__cause__).__name__ == "OperationalError"
     # It never connected: nothing was begun, so nothing was "rolled back".
     assert "rolled back" not in str(caught.value)
-    assert "the operation did not complete" in str(caught.value)
+    assert "sessionkit could not finish the operation" in str(caught.value)
     assert not (tmp_path / "no-such-dir").exists()

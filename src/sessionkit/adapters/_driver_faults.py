@@ -289,10 +289,12 @@ def translate(
         )
     if kind == _GONE:
         return StorageUnavailable(
-            # Not "rolled back": the connection may never have opened, and one lost in
-            # the COMMIT leaves its outcome unknown (the unit adds a note saying so).
-            f"the connection to {backend} failed or was lost ({said}); the operation did "
-            "not complete",
+            # Neither "rolled back" nor "did not complete": the connection may never have
+            # opened, and one lost in the COMMIT leaves its outcome unknown (the database
+            # may have applied it; the unit adds a note saying so). Only sessionkit's side
+            # is sure: it could not finish.
+            f"the connection to {backend} failed or was lost ({said}); sessionkit could "
+            "not finish the operation",
             backend=backend,
             code=shown,
         )
