@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -266,6 +266,18 @@ def test_column_types_of_records_are_inferred() -> None:
 def test_a_naive_datetime_in_records_is_refused() -> None:
     with pytest.raises(NaiveDatetime, match="column 'at'"):
         column_values([{"at": datetime(2026, 3, 2, 10)}])
+
+
+def test_an_instant_with_no_utc_equivalent_in_records_is_refused_naming_the_column() -> None:
+    # Year 1 at +14:00 is before datetime.min in UTC: a bare OverflowError.
+    early = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    with pytest.raises(InvalidValue, match="column 'at'") as caught:
+        column_values([{"at": early}])
+    assert caught.value.value == early
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14)))
+    with pytest.raises(InvalidValue, match="no UTC instant"):
+        column_values([{"at": late}], schema=None)
+    assert column_values([{"at": datetime.min.replace(tzinfo=UTC)}])[0].type == "instant"
 
 
 def test_a_schema_of_ones_own() -> None:

@@ -252,6 +252,22 @@ def _text_missing(values: list[object]) -> list[object]:
     return [None if type(v) is float else v for v in values]
 
 
+def _in_utc(name: str, value: datetime) -> datetime | None:
+    """``value`` in UTC, as an instant column holds it; one with no UTC instant is refused.
+
+    Year 1 at +14:00 lies before ``datetime.min`` in UTC: ``astimezone`` raised a
+    bare ``OverflowError``.
+    """
+    try:
+        return utc(value)
+    except OverflowError:
+        raise InvalidValue(
+            f"column {shown(name)} holds {shown(value)}, which has no UTC instant",
+            value=value,
+            expected="an aware datetime between years 1 and 9999 in UTC",
+        ) from None
+
+
 def _from_records(records: list[Record]) -> list[Values]:
     names: dict[str, None] = {}
     for record in records:
@@ -264,7 +280,7 @@ def _from_records(records: list[Record]) -> list[Values]:
         values = _text_missing([_plain(record.get(name)) for record in records])
         kind = _infer(name, values)
         if kind == "instant":
-            values = [utc(v) if isinstance(v, datetime) else v for v in values]
+            values = [_in_utc(name, v) if isinstance(v, datetime) else v for v in values]
         out.append(Values(name, kind, any(v is None for v in values), values))
     return out
 
