@@ -2,7 +2,8 @@
 
 :func:`to_pandas` and :func:`to_polars` take what
 :func:`~sessionkit.model.records.to_records` takes (sessions, series,
-bookings, payments, reschedule requests, a page of them, an analytics result
+bookings, payments, reschedule requests, subscriptions, usage entries, a
+session's attendance, a page of them, an analytics result
 or records) and build a frame with the schema's columns, typed:
 
 ===========  ==============================  ===============================

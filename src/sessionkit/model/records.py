@@ -132,7 +132,8 @@ def to_records(values: object) -> list[Record]:
     """Return the records of ``values``: domain values of one kind, a page of them, or records.
 
     ``values`` may be a list (any iterable) of sessions, series, bookings,
-    payments or reschedule requests (all of one kind), a
+    payments, reschedule requests, subscriptions, usage entries or
+    attendance records (all of one kind), a
     :class:`~sessionkit.model.query.Page` of them, an object with a
     ``to_records()`` method, or records already (mappings, copied as dicts).
     Raises :class:`~sessionkit.errors.WrongType` for anything else, naming the
