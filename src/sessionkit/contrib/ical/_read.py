@@ -295,10 +295,11 @@ def _series(
     told: dict[datetime, tuple[EventReader, str]] = {o.key: (reader, "RDATE") for o in overrides}
     for other in sorted(changed, key=_sequence):
         rid = other.timed("RECURRENCE-ID")
-        if str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+        scope = str(rid.params.get("RANGE", "")).upper()
+        if scope:  # THISANDFUTURE, or RFC 2445's THISANDPRIOR: more than one occurrence
             raise other.fail(
                 UnsupportedCalendar,
-                "RANGE=THISANDFUTURE overrides are not supported; split the series instead",
+                f"RANGE={scope} overrides are not supported; split the series instead",
                 "RECURRENCE-ID",
                 "a RECURRENCE-ID of one occurrence",
             )
