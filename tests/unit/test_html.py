@@ -138,6 +138,36 @@ def test_bookings_payments_and_reschedules_show_their_records(
     assert row in cells.rows
 
 
+def test_attendance_usage_and_subscriptions_show_their_records() -> None:
+    # 99cd063b gave them _repr_html_: each shows its record, every column, text escaped.
+    from sessionkit.model import ResourceRef
+    from sessionkit.model.attendance import Attendance, AttendanceOverride, Interval
+    from sessionkit.model.records import ATTENDANCE, SUBSCRIPTION, USAGE
+    from sessionkit.testing.contract.usage import make_entry, make_subscription
+
+    told = AttendanceOverride(
+        id="o1", tenant="acme", session_id="s1", participant="student:ana", status="present",
+        minutes=55, decided_by="<b>tara</b>", decided_at=NOW,
+    )  # fmt: skip
+    ana = Attendance(
+        session_id="s1", participant=ResourceRef("student", "ana"), status="late",
+        intervals=(Interval(NOW, None),), attended=timedelta(minutes=43), override=told,
+    )  # fmt: skip
+    for value, schema, caption, rows in (
+        (ana, ATTENDANCE, "Attendance", [["override_by", "<b>tara</b>"], ["last_left", ""]]),
+        (make_entry("u1"), USAGE, "UsageEntry", [["id", "u1"], ["active", "True"]]),
+        (make_subscription("sub1"), SUBSCRIPTION, "Subscription", [["id", "sub1"]]),
+    ):
+        text = value._repr_html_()
+        assert "<b>" not in text
+        cells = parse(text)
+        assert cells.captions == [caption]
+        assert [row[0] for row in cells.rows[1:]] == list(schema.names)
+        for row in rows:
+            assert row in cells.rows
+    assert ["first_joined", "2026-03-02 09:00:00Z"] in parse(ana._repr_html_()).rows
+
+
 def test_a_page_shows_its_items_with_the_paging_in_the_caption() -> None:
     page = Page(items=(session(1), session(2)), total=7, page=2, limit=2, next_cursor="c")
     cells = parse(page._repr_html_())
