@@ -149,6 +149,13 @@ def test_every_column_is_documented_and_names_are_unique() -> None:
     assert any(line.startswith("  updated_at  instant?   ") for line in lines)
 
 
+def test_no_two_schemas_have_the_same_columns() -> None:
+    # Records with exactly one schema's columns are typed by it without schema=: two
+    # schemas with the same columns would type one's records as the other's.
+    names = [schema.names for schema in SCHEMAS.values()]
+    assert len(set(names)) == len(names)
+
+
 def test_no_schema_has_a_local_time_column() -> None:
     # Only UTC instants and zone names: a column of mixed zones cannot arise.
     for schema in SCHEMAS.values():
