@@ -306,6 +306,9 @@ def _build_parser(prog: str | None) -> _Parser:
         "--until-idle", action="store_true", help="tick again until a tick finds nothing to do"
     )
     tick.add_argument("--now", default=None, help="the tick's instant, aware ISO (default: now)")
+    # As --help shows the commands; without it a bare "python -m sessionkit" was told only
+    # "the following arguments are required: command", naming none of them.
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
 

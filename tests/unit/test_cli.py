@@ -136,6 +136,15 @@ def test_missing_arguments_and_python_dash_m() -> None:
     assert "required" in result.stderr
 
 
+def test_no_command_is_told_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    # A bare "python -m sessionkit" was told "the following arguments are required: command".
+    assert main([]) == 2
+    assert capsys.readouterr() == (
+        "",
+        "sessionkit: error: the following arguments are required: {expand,demo,tick}\n",
+    )
+
+
 @pytest.mark.parametrize(
     "exdate", ["2026-03-02 18:00", "2026-03-02T18:00", "2026-03-02", "2026-03-02T17:00+00:00"]
 )
