@@ -189,7 +189,14 @@ def test_staff_draft_any_session_and_a_router_without_a_check_refuses_everyone_e
         assert refused.json()["detail"].startswith(
             'the caller may not ask for "session" (a new session): that takes acting as'
         )
+        # With another part only staff may send, one 403 names both (not one, then the other).
+        both = client.post(route, json=body(INSIDE, confirm=True), headers=CLIENT)
+        assert both.json()["needs_for"] == '"confirm": true and "session" (a new session)'
     assert stored(kit) == []
+    # A router with a drafts check lets the session through: only hold_minutes is named.
+    with drafting_app(kit) as drafting:
+        held = drafting.post("/v1/bookings", json=body(INSIDE, hold_minutes=5), headers=CLIENT)
+        assert (held.status_code, held.json()["needs_for"]) == (403, "hold_minutes"), held.text
     made = client.post("/v1/bookings", json=body(evening, confirm=True))
     assert made.status_code == 201, made.text
     assert made.json()["status"] == "CONFIRMED"

@@ -222,7 +222,13 @@ class Access:
         return role
 
     def staff_if(
-        self, who: Caller, *, manual: bool = False, confirm: bool = False, hold: bool = False
+        self,
+        who: Caller,
+        *,
+        manual: bool = False,
+        confirm: bool = False,
+        hold: bool = False,
+        drafted: bool = False,
     ) -> None:
         """Refuse a non-staff caller a booking taken outside the usual flow.
 
@@ -230,7 +236,9 @@ class Access:
         ``manual`` takes the money outside sessionkit, ``hold`` sets how long
         the seat is held instead of the booking rules (a student holding a
         paid seat for a year keeps everyone else out): all the schedule's
-        owner's to decide.
+        owner's to decide. ``drafted``: the booking drafts its session, which
+        a router without a ``drafts`` check refuses too (in :meth:`target`);
+        a refusal here names it beside the rest, so one 403 says all of it.
         """
         asked = [
             name
@@ -238,6 +246,8 @@ class Access:
             if given
         ] + (["hold_minutes"] if hold else [])
         if asked:
+            if drafted and self.drafts is None:
+                asked.append('"session" (a new session)')
             self.staff(who, needs_for=" and ".join(asked))
 
     def kept(self, who: Caller) -> bool:

@@ -96,7 +96,12 @@ def add_booking_routes(routes: Routes) -> None:
         asked: s.SessionCreate | None = None,
     ) -> s.BookingOut:
         how = booked(who, body, idempotency_key)
-        access.staff_if(who, confirm=body.confirm, hold=body.hold_minutes is not None)
+        access.staff_if(
+            who,
+            confirm=body.confirm,
+            hold=body.hold_minutes is not None,
+            drafted=asked is not None,
+        )
         access.own(who, body.participant, asked="a new booking", new=True)
         with access.booking(app, who, body.participant):
             made = app.bookings.book(

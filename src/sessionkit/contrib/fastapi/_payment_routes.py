@@ -128,7 +128,11 @@ def add_payment_routes(routes: Routes) -> None:
     ) -> ps.CheckoutOut:
         how = booked(who, body, idempotency_key)
         access.staff_if(
-            who, manual=body.manual, confirm=body.confirm, hold=body.hold_minutes is not None
+            who,
+            manual=body.manual,
+            confirm=body.confirm,
+            hold=body.hold_minutes is not None,
+            drafted=asked is not None,
         )
         access.own(who, body.participant, asked="a new booking", new=True)
         with access.booking(app, who, body.participant):
