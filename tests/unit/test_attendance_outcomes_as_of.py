@@ -88,3 +88,20 @@ def test_a_naive_as_of_is_refused() -> None:
     kit, _clock, circle = _circle()
     with pytest.raises(NaiveDatetime):
         kit.attendance.outcomes(T, circle, as_of=datetime(2026, 3, 2, 17, 20))  # naive: refused
+
+
+def test_for_session_as_of_shows_the_stays_as_they_stood_then() -> None:
+    # Joins and leaves recorded after as_of had not happened yet: ben's stay (17:30-17:40)
+    # read at 17:35 was still open, and at 17:20 not begun; it showed 17:40 in both.
+    kit, _clock, circle = _circle()
+
+    def stays(at: datetime) -> dict[str, list[tuple[datetime, datetime | None]]]:
+        return {
+            str(a.participant): [(i.joined, i.left) for i in a.intervals]
+            for a in kit.attendance.for_session(T, circle, as_of=at)
+        }
+
+    assert stays(START + 35 * MIN)["student:ben"] == [(START + 30 * MIN, None)]
+    assert stays(START + 20 * MIN)["student:ben"] == []
+    assert stays(START + 40 * MIN)["student:ben"] == [(START + 30 * MIN, START + 40 * MIN)]
+    assert stays(START + 60 * MIN)["student:ana"] == [(START, None)]

@@ -604,10 +604,15 @@ def derive_attendance(
     rules = AttendanceThresholds() if thresholds is None else thresholds
     if not isinstance(rules, AttendanceThresholds):
         raise WrongType(thresholds, name="thresholds", expected="AttendanceThresholds or None")
-    stays = _stays(
-        r for r in instances_of(records, Presence, name="records") if r.participant == who
-    )
     span, until = _closing(span, as_of)
+    # As it stood at ``as_of``: a join or leave recorded after it had not happened yet (a
+    # stay that closed later was still open then, one begun later not begun).
+    seen_until = None if as_of is None else check_instant(as_of, "as_of")
+    stays = _stays(
+        r
+        for r in instances_of(records, Presence, name="records")
+        if r.participant == who and (seen_until is None or r.at <= seen_until)
+    )
     attended = _attended(stays, span, until)
     so_far = TimeSpan(span.start, until) if span.start < until < span.end else span
     status = rules._status(stays, so_far, attended)
