@@ -199,6 +199,7 @@ def test_a_connection_lost_during_commit_says_the_commit_may_have_been_applied(
             with pytest.raises(StorageUnavailable) as caught:
                 uow.commit()
         assert "may or may not have been applied" in " ".join(caught.value.__notes__)
+        assert caught.value.outcome_unknown is True
         # The COMMIT was applied: the message must not say the operation was not.
         assert "did not complete" not in str(caught.value), str(caught.value)
         assert "sessionkit could not finish the operation" in str(caught.value)

@@ -283,6 +283,7 @@ def test_a_dropped_connection_is_storage_unavailable(server: Engine) -> None:
     error = caught.value
     assert isinstance(error, ConnectionError)
     assert isinstance(error.__cause__, _driver_errors(server))
+    assert error.outcome_unknown is False  # lost before the COMMIT: nothing was kept
     assert snapshot(server) == before
     _create(_kit(store), hour=3)  # the pool replaced the dead connection
 
@@ -301,6 +302,7 @@ def test_a_connection_dropped_before_commit_says_the_outcome_is_unknown(server: 
         write()
     assert isinstance(caught.value.__cause__, _driver_errors(server))
     assert any("may or may not have been applied" in note for note in caught.value.__notes__)
+    assert caught.value.outcome_unknown is True  # a field an app (or a 503 body) can show
     assert snapshot(server) == before
 
 

@@ -124,9 +124,27 @@ class SchemaMissing(StorageError, LookupError):
 class StorageUnavailable(StorageError, ConnectionError):
     """The connection to the database failed or was lost (shut down, killed, unreachable).
 
-    A commit that fails this way may or may not have been applied (the note on
-    the error says so); read before writing again.
+    A commit that fails this way may or may not have been applied:
+    ``outcome_unknown`` is then true (and a note on the error says so); read
+    before writing again. Otherwise nothing of the failed unit was kept.
     """
+
+    outcome_unknown: bool = False
+    """Whether the connection was lost in the COMMIT, which may or may not have been applied."""
+
+    def __init__(
+        self, message: str = "", *, backend: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message, backend=backend, code=code)
+        self.outcome_unknown = False
+
+    def lost_in_commit(self) -> None:
+        """Mark the error as raised by a COMMIT whose outcome is unknown, and say so in a note."""
+        self.outcome_unknown = True
+        self.add_note(
+            "the connection was lost while committing: the commit may or may not "
+            "have been applied; read before writing again"
+        )
 
 
 class StorageFull(StorageError):

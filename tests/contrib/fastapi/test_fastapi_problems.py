@@ -415,3 +415,13 @@ def test_a_router_served_without_an_app_answers_its_405_in_plain_text(kit: Sessi
         refused = client.put("/sessions/a%2Fb")
     assert (refused.status_code, refused.text) == (405, "Method Not Allowed")
     assert refused.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+
+
+def test_a_connection_lost_in_the_commit_says_the_outcome_is_unknown() -> None:
+    # The note saying so never reached an API client: a 503 read as "nothing was kept",
+    # so a client resent a write the database may have applied.
+    lost = errors.StorageUnavailable("the connection was lost", backend="postgresql")
+    assert problem_body(lost)["outcome_unknown"] is False
+    lost.lost_in_commit()
+    body = problem_body(lost)
+    assert (body["status"], body["outcome_unknown"]) == (503, True)

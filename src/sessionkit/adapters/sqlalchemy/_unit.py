@@ -460,10 +460,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 if host is not None:
                     forget_on_connection(host, events)
                 elif isinstance(error, StorageUnavailable):
-                    error.add_note(
-                        "the connection was lost while committing: the commit may or may not "
-                        "have been applied; read before writing again"
-                    )
+                    error.lost_in_commit()
                 raise
             if host is None and events:
                 self._committed.append(tuple(events))

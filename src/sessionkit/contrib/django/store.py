@@ -531,10 +531,7 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         except IntegrityError as error:
             raise self._refused_at_commit(error) from error
         except StorageUnavailable as error:
-            error.add_note(
-                "the connection was lost while committing: the commit may or may not "
-                "have been applied; read before writing again"
-            )
+            error.lost_in_commit()
             raise
         if batch and self.joined:
             self._hosts.append(batch)  # registered with the host's commit when the unit closes
