@@ -1,12 +1,13 @@
-"""sessionkit.contrib.ical in a new user's trial: overrides of more than one occurrence."""
+"""sessionkit.contrib.ical in a new user's trial: RANGE overrides, a single event's revisions."""
 
 from __future__ import annotations
 
 import pytest
 
 from sessionkit.contrib.ical import UnsupportedCalendar, read_ical
+from sessionkit.timespan import TimeSpan
 
-from ._ical_support import event, ics
+from ._ical_support import event, ics, utc
 
 DAILY = event(
     "UID:a",
@@ -40,3 +41,37 @@ def test_a_recurrence_id_with_a_range_is_refused_on_its_line(value: str) -> None
     assert caught.value.text == f"RECURRENCE-ID;RANGE={value}:20260317T180000Z"
     assert caught.value.uid == "a"
     assert f"RANGE={value.upper()} overrides are not supported" in str(caught.value)
+
+
+def test_a_single_event_revised_after_its_override_keeps_its_newer_revision() -> None:
+    """Of a single event and an override of it, the higher SEQUENCE is the newer version.
+
+    The override won whatever its SEQUENCE, so a master revised since (3 over 0) was
+    read at the old instance's time and title.
+    """
+    master = event(
+        "UID:a",
+        "SEQUENCE:3",
+        "SUMMARY:Revised",
+        "DTSTART:20260316T180000Z",
+        "DTEND:20260316T190000Z",
+    )
+    older = event(
+        "UID:a",
+        "SEQUENCE:0",
+        "RECURRENCE-ID:20260316T180000Z",
+        "SUMMARY:Old",
+        "DTSTART:20260316T200000Z",
+        "DTEND:20260316T210000Z",
+    )
+    cal = read_ical(ics(*master, *older))
+    assert [(e.title, e.span) for e in cal.events] == [
+        ("Revised", TimeSpan(utc(2026, 3, 16, 18), utc(2026, 3, 16, 19)))
+    ]
+    newer = [line.replace("SEQUENCE:0", "SEQUENCE:4") for line in older]
+    cal = read_ical(ics(*master, *newer))
+    assert [(e.title, e.span) for e in cal.events] == [
+        ("Old", TimeSpan(utc(2026, 3, 16, 20), utc(2026, 3, 16, 21)))
+    ]
+    same = [line.replace("SEQUENCE:0", "SEQUENCE:3") for line in older]
+    assert [e.title for e in read_ical(ics(*master, *same)).events] == ["Old"]

@@ -164,9 +164,9 @@ def read_ical(
         overrides = changed.pop(uid, [])
         with _in_range(reader):
             if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
-                # A single event: an override of it is its newer version; of several, the
-                # highest SEQUENCE wins, then the later in the file (as for a series).
-                newest = max(reversed(overrides), key=_sequence) if overrides else reader
+                # A single event: the highest SEQUENCE of it and its overrides wins; on a
+                # tie an override (the later in the file) is its newer version.
+                newest = max([*reversed(overrides), reader], key=_sequence) if overrides else reader
                 events.append(_single(newest))
             else:
                 series.append(_series(reader, overrides, budget, named))
