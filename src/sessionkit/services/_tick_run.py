@@ -70,7 +70,8 @@ class TickReport:
     started) and ``offered`` freed seats passed to waitlists. ``held`` counts
     due items another unit of work held (another worker does them), ``failed``
     the items left due by an error. ``tenants`` were touched (something done),
-    in ``batches`` units of work.
+    in ``batches`` units of work that committed (that did something: a batch
+    whose items were all held elsewhere, or found done already, is not counted).
     """
 
     _repr_html_ = html_of
@@ -292,8 +293,11 @@ class TickRun:
             self._add(tenant, counts, 0)
 
     def _add(self, tenant: str, counts: Counts, held: int) -> None:
-        """Count a committed batch: ``counts`` of what it did, ``held`` items held elsewhere."""
-        self.batches += 1
+        """Count a committed batch: ``counts`` of what it did, ``held`` items held elsewhere.
+
+        Only a batch that did something is one of :attr:`batches`: one whose items were
+        all held by another unit of work (or done already) committed no work.
+        """
         self.held += held
         done = False
         for name in COUNT_FIELDS:
@@ -301,6 +305,7 @@ class TickRun:
             done = done or value > 0
             setattr(self.counts, name, getattr(self.counts, name) + value)
         if done:
+            self.batches += 1
             self.tenants.add(tenant)
 
     def fail(self, kind: str, tenant: str, item_id: str, error: Exception) -> None:
