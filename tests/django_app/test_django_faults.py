@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import OperationalError, connections
+from django.db import OperationalError, connections, transaction
 
 from sessionkit.contrib.django.store import DjangoStore, DjangoUnitOfWork
 from sessionkit.errors import (
@@ -210,3 +210,37 @@ def test_a_connection_lost_during_commit_says_the_commit_may_have_been_applied(
         assert [s.id for s in uow.sessions.get_many(TENANT, ["s1"])] == ["s1"]
         uow.sessions.delete(TENANT, "s1", expected_version=1)
         uow.commit()
+
+
+def test_a_connection_lost_releasing_a_joined_unit_s_savepoint_is_no_unknown_commit(
+    postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the host's atomic() the unit's commit releases a savepoint: nothing was committed.
+
+    The host's transaction went with the connection, so nothing of it was kept; the error said
+    the commit may have been applied (outcome_unknown, and a note) as for a COMMIT of its own.
+    """
+    store = DjangoStore(using=postgres_db)
+    connection = connections[postgres_db]
+
+    def lost_releasing(sid: str) -> None:
+        with connection.wrap_database_errors:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    def write() -> None:
+        with transaction.atomic(using=postgres_db), store.unit_of_work() as uow:
+            assert uow.joined
+            uow.sessions.add(make_session("s1"))
+            monkeypatch.setattr(connection, "_savepoint_commit", lost_releasing)
+            uow.commit()
+
+    try:
+        with pytest.raises(StorageUnavailable) as caught:
+            write()
+        assert caught.value.outcome_unknown is False
+        assert not any("may or may not" in note for note in getattr(caught.value, "__notes__", []))
+    finally:
+        monkeypatch.undo()
+        connection.close()
+    with store.unit_of_work() as uow:
+        assert uow.sessions.get_many(TENANT, ["s1"]) == []

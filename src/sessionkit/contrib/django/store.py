@@ -531,7 +531,10 @@ class DjangoUnitOfWork(UnitOfWorkBase):
         except IntegrityError as error:
             raise self._refused_at_commit(error) from error
         except StorageUnavailable as error:
-            error.lost_in_commit()
+            if not self.joined:
+                # Only a COMMIT of the unit's own may have been applied; a joined unit's
+                # commit releases a savepoint, and the host's transaction went with the link.
+                error.lost_in_commit()
             raise
         if batch and self.joined:
             self._hosts.append(batch)  # registered with the host's commit when the unit closes
