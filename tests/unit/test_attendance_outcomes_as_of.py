@@ -14,10 +14,11 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.errors import NaiveDatetime
-from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
+from sessionkit.model.attendance import JOIN, LEAVE, Presence, PresenceEvent, derive_attendance
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
+from sessionkit.timespan import TimeSpan
 
 T = "acme"
 START = datetime(2026, 3, 2, 17, tzinfo=UTC)
@@ -105,3 +106,33 @@ def test_for_session_as_of_shows_the_stays_as_they_stood_then() -> None:
     assert stays(START + 20 * MIN)["student:ben"] == []
     assert stays(START + 40 * MIN)["student:ben"] == [(START + 30 * MIN, START + 40 * MIN)]
     assert stays(START + 60 * MIN)["student:ana"] == [(START, None)]
+
+
+def test_a_join_or_leave_at_as_of_itself_had_happened() -> None:
+    # The boundary: an event at as_of counts (r.at <= as_of), one a microsecond later not.
+    def record(n: int, action: str, minute: int, extra: timedelta = timedelta(0)) -> Presence:
+        event = PresenceEvent(
+            provider="meet", event_id=f"e{n}", session_id="s", participant="student:ana",
+            action=action, at=START + minute * MIN + extra,
+        )  # fmt: skip
+        return Presence.of(T, event)
+
+    records = [record(1, JOIN, 0), record(2, LEAVE, 20), record(3, JOIN, 40)]
+    span = TimeSpan(START, START + 60 * MIN)
+
+    def read(as_of: datetime) -> tuple[tuple[tuple[datetime, datetime | None], ...], int]:
+        found = derive_attendance(
+            records, span=span, session_id="s", participant="student:ana", as_of=as_of
+        )
+        return tuple((i.joined, i.left) for i in found.intervals), found.minutes
+
+    assert read(START + 20 * MIN) == (((START, START + 20 * MIN),), 20)
+    assert read(START + 20 * MIN - timedelta(microseconds=1)) == (((START, None),), 19)
+    assert read(START + 40 * MIN) == (((START, START + 20 * MIN), (START + 40 * MIN, None)), 20)
+    assert read(START + 40 * MIN - timedelta(microseconds=1)) == (
+        ((START, START + 20 * MIN),),
+        20,
+    )
+    # Before the start: nothing yet; after the end: everything, open stays closed at the end.
+    assert read(START - MIN) == ((), 0)
+    assert read(START + 90 * MIN) == (((START, START + 20 * MIN), (START + 40 * MIN, None)), 40)

@@ -591,10 +591,13 @@ def derive_attendance(
 
     ``records`` may hold other participants' and duplicates; only this
     participant's count, each id once. ``as_of`` reads the session as it
-    stood then (default: at its end, when the room closes): a stay still open
-    closes at it, and an ``as_of`` inside the span judges the time elapsed so
-    far, from the start to ``as_of`` (there since the start is present so
-    far, not partial). ``now``, the read's instant, makes a participant who
+    stood then (default: at its end, when the room closes, every record
+    counted): a join or leave at an instant after it had not happened yet
+    (one at ``as_of`` had), so a stay that closed later is still open in
+    ``intervals`` and one begun later is not there; a stay still open closes
+    at it, and an ``as_of`` inside the span judges the time elapsed so far,
+    from the start to ``as_of`` (there since the start is present so far,
+    not partial). ``now``, the read's instant, makes a participant who
     would be :data:`ABSENT` :data:`PENDING` while it lies before the session's
     end (default ``None``: the session is read as over, as a decision that is
     taken once it is).
@@ -605,8 +608,8 @@ def derive_attendance(
     if not isinstance(rules, AttendanceThresholds):
         raise WrongType(thresholds, name="thresholds", expected="AttendanceThresholds or None")
     span, until = _closing(span, as_of)
-    # As it stood at ``as_of``: a join or leave recorded after it had not happened yet (a
-    # stay that closed later was still open then, one begun later not begun).
+    # As it stood at ``as_of``: a join or leave at an instant after it had not happened yet
+    # (a stay that closed later was still open then, one begun later not begun).
     seen_until = None if as_of is None else check_instant(as_of, "as_of")
     stays = _stays(
         r
