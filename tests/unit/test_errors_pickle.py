@@ -21,8 +21,10 @@ from sessionkit.errors import (
     NaiveDatetime,
     SessionKitError,
     StorageTimeout,
+    StorageUnavailable,
     WrongType,
 )
+from sessionkit.errors._base import _rebuilt
 
 CLASSES = sorted(
     (
@@ -85,3 +87,25 @@ def test_a_worker_process_s_error_reaches_the_parent_as_itself() -> None:
             future.result(timeout=60)
     assert (caught.value.session_id, caught.value.capacity, caught.value.taken) == ("s7", 1, 1)
     assert isinstance(caught.value, errors.SessionKitError)
+
+
+def test_a_storage_unavailable_keeps_outcome_unknown_across_a_pickle() -> None:
+    # b43209af's field: true once lost in the COMMIT (with its note), false otherwise, and
+    # false for one pickled before the field was there (its state has no outcome_unknown).
+    lost = StorageUnavailable("the connection was lost", backend="postgresql", code="57P01")
+    assert _round_trip(lost).__dict__ == {
+        "backend": "postgresql",
+        "code": "57P01",
+        "outcome_unknown": False,
+    }
+    lost.lost_in_commit()
+    found = _round_trip(lost)
+    assert isinstance(found, StorageUnavailable)
+    assert found.outcome_unknown is True
+    assert found.__notes__ == lost.__notes__
+    assert "may or may not have been applied" in found.__notes__[0]
+    # What a pickle made before the field calls: its state names backend and code alone.
+    before = _rebuilt(StorageUnavailable, lost.args, {"backend": "postgresql", "code": None})
+    assert isinstance(before, StorageUnavailable)
+    assert before.outcome_unknown is False  # the class's default: the field was not there
+    assert (str(before), before.backend) == ("the connection was lost", "postgresql")
