@@ -532,15 +532,17 @@ def _render(occurrences: Sequence[Occurrence], fmt: str) -> str:
         writer.writerows(rows)
         return buffer.getvalue().rstrip("\n")
     # Seconds are shown when any start or end has them (FREQ=SECONDLY, a --duration of 45s):
-    # in minutes alone such rows read as the same occurrence printed again and again.
-    secs = any(t.second for occ in occurrences for t in (occ.span.start, occ.span.end))
-    walls = [
-        (
-            _wall(occ.local_start, secs),
-            _wall(occ.span.end.astimezone(occ.local_start.tzinfo), secs),
-        )
-        for occ in occurrences
+    # in minutes alone such rows read as the same occurrence printed again and again. Local
+    # times too: 18:00:28 LMT (+00:53:28) is 17:07:00 UTC, whole minutes there only.
+    local = [
+        (occ.local_start, occ.span.end.astimezone(occ.local_start.tzinfo)) for occ in occurrences
     ]
+    secs = any(
+        t.second
+        for occ, pair in zip(occurrences, local, strict=True)
+        for t in (*pair, occ.span.start, occ.span.end)
+    )
+    walls = [(_wall(start, secs), _wall(end, secs)) for start, end in local]
     # A zone named by its offset (Kathmandu's "+0545", Lord Howe's "+1030") is longer
     # than an abbreviation; the columns widen for it rather than shift the rows.
     width = max([25, *(len(wall) for pair in walls for wall in pair)])

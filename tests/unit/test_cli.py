@@ -69,6 +69,20 @@ def test_the_table_shows_seconds_when_an_occurrence_has_them(
     assert "Mon 2026-03-02 18:00 CET   Mon 2026-03-02 19:30 CET" in capsys.readouterr().out
 
 
+def test_the_table_shows_local_seconds_when_only_the_local_times_have_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Berlin's LMT is +00:53:28: 18:00:28 LMT is 17:07:00 UTC. Only UTC was asked for seconds,
+    # so the row read "18:00 LMT ... 17:07Z", though 18:00 LMT is 17:06:32Z.
+    argv = [a.replace("2026-", "1890-") for a in ARGS]
+    argv[argv.index("1890-03-02T18:00")] = "1890-03-02T18:00:28"
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == [
+        "1", "Mon", "1890-03-03", "18:00:28", "LMT", "Mon", "1890-03-03", "19:30:28", "LMT",
+        "1890-03-03", "17:07:00Z", "1890-03-03", "18:37:00Z",
+    ]  # fmt: skip
+
+
 def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*ARGS, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
