@@ -115,6 +115,24 @@ def test_a_sqlite_file_path_given_as_db_is_told_its_url(
                 " one: sqlite:///x.sqlite3 or sqlite:////x.sqlite3"
             ),
         ),
+        # Was "such as sqlite:///sqlite+pysqlite:/x.sqlite3", as sqlite:/ was.
+        (
+            "sqlite+pysqlite:/x.sqlite3",
+            (
+                "; a SQLite URL has three slashes before a relative path, four before an absolute"
+                " one: sqlite+pysqlite:///x.sqlite3 or sqlite+pysqlite:////x.sqlite3"
+            ),
+        ),
+        # Was "sqlite:/// or sqlite:////": no file named.
+        (
+            "sqlite:",
+            (
+                "; a SQLite URL has three slashes before a relative path, four before an absolute"
+                " one: sqlite:///sessionkit-demo.sqlite3 or sqlite:////sessionkit-demo.sqlite3"
+            ),
+        ),
+        # Was no hint: SQLAlchemy's "invalid literal for int() with base 10: 'memory:'" alone.
+        ("sqlite://:memory:", "; a SQLite database in memory is sqlite:// (no path)"),
         # Heroku's and libpq's scheme: SQLAlchemy's "Can't load plugin" said nothing more.
         (
             "postgres://ann@127.0.0.1:1/sk",

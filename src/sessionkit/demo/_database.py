@@ -64,15 +64,24 @@ def url_hint(db: str) -> str:
     scheme, sep, rest = db.partition("://")
     if sep and scheme.lower() in ("postgres", "postgres+psycopg"):
         return f"; SQLAlchemy names PostgreSQL postgresql: postgresql+psycopg://{rest}"
+    if sep and _SQLITE_SCHEME.fullmatch(scheme) and rest.startswith(":memory:"):
+        # SQLAlchemy reads ":memory:" after the host as a port: "invalid literal for int()".
+        return f"; a SQLite database in memory is {scheme.lower()}:// (no path)"
     if sep or not db.strip():
         return ""
-    if db.lower().startswith("sqlite:"):
-        path = db[len("sqlite:") :].lstrip("/")
+    scheme, sep, path = db.partition(":")
+    if sep and _SQLITE_SCHEME.fullmatch(scheme):  # sqlite:x.db, sqlite+pysqlite:/x.db
+        path = path.lstrip("/") or "sessionkit-demo.sqlite3"  # "sqlite:" names no file
+        scheme = scheme.lower()
         return (
             "; a SQLite URL has three slashes before a relative path, four before an "
-            f"absolute one: sqlite:///{path} or sqlite:////{path}"
+            f"absolute one: {scheme}:///{path} or {scheme}:////{path}"
         )
     return f"; a SQLite file is named by a URL such as sqlite:///{db}"
+
+
+_SQLITE_SCHEME = re.compile(r"sqlite(?:\+\w+)?", re.IGNORECASE)
+"""A SQLite URL's scheme, with or without a driver (``sqlite+pysqlite``)."""
 
 
 _PYMYSQL_SCHEMES = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
