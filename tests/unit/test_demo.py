@@ -154,6 +154,25 @@ def test_a_mistyped_scheme_is_told_the_url_it_meant(
 
 
 @pytest.mark.parametrize("command", [["demo"], ["tick"]])
+def test_a_password_given_as_a_query_argument_is_not_shown(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The driver takes ?password= as the password; every refusal printed it, hint and all.
+    pytest.importorskip("sqlalchemy")
+    url = "postgres://ann@127.0.0.1:1/sk?sslmode=disable&password=s3cret&connect_timeout=1"
+    assert main([*command, "--db", url]) == 2
+    shown = "ann@127.0.0.1:1/sk?sslmode=disable&password=***&connect_timeout=1"
+    assert capsys.readouterr() == (
+        "",
+        (
+            f"sessionkit: error: --db 'postgres://{shown}' is not a SQLAlchemy database URL"
+            " (Can't load plugin: sqlalchemy.dialects:postgres); SQLAlchemy names PostgreSQL"
+            f" postgresql: postgresql+psycopg://{shown}\n"
+        ),
+    )
+
+
+@pytest.mark.parametrize("command", [["demo"], ["tick"]])
 def test_a_psycopg2_url_is_told_the_driver_the_postgres_extra_installs(
     command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -44,14 +44,19 @@ _PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@
 also in text that is no URL: a scheme with one slash, or none (``bob:s3cret@host/db``)."""
 
 
+_QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#]*", re.IGNORECASE)
+"""A password given as the URL's query argument (``?password=...``), which the driver takes."""
+
+
 def shown_url(db: str) -> str:
     """``db`` as a message may show it: its password, if any, as ``***``.
 
     What ``URL.render_as_string(hide_password=True)`` shows, also for text
     that is no URL SQLAlchemy could parse, so no refusal prints the password
-    (a cron job's stderr goes to mail and logs).
+    (a cron job's stderr goes to mail and logs); a ``password=`` query
+    argument too, which the driver takes as the password and SQLAlchemy shows.
     """
-    return _PASSWORD.sub(r"\g<head>***@", db, count=1)
+    return _QUERY_PASSWORD.sub(r"\g<key>***", _PASSWORD.sub(r"\g<head>***@", db, count=1))
 
 
 def url_hint(db: str) -> str:
