@@ -51,6 +51,7 @@ from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_id, check_tenant
 from sessionkit.services import SessionKit, TickReport
+from sessionkit.services._tick_run import COUNT_FIELDS
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.tick import MAX_TICK_BATCH
 
@@ -67,9 +68,6 @@ kits) hold locks of their own.
 
 _log = logging.getLogger(__name__)
 
-_KIND_COUNTS = ("topped_up", "generated", "approved", "lapsed", "advanced", "expired", "offered")
-"""The counts of a :class:`TickReport` a tick job returns beside ``done``, in the tick's order."""
-
 
 def _counts(report: TickReport) -> dict[str, int]:
     if report.failed:
@@ -85,7 +83,7 @@ def _counts(report: TickReport) -> dict[str, int]:
         "failed": len(report.failed),
         "held": report.held,
         "batches": report.batches,
-        **{kind: getattr(report, kind) for kind in _KIND_COUNTS},
+        **{kind: getattr(report, kind) for kind in COUNT_FIELDS},  # the tick's own order
     }
 
 
