@@ -4,7 +4,8 @@ Private to the services; ``kit.attendance.outcomes`` reads through it, and
 ``kit.analytics.clients`` through :func:`came_to_no_shows`. The
 decision recorded on a payment (:data:`~sessionkit.services._money.NO_SHOW_FIELD`,
 written once when the session entered the status that decided it) wins over
-what attendance says now, so the app shows what was really done.
+what attendance says now, so the app shows what was really done; a read
+``as_of`` an instant before it was decided reads attendance instead.
 """
 
 from __future__ import annotations
@@ -24,22 +25,35 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
-from sessionkit.services._presence import attendance_records, came_among, records_of
+from sessionkit.services._presence import (
+    attendance_records,
+    came_among,
+    decided_by,
+    records_of,
+)
 
 __all__ = ["came_to_no_shows", "session_outcomes"]
 
 
-def _decided(outcome: AttendanceOutcome, payment: Payment | None) -> AttendanceOutcome:
-    """Return ``outcome`` with the no-show decision recorded on ``payment``, if there is one."""
+def _decided(
+    outcome: AttendanceOutcome, payment: Payment | None, as_of: datetime | None
+) -> AttendanceOutcome:
+    """Return ``outcome`` with the no-show decision recorded on ``payment``, if there is one.
+
+    One decided after ``as_of`` had not been taken then: ``outcome`` as it is.
+    """
     record = None if payment is None else payment.metadata.get(NO_SHOW_FIELD)
     if payment is None or not isinstance(record, Mapping):
+        return outcome
+    decided_at = datetime.fromisoformat(record["at"])
+    if as_of is not None and decided_at > as_of:
         return outcome
     return attrs.evolve(
         outcome,
         outcome=record["outcome"],
         rule=record["rule"],
         refund=Money.of(record["refund"], payment.currency),
-        decided_at=datetime.fromisoformat(record["at"]),
+        decided_at=decided_at,
     )
 
 
@@ -57,13 +71,15 @@ def session_outcomes(
 
     ``no_show_session`` says whether the session's status is a no-show one;
     ``as_of`` reads the attendance as it stood then, as
-    :func:`~sessionkit.model.attendance.derive_attendance` does (``None``: at
-    the session's end); ``now``, the read's instant, leaves whoever may still
-    come before the session's end ``pending`` with no outcome (``None``: read
-    as over).
+    :func:`~sessionkit.model.attendance.derive_attendance` does, leaving out
+    the overrides and the payments' no-show decisions taken after it
+    (``None``: at the session's end, all of them); ``now``, the read's
+    instant, leaves whoever may still come before the session's end
+    ``pending`` with no outcome (``None``: read as over).
     """
     tenant = session.tenant
-    presence, overrides = attendance_records(tx.uow, session)
+    presence, stored = attendance_records(tx.uow, session)
+    overrides = decided_by(stored, as_of)
     unbooked: tuple[Booking | None, Payment | None] = (None, None)
     people = dict.fromkeys(expected, unbooked)
     bookings, payments = tx.bookings_or_none(), tx.payments_or_none()
@@ -94,7 +110,7 @@ def session_outcomes(
             outcome=outcome_of(seen, no_show_session=no_show_session),
             payment_id=None if payment is None else payment.id,
         )
-        found.append(_decided(outcome, payment))
+        found.append(_decided(outcome, payment, as_of))
     return found
 
 

@@ -7,6 +7,8 @@ reads the stored presence and the teacher's overrides of one session and
 derives, for the participants asked about, the attendance that counts;
 ``None`` when the session has no attendance records at all (or the store
 keeps none), so callers can tell "absent" from "nobody recorded anything".
+:func:`decided_by` keeps the overrides decided by an instant, for a read
+``as_of`` it.
 :func:`came_to` reads it as a no-show session is read: who was there (the
 host's no-show), for the credits, the refunds and ``kit.analytics.clients``.
 :class:`AttendanceFacts` hands the attended facts to timed conditions (the
@@ -16,6 +18,7 @@ academy's ABSENT, the coaching no-show) through the kit's ``facts=``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 import attrs
 
@@ -53,6 +56,7 @@ __all__ = [
     "attendance_records",
     "came_among",
     "came_to",
+    "decided_by",
     "facts_from",
     "override_repository",
     "presence_repository",
@@ -79,6 +83,18 @@ Records = tuple[list[Presence], dict[ResourceRef, AttendanceOverride]]
 def attendance_records(uow: UnitOfWork, session: Session) -> Records:
     """Return the session's stored presence and its overrides by participant (none: empty)."""
     return records_of(uow, session.tenant, [session.id]).get(session.id, ([], {}))
+
+
+def decided_by(
+    overrides: Mapping[ResourceRef, AttendanceOverride], as_of: datetime | None
+) -> dict[ResourceRef, AttendanceOverride]:
+    """Return those of ``overrides`` decided at or before ``as_of`` (``None``: all of them).
+
+    As it stood at ``as_of``: a teacher's report decided after it had not been
+    given yet. An override keeps only its latest decision, so one replaced or
+    cleared after ``as_of`` is not seen as it was then.
+    """
+    return {who: o for who, o in overrides.items() if as_of is None or o.decided_at <= as_of}
 
 
 def records_of(uow: UnitOfWork, tenant: str, session_ids: Iterable[str]) -> dict[str, Records]:

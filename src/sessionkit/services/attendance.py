@@ -6,7 +6,8 @@ by racing workers, is a no-op), and a session's first join fires its
 lifecycle's join transition (the academy's ``start``: READY -> ONGOING) in
 that same unit of work. Attendance is derived from *all* of a participant's
 events whenever it is read, so the order they arrived in never matters.
-``override`` stores the teacher's report apart; it always wins.
+``override`` stores the teacher's report apart; it always wins (in a read
+``as_of`` an instant, from when it was decided on).
 
 :class:`AttendanceFacts` hands the attended facts to timed conditions (the
 academy's ABSENT, the coaching no-show) through the kit's ``facts=``.
@@ -46,6 +47,7 @@ from sessionkit.services._outcomes import session_outcomes
 from sessionkit.services._presence import (
     AttendanceFacts,
     attendance_facts,
+    decided_by,
     override_repository,
     presence_repository,
     with_attendance,
@@ -141,10 +143,15 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
 
         Everyone is whoever has presence, an override or a confirmed booking,
         and the session's resources of the policy's ``attendee_kinds`` (booked
-        or expected and never there: absent). A stay still open runs to
-        ``as_of`` (default: the session's end), and an ``as_of`` before the end
-        judges the time elapsed so far, from the start to ``as_of``: there
-        since the start is present so far. A session ended early (its
+        or expected and never there: absent). ``as_of`` reads the session as
+        it stood then: a join or leave whose instant lies after it, and a
+        teacher's override decided (``decided_at``) after it, had not happened
+        yet (one at ``as_of`` had); an override replaced or cleared since keeps
+        only its latest decision, so it is not seen as it was then. A stay
+        still open runs to ``as_of`` (default: the session's end, every record
+        and override counted), and an ``as_of`` before the end judges the time
+        elapsed so far, from the start to ``as_of``: there since the start is
+        present so far. A session ended early (its
         recorded end before the scheduled one) is judged against the span it
         was held, from its start to that end
         (:func:`~sessionkit.model.attendance.held_span`). Read at ``as_of`` (default: now)
@@ -156,11 +163,10 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         ctx = self._ctx
         with ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
+            at = None if as_of is None else ctx.at(as_of, "as_of")
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
-            overrides = {
-                o.participant: o
-                for o in override_repository(tx.uow).for_sessions(tenant, [session_id])
-            }
+            stored = override_repository(tx.uow).for_sessions(tenant, [session_id])
+            overrides = decided_by({o.participant: o for o in stored}, at)
             people = {p.participant for p in presence} | set(overrides) | self._expected(session)
             bookings = tx.bookings_or_none()
             if bookings is not None:
@@ -168,7 +174,6 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                     b.participant
                     for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
                 )
-        at = None if as_of is None else ctx.at(as_of, "as_of")
         read_at = self._pending_at(session, at)
         return [
             derive_attendance(
@@ -206,19 +211,21 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         The participants are the session's confirmed bookings and its
         resources of the policy's ``attendee_kinds``. Each outcome comes from
         the effective attendance (the teacher's override first), read at
-        ``as_of`` as :meth:`for_session` reads it (a stay still open runs to
-        it; one before the end judges the time elapsed so far, and leaves
-        whoever is not there yet pending, with no outcome, while the status
-        is not terminal), and the session's status, as
+        ``as_of`` as :meth:`for_session` reads it (joins, leaves and overrides
+        after it not yet counted; a stay still open runs to it; one before the
+        end judges the time elapsed so far, and leaves whoever is not there
+        yet pending, with no outcome, while the status is not terminal), and
+        the session's status (its status now, whatever ``as_of``), as
         :func:`~sessionkit.policies.no_shows.outcome_of` says; once the
         session entered a status that decides a paid booking's no-show
         refund, the outcome, rule and refund are the ones decided then
-        (recorded on its payment), whatever was reported since and whatever
-        ``as_of``. A pure read. A session whose lifecycle (or status) the kit
-        does not know is read as :meth:`for_session` reads it, by the clock
-        alone: whoever is not there yet before its end is pending (no
-        outcome), and its status makes no one a no-show. Raises
-        ``SessionNotFound``.
+        (recorded on its payment), whatever was reported since, unless that
+        decision was taken (``decided_at``) after ``as_of``: it had not been
+        taken then, and the outcome is read from the attendance. A pure read.
+        A session whose lifecycle (or status) the kit does not know is read
+        as :meth:`for_session` reads it, by the clock alone: whoever is not
+        there yet before its end is pending (no outcome), and its status makes
+        no one a no-show. Raises ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
