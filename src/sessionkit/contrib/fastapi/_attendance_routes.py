@@ -57,8 +57,9 @@ Participant = Annotated[str, Path(examples=["student:ann"])]
 AsOf = Annotated[
     str | None,
     Query(
-        description="ISO 8601 with offset; an open stay runs to it, and inside the session"
-        " presence is judged against the time elapsed so far"
+        description="ISO 8601 with offset; the session as it stood then: joins, leaves and"
+        " teacher's overrides after it are not counted yet, an open stay runs to it, and inside"
+        " the session presence is judged against the time elapsed so far"
     ),
 ]
 
