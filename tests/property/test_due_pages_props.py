@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sessionkit.services._due_pages import DuePages
@@ -117,6 +117,55 @@ def test_the_expiry_job_reads_pages_and_says_more_as_its_loop_did(
     pages = DuePages(new.due, limit, budget=limit)
     after = _worked(pages, new, mark=True)
     assert (after, new.asked, new.rows, pages.more) == (before, old.asked, old.rows, more)
+
+
+class RacedQueue(Queue):
+    """A queue another writer clears ``cleared`` items off from the ``after``-th read on."""
+
+    def __init__(self, rows: list[Item], failing: set[Item], cleared: set[Item], after: int):
+        super().__init__(rows, failing)
+        self.cleared = cleared
+        self.after = after
+        self.found: list[Item] = []
+
+    def due(self, limit: int) -> list[Item]:
+        if len(self.asked) + 1 >= self.after:
+            self.rows = [row for row in self.rows if row not in self.cleared]
+        self.found = super().due(limit)
+        return self.found
+
+
+# a fails and fills the first read; cleared, the second read (of 4) finds four new items.
+@example(rows=[("t", i) for i in "aabcde"], failing={("t", "a")}, spared=set(), after=2, limit=2)
+@given(
+    rows=queues,
+    failing=st.sets(items),
+    spared=st.sets(items),
+    after=st.integers(1, 4),
+    limit=st.integers(1, 6),
+)
+def test_the_expiry_job_works_at_most_its_budget_when_rows_read_past_are_cleared_meanwhile(
+    rows: list[Item], failing: set[Item], spared: set[Item], after: int, limit: int
+) -> None:
+    # The oracle loop above has no other writer: its reads never find more new rows than
+    # are left of the budget, so it never cuts a page. Here the bound itself is checked,
+    # with another writer settling failed items (the rows read past) between two reads.
+    queue = RacedQueue(rows, failing, failing - spared, after)
+    pages = DuePages(queue.due, limit, budget=limit)
+    worked_rows = 0
+    yielded: list[Item] = []
+    for page in pages:
+        read = queue.found  # the read this page came from
+        yielded += page
+        for item in page:
+            if queue.work(item):
+                worked_rows += read.count(item)
+            else:
+                pages.failed(item)
+    assert worked_rows <= limit
+    assert len(yielded) == len(set(yielded))
+    if not pages.more:  # every due row was read: only failed items' rows are left
+        assert set(queue.rows) <= set(yielded) & failing
 
 
 def test_a_store_without_the_repository_yields_nothing() -> None:

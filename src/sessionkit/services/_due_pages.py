@@ -9,6 +9,7 @@ page on with, as doing the work is what takes a row out of the queue.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["DuePages"]
@@ -32,9 +33,14 @@ class DuePages:
     (rolled back) from the next read on, those of one left unmarked once a
     later read finds them again. With a ``budget``, a read asks for at most
     what is left of it, the rows of the items yielded and not marked failed
-    spending it, and the pages end once it is spent. They end, too, when a
-    read comes back short: every due row was read. :attr:`more` says whether
-    the last read came back full.
+    spending it, and the pages end once it is spent. A page then holds only
+    the new items whose rows in the read fit in what is left (the first ones,
+    in the read's order): when rows read past were taken out of the queue by
+    another writer meanwhile, a read finds that many more new rows than it
+    asked for, and the rest stay due, for the next run (the pages end there,
+    and :attr:`more` is true). They end, too, when a read comes back short:
+    every due row was read. :attr:`more` says whether the last read came back
+    full, or a page was cut.
     """
 
     def __init__(
@@ -66,9 +72,13 @@ class DuePages:
             if found is None:
                 return
             fresh = list(dict.fromkeys(item for item in found if item not in seen))
+            cut = left is not None and _cut(fresh, found, left)
             if fresh:
                 seen.update(fresh)
                 yield fresh
+            if cut:
+                self.more = True  # the items cut off are still due
+                return
             done = set(fresh) - self._failed
             done_rows = sum(1 for item in found if item in done)
             self.more = len(found) >= limit
@@ -81,3 +91,18 @@ class DuePages:
     def _new_rows(self, left: int | None) -> int:
         """How many rows past those still due a read asks for: a batch, at most ``left``."""
         return self._batch if left is None else min(self._batch, left)
+
+
+def _cut(fresh: list[Item], found: Sequence[Item], left: int) -> bool:
+    """Keep in ``fresh`` the first items whose rows in ``found`` fit in ``left``; whether any went.
+
+    Without another writer, a read finds at most ``left`` new rows (it asks for
+    the rows still due, then at most ``left``): nothing goes.
+    """
+    rows = Counter(found)
+    for kept, item in enumerate(fresh):
+        left -= rows[item]
+        if left < 0:
+            del fresh[kept:]
+            return True
+    return False

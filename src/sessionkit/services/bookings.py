@@ -213,7 +213,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         call reads on past them (as many more as they hold) while a read comes
         back full and fewer than ``limit`` bookings of settled sessions were
         read: failing sessions never hide the ones due after them, however
-        many bookings they hold.
+        many bookings they hold. When another writer settles a failed session
+        meanwhile, the read that asked past its bookings finds as many more of
+        other sessions: those past ``limit`` stay due, for the next call
+        (``report.more`` is true).
 
         Sessions are settled in the order they first fell due (the store's
         read, earliest first), so a subscriber meets them in the order their
@@ -234,7 +237,8 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
             return [(b.tenant, b.session_id) for b in found]
 
         # Read past the sessions tried (a failed one's rows stay due, at the front) while
-        # fewer than ``limit`` rows of settled sessions were read.
+        # fewer than ``limit`` rows of settled sessions were read; a page holds no more
+        # sessions than fit in what is left of ``limit``, however many a read found.
         pages = DuePages(due, limit, budget=limit)
         # In the order the sessions first fell due (the read's, earliest first), so a
         # subscriber sees the expiries across sessions in time order, as settle orders
