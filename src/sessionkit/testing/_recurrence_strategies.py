@@ -129,8 +129,9 @@ def recurrences(
 ) -> st.SearchStrategy[Recurrence]:
     """Recurrences in zones with DST gaps and folds, starting from ``first_day`` to ``last_day``.
 
-    The start day is a local one, by default from 2000 to 2035; the days are
-    within the years a kit runs at (:data:`_FIRST_START_DAY` to :data:`_LAST_START_DAY`).
+    The start day is a local one, by default from 2000-01-01 to 2035-01-01;
+    ``first_day`` and ``last_day`` may each be any day from 1000-01-02 to
+    8999-12-31 (the years a kit runs at, with room either side).
 
     Start times favour the small hours, where DST transitions happen, and one
     start day in eight is a Feb 29 (uniform draws: once in 1,461), where a
