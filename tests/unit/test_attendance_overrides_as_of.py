@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sessionkit.model.attendance import JOIN
 from sessionkit.model.money import Money
+from sessionkit.model.session import ResourceRef
 from sessionkit.policies import ATTENDED, NO_SHOW
 
 from .test_services_no_show_attendance import ANA, BEN, END, START, Circle, T
@@ -74,3 +75,32 @@ def test_a_no_show_decided_after_as_of_is_not_shown_then() -> None:
     assert ben(as_of=decided) == ("absent", NO_SHOW, "no_show", half, decided)
     # Five minutes before, nothing had been decided for ben's payment yet.
     assert ben(as_of=decided - 5 * MIN) == ("absent", NO_SHOW, None, None, None)
+
+
+def test_whoever_an_override_decided_after_as_of_is_about_is_still_listed() -> None:
+    # Listed as a walk-in who joined after as_of is (pending then), not dropped: one known
+    # only from an override decided at 50 was missing from a read as of 20 minutes in.
+    walk, told = ResourceRef("student", "walk"), ResourceRef("student", "told")
+    circle = Circle()
+    circle.kit.advance_due(T, now=START - 15 * MIN)
+    circle.presence(walk, JOIN, 30)
+    circle.kit.attendance.override(
+        T, circle.session.id, told, status="present", actor="tara", now=START + 50 * MIN
+    )
+    circle.clock.set(START + 55 * MIN)
+
+    def listed(as_of: datetime) -> dict[str, tuple[str, bool]]:
+        found = circle.kit.attendance.for_session(T, circle.session.id, as_of=as_of)
+        return {a.participant.id: (a.effective_status, a.override is not None) for a in found}
+
+    booked = dict.fromkeys(("ana", "ben", "cy"), ("pending", False))
+    assert listed(START + 20 * MIN) == {
+        **booked,
+        "walk": ("pending", False),
+        "told": ("pending", False),
+    }
+    assert listed(START + 50 * MIN) == {
+        **booked,
+        "walk": ("partial", False),
+        "told": ("present", True),
+    }

@@ -146,7 +146,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         or expected and never there: absent). ``as_of`` reads the session as
         it stood then: a join or leave whose instant lies after it, and a
         teacher's override decided (``decided_at``) after it, had not happened
-        yet (one at ``as_of`` had); an override replaced or cleared since keeps
+        yet (one at ``as_of`` had), though whom they are about is still
+        listed; an override replaced or cleared since keeps
         only its latest decision, so it is not seen as it was then. A stay
         still open runs to ``as_of`` (default: the session's end, every record
         and override counted), and an ``as_of`` before the end judges the time
@@ -167,7 +168,10 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             stored = override_repository(tx.uow).for_sessions(tenant, [session_id])
             overrides = decided_by({o.participant: o for o in stored}, at)
-            people = {p.participant for p in presence} | set(overrides) | self._expected(session)
+            # Everyone in the session, as for a join after ``as_of``: an override decided
+            # later is not applied, but whom it is about is still listed.
+            people = {p.participant for p in presence} | {o.participant for o in stored}
+            people |= self._expected(session)
             bookings = tx.bookings_or_none()
             if bookings is not None:
                 people.update(
