@@ -165,7 +165,7 @@ def read_ical(
         with _in_range(reader):
             if reader.comp.get("RRULE") is None and reader.comp.get("RDATE") is None:
                 # A single event: the highest SEQUENCE of it and its overrides wins; on a
-                # tie an override (the later in the file) is its newer version.
+                # tie an override wins, wherever it stands (of overrides, the later in the file).
                 newest = max([*reversed(overrides), reader], key=_sequence) if overrides else reader
                 events.append(_single(newest))
             else:
