@@ -79,3 +79,56 @@ def test_bookings_found_past_a_session_settled_elsewhere_wait_for_the_next_call(
     assert (again.expired, again.sessions, again.more) == (2, 2, True)
     assert reads[2:] == [2]
     assert [kit.bookings.get("acme", b.id).status for b in holds] == [HELD] * 2 + [EXPIRED] * 4
+
+
+def test_a_session_with_more_bookings_than_the_limit_cut_off_is_settled_by_the_next_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cut can leave a call with nothing settled: the first new session alone holds more
+    # bookings than are left of ``limit``. The next call's first read asks for ``limit``
+    # rows only, so it never cuts: that session is settled there, all of its holds.
+    broken: set[str] = set()
+
+    def rules(session: Session) -> BookingRules:
+        if session.id in broken:
+            raise RuntimeError(f"rules service down for {session.id}")
+        return BookingRules(waitlist=True)
+
+    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), booking_rules=rules)
+    first, big = (
+        kit.sessions.create_extra(
+            "acme", actor="t", start=s, end=s + timedelta(hours=1), lifecycle="lms", capacity=5
+        )
+        for s in (NOW + timedelta(days=d) for d in (1, 2))
+    )
+    holds = [
+        kit.bookings.book("acme", s.id, who, actor=None, hold_for=timedelta(minutes=minutes))
+        for s, who, minutes in [
+            (first, "student:a", 1),
+            (first, "student:b", 1),
+            *((big, f"student:{n}", 4 + n) for n in range(5)),
+        ]
+    ]
+    broken.add(first.id)
+    reads: list[int] = []
+    real_expiring = InMemoryBookingRepository.expiring
+
+    def expiring(self: Any, tenant: str | None, *, before: datetime, limit: int) -> Any:
+        reads.append(limit)
+        found = real_expiring(self, tenant, before=before, limit=10_000)
+        if len(reads) >= 2:  # another writer settled the first slot after the first read
+            found = [b for b in found if b.session_id != first.id]
+        return found[:limit]
+
+    monkeypatch.setattr(InMemoryBookingRepository, "expiring", expiring)
+    later = NOW + timedelta(hours=1)
+    with pytest.raises(RuntimeError, match="rules service down") as raised:
+        kit.bookings.expire_due("acme", now=later, limit=2)
+    notes = raised.value.__notes__
+    assert any("expired=0" in n and "sessions=0" in n and "more=True" in n for n in notes), notes
+    assert reads == [2, 4]
+
+    again = kit.bookings.expire_due("acme", now=later, limit=2)
+    assert (again.expired, again.sessions, again.more) == (5, 1, True)
+    assert reads[2:] == [2]
+    assert [kit.bookings.get("acme", b.id).status for b in holds] == [HELD] * 2 + [EXPIRED] * 5
