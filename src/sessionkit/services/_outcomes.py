@@ -28,7 +28,7 @@ from sessionkit.services._money import NO_SHOW_FIELD
 from sessionkit.services._presence import (
     attendance_records,
     came_among,
-    decided_by,
+    overrides_as_of,
     records_of,
 )
 
@@ -79,7 +79,7 @@ def session_outcomes(
     """
     tenant = session.tenant
     presence, stored = attendance_records(tx.uow, session)
-    overrides = decided_by(stored, as_of)
+    overrides = overrides_as_of(stored, as_of)
     unbooked: tuple[Booking | None, Payment | None] = (None, None)
     people = dict.fromkeys(expected, unbooked)
     bookings, payments = tx.bookings_or_none(), tx.payments_or_none()

@@ -7,7 +7,7 @@ reads the stored presence and the teacher's overrides of one session and
 derives, for the participants asked about, the attendance that counts;
 ``None`` when the session has no attendance records at all (or the store
 keeps none), so callers can tell "absent" from "nobody recorded anything".
-:func:`decided_by` keeps the overrides decided by an instant, for a read
+:func:`overrides_as_of` keeps the overrides decided by an instant, for a read
 ``as_of`` it.
 :func:`came_to` reads it as a no-show session is read: who was there (the
 host's no-show), for the credits, the refunds and ``kit.analytics.clients``.
@@ -56,7 +56,7 @@ __all__ = [
     "attendance_records",
     "came_among",
     "came_to",
-    "decided_by",
+    "overrides_as_of",
     "facts_from",
     "override_repository",
     "presence_repository",
@@ -85,7 +85,7 @@ def attendance_records(uow: UnitOfWork, session: Session) -> Records:
     return records_of(uow, session.tenant, [session.id]).get(session.id, ([], {}))
 
 
-def decided_by(
+def overrides_as_of(
     overrides: Mapping[ResourceRef, AttendanceOverride], as_of: datetime | None
 ) -> dict[ResourceRef, AttendanceOverride]:
     """Return those of ``overrides`` decided at or before ``as_of`` (``None``: all of them).

@@ -47,8 +47,8 @@ from sessionkit.services._outcomes import session_outcomes
 from sessionkit.services._presence import (
     AttendanceFacts,
     attendance_facts,
-    decided_by,
     override_repository,
+    overrides_as_of,
     presence_repository,
     with_attendance,
 )
@@ -167,7 +167,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             at = None if as_of is None else ctx.at(as_of, "as_of")
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             stored = override_repository(tx.uow).for_sessions(tenant, [session_id])
-            overrides = decided_by({o.participant: o for o in stored}, at)
+            overrides = overrides_as_of({o.participant: o for o in stored}, at)
             # Everyone in the session, as for a join after ``as_of``: an override decided
             # later is not applied, but whom it is about is still listed.
             people = {p.participant for p in presence} | {o.participant for o in stored}
