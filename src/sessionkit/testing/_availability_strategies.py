@@ -135,6 +135,7 @@ def _drawn_availabilities(
 
 
 def minutes(low: int, high: int) -> st.SearchStrategy[timedelta]:
+    """Durations of whole minutes from ``low`` to ``high`` (both included), shrinking to ``low``."""
     return st.integers(low, high).map(lambda n: timedelta(minutes=n))
 
 
