@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.memory._bookings import InMemoryBookingRepository
 from sessionkit.adapters.memory._reschedules import InMemoryRescheduleRepository
 from sessionkit.adapters.memory._sessions import InMemorySessionRepository
 from sessionkit.model.booking import EXPIRED, HELD
 from sessionkit.model.reschedule import RescheduleRequest
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import ResourceRef
 from sessionkit.policies import BookingRules, coaching_notice
-from sessionkit.services import SessionKit
 from sessionkit.services._tick_run import TickRun
-from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
+
+from ._due_race_support import failing_kit, holds, settled_elsewhere, slots
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -33,40 +31,14 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 def test_items_found_past_rows_settled_elsewhere_are_claimed_a_batch_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    broken: set[str] = set()
-
-    def rules(session: Session) -> BookingRules:
-        if session.id in broken:
-            raise RuntimeError(f"rules service down for {session.id}")
-        return BookingRules(waitlist=True)
-
-    kit = SessionKit(uow=InMemoryStore().unit_of_work, clock=ManualClock(NOW), booking_rules=rules)
-    slots = [
-        kit.sessions.create_extra(
-            "acme", actor="t", start=s, end=s + timedelta(hours=1), lifecycle="lms", capacity=2
-        )
-        for s in (NOW + timedelta(days=d) for d in range(1, 6))
-    ]
-    first = slots[0]
-    holds = [
-        kit.bookings.book("acme", s.id, who, actor=None, hold_for=timedelta(minutes=minutes))
-        for s, who, minutes in [
-            (first, "student:a", 1),
-            (first, "student:b", 1),
-            *((s, "student:c", 5) for s in slots[1:]),
-        ]
-    ]
+    kit, broken = failing_kit()
+    first, *others = slots(kit, range(1, 6), capacity=2)
+    booked = holds(
+        kit,
+        [(first, "student:a", 1), (first, "student:b", 1), *((s, "student:c", 5) for s in others)],
+    )
     broken.add(first.id)  # its two holds run out first and fill a read of two
-
-    reads: list[int] = []
-    real_expiring = InMemoryBookingRepository.expiring
-
-    def expiring(self: Any, tenant: str | None, *, before: datetime, limit: int) -> Any:
-        reads.append(limit)
-        found = real_expiring(self, tenant, before=before, limit=10_000)
-        if len(reads) >= 3:  # another writer settled the first slot after the second read
-            found = [b for b in found if b.session_id != first.id]
-        return found[:limit]
+    reads = settled_elsewhere(monkeypatch, first.id, from_read=3)  # after the second read
 
     claimed: list[int] = []
     real_claim = InMemorySessionRepository.claim
@@ -76,7 +48,6 @@ def test_items_found_past_rows_settled_elsewhere_are_claimed_a_batch_at_a_time(
         claimed.append(len(ids))
         return real_claim(self, tenant, ids)
 
-    monkeypatch.setattr(InMemoryBookingRepository, "expiring", expiring)
     monkeypatch.setattr(InMemorySessionRepository, "claim", claim)
     report = kit.tick(now=NOW + timedelta(hours=1), batch=2, kinds=["expire_holds"])
 
@@ -84,7 +55,7 @@ def test_items_found_past_rows_settled_elsewhere_are_claimed_a_batch_at_a_time(
     assert claimed == [1, 2, 2]  # the first slot alone (it failed), then two batches of two
     assert report.expired == 4
     assert report.batches == 2
-    assert [kit.bookings.get("acme", b.id).status for b in holds] == [HELD] * 2 + [EXPIRED] * 4
+    assert [kit.bookings.get("acme", b.id).status for b in booked] == [HELD] * 2 + [EXPIRED] * 4
 
 
 def test_requests_found_past_ones_answered_elsewhere_are_answered_a_batch_at_a_time(
