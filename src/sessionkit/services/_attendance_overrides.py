@@ -32,7 +32,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_id, check_tenant, check_text
 from sessionkit.ports import ATTENDANCE_OVERRIDES
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import Context, run_races
+from sessionkit.services._context import Context
 from sessionkit.services._presence import override_repository, presence_repository
 from sessionkit.services._presence_recording import start_on_join
 from sessionkit.services._presence_seal import seal_instant
@@ -100,32 +100,8 @@ class OverrideCommands:
         _decider(actor, "an attendance override records who decided it")
         check_text(reason, "reason", limit=2000, optional=True)
         who = participant_ref(participant)
-        args = (tenant, session_id, who, status, actor, minutes, reason, now)
-        return self._ctx.retrying(self._override_raced, *args)
-
-    def _override_raced(
-        self,
-        tenant: str,
-        session_id: str,
-        who: ResourceRef,
-        status: str,
-        actor: str | None,
-        minutes: int | None,
-        reason: str | None,
-        now: datetime | None,
-    ) -> Attendance:
-        """Run :meth:`_override` again while a racing override of ``who`` was stored first.
-
-        Those races only: an error raised once the unit committed (an event
-        handler's) is raised, its work standing. A ``TransientConflict`` is
-        raised at once, for the
-        kit's :meth:`~sessionkit.services._context.Context.retrying` around
-        this: run again up to ``attempts`` times when ``retryable``, never in a
-        joined unit (the host rolls its transaction back), and never ``attempts``
-        times over the races' count.
-        """
         # A racing (first) override of ``who`` was stored: replace it.
-        return run_races(
+        return self._ctx.retrying_races(
             lambda: self._override(tenant, session_id, who, status, actor, minutes, reason, now),
             WRITE_ATTEMPTS,
             duplicate=ATTENDANCE_OVERRIDES.name,

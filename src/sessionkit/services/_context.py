@@ -557,6 +557,20 @@ class Context:
             _time.sleep(random.uniform(0, _BACKOFF * 2 ** (attempt - 1)))  # noqa: S311  # jitter, not a secret
             attempt += 1
 
+    def retrying_races(
+        self, run: Callable[[], R], attempts: int, *, duplicate: str | None = None
+    ) -> R:
+        """Return ``run()`` under :func:`run_races` (its own races) inside :meth:`retrying`.
+
+        A racing writer's first record or move runs it again up to ``attempts``
+        times; a database's refusal (``TransientConflict``) is raised at once by
+        the inner loop and run again by :meth:`retrying` when ``retryable``,
+        never in a joined unit, and never :attr:`attempts` times over the races'
+        count. An error raised once the unit committed (an event handler's) is
+        raised, its work standing.
+        """
+        return self.retrying(run_races, run, attempts, duplicate=duplicate)
+
     def lifecycle(self, name: str) -> Lifecycle:
         """Return the lifecycle called ``name`` (``UnknownLifecycle`` if there is none)."""
         return self.lifecycles.get(name)

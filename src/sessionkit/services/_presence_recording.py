@@ -27,7 +27,7 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import PRESENCE
 from sessionkit.services._attendance_policy import WRITE_ATTEMPTS, AttendancePolicy
-from sessionkit.services._context import Context, Tx, run_races
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import presence_repository, with_attendance
 from sessionkit.services._presence_seal import close_open_stays, ends_early, seal_instant
 from sessionkit.services.commands import store_status
@@ -122,23 +122,9 @@ class PresenceRecording:
         check_tenant(tenant)
         batch = _check_events(events)
         at = self._ctx.at(now, "now")
-        return self._ctx.retrying(self._record_raced, tenant, batch, at)
-
-    def _record_raced(
-        self, tenant: str, batch: list[PresenceEvent], now: datetime
-    ) -> PresenceReport:
-        """Run :meth:`_record` again while racing writers stored an event or moved a session first.
-
-        Those races only: an error raised once the unit committed (an event
-        handler's) is raised, its work standing. A ``TransientConflict`` is
-        raised at once, for the
-        kit's :meth:`~sessionkit.services._context.Context.retrying` around
-        this: run again up to ``attempts`` times when ``retryable``, never in a
-        joined unit (the host rolls its transaction back), and never ``attempts``
-        times over the races' count.
-        """
-        return run_races(
-            lambda: self._record(tenant, batch, now), WRITE_ATTEMPTS, duplicate=PRESENCE.name
+        # Racing writers stored an event or moved a session first: run it again.
+        return self._ctx.retrying_races(
+            lambda: self._record(tenant, batch, at), WRITE_ATTEMPTS, duplicate=PRESENCE.name
         )
 
     def _record(self, tenant: str, batch: list[PresenceEvent], now: datetime) -> PresenceReport:

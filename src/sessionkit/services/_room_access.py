@@ -30,7 +30,7 @@ from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
 from sessionkit.ports import FactProvider, JoinCredential, MeetingRooms, ReopeningRooms, Room
-from sessionkit.services._context import Context, Tx, run_races
+from sessionkit.services._context import Context, Tx
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
@@ -205,7 +205,10 @@ class RoomAccess:
                 expected="a MeetingRooms",
             )
         at = self._ctx.at(now, "now")
-        session, granted = self._ctx.retrying(self._admit_raced, tenant, session_id, who, role, at)
+        # A racing writer moved the session: read it again.
+        session, granted = self._ctx.retrying_races(
+            lambda: self._admit(tenant, session_id, who, role, at), _ATTEMPTS
+        )
         expires_at = self.rules.expires_at(session, at)
 
         def issue(room: Room) -> JoinCredential:
@@ -337,22 +340,6 @@ class RoomAccess:
                 cause=exc,
                 deleted=deleted,
             ) from exc
-
-    def _admit_raced(
-        self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
-    ) -> tuple[Session, str | None]:
-        """Run :meth:`_admit` again while a racing writer moved the session first.
-
-        Those races only: an error raised once the unit committed (an event
-        handler's) is raised, its work standing. A ``TransientConflict`` is
-        raised at once, for the
-        kit's :meth:`~sessionkit.services._context.Context.retrying` around
-        this: run again up to ``attempts`` times when ``retryable``, never in a
-        joined unit (the host rolls its transaction back), and never ``attempts``
-        times over the races' count.
-        """
-        # A racing writer moved the session: read it again.
-        return run_races(lambda: self._admit(tenant, session_id, who, role, now), _ATTEMPTS)
 
     def _admit(
         self, tenant: str, session_id: str, who: ResourceRef, role: str | None, now: datetime
