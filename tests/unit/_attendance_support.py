@@ -12,6 +12,7 @@ from sqlalchemy.pool import StaticPool
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.model.attendance import PresenceEvent
+from sessionkit.ports import MeetingRooms, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import attendance_facts
 from sessionkit.testing.clocks import ManualClock
@@ -39,6 +40,24 @@ def attendance_kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
         yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
     finally:
         engine.dispose()
+
+
+def lesson_kit(uow: UnitOfWorkFactory, rooms: MeetingRooms | None = None) -> tuple[SessionKit, str]:
+    """A kit on ``uow`` reading attendance facts, a day before :data:`START`, and its lesson.
+
+    The lesson: teacher ``t1``'s 45 minutes from :data:`START`, an academy one of one seat.
+    """
+    kit = SessionKit(
+        uow=uow,
+        clock=ManualClock(START - timedelta(days=1)),
+        facts=attendance_facts(),
+        rooms=rooms,
+    )
+    lesson = kit.sessions.create_extra(
+        T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy",
+        capacity=1, resources=["teacher:t1"],
+    )  # fmt: skip
+    return kit, lesson.id
 
 
 def presence(n: int, who: str, action: str, minutes: int, session_id: str) -> PresenceEvent:

@@ -12,25 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.unit._attendance_support import START, T
+from tests.unit._attendance_support import START, T, lesson_kit
 from tests.unit._refusing_store import RefusingStore
 
 from sessionkit.errors import TransientConflict
 from sessionkit.model.attendance import ABSENT
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
-from sessionkit.testing.clocks import ManualClock
-
-
-def _kit(store: RefusingStore) -> tuple[SessionKit, str]:
-    kit = SessionKit(
-        uow=store, clock=ManualClock(START - timedelta(days=1)), facts=attendance_facts()
-    )
-    lesson = kit.sessions.create_extra(
-        T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy",
-        capacity=1, resources=["teacher:t1"],
-    )  # fmt: skip
-    return kit, lesson.id
 
 
 def _excuse(kit: SessionKit, lesson: str) -> None:
@@ -39,7 +26,7 @@ def _excuse(kit: SessionKit, lesson: str) -> None:
 
 def test_a_joined_units_refusal_is_raised_at_once_and_nothing_is_stored() -> None:
     store = RefusingStore(joined=True)
-    kit, lesson = _kit(store)
+    kit, lesson = lesson_kit(store)
     store.refuse, store.commits = 1, 0
     with pytest.raises(TransientConflict) as raised:
         _excuse(kit, lesson)
@@ -49,7 +36,7 @@ def test_a_joined_units_refusal_is_raised_at_once_and_nothing_is_stored() -> Non
 
 def test_a_retryable_refusal_runs_attempts_times_in_all() -> None:
     store = RefusingStore()
-    kit, lesson = _kit(store)
+    kit, lesson = lesson_kit(store)
     store.refuse, store.commits = 100, 0
     with pytest.raises(TransientConflict) as raised:
         _excuse(kit, lesson)

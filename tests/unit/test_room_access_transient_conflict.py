@@ -11,13 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.unit._attendance_support import START, T
+from tests.unit._attendance_support import START, T, lesson_kit
 from tests.unit._refusing_store import RefusingStore
 
 from sessionkit.errors import TransientConflict
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
-from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.rooms import FakeMeetingRooms
 
 ASKED = START - timedelta(minutes=14)
@@ -25,18 +23,9 @@ ASKED = START - timedelta(minutes=14)
 
 
 def _kit(store: RefusingStore) -> tuple[SessionKit, str]:
-    kit = SessionKit(
-        uow=store,
-        clock=ManualClock(START - timedelta(days=1)),
-        facts=attendance_facts(),
-        rooms=FakeMeetingRooms(),
-    )
-    lesson = kit.sessions.create_extra(
-        T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy",
-        capacity=1, resources=["teacher:t1"],
-    )  # fmt: skip
-    kit.bookings.book(T, lesson.id, "student:ana", actor="admin", confirm=True)
-    return kit, lesson.id
+    kit, lesson = lesson_kit(store, FakeMeetingRooms())
+    kit.bookings.book(T, lesson, "student:ana", actor="admin", confirm=True)
+    return kit, lesson
 
 
 def test_a_joined_units_refusal_is_raised_at_once_and_nothing_is_stored() -> None:
