@@ -15,8 +15,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, SessionKitError, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.lifecycle import PRESETS, Lifecycle
 from sessionkit.model.booking import (
     Booking,
@@ -65,21 +64,9 @@ def _its_lifecycle(
     instance: BookedSession, _attribute: attrs.Attribute[Lifecycle | None], value: object
 ) -> None:
     """Check that the session's lifecycle is known (given, or a preset) and has its status."""
-    if value is not None and not isinstance(value, Lifecycle):
-        raise WrongType(value, name="BookedSession.lifecycle", expected="a Lifecycle or None")
-    session = instance.session
-    if value is not None and value.name != session.lifecycle:
-        raise InvalidValue(
-            f"BookedSession(lifecycle={value.name!r}): session {shown(session.id)} is of"
-            f" lifecycle {shown(session.lifecycle)}",
-            value=value,
-            expected=f"the lifecycle {shown(session.lifecycle)}, or None for the preset",
-        )
-    try:
-        instance._session_lifecycle().status(session.status)
-    except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
-        error.add_note("BookedSession(lifecycle=...) takes the session's lifecycle")
-        raise
+    _args.machine_of(
+        instance.session, value, where="BookedSession", field="BookedSession.lifecycle"
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from sessionkit.errors import InvalidValue, SessionKitError, WrongType
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.lifecycle import PRESETS, Lifecycle, Status
+from sessionkit.lifecycle import Lifecycle, Status
 from sessionkit.model.booking import (
     BOOKING_STATUSES,
     CANCELLED,
@@ -133,7 +133,7 @@ def bookings(
     """
     if not isinstance(session, Session):
         raise WrongType(session, name="bookings(session)", expected="a Session")
-    machine = _machine_of(session, lifecycle)
+    machine = _args.machine_of(session, lifecycle, where="bookings", field="bookings(lifecycle)")
     role_pool = _args.roles(roles, strategy="bookings")
     people = _PARTICIPANTS if participants is None else _participants(participants)
     when = session.start - timedelta(minutes=1) if at is None else check_aware(at, "bookings(at)")
@@ -186,26 +186,6 @@ def _participants(values: object) -> st.SearchStrategy[ResourceRef]:
     chosen = _args.names(values, "participants", strategy="bookings")
     with _args.naming("participants", values, strategy="bookings"):
         return st.sampled_from([participant_ref(one) for one in chosen])
-
-
-def _machine_of(session: Session, lifecycle: object) -> Lifecycle:
-    """The lifecycle of ``session``: ``lifecycle``, or the preset it names; it has its status."""
-    if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
-        raise WrongType(lifecycle, name="bookings(lifecycle)", expected="a Lifecycle or None")
-    if lifecycle is not None and lifecycle.name != session.lifecycle:
-        raise InvalidValue(
-            f"bookings(lifecycle={shown(lifecycle.name)}): session {shown(session.id)} is of"
-            f" lifecycle {shown(session.lifecycle)}",
-            value=lifecycle,
-            expected=f"the lifecycle {shown(session.lifecycle)}, or None for the preset",
-        )
-    try:
-        machine = PRESETS.get(session.lifecycle) if lifecycle is None else lifecycle
-        machine.status(session.status)
-    except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
-        error.add_note("bookings(lifecycle=...) takes the session's lifecycle")
-        raise
-    return machine
 
 
 def _left_in(machine: Lifecycle, status: Status, *, started: bool) -> frozenset[str]:

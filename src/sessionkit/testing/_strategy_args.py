@@ -20,7 +20,7 @@ from hypothesis.errors import InvalidArgument
 from sessionkit.errors import InvalidValue, SessionKitError, WrongType
 from sessionkit.errors._base import check_int, shown
 from sessionkit.lifecycle import PRESETS, Lifecycle
-from sessionkit.model.session import MAX_NAME_LENGTH
+from sessionkit.model.session import MAX_NAME_LENGTH, Session
 from sessionkit.model.text import check_flag, check_text
 from sessionkit.zones import check_aware, zone_name
 
@@ -30,6 +30,7 @@ __all__ = [
     "duration",
     "flag",
     "lifecycle_pool",
+    "machine_of",
     "naive_utc",
     "names",
     "naming",
@@ -159,6 +160,33 @@ def lifecycle_pool(lifecycles: object, *, strategy: str = "sessions") -> list[Li
             lifecycle.check_subject("session")
         pool.append(lifecycle)
     return pool
+
+
+def machine_of(session: Session, lifecycle: object, *, where: str, field: str) -> Lifecycle:
+    """The lifecycle of ``session``: ``lifecycle``, or the preset it names; it has its status.
+
+    ``where`` names what took ``lifecycle`` in messages (``"bookings"`` says
+    ``bookings(lifecycle=...)``), ``field`` the value a ``WrongType`` names.
+    A lifecycle not a :class:`Lifecycle` is ``WrongType``, one of another name
+    than the session's ``InvalidValue``; a lifecycle of yours not given is
+    ``UnknownLifecycle`` and a status it lacks ``InvalidValue``, noted with the option.
+    """
+    if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
+        raise WrongType(lifecycle, name=field, expected="a Lifecycle or None")
+    if lifecycle is not None and lifecycle.name != session.lifecycle:
+        raise InvalidValue(
+            f"{where}(lifecycle={shown(lifecycle.name)}): session {shown(session.id)} is of"
+            f" lifecycle {shown(session.lifecycle)}",
+            value=lifecycle,
+            expected=f"the lifecycle {shown(session.lifecycle)}, or None for the preset",
+        )
+    try:
+        machine = PRESETS.get(session.lifecycle) if lifecycle is None else lifecycle
+        machine.status(session.status)
+    except SessionKitError as error:  # UnknownLifecycle: one of yours, not given
+        error.add_note(f"{where}(lifecycle=...) takes the session's lifecycle")
+        raise
+    return machine
 
 
 def flag(value: object, option: str, *, strategy: str, optional: bool = False) -> bool | None:
