@@ -19,6 +19,7 @@ from sessionkit.contrib.ical._errors import (
     UnboundedRule,
     UnknownCalendarZone,
     UnsupportedCalendar,
+    UnsupportedMethod,
 )
 from sessionkit.contrib.ical._export import calendar_of, export_series, sessions_feed
 from sessionkit.contrib.ical._feed import resource_feed
@@ -46,6 +47,7 @@ __all__ = [
     "UnboundedRule",
     "UnknownCalendarZone",
     "UnsupportedCalendar",
+    "UnsupportedMethod",
     "calendar_of",
     "export_series",
     "read_ical",

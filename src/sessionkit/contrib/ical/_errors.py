@@ -11,6 +11,7 @@ __all__ = [
     "UnboundedRule",
     "UnknownCalendarZone",
     "UnsupportedCalendar",
+    "UnsupportedMethod",
 ]
 
 
@@ -57,3 +58,21 @@ class UnboundedRule(CalendarError):
 
 class UnsupportedCalendar(CalendarError):
     """iCalendar that sessionkit cannot represent (a rule part, RANGE=THISANDFUTURE, ...)."""
+
+
+class UnsupportedMethod(UnsupportedCalendar):
+    """An iTIP message (RFC 5546: ``METHOD:CANCEL``, ``REPLY``, ...), not a calendar to import.
+
+    ``method`` is the METHOD, upper-cased. Such a message changes events
+    sent before (a ``CANCEL`` takes them away, even without ``STATUS:CANCELLED``),
+    which reading its events as taking place would turn around.
+    """
+
+    def __init__(self, message: str, *, method: str, line: int | None, text: str | None) -> None:
+        super().__init__(
+            message,
+            line=line,
+            text=text,
+            expected="a calendar of no METHOD, METHOD:PUBLISH or METHOD:REQUEST",
+        )
+        self.method = method

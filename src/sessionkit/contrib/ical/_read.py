@@ -27,6 +27,7 @@ from sessionkit.contrib.ical._event import (
     local_wall,
     zone_rules,
 )
+from sessionkit.contrib.ical._method import check_method
 from sessionkit.contrib.ical._source import SourceZone, listed, scan, tzid_lines, vtimezones
 from sessionkit.contrib.ical._values import (
     IcalCalendar,
@@ -83,7 +84,8 @@ def read_ical(
     Floating times and all-day dates are read in ``default_tz`` (or the
     calendar's ``X-WR-TIMEZONE``, if it is an IANA name), except a series'
     floating EXDATEs, RDATEs and RECURRENCE-IDs, which are in the series'
-    zone. Raises a :class:`CalendarError` naming the line.
+    zone. Raises a :class:`CalendarError` naming the line; an iTIP METHOD
+    (``CANCEL``, ``REPLY``, ...: all but PUBLISH and REQUEST) :class:`UnsupportedMethod`.
     ``max_candidates`` is each expansion's budget (an override is checked
     against its rule, which a COUNT walks from DTSTART), as
     :meth:`Recurrence.between <sessionkit.recurrence.Recurrence.between>`'s:
@@ -102,6 +104,7 @@ def read_ical(
     source = source.removeprefix("\ufeff")
     floating = get_zone(default_tz).key
     outline = scan(source)
+    check_method(source)  # an iTIP CANCEL, REPLY, ...: no events that take place
     sources = vtimezones(source)
     refuse_duplicates(sources)  # before icalendar, which keeps the last of them
     used = tzid_lines(source)

@@ -17,6 +17,7 @@ __all__ = [
     "SourceMap",
     "SourceZone",
     "listed",
+    "logical_lines",
     "scan",
     "tzid_lines",
     "vtimezones",
@@ -83,7 +84,7 @@ class SourceMap:
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
+def logical_lines(text: str) -> list[tuple[int, str]]:
     r"""Unfold content lines (RFC 5545 3.1); return each with its first physical line number.
 
     Lines end at CRLF (or a bare LF or CR), never at the other characters
@@ -102,7 +103,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 def scan(text: str) -> SourceMap:
     """Check the calendar's outline and map its VEVENTs; raise ``CalendarSyntaxError``."""
-    lines = _logical_lines(text)
+    lines = logical_lines(text)
     if not lines or lines[0][1].strip().upper() != "BEGIN:VCALENDAR":
         first = lines[0] if lines else (1, "")
         raise CalendarSyntaxError(
@@ -186,7 +187,7 @@ def vtimezones(text: str) -> list[SourceZone]:
     named: tuple[str, int, str] | None = None
     part = ""  # the component at depth 2: STANDARD, DAYLIGHT (or another)
     rules: list[tuple[int, str]] = []
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         head, _, value = line.partition(":")
         name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
         if not depth:
@@ -212,4 +213,4 @@ def vtimezones(text: str) -> list[SourceZone]:
 
 def tzid_lines(text: str) -> list[tuple[int, str, str]]:
     """Each ``TZID`` parameter of the calendar: its line number, the line, the name."""
-    return [(number, line, tzid) for number, line in _logical_lines(text) for tzid in _tzids(line)]
+    return [(number, line, tzid) for number, line in logical_lines(text) for tzid in _tzids(line)]
