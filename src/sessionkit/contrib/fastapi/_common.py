@@ -42,6 +42,7 @@ __all__ = [
     "MaybeInstant",
     "Names",
     "DEFAULT_ROLES",
+    "EVERY_ROUTE",
     "READ",
     "READ_AS",
     "WRITE",
@@ -270,11 +271,16 @@ def key_id(tenant: str, key: str) -> str:
     return "k" + digest.hexdigest()[:32]
 
 
-READ = (404, 422, 503)
-WRITE = (400, 404, 409, 422, 502, 503, 507)
-"""A command's problems. 502: a provider failed after the change was stored, such as the
-meeting rooms a store's ``RoomKeeper`` opens and closes on any session status the command
-changed (a cancel, a join's timed READY, a last booking cancelled, ...): ``MeetingRoomsError``."""
+EVERY_ROUTE = (500, 503)
+"""The problems every route declares (``Tagged`` adds them), as every route reads the store:
+503, the storage (``StorageError`` and its kinds, ``TransientConflict``); 500, the host's data
+or wiring (a stored record's ``UnknownLifecycle`` or ``UnknownStatus``, ``SchemaMissing``)."""
+READ = (404, 422)
+WRITE = (400, 404, 409, 422, 502, 507)
+"""A command's problems, beside :data:`EVERY_ROUTE`'s. 502: a provider failed after the change
+was stored, such as the meeting rooms a store's ``RoomKeeper`` opens and closes on any session
+status the command changed (a cancel, a join's timed READY, a last booking cancelled, ...):
+``MeetingRoomsError``."""
 ACTING = (403, *WRITE)
 """A command made in a role the caller must be granted (:func:`acting_role`), as staff, or
 for a participant the caller may act for."""

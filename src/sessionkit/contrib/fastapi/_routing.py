@@ -24,6 +24,7 @@ from sessionkit.contrib.fastapi._access import Access
 from sessionkit.contrib.fastapi._common import (
     DEFAULT_PAYMENT_EVENT_SKEW,
     DEFAULT_PRESENCE_SKEW,
+    EVERY_ROUTE,
     Caller,
     check_payment_event_skew,
     check_presence_skew,
@@ -164,7 +165,9 @@ class Tagged:
     """Declares routes under one OpenAPI tag: ``get(path, model, problems, summary)`` and so on.
 
     ``model`` is the response model, ``problems`` the HTTP statuses whose
-    problem+json bodies the route declares, ``summary`` the operation's
+    problem+json bodies the route declares beside those of
+    :data:`~sessionkit.contrib.fastapi._common.EVERY_ROUTE` (500, 503: the
+    store, read by every route), ``summary`` the operation's
     summary; ``status_code`` only where it is not 200 (a creation's 201);
     ``responses`` only for what a route answers beside its model and problems
     (it replaces the problem's declaration of its status: declare both there).
@@ -195,7 +198,10 @@ class Tagged:
                 status_code=status_code,
                 response_model=model,
                 tags=[*self.routes.tags, self.tag],
-                responses={**problem_responses(*problems), **(responses or {})},
+                responses={
+                    **problem_responses(*sorted({*problems, *EVERY_ROUTE})),
+                    **(responses or {}),
+                },
                 summary=summary,
             )
             if method == "GET":

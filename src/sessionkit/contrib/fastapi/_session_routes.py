@@ -131,7 +131,7 @@ def add_session_routes(routes: Routes) -> None:
     @journal.get(
         "/journal",
         s.JournalPage,
-        (403, 422, 503),
+        (403, 422),
         "The tenant's journal: every session's and record's changes (keyset pages)",
     )
     def tenant_journal(
