@@ -22,6 +22,12 @@ machine like every later one::
 A session that reaches a terminal status ahead of its time fires ``expire``
 and ``lapse`` at once on its holds, offers and waitlist places.
 
+This module owns the :class:`Booking` record. What it exports besides is kept
+in private modules: the statuses and :data:`BOOKING_LIFECYCLE`
+(``_booking_lifecycle``), the field values and their checks
+(``_booking_values``), the seat counts over bookings (``_booking_seats``) and
+the values a seat read returns (``_booking_reads``).
+
 >>> from datetime import UTC, datetime, timedelta
 >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
 >>> hold = Booking.new(id="b1", tenant="acme", session_id="s1", participant="student:ana",
@@ -36,19 +42,41 @@ and ``lapse`` at once on its holds, offers and waitlist places.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
 
-from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import check_int, instances_of, plain_int, shown
-from sessionkit.lifecycle import Lifecycle, Status, Timer, Transition
+from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
+from sessionkit.model._booking_lifecycle import (
+    ACTIVE_BOOKING_STATUSES,
+    BOOKING_LIFECYCLE,
+    BOOKING_STATUSES,
+    CANCELLED,
+    CONFIRMED,
+    EXPIRED,
+    HELD,
+    NEW,
+    OFFERED,
+    SEAT_STATUSES,
+    WAITLISTED,
+)
+from sessionkit.model._booking_reads import BookableSession, Seating
+from sessionkit.model._booking_values import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    SessionOrder,
+    check_at,
+    check_seats,
+    hold_expiry,
+    participant_ref,
+    utc_instant,
+    waitlist_position,
+)
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
 from sessionkit.model.session import (
-    MAX_CAPACITY,
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
     ResourceRef,
@@ -86,124 +114,6 @@ __all__ = [
     "stamped_at",
 ]
 
-NEW = "NEW"
-"""A booking being made: the status it is built in, never stored."""
-HELD = "HELD"
-"""Seats held until ``hold_expires_at`` (awaiting payment or confirmation)."""
-CONFIRMED = "CONFIRMED"
-"""Seats confirmed."""
-WAITLISTED = "WAITLISTED"
-"""In the session's waitlist, at ``position``; takes no seat."""
-OFFERED = "OFFERED"
-"""A waitlisted booking offered a freed seat, held until ``hold_expires_at``."""
-CANCELLED = "CANCELLED"
-"""Cancelled by the participant, the provider or the session's cancellation."""
-EXPIRED = "EXPIRED"
-"""A hold, offer or waitlist place its time, its session's start or early end ran out."""
-
-SEAT_STATUSES = frozenset({HELD, CONFIRMED, OFFERED})
-"""Statuses whose bookings take seats (held and offered ones only until they expire)."""
-ACTIVE_BOOKING_STATUSES = frozenset({HELD, CONFIRMED, OFFERED, WAITLISTED})
-"""Statuses of bookings still in play: a participant has at most one such per session."""
-BOOKING_STATUSES = frozenset({HELD, CONFIRMED, WAITLISTED, OFFERED, CANCELLED, EXPIRED})
-"""Every status a stored booking can have (``NEW`` never is)."""
-
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-"""Longest idempotency key any adapter must store."""
-
-BOOKING_LIFECYCLE = Lifecycle(
-    "booking",
-    statuses=[
-        Status(NEW, initial=True),
-        Status(HELD, busy=True),
-        Status(CONFIRMED, busy=True),
-        Status(WAITLISTED),
-        Status(OFFERED, busy=True),
-        Status(CANCELLED, terminal=True, cancelled=True),
-        Status(EXPIRED, terminal=True),
-    ],
-    transitions=[
-        Transition("hold", NEW, HELD),
-        Transition("book", NEW, CONFIRMED),
-        Transition("queue", NEW, WAITLISTED),
-        Transition("confirm", [HELD, OFFERED], CONFIRMED),
-        Transition("offer", WAITLISTED, OFFERED),
-        Transition("expire", [HELD, OFFERED], EXPIRED, timer=Timer.after("hold_expires_at")),
-        Transition("lapse", WAITLISTED, EXPIRED, timer=Timer.after("session_start")),
-        Transition("cancel", [HELD, CONFIRMED, WAITLISTED, OFFERED], CANCELLED),
-    ],
-    subject="booking",
-    description="""Bookings (issue 11; the marketplace seed's tentative bookings).
-
-    - A booking is tentative until paid: it is HELD, with an expiry; a hold
-      that is not confirmed in time EXPIRES and frees its seats.
-    - A full session can keep a waitlist: when seats free, the first
-      WAITLISTED booking is OFFERED them, held for a claim window; an
-      unclaimed offer EXPIRES and passes to the next. A waitlist place
-      still waiting when the session starts EXPIRES with it.
-    - Any booking still in play can be CANCELLED; cancelling a session
-      cancels its bookings.
-    - ``busy`` statuses (HELD, CONFIRMED, OFFERED) take seats.
-    """,
-)
-"""The lifecycle of every booking (subject ``"booking"``); see the module docstring."""
-
-
-def participant_ref(value: ResourceRef | str) -> ResourceRef:
-    """Return a participant reference from a :class:`ResourceRef` or ``"kind:id"`` text."""
-    if isinstance(value, ResourceRef):
-        return value
-    if isinstance(value, str):
-        return ResourceRef.parse(value)
-    raise WrongType(
-        value, name="participant", expected="a ResourceRef or 'kind:id' text such as 'student:ana'"
-    )
-
-
-def check_seats(value: object) -> int:
-    """Return ``value`` if it is a whole number of seats (>= 1), else raise ``InvalidValue``.
-
-    A value that is no integer (a bool included) raises ``WrongType``.
-    """
-    value = check_int(value, name="seats", expected="an integer >= 1")
-    if not 1 <= value <= MAX_CAPACITY:
-        raise InvalidValue(
-            f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={shown(value)}",
-            value=value,
-            expected=f"an integer 1..{MAX_CAPACITY}",
-        )
-    return value
-
-
-def _instant(value: datetime) -> datetime:
-    return check_aware(value, "instant").astimezone(UTC)
-
-
-def _check_at(at: datetime) -> None:
-    """Refuse an ``at`` that is no aware datetime (the aware one passes at the cost of a test)."""
-    # Compared with a stored aware instant, a naive one raised a bare TypeError for a hold
-    # and answered silently for a confirmed booking.
-    if type(at) is not datetime or at.tzinfo is None:
-        check_aware(at, "at")
-
-
-def _optional_instant(value: datetime | None) -> datetime | None:
-    return None if value is None else check_aware(value, "hold_expires_at").astimezone(UTC)
-
-
-def _position(value: int | None) -> int | None:
-    """A waitlist position: ``None`` (not waiting) or a plain ``int`` from 1."""
-    if value is None:
-        return None
-    position = check_int(value, name="Booking.position", expected="None or an integer from 1")
-    if position < 1:
-        raise InvalidValue(
-            f"a waitlist position counts from 1, got {position}",
-            value=position,
-            expected="None or an integer from 1",
-        )
-    return position
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class Booking:
@@ -230,13 +140,13 @@ class Booking:
     role: str = "attendee"
     seats: int = attrs.field(default=1, converter=check_seats)
     status: str = NEW
-    hold_expires_at: datetime | None = attrs.field(default=None, converter=_optional_instant)
-    session_start: datetime = attrs.field(converter=_instant)
-    session_end: datetime = attrs.field(converter=_instant)
-    position: int | None = attrs.field(default=None, converter=_position)
+    hold_expires_at: datetime | None = attrs.field(default=None, converter=hold_expiry)
+    session_start: datetime = attrs.field(converter=utc_instant)
+    session_end: datetime = attrs.field(converter=utc_instant)
+    position: int | None = attrs.field(default=None, converter=waitlist_position)
     idempotency_key: str | None = None
     fingerprint: str | None = None
-    created_at: datetime = attrs.field(converter=_instant)
+    created_at: datetime = attrs.field(converter=utc_instant)
     created_by: str | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
@@ -373,7 +283,7 @@ class Booking:
         (exclusive), whatever their stored status says after that. A naive
         ``at`` raises ``NaiveDatetime``.
         """
-        _check_at(at)
+        check_at(at)
         if self.status not in SEAT_STATUSES:
             return False
         return self.hold_expires_at is None or self.hold_expires_at > at
@@ -398,7 +308,7 @@ class Booking:
         started: judged at read time, whether or not a job has marked it EXPIRED.
         A naive ``at`` raises ``NaiveDatetime``.
         """
-        _check_at(at)
+        check_at(at)
         runs_out = self.runs_out_at
         return runs_out is not None and runs_out <= at
 
@@ -414,7 +324,7 @@ class Booking:
 
     def waiting_at(self, at: datetime) -> bool:
         """Whether the booking is a waitlist place still waiting at ``at`` (not run out)."""
-        _check_at(at)
+        check_at(at)
         return self.status == WAITLISTED and not self.expired_at(at)
 
     def counts_toward_limits(self, at: datetime) -> bool:
@@ -472,193 +382,22 @@ class Booking:
 _BOOKING_SLOTS = tuple(Booking.__dict__[field.name] for field in attrs.fields(Booking))
 """Each field's slot (its member descriptor), in order: a copy sets them straight."""
 _set_status = Booking.__dict__["status"].__set__
-
-
-SessionOrder = tuple[int | None, datetime, str]
-"""Where a booking stands in its session's list (:attr:`Booking.session_order`)."""
-
-
-def session_order_key(order: SessionOrder) -> tuple[bool, int, datetime, str]:
-    """Return the sort key of a :data:`SessionOrder`: unplaced last, then position, creation, id."""
-    position, created_at, booking_id = order
-    return (position is None, position or 0, created_at, booking_id)
-
-
-def _session_order(value: object) -> SessionOrder:
-    """Return ``value`` if it is a :data:`SessionOrder` (position, creation, id), else raise."""
-    if isinstance(value, tuple) and len(value) == 3:
-        position, created_at, booking_id = value
-        position = plain_int(position)
-        if (
-            (position is None or (isinstance(position, int) and not isinstance(position, bool)))
-            and isinstance(created_at, datetime)
-            and isinstance(booking_id, str)
-        ):
-            check_aware(created_at, "after's creation instant")
-            return (position, created_at, booking_id)
-    raise WrongType(
-        value, name="after", expected="a booking's session_order: (position, created_at, id)"
-    )
-
-
-def in_session_order(
-    bookings: Iterable[Booking], *, after: SessionOrder | None = None
-) -> list[Booking]:
-    """Return ``bookings`` in their session's order, those after ``after`` only (if given)."""
-    ordered = sorted(
-        instances_of(bookings, Booking, name="bookings"),
-        key=lambda b: session_order_key(b.session_order),
-    )
-    if after is None:
-        return ordered
-    last = session_order_key(_session_order(after))
-    return [b for b in ordered if session_order_key(b.session_order) > last]
-
-
-def stamped_at(booking: Booking) -> datetime:
-    """Return the instant of the booking's latest change (``updated_at``, else ``created_at``).
-
-    Storage judges a written booking's seats at this instant.
-    """
-    if not isinstance(booking, Booking):
-        raise WrongType(booking, name="booking", expected="a Booking")
-    return booking.created_at if booking.updated_at is None else booking.updated_at
-
-
-def keeps_its_seats(stored: Booking | None, record: Booking) -> bool:
-    """Whether ``record``, an update of ``stored``, takes no seat ``stored`` did not take already.
-
-    A booking that took its seats at the update's instant and takes no more
-    (confirmed, moved with its session) adds nothing to the count: storage
-    checks capacity for what a write adds, so a session whose capacity was
-    lowered below its booked seats can still confirm and move the bookings
-    it has, while a newcomer or an offer is refused until seats free.
-    """
-    at = stamped_at(record)
-    return (
-        stored is not None
-        and stored.session_id == record.session_id
-        and stored.takes_seats(at)
-        and record.seats <= stored.seats
-    )
-
-
-def seats_taken(bookings: Iterable[Booking], at: datetime, *, excluding: str | None = None) -> int:
-    """Return the seats ``bookings`` take at ``at`` (leaving out the booking ``excluding``)."""
-    check_aware(at, "at")
-    return sum(
-        b.seats
-        for b in instances_of(bookings, Booking, name="bookings")
-        if b.id != excluding and b.takes_seats(at)
-    )
-
-
-def seats_owed(bookings: Iterable[Booking], *, capacity: int | None = None) -> int:
-    """Return the seats of the waitlisted ``bookings``: owed to them, free for no newcomer.
-
-    With ``capacity`` (their session's), a place waiting for more seats than
-    that is owed none: the next write to the session ends it (a capacity
-    lowered by the host's own admin), so a read counts as ``book`` would.
-    """
-    return sum(
-        b.seats
-        for b in instances_of(bookings, Booking, name="bookings")
-        if b.status == WAITLISTED and (capacity is None or b.seats <= capacity)
-    )
-
-
-def _listed_start(value: datetime) -> datetime:
-    return check_aware(value, "BookableSession.start").astimezone(UTC)
-
-
-def _listed_end(value: datetime) -> datetime:
-    return check_aware(value, "BookableSession.end").astimezone(UTC)
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class BookableSession:
-    """A session open for booking as a listing shows it: what, when, and its seats at an instant.
-
-    ``taken`` counts the seats of held, offered and confirmed bookings at the
-    read's instant (a hold that ran out takes none, whether or not the expiry
-    job has run); ``remaining`` is what a newcomer can book: ``capacity -
-    taken``, less the seats of waitlisted bookings (the waitlist is served
-    first, so ``book`` would offer those seats to it), but for a place asking
-    for more seats than the capacity, which ``book`` ends. The session itself is
-    one ``kit.sessions.get(tenant, session_id)`` away. ``start`` and ``end``
-    are kept in UTC; a naive one raises ``NaiveDatetime``.
-    """
-
-    session_id: str
-    title: str
-    start: datetime = attrs.field(converter=_listed_start)
-    end: datetime = attrs.field(converter=_listed_end)
-    capacity: int
-    taken: int
-    remaining: int
-
-    @property
-    def span(self) -> TimeSpan:
-        """The session's time."""
-        return TimeSpan.unchecked(self.start, self.end)
-
-    @classmethod
-    def unchecked_many(
-        cls, rows: Iterable[tuple[str, str, datetime, datetime, int, int, int]]
-    ) -> list[BookableSession]:
-        """Build a listing from ``(session_id, title, start, end, capacity, taken, owed)`` rows.
-
-        ``remaining`` is ``capacity - taken - owed``. For a store's hot read
-        (one value per listed session): the fields are set straight into
-        their slots, at under half the cost of the constructor's keyword call
-        per field. The caller's obligations, which nothing verifies (the
-        constructor's instant checks are skipped too): ints, aware UTC instants.
-        """
-        listed: list[BookableSession] = []
-        append = listed.append
-        for session_id, title, start, end, capacity, taken, owed in rows:
-            value = _new(cls)
-            _set_id(value, session_id)
-            _set_title(value, title)
-            _set_start(value, start)
-            _set_end(value, end)
-            _set_capacity(value, capacity)
-            _set_taken(value, taken)
-            _set_remaining(value, capacity - taken - owed)
-            append(value)
-        return listed
-
-
 _new = object.__new__
 _set = object.__setattr__
-_SLOT_SETTERS = {
-    field.name: BookableSession.__dict__[field.name].__set__
-    for field in attrs.fields(BookableSession)
-}
-"""Each field's slot setter: what attrs' frozen ``__init__`` reaches by ``object.__setattr__``."""
-_set_id = _SLOT_SETTERS["session_id"]
-_set_title = _SLOT_SETTERS["title"]
-_set_start = _SLOT_SETTERS["start"]
-_set_end = _SLOT_SETTERS["end"]
-_set_capacity = _SLOT_SETTERS["capacity"]
-_set_taken = _SLOT_SETTERS["taken"]
-_set_remaining = _SLOT_SETTERS["remaining"]
 
+# Last: the seat counts check that what they count are Bookings, the class defined above.
+from sessionkit.model._booking_seats import (  # noqa: E402
+    in_session_order,
+    keeps_its_seats,
+    seats_owed,
+    seats_taken,
+    stamped_at,
+)
 
-@attrs.frozen(slots=True, kw_only=True)
-class Seating:
-    """A session's seats at an instant, and the bookings in play a command must act on.
-
-    ``taken`` is the seats held, offered and confirmed bookings take at the
-    instant. ``lapsed`` are the bookings that ran out by then
-    (:meth:`Booking.expired_at`: holds and offers, and the waitlist once its
-    session started, still stored as before), ``waiting`` the waitlist still
-    waiting, and ``mine`` the bookings in play of one participant that had
-    not run out; each in waitlist order, then by creation, then id (as
-    ``for_session``).
-    """
-
-    taken: int
-    lapsed: tuple[Booking, ...] = ()
-    waiting: tuple[Booking, ...] = ()
-    mine: tuple[Booking, ...] = ()
+# Show (and pickle) what moved to the private modules under this public path, as before.
+_moved: object
+for _moved in (BookableSession, Seating, check_seats, participant_ref):
+    _moved.__module__ = __name__
+for _moved in (in_session_order, keeps_its_seats, seats_owed, seats_taken, stamped_at):
+    _moved.__module__ = __name__
+del _moved
