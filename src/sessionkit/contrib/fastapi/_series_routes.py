@@ -28,7 +28,8 @@ def add_series_routes(routes: Routes) -> None:
         app: Kit, who: Who, body: s.SeriesCreate, idempotency_key: IdempotencyKey = None
     ) -> s.SeriesCreated:
         access.staff(who)
-        lifecycle_named(app, body.lifecycle)
+        if "lifecycle" in body.model_fields_set:  # omitted, the kit's own default is the host's
+            lifecycle_named(app, body.lifecycle)
         # The key is checked even where the body names the id: a blank one is refused here too.
         keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
         series_id = keyed if body.series_id is None else body.series_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +24,10 @@ from sessionkit.model.text import MAX_ID_LENGTH, MAX_TITLE_LENGTH
 from sessionkit.recurrence import Recurrence
 from sessionkit.recurrence.rule import MAX_RULE_LENGTH
 from sessionkit.services.reports import Skipped, SkipReason
+from sessionkit.services.series import SeriesCommands
 
 __all__ = [
+    "KIT_SERIES_LIFECYCLE",
     "ScheduleItemIn",
     "ScheduleItemOut",
     "SeriesCreate",
@@ -34,6 +37,11 @@ __all__ = [
     "series_created",
     "series_out",
 ]
+
+
+KIT_SERIES_LIFECYCLE: str = inspect.signature(SeriesCommands.create).parameters["lifecycle"].default
+"""The lifecycle ``kit.series.create`` gives a series that names none: ``SeriesCreate``'s default,
+read from the kit so that the two cannot differ."""
 
 
 class ScheduleItemIn(_In):
@@ -81,7 +89,13 @@ class SeriesCreate(_In):
 
     title: str = Field(max_length=MAX_TITLE_LENGTH)
     items: list[ScheduleItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
-    lifecycle: Name = "lms"
+    lifecycle: Name = Field(
+        default=KIT_SERIES_LIFECYCLE,
+        description=(
+            "The lifecycle of its sessions. Omitted: the kit's default for a series, as"
+            " kit.series.create's (a kit that does not know it answers a 500 UnknownLifecycle)."
+        ),
+    )
     capacity: StrictInt = Field(default=1, ge=1, le=MAX_CAPACITY)
     group: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     series_id: str | None = Field(

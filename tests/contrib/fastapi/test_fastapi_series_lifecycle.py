@@ -1,0 +1,79 @@
+"""``POST /series`` without a ``lifecycle``: the kit's own default, as ``kit.series.create``'s.
+
+The schema named ``"lms"`` itself and checked it as a name the client sent: on
+a kit without that lifecycle, a request naming none was told (422) that its
+lifecycle was unknown. Omitted, it is the kit's default for a series; a kit
+that does not know its own default is the host's configuration (500), as the
+same call in Python raises the same ``UnknownLifecycle``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.contrib.fastapi import schemas as s
+from sessionkit.errors import UnknownLifecycle
+from sessionkit.lifecycle import LifecycleRegistry, get_lifecycle
+from sessionkit.services import SessionKit
+from sessionkit.services.series import SeriesCommands
+from sessionkit.testing.clocks import ManualClock
+
+from .conftest import RULES, ClientFor, problem
+
+KIT_DEFAULT = inspect.signature(SeriesCommands.create).parameters["lifecycle"].default
+ITEM = {
+    "id": "i1",
+    "rrule": "FREQ=WEEKLY;COUNT=2",
+    "start": "2026-03-09T10:00:00",
+    "tz": "Europe/Berlin",
+    "duration_minutes": 60,
+}
+
+
+def _series(**fields: Any) -> dict[str, Any]:
+    return {"title": "Algebra", "items": [ITEM], **fields}
+
+
+def test_an_omitted_lifecycle_is_the_kits_default(client: TestClient) -> None:
+    made = client.post("/v1/series", json=_series())
+    assert made.status_code == 201, made.text
+    assert made.json()["lifecycle"] == KIT_DEFAULT == "lms"
+    assert s.SeriesCreate.model_validate(_series()).lifecycle == KIT_DEFAULT
+
+
+def test_an_omitted_lifecycle_the_kit_does_not_know_is_the_hosts(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    consulting = LifecycleRegistry([get_lifecycle("consulting")])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
+    )
+    client = client_for(kit)
+    # The client named no lifecycle: it was a 422 UnknownLifecycle of "lms", its input.
+    body = problem(client.post("/v1/series", json=_series()), 500, "UnknownLifecycle")
+    assert (body["name"], body["known"]) == (KIT_DEFAULT, ["consulting"])
+    item = s.ScheduleItemIn.model_validate(ITEM).to_item()
+    with pytest.raises(UnknownLifecycle) as raised:  # the kit's own answer, in Python
+        kit.series.create("acme", actor=None, title="Algebra", items=[item])
+    assert raised.value.name == KIT_DEFAULT
+    named = client.post("/v1/series", json=_series(lifecycle="lms"))
+    assert problem(named, 422, "UnknownLifecycle")["name"] == "lms"  # named: the client's
+    made = client.post("/v1/series", json=_series(lifecycle="consulting"))
+    assert (made.status_code, made.json()["lifecycle"]) == (201, "consulting")
+
+
+def test_a_replay_omitting_the_lifecycle_asks_for_the_kits_default(client: TestClient) -> None:
+    key = {"Idempotency-Key": "series-1"}
+    first = client.post("/v1/series", json=_series(), headers=key)
+    again = client.post("/v1/series", json=_series(), headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    named = client.post("/v1/series", json=_series(lifecycle=KIT_DEFAULT), headers=key)
+    assert named.json()["id"] == first.json()["id"]  # the same request, said in full
+    other = client.post("/v1/series", json=_series(lifecycle="consulting"), headers=key)
+    problem(other, 422, "IdempotencyKeyReused")
