@@ -11,6 +11,7 @@ import attrs
 import icalendar
 
 from sessionkit.contrib.ical._read import ONLY_DTSTART
+from sessionkit.contrib.ical._text import scrub, uids_without_controls
 from sessionkit.contrib.ical._values import (
     IcalCalendar,
     IcalEvent,
@@ -522,6 +523,7 @@ def write_ical(
         raise WrongType(calendar, name="calendar", expected="an IcalCalendar")
     if name is not None and not isinstance(name, str):  # 5 was written X-WR-CALNAME:5
         raise WrongType(name, name="name", expected="text or None")
+    calendar = uids_without_controls(calendar)  # before they are made unique
     text_stamp = _stamp(stamp)
     budget = check_candidates(max_candidates)
     cal = icalendar.Calendar()
@@ -557,6 +559,7 @@ def write_ical(
         cal.add_component(component)
     for event in events:
         cal.add_component(event)
+    scrub(cal)  # RFC 5545 TEXT holds no control characters but HTAB
     try:
         return str(cal.to_ical().decode("utf-8"))
     except UnicodeEncodeError as exc:  # a lone surrogate in a value built by hand
