@@ -69,11 +69,13 @@ def session_outcomes(
 ) -> list[AttendanceOutcome]:
     """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
 
-    ``no_show_session`` says whether the session's status is a no-show one;
-    ``as_of`` reads the attendance as it stood then, as
+    ``no_show_session`` says whether the session's status (at ``as_of``) is
+    a no-show one; ``as_of`` reads the attendance as it stood then, as
     :func:`~sessionkit.model.attendance.derive_attendance` does, leaving out
-    the overrides and the payments' no-show decisions taken after it
-    (``None``: at the session's end, all of them); ``now``, the read's
+    the presence after it and the overrides and the payments' no-show
+    decisions taken after it (``None``: at the session's end, all of them):
+    with no presence nor override left, the session had no records then, and
+    its status alone decides (``outcome_of`` of ``None``); ``now``, the read's
     instant, leaves whoever may still come before the session's end
     ``pending`` with no outcome (``None``: read as over).
     """
@@ -87,7 +89,9 @@ def session_outcomes(
         for one in bookings.for_session(tenant, session.id, statuses=[CONFIRMED]):
             paid = None if payments is None else payments.for_booking(tenant, one.id)
             people[one.participant] = (one, paid)
-    recorded = bool(presence or overrides)
+    # Records as they stood at ``as_of``: presence after it, as an override decided after it,
+    # had not happened, and without any the status alone decides (outcome_of of None).
+    recorded = bool(overrides) or any(as_of is None or p.at <= as_of for p in presence)
     found: list[AttendanceOutcome] = []
     for who in sorted(people, key=str):
         booking, payment = people[who]
