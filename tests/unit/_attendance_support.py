@@ -42,16 +42,20 @@ def attendance_kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
         engine.dispose()
 
 
-def lesson_kit(uow: UnitOfWorkFactory, rooms: MeetingRooms | None = None) -> tuple[SessionKit, str]:
+def lesson_kit(
+    uow: UnitOfWorkFactory, rooms: MeetingRooms | None = None, *, journal: bool = False
+) -> tuple[SessionKit, str]:
     """A kit on ``uow`` reading attendance facts, a day before :data:`START`, and its lesson.
 
     The lesson: teacher ``t1``'s 45 minutes from :data:`START`, an academy one of one seat.
+    ``journal``: the kit keeps a journal.
     """
     kit = SessionKit(
         uow=uow,
         clock=ManualClock(START - timedelta(days=1)),
         facts=attendance_facts(),
         rooms=rooms,
+        journal=journal,
     )
     lesson = kit.sessions.create_extra(
         T, actor="admin", start=START, end=START + timedelta(minutes=45), lifecycle="academy",

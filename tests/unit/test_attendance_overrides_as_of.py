@@ -8,13 +8,18 @@ after ``as_of``), so a read "as it stood 40 minutes in" showed a report given at
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+
+import pytest
 
 from sessionkit.model.attendance import JOIN
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef
 from sessionkit.policies import ATTENDED, NO_SHOW
+from sessionkit.services import SessionKit
 
+from . import test_services_no_show_attendance as no_shows
 from .test_services_no_show_attendance import ANA, BEN, END, START, Circle, T
 
 MIN = timedelta(minutes=1)
@@ -58,7 +63,10 @@ def test_an_override_decided_after_as_of_is_not_there_yet() -> None:
     assert _seen(circle) == _seen(circle, as_of=START + 50 * MIN)
 
 
-def test_a_no_show_decided_after_as_of_is_not_shown_then() -> None:
+def test_a_no_show_decided_after_as_of_is_not_shown_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A circle whose kit keeps a journal: it tells the status at an as_of before the
+    # session's last change (completed at END + 10), which outcomes refuses without one.
+    monkeypatch.setattr(no_shows, "SessionKit", functools.partial(SessionKit, journal=True))
     circle = Circle()
     circle.kit.advance_due(T, now=START - 15 * MIN)
     circle.presence(ANA, JOIN, 0)

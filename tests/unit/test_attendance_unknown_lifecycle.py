@@ -53,3 +53,29 @@ def test_outcomes_of_an_unknown_lifecycle_are_read_by_the_clock_as_for_session()
     )]  # fmt: skip
     assert told == [("student:ana", PRESENT, ATTENDED), ("student:ben", ABSENT, NO_SHOW)]
     assert [a.status for a in report.attendance.for_session(T, call.id)] == [PRESENT, ABSENT]
+
+
+def test_an_unknown_lifecycle_read_as_of_before_its_last_change_is_not_refused() -> None:
+    # Its status says nothing to a kit that does not know its lifecycle: read by the clock,
+    # an as_of before the session's last change needs no journal (a known one's is refused).
+    store = InMemoryStore()
+    clock = ManualClock(START - timedelta(days=1))
+    host = SessionKit(uow=store.unit_of_work, clock=clock, lifecycles=PRESETS.with_lifecycle(MINE))
+    call = host.sessions.create_extra(
+        T, actor="t", title="Call", start=START, end=START + timedelta(hours=1),
+        lifecycle="mine", capacity=2,
+    )  # fmt: skip
+    host.bookings.book(T, call.id, "student:ana", actor="admin", confirm=True)
+    joined = PresenceEvent(
+        provider="meet", event_id="e1", session_id=call.id, participant="student:ana",
+        action=JOIN, at=START,
+    )  # fmt: skip
+    host.attendance.record_presence(T, [joined], now=START)
+    clock.set(START + timedelta(minutes=40))
+    changed = host.sessions.set_fields(T, call.id, actor="t", set={"note": "ok"})  # after as_of
+    assert changed.updated_at == START + timedelta(minutes=40)
+    report = SessionKit(uow=store.unit_of_work, clock=clock)  # knows the presets only
+    told = report.attendance.outcomes(T, call.id, as_of=START + timedelta(minutes=10))
+    assert [(str(o.participant), o.attendance, o.outcome) for o in told] == [
+        ("student:ana", PRESENT, ATTENDED)
+    ]

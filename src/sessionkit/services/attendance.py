@@ -25,6 +25,7 @@ room and the reads are below.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from sessionkit.errors import UnknownLifecycle, UnknownStatus
@@ -42,6 +43,7 @@ from sessionkit.policies.no_shows import AttendanceOutcome
 from sessionkit.ports import JoinCredential, MeetingRooms
 from sessionkit.services._attendance_overrides import OverrideCommands
 from sessionkit.services._attendance_policy import AttendancePolicy
+from sessionkit.services._attendance_status import status_as_of, status_unknown
 from sessionkit.services._context import Context
 from sessionkit.services._outcomes import session_outcomes
 from sessionkit.services._presence import (
@@ -57,7 +59,6 @@ from sessionkit.services._presence_recording import (
     PresenceRecording,
     PresenceReport,
 )
-from sessionkit.services._seats import closed
 from sessionkit.services.rooms import RoomAccess
 
 __all__ = [
@@ -157,7 +158,12 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         was held, from its start to that end
         (:func:`~sessionkit.model.attendance.held_span`). Read at ``as_of`` (default: now)
         before the session's end, while its status is not terminal, someone
-        not there (yet) is ``pending``, not absent. Raises ``SessionNotFound``.
+        not there (yet) is ``pending``, not absent. That status is the one the
+        session had at ``as_of`` (a session completed or cancelled since was
+        not over then) when the kit can know it: the session has not changed
+        since ``as_of``, or the kit keeps a journal (``journal=True``) that
+        tells it; else it is its status now (:meth:`outcomes` refuses such an
+        ``as_of``). Raises ``SessionNotFound``.
         """
         check_tenant(tenant)
         check_id(session_id, "session_id")
@@ -178,7 +184,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                     b.participant
                     for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
                 )
-        read_at = self._pending_at(session, at)
+            then = status_as_of(tx, session, at)
+        # Unknown then (no journal, changed since): judged by its status now, as documented.
+        read_at = self._pending_at(session, session.status if then is None else then, at)
         return [
             derive_attendance(
                 presence,
@@ -193,15 +201,16 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             for who in sorted(people, key=str)
         ]
 
-    def _pending_at(self, session: Session, at: datetime | None) -> datetime | None:
-        """The read's instant, ``at`` or now; ``None`` once the session's status is terminal.
+    def _pending_at(self, session: Session, status: str, at: datetime | None) -> datetime | None:
+        """The read's instant, ``at`` or now; ``None`` when ``status`` is terminal.
 
-        A session over by its status (ended early, cancelled, a no-show) has
-        nobody still to come, whatever the clock says. One in a status its
-        lifecycle no longer has is read by the clock alone.
+        ``status`` is the session's at ``at``. A session over by its status
+        (ended early, cancelled, a no-show) has nobody still to come, whatever
+        the clock says. One in a status its lifecycle no longer has is read by
+        the clock alone.
         """
         try:
-            if closed(self._ctx, session):
+            if self._ctx.lifecycle(session.lifecycle).status(status).terminal:
                 return None
         except (UnknownLifecycle, UnknownStatus):
             pass
@@ -219,8 +228,17 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         after it not yet counted; a stay still open runs to it; one before the
         end judges the time elapsed so far, and leaves whoever is not there
         yet pending, with no outcome, while the status is not terminal), and
-        the session's status (its status now, whatever ``as_of``), as
-        :func:`~sessionkit.policies.no_shows.outcome_of` says; once the
+        the session's status at ``as_of`` (a no-show status entered since, or
+        an end, had not come yet), as
+        :func:`~sessionkit.policies.no_shows.outcome_of` says. With no
+        attendance record by ``as_of`` (presence at or before it, an override
+        decided by then) the status alone decides, as for a session with none
+        at all. The status then is known when the session has not changed
+        since ``as_of`` or from the kit's journal (``journal=True``: each
+        status change dated when it fell due); a kit with no journal that
+        tells it refuses an ``as_of`` before the session's last change
+        (``InvalidValue``: ``value`` the ``as_of``, ``expected`` the instants
+        it may be) rather than judge by the status now. Once the
         session entered a status that decides a paid booking's no-show
         refund, the outcome, rule and refund are the ones decided then
         (recorded on its payment), whatever was reported since, unless that
@@ -237,9 +255,17 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             session = tx.sessions.get(tenant, session_id)
             at = None if as_of is None else self._ctx.at(as_of, "as_of")
             try:
-                status = self._ctx.lifecycle(session.lifecycle).status(session.status)
-            except (UnknownLifecycle, UnknownStatus):
-                status = None
+                machine = self._ctx.lifecycle(session.lifecycle)
+            except UnknownLifecycle:
+                machine = None  # read by the clock alone, whatever its status then
+            status = None
+            if machine is not None:
+                then = status_as_of(tx, session, at)
+                if then is None:
+                    assert at is not None  # read now, the status is the session's own
+                    raise status_unknown(session, at)
+                with contextlib.suppress(UnknownStatus):  # one its lifecycle no longer has
+                    status = machine.status(then)
             return session_outcomes(
                 tx,
                 session,

@@ -1,0 +1,100 @@
+"""The status a session had at an instant, for an attendance read ``as_of`` it.
+
+Private to the services. ``kit.attendance.for_session`` and ``outcomes`` judge
+who is still pending, and who is a no-show, by the session's status; read
+``as_of`` an instant, that is the status it had then, not the one it has now
+(a session completed or cancelled since was still running then).
+:func:`status_as_of` finds it where the kit can know it: the session has not
+changed since, or the kit keeps a journal (``SessionKit(journal=True)``), whose
+entries date each status change when it fell due, as ``as_of`` dates presence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import shown
+from sessionkit.model.events import SessionCreated
+from sessionkit.model.journal import JournalEntry
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.session import Session
+from sessionkit.ports import JOURNAL
+from sessionkit.services._context import Tx
+
+__all__ = ["last_change", "status_as_of", "status_unknown"]
+
+_CREATED = SessionCreated.__name__
+
+
+def last_change(session: Session) -> datetime:
+    """When ``session`` was last written: its ``updated_at``, else its ``created_at``."""
+    return session.created_at if session.updated_at is None else session.updated_at
+
+
+def status_as_of(tx: Tx, session: Session, as_of: datetime | None) -> str | None:
+    """Return the name of the status ``session`` had at ``as_of``; ``None`` when unknown.
+
+    ``as_of`` ``None``: its status now. So it is when the session has not
+    been written since ``as_of`` (:func:`last_change` at or before it: every
+    status change writes it). Else the kit's journal tells, if it keeps one:
+    the status its own entries (its creation and its status changes, each
+    dated when it fell due) leave it in at ``as_of``; one created after
+    ``as_of`` is read in the status it was created in. ``None`` (unknown)
+    without a journal, or when the journal does not account for the status:
+    it holds no entry of the session's by ``as_of`` nor its creation (kept
+    only since later), or its last status is not the session's now (changes
+    left unjournalled since).
+    """
+    if as_of is None or last_change(session) <= as_of:
+        return session.status
+    if tx.journal is None:  # the kit keeps no journal
+        return None
+    journal = tx.repository_or_none(JOURNAL)
+    if journal is None:
+        return None
+    entries: list[JournalEntry] = []
+    while True:
+        page = journal.history(
+            session.tenant,
+            subject=("session", session.id),
+            after=entries[-1].cursor if entries else None,
+            limit=MAX_LIMIT,
+        )
+        entries.extend(page)
+        if len(page) < MAX_LIMIT:
+            break
+    return _replayed(entries, session.status, as_of)
+
+
+def status_unknown(session: Session, as_of: datetime) -> InvalidValue:
+    """The refusal of a read ``as_of`` an instant at which ``session``'s status is unknown.
+
+    ``value`` is ``as_of``; ``expected`` names the instants it may be.
+    """
+    last = last_change(session)
+    return InvalidValue(
+        f"as_of {shown(as_of.isoformat())}: session {shown(session.id)} changed at "
+        f"{last.isoformat()}, after it, and no journal of the kit's tells its status then; "
+        f"read as_of {last.isoformat()} or later, or with a kit that keeps a journal "
+        "(SessionKit(journal=True)) from the session's creation",
+        value=as_of,
+        expected=f"an instant at or after {last.isoformat()}",
+    )
+
+
+def _replayed(entries: list[JournalEntry], now: str, as_of: datetime) -> str | None:
+    """The status a session's journal ``entries`` (oldest first) leave it in at ``as_of``.
+
+    ``now`` is its status now, which the last of them must have left it in.
+    """
+    steps = [e for e in entries if e.event == _CREATED or e.transition is not None]
+    created = [i for i, e in enumerate(steps) if e.event == _CREATED]
+    if created:  # a session deleted and made again under its id starts afresh
+        steps = steps[created[-1] :]
+    if not steps or steps[-1].status != now:
+        return None
+    before = [e for e in steps if e.at <= as_of]
+    if before:
+        return before[-1].status
+    return steps[0].status if steps[0].event == _CREATED else None
