@@ -625,6 +625,38 @@ def test_records_of_bookings_give_the_frame_the_bookings_give() -> None:
     assert str(to_pandas(odd)["role"].dtype) == "category"
 
 
+def test_a_pandas_frame_of_an_optional_int_column_reads_back_under_its_schema() -> None:
+    # pd.DataFrame(records) holds an int column with a None as float64, NaN for the None;
+    # its to_dict("records") (2.0, nan) was refused: "position holds float values".
+    from sessionkit.testing.contract._booking_support import make_booking
+
+    bookings = [make_booking("b1", position=2), make_booking("b2"), make_booking("b3", position=1)]
+    plain = pd.DataFrame(to_records(bookings))
+    assert str(plain["position"].dtype) == "float64"
+    back = plain.to_dict("records")
+    for read in (to_pandas(back, schema=BOOKING), to_pandas(back)):
+        assert str(read["position"].dtype) == "Int64"
+        assert read["position"].tolist() == [2, pd.NA, 1]
+        assert read["seats"].tolist() == [1, 1, 1]
+    assert to_polars(back, schema=BOOKING)["position"].to_list() == [2, None, 1]
+    assert to_polars(back, schema=BOOKING).equals(to_polars(bookings))
+
+
+@pytest.mark.parametrize("odd", [2.5, float("inf")])
+def test_a_float_no_whole_number_in_an_int_column_is_refused_naming_it(odd: float) -> None:
+    from sessionkit.testing.contract._booking_support import make_booking
+
+    back = pd.DataFrame(to_records([make_booking("b1", position=2), make_booking("b2")]))
+    rows = back.assign(position=[odd, float("nan")]).to_dict("records")
+    with pytest.raises(InvalidValue, match=rf"column 'position' holds {odd}, which is no whole"):
+        to_pandas(rows, schema=BOOKING)
+    with pytest.raises(InvalidValue) as caught:
+        to_polars(rows, schema=BOOKING)
+    assert caught.value.value == odd
+    # Without schema=, records that do not fit it are read as they are: a float column.
+    assert str(to_pandas(rows)["position"].dtype) == "float64"
+
+
 _PANDAS = {
     "instant": "datetime64[us, UTC]",
     "category": "category",

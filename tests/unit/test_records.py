@@ -347,3 +347,16 @@ def test_one_value_where_a_list_is_expected_is_refused_saying_to_pass_a_list() -
         to_records({"id": "s1"})
     with pytest.raises(WrongType, match=r"^values must be sessions, series, bookings"):
         to_records(3)
+
+
+def test_an_int_column_read_back_as_floats_is_ints_and_nan_none_under_its_schema() -> None:
+    # What pandas' to_dict("records") gives of an int column with a missing value: floats.
+    rows = to_records([make_booking("b1", position=2), make_booking("b2")])
+    rows = [{**rows[0], "position": 2.0, "seats": 1.0}, {**rows[1], "position": float("nan")}]
+    by_name = {c.name: c for c in column_values(rows, schema=BOOKING)}
+    assert (by_name["position"].type, by_name["position"].values) == ("int", [2, None])
+    assert by_name["position"].nullable
+    assert [type(v) for v in by_name["seats"].values] == [int, int]
+    with pytest.raises(InvalidValue, match=r"'seats' holds 1\.5, which is no whole") as caught:
+        column_values([{**rows[0], "seats": 1.5}], schema=BOOKING)
+    assert caught.value.value == 1.5

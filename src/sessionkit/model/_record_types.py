@@ -4,7 +4,8 @@
 one documented column with the getter that reads it from a domain value, and
 :class:`Schema` a fixed, ordered tuple of columns that turns values into
 records or into column lists. :func:`utc` gives an instant in UTC, as every
-instant column does. The schemas themselves live in
+instant column does, and :func:`whole` an int column's values read back from
+floats. The schemas themselves live in
 :mod:`sessionkit.model._record_schemas`; import all of these from
 :mod:`sessionkit.model.records`.
 """
@@ -21,7 +22,7 @@ import attrs
 from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import shown
 
-__all__ = ["COLUMN_TYPES", "Column", "ColumnType", "Record", "Schema", "utc"]
+__all__ = ["COLUMN_TYPES", "Column", "ColumnType", "Record", "Schema", "utc", "whole"]
 
 Record = dict[str, Any]
 """One row: column name to a plain value (:mod:`sessionkit.model.records` lists the types)."""
@@ -137,3 +138,30 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
+
+
+def whole(column: str, values: list[object], schema: str) -> list[object]:
+    """An int column's values read back from a float column: ``3.0`` is ``3``, NaN ``None``.
+
+    pandas holds an int column with a missing value as ``float64``, NaN where
+    ``None`` was (unless it is the nullable ``Int64`` ``to_pandas`` builds),
+    and its ``df.to_dict("records")`` gives ``3.0`` and ``nan``. A float with a
+    fractional part (or an infinity) is no value the column held:
+    ``InvalidValue`` naming the column and the value.
+    """
+    out: list[object] = []
+    for value in values:
+        if isinstance(value, float):
+            if value != value:  # NaN: the None pandas stored as a float
+                out.append(None)
+                continue
+            if not value.is_integer():
+                raise InvalidValue(
+                    f"column {shown(column)} holds {shown(value)}, which is no whole number;"
+                    f" the {schema} schema has int there",
+                    value=value,
+                    expected="whole numbers (or None)",
+                )
+            value = int(value)
+        out.append(value)
+    return out

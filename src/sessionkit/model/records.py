@@ -69,6 +69,7 @@ from sessionkit.model._record_types import (
     Record,
     Schema,
     utc,
+    whole,
 )
 from sessionkit.model.text import MAX_TITLE_LENGTH, check_text
 
@@ -293,8 +294,10 @@ def column_values(values: object, *, schema: Schema | None = None) -> list[Value
     through their schema (``schema``, when given, must be theirs; it also
     gives the columns of an empty input). Records given with a ``schema``
     must have its columns and are typed as it declares (a column of ``None``
-    only too), and so are records with exactly one schema's columns, in its
-    order, when their values fit it (``to_records(bookings)``, filtered).
+    only too; an int column pandas gave as floats is read as whole numbers,
+    NaN as ``None``, a fraction refused with ``InvalidValue``), and so are
+    records with exactly one schema's columns, in its order, when their
+    values fit it (``to_records(bookings)``, filtered).
     Other records (an analytics result's) have their column types inferred:
     bool, int, float, Decimal, str (a column named ``status``, ``outcome``,
     ``kind``, ``role`` or ending in ``_status``... is a category), aware
@@ -383,6 +386,8 @@ def _as_schema(found: list[Values], schema: Schema, declared: object = None) -> 
             # A column no row fills is NaN in every row of a pandas frame's to_dict("records")
             # (a category, or text in pandas 3); no schema holds a NaN but as a float.
             values, kind = [None] * len(values), "object"
+        if kind == "float" and column.type == "int":  # pandas' float64 of ints and NaN
+            values, kind = whole(column.name, values, schema.name), "int"
         if kind not in (column.type, "object") and (kind, column.type) not in _ALIKE:
             raise InvalidValue(
                 f"column {shown(column.name)} holds {kind} values; the {schema.name} schema "
