@@ -361,7 +361,9 @@ def test_a_booked_session_made_by_hand_names_a_lifecycle_it_can_read() -> None:
             session=attrs.evolve(session, status="OPE"), bookings=(), at=_NOW, lifecycle=_MINE
         )
     with pytest.raises(WrongType, match=r"BookedSession\.lifecycle"):
-        sks.BookedSession(session=session, bookings=(), at=_NOW, lifecycle="mine")  # type: ignore[arg-type]  # the bad value under test
+        sks.BookedSession(session=session, bookings=(), at=_NOW, lifecycle=5)  # type: ignore[arg-type]  # the bad value under test
+    with pytest.raises(UnknownLifecycle, match="'mine'"):  # a name is a preset's: not yours
+        sks.BookedSession(session=session, bookings=(), at=_NOW, lifecycle="mine")
 
 
 def _leap(value: date) -> bool:

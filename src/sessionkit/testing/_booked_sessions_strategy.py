@@ -60,6 +60,11 @@ def _an_instant(_instance: object, _attribute: attrs.Attribute[datetime], value:
     check_aware(value, "BookedSession.at")
 
 
+def _named_preset(value: Lifecycle | str | None) -> Any:
+    """A preset's name (``"lms"``) as the preset; anything else as it is, for the validator."""
+    return _args.preset_of(value, where="BookedSession")
+
+
 def _its_lifecycle(
     instance: BookedSession, _attribute: attrs.Attribute[Lifecycle | None], value: object
 ) -> None:
@@ -80,7 +85,9 @@ class BookedSession:
     the session has started, or if it is not busy; the waitlist's seats are
     owed to it, and none in a terminal status of its lifecycle, finished
     ahead of its time). ``lifecycle`` is the session's, ``None`` for a
-    preset (:func:`booked_sessions` gives one of yours). Made by hand (an
+    preset (:func:`booked_sessions` gives one of yours); a preset's name
+    (``"lms"``) is made that preset, an unknown one is ``UnknownLifecycle``.
+    Made by hand (an
     ``@example``), a naive ``at`` is refused with ``NaiveDatetime``, a field
     of the wrong type with ``WrongType``, a session of a lifecycle of yours
     not given with ``UnknownLifecycle`` and one in a status its lifecycle
@@ -91,7 +98,9 @@ class BookedSession:
     session: Session = attrs.field(validator=_a_session)
     bookings: tuple[Booking, ...] = attrs.field(converter=_the_bookings)
     at: datetime = attrs.field(validator=_an_instant)
-    lifecycle: Lifecycle | None = attrs.field(default=None, validator=_its_lifecycle)
+    lifecycle: Lifecycle | None = attrs.field(
+        default=None, converter=_named_preset, validator=_its_lifecycle
+    )
 
     def _session_lifecycle(self) -> Lifecycle:
         """The session's lifecycle: :attr:`lifecycle`, or the preset the session names."""

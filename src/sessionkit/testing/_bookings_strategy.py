@@ -95,7 +95,7 @@ def bookings(
     at: datetime | None = None,
     statuses: Sequence[str] = tuple(sorted(BOOKING_STATUSES)),
     roles: Sequence[str] = ("student", "client", "attendee"),
-    lifecycle: Lifecycle | None = None,
+    lifecycle: Lifecycle | str | None = None,
     participants: Sequence[ResourceRef | str] | None = None,
 ) -> st.SearchStrategy[Booking]:
     """A :class:`~sessionkit.model.booking.Booking` of ``session``, as it is stored at ``at``.
@@ -120,11 +120,13 @@ def bookings(
     offers and waitlist places ended with it (``EXPIRED``), but one that had
     run out by then is stored as it was until the expiry job runs (a hold or
     offer past its expiry at ``at``, a waitlist place once the session has
-    started at ``at``). ``lifecycle`` is the session's,
-    ``None`` for a preset (``UnknownLifecycle`` for a lifecycle of yours not
-    given); ``statuses`` leaving none of those is ``InvalidValue``, as is a
-    session in a status no status taking bookings leads to (the academy's
-    UNSCHEDULED, which no stored session has): it has no bookings.
+    started at ``at``). ``lifecycle`` is the session's: a ``Lifecycle``, a
+    preset's name (``"lms"``, as the kit takes one; ``UnknownLifecycle`` for
+    an unknown name), or ``None`` for the preset the session names
+    (``UnknownLifecycle`` for a lifecycle of yours not given); ``statuses``
+    leaving none of those is ``InvalidValue``, as is a session in a status
+    no status taking bookings leads to (the academy's UNSCHEDULED, which no
+    stored session has): it has no bookings.
 
     The participant is drawn from ``participants`` (``ResourceRef`` values or
     ``"kind:id"`` text, as ``kit.bookings.book`` takes them; by default

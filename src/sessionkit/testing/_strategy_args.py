@@ -35,6 +35,7 @@ __all__ = [
     "names",
     "naming",
     "not_after",
+    "preset_of",
     "roles",
     "strategy_or_none",
     "whole",
@@ -162,17 +163,36 @@ def lifecycle_pool(lifecycles: object, *, strategy: str = "sessions") -> list[Li
     return pool
 
 
+def preset_of(lifecycle: object, *, where: str) -> object:
+    """``lifecycle``, or the preset it names when it is text (``"lms"``), as the kit takes them.
+
+    An unknown name is ``UnknownLifecycle`` naming it, noted with the option
+    (``where`` names what took it). Anything else is returned as it is, for
+    :func:`machine_of` to check.
+    """
+    if not isinstance(lifecycle, str):
+        return lifecycle
+    try:
+        return PRESETS.get(lifecycle)
+    except SessionKitError as error:  # UnknownLifecycle
+        error.add_note(f"from the option {where}(lifecycle={shown(lifecycle)})")
+        raise
+
+
 def machine_of(session: Session, lifecycle: object, *, where: str, field: str) -> Lifecycle:
     """The lifecycle of ``session``: ``lifecycle``, or the preset it names; it has its status.
 
-    ``where`` names what took ``lifecycle`` in messages (``"bookings"`` says
-    ``bookings(lifecycle=...)``), ``field`` the value a ``WrongType`` names.
-    A lifecycle not a :class:`Lifecycle` is ``WrongType``, one of another name
-    than the session's ``InvalidValue``; a lifecycle of yours not given is
-    ``UnknownLifecycle`` and a status it lacks ``InvalidValue``, noted with the option.
+    ``lifecycle`` is a :class:`Lifecycle`, a preset's name (:func:`preset_of`)
+    or ``None`` for the preset the session names. ``where`` names what took
+    ``lifecycle`` in messages (``"bookings"`` says ``bookings(lifecycle=...)``),
+    ``field`` the value a ``WrongType`` names. Anything else is ``WrongType``,
+    a lifecycle of another name than the session's ``InvalidValue``; a
+    lifecycle of yours not given is ``UnknownLifecycle`` and a status it lacks
+    ``InvalidValue``, noted with the option.
     """
+    lifecycle = preset_of(lifecycle, where=where)
     if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
-        raise WrongType(lifecycle, name=field, expected="a Lifecycle or None")
+        raise WrongType(lifecycle, name=field, expected="a Lifecycle, a preset name or None")
     if lifecycle is not None and lifecycle.name != session.lifecycle:
         raise InvalidValue(
             f"{where}(lifecycle={shown(lifecycle.name)}): session {shown(session.id)} is of"
