@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from sessionkit.testing import _type_strategies
 from sessionkit.testing._session_strategies import (
     BookedSession,
     booked_sessions,
@@ -45,3 +46,7 @@ __all__ = [
     "timezones",
     "weekly_hours",
 ]
+
+# st.from_type(Session) and the rest draw these strategies from here on (the entry point
+# registers them when Hypothesis is imported; this covers an install without it).
+_type_strategies.register()

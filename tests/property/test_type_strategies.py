@@ -1,0 +1,163 @@
+"""``st.from_type`` and ``st.builds`` draw sessionkit's types with the shipped strategies.
+
+Hypothesis imports sessionkit's ``hypothesis`` entry point when it is imported, so a
+user's ``st.builds(Lesson)`` of a class with a field typed ``Session`` draws
+``sessions()``; before, Hypothesis built a ``Session`` from its signature and failed
+(``Could not resolve typing.Any``), and a ``TimeSpan`` from naive datetimes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from datetime import timedelta
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessionkit.availability import Availability
+from sessionkit.lifecycle import PRESETS
+from sessionkit.model.booking import BOOKING_STATUSES, Booking
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import BookingRules
+from sessionkit.recurrence import Recurrence, Rule
+from sessionkit.testing import strategies as sks
+from sessionkit.timespan import TimeSpan
+
+
+@attrs.frozen
+class Lesson:
+    """A value of a user's own, holding sessionkit values in typed fields."""
+
+    session: Session
+    teacher: ResourceRef
+    notes: str
+
+
+# Hypothesis reads an attrs class's field types, strings under `from __future__ import annotations`.
+attrs.resolve_types(Lesson)
+
+
+@dataclass(frozen=True)
+class Slot:
+    span: TimeSpan
+    rules: BookingRules
+
+
+@given(st.from_type(Session))
+def test_from_type_draws_sessions_as_sessions_does(session: Session) -> None:
+    lifecycle = PRESETS.get(session.lifecycle)
+    assert (session.tenant, lifecycle.subject) == ("acme", "session")
+    assert lifecycle.status(session.status).busy == session.busy
+    assert session.tz in sks.DST_ZONES
+
+
+@given(st.from_type(Booking))
+def test_from_type_draws_bookings_of_a_drawn_session(booking: Booking) -> None:
+    assert booking.status in BOOKING_STATUSES
+    assert (booking.tenant, booking.participant.kind) == ("acme", "student")
+    assert booking.created_at < booking.session_start
+
+
+@given(st.from_type(ResourceRef))
+def test_from_type_draws_references_as_the_strategies_do(ref: ResourceRef) -> None:
+    assert ref.kind in ("teacher", "room", "student")
+    assert ref.id[0] == {"teacher": "t", "room": "r", "student": "p"}[ref.kind]
+
+
+@given(st.from_type(TimeSpan))
+def test_from_type_draws_aware_timespans(span: TimeSpan) -> None:
+    assert span.start.utcoffset() == timedelta(0)
+    assert timedelta(minutes=1) <= span.duration <= timedelta(days=2)
+
+
+@given(
+    st.from_type(Rule),
+    st.from_type(Recurrence),
+    st.from_type(Availability),
+    st.from_type(BookingRules),
+)
+def test_from_type_draws_the_value_types(
+    rule: Rule, rec: Recurrence, availability: Availability, rules: BookingRules
+) -> None:
+    assert (type(rule), type(rec), type(availability), type(rules)) == (
+        Rule,
+        Recurrence,
+        Availability,
+        BookingRules,
+    )
+
+
+@given(st.from_type(sks.BookedSession))
+def test_from_type_draws_booked_sessions(booked: sks.BookedSession) -> None:
+    assert booked.taken <= booked.session.capacity
+    assert all(b.session_id == booked.session.id for b in booked.bookings)
+
+
+@given(st.builds(Lesson), st.builds(Slot))
+def test_builds_of_a_users_class_draws_its_sessionkit_fields(lesson: Lesson, slot: Slot) -> None:
+    assert lesson.session.tenant == "acme"
+    assert lesson.teacher.kind in ("teacher", "room", "student")
+    assert slot.span.start.tzinfo is not None
+    assert isinstance(slot.rules, BookingRules)
+
+
+def _run(code: str, **env: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    return result.stdout.split()
+
+
+def test_the_entry_point_registers_them_when_hypothesis_is_imported() -> None:
+    # No import of sessionkit.testing: Hypothesis runs the entry point, which imports no
+    # strategy module until a type is drawn.
+    out = _run(
+        """
+        import sys
+        from hypothesis import find, strategies as st
+        from sessionkit.model.session import Session
+        print("sessionkit.testing.strategies" in sys.modules)
+        print(type(find(st.from_type(Session), lambda s: True)).__name__)
+        """
+    )
+    assert out == ["False", "Session"]
+
+
+def test_importing_the_strategies_registers_them_without_the_entry_point() -> None:
+    # HYPOTHESIS_NO_PLUGINS: Hypothesis runs no entry point; importing the strategies does.
+    out = _run(
+        """
+        from hypothesis import find, strategies as st
+        from sessionkit.testing import strategies as sks
+        from sessionkit.model.session import Session
+        print(find(st.from_type(Session), lambda s: True).tenant)
+        """,
+        HYPOTHESIS_NO_PLUGINS="1",
+    )
+    assert out == ["acme"]
+
+
+def test_a_strategy_of_your_own_registered_after_the_import_wins() -> None:
+    out = _run(
+        """
+        from hypothesis import find, strategies as st
+        from sessionkit.model.session import Session
+        from sessionkit.testing import strategies as sks
+        mine = sks.sessions(tenant="mine")
+        st.register_type_strategy(Session, mine)
+        from sessionkit.testing import _type_strategies
+        _type_strategies.register()  # again: keeps yours
+        print(find(st.from_type(Session), lambda s: True).tenant)
+        """
+    )
+    assert out == ["mine"]
