@@ -1,0 +1,117 @@
+"""Command line: ``python -m sessionkit expand RULE --start ... --tz ... --duration ...``.
+
+``python -m sessionkit demo [--db URL] [--now ISO]`` schedules a small school (the LMS)
+in a SQLite file (or any SQLAlchemy URL, or ``memory``) and prints its conflict
+report and next week's agenda; running it again only tops up (sessionkit.demo).
+``python -m sessionkit demo marketplace`` runs the tutoring marketplace instead
+(slots, paid holds, waitlists, refunds; sessionkit.demo.marketplace) and
+``python -m sessionkit demo consulting`` the consulting platform (public and
+manual booking, payment status, bulk changes; sessionkit.demo.consulting) and
+``python -m sessionkit demo coaching`` the coaching platform (contracts of N
+sessions, reschedule requests both ways, completion with notes, no-shows,
+progress; sessionkit.demo.coaching) and ``python -m sessionkit demo academy`` the
+academy (a Quran circle and individual lessons whose statuses come from the
+clock and the meeting room's joins; sessionkit.demo.academy), each in its own
+SQLite file.
+
+``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]``
+does all due work once (for cron): rolling-window top-ups, reschedule
+auto-approvals, timed transitions and hold expiry, with a progress line on
+stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
+It works on a database that holds sessionkit's tables: a SQLite file that does
+not exist, or a database without them, is refused (status 2), not created.
+
+A demo whose tick fails an item (its ``report.failed``), or whose step meets an
+error of host code (the coaching demo's fact provider's, the academy's meeting
+provider's, the marketplace's payment provider's), says so in one line and exits
+with status 1, as ``tick`` does. Bad arguments print one line to stderr and exit
+with status 2; Ctrl-C prints one line and exits with status 130.
+
+The package's modules: ``_args`` (the errors behind those statuses, and the
+values' parsers), ``_parser`` (argparse), ``_expand``, ``_demo`` and ``_tick``
+(one command each); :func:`main` here runs them and sorts their errors.
+"""
+
+# ruff: noqa: T201 - the command line prints by design
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from sessionkit.cli._args import Unreachable, UsageError, WorkFailed, parse_duration
+from sessionkit.cli._demo import demo as _demo
+from sessionkit.cli._expand import expand as _expand
+from sessionkit.cli._parser import build_parser as _build_parser
+from sessionkit.cli._tick import tick as _tick
+from sessionkit.errors import SessionKitError
+
+__all__ = ["main", "parse_duration"]
+
+
+class _LostCtrlC:
+    """A ``sys.unraisablehook`` that notes a Ctrl-C Python could not raise.
+
+    Ctrl-C raises ``KeyboardInterrupt`` in whatever code runs, and in a garbage
+    collector's callback (SQLAlchemy's, say) Python cannot raise it: it printed
+    "Exception ignored in ..." with a traceback, and the command ran on to status 0.
+    Such a Ctrl-C is noted in :attr:`pressed` instead; other errors go to ``previous``.
+    """
+
+    def __init__(self, previous: Callable[[sys.UnraisableHookArgs], object]) -> None:
+        self.previous = previous
+        self.pressed = False
+
+    def __call__(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.pressed = True
+        else:
+            self.previous(unraisable)
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    0 ok, 1 a tick (or a demo's) failed items, a demo's step failed, or a tick could not
+    reach its database (or the output could not be written), 2 bad usage, 130 interrupted
+    (Ctrl-C).
+
+    ``prog`` is the command as ``--help`` shows it: ``None`` for the name it was run by
+    (the file name of ``sys.argv[0]``, as argparse reads it: the installed script's
+    ``sessionkit``); ``python -m sessionkit``, whose file is ``__main__.py``, passes its own.
+    """
+    lost_ctrl_c = _LostCtrlC(sys.unraisablehook)
+    sys.unraisablehook = lost_ctrl_c
+    try:
+        args = _build_parser(prog).parse_args(argv)  # a Ctrl-C while it builds is said as any other
+        status = 0
+        if args.command == "tick":
+            output, status = _tick(args)
+        else:
+            output = _demo(args) if args.command == "demo" else _expand(args)
+        if lost_ctrl_c.pressed:  # said as the Ctrl-C it was, not as work done in full
+            raise KeyboardInterrupt
+    except UsageError as exc:
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 2
+    except (Unreachable, WorkFailed) as exc:  # as failed items: the next run may do them
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 1
+    except SessionKitError as exc:
+        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 128 + SIGINT, as shells say
+        print("sessionkit: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        sys.unraisablehook = lost_ctrl_c.previous
+    try:
+        print(output)
+        sys.stdout.flush()  # a full disk is found here, not in the flush at exit
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        sys.stdout = None  # silence the flush at exit
+    except OSError as exc:  # the output could not be written (a full disk): said in one line
+        sys.stdout = None
+        print(f"sessionkit: error: the output could not be written ({exc})", file=sys.stderr)
+        return 1
+    return status
