@@ -288,9 +288,11 @@ def test_the_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]
     assert "``" not in out
     assert "examples:\n  python -m sessionkit demo " in out
     assert "python -m sessionkit COMMAND --help" in out
-    # It named statuses 2 and 130, not the 1 of a failed tick or demo step.
-    assert "exit with status 2; a tick that\nfails an item or cannot reach its database" in out
-    assert "exits with status 1 (running it again retries)" in out
+    # It named statuses 2 and 130, not the 1 of a failed tick or demo step; then it named
+    # a tick's unreachable database for 1, not a demo's, which exited 2.
+    assert "Exit status 2: the\ncommand line is wrong (a bad argument," in out
+    assert "1: the work could not be done\n(a database that cannot be opened or reached" in out
+    assert "running it again retries); 130:\nCtrl-C." in out
 
 
 @pytest.mark.parametrize("command", [["--help"], ["demo", "--help"]])

@@ -17,15 +17,18 @@ SQLite file.
 ``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]``
 does all due work once (for cron): rolling-window top-ups, reschedule
 auto-approvals, timed transitions and hold expiry, with a progress line on
-stderr and a summary on stdout; it exits 1 if some item failed (it stays due).
-It works on a database that holds sessionkit's tables: a SQLite file that does
-not exist, or a database without them, is refused (status 2), not created.
+stderr and a summary on stdout. It works on a database that holds sessionkit's
+tables: a SQLite file that does not exist, or a database without them, is
+refused, not created.
 
-A demo whose tick fails an item (its ``report.failed``), or whose step meets an
-error of host code (the coaching demo's fact provider's, the academy's meeting
-provider's, the marketplace's payment provider's), says so in one line and exits
-with status 1, as ``tick`` does. Bad arguments print one line to stderr and exit
-with status 2; Ctrl-C prints one line and exits with status 130.
+Every command says an error in one line on stderr, and exits with the same
+status for the same kind of failure: 2 when the command line is wrong (a bad
+argument, a ``--db`` that is no database URL, names a driver that is not
+installed, or names a database, schema, file or tables that are not there),
+as argparse does; 1 when the work could not be done and running the command
+again may do it (a database that cannot be opened or reached, a storage fault
+or a concurrent writer while working, a tick's failed item, a demo's failed
+step or provider call, output that could not be written); 130 on Ctrl-C.
 
 The package's modules: ``_args`` (the errors behind those statuses, and the
 values' parsers), ``_parser`` (argparse), ``_expand``, ``_demo`` and ``_tick``
@@ -44,7 +47,7 @@ from sessionkit.cli._demo import demo as _demo
 from sessionkit.cli._expand import expand as _expand
 from sessionkit.cli._parser import build_parser as _build_parser
 from sessionkit.cli._tick import tick as _tick
-from sessionkit.errors import SessionKitError
+from sessionkit.errors import ConcurrentModification, SessionKitError, StorageError
 
 __all__ = ["main", "parse_duration"]
 
@@ -72,9 +75,10 @@ class _LostCtrlC:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    0 ok, 1 a tick (or a demo's) failed items, a demo's step failed, or a tick could not
-    reach its database (or the output could not be written), 2 bad usage, 130 interrupted
-    (Ctrl-C).
+    0 ok; 1 the work could not be done (a tick's or a demo's failed items, a demo's failed
+    step, a database that cannot be opened or reached, a storage fault or a concurrent
+    writer while working, output that could not be written); 2 bad usage (arguments, or a
+    ``--db`` naming no usable database); 130 interrupted (Ctrl-C).
 
     ``prog`` is the command as ``--help`` shows it: ``None`` for the name it was run by
     (the file name of ``sys.argv[0]``, as argparse reads it: the installed script's
@@ -94,10 +98,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     except UsageError as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
-    except (Unreachable, WorkFailed) as exc:  # as failed items: the next run may do them
+    # Not the arguments': the database or the work failed, and the next run may succeed
+    # (a demo's store refusing a write as a tick's failed item is, not as a bad --db).
+    except (Unreachable, WorkFailed, StorageError, ConcurrentModification) as exc:
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 1
-    except SessionKitError as exc:
+    except SessionKitError as exc:  # a value the arguments gave, refused by the library
         print(f"sessionkit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 128 + SIGINT, as shells say

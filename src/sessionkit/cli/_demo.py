@@ -1,21 +1,27 @@
 """``python -m sessionkit demo [PLATFORM]``: one of the rebuilt platforms, run on ``--db``.
 
 Each platform's story lives in :mod:`sessionkit.demo`; this module picks it, its
-default database and its ``now``, and says a failed step or due work (a
-provider's error too) as :class:`~sessionkit.cli._args.WorkFailed`: status 1, as
-a tick's.
+default database and its ``now``, and sorts how a run that stops is said: a
+failed step or due work (a provider's error too) and a database that cannot be
+opened or reached are status 1, as a tick's; the demo's other refusals of its
+``--db`` pass as they are (status 2).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from sessionkit.cli._args import WorkFailed, parse_aware
+from sessionkit.cli._args import Unreachable, WorkFailed, parse_aware
 from sessionkit.cli._parser import DEMO_DBS
-from sessionkit.errors import MeetingRoomsError, PaymentGatewayError
+from sessionkit.errors import InvalidValue, MeetingRoomsError, PaymentGatewayError
 from sessionkit.zones import check_instant
 
 __all__ = ["demo"]
+
+_CANNOT_CONNECT = "a database URL sessionkit can connect to"
+"""The ``expected`` of the :class:`~sessionkit.errors.InvalidValue` the demos' ``open_store``
+raises for a database it cannot open or reach (refused, down, no database file): not a bad
+``--db``, since the same URL may work on the next run."""
 
 
 def demo(args: argparse.Namespace) -> str:
@@ -56,3 +62,7 @@ def demo(args: argparse.Namespace) -> str:
         raise WorkFailed(str(exc)) from None
     except (PaymentGatewayError, MeetingRoomsError) as exc:  # a provider's, as a step's
         raise WorkFailed(f"{exc}; the demo stopped there (running it again retries it)") from None
+    except InvalidValue as exc:
+        if exc.expected == _CANNOT_CONNECT:  # as tick says it: status 1, nothing was done
+            raise Unreachable(str(exc)) from None
+        raise

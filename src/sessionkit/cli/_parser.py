@@ -36,10 +36,12 @@ class Parser(argparse.ArgumentParser):
 _DESCRIPTION = """\
 sessionkit's command line: expand a recurrence rule, run a demo of one of the
 rebuilt platforms on a database, or do the due work once (for cron).
-Bad arguments print one line to stderr and exit with status 2; a tick that
-fails an item or cannot reach its database, or a demo that stops on a failed
-step, exits with status 1 (running it again retries); Ctrl-C prints one line
-and exits with status 130."""
+Every command says an error in one line on stderr. Exit status 2: the
+command line is wrong (a bad argument, a --db that is no database URL or names
+a database, file or tables that are not there); 1: the work could not be done
+(a database that cannot be opened or reached, a storage fault while working, a
+tick's failed item, a demo's failed step; running it again retries); 130:
+Ctrl-C."""
 
 _EXAMPLES = """\
 examples:
