@@ -76,8 +76,8 @@ def _register(makes: dict[type, _Make]) -> None:
 
 def _resolver(make: _Make) -> Callable[[type], SearchStrategy[Any]]:
     # Hypothesis calls a resolver with the type asked for, which may be a base class of the
-    # registered one (from_type(object) looks through subclasses): the strategy is the
-    # registered type's, whatever it was called with.
+    # registered one (from_type of a base looks through the registered subclasses): the
+    # strategy is the registered type's, whatever it was called with.
     def resolve(_asked: type) -> SearchStrategy[Any]:
         from sessionkit.testing import strategies as sks  # on first use, not at registration
 
