@@ -117,5 +117,6 @@ def test_the_waitlist_refusal_pickles_with_its_message() -> None:
         "payment_id": None,
         "status": "missing",
         "session_id": "s1",
+        "reason": str(error).split(": ", 1)[1],  # what to do instead: pay
     }
     assert str(PaymentRequired.at_once("s1")).endswith("kit.bookings.book only joins its waitlist")

@@ -94,6 +94,13 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
         self.detail = detail
 
 
+_PAYING = (
+    "a seat in it is taken by paying, so book it with kit.payments.book "
+    "(manual=True, confirm=True for money the host collects itself)"
+)
+"""How a seat of a priced session is taken, as :class:`PaymentRequired` advises it."""
+
+
 class PaymentRequired(SessionKitError, ValueError):
     """A booking of a priced session is confirmed by its payment's success, not by hand.
 
@@ -104,10 +111,14 @@ class PaymentRequired(SessionKitError, ValueError):
     ``kit.bookings.book``) has neither yet: both are ``None`` and
     ``session_id`` names the priced session, or is ``None`` for a session the
     command drafted (a :class:`~sessionkit.services.SessionDraft`), which the
-    refusal left unstored. ``waitlist``: the seat was asked for with
+    refusal left unstored; ``reason`` then says what the caller can do instead
+    (pay with ``kit.payments.book``; after ``confirm=True``, join the waitlist
+    without it too), ``None`` for a booking that has its seats. ``confirm``:
+    the seat was asked for confirmed at once, refused before the session's
+    room or waitlist is looked at; ``waitlist``: asked for with
     ``waitlist=True`` and the session had room, so the booking would have
-    taken seats rather than queued (the message says so); it is the message's
-    alone, not a field.
+    taken seats rather than queued. Both are the message's and the reason's
+    alone, not fields.
     """
 
     def __init__(
@@ -118,22 +129,32 @@ class PaymentRequired(SessionKitError, ValueError):
         *,
         session_id: str | None = None,
         waitlist: bool = False,
+        confirm: bool = False,
     ) -> None:
         which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
-        if booking_id is None and waitlist:
+        reason = None
+        if booking_id is None and confirm:
+            # Refused before the waitlist is looked at: the way to it is advice too (without
+            # confirm=True a full session queues the request; one with room is paid for).
+            even = ", even with waitlist=True," if waitlist else ""
+            reason = (
+                f"{_PAYING}; kit.bookings.book confirms none at once{even} and joins its "
+                "waitlist with waitlist=True and confirm=False (it queues only when the "
+                "session has no room for the seats)"
+            )
+            message = f"{which} is priced: {reason}"
+        elif booking_id is None and waitlist:
             # Joining the waitlist is what was asked; the room it has would seat it instead.
+            reason = (
+                f"{_PAYING}; kit.bookings.book joins its waitlist only when it has no room for them"
+            )
             message = (
                 f"{which} is priced and has room for the seats asked for, so waitlist=True "
-                "would take them, not queue: a seat in it is taken by paying, so book it with "
-                "kit.payments.book (manual=True, confirm=True for money the host collects "
-                "itself); kit.bookings.book joins its waitlist only when it has no room for them"
+                f"would take them, not queue: {reason}"
             )
         elif booking_id is None:
-            message = (
-                f"{which} is priced: a seat in it is taken by paying, so "
-                "book it with kit.payments.book (manual=True, confirm=True for money the "
-                "host collects itself); kit.bookings.book only joins its waitlist"
-            )
+            reason = f"{_PAYING}; kit.bookings.book only joins its waitlist"
+            message = f"{which} is priced: {reason}"
         elif payment_id is None:
             message = (
                 f"booking {shown(booking_id)} of priced session {shown(session_id)} has no "
@@ -150,16 +171,21 @@ class PaymentRequired(SessionKitError, ValueError):
         self.payment_id = payment_id
         self.status = status
         self.session_id = session_id
+        self.reason = reason
 
     @classmethod
-    def at_once(cls, session_id: str | None, *, waitlist: bool = False) -> PaymentRequired:
+    def at_once(
+        cls, session_id: str | None, *, waitlist: bool = False, confirm: bool = False
+    ) -> PaymentRequired:
         """The error for a seat of priced ``session_id`` asked for without paying.
 
         ``None`` for a session drafted by the refused command: it was never stored.
-        ``waitlist``: the request asked to join the waitlist, and the session had
-        room, so it would have taken seats.
+        ``confirm``: the request asked for the seat confirmed at once (its
+        ``waitlist`` is then whether it asked to join the waitlist too); else
+        ``waitlist``: the request asked to join the waitlist, and the session
+        had room, so it would have taken seats.
         """
-        return cls(None, None, "missing", session_id=session_id, waitlist=waitlist)
+        return cls(None, None, "missing", session_id=session_id, waitlist=waitlist, confirm=confirm)
 
 
 class RefundKeyReused(SessionKitError, ValueError):

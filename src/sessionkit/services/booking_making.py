@@ -160,7 +160,8 @@ class BookingMaking(BookingReads):
         # A drafted session goes with the refusal: the error names no id of it.
         refused_id = session.id if request.draft is None else None
         if request.confirm and unpaid:
-            raise PaymentRequired.at_once(refused_id)
+            # Refused before the waitlist is looked at: the error names it as the other way.
+            raise PaymentRequired.at_once(refused_id, confirm=True, waitlist=request.waitlist)
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.

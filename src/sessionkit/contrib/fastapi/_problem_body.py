@@ -314,7 +314,8 @@ class Problem(BaseModel):
         description="Why the request was refused, in words a person can act on: a refusal's "
         "reason (BookingRefused, TransitionRefused, ...); an InvalidTransition's says what the "
         "caller can do instead (a waitlist place is confirmed once a seat is offered to it), "
-        "null when its detail lists the transitions allowed now.",
+        "null when its detail lists the transitions allowed now; a PaymentRequired's, of a seat "
+        "asked for without paying, too (pay; after confirm, join the waitlist without it).",
     )
     may_free_at: str | None = Field(
         default=None,

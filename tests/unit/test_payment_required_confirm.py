@@ -1,0 +1,104 @@
+"""``confirm=True`` on a priced session says what to do instead: pay, or join the waitlist.
+
+``kit.bookings.book(..., confirm=True, waitlist=True)`` on a priced session is
+refused before the waitlist is looked at, with the message of a seat asked
+for without paying: "kit.bookings.book only joins its waitlist", though the
+caller had asked to join it. The refusal now says that no seat of it is
+confirmed at once and how its waitlist is joined (``waitlist=True`` without
+``confirm=True``), in its message and in its ``reason``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.errors import PaymentRequired
+from sessionkit.model.booking import HELD, WAITLISTED
+from sessionkit.model.money import Money
+from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies import BookingRules, Rate
+from sessionkit.testing.harness import Harness
+from sessionkit.testing.payments import FakeGateway
+
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+TUTOR = ResourceRef("tutor", "tina")
+RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
+PAY = (
+    "a seat in it is taken by paying, so book it with kit.payments.book "
+    "(manual=True, confirm=True for money the host collects itself); "
+)
+
+
+@pytest.fixture
+def h() -> Harness:
+    made = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        booking_rules=RULES,
+        gateway=FakeGateway(clock=lambda: made.clock.now()),
+        pricing=lambda _session: Rate(Money.of(40, "EUR")),
+    )
+    return made
+
+
+def slot(h: Harness, capacity: int) -> Session:
+    start = NOW + timedelta(days=2)
+    return h.kit.sessions.create_extra(
+        T,
+        actor="tina",
+        start=start,
+        end=start + timedelta(hours=1),
+        resources=[TUTOR],
+        lifecycle="marketplace",
+        capacity=capacity,
+    )
+
+
+def test_confirm_with_waitlist_on_a_full_priced_session_names_the_waitlist_without_confirm(
+    h: Harness,
+) -> None:
+    s = slot(h, capacity=1)
+    h.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    with pytest.raises(PaymentRequired) as refused:
+        h.kit.bookings.book(T, s.id, "student:ann", actor="ann", confirm=True, waitlist=True)
+    error = refused.value
+    reason = (
+        f"{PAY}kit.bookings.book confirms none at once, even with waitlist=True, and joins its "
+        "waitlist with waitlist=True and confirm=False (it queues only when the session has no "
+        "room for the seats)"
+    )
+    assert str(error) == f"session {s.id!r} is priced: {reason}"
+    assert (error.booking_id, error.payment_id, error.status, error.session_id) == (
+        None,
+        None,
+        "missing",
+        s.id,
+    )
+    assert error.reason == reason
+    # The advice, followed: without confirm=True, the full session queues it.
+    queued = h.kit.bookings.book(T, s.id, "student:ann", actor="ann", waitlist=True)
+    assert (queued.status, queued.position) == (WAITLISTED, 1)
+
+
+def test_confirm_alone_on_a_priced_session_names_both_ways_too(h: Harness) -> None:
+    s = slot(h, capacity=2)
+    with pytest.raises(PaymentRequired) as refused:
+        h.kit.bookings.book(T, s.id, "student:ann", actor="ann", confirm=True)
+    assert str(refused.value) == (
+        f"session {s.id!r} is priced: {PAY}kit.bookings.book confirms none at once and joins "
+        "its waitlist with waitlist=True and confirm=False (it queues only when the session has "
+        "no room for the seats)"
+    )
+    assert h.kit.bookings.for_session(T, s.id) == []  # nothing written
+    # The advice, followed: the paid path takes the seat, held until its payment succeeds.
+    assert h.kit.payments.book(T, s.id, "student:ann", actor="ann").booking.status == HELD
+
+
+def test_a_seat_asked_for_without_confirm_keeps_its_message_and_gives_its_reason() -> None:
+    held = PaymentRequired.at_once("s1")
+    assert str(held) == f"session 's1' is priced: {held.reason}"
+    assert held.reason == f"{PAY}kit.bookings.book only joins its waitlist"
+    assert PaymentRequired("b1", "p1", "PENDING").reason is None  # a booking with its seats
