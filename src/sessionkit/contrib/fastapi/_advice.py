@@ -77,6 +77,7 @@ API_TERMS: dict[str, str] = {
     "or raise the limit": "or ask the host to raise the limit",
     # The host's wiring, which a client can only report.
     "this kit": "this API",
+    "a kit that keeps a journal (SessionKit(journal=True))": "an API whose host keeps a journal",
     "a PaymentGateway": "a payment provider the host configures",
     "a MeetingRooms": "a meeting-room provider the host configures",
     "call MeetingRooms.close_room(tenant=..., session_id=...) again once it is back": (
