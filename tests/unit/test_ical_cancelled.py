@@ -374,26 +374,31 @@ def test_a_closed_series_with_more_sessions_than_a_page_is_exported_whole() -> N
     assert kept[-1].id == late.id
 
 
-def test_closing_a_series_exports_its_occurrences_before_generation_began_as_it_did() -> None:
+def test_a_series_is_exported_from_where_generation_began_open_or_closed() -> None:
     # The rule starts a year before the series was created, so its first sessions are from
-    # creation on: the export of the open series writes the earlier occurrences, and the closed
-    # series' export used to strike each of them out with an EXDATE.
+    # creation on. The export wrote the year before as well (365 classes the kit never had);
+    # an EXDATE for each, as the closed series' export once wrote, made a file of them. The
+    # rule now starts at the first occurrence generation reached, with no EXDATE.
     h = Harness.in_memory(NOW)
     series = _daily(h.kit, date(2025, 3, 1))
-    first = h.kit.queries.series_sessions("acme", series.id)[0].start
-    assert first == NOW
-    before = [
-        o.span.start for o in read_ical(export_series(series)).occurrences(utc(2025, 1, 1), first)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert sessions[0].start == NOW
+    # Without sessions, the rule is written as it is.
+    assert len(read_ical(export_series(series)).occurrences(utc(2025, 1, 1), NOW)) == 365
+    text = export_series(series, sessions)
+    assert lines_of(text, "DTSTART") == ["DTSTART:20260301T080000Z"]
+    assert lines_of(text, "EXDATE") == []
+    window = (utc(2025, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
     ]
-    assert len(before) == 365
     h.clock.set(utc(2026, 3, 20, 12))
     h.kit.series.close("acme", series.id, actor="a")
     closed = h.kit.queries.get_series("acme", series.id)
     text = export_series(closed, h.kit.queries.series_sessions("acme", series.id))
     assert lines_of(text, "EXDATE") == []
     back = [o.span.start for o in read_ical(text).occurrences()]
-    assert back[: len(before)] == before
-    assert back[len(before) :] == [utc(2026, 3, d, 8) for d in range(1, 21)]
+    assert back == [utc(2026, 3, d, 8) for d in range(1, 21)]
 
 
 def test_sessions_deleted_before_the_first_kept_one_stay_excluded() -> None:

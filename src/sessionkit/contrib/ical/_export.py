@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
+from sessionkit.contrib.ical._began import from_began, generation_began
 from sessionkit.contrib.ical._values import (
     IcalCalendar,
     IcalEvent,
@@ -54,16 +55,17 @@ def calendar_of(
     in ``lifecycles``) becomes an EXDATE of every item, a cancelled extra one
     an event with ``cancelled`` set. The UIDs are the ones the series and
     sessions were imported with (``metadata["ical_uid"]``, see
-    :func:`store_ical`), else their ids. A closed series ends at its last
-    generated session, with an EXDATE for each occurrence from the series'
-    creation (where generation began) up to there without one (closing or
+    :func:`store_ical`), else their ids. Each rule starts at its first
+    occurrence from where generation began (the series' creation, or an older
+    session's occurrence; a COUNT lessened to match): the kit has none before.
+    A closed series ends at its last generated session, with an EXDATE for
+    each occurrence from there without one (closing or
     removing unbooked sessions deleted them), and is left out if it has none.
-    An open series has an EXDATE for each occurrence of its items from its
-    creation to its ``generated_until`` without a session (one before a
+    An open series has an EXDATE for each occurrence of its items from there
+    to its ``generated_until`` without a session (one before a
     schedule change, lost to a conflict, removed): generation passed it. So
     is an occurrence whose start another session holds (moved or extra):
-    generation skips it. With
-    no sessions given, an open series' rule is written as it is.
+    generation skips it. With no sessions given, an open series' rule is written as it is.
     ``max_candidates`` is each expansion's budget, as :func:`read_ical`'s (a
     closed series' COUNT rule is walked from its DTSTART to its last session):
     past it, ``ExpansionLimitExceeded``. Raises
@@ -121,11 +123,14 @@ def calendar_of(
     items = _including(series.items, {x for i, xs in excluded.items() if i not in off for x in xs})
     generated = {s.occurrence_key for s in mine if not s.is_extra}
     kept = {k for k in generated if k is not None}
+    began = generation_began(series, kept)
+    if given:  # the kit never had the occurrences before generation began: nor has the export
+        items, began = from_began(items, began, budget)
     if series.status == SeriesStatus.CLOSED:
-        items = _ended(items, kept, series.created_at, budget)
+        items = _ended(items, kept, began, budget)
     elif series.generated_until is not None and given:
         # With no session given, the rule is written as it is (see the docstring).
-        items = _passed(items, kept, series.created_at, series.generated_until, budget)
+        items = _passed(items, kept, began, series.generated_until, budget)
     moved = [s for s in mine if s.detached or s.is_extra or s.id in elsewhere]
     items = _occupied(items, [*moved, *loose.values()], kept, budget)
     # Cancelled sessions become EXDATEs last: a closed series' rule ends at its last session,
@@ -373,11 +378,11 @@ def _ended(
     A closed series generates nothing more, and closing it deleted its
     sessions from then on (those with bookings or a later status were kept).
     Each item's rule ends at the series' last session (``kept``: the keys of
-    its generated sessions), and an occurrence from ``since`` (the series'
-    creation, where generation began) up to there without a session is an
+    its generated sessions), and an occurrence from ``since`` (where
+    generation began) up to there without a session is an
     EXDATE: closing, or removing unbooked sessions, deleted it. Occurrences
-    before ``since`` never had a session and stay as an open series writes
-    them. An item with no occurrence left is dropped; so is the series (no
+    before ``since`` never had a session; ``from_began`` has taken them out
+    of the rule. An item with no occurrence left is dropped; so is the series (no
     VEVENT) when it has no session at all.
     """
     if not kept:
@@ -436,13 +441,13 @@ def _passed(
 ) -> tuple[ScheduleItem, ...]:
     """An open series' items with an EXDATE for each occurrence generation passed without a session.
 
-    Generation has covered ``[since, until)`` (the series' creation to its
-    ``generated_until``): an occurrence of a current item there with no
+    Generation has covered ``[since, until)`` (from where it began to the
+    series' ``generated_until``): an occurrence of a current item there with no
     session (``kept``: the keys of the generated sessions) has none because
     it came before a schedule change, lost a conflict, or was removed. Written
     as the rule alone it would read back as a session that never was. Later
     occurrences are the rule's to come; earlier ones, which generation never
-    reached, are written as the rule gives them. Every item gets every such
+    reached, ``from_began`` has taken out of the rule. Every item gets every such
     instant (:func:`_exdated`), unless a session stands at it.
     """
     missing: set[datetime] = set()

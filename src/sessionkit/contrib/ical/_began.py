@@ -1,0 +1,111 @@
+"""A stored series' rules from where the kit has their occurrences: not before generation began."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import attrs
+
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.recurrence import Recurrence
+from sessionkit.zones import get_zone
+
+__all__ = ["from_began", "generation_began"]
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_SLACK = timedelta(hours=3)
+"""Room before a key's instant: read at the offset before a gap, a rule may put it an hour on."""
+
+
+def generation_began(series: Series, keys: Iterable[datetime]) -> datetime:
+    """Return the instant from which the kit has the series' occurrences.
+
+    Generation began at the series' creation (``created_at``); a session of
+    an occurrence before it (``keys``: the occurrence keys the sessions hold;
+    an imported override, a window materialised back in time) moves it back
+    to that occurrence.
+    """
+    began = series.created_at
+    for key in keys:
+        for item in series.items:
+            instant = key.replace(tzinfo=get_zone(item.recurrence.tz)).astimezone(UTC)
+            began = min(began, instant - _SLACK)
+    return began
+
+
+def from_began(
+    items: Sequence[ScheduleItem], began: datetime, budget: int
+) -> tuple[tuple[ScheduleItem, ...], datetime]:
+    """Return ``items`` with each rule starting at its first occurrence from ``began`` on.
+
+    A series created after its rule's start never had the occurrences before
+    its creation (generation starts there), and written from the rule's own
+    DTSTART every reader showed them: a term entered a month late gained a
+    month of classes. DTSTART moves to the first occurrence from ``began`` on
+    (which keeps the rule's weekday, day of month and interval, as an
+    occurrence is on its grid), a COUNT loses the occurrences before it, and
+    earlier EXDATEs and RDATEs go. Also returned: from when the caller is to
+    write an EXDATE for each occurrence without a session, ``began``; or the
+    start of time where an item keeps occurrences before it, which are then
+    excluded one by one: a rule with nothing left from ``began`` on (no
+    occurrence, or a COUNT spent), and items that share a DTSTART (one VEVENT)
+    but whose first occurrences differ. ``budget``: each expansion's, as the
+    exporter's (a COUNT rule is walked from its DTSTART to count those dropped).
+    """
+    moved = [_moved(item, began, budget) for item in items]
+    if any(m is None for m in moved) or (_one_frame(items) and _split(moved)):
+        return tuple(items), _EARLIEST
+    return tuple(m or i for m, i in zip(moved, items, strict=True)), began
+
+
+def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | None:
+    """``item`` from its first occurrence from ``began`` on (itself if none before), or None."""
+    rec = item.recurrence
+    # As COUNT counts: the rule's instances, before EXDATEs, without RDATEs or skips.
+    bare = Recurrence.from_rrule(rec.rule, start=rec.start, tz=rec.tz, duration=rec.duration)
+    probe = attrs.evolve(bare, rule=attrs.evolve(rec.rule, count=None))
+    first = next(probe.between(began, _LATEST, max_candidates=budget), None)
+    if first is None:
+        return None
+    dropped = sum(1 for _ in bare.between(_EARLIEST, first.span.start, max_candidates=budget))
+    rule = rec.rule
+    if not dropped:
+        return item
+    if rule.count is not None:
+        if dropped >= rule.count:
+            return None
+        rule = attrs.evolve(rule, count=rule.count - dropped)
+    recurrence = Recurrence.from_rrule(
+        rule,
+        start=first.key,
+        tz=rec.tz,
+        duration=rec.duration,
+        exdates=[x for x in rec.exdates if _on_or_after(x, first.span.start, first.key.date())],
+        rdates=[r for r in rec.rdates if r >= began],
+        disambiguate=rec.disambiguate,
+    )
+    return attrs.evolve(item, recurrence=recurrence)
+
+
+def _one_frame(items: Sequence[ScheduleItem]) -> bool:
+    """Whether the items share their DTSTART, zone, length and EXDATEs: one VEVENT of RRULEs."""
+    first = items[0].recurrence if items else None
+    return first is not None and all(
+        (i.recurrence.start, i.recurrence.tz, i.recurrence.duration, i.recurrence.exdates)
+        == (first.start, first.tz, first.duration, first.exdates)
+        and not i.recurrence.rdates
+        for i in items
+    )
+
+
+def _split(moved: Sequence[ScheduleItem | None]) -> bool:
+    """Whether moved items of one VEVENT start apart: they would be VEVENTs of UIDs of their own."""
+    return len({m.recurrence.start for m in moved if m is not None}) > 1
+
+
+def _on_or_after(exdate: datetime | date, instant: datetime, day: date) -> bool:
+    if isinstance(exdate, datetime):
+        return exdate >= instant
+    return exdate >= day

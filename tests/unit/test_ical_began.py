@@ -1,0 +1,188 @@
+"""A stored series is exported from where generation began, not from its rule's own start."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from tests.unit._ical_support import NOW, event, ics, utc
+
+from sessionkit.contrib.ical import export_series, read_ical, store_ical
+from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import SessionKit
+from sessionkit.testing.harness import Harness
+
+
+def _lines(text: str, *prefixes: str) -> list[str]:
+    return [line for line in text.split("\r\n") if line.startswith(prefixes)]
+
+
+def _mondays(kit: SessionKit, *, count: int | None, until: date | None = None) -> Series:
+    """Choir, Mondays at 18:00 in Berlin from 2 February 2026: a month before ``NOW``."""
+    rec = Recurrence.weekly(
+        days=("MO",),
+        at=time(18),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=date(2026, 2, 2),
+        count=count,
+        until=until,
+    )
+    return kit.series.create("acme", actor="a", title="Choir", items=[ScheduleItem("mon", rec)])[0]
+
+
+def test_a_count_rule_starts_at_the_first_session_with_the_count_left() -> None:
+    # The series was created on 1 March: the kit has the Mondays from 2 March on. The export
+    # wrote DTSTART 2 February with COUNT=8, four classes before any session.
+    h = Harness.in_memory(NOW)
+    series = _mondays(h.kit, count=8)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start.day for s in sessions] == [2, 9, 16, 23]
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID", "RRULE", "EXDATE") == [
+        "DTSTART;TZID=Europe/Berlin:20260302T180000",
+        "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO",
+    ]
+    assert [o.span.start for o in read_ical(text).occurrences()] == [s.start for s in sessions]
+    # Imported into a kit of the same day and exported again: the same text.
+    again = Harness.in_memory(NOW)
+    stored = store_ical(again.kit, "acme", read_ical(text), actor="a")
+    [copy] = stored.series.values()
+    assert export_series(copy, again.kit.queries.series_sessions("acme", copy.id)) == text
+
+
+def test_a_rule_that_never_ends_or_ends_at_an_until_keeps_its_end() -> None:
+    for until, rule in [(None, "RRULE:FREQ=WEEKLY;BYDAY=MO"), (date(2026, 3, 30), None)]:
+        h = Harness.in_memory(NOW)
+        series = _mondays(h.kit, count=None, until=until)
+        sessions = h.kit.queries.series_sessions("acme", series.id)
+        text = export_series(series, sessions)
+        assert _lines(text, "DTSTART;TZID") == ["DTSTART;TZID=Europe/Berlin:20260302T180000"]
+        assert _lines(text, "EXDATE") == []
+        if rule is not None:
+            assert rule in _lines(text, "RRULE")
+        window = (utc(2026, 1, 1), sessions[-1].end)
+        assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+            s.start for s in sessions
+        ]
+
+
+def test_an_imported_override_before_creation_keeps_the_rule_from_its_occurrence() -> None:
+    # Imported on 1 March, a class of Mondays from 2 February with the 9 February one moved
+    # to the Tuesday: the kit has that session, then the Mondays from 2 March on. The
+    # export starts at 9 February; the Mondays between (16 and 23 February) never had a
+    # session, and are EXDATEs.
+    text = ics(
+        *event(
+            "UID:choir",
+            "SUMMARY:Choir",
+            "DTSTART;TZID=Europe/Berlin:20260202T180000",
+            "DURATION:PT1H",
+            "RRULE:FREQ=WEEKLY;COUNT=8",
+        ),
+        *event(
+            "UID:choir",
+            "SUMMARY:Choir",
+            "RECURRENCE-ID;TZID=Europe/Berlin:20260209T180000",
+            "DTSTART;TZID=Europe/Berlin:20260210T180000",
+            "DURATION:PT1H",
+        ),
+    )
+    h = Harness.in_memory(NOW)
+    series = store_ical(h.kit, "acme", read_ical(text), actor="a").series["choir"]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start for s in sessions] == [
+        utc(2026, 2, 10, 17),
+        *(utc(2026, 3, d, 17) for d in (2, 9, 16, 23)),
+    ]
+    exported = export_series(series, sessions)
+    assert _lines(exported, "DTSTART;TZID", "RRULE", "EXDATE", "RECURRENCE-ID") == [
+        "DTSTART;TZID=Europe/Berlin:20260209T180000",
+        "RRULE:FREQ=WEEKLY;COUNT=7",
+        "EXDATE;TZID=Europe/Berlin:20260216T180000,20260223T180000",
+        "DTSTART;TZID=Europe/Berlin:20260210T180000",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20260209T180000",
+    ]
+    assert [o.span.start for o in read_ical(exported).occurrences()] == [s.start for s in sessions]
+
+
+def test_a_series_created_before_its_rule_starts_is_written_as_it_is() -> None:
+    h = Harness.in_memory(utc(2026, 1, 1))
+    series = _mondays(h.kit, count=8)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID", "RRULE") == [
+        "DTSTART;TZID=Europe/Berlin:20260202T180000",
+        "RRULE:FREQ=WEEKLY;COUNT=8;BYDAY=MO",
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;COUNT=30",
+        "FREQ=MONTHLY;BYDAY=-1FR;COUNT=7",
+        "FREQ=DAILY;INTERVAL=3",
+        "FREQ=MONTHLY;BYMONTHDAY=31;COUNT=6",
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;UNTIL=20260801T000000Z",
+    ],
+)
+def test_a_moved_start_keeps_the_rules_grid(rule: str) -> None:
+    # DTSTART moves to an occurrence, on the rule's grid: the interval's weeks, the last
+    # Friday, the 31st stay what they were.
+    rec = Recurrence.from_rrule(
+        rule, start=datetime(2025, 11, 3, 18), tz="Europe/Berlin", duration=timedelta(hours=1)
+    )
+    h = Harness.in_memory(NOW)
+    series = h.kit.series.create("acme", actor="a", title="Class", items=[ScheduleItem("c", rec)])[
+        0
+    ]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert sessions  # generated from creation on, a month ahead
+    text = export_series(series, sessions)
+    window = (utc(2025, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]
+
+
+def _weekly(day: str, start: date, count: int) -> Recurrence:
+    return Recurrence.weekly(
+        days=(day,),
+        at=time(18),
+        duration=timedelta(hours=1),
+        tz="Europe/Berlin",
+        start=start,
+        count=count,
+    )
+
+
+def test_items_of_one_vevent_that_would_start_apart_are_excluded_one_by_one() -> None:
+    # Mondays and Thursdays from 2 February, one VEVENT of two RRULEs. Moved, the Thursdays
+    # would start on 5 March and be a VEVENT of a UID of their own; the February classes are
+    # EXDATEs instead, and the VEVENT stays one.
+    h = Harness.in_memory(NOW)
+    items = [
+        ScheduleItem("mon", _weekly("MO", date(2026, 2, 2), 8)),
+        ScheduleItem("thu", _weekly("TH", date(2026, 2, 2), 8)),
+    ]
+    series = h.kit.series.create("acme", actor="a", title="Choir", items=items)[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID") == ["DTSTART;TZID=Europe/Berlin:20260202T180000"]
+    assert len(_lines(text, "UID")) == 1
+    assert [o.span.start for o in read_ical(text).occurrences()] == [s.start for s in sessions]
+
+
+def test_an_item_whose_rule_ended_before_creation_is_excluded_one_by_one() -> None:
+    h = Harness.in_memory(NOW)
+    items = [
+        ScheduleItem("mon", _weekly("MO", date(2026, 2, 2), 8)),
+        ScheduleItem("thu", _weekly("TH", date(2026, 1, 1), 3)),  # ended on 15 January
+    ]
+    series = h.kit.series.create("acme", actor="a", title="Choir", items=items)[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start.day for s in sessions] == [2, 9, 16, 23]
+    text = export_series(series, sessions)
+    assert [o.span.start for o in read_ical(text).occurrences()] == [s.start for s in sessions]
