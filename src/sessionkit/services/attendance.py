@@ -19,7 +19,8 @@ decided for their paid booking (:mod:`sessionkit.policies.no_shows`);
 
 The commands live in private modules by concern and come together here:
 presence recording in ``_presence_recording``, the teacher's overrides in
-``_attendance_overrides``, the policy in ``_attendance_policy``; the meeting
+``_attendance_overrides``, the policy in ``_attendance_policy``, the status a
+read ``as_of`` an instant judges by in ``_attendance_status``; the meeting
 room and the reads are below.
 """
 
