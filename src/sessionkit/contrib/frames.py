@@ -102,7 +102,9 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     """Return a pandas DataFrame of ``values``, one row each, typed as the module docs say.
 
     ``schema`` (e.g. :data:`~sessionkit.model.records.SESSION`) gives the
-    columns when ``values`` is empty, and the types of records of that schema.
+    columns when ``values`` is empty, and the types of records of that schema
+    (an int column a pandas frame's records hold as floats, NaN for ``None``,
+    is read as whole numbers and ``None``; a fraction there is ``InvalidValue``).
     Raises :class:`~sessionkit.errors.WrongType` for values sessionkit has no
     records of (a data frame among them), :class:`~sessionkit.errors.InvalidValue`
     for records that are not of ``schema`` or hold an instant with nanoseconds.
@@ -241,7 +243,8 @@ def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
     """Return a polars DataFrame of ``values``, one row each, typed as the module docs say.
 
     ``schema`` gives the columns when ``values`` is empty, and the types of
-    records of that schema. Raises :class:`~sessionkit.errors.WrongType` for
+    records of that schema (floats in an int column read as :func:`to_pandas`
+    reads them). Raises :class:`~sessionkit.errors.WrongType` for
     values sessionkit has no records of (a data frame among them),
     :class:`~sessionkit.errors.InvalidValue` for records that are not of
     ``schema`` or hold an instant with nanoseconds.
