@@ -8,7 +8,7 @@ import pytest
 from tests.unit._ical_support import NOW, event, ics, utc
 
 from sessionkit.contrib.ical import export_series, read_ical, store_ical
-from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.harness import Harness
@@ -186,3 +186,25 @@ def test_an_item_whose_rule_ended_before_creation_is_excluded_one_by_one() -> No
     assert [s.start.day for s in sessions] == [2, 9, 16, 23]
     text = export_series(series, sessions)
     assert [o.span.start for o in read_ical(text).occurrences()] == [s.start for s in sessions]
+
+
+def test_an_old_rule_without_count_is_moved_within_the_default_budget() -> None:
+    # Every ten minutes since 2020: counting the occurrences before the series' creation
+    # walked 325,000 of them, past the budget the export had kept to before the move.
+    rec = Recurrence.from_rrule(
+        "FREQ=MINUTELY;INTERVAL=10",
+        start=datetime(2020, 1, 1, 9),
+        tz="UTC",
+        duration=timedelta(minutes=5),
+    )
+    h = Harness.in_memory(NOW)
+    window = WindowPolicy(initial_months=1)
+    series = h.kit.series.create(
+        "acme", actor="a", title="Ping", items=[ScheduleItem("p", rec)], window=window
+    )[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART:2", "RRULE", "EXDATE") == [
+        "DTSTART:20260301T080000Z",
+        "RRULE:FREQ=MINUTELY;INTERVAL=10",
+    ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from itertools import islice
 
 import attrs
 
@@ -15,8 +16,6 @@ __all__ = ["from_began", "generation_began"]
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
-_SLACK = timedelta(hours=3)
-"""Room before a key's instant: read at the offset before a gap, a rule may put it an hour on."""
 
 
 def generation_began(series: Series, keys: Iterable[datetime]) -> datetime:
@@ -30,8 +29,10 @@ def generation_began(series: Series, keys: Iterable[datetime]) -> datetime:
     began = series.created_at
     for key in keys:
         for item in series.items:
-            instant = key.replace(tzinfo=get_zone(item.recurrence.tz)).astimezone(UTC)
-            began = min(began, instant - _SLACK)
+            zone = get_zone(item.recurrence.tz)
+            # Both readings of a local time in a gap or fold: every policy gives one of them.
+            for fold in (0, 1):
+                began = min(began, key.replace(tzinfo=zone, fold=fold).astimezone(UTC))
     return began
 
 
@@ -69,8 +70,11 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
     first = next(probe.between(began, _LATEST, max_candidates=budget), None)
     if first is None:
         return None
-    dropped = sum(1 for _ in bare.between(_EARLIEST, first.span.start, max_candidates=budget))
     rule = rec.rule
+    before = bare.between(_EARLIEST, first.span.start, max_candidates=budget)
+    # Only a COUNT needs them counted (and walks from DTSTART anyway); a rule without one
+    # jumps to the first, as a rule of every ten minutes for years would pass the budget.
+    dropped = sum(1 for _ in before) if rule.count is not None else len(list(islice(before, 1)))
     if not dropped:
         return item
     if rule.count is not None:
