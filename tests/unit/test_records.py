@@ -360,3 +360,17 @@ def test_an_int_column_read_back_as_floats_is_ints_and_nan_none_under_its_schema
     with pytest.raises(InvalidValue, match=r"'seats' holds 1\.5, which is no whole") as caught:
         column_values([{**rows[0], "seats": 1.5}], schema=BOOKING)
     assert caught.value.value == 1.5
+
+
+@pytest.mark.parametrize("big", [2**53, 2**53 + 1, -(2**53) - 1, 2**63])
+def test_an_int_column_read_back_as_a_float_past_2_53_is_refused_not_rounded(big: int) -> None:
+    # A float holds every int only below 2**53: 2**53 + 1 comes back as 9007199254740992.0,
+    # which was read as 9007199254740992, another int than the one the column held.
+    rows = to_records([make_booking("b1", position=2), make_booking("b2")])
+    rows = [{**rows[0], "position": float(big)}, {**rows[1], "position": float("nan")}]
+    with pytest.raises(InvalidValue, match=r"'position' holds .*, a float too large") as caught:
+        column_values(rows, schema=BOOKING)
+    assert caught.value.value == float(big)
+    below = [{**rows[0], "position": float(2**53 - 1)}, rows[1]]
+    by_name = {c.name: c for c in column_values(below, schema=BOOKING)}
+    assert by_name["position"].values == [2**53 - 1, None]

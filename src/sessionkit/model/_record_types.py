@@ -140,6 +140,10 @@ def utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+_EXACT = float(2**53)
+"""The least float from which on some ints have no float of their own (2**53 + 1 rounds to it)."""
+
+
 def whole(column: str, values: list[object], schema: str) -> list[object]:
     """An int column's values read back from a float column: ``3.0`` is ``3``, NaN ``None``.
 
@@ -147,7 +151,9 @@ def whole(column: str, values: list[object], schema: str) -> list[object]:
     ``None`` was (unless it is the nullable ``Int64`` ``to_pandas`` builds),
     and its ``df.to_dict("records")`` gives ``3.0`` and ``nan``. A float with a
     fractional part (or an infinity) is no value the column held:
-    ``InvalidValue`` naming the column and the value.
+    ``InvalidValue`` naming the column and the value. Nor is one of 2**53 or
+    more (either sign): a float holds every int only below that, so such a
+    float may be another int rounded, and is refused rather than read as it.
     """
     out: list[object] = []
     for value in values:
@@ -161,6 +167,14 @@ def whole(column: str, values: list[object], schema: str) -> list[object]:
                     f" the {schema} schema has int there",
                     value=value,
                     expected="whole numbers (or None)",
+                )
+            if abs(value) >= _EXACT:
+                raise InvalidValue(
+                    f"column {shown(column)} holds {shown(value)}, a float too large to be"
+                    f" sure of the int it held; the {schema} schema has int there (keep the"
+                    " column an int one: pandas' Int64, or records not read through a frame)",
+                    value=value,
+                    expected="whole numbers below 2**53 as floats (or ints, or None)",
                 )
             value = int(value)
         out.append(value)
