@@ -10,11 +10,13 @@ confirmed at once and how its waitlist is joined (``waitlist=True`` without
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sessionkit.errors import PaymentRequired
+from sessionkit.errors._base import _rebuilt
 from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
@@ -102,3 +104,15 @@ def test_a_seat_asked_for_without_confirm_keeps_its_message_and_gives_its_reason
     assert str(held) == f"session 's1' is priced: {held.reason}"
     assert held.reason == f"{PAY}kit.bookings.book only joins its waitlist"
     assert PaymentRequired("b1", "p1", "PENDING").reason is None  # a booking with its seats
+
+
+def test_a_payment_required_pickled_before_reason_was_a_field_reads_it_as_none() -> None:
+    # A job queue may keep a pickle across the upgrade that added reason: its state has
+    # none, and reading it raised AttributeError where a booking's refusal reads None.
+    error = PaymentRequired.at_once("s1")
+    state = {k: v for k, v in vars(error).items() if k != "reason"}
+    before = _rebuilt(PaymentRequired, error.args, state)
+    assert isinstance(before, PaymentRequired)
+    assert (before.reason, before.session_id, before.status) == (None, "s1", "missing")
+    assert str(before) == str(error)
+    assert pickle.loads(pickle.dumps(error)).reason == error.reason  # a new one keeps it

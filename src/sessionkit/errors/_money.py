@@ -121,6 +121,9 @@ class PaymentRequired(SessionKitError, ValueError):
     alone, not fields.
     """
 
+    # A PaymentRequired pickled before this field existed (a job queue's) reads it as None.
+    reason: str | None = None
+
     def __init__(
         self,
         booking_id: str | None,
