@@ -119,3 +119,29 @@ def test_without_a_journal_an_as_of_before_the_last_change_is_refused() -> None:
     }
     # for_session only tells pending from absent by it: it judges by the status now.
     assert _listed(kit, circle, START + 20 * MIN)["student:ben"] == "absent"
+
+
+def test_a_session_created_after_its_start_is_read_from_its_journal() -> None:
+    # Created at 19:00 for 17:00-17:45: the tick walks it READY (due 16:45) and ABSENT (due
+    # 17:15), dated before its creation. Its journal (kept from its creation) tells that; the
+    # replay cut its life at the creation by date, left no change after it and refused.
+    clock = ManualClock(START + 120 * MIN)
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work,
+        clock=clock,
+        facts=attendance_facts(),
+        attendance=AttendancePolicy(attendee_kinds={"teacher"}),
+        journal=True,
+    )
+    lesson = kit.sessions.create_extra(
+        T, actor="admin", title="L", start=START, end=START + 45 * MIN, lifecycle="academy",
+        capacity=1, resources=["teacher:t1"],
+    ).id  # fmt: skip
+    clock.set(START + 125 * MIN)
+    assert [s.status for s in kit.advance_due(T).advanced] == ["ABSENT"]
+    assert _told(kit, lesson, START + 10 * MIN) == {"teacher:t1": (None, None)}
+    assert _told(kit, lesson, START + 20 * MIN) == {"teacher:t1": (None, "no_show")}
+    assert _listed(kit, lesson, START + 10 * MIN) == {"teacher:t1": "pending"}
+    assert _listed(kit, lesson, START + 20 * MIN) == {"teacher:t1": "absent"}
+    # Before any step fell due, the status it was created in.
+    assert _told(kit, lesson, START - 30 * MIN) == {"teacher:t1": (None, None)}

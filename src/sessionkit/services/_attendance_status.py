@@ -39,8 +39,9 @@ def status_as_of(tx: Tx, session: Session, as_of: datetime | None) -> str | None
     been written since ``as_of`` (:func:`last_change` at or before it: every
     status change writes it). Else the kit's journal tells, if it keeps one:
     the status its own entries (its creation and its status changes, each
-    dated when it fell due) leave it in at ``as_of``; one created after
-    ``as_of`` is read in the status it was created in. ``None`` (unknown)
+    dated when it fell due, which for one created after its start may be
+    before its creation) leave it in at ``as_of``; before its first change,
+    the status it was created in (one created after ``as_of`` too). ``None`` (unknown)
     without a journal, or when the journal does not account for the status:
     it holds no entry of the session's by ``as_of`` nor its creation (kept
     only since later), or its last status is not the session's now (changes
@@ -86,15 +87,20 @@ def status_unknown(session: Session, as_of: datetime) -> InvalidValue:
 def _replayed(entries: list[JournalEntry], now: str, as_of: datetime) -> str | None:
     """The status a session's journal ``entries`` (oldest first) leave it in at ``as_of``.
 
-    ``now`` is its status now, which the last of them must have left it in.
+    ``now`` is its status now, which the last of them written must have left it in.
     """
-    steps = [e for e in entries if e.event == _CREATED or e.transition is not None]
-    created = [i for i, e in enumerate(steps) if e.event == _CREATED]
-    if created:  # a session deleted and made again under its id starts afresh
-        steps = steps[created[-1] :]
-    if not steps or steps[-1].status != now:
+    born = max((e for e in entries if e.event == _CREATED), key=lambda e: e.seq, default=None)
+    # Its life is what was written since its last creation (a session deleted and made again
+    # under its id starts afresh), told by the order of writing (seq), not by ``at``: a timed
+    # step is dated when it fell due, before the session's creation for one made after its
+    # start (whose earlier timers the next tick walks through).
+    changes = [
+        e for e in entries if e.transition is not None and (born is None or e.seq > born.seq)
+    ]
+    last = max(changes, key=lambda e: e.seq, default=born)
+    if last is None or last.status != now:
         return None
-    before = [e for e in steps if e.at <= as_of]
+    before = [e for e in changes if e.at <= as_of]
     if before:
         return before[-1].status
-    return steps[0].status if steps[0].event == _CREATED else None
+    return None if born is None else born.status
