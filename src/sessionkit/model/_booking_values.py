@@ -2,7 +2,7 @@
 
 Private to :mod:`sessionkit.model.booking`, which exports the public names
 (:func:`participant_ref`, :func:`check_seats`, :data:`MAX_IDEMPOTENCY_KEY_LENGTH`,
-:data:`SessionOrder`); the rest are the converters and checks of
+:data:`SessionOrder`, :func:`session_order_key`); the rest are the converters and checks of
 :class:`~sessionkit.model.booking.Booking`'s fields and of a session-order
 cursor, used as they are (no wrapper stands between a booking and them).
 """

@@ -71,6 +71,7 @@ from sessionkit.model._booking_values import (
     check_seats,
     hold_expiry,
     participant_ref,
+    session_order_key,
     utc_instant,
     waitlist_position,
 )
@@ -396,7 +397,7 @@ from sessionkit.model._booking_seats import (  # noqa: E402
 
 # Show (and pickle) what moved to the private modules under this public path, as before.
 _moved: object
-for _moved in (BookableSession, Seating, check_seats, participant_ref):
+for _moved in (BookableSession, Seating, check_seats, participant_ref, session_order_key):
     _moved.__module__ = __name__
 for _moved in (in_session_order, keeps_its_seats, seats_owed, seats_taken, stamped_at):
     _moved.__module__ = __name__
