@@ -39,9 +39,13 @@ __all__ = [
 ]
 
 
-_PASSWORD = re.compile(r"^(?P<head>(?:[^:/@]*:/+)?[^:/@]*:)(?P<password>(?!/)[^@]*)@")
+_PASSWORD = re.compile(
+    r"^(?P<head>(?:[^:/@]*:/+|//)?[^:/@]*:)(?P<password>(?!/)[^@]*(?:@[^@/]*)*)@(?![^/]*@)"
+)
 """A URL's password, as SQLAlchemy's URL parser finds it (an ``@`` in one is percent-encoded),
-also in text that is no URL: a scheme with one slash, or none (``bob:s3cret@host/db``)."""
+also in text that is no URL: a scheme with one slash, or none (``bob:s3cret@host/db``), or
+``//`` alone. Up to the host's ``@``: an ``@`` in a password not encoded (``p@ss``) ends the
+password for SQLAlchemy, which takes the rest as the host's name, and the driver names it."""
 
 
 _QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#]*", re.IGNORECASE)
@@ -75,6 +79,13 @@ def url_hint(db: str) -> str:
     if sep or not db.strip():
         return ""
     scheme, sep, path = db.partition(":")
+    server = _SERVER_SCHEMES.get(scheme.lower()) if sep else None
+    if server is not None:  # postgres:/x, mysql:host/db: no "//" after the scheme
+        return f"; a URL has // after its scheme: {server}://user@host/database"
+    if "@" in db:  # bob:s3cret@host/db: a server's URL without its scheme, not a file's name
+        return (
+            f"; a URL starts with its database's scheme, e.g. postgresql+psycopg://{db.lstrip('/')}"
+        )
     if sep and _SQLITE_SCHEME.fullmatch(scheme):  # sqlite:x.db, sqlite+pysqlite:/x.db
         path = path.lstrip("/") or "sessionkit-demo.sqlite3"  # "sqlite:" names no file
         scheme = scheme.lower()
@@ -84,6 +95,17 @@ def url_hint(db: str) -> str:
         )
     return f"; a SQLite file is named by a URL such as sqlite:///{db}"
 
+
+_SERVER_SCHEMES = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mysql+pymysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "mariadb+pymysql": "mariadb+pymysql",
+}
+"""A database server's URL scheme as it may be typed, and the scheme to name in a hint."""
 
 _SQLITE_SCHEME = re.compile(r"sqlite(?:\+\w+)?", re.IGNORECASE)
 """A SQLite URL's scheme, with or without a driver (``sqlite+pysqlite``)."""
@@ -146,6 +168,14 @@ def make_engine(db: str, shown: str) -> Engine:
         url = make_url(db)
     except (ArgumentError, ValueError):
         url = None  # create_engine says why
+    if url is not None and "@" in (url.host or ""):
+        # SQLAlchemy ends the password at its first @ and reads the rest as the host's name,
+        # which the driver's refusal would print: the rest of the password.
+        raise InvalidValue(
+            f"--db {shown!r}: its password holds an @, which a URL writes as %40",
+            value=shown,
+            expected="a URL whose password has each @ written as %40",
+        )
     if (
         url is not None
         and url.get_backend_name() == "sqlite"

@@ -1,0 +1,48 @@
+"""What a ``--db`` the command line cannot take is told, its password never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionkit.cli import main
+
+_SERVER = "; a URL starts with its database's scheme, e.g. postgresql+psycopg://"
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+@pytest.mark.parametrize(
+    ("db", "shown", "hint"),
+    [
+        # Both were told "a SQLite file is named by a URL such as sqlite:///bob:***@host/db".
+        ("bob:s3cret@host/db", "bob:***@host/db", f"{_SERVER}bob:***@host/db"),
+        ("postgres:/x", "postgres:/x", "; a URL has // after its scheme: postgresql+psycopg://"),
+        ("mysql:host/db", "mysql:host/db", "; a URL has // after its scheme: mysql+pymysql://"),
+        # Shown password and all: the mask wanted a scheme before the "//".
+        ("//bob:s3cret@host/db", "//bob:***@host/db", f"{_SERVER}bob:***@host/db"),
+    ],
+)
+def test_a_url_without_its_scheme_is_told_how_to_name_one(
+    command: list[str], db: str, shown: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--db", db]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"sessionkit: error: --db {shown!r} is not a SQLAlchemy database URL")
+    assert hint in err
+    assert "sqlite:///" not in err
+    assert "s3cret" not in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+def test_an_at_sign_in_a_password_is_refused_without_showing_the_password(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy read "s3cret@127.0.0.1" as the host, which the driver's refusal named.
+    pytest.importorskip("psycopg")
+    assert main([*command, "--db", "postgresql+psycopg://bob:p@s3cret@127.0.0.1:1/db"]) == 2
+    said = (
+        "sessionkit: error: --db 'postgresql+psycopg://bob:***@127.0.0.1:1/db': its password "
+        "holds an @, which a URL writes as %40\n"
+    )
+    assert capsys.readouterr() == ("", said)
