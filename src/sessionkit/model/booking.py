@@ -71,10 +71,12 @@ from sessionkit.model._booking_values import (
     check_seats,
     hold_expiry,
     participant_ref,
-    session_order_key,
     utc_instant,
     waitlist_position,
 )
+
+# Not in __all__, but a public name of this module before its split.
+from sessionkit.model._booking_values import session_order_key as session_order_key
 from sessionkit.model.html import html_of
 from sessionkit.model.records import BOOKING, Schema
 from sessionkit.model.session import (
