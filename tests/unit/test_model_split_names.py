@@ -7,7 +7,8 @@ definitions in private modules (``_booking_*``, ``_attendance_*``,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import pickle
+from datetime import UTC, datetime, timedelta
 
 
 def test_booking_still_exports_session_order_key() -> None:
@@ -18,3 +19,65 @@ def test_booking_still_exports_session_order_key() -> None:
     assert session_order_key((None, at, "b1")) == (True, 0, at, "b1")
     assert session_order_key((2, at, "b1")) == (False, 2, at, "b1")
     assert session_order_key.__module__ == "sessionkit.model.booking"
+
+
+def _pickled_names(value: object) -> set[str]:
+    """The modules a pickle of ``value`` names (its classes' and functions' paths)."""
+    import pickletools
+
+    names: set[str] = set()
+    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
+        if op.name == "GLOBAL":
+            names.add(str(arg).split(" ")[0])
+    return names
+
+
+def test_moved_booking_values_keep_the_public_module() -> None:
+    from sessionkit.model import booking
+
+    for moved in (
+        booking.BookableSession, booking.Seating, booking.check_seats, booking.participant_ref,
+        booking.in_session_order, booking.keeps_its_seats, booking.seats_owed,
+        booking.seats_taken, booking.stamped_at,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.model.booking", moved
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    listed = booking.BookableSession(
+        session_id="s1", title="Yoga", start=at, end=at + timedelta(hours=1), capacity=3,
+        taken=1, remaining=2,
+    )  # fmt: skip
+    seating = booking.Seating(taken=1)
+    for value in (listed, seating):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.model.booking" in _pickled_names(value)
+        assert not any(".model._" in name for name in _pickled_names(value))
+
+
+def test_moved_attendance_values_keep_the_public_module() -> None:
+    from sessionkit.model import attendance
+
+    for moved in (
+        attendance.PresenceEvent, attendance.Presence, attendance.AttendanceOverride,
+        attendance.override_id, attendance.AttendanceThresholds, attendance.Interval,
+        attendance.intervals_of, attendance.connections_of, attendance.attended_within,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.model.attendance", moved
+    at = datetime(2026, 3, 2, 17, tzinfo=UTC)
+    event = attendance.PresenceEvent(
+        provider="meet", event_id="e1", session_id="s1", participant="student:ana",
+        action=attendance.JOIN, at=at,
+    )  # fmt: skip
+    told = attendance.AttendanceOverride(
+        id="o1", tenant="acme", session_id="s1", participant="student:ana",
+        status=attendance.PRESENT, decided_at=at,
+    )  # fmt: skip
+    for value in (
+        event,
+        attendance.Presence.of("acme", event, at),
+        told,
+        attendance.AttendanceThresholds(),
+        attendance.Interval(joined=at, left=None),
+    ):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.model.attendance" in _pickled_names(value)
+        assert not any(".model._" in name for name in _pickled_names(value))
