@@ -161,3 +161,45 @@ def test_a_strategy_of_your_own_registered_after_the_import_wins() -> None:
         """
     )
     assert out == ["mine"]
+
+
+def _import_hypothesis_after(setup: str) -> list[str]:
+    # Hypothesis runs every entry point inside its own import and does not catch what they
+    # raise (hypothesis.entry_points.run): a failing sessionkit broke `import hypothesis`.
+    return _run(
+        f"""
+        import sys, warnings
+        {setup}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import hypothesis
+        print(hypothesis.__name__)
+        print([str(w.category.__name__) for w in caught if "sessionkit" in str(w.message)])
+        """
+    )
+
+
+def test_a_sessionkit_that_fails_to_import_leaves_hypothesis_importable() -> None:
+    # A dependency missing or broken: importing the package (the entry point's module
+    # was inside it) raised out of `import hypothesis`, in any project of the environment.
+    out = _import_hypothesis_after("sys.modules['sessionkit.availability'] = None")
+    assert out == ["hypothesis", "['RuntimeWarning']"]
+
+
+def test_a_hook_that_raises_warns_and_registers_nothing() -> None:
+    out = _run(
+        """
+        import warnings
+        from sessionkit.testing import _type_strategies
+        def boom(makes): raise RuntimeError("broken")
+        _type_strategies._register = boom
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from hypothesis import strategies as st
+        from hypothesis.strategies._internal import types
+        from sessionkit.model.session import Session
+        print(Session in types._global_type_lookup)
+        print(["broken" in str(w.message) for w in caught])
+        """
+    )
+    assert out == ["False", "[True]"]

@@ -36,7 +36,15 @@ def test_a_wheel_holds_the_package_and_the_console_scripts_module(
     files = _files(tmp_path / build.build_wheel(str(tmp_path)))
     assert files["_sessionkit_cli.py"] == (ROOT / "src" / "_sessionkit_cli.py").read_bytes()
     assert "sessionkit/__init__.py" in files
-    assert {name.split("/")[0] for name in files} == {"_sessionkit_cli.py", "sessionkit"}
+    assert (
+        files["_sessionkit_hypothesis.py"]
+        == (ROOT / "src" / "_sessionkit_hypothesis.py").read_bytes()
+    )
+    assert {name.split("/")[0] for name in files} == {
+        "_sessionkit_cli.py",
+        "_sessionkit_hypothesis.py",
+        "sessionkit",
+    }
 
 
 def test_an_editable_install_reads_the_console_scripts_module_from_src(

@@ -1,7 +1,8 @@
 """sessionkit's strategies registered for its types: ``st.from_type(Session)`` draws ``sessions()``.
 
 Private. Hypothesis runs :func:`_hypothesis_setup_hook` when it is imported
-(sessionkit's ``hypothesis`` entry point, in ``pyproject.toml``), so
+(sessionkit's ``hypothesis`` entry point, ``_sessionkit_hypothesis`` beside
+the package, calls it and turns a failure into a warning), so
 ``st.from_type``, ``st.builds`` of a class with a field typed ``Session`` and
 ``@given(session=...)`` with ``st.from_type`` draw the shipped strategies
 without importing :mod:`sessionkit.testing.strategies`. That module registers
