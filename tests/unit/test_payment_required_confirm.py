@@ -21,6 +21,7 @@ from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate
+from sessionkit.services import SessionDraft
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
@@ -116,3 +117,26 @@ def test_a_payment_required_pickled_before_reason_was_a_field_reads_it_as_none()
     assert (before.reason, before.session_id, before.status) == (None, "s1", "missing")
     assert str(before) == str(error)
     assert pickle.loads(pickle.dumps(error)).reason == error.reason  # a new one keeps it
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{"confirm": True}, {"confirm": True, "waitlist": True}, {}, {"waitlist": True}],
+    ids=["confirm", "confirm-waitlist", "held", "waitlist"],
+)
+def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, asked: dict[str, bool]) -> None:
+    # A drafted session is new: it has room and nobody waits for it. The advice to join its
+    # waitlist with waitlist=True and confirm=False, followed, was refused again (it had room).
+    start = NOW + timedelta(days=3)
+    draft = SessionDraft(
+        start=start, end=start + timedelta(hours=1), resources=[TUTOR], lifecycle="marketplace"
+    )
+    with pytest.raises(PaymentRequired) as refused:
+        h.kit.bookings.book(T, draft, "student:ann", actor="ann", **asked)
+    error = refused.value
+    assert error.reason == PAY.removesuffix("; ")
+    assert error.session_id is None
+    assert str(error).startswith("the drafted session is priced")
+    assert str(error).endswith(f": {error.reason}")
+    # The advice, followed: the paid path books the draft, held until its payment succeeds.
+    assert h.kit.payments.book(T, draft, "student:ann", actor="ann").booking.status == HELD

@@ -113,7 +113,8 @@ class PaymentRequired(SessionKitError, ValueError):
     command drafted (a :class:`~sessionkit.services.SessionDraft`), which the
     refusal left unstored; ``reason`` then says what the caller can do instead
     (pay with ``kit.payments.book``; after ``confirm=True``, join the waitlist
-    without it too), ``None`` for a booking that has its seats. ``confirm``:
+    without it too, but for a drafted session, new, which has no waitlist to
+    join), ``None`` for a booking that has its seats. ``confirm``:
     the seat was asked for confirmed at once, refused before the session's
     room or waitlist is looked at; ``waitlist``: asked for with
     ``waitlist=True`` and the session had room, so the booking would have
@@ -136,7 +137,17 @@ class PaymentRequired(SessionKitError, ValueError):
     ) -> None:
         which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
         reason = None
-        if booking_id is None and confirm:
+        if booking_id is None and session_id is None:
+            # A drafted session is new: it has room and nobody waits for it, so there is no
+            # waitlist of it to join (waitlist=True would take seats too): paying is the way.
+            reason = _PAYING
+            room = (
+                " and has room for the seats asked for, so waitlist=True would take them, not queue"
+                if waitlist and not confirm
+                else ""
+            )
+            message = f"{which} is priced{room}: {reason}"
+        elif booking_id is None and confirm:
             # Refused before the waitlist is looked at: the way to it is advice too (without
             # confirm=True a full session queues the request; one with room is paid for).
             even = ", even with waitlist=True," if waitlist else ""
