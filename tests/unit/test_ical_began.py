@@ -208,3 +208,29 @@ def test_an_old_rule_without_count_is_moved_within_the_default_budget() -> None:
         "DTSTART:20260301T080000Z",
         "RRULE:FREQ=MINUTELY;INTERVAL=10",
     ]
+
+
+def test_a_rule_read_earlier_starts_at_its_first_session_not_at_a_gap_before_creation() -> None:
+    # Daily at 02:30 in Berlin, read "earlier": on 29 March (no 02:30 there) the class is
+    # at 00:30 UTC, before the series was created at 00:45 UTC; the kit's first is on the
+    # 30th. The move looked for the first occurrence read "compatible" (01:30 UTC, after
+    # creation) and wrote DTSTART on the 29th: a class the kit never had.
+    rec = Recurrence.from_rrule(
+        "FREQ=DAILY",
+        start=datetime(2026, 3, 20, 2, 30),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate="earlier",
+    )
+    h = Harness.in_memory(utc(2026, 3, 29, 0, 45))
+    series = h.kit.series.create("acme", actor="a", title="Early", items=[ScheduleItem("e", rec)])[
+        0
+    ]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert sessions[0].start == utc(2026, 3, 30, 0, 30)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID", "EXDATE") == ["DTSTART;TZID=Europe/Berlin:20260330T023000"]
+    window = (utc(2026, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]

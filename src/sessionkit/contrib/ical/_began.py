@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from itertools import islice
+from itertools import islice, takewhile
 
 import attrs
 
@@ -66,12 +66,19 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
     rec = item.recurrence
     # As COUNT counts: the rule's instances, before EXDATEs, without RDATEs or skips.
     bare = Recurrence.from_rrule(rec.rule, start=rec.start, tz=rec.tz, duration=rec.duration)
-    probe = attrs.evolve(bare, rule=attrs.evolve(rec.rule, count=None))
+    # The first as generation had it: at the rule's own reading of a gap or fold ("earlier"
+    # puts a gap's occurrence an hour before the "compatible" one, which may be before began).
+    probe = attrs.evolve(
+        bare, rule=attrs.evolve(rec.rule, count=None), disambiguate=rec.disambiguate
+    )
     first = next(probe.between(began, _LATEST, max_candidates=budget), None)
     if first is None:
         return None
     rule = rec.rule
-    before = bare.between(_EARLIEST, first.span.start, max_candidates=budget)
+    # Counted by key, not instant: read "later", a fold's first is after the bare reading.
+    before = takewhile(
+        lambda o: o.key < first.key, bare.between(_EARLIEST, _LATEST, max_candidates=budget)
+    )
     # Only a COUNT needs them counted (and walks from DTSTART anyway); a rule without one
     # jumps to the first, as a rule of every ten minutes for years would pass the budget.
     dropped = sum(1 for _ in before) if rule.count is not None else len(list(islice(before, 1)))
