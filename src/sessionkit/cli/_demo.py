@@ -13,15 +13,10 @@ import argparse
 
 from sessionkit.cli._args import Unreachable, WorkFailed, parse_aware
 from sessionkit.cli._parser import DEMO_DBS
-from sessionkit.errors import InvalidValue, MeetingRoomsError, PaymentGatewayError
+from sessionkit.errors import MeetingRoomsError, PaymentGatewayError
 from sessionkit.zones import check_instant
 
 __all__ = ["demo"]
-
-_CANNOT_CONNECT = "a database URL sessionkit can connect to"
-"""The ``expected`` of the :class:`~sessionkit.errors.InvalidValue` the demos' ``open_store``
-raises for a database it cannot open or reach (refused, down, no database file): not a bad
-``--db``, since the same URL may work on the next run."""
 
 
 def demo(args: argparse.Namespace) -> str:
@@ -45,7 +40,7 @@ def demo(args: argparse.Namespace) -> str:
     if args.now is not None:
         now = parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, not as the demo's clock reads it
-    from sessionkit.demo._common import DueWorkFailed, StepFailed
+    from sessionkit.demo._common import DatabaseUnreachable, DueWorkFailed, StepFailed
 
     db = DEMO_DBS[args.platform] if args.db is None else args.db
     try:
@@ -62,7 +57,5 @@ def demo(args: argparse.Namespace) -> str:
         raise WorkFailed(str(exc)) from None
     except (PaymentGatewayError, MeetingRoomsError) as exc:  # a provider's, as a step's
         raise WorkFailed(f"{exc}; the demo stopped there (running it again retries it)") from None
-    except InvalidValue as exc:
-        if exc.expected == _CANNOT_CONNECT:  # as tick says it: status 1, nothing was done
-            raise Unreachable(str(exc)) from None
-        raise
+    except DatabaseUnreachable as exc:  # as tick says it: status 1, nothing was done
+        raise Unreachable(str(exc)) from None

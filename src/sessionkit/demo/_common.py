@@ -47,6 +47,7 @@ from sessionkit.services import SessionKit, TopUpFailure
 from sessionkit.testing.payments import FakeGateway, FakeIntent
 
 __all__ = [
+    "DatabaseUnreachable",
     "DueWorkFailed",
     "FixedClock",
     "Refusal",
@@ -138,6 +139,14 @@ def provider_calls_done(kit: SessionKit, tenant: str) -> None:
     if waiting:
         report = kit.payments.run_due(tenant, limit=MAX_LIMIT, now=max(waiting))
         all_due_done("payments.run_due", ((pid, err) for _tenant, pid, err in report.failed))
+
+
+class DatabaseUnreachable(InvalidValue):
+    """A demo's ``--db`` names a database that cannot be opened or reached (refused, down).
+
+    Not a bad ``--db``: the same URL may work on the next run (the command line's
+    status 1, as a tick's). ``value`` is the ``--db`` as given, its password masked.
+    """
 
 
 class StepFailed(SessionKitError, RuntimeError):
@@ -236,7 +245,7 @@ def open_store(
                 value=shown,
                 expected="a URL naming an existing database",
             )
-        raise InvalidValue(
+        raise DatabaseUnreachable(
             f"--db {shown!r}: the database cannot be opened or reached ({refusal.said})"
             f"{sqlite_directory_hint(engine)}",
             value=shown,
@@ -277,11 +286,11 @@ def open_store(
     return store.unit_of_work, shown
 
 
-def _cannot_open(shown: str, error: BaseException) -> InvalidValue:
+def _cannot_open(shown: str, error: BaseException) -> DatabaseUnreachable:
     """The error for a ``--db`` that cannot be opened or reached, ``error`` said in one line."""
     orig = getattr(error, "orig", None)
     said = str(orig if orig is not None else error).strip()
-    return InvalidValue(
+    return DatabaseUnreachable(
         f"--db {shown!r}: the database cannot be opened or reached "
         f"({said.splitlines()[0] if said else 'no reason given'})",
         value=shown,
