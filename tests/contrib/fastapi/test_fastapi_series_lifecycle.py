@@ -77,3 +77,30 @@ def test_a_replay_omitting_the_lifecycle_asks_for_the_kits_default(client: TestC
     assert named.json()["id"] == first.json()["id"]  # the same request, said in full
     other = client.post("/v1/series", json=_series(lifecycle="consulting"), headers=key)
     problem(other, 422, "IdempotencyKeyReused")
+
+
+class ConsultingSeries(SeriesCommands):
+    """A host's series service whose series are consultations unless they say otherwise."""
+
+    def create(self, tenant: str, *, lifecycle: str = "consulting", **rest: Any) -> Any:
+        return super().create(tenant, lifecycle=lifecycle, **rest)
+
+
+def test_an_omitted_lifecycle_is_the_default_of_the_hosts_own_series_service(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # The route read the default from SeriesCommands at import and sent it: a host's
+    # service with another one was given "lms", a 500 on a kit without it.
+    consulting = LifecycleRegistry([get_lifecycle("consulting")])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
+    )
+    kit.series = ConsultingSeries(kit.context)
+    client = client_for(kit)
+    key = {"Idempotency-Key": "series-2"}
+    made = client.post("/v1/series", json=_series(), headers=key)
+    assert (made.status_code, made.json()["lifecycle"]) == (201, "consulting"), made.text
+    again = client.post("/v1/series", json=_series(), headers=key)  # a replay, as the first
+    assert (again.status_code, again.json()["id"]) == (201, made.json()["id"])
+    named = client.post("/v1/series", json=_series(lifecycle="consulting"), headers=key)
+    assert named.json()["id"] == made.json()["id"]  # the same request, said in full

@@ -1,12 +1,16 @@
 """The routes of series (added by :func:`add_series_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+import inspect
+
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import ACTING, READ, IdempotencyKey, key_id, lifecycle_named
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.problems import unstored
+from sessionkit.contrib.fastapi.series_schemas import KIT_SERIES_LIFECYCLE
 from sessionkit.errors import DuplicateSeries, IdempotencyKeyReused, SessionConflict
 from sessionkit.model.series import ScheduleItem, Series
+from sessionkit.services import SessionKit
 from sessionkit.services.booking_requests import canonical_json
 
 __all__ = ["add_series_routes"]
@@ -30,6 +34,9 @@ def add_series_routes(routes: Routes) -> None:
         access.staff(who)
         if "lifecycle" in body.model_fields_set:  # omitted, the kit's own default is the host's
             lifecycle_named(app, body.lifecycle)
+            lifecycle = body.lifecycle
+        else:
+            lifecycle = _kit_default(app)
         # The key is checked even where the body names the id: a blank one is refused here too.
         keyed = None if idempotency_key is None else key_id(who.tenant, idempotency_key)
         series_id = keyed if body.series_id is None else body.series_id
@@ -40,7 +47,7 @@ def add_series_routes(routes: Routes) -> None:
                 actor=who.actor,
                 title=body.title,
                 items=items,
-                lifecycle=body.lifecycle,
+                lifecycle=lifecycle,
                 capacity=body.capacity,
                 metadata=body.metadata,
                 series_id=series_id,
@@ -52,7 +59,7 @@ def add_series_routes(routes: Routes) -> None:
             if idempotency_key is None or series_id is None:
                 raise
             made = app.queries.get_series(who.tenant, series_id, actor=who.actor)
-            if _asked_series(body, items) != _stored_series(made):
+            if _asked_series(body, items, lifecycle) != _stored_series(made):
                 if body.series_id is not None:
                     raise  # the id the client chose is taken: DuplicateSeries says so
                 raise IdempotencyKeyReused(idempotency_key, series_id, kind="series") from taken
@@ -89,11 +96,26 @@ def _stored_series(made: Series) -> dict[str, object]:
     }
 
 
-def _asked_series(body: s.SeriesCreate, items: list[ScheduleItem]) -> dict[str, object]:
-    """What ``body`` asks for (an omitted field is its default, as the schema gives it)."""
+def _kit_default(app: SessionKit) -> str:
+    """The lifecycle ``app.series.create`` gives a series that names none.
+
+    Read from the kit's own method at each request, not from the class: a host
+    may subclass or wrap the kit's series service with another default. One
+    whose signature names no string default (``*args, **kwargs``) is given
+    the shipped one (the schema's), as before.
+    """
+    parameter = inspect.signature(app.series.create).parameters.get("lifecycle")
+    default = None if parameter is None else parameter.default
+    return default if isinstance(default, str) else KIT_SERIES_LIFECYCLE
+
+
+def _asked_series(
+    body: s.SeriesCreate, items: list[ScheduleItem], lifecycle: str
+) -> dict[str, object]:
+    """What ``body`` asks for (an omitted field is its default; the lifecycle, the kit's)."""
     return {
         "title": body.title,
-        "lifecycle": body.lifecycle,
+        "lifecycle": lifecycle,
         "capacity": body.capacity,
         "group": body.group,
         "items": tuple(items),
