@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 
 from sessionkit.contrib.ical._began import from_began, generation_began
+from sessionkit.contrib.ical._text import without_controls
 from sessionkit.contrib.ical._values import (
     IcalCalendar,
     IcalEvent,
@@ -304,13 +305,15 @@ def _including(
 def _uid(metadata: Mapping[str, object], own_id: str, used: set[str], ids: frozenset[str]) -> str:
     """The UID a stored value was imported with (``metadata["ical_uid"]``), else its id.
 
-    Its id too when another event of the calendar has that UID already (the
+    Its id too when the UID is nothing but control characters, which are not
+    written, when another event of the calendar has that UID already (the
     same calendar imported twice) or will have it as its own id (a feed of
     this kit imported back): one UID, one event. ``ids`` are the ids of every
     value written; adds the UID to ``used``.
     """
     imported = metadata.get("ical_uid")
-    usable = isinstance(imported, str) and imported and imported not in used
+    # One of control characters only is written empty (write_ical leaves them out): no UID.
+    usable = isinstance(imported, str) and without_controls(imported) and imported not in used
     uid = str(imported) if usable and (imported == own_id or imported not in ids) else own_id
     used.add(uid)
     return uid

@@ -7,9 +7,9 @@ import re
 import attrs
 import icalendar
 
-from sessionkit.contrib.ical._values import IcalCalendar
+from sessionkit.contrib.ical._values import IcalCalendar, IcalEvent, IcalSeries
 
-__all__ = ["scrub", "uids_without_controls"]
+__all__ = ["scrub", "uids_without_controls", "without_controls"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """RFC 5545's CONTROL but HTAB, LF and CR: LF and CR in a value are written escaped (``\\n``)."""
@@ -40,30 +40,47 @@ def _cleaned(value: icalendar.vText) -> icalendar.vText:
     return text
 
 
+def without_controls(text: str) -> str:
+    """``text`` as :func:`scrub` writes it: without its control characters (but HTAB, LF, CR)."""
+    return _CONTROL.sub("", text)
+
+
 def uids_without_controls(calendar: IcalCalendar) -> IcalCalendar:
     """Return ``calendar`` with its UIDs (and RELATED-TO's) as :func:`scrub` writes them.
 
     Before the UIDs are made unique: ``a`` and ``a`` with a control character
-    after it would be two events of one UID, which readers take for one.
+    after it would be two events of one UID, which readers take for one. So
+    the series' UIDs are made unique here (``<uid>/<n>``, as the writer makes a
+    single event's), a RELATED-TO naming the series' new one. A UID left empty
+    (made only of control characters) is named as the reader names an event
+    without one: ``line-N`` (its VEVENT's line), else ``series-N`` or
+    ``event-N`` (its place in the calendar); an empty UID is invalid.
     """
-    if not any(
-        _CONTROL.search(uid)
-        for uid in (
-            *(s.uid for s in calendar.series),
-            *(e.uid for e in calendar.events),
-            *(e.series_uid for e in calendar.events if e.series_uid is not None),
-        )
-    ):
+    taken: set[str] = set()
+    renamed: dict[str, str] = {}
+    series: list[IcalSeries] = []
+    for n, s in enumerate(calendar.series, start=1):
+        base = _named(s.uid, s.line, f"series-{n}")
+        uid, k = base, 1
+        while uid in taken:
+            k += 1
+            uid = f"{base}/{k}"
+        taken.add(uid)
+        renamed.setdefault(s.uid, uid)
+        series.append(s if uid == s.uid else attrs.evolve(s, uid=uid))
+    events: list[IcalEvent] = []
+    for n, e in enumerate(calendar.events, start=1):
+        uid = _named(e.uid, e.line, f"event-{n}")
+        related = e.series_uid
+        if related is not None:
+            related = renamed.get(related, without_controls(related)) or None
+        changed = (uid, related) != (e.uid, e.series_uid)
+        events.append(attrs.evolve(e, uid=uid, series_uid=related) if changed else e)
+    if tuple(series) == calendar.series and tuple(events) == calendar.events:
         return calendar
-    return attrs.evolve(
-        calendar,
-        series=tuple(attrs.evolve(s, uid=_CONTROL.sub("", s.uid)) for s in calendar.series),
-        events=tuple(
-            attrs.evolve(
-                e,
-                uid=_CONTROL.sub("", e.uid),
-                series_uid=None if e.series_uid is None else _CONTROL.sub("", e.series_uid),
-            )
-            for e in calendar.events
-        ),
-    )
+    return attrs.evolve(calendar, series=tuple(series), events=tuple(events))
+
+
+def _named(uid: str, line: int | None, place: str) -> str:
+    """``uid`` without control characters; if nothing is left, the name the reader gives."""
+    return without_controls(uid) or (f"line-{line}" if line is not None else place)
