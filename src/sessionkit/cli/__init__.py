@@ -35,8 +35,6 @@ values' parsers), ``_parser`` (argparse), ``_expand``, ``_demo`` and ``_tick``
 (one command each); :func:`main` here runs them and sorts their errors.
 """
 
-# ruff: noqa: T201 - the command line prints by design
-
 from __future__ import annotations
 
 import sys

@@ -7,8 +7,6 @@ opened or reached is :class:`~sessionkit.cli._args.Unreachable` (status 1), said
 one line before any work. The composition root: it wires the SQLAlchemy store.
 """
 
-# ruff: noqa: T201 - the command line prints by design
-
 from __future__ import annotations
 
 import argparse
