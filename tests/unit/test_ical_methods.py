@@ -80,3 +80,13 @@ def test_publish_request_and_none_read_the_events(head: tuple[str, ...]) -> None
 def test_a_method_line_inside_an_event_is_not_the_calendars() -> None:
     text = ics(*event("UID:talk", "METHOD:CANCEL", *_TALK[3:-1]))
     assert [e.uid for e in read_ical(text).events] == ["talk"]
+
+
+def test_a_method_after_a_quoted_parameter_holding_a_colon() -> None:
+    # The value was taken after the first ":", inside the quotes: a PUBLISH was refused as
+    # METHOD 'B":PUBLISH'.
+    published = _calendar('METHOD;X-NOTE="a:b":PUBLISH')
+    assert [e.uid for e in read_ical(published).events] == ["talk"]
+    with pytest.raises(UnsupportedMethod) as caught:
+        read_ical(_calendar('METHOD;X-NOTE="a:b":Cancel'))
+    assert caught.value.method == "CANCEL"

@@ -10,6 +10,9 @@ from sessionkit.errors._base import shown
 
 __all__ = ["check_method"]
 
+_HEAD = re.compile(r'(?:[^":]|"[^"]*")*')
+"""A content line's name and parameters: up to its first ``:`` outside quotes (RFC 5545 3.1)."""
+
 READ = frozenset({"PUBLISH", "REQUEST"})
 """The METHODs whose events are read as what takes place (as a calendar of no METHOD).
 
@@ -42,14 +45,15 @@ def check_method(text: str) -> None:
     """
     depth = 0  # 1: the VCALENDAR's own properties, where METHOD is
     for number, line in logical_lines(text):
-        head, _, value = line.partition(":")
-        name = re.split(r"[;:]", head, maxsplit=1)[0].upper()
+        name = re.split(r"[;:]", line, maxsplit=1)[0].upper()
         if name == "BEGIN":
             depth += 1
         elif name == "END":
             depth -= 1
         elif name == "METHOD" and depth == 1:
-            method = value.strip().upper()
+            # The value follows the first ``:`` outside quotes: a quoted parameter may hold one.
+            head = _HEAD.match(line)
+            method = line[len(head.group(0)) + 1 :].strip().upper() if head else ""
             if method in READ:
                 continue
             why = _WHY.get(method, "is no METHOD sessionkit knows the meaning of")
