@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.errors import PaymentRequired
+from sessionkit.errors import CapacityExceeded, PaymentRequired
 from sessionkit.errors._base import _rebuilt
 from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.model.money import Money
@@ -140,3 +140,34 @@ def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, asked: dict[str, boo
     assert str(error).endswith(f": {error.reason}")
     # The advice, followed: the paid path books the draft, held until its payment succeeds.
     assert h.kit.payments.book(T, draft, "student:ann", actor="ann").booking.status == HELD
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{"confirm": True}, {"confirm": True, "waitlist": True}, {}, {"waitlist": True}],
+    ids=["confirm", "confirm-waitlist", "held", "waitlist"],
+)
+def test_a_priced_session_whose_rules_keep_no_waitlist_is_advised_to_pay_alone(
+    asked: dict[str, bool],
+) -> None:
+    # BookingRules keep no waitlist by default: the advice to join it (waitlist=True and
+    # confirm=False), or that kit.bookings.book only joins it, led to CapacityExceeded.
+    h = Harness.in_memory(
+        NOW,
+        id_prefix="x",
+        booking_rules=BookingRules(),
+        gateway=FakeGateway(clock=lambda: NOW),
+        pricing=lambda _session: Rate(Money.of(40, "EUR")),
+    )
+    s = slot(h, capacity=2)
+    with pytest.raises(PaymentRequired) as refused:
+        h.kit.bookings.book(T, s.id, "student:ann", actor="ann", **asked)
+    error = refused.value
+    assert error.reason == PAY.removesuffix("; ")
+    assert str(error).startswith(f"session {s.id!r} is priced")
+    assert str(error).endswith(f": {error.reason}")
+    # The advice, followed: the paid path takes the seat, held until its payment succeeds.
+    assert h.kit.payments.book(T, s.id, "student:ann", actor="ann").booking.status == HELD
+    h.kit.payments.book(T, s.id, "student:ben", actor="ben")
+    with pytest.raises(CapacityExceeded):  # where the old advice led, the session full
+        h.kit.bookings.book(T, s.id, "student:cy", actor="cy", waitlist=True)

@@ -113,8 +113,8 @@ class PaymentRequired(SessionKitError, ValueError):
     command drafted (a :class:`~sessionkit.services.SessionDraft`), which the
     refusal left unstored; ``reason`` then says what the caller can do instead
     (pay with ``kit.payments.book``; after ``confirm=True``, join the waitlist
-    without it too, but for a drafted session, new, which has no waitlist to
-    join), ``None`` for a booking that has its seats. ``confirm``:
+    without it too, but for a drafted session, new, or one whose rules keep no
+    waitlist: neither has one to join), ``None`` for a booking that has its seats. ``confirm``:
     the seat was asked for confirmed at once, refused before the session's
     room or waitlist is looked at; ``waitlist``: asked for with
     ``waitlist=True`` and the session had room, so the booking would have
@@ -134,12 +134,14 @@ class PaymentRequired(SessionKitError, ValueError):
         session_id: str | None = None,
         waitlist: bool = False,
         confirm: bool = False,
+        queues: bool = True,
     ) -> None:
         which = "the drafted session" if session_id is None else f"session {shown(session_id)}"
         reason = None
-        if booking_id is None and session_id is None:
+        if booking_id is None and (session_id is None or not queues):
             # A drafted session is new: it has room and nobody waits for it, so there is no
-            # waitlist of it to join (waitlist=True would take seats too): paying is the way.
+            # waitlist of it to join (waitlist=True would take seats too), nor is there of one
+            # whose rules keep none (CapacityExceeded when full): paying is the way.
             reason = _PAYING
             room = (
                 " and has room for the seats asked for, so waitlist=True would take them, not queue"
@@ -189,7 +191,12 @@ class PaymentRequired(SessionKitError, ValueError):
 
     @classmethod
     def at_once(
-        cls, session_id: str | None, *, waitlist: bool = False, confirm: bool = False
+        cls,
+        session_id: str | None,
+        *,
+        waitlist: bool = False,
+        confirm: bool = False,
+        queues: bool = True,
     ) -> PaymentRequired:
         """The error for a seat of priced ``session_id`` asked for without paying.
 
@@ -197,9 +204,19 @@ class PaymentRequired(SessionKitError, ValueError):
         ``confirm``: the request asked for the seat confirmed at once (its
         ``waitlist`` is then whether it asked to join the waitlist too); else
         ``waitlist``: the request asked to join the waitlist, and the session
-        had room, so it would have taken seats.
+        had room, so it would have taken seats. ``queues``: the session's booking
+        rules keep a waitlist (``BookingRules.waitlist``); else paying is the only
+        advice, as for a drafted session.
         """
-        return cls(None, None, "missing", session_id=session_id, waitlist=waitlist, confirm=confirm)
+        return cls(
+            None,
+            None,
+            "missing",
+            session_id=session_id,
+            waitlist=waitlist,
+            confirm=confirm,
+            queues=queues,
+        )
 
 
 class RefundKeyReused(SessionKitError, ValueError):

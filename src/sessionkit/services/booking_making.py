@@ -160,8 +160,14 @@ class BookingMaking(BookingReads):
         # A drafted session goes with the refusal: the error names no id of it.
         refused_id = session.id if request.draft is None else None
         if request.confirm and unpaid:
-            # Refused before the waitlist is looked at: the error names it as the other way.
-            raise PaymentRequired.at_once(refused_id, confirm=True, waitlist=request.waitlist)
+            # Refused before the waitlist is looked at: the error names it as the other way,
+            # where the session's rules keep one.
+            raise PaymentRequired.at_once(
+                refused_id,
+                confirm=True,
+                waitlist=request.waitlist,
+                queues=self._ctx.rules_for(session).waitlist,
+            )
         if key is not None:
             # Read again under the lock: a first request with this key for this
             # session may have committed while this one waited for the lock.
@@ -210,7 +216,9 @@ class BookingMaking(BookingReads):
             new = draft()  # after the checks, which draw no id when they refuse
         if seats <= free:
             if unpaid:  # with waitlist=True too: the room it has would seat it, not queue it
-                raise PaymentRequired.at_once(refused_id, waitlist=request.waitlist)
+                raise PaymentRequired.at_once(
+                    refused_id, waitlist=request.waitlist, queues=rules.waitlist
+                )
             entered, change = self._seated(new, request, rules, tx.now, actor)
         elif request.waitlist and rules.waitlist:
             position = tx.bookings.next_position(tenant, session.id)
