@@ -4,7 +4,7 @@ Private to the services package (import from :mod:`sessionkit.services._usage`).
 A credit is charged to the period of its session's start:
 :func:`move_session_usage` carries a moved session's credits along, and
 :func:`move_usage_refusal` says beforehand whether the move would be refused
-for want of credits. Both plan the same way (``planned_moves``); the writes are
+for want of credits. Both plan the same way (``_planned_moves``); the writes are
 the ledger's (:mod:`~sessionkit.services._usage_ledger`).
 """
 
