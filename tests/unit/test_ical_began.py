@@ -234,3 +234,36 @@ def test_a_rule_read_earlier_starts_at_its_first_session_not_at_a_gap_before_cre
     assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
         s.start for s in sessions
     ]
+
+
+def test_a_spent_item_beside_an_old_frequent_one_does_not_stop_the_export() -> None:
+    # Hourly since 2020 beside three Thursdays of 2020 (VEVENTs of their own): the spent
+    # rule cannot move, and the export fell back to EXDATEs for every item, walking six
+    # years of hours past the budget: ExpansionLimitExceeded. The hourly rule moves; only
+    # the spent one's occurrences are EXDATEs.
+    hourly = Recurrence.from_rrule(
+        "FREQ=HOURLY",
+        start=datetime(2020, 1, 1, 9),
+        tz="Europe/Berlin",
+        duration=timedelta(minutes=30),
+    )
+    h = Harness.in_memory(NOW)
+    items = [ScheduleItem("h", hourly), ScheduleItem("thu", _weekly("TH", date(2020, 1, 2), 3))]
+    window = WindowPolicy(initial_months=1)
+    series = h.kit.series.create("acme", actor="a", title="Ping", items=items, window=window)[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(series, sessions)
+    # Every item has every EXDATE (as ever): excluding nothing of the hourly rule's.
+    thursdays = "EXDATE;TZID=Europe/Berlin:20200102T180000,20200109T180000,20200116T180000"
+    assert _lines(text, "DTSTART;TZID", "RRULE", "EXDATE") == [
+        "DTSTART;TZID=Europe/Berlin:20260301T090000",
+        "RRULE:FREQ=HOURLY",
+        thursdays,
+        "DTSTART;TZID=Europe/Berlin:20200102T180000",
+        "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH",
+        thursdays,
+    ]
+    window_read = (utc(2019, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window_read)] == [
+        s.start for s in sessions
+    ]

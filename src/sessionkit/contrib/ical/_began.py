@@ -52,13 +52,19 @@ def from_began(
     start of time where an item keeps occurrences before it, which are then
     excluded one by one: a rule with nothing left from ``began`` on (no
     occurrence, or a COUNT spent), and items that share a DTSTART (one VEVENT)
-    but whose first occurrences differ. ``budget``: each expansion's, as the
+    but whose first occurrences differ. The other items (VEVENTs of their own)
+    move all the same: walked from the start of time, a moved rule costs only
+    what it has from ``began`` on. ``budget``: each expansion's, as the
     exporter's (a COUNT rule is walked from its DTSTART to count those dropped).
     """
     moved = [_moved(item, began, budget) for item in items]
-    if any(m is None for m in moved) or (_one_frame(items) and _split(moved)):
+    if _one_frame(items) and (any(m is None for m in moved) or _split(moved)):
         return tuple(items), _EARLIEST
-    return tuple(m or i for m, i in zip(moved, items, strict=True)), began
+    # An item that cannot move keeps its rule, and only its own occurrences before began
+    # become EXDATEs: a spent rule beside an hourly one since 2020 made the hourly one's
+    # be walked too, past the budget, and the export failed.
+    kept = tuple(m or i for m, i in zip(moved, items, strict=True))
+    return kept, began if None not in moved else _EARLIEST
 
 
 def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | None:
