@@ -10,13 +10,18 @@ refuses rather than guess.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.errors import InvalidValue
 from sessionkit.model.attendance import JOIN
+from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.testing.clocks import ManualClock
@@ -121,13 +126,27 @@ def test_without_a_journal_an_as_of_before_the_last_change_is_refused() -> None:
     assert _listed(kit, circle, START + 20 * MIN)["student:ben"] == "absent"
 
 
-def test_a_session_created_after_its_start_is_read_from_its_journal() -> None:
+@pytest.fixture(params=["memory", "sqlite"])
+def uow(request: pytest.FixtureRequest) -> Iterator[UnitOfWorkFactory]:
+    """The in-memory store's units of work, or SQLite's (the journal's ``seq`` stored)."""
+    if request.param == "memory":
+        yield InMemoryStore().unit_of_work
+        return
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    create_schema(engine)
+    yield SqlAlchemyStore(engine).unit_of_work
+    engine.dispose()
+
+
+def test_a_session_created_after_its_start_is_read_from_its_journal(
+    uow: UnitOfWorkFactory,
+) -> None:
     # Created at 19:00 for 17:00-17:45: the tick walks it READY (due 16:45) and ABSENT (due
     # 17:15), dated before its creation. Its journal (kept from its creation) tells that; the
     # replay cut its life at the creation by date, left no change after it and refused.
     clock = ManualClock(START + 120 * MIN)
     kit = SessionKit(
-        uow=InMemoryStore().unit_of_work,
+        uow=uow,
         clock=clock,
         facts=attendance_facts(),
         attendance=AttendancePolicy(attendee_kinds={"teacher"}),
