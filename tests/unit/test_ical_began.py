@@ -267,3 +267,27 @@ def test_a_spent_item_beside_an_old_frequent_one_does_not_stop_the_export() -> N
     assert [o.span.start for o in read_ical(text).occurrences(*window_read)] == [
         s.start for s in sessions
     ]
+
+
+def test_a_weekly_bysetpos_rule_is_not_moved_into_the_middle_of_a_week() -> None:
+    # The second of each week's Monday, Wednesday and Friday: Wednesdays. Moved to Wednesday
+    # 4 March, the rule's first week (as dateutil, so read_ical, reads it) runs from DTSTART:
+    # Wednesday and Friday, whose second is Friday 6 March, a class the kit never had, and
+    # the kit's Wednesday 4 March was gone. Such a rule keeps its DTSTART; earlier
+    # occurrences are EXDATEs.
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYSETPOS=2",
+        start=datetime(2026, 1, 7, 18),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+    )
+    h = Harness.in_memory(NOW)
+    series = h.kit.series.create("acme", actor="a", title="Mid", items=[ScheduleItem("w", rec)])[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start.day for s in sessions[:2]] == [4, 11]
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID") == ["DTSTART;TZID=Europe/Berlin:20260107T180000"]
+    window = (utc(2026, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice, takewhile
 
 import attrs
 
 from sessionkit.model.series import ScheduleItem, Series
-from sessionkit.recurrence import Recurrence
+from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.zones import get_zone
 
 __all__ = ["from_began", "generation_began"]
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
+_PERIOD = {
+    "YEARLY": timedelta(days=366),
+    "MONTHLY": timedelta(days=31),
+    "WEEKLY": timedelta(days=7),
+    "DAILY": timedelta(days=1),
+    "HOURLY": timedelta(hours=1),
+    "MINUTELY": timedelta(minutes=1),
+    "SECONDLY": timedelta(seconds=1),
+}
+"""The longest of each frequency's periods."""
 
 
 def generation_began(series: Series, keys: Iterable[datetime]) -> datetime:
@@ -94,6 +104,8 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
         if dropped >= rule.count:
             return None
         rule = attrs.evolve(rule, count=rule.count - dropped)
+    if rec.rule.bysetpos and not _same_first_period(probe, first, budget):
+        return None
     recurrence = Recurrence.from_rrule(
         rule,
         start=first.key,
@@ -104,6 +116,24 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
         disambiguate=rec.disambiguate,
     )
     return attrs.evolve(item, recurrence=recurrence)
+
+
+def _same_first_period(probe: Recurrence, first: Occurrence, budget: int) -> bool:
+    """Whether ``probe`` started at ``first`` gives what it gave from there, a period on.
+
+    BYSETPOS picks from a period's set, and dateutil (and so the kit and
+    :func:`read_ical`) cuts a rule's first week at DTSTART: the second of
+    Monday, Wednesday and Friday moved to a Wednesday is that week's Friday.
+    """
+    moved = attrs.evolve(probe, start=first.key)
+    rule = probe.rule
+    try:
+        hi = first.span.start + _PERIOD[rule.freq] * rule.interval + timedelta(days=1)
+    except OverflowError:  # the last period of the calendar: nothing after it to differ
+        hi = _LATEST
+    lo = first.span.start
+    keys = [[o.key for o in r.between(lo, hi, max_candidates=budget)] for r in (probe, moved)]
+    return keys[0] == keys[1]
 
 
 def _one_frame(items: Sequence[ScheduleItem]) -> bool:
