@@ -120,11 +120,11 @@ def test_a_payment_required_pickled_before_reason_was_a_field_reads_it_as_none()
 
 
 @pytest.mark.parametrize(
-    "asked",
-    [{"confirm": True}, {"confirm": True, "waitlist": True}, {}, {"waitlist": True}],
+    ("confirm", "waitlist"),
+    [(True, False), (True, True), (False, False), (False, True)],
     ids=["confirm", "confirm-waitlist", "held", "waitlist"],
 )
-def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, asked: dict[str, bool]) -> None:
+def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, confirm: bool, waitlist: bool) -> None:
     # A drafted session is new: it has room and nobody waits for it. The advice to join its
     # waitlist with waitlist=True and confirm=False, followed, was refused again (it had room).
     start = NOW + timedelta(days=3)
@@ -132,7 +132,9 @@ def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, asked: dict[str, boo
         start=start, end=start + timedelta(hours=1), resources=[TUTOR], lifecycle="marketplace"
     )
     with pytest.raises(PaymentRequired) as refused:
-        h.kit.bookings.book(T, draft, "student:ann", actor="ann", **asked)
+        h.kit.bookings.book(
+            T, draft, "student:ann", actor="ann", confirm=confirm, waitlist=waitlist
+        )
     error = refused.value
     assert error.reason == PAY.removesuffix("; ")
     assert error.session_id is None
@@ -143,12 +145,12 @@ def test_a_priced_draft_is_advised_to_pay_alone(h: Harness, asked: dict[str, boo
 
 
 @pytest.mark.parametrize(
-    "asked",
-    [{"confirm": True}, {"confirm": True, "waitlist": True}, {}, {"waitlist": True}],
+    ("confirm", "waitlist"),
+    [(True, False), (True, True), (False, False), (False, True)],
     ids=["confirm", "confirm-waitlist", "held", "waitlist"],
 )
 def test_a_priced_session_whose_rules_keep_no_waitlist_is_advised_to_pay_alone(
-    asked: dict[str, bool],
+    confirm: bool, waitlist: bool
 ) -> None:
     # BookingRules keep no waitlist by default: the advice to join it (waitlist=True and
     # confirm=False), or that kit.bookings.book only joins it, led to CapacityExceeded.
@@ -161,7 +163,7 @@ def test_a_priced_session_whose_rules_keep_no_waitlist_is_advised_to_pay_alone(
     )
     s = slot(h, capacity=2)
     with pytest.raises(PaymentRequired) as refused:
-        h.kit.bookings.book(T, s.id, "student:ann", actor="ann", **asked)
+        h.kit.bookings.book(T, s.id, "student:ann", actor="ann", confirm=confirm, waitlist=waitlist)
     error = refused.value
     assert error.reason == PAY.removesuffix("; ")
     assert str(error).startswith(f"session {s.id!r} is priced")
