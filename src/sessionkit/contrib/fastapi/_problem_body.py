@@ -315,7 +315,8 @@ class Problem(BaseModel):
         "reason (BookingRefused, TransitionRefused, ...); an InvalidTransition's says what the "
         "caller can do instead (a waitlist place is confirmed once a seat is offered to it), "
         "null when its detail lists the transitions allowed now; a PaymentRequired's, of a seat "
-        "asked for without paying, too (pay; after confirm, join the waitlist without it).",
+        "asked for without paying, too (pay; or, where the session keeps a waitlist, join it "
+        "without confirm).",
     )
     may_free_at: str | None = Field(
         default=None,
