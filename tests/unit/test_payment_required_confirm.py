@@ -11,7 +11,7 @@ confirmed at once and how its waitlist is joined (``waitlist=True`` without
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -19,16 +19,13 @@ from sessionkit.errors import CapacityExceeded, PaymentRequired
 from sessionkit.errors._base import _rebuilt
 from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.model.money import Money
-from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, Rate
 from sessionkit.services import SessionDraft
 from sessionkit.testing.harness import Harness
 from sessionkit.testing.payments import FakeGateway
 
-T = "acme"
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-TUTOR = ResourceRef("tutor", "tina")
-RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
+from ._priced_support import NOW, TUTOR, T, priced_harness, slot
+
 PAY = (
     "a seat in it is taken by paying, so book it with kit.payments.book "
     "(manual=True, confirm=True for money the host collects itself); "
@@ -37,27 +34,7 @@ PAY = (
 
 @pytest.fixture
 def h() -> Harness:
-    made = Harness.in_memory(
-        NOW,
-        id_prefix="x",
-        booking_rules=RULES,
-        gateway=FakeGateway(clock=lambda: made.clock.now()),
-        pricing=lambda _session: Rate(Money.of(40, "EUR")),
-    )
-    return made
-
-
-def slot(h: Harness, capacity: int) -> Session:
-    start = NOW + timedelta(days=2)
-    return h.kit.sessions.create_extra(
-        T,
-        actor="tina",
-        start=start,
-        end=start + timedelta(hours=1),
-        resources=[TUTOR],
-        lifecycle="marketplace",
-        capacity=capacity,
-    )
+    return priced_harness()
 
 
 def test_confirm_with_waitlist_on_a_full_priced_session_names_the_waitlist_without_confirm(

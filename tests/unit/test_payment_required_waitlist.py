@@ -9,48 +9,21 @@ which a priced session gives only by paying (``kit.payments.book``).
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from sessionkit.errors import PaymentRequired
 from sessionkit.model.booking import HELD, WAITLISTED
-from sessionkit.model.money import Money
-from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import BookingRules, Rate
 from sessionkit.services import SessionDraft
 from sessionkit.testing.harness import Harness
-from sessionkit.testing.payments import FakeGateway
 
-T = "acme"
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-TUTOR = ResourceRef("tutor", "tina")
-RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=1))
+from ._priced_support import NOW, TUTOR, T, priced_harness, slot
 
 
 @pytest.fixture
 def h() -> Harness:
-    made = Harness.in_memory(
-        NOW,
-        id_prefix="x",
-        booking_rules=RULES,
-        gateway=FakeGateway(clock=lambda: made.clock.now()),
-        pricing=lambda _session: Rate(Money.of(40, "EUR")),
-    )
-    return made
-
-
-def slot(h: Harness, capacity: int) -> Session:
-    start = NOW + timedelta(days=2)
-    return h.kit.sessions.create_extra(
-        T,
-        actor="tina",
-        start=start,
-        end=start + timedelta(hours=1),
-        resources=[TUTOR],
-        lifecycle="marketplace",
-        capacity=capacity,
-    )
+    return priced_harness()
 
 
 def test_joining_the_waitlist_of_a_priced_session_with_room_says_it_would_take_a_seat(
