@@ -46,3 +46,37 @@ def test_an_at_sign_in_a_password_is_refused_without_showing_the_password(
         "holds an @, which a URL writes as %40\n"
     )
     assert capsys.readouterr() == ("", said)
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+def test_a_user_name_with_an_at_sign_does_not_show_the_password(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy reads "bob@myserver" as the user (Azure's form of a user name), and the mask,
+    # which took no @ in a user name, showed the whole URL, password and all.
+    pytest.importorskip("psycopg")
+    url = "postgresql+psycopg://bob@myserver:s3cret@127.0.0.1:1/db"
+    assert main([*command, "--db", url]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    shown = "postgresql+psycopg://bob@myserver:***@127.0.0.1:1/db"
+    assert err.startswith(f"sessionkit: error: --db {shown!r}: the database cannot be opened")
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize(
+    ("db", "shown"),
+    [
+        ("mysql+pymysql://bob@srv:s3cret@h/db", "mysql+pymysql://bob@srv:***@h/db"),
+        ("postgresql://bob%40srv:s3cret@h/db", "postgresql://bob%40srv:***@h/db"),
+        ("bob@srv:s3cret@h/db", "bob@srv:***@h/db"),
+        # As given: no password in them.
+        ("postgresql://bob@h:5432/db", "postgresql://bob@h:5432/db"),
+        ("postgresql://bob@[::1]:5432/db", "postgresql://bob@[::1]:5432/db"),
+        ("sqlite:///dir@x/with@sign.db", "sqlite:///dir@x/with@sign.db"),
+    ],
+)
+def test_the_mask_reads_a_user_name_as_sqlalchemy_does(db: str, shown: str) -> None:
+    from sessionkit.demo._database import shown_url
+
+    assert shown_url(db) == shown

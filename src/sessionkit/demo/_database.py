@@ -40,12 +40,13 @@ __all__ = [
 
 
 _PASSWORD = re.compile(
-    r"^(?P<head>(?:[^:/@]*:/+|//)?[^:/@]*:)(?P<password>(?!/)[^@]*(?:@[^@/]*)*)@(?![^/]*@)"
+    r"^(?P<head>(?:[^:/@]*:/+|//)?[^:/]*:)(?P<password>(?!/)[^@]*(?:@[^@/]*)*)@(?![^/]*@)"
 )
 """A URL's password, as SQLAlchemy's URL parser finds it (an ``@`` in one is percent-encoded),
 also in text that is no URL: a scheme with one slash, or none (``bob:s3cret@host/db``), or
 ``//`` alone. Up to the host's ``@``: an ``@`` in a password not encoded (``p@ss``) ends the
-password for SQLAlchemy, which takes the rest as the host's name, and the driver names it."""
+password for SQLAlchemy, which takes the rest as the host's name, and the driver names it.
+A user name may hold an ``@`` not encoded, as SQLAlchemy reads one (Azure's ``bob@server``)."""
 
 
 _QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#]*", re.IGNORECASE)
