@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from sessionkit.cli import main
@@ -80,3 +82,34 @@ def test_the_mask_reads_a_user_name_as_sqlalchemy_does(db: str, shown: str) -> N
     from sessionkit.demo._database import shown_url
 
     assert shown_url(db) == shown
+
+
+@pytest.mark.parametrize(
+    ("command", "then"),
+    [
+        (["tick"], ", so it holds no sessionkit tables"),
+        (["demo"], "; the demo creates sessionkit's tables but not databases"),
+    ],
+)
+def test_a_missing_database_named_by_a_password_is_said_masked(
+    command: list[str], then: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A third slash makes "bob:s3cret@h" the database's name: masked in the URL, it was said
+    # in full as the database that does not exist.
+    import os
+
+    server = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+    if server is None or importlib.util.find_spec("psycopg") is None:
+        pytest.skip("SESSIONKIT_TEST_POSTGRES_URL is not set, or psycopg is not installed")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    query = f"host={url.host}&port={url.port or 5432}&user={url.username}"
+    assert main([*command, "--db", f"postgresql+psycopg:///bob:s3cret@h?{query}"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    shown = f"postgresql+psycopg:///bob:***@h?{query}"
+    assert err.startswith(
+        f"sessionkit: error: --db {shown!r}: database bob:***@h does not exist{then}"
+    )
+    assert "s3cret" not in err

@@ -359,7 +359,7 @@ def _missing_database(engine: Engine, error: DBAPIError) -> str | None:
     if engine.dialect.name in ("mysql", "mariadb"):
         arguments = getattr(orig, "args", ())
         if arguments and arguments[0] == _UNKNOWN_DATABASE:
-            return f"database {engine.url.database} does not exist"
+            return f"database {shown_url(str(engine.url.database))} does not exist"
         return None
     if engine.dialect.name != "postgresql":
         return None
@@ -368,7 +368,8 @@ def _missing_database(engine: Engine, error: DBAPIError) -> str | None:
     if found is None and code != _INVALID_CATALOG_NAME:
         return None
     name = found["name"] if found is not None else engine.url.database
-    return f"database {name} does not exist"
+    # Masked as the URL is: "postgresql:///bob:pw@host/db" names the database "bob:pw@host/db".
+    return f"database {shown_url(str(name))} does not exist"
 
 
 _PATH_ENTRY = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)')
