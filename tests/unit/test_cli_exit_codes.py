@@ -8,6 +8,8 @@ or a concurrent writer while working), whichever command met it.
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     InvalidValue,
     StorageError,
+    StorageFull,
     StorageUnavailable,
     TransientConflict,
 )
@@ -133,3 +136,39 @@ def test_the_cli_package_keeps_its_public_names() -> None:
     # cli.py became a package of one module per command; its public names are the same.
     assert sessionkit.cli.__all__ == ["main", "parse_duration"]
     assert str(sessionkit.cli.parse_duration("PT1H30M")) == "1:30:00"
+
+
+def _locked(_engine: object) -> None:
+    raise TransientConflict.aborted("locked", "sqlite", joined=False, code="6")
+
+
+def _full(_engine: object) -> None:
+    raise StorageFull("sqlite failed: database or disk is full", backend="sqlite")
+
+
+@pytest.mark.parametrize("platform", [[], ["marketplace"]])
+@pytest.mark.parametrize("fault", [None, _locked, _full])
+def test_a_demo_database_refusing_its_tables_exits_1_as_refusing_work_does(
+    platform: list[str],
+    fault: Callable[[object], None] | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A read-only file, a full disk or a lock met while making the tables exited 2, as a bad
+    # --db; met a step later, while working (the tables made), the same fault exits 1.
+    pytest.importorskip("sqlalchemy")
+    path = tmp_path / "demo.sqlite3"
+    sqlite3.connect(path).close()  # a database, without sessionkit's tables
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    said = "sqlite refuses writes (attempt to write a readonly database); nothing was stored"
+    if fault is not None:
+        import sessionkit.adapters.sqlalchemy as adapter
+
+        monkeypatch.setattr(adapter, "upgrade", fault)
+        url = f"sqlite:///{path}"
+        with pytest.raises((StorageError, TransientConflict)) as met:
+            fault(None)
+        said = str(met.value)
+    assert main(["demo", *platform, "--db", url]) == 1
+    assert capsys.readouterr() == ("", f"sessionkit: error: --db {url!r}: {said}\n")

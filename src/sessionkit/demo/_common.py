@@ -144,6 +144,9 @@ def provider_calls_done(kit: SessionKit, tenant: str) -> None:
 class DatabaseUnreachable(InvalidValue):
     """A demo's ``--db`` names a database that cannot be opened or reached (refused, down).
 
+    Or one that refuses to take sessionkit's tables (read-only, full, locked), as it
+    would refuse the demo's writes.
+
     Not a bad ``--db``: the same URL may work on the next run (the command line's
     status 1, as a tick's). ``value`` is the ``--db`` as given, its password masked.
     """
@@ -267,8 +270,9 @@ def open_store(
         if not isinstance(exc, StorageUnavailable) and type(exc) is not StorageError:
             # Refused writes, a full disk, a timeout, a lock of a connection sharing SQLite's
             # cache: said as the database said it, named by its --db (a read-only file
-            # that holds no tables yet, say).
-            raise InvalidValue(
+            # that holds no tables yet, say). Not a bad --db: the same fault met while
+            # working, once the tables are made, is a storage fault (the CLI's status 1).
+            raise DatabaseUnreachable(
                 f"--db {shown!r}: {exc}",
                 value=shown,
                 expected="a database sessionkit can make its tables in",
