@@ -113,3 +113,29 @@ def test_a_missing_database_named_by_a_password_is_said_masked(
         f"sessionkit: error: --db {shown!r}: database bob:***@h does not exist{then}"
     )
     assert "s3cret" not in err
+
+
+_FILE = "; a SQLite file is named by a URL such as sqlite:///"
+
+
+@pytest.mark.parametrize(
+    ("db", "hint"),
+    [
+        # Each was told "a URL starts with its database's scheme, e.g. postgresql+psycopg://...".
+        ("backup@2026.sqlite3", f"{_FILE}backup@2026.sqlite3"),
+        ("data/run@home.db", f"{_FILE}data/run@home.db"),
+        ("/tmp/a@b/demo.sqlite3", f"{_FILE}/tmp/a@b/demo.sqlite3"),
+        (
+            "sqlite:/x@y.db",
+            "; a SQLite URL has three slashes before a relative path, four before an absolute "
+            "one: sqlite:///x@y.db or sqlite:////x@y.db",
+        ),
+        # A server's URL without its scheme: a user (and password) before the host and path.
+        ("bob@host/db", f"{_SERVER}bob@host/db"),
+        ("//bob@host/db", f"{_SERVER}bob@host/db"),
+    ],
+)
+def test_a_sqlite_path_with_an_at_sign_gets_a_sqlite_files_hint(db: str, hint: str) -> None:
+    from sessionkit.demo._database import url_hint
+
+    assert url_hint(db) == hint

@@ -83,10 +83,6 @@ def url_hint(db: str) -> str:
     server = _SERVER_SCHEMES.get(scheme.lower()) if sep else None
     if server is not None:  # postgres:/x, mysql:host/db: no "//" after the scheme
         return f"; a URL has // after its scheme: {server}://user@host/database"
-    if "@" in db:  # bob:s3cret@host/db: a server's URL without its scheme, not a file's name
-        return (
-            f"; a URL starts with its database's scheme, e.g. postgresql+psycopg://{db.lstrip('/')}"
-        )
     if sep and _SQLITE_SCHEME.fullmatch(scheme):  # sqlite:x.db, sqlite+pysqlite:/x.db
         path = path.lstrip("/") or "sessionkit-demo.sqlite3"  # "sqlite:" names no file
         scheme = scheme.lower()
@@ -94,6 +90,13 @@ def url_hint(db: str) -> str:
             "; a SQLite URL has three slashes before a relative path, four before an "
             f"absolute one: {scheme}:///{path} or {scheme}:////{path}"
         )
+    # bob:s3cret@host/db, bob@host/db: a server's URL without its scheme, its user before the
+    # host, where a file's path (data/run@home.db, backup@2026.sqlite3) has a directory or none.
+    authority, slash, _ = db.removeprefix("//").partition("/")
+    user, at, _ = authority.partition("@")
+    if at and (slash or ":" in user):
+        server_url = db.removeprefix("//")
+        return f"; a URL starts with its database's scheme, e.g. postgresql+psycopg://{server_url}"
     return f"; a SQLite file is named by a URL such as sqlite:///{db}"
 
 
