@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from tests.unit._ical_support import NOW, event, ics, utc
 
 from sessionkit.contrib.ical import export_series, read_ical, store_ical
 from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
+from sessionkit.model.session import Session
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import SessionKit
 from sessionkit.testing.harness import Harness
@@ -253,15 +255,10 @@ def test_a_spent_item_beside_an_old_frequent_one_does_not_stop_the_export() -> N
     series = h.kit.series.create("acme", actor="a", title="Ping", items=items, window=window)[0]
     sessions = h.kit.queries.series_sessions("acme", series.id)
     text = export_series(series, sessions)
-    # Every item has every EXDATE (as ever): excluding nothing of the hourly rule's.
-    thursdays = "EXDATE;TZID=Europe/Berlin:20200102T180000,20200109T180000,20200116T180000"
+    # The spent rule never had a session: it is left out, and nothing is excluded.
     assert _lines(text, "DTSTART;TZID", "RRULE", "EXDATE") == [
         "DTSTART;TZID=Europe/Berlin:20260301T090000",
         "RRULE:FREQ=HOURLY",
-        thursdays,
-        "DTSTART;TZID=Europe/Berlin:20200102T180000",
-        "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH",
-        thursdays,
     ]
     window_read = (utc(2019, 1, 1), sessions[-1].end)
     assert [o.span.start for o in read_ical(text).occurrences(*window_read)] == [
@@ -288,6 +285,66 @@ def test_a_weekly_bysetpos_rule_is_not_moved_into_the_middle_of_a_week() -> None
     text = export_series(series, sessions)
     assert _lines(text, "DTSTART;TZID") == ["DTSTART;TZID=Europe/Berlin:20260107T180000"]
     window = (utc(2026, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]
+
+
+def _hourly_in_one_vevent(kit: SessionKit, *, other: str) -> tuple[Series, Sequence[Session]]:
+    """Hourly since 2020 and ``other``, at 09:00 Berlin from 1 January 2020: one VEVENT."""
+    start = datetime(2020, 1, 1, 9)
+    items = [
+        ScheduleItem(
+            "h",
+            Recurrence.from_rrule(
+                "FREQ=HOURLY", start=start, tz="Europe/Berlin", duration=timedelta(minutes=30)
+            ),
+        ),
+        ScheduleItem(
+            "w",
+            Recurrence.from_rrule(
+                other, start=start, tz="Europe/Berlin", duration=timedelta(minutes=30)
+            ),
+        ),
+    ]
+    window = WindowPolicy(initial_months=1)
+    series = kit.series.create("acme", actor="a", title="Ping", items=items, window=window)[0]
+    return series, kit.queries.series_sessions("acme", series.id)
+
+
+def test_a_spent_rule_of_one_vevent_beside_an_old_frequent_one_does_not_stop_the_export() -> None:
+    # The spent rule cannot move, and the VEVENT fell back to an EXDATE for every earlier
+    # occurrence of both rules: six years of hours past the budget, ExpansionLimitExceeded
+    # (before bddb3b98 it was written). Spent, it never had a session: it is left out, and
+    # the hourly rule moves.
+    h = Harness.in_memory(NOW)
+    series, sessions = _hourly_in_one_vevent(h.kit, other="FREQ=WEEKLY;COUNT=3")
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID", "RRULE", "EXDATE") == [
+        "DTSTART;TZID=Europe/Berlin:20260301T090000",
+        "RRULE:FREQ=HOURLY",
+    ]
+    window = (utc(2019, 1, 1), sessions[-1].end)
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]
+
+
+def test_rules_of_one_vevent_that_cannot_move_and_pass_the_budget_are_written_as_before() -> None:
+    # Hourly and a weekly BYSETPOS rule of one DTSTART: the BYSETPOS one cannot move to its
+    # mid-week first, so the VEVENT's earlier occurrences were to be EXDATEs, six years of
+    # hours past the budget: ExpansionLimitExceeded. The VEVENT is written as it was before
+    # bddb3b98, from its own DTSTART, occurrences before the series' creation included.
+    h = Harness.in_memory(NOW)
+    rule = "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYSETPOS=2"
+    series, sessions = _hourly_in_one_vevent(h.kit, other=rule)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID", "RRULE", "EXDATE") == [
+        "DTSTART;TZID=Europe/Berlin:20200101T090000",
+        "RRULE:FREQ=HOURLY",
+        f"RRULE:{rule}",
+    ]
+    window = (NOW, sessions[-1].end)
     assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
         s.start for s in sessions
     ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice, takewhile
+from typing import Final, Literal
 
 import attrs
 
+from sessionkit.errors import ExpansionLimitExceeded
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.zones import get_zone
@@ -16,6 +18,7 @@ __all__ = ["from_began", "generation_began"]
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
+_SPENT: Final = "spent"
 _PERIOD = {
     "YEARLY": timedelta(days=366),
     "MONTHLY": timedelta(days=31),
@@ -47,7 +50,7 @@ def generation_began(series: Series, keys: Iterable[datetime]) -> datetime:
 
 
 def from_began(
-    items: Sequence[ScheduleItem], began: datetime, budget: int
+    items: Sequence[ScheduleItem], began: datetime, budget: int, *, until: datetime | None = None
 ) -> tuple[tuple[ScheduleItem, ...], datetime]:
     """Return ``items`` with each rule starting at its first occurrence from ``began`` on.
 
@@ -57,28 +60,56 @@ def from_began(
     month of classes. DTSTART moves to the first occurrence from ``began`` on
     (which keeps the rule's weekday, day of month and interval, as an
     occurrence is on its grid), a COUNT loses the occurrences before it, and
-    earlier EXDATEs and RDATEs go. Also returned: from when the caller is to
-    write an EXDATE for each occurrence without a session, ``began``; or the
-    start of time where an item keeps occurrences before it, which are then
-    excluded one by one: a rule with nothing left from ``began`` on (no
-    occurrence, or a COUNT spent), and items that share a DTSTART (one VEVENT)
-    but whose first occurrences differ. The other items (VEVENTs of their own)
-    move all the same: walked from the start of time, a moved rule costs only
-    what it has from ``began`` on. ``budget``: each expansion's, as the
-    exporter's (a COUNT rule is walked from its DTSTART to count those dropped).
+    earlier EXDATEs and RDATEs go. An item with no occurrence from ``began``
+    on (a COUNT or UNTIL spent before it) never had a session and is left
+    out. Also returned: from when the caller is to write an EXDATE for each
+    occurrence without a session, ``began``; or the start of time where an
+    item keeps occurrences before it, which are then excluded one by one: a
+    BYSETPOS rule that cannot move, and items that share a DTSTART (one
+    VEVENT) but whose first occurrences differ. The other items (VEVENTs of
+    their own) move all the same: walked from the start of time, a moved rule
+    costs only what it has from ``began`` on. Where walking such an item from
+    its DTSTART to ``until`` (the end of the caller's walk, ``began`` if None)
+    would pass ``budget``, the items are kept as they are from ``began`` on
+    (their occurrences before it are written, as before the move existed):
+    the export does not fail where it used to succeed. ``budget``: each
+    expansion's, as the exporter's (a COUNT rule is walked from its DTSTART to
+    count those dropped).
     """
-    moved = [_moved(item, began, budget) for item in items]
-    if _one_frame(items) and (any(m is None for m in moved) or _split(moved)):
-        return tuple(items), _EARLIEST
-    # An item that cannot move keeps its rule, and only its own occurrences before began
-    # become EXDATEs: a spent rule beside an hourly one since 2020 made the hourly one's
-    # be walked too, past the budget, and the export failed.
-    kept = tuple(m or i for m, i in zip(moved, items, strict=True))
-    return kept, began if None not in moved else _EARLIEST
+    found = [(item, _moved(item, began, budget)) for item in items]
+    # Left out: no occurrence from began on, so none ever had a session (began is at or
+    # before every session's key), and written they were classes the kit never had.
+    live = [(item, m) for item, m in found if m is not _SPENT]
+    moved = [m if isinstance(m, ScheduleItem) else None for _, m in live]
+    kept = tuple(item for item, _ in live)
+    if _one_frame(kept) and (None in moved or _split(moved)):
+        unmoved = kept
+    else:
+        unmoved = tuple(i for (i, _), m in zip(live, moved, strict=True) if m is None)
+        kept = tuple(m or i for (i, _), m in zip(live, moved, strict=True))
+    if not unmoved:
+        return kept, began
+    # An item that cannot move keeps its rule, its occurrences before began EXDATEs. Walked
+    # from its DTSTART, an old, frequent one (hourly since 2020) passes the budget: it is
+    # then written from its DTSTART, as before the move, rather than the export failing.
+    end = max(began, until or began)
+    try:
+        for item in unmoved:
+            for _ in item.recurrence.between(_EARLIEST, end, max_candidates=budget):
+                pass
+    except ExpansionLimitExceeded:
+        return kept, began
+    return kept, _EARLIEST
 
 
-def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | None:
-    """``item`` from its first occurrence from ``began`` on (itself if none before), or None."""
+def _moved(
+    item: ScheduleItem, began: datetime, budget: int
+) -> ScheduleItem | Literal["spent"] | None:
+    """``item`` from its first occurrence from ``began`` on (itself if none before).
+
+    ``"spent"`` where it has no occurrence from ``began`` on; None where its
+    start cannot move (:func:`_same_first_period`).
+    """
     rec = item.recurrence
     # As COUNT counts: the rule's instances, before EXDATEs, without RDATEs or skips.
     bare = Recurrence.from_rrule(rec.rule, start=rec.start, tz=rec.tz, duration=rec.duration)
@@ -89,7 +120,7 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
     )
     first = next(probe.between(began, _LATEST, max_candidates=budget), None)
     if first is None:
-        return None
+        return _SPENT
     rule = rec.rule
     # Counted by key, not instant: read "later", a fold's first is after the bare reading.
     before = takewhile(
@@ -102,7 +133,7 @@ def _moved(item: ScheduleItem, began: datetime, budget: int) -> ScheduleItem | N
         return item
     if rule.count is not None:
         if dropped >= rule.count:
-            return None
+            return _SPENT
         rule = attrs.evolve(rule, count=rule.count - dropped)
     if rec.rule.bysetpos and not _same_first_period(probe, first, budget):
         return None

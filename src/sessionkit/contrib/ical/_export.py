@@ -125,9 +125,11 @@ def calendar_of(
     generated = {s.occurrence_key for s in mine if not s.is_extra}
     kept = {k for k in generated if k is not None}
     began = generation_began(series, kept)
+    closed = series.status == SeriesStatus.CLOSED
     if given:  # the kit never had the occurrences before generation began: nor has the export
-        items, began = from_began(items, began, budget)
-    if series.status == SeriesStatus.CLOSED:
+        until = None if closed else series.generated_until
+        items, began = from_began(items, began, budget, until=until)
+    if closed:
         items = _ended(items, kept, began, budget)
     elif series.generated_until is not None and given:
         # With no session given, the rule is written as it is (see the docstring).
