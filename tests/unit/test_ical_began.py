@@ -348,3 +348,26 @@ def test_rules_of_one_vevent_that_cannot_move_and_pass_the_budget_are_written_as
     assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
         s.start for s in sessions
     ]
+
+
+def test_a_rule_spent_before_the_series_was_created_is_not_written() -> None:
+    # Mondays from 2 February, COUNT=4: spent on 23 February, the series created on 1 March.
+    # It has no session and never will, and the export wrote the four classes. A rule that
+    # has occurrences from the series' creation on is written as it is without sessions.
+    h = Harness.in_memory(NOW)
+    spent = _mondays(h.kit, count=4)
+    assert h.kit.queries.series_sessions("acme", spent.id) == ()
+    assert "BEGIN:VEVENT" not in export_series(spent, [])
+    assert "BEGIN:VEVENT" not in export_series(spent)
+    later = Harness.in_memory(utc(2026, 1, 1))
+    waiting = later.kit.series.create(
+        "acme",
+        actor="a",
+        title="Choir",
+        items=[ScheduleItem("mon", _weekly("MO", date(2027, 6, 7), 4))],
+        window=WindowPolicy(initial_months=1),
+    )[0]
+    assert _lines(export_series(waiting), "DTSTART;TZID", "RRULE") == [
+        "DTSTART;TZID=Europe/Berlin:20270607T180000",
+        "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO",
+    ]

@@ -14,7 +14,7 @@ from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.recurrence import Occurrence, Recurrence
 from sessionkit.zones import get_zone
 
-__all__ = ["from_began", "generation_began"]
+__all__ = ["from_began", "generation_began", "unspent"]
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -100,6 +100,27 @@ def from_began(
     except ExpansionLimitExceeded:
         return kept, began
     return kept, _EARLIEST
+
+
+def unspent(
+    items: Sequence[ScheduleItem], began: datetime, budget: int
+) -> tuple[ScheduleItem, ...]:
+    """Return ``items`` but those with no occurrence from ``began`` on (spent before it).
+
+    For a series exported without sessions: generation begins at its creation,
+    so a rule whose COUNT or UNTIL was spent before it never had a session,
+    and never will (one with an occurrence from then on has simply none yet).
+    An item too costly to tell within ``budget`` is kept.
+    """
+    found: list[ScheduleItem] = []
+    for item in items:
+        try:
+            spent = _moved(item, began, budget) is _SPENT
+        except ExpansionLimitExceeded:
+            spent = False
+        if not spent:
+            found.append(item)
+    return tuple(found)
 
 
 def _moved(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
-from sessionkit.contrib.ical._began import from_began, generation_began
+from sessionkit.contrib.ical._began import from_began, generation_began, unspent
 from sessionkit.contrib.ical._text import without_controls
 from sessionkit.contrib.ical._values import (
     IcalCalendar,
@@ -58,7 +58,8 @@ def calendar_of(
     sessions were imported with (``metadata["ical_uid"]``, see
     :func:`store_ical`), else their ids. Each rule starts at its first
     occurrence from where generation began (the series' creation, or an older
-    session's occurrence; a COUNT lessened to match): the kit has none before.
+    session's occurrence; a COUNT lessened to match): the kit has none before;
+    a rule with none from there (spent) is left out.
     A closed series ends at its last generated session, with an EXDATE for
     each occurrence from there without one (closing or
     removing unbooked sessions deleted them), and is left out if it has none.
@@ -66,7 +67,8 @@ def calendar_of(
     to its ``generated_until`` without a session (one before a
     schedule change, lost to a conflict, removed): generation passed it. So
     is an occurrence whose start another session holds (moved or extra):
-    generation skips it. With no sessions given, an open series' rule is written as it is.
+    generation skips it. With no sessions given, an open series' rule is written as it is,
+    but a rule spent before the series' creation is left out (it never had a session).
     ``max_candidates`` is each expansion's budget, as :func:`read_ical`'s (a
     closed series' COUNT rule is walked from its DTSTART to its last session):
     past it, ``ExpansionLimitExceeded``. Raises
@@ -129,6 +131,8 @@ def calendar_of(
     if given:  # the kit never had the occurrences before generation began: nor has the export
         until = None if closed else series.generated_until
         items, began = from_began(items, began, budget, until=until)
+    else:  # "no session yet" is written as it is; a rule spent before creation never has one
+        items = unspent(items, began, budget)
     if closed:
         items = _ended(items, kept, began, budget)
     elif series.generated_until is not None and given:
