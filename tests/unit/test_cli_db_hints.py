@@ -127,8 +127,10 @@ _FILE = "; a SQLite file is named by a URL such as sqlite:///"
         ("/tmp/a@b/demo.sqlite3", f"{_FILE}/tmp/a@b/demo.sqlite3"),
         (
             "sqlite:/x@y.db",
-            "; a SQLite URL has three slashes before a relative path, four before an absolute "
-            "one: sqlite:///x@y.db or sqlite:////x@y.db",
+            (
+                "; a SQLite URL has three slashes before a relative path, four before an "
+                "absolute one: sqlite:///x@y.db or sqlite:////x@y.db"
+            ),
         ),
         # A server's URL without its scheme: a user (and password) before the host and path.
         ("bob@host/db", f"{_SERVER}bob@host/db"),
