@@ -141,3 +141,18 @@ def test_a_sqlite_path_with_an_at_sign_gets_a_sqlite_files_hint(db: str, hint: s
     from sessionkit.demo._database import url_hint
 
     assert url_hint(db) == hint
+
+
+@pytest.mark.parametrize("command", [["tick"], ["demo"]])
+def test_a_password_with_an_at_sign_and_a_slash_is_refused_without_any_of_it_shown(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy read "p" as the password, "ss" as the host and "word@host/db" as the database:
+    # the masked URL showed "ss/word", the driver's refusal "failed to resolve host 'ss'".
+    pytest.importorskip("psycopg")
+    assert main([*command, "--db", "postgresql+psycopg://bob:p@ss/word@127.0.0.1:1/db"]) == 2
+    said = (
+        "sessionkit: error: --db 'postgresql+psycopg://bob:***@127.0.0.1:1/db': its password or "
+        "database name holds an @ or a /, which a URL writes as %40 and %2F\n"
+    )
+    assert capsys.readouterr() == ("", said)

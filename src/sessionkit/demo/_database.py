@@ -64,6 +64,17 @@ def shown_url(db: str) -> str:
     return _QUERY_PASSWORD.sub(r"\g<key>***", _PASSWORD.sub(r"\g<head>***@", db, count=1))
 
 
+def _masked_to_last_at(db: str) -> str:
+    """``db`` with all from its password's first character to its last ``@`` as ``***``.
+
+    For a URL whose password may hold an ``@`` and a ``/`` not encoded, where
+    no parse can tell where the password ends.
+    """
+    scheme, sep, rest = db.partition("://")
+    user, _, tail = rest.partition(":")
+    return f"{scheme}{sep}{user}:***{tail[tail.rfind('@') :]}"
+
+
 def url_hint(db: str) -> str:
     """What to add to "not a database URL" for ``db``: how to name a SQLite file, if it is a path.
 
@@ -179,6 +190,15 @@ def make_engine(db: str, shown: str) -> Engine:
             f"--db {shown!r}: its password holds an @, which a URL writes as %40",
             value=shown,
             expected="a URL whose password has each @ written as %40",
+        )
+    if url is not None and url.password is not None and "@" in (url.database or ""):
+        # bob:p@ss/word@host/db: SQLAlchemy reads "p" as the password, "ss" as the host and
+        # "word@host/db" as the database, which the mask and the driver would both print.
+        raise InvalidValue(
+            f"--db {_masked_to_last_at(db)!r}: its password or database name holds an @ or a "
+            "/, which a URL writes as %40 and %2F",
+            value=_masked_to_last_at(db),
+            expected="a URL whose password and database name have each @ and / percent-encoded",
         )
     if (
         url is not None
