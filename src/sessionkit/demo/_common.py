@@ -1,6 +1,6 @@
 """What the platform demos share: a fixed clock, the store ``--db`` names, paged reads.
 
-Like ``cli.py`` the demos are composition roots, so they may import the adapters.
+Like ``sessionkit.cli`` the demos are composition roots, so they may import the adapters.
 """
 
 from __future__ import annotations

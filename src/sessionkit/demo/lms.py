@@ -11,7 +11,7 @@ The store is a SQLite file by default (``--db`` takes any SQLAlchemy URL, or
 tops them up, so it never duplicates anything; pass a later ``--now`` to see
 the rolling window refill.
 
-Like ``cli.py`` this is a composition root, so it may import the adapters. The
+Like ``sessionkit.cli`` this is a composition root, so it may import the adapters. The
 clock is fixed (``DEMO_NOW`` unless ``--now`` says otherwise), so the output of
 a first run is the same every time.
 """
