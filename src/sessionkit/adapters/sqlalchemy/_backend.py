@@ -24,9 +24,7 @@ is a :class:`~sessionkit.errors.StorageTimeout` naming what it waited for.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 import threading
 import time
 import warnings
@@ -40,13 +38,36 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from sessionkit.adapters._session_match import contains_pattern
 from sessionkit.adapters.sqlalchemy._db import Db
+from sessionkit.adapters.sqlalchemy._dialect_hooks import (
+    _NAMED_LOCKS,
+    autocommits,
+    begin_begun,
+    holds_write_lock,
+    install_mysql_hooks,
+    install_sqlite_hooks,
+    isolation_of,
+)
 from sessionkit.adapters.sqlalchemy._direct import run
 from sessionkit.adapters.sqlalchemy._faults import (
     install_fault_hook,
     replace_lost,
     translate_unhooked,
 )
-from sessionkit.adapters.sqlalchemy._hooks import listen_once
+from sessionkit.adapters.sqlalchemy._lock_settings import (
+    _FOREVER,
+    _FRESH_LEVELS,
+    _MYSQL_WAIT,
+    _PG_MAX_MS,
+    _lock_key,
+    _lock_names,
+    _namespace,
+)
+
+# Imported from here by the store's other modules and the tests.
+from sessionkit.adapters.sqlalchemy._lock_settings import _SET_LOCK_TIMEOUT as _SET_LOCK_TIMEOUT
+from sessionkit.adapters.sqlalchemy._lock_settings import PARTICIPANT as PARTICIPANT
+from sessionkit.adapters.sqlalchemy._lock_settings import mapped_schema as mapped_schema
+from sessionkit.adapters.sqlalchemy._lock_settings import option_timeout_ms as option_timeout_ms
 from sessionkit.adapters.sqlalchemy.rows import EXCLUSION_CONSTRAINT, SessionResourceRow
 from sessionkit.errors import StorageError, StorageTimeout
 
@@ -64,207 +85,6 @@ __all__ = [
 
 class SchemaWarning(UserWarning):
     """The database lacks a guarantee sessionkit would like (a fallback is in use)."""
-
-
-_PREPARED = "sessionkit.sqlite_prepared"
-
-
-def _prepare(dbapi_connection: Any) -> None:
-    # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")  # a no-op inside a transaction, so do it here
-    cursor.close()
-
-
-def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
-    _prepare(dbapi_connection)
-    record.info[_PREPARED] = True
-
-
-def autocommits(connection: Connection) -> bool:
-    """Whether ``connection`` runs in SQLAlchemy's AUTOCOMMIT (each statement commits itself).
-
-    Set on the connection (``execution_options(isolation_level="AUTOCOMMIT")``)
-    or for the engine (``create_engine(..., isolation_level="AUTOCOMMIT")``); a
-    database's own default is never AUTOCOMMIT.
-    """
-    return isolation_of(connection.get_execution_options(), connection.dialect) == "AUTOCOMMIT"
-
-
-def isolation_of(options: Mapping[str, Any], dialect: Dialect) -> str | None:
-    """The isolation level a connection with ``options`` runs in, as far as SQLAlchemy knows.
-
-    The connection's (or its engine's) ``execution_options``, else the
-    engine's ``create_engine(isolation_level=...)``, else the database's
-    default (read at the engine's first connect; ``None`` before it).
-    """
-    level = options.get("isolation_level")
-    if level is None:
-        level = getattr(dialect, "_on_connect_isolation_level", None)
-    if level is None:  # set at the engine's first connect: a fresh engine has none yet
-        level = getattr(dialect, "default_isolation_level", None)
-    return None if level is None else str(level)
-
-
-def holds_write_lock(connection: Connection) -> bool:
-    """SQLite: whether a transaction of ``connection`` has begun that holds the write lock.
-
-    Or will, at its unit's first statement (:func:`begin_begun`): one in
-    AUTOCOMMIT never does.
-    """
-    return connection.in_transaction() and not autocommits(connection)
-
-
-def _sqlite_begin(connection: Connection) -> None:
-    proxied = connection.connection
-    if not proxied.info.get(_PREPARED):
-        # A connection opened before the hooks were installed (a StaticPool's, say).
-        _prepare(proxied.dbapi_connection)
-        proxied.info[_PREPARED] = True
-    if not autocommits(connection):  # there each statement commits: no transaction to begin
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def begin_begun(connection: Connection) -> None:
-    """SQLite: send ``BEGIN IMMEDIATE`` for a transaction begun before the hooks were installed.
-
-    A host's connection whose transaction began before any store installed
-    :func:`install_sqlite_hooks` on its engine is in a transaction for
-    SQLAlchemy, but pysqlite sent nothing: a unit's SAVEPOINT would begin the
-    database's transaction and its RELEASE commit it, outside the host's
-    rollback. The transaction the host began is made a real one now, holding
-    the write lock as those the hooks begin do. Elsewhere, in AUTOCOMMIT, and
-    when the driver is in a transaction already, nothing is done.
-    """
-    if connection.dialect.name != "sqlite" or not holds_write_lock(connection):
-        return
-    if getattr(connection.connection.dbapi_connection, "in_transaction", True):
-        return
-    _sqlite_begin(connection)  # what the hook would have sent, had it been installed
-
-
-def install_sqlite_hooks(engine: Engine) -> None:
-    """Make every transaction on ``engine`` start with ``BEGIN IMMEDIATE`` and enforce FKs.
-
-    Idempotent. This is SQLAlchemy's documented recipe for pysqlite: the
-    driver's own implicit ``BEGIN`` (deferred, and only before DML) is turned
-    off, so SAVEPOINTs work and a transaction holds the write lock from its
-    first statement.
-    """
-    if engine.dialect.name != "sqlite":
-        return
-    listen_once(engine, "connect", _sqlite_connect)
-    listen_once(engine, "begin", _sqlite_begin)
-
-
-_NAMED_LOCKS = "sessionkit.named_locks"
-
-
-def _mysql_checkin(dbapi_connection: Any, record: Any) -> None:
-    if dbapi_connection is not None and record.info.pop(_NAMED_LOCKS, False):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT RELEASE_ALL_LOCKS()")
-        cursor.close()
-
-
-def install_mysql_hooks(engine: Engine) -> None:
-    """Release sessionkit's named locks when a connection goes back to the pool. Idempotent."""
-    listen_once(engine, "checkin", _mysql_checkin)
-
-
-def _lock_key(namespace: str, tenant: str, resource: str) -> int:
-    text_ = f"{namespace}\x1f{tenant}\x1f{resource}"
-    digest = hashlib.blake2b(text_.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-_NAMESPACE = "sessionkit.lock_namespace"
-
-
-def mapped_schema(connection: Connection) -> str | None:
-    """Return the schema a ``schema_translate_map`` on ``connection`` names (else ``None``).
-
-    Such a map puts sessionkit's tables where it says, whatever the search path shows.
-    """
-    mapped = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
-    return None if mapped is None else str(mapped)
-
-
-def _namespace(db: Db, query: str) -> str:
-    """Return where the tables live (PostgreSQL's schema, MySQL's database), once per connection.
-
-    Advisory and named locks are shared by the whole PostgreSQL database or
-    MySQL server: without it, two schemas (two apps, two test runs) holding the
-    same tenant and teacher would queue behind, and could deadlock, each other.
-    """
-    connection = db.connection()
-    mapped = mapped_schema(connection)
-    if mapped is not None:
-        return mapped
-    info = connection.connection.info
-    found = info.get(_NAMESPACE)
-    if found is None:
-        found = info[_NAMESPACE] = str(db.execute(text(query)).scalar() or "")
-    return str(found)
-
-
-PARTICIPANT = "participant\x00"
-"""Prefix of a participant's lock name, so it never queues behind a resource of that name."""
-
-
-def _lock_names(tenant: str, names: Iterable[str]) -> str:
-    shown = [
-        f"participant {n.removeprefix(PARTICIPANT)!r}" if n.startswith(PARTICIPANT) else repr(n)
-        for n in names
-    ]
-    return f"the lock on {', '.join(shown)} of tenant {tenant!r}"
-
-
-_MYSQL_WAIT = "sessionkit.innodb_lock_wait_timeout"
-_SET_LOCK_TIMEOUT = text(
-    "SELECT set_config('lock_timeout', :timeout, true), set_config('TimeZone', 'UTC', true)"
-)
-"""The transaction's lock bound, and its ``TimeZone`` in the same round trip: psycopg then
-reads every ``timestamptz`` as :data:`datetime.UTC` itself, which :class:`~._types.UTCDateTime`
-returns as it is, instead of in the server's zone (``Etc/UTC``, or a local one, read back
-by ``astimezone``: about 1 us an instant). sessionkit's SQL never depends on the session's
-zone (it compares instants and takes epochs), so nothing else changes."""
-_OPTION_TIMEOUT = re.compile(r"(?:^|\s)(?:-c\s*|--)lock_timeout=(\S+)", re.IGNORECASE)
-"""A ``lock_timeout`` in a connection's startup ``options`` (``-c lock_timeout=10s``)."""
-_TIMEOUT_VALUE = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|min|h|d)?", re.IGNORECASE)
-_MS_PER = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-"""Milliseconds per unit of a ``lock_timeout`` value (none: milliseconds, as PostgreSQL reads)."""
-
-
-def option_timeout_ms(options: str) -> int | None:
-    """Return the ``lock_timeout`` that startup ``options`` set, in milliseconds, or ``None``.
-
-    The last one given wins, as for PostgreSQL; a value it cannot read is ``None``.
-    """
-    found = _OPTION_TIMEOUT.findall(options)
-    if not found:
-        return None
-    value = _TIMEOUT_VALUE.fullmatch(found[-1].strip("'\""))
-    if value is None:
-        return None
-    number, unit = value.groups()
-    return round(float(number) * _MS_PER[(unit or "").lower()])
-
-
-_FOREVER = 365 * 24 * 3600
-"""GET_LOCK's timeout when the store sets none, and its longest: a year (MariaDB has no
-"infinite", and answers 0 at once, as if the wait had run out, to one of 10**12 seconds)."""
-_PG_MAX_MS = 2**31 - 1
-"""The longest ``lock_timeout`` PostgreSQL takes (an int of milliseconds, about 24.8 days):
-``set_config`` refuses a longer one, which failed every unit of work of the store."""
-
-
-_FRESH_LEVELS = {
-    "postgresql": ("READ COMMITTED", "READ UNCOMMITTED"),
-    "mysql": ("READ COMMITTED", "SERIALIZABLE"),
-}
-"""Per server, the levels whose reads after a lock see the commits made before it."""
 
 
 class Backend:
