@@ -9,12 +9,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
+import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.adapters.memory._journal import InMemoryJournalRepository
 from sessionkit.lifecycle import PRESETS
 from sessionkit.model.attendance import ABSENT, JOIN, PENDING, PRESENT, PresenceEvent
+from sessionkit.model.journal import JournalEntry
 from sessionkit.policies.no_shows import ATTENDED, NO_SHOW
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -79,3 +83,37 @@ def test_an_unknown_lifecycle_read_as_of_before_its_last_change_is_not_refused()
     assert [(str(o.participant), o.attendance, o.outcome) for o in told] == [
         ("student:ana", PRESENT, ATTENDED)
     ]
+
+
+def test_for_session_of_an_unknown_lifecycle_reads_no_journal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its status, then or now, says nothing to a kit that does not know its lifecycle:
+    # for_session read the journal for the status at as_of all the same, and dropped it.
+    store = InMemoryStore()
+    clock = ManualClock(START - timedelta(days=1))
+    host = SessionKit(
+        uow=store.unit_of_work, clock=clock, lifecycles=PRESETS.with_lifecycle(MINE), journal=True
+    )
+    call = host.sessions.create_extra(
+        T, actor="t", title="Call", start=START, end=START + timedelta(hours=1),
+        lifecycle="mine", capacity=2,
+    )  # fmt: skip
+    host.bookings.book(T, call.id, "student:ana", actor="admin", confirm=True)
+    clock.set(START + timedelta(minutes=40))
+    host.sessions.set_fields(T, call.id, actor="t", set={"note": "ok"})  # after the as_of
+    reads: list[tuple[str, str] | None] = []
+    history = InMemoryJournalRepository.history
+
+    def counted(self: InMemoryJournalRepository, tenant: str, **kw: Any) -> list[JournalEntry]:
+        reads.append(kw.get("subject"))
+        return history(self, tenant, **kw)
+
+    monkeypatch.setattr(InMemoryJournalRepository, "history", counted)
+    report = SessionKit(uow=store.unit_of_work, clock=clock, journal=True)  # the presets only
+    shown = report.attendance.for_session(T, call.id, as_of=START + timedelta(minutes=10))
+    assert [(str(a.participant), a.status) for a in shown] == [("student:ana", PENDING)]
+    assert reads == []
+    # The host, who knows it, reads the status it had then from the journal.
+    assert [a.status for a in host.attendance.for_session(T, call.id, as_of=START)] == [PENDING]
+    assert reads == [("session", call.id)]

@@ -185,7 +185,11 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                     b.participant
                     for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
                 )
-            then = status_as_of(tx, session, at)
+            then = None
+            # Of a lifecycle the kit does not know, no status says anything (_pending_at reads
+            # it by the clock): no journal read for the status it had at ``as_of``.
+            if session.lifecycle in ctx.lifecycles:
+                then = status_as_of(tx, session, at)
         # Unknown then (no journal, changed since): judged by its status now, as documented.
         read_at = self._pending_at(session, session.status if then is None else then, at)
         return [
