@@ -86,9 +86,12 @@ def session_outcomes(
     people = dict.fromkeys(expected, unbooked)
     bookings, payments = tx.bookings_or_none(), tx.payments_or_none()
     if bookings is not None:
-        for one in bookings.for_session(tenant, session.id, statuses=[CONFIRMED]):
-            paid = None if payments is None else payments.for_booking(tenant, one.id)
-            people[one.participant] = (one, paid)
+        confirmed = bookings.for_session(tenant, session.id, statuses=[CONFIRMED])
+        paid: dict[str, Payment] = {}
+        if payments is not None and confirmed:  # one read for them all, not one per booking
+            paid = payments.for_bookings(tenant, [b.id for b in confirmed])
+        for one in confirmed:
+            people[one.participant] = (one, paid.get(one.id))
     # Records as they stood at ``as_of``: presence after it, as an override decided after it,
     # had not happened, and without any the status alone decides (outcome_of of None).
     recorded = bool(overrides) or any(as_of is None or p.at <= as_of for p in presence)
