@@ -12,9 +12,10 @@ from sqlalchemy.pool import StaticPool
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.model.attendance import PresenceEvent
+from sessionkit.policies import FixedPrice
 from sessionkit.ports import MeetingRooms, UnitOfWorkFactory
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
+from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
 T = "acme"
@@ -23,23 +24,43 @@ MIN = timedelta(minutes=1)
 
 
 @contextlib.contextmanager
-def attendance_kit(store: str) -> Iterator[tuple[SessionKit, ManualClock]]:
+def attendance_kit(
+    store: str,
+    *,
+    attendance: AttendancePolicy | None = None,
+    journal: bool = False,
+    pricing: FixedPrice | None = None,
+) -> Iterator[tuple[SessionKit, ManualClock]]:
     """A kit reading attendance facts, its clock a day before :data:`START`.
 
-    ``store``: ``"memory"``, or anything else for SQLite in memory.
+    ``store``: ``"memory"``, or anything else for SQLite in memory. ``attendance``,
+    ``journal`` and ``pricing`` are the kit's own (default: none of them).
     """
     clock = ManualClock(START - timedelta(days=1))
     if store == "memory":
         memory = InMemoryStore().unit_of_work
-        yield SessionKit(uow=memory, clock=clock, facts=attendance_facts()), clock
+        yield _kit(memory, clock, attendance, journal, pricing), clock
         return
     engine = create_engine("sqlite://", poolclass=StaticPool)
     create_schema(engine)
     try:
         uow = SqlAlchemyStore(engine).unit_of_work
-        yield SessionKit(uow=uow, clock=clock, facts=attendance_facts()), clock
+        yield _kit(uow, clock, attendance, journal, pricing), clock
     finally:
         engine.dispose()
+
+
+def _kit(
+    uow: UnitOfWorkFactory,
+    clock: ManualClock,
+    attendance: AttendancePolicy | None,
+    journal: bool,
+    pricing: FixedPrice | None,
+) -> SessionKit:
+    return SessionKit(
+        uow=uow, clock=clock, facts=attendance_facts(), attendance=attendance, journal=journal,
+        pricing=pricing,
+    )  # fmt: skip
 
 
 def lesson_kit(

@@ -17,7 +17,10 @@ A ``no_show`` gets ``no_show_percent`` back less ``no_show_fee`` (rule
 ``"no_show"``); a participant who attended a session that still became a
 no-show (the student waited, the host never came) gets
 ``host_no_show_percent`` back (rule ``"host_no_show"``, default all of it).
-Someone who attended a held session is untouched.
+Someone who attended a held session is untouched. A cancelled session is
+neither: it took place for nobody, so nothing here applies to it (its bookings
+are cancelled and refunded in full, and ``kit.attendance.outcomes`` gives its
+participants no outcome, ``None``, whoever was absent).
 
 Credits follow the same outcomes: a status that counts usage charges each
 participant one (:func:`uses_credit`), except one who attended a no-show

@@ -62,6 +62,7 @@ def session_outcomes(
     session: Session,
     *,
     no_show_session: bool,
+    cancelled_session: bool,
     expected: set[ResourceRef],
     thresholds: AttendanceThresholds,
     as_of: datetime | None = None,
@@ -70,7 +71,10 @@ def session_outcomes(
     """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
 
     ``no_show_session`` says whether the session's status (at ``as_of``) is
-    a no-show one; ``as_of`` reads the attendance as it stood then, as
+    a no-show one, ``cancelled_session`` whether it is a cancelled one: that
+    took place for nobody, so nobody has an outcome, whatever the attendance
+    (a no-show decision recorded on a payment before a correction cancelled
+    it is still shown: it was taken). ``as_of`` reads the attendance as it stood then, as
     :func:`~sessionkit.model.attendance.derive_attendance` does, leaving out
     the presence after it and the overrides and the payments' no-show
     decisions taken after it (``None``: at the session's end, all of them):
@@ -110,11 +114,13 @@ def session_outcomes(
                 as_of=as_of,
                 now=now,
             )
+        # Absent from a session that did not take place is no no-show (nor attended).
+        said = None if cancelled_session else outcome_of(seen, no_show_session=no_show_session)
         outcome = AttendanceOutcome(
             participant=who,
             booking_id=None if booking is None else booking.id,
             attendance=None if seen is None else seen.effective_status,
-            outcome=outcome_of(seen, no_show_session=no_show_session),
+            outcome=said,
             payment_id=None if payment is None else payment.id,
         )
         found.append(_decided(outcome, payment, as_of))

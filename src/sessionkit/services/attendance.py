@@ -248,7 +248,10 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         refund, the outcome, rule and refund are the ones decided then
         (recorded on its payment), whatever was reported since, unless that
         decision was taken (``decided_at``) after ``as_of``: it had not been
-        taken then, and the outcome is read from the attendance. A pure read.
+        taken then, and the outcome is read from the attendance. A session
+        cancelled by ``as_of`` (in a cancelled status then) took place for
+        nobody: every outcome is ``None`` (its expected resources still listed
+        with their attendance, an absent teacher no no-show). A pure read.
         A session whose lifecycle (or status) the kit does not know is read
         as :meth:`for_session` reads it, by the clock alone: whoever is not
         there yet before its end is pending (no outcome), and its status makes
@@ -275,6 +278,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                 tx,
                 session,
                 no_show_session=status is not None and status.no_show,
+                cancelled_session=status is not None and status.cancelled,
                 expected=self._expected(session),
                 thresholds=self.policy.thresholds,
                 as_of=at,
