@@ -5,7 +5,10 @@ the store's ``sessionmaker``) and transaction; a unit joined to the host's
 session (:meth:`~.store.SqlAlchemyStore.join`) runs as a SAVEPOINT in it and
 leaves its events to :mod:`._deferred` until the host commits. On SQLite a
 unit queues on the engine's in-process lock (:mod:`._locks`) while it is open.
-Import it from :mod:`.store` or the package; this module is private.
+Import it from :mod:`.store` or the package; this module is private. What a
+unit does about the host's transaction is in :mod:`._unit_host`, what it does
+when something fails in :mod:`._unit_failures`: plain functions assigned into
+the class body, so a call costs what a method defined here does.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar, cast
+from typing import Self, TypeVar, cast
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine.base import NestedTransaction, RootTransaction
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
-from sessionkit.adapters.sqlalchemy import _faults, _locks
+from sessionkit.adapters.sqlalchemy import _faults, _locks, _unit_failures, _unit_host
 from sessionkit.adapters.sqlalchemy._backend import (
     Backend,
     autocommits,
@@ -37,65 +40,18 @@ from sessionkit.adapters.sqlalchemy._deferred import (
 )
 from sessionkit.adapters.sqlalchemy._kind import known_kinds, reader, registered
 from sessionkit.adapters.sqlalchemy._repository import SqlRepository
-from sessionkit.errors import (
-    InvalidValue,
-    SessionKitError,
-    StorageTimeout,
-    StorageUnavailable,
-    UnsupportedKind,
+from sessionkit.adapters.sqlalchemy._unit_host import (
+    UnitSource,
+    _committed_itself,
+    refuse_autocommit,
 )
+from sessionkit.errors import StorageUnavailable, UnsupportedKind
 from sessionkit.model.events import DomainEvent
-from sessionkit.ports import EventPublisher, Kind, UnitOfWorkBase, check_kind, publish_batches
+from sessionkit.ports import Kind, UnitOfWorkBase, check_kind, publish_batches
 
 RepoT = TypeVar("RepoT")
 
 __all__ = ["SqlAlchemyUnitOfWork", "UnitSource", "refuse_autocommit"]
-
-
-def refuse_autocommit(connection: Connection) -> None:
-    """Raise ``InvalidValue`` for a host's connection in AUTOCOMMIT, except on SQLite.
-
-    A unit's writes run in SAVEPOINTs of the host's transaction, which such a
-    connection does not have: PostgreSQL refused the first one with a bare
-    ``InternalError``, and MySQL/MariaDB committed each write as it went and
-    then failed at the RELEASE, the session stored, the command failed and its
-    events lost. Checked before anything is written. On SQLite a unit there
-    writes statement by statement, as the host's statements do (documented).
-    """
-    if connection.dialect.name != "sqlite" and autocommits(connection):
-        raise InvalidValue(
-            "the host's connection is in AUTOCOMMIT: sessionkit's writes run in SAVEPOINTs "
-            "of your transaction, and there each statement would commit alone. Use a "
-            'session or connection without isolation_level="AUTOCOMMIT"',
-            value="AUTOCOMMIT",
-            expected="a connection that runs transactions",
-        )
-
-
-def _committed_itself(connection: Connection) -> bool:
-    """Whether a write just released on ``connection`` is durable: AUTOCOMMIT, no savepoint open."""
-    return autocommits(connection) and not connection.in_nested_transaction()
-
-
-class UnitSource(Protocol):
-    """What a unit of work reads of the store that made it (a :class:`.SqlAlchemyStore`).
-
-    A protocol, not the store's class: the store makes its units, so naming
-    the class here would close an import cycle.
-    """
-
-    backend: Backend
-    """How the store's database keeps double bookings out."""
-    engine: Engine
-    """The store's engine (the SQLite lock is per engine)."""
-    lock_timeout: timedelta | None
-    """How long a statement waits for a lock."""
-    publisher: EventPublisher | None
-    """Where committed events go."""
-    units_engine: Engine | None
-    """Where units get their Core connections; ``None``: ORM sessions of the maker."""
-    host_connection: Connection | None
-    """The host's connection the maker is bound to, if it is bound to one."""
 
 
 class SqlAlchemyUnitOfWork(UnitOfWorkBase):
@@ -157,14 +113,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
         """How long the unit's statements wait for a lock (the store's ``lock_timeout``)."""
         return self._store.lock_timeout
 
-    def lose(self, error: SessionKitError) -> None:
-        """Remember that the database may have lost the transaction with ``error``.
-
-        :meth:`commit` raises it then; a rollback (or a SAVEPOINT rolled back
-        cleanly) forgets it.
-        """
-        if self._db is not None:
-            _faults.lose(self._db, error)
+    lose = _unit_failures.lose
 
     def _open(self) -> Db:
         if self._db is None:
@@ -209,39 +158,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 return self.connection
         return self.db().connection()
 
-    def refuse_stale_counts(self) -> None:
-        """Raise ``InvalidValue`` if the unit runs in a host's transaction whose reads are stale.
-
-        Called by every command that locks a session (or a participant) to count
-        what it holds, and by a session's write where a query, not a constraint,
-        finds the resources' overlaps (MySQL/MariaDB, PostgreSQL without
-        ``btree_gist``). A unit of the store's own runs in ``READ COMMITTED`` and
-        passes at no cost; a unit in the host's transaction runs in the host's
-        level, read once (:meth:`~._backend.Backend.stale_level`): under
-        PostgreSQL's ``REPEATABLE READ`` or ``SERIALIZABLE`` and MySQL/MariaDB's
-        ``REPEATABLE READ`` the count after the lock read a snapshot taken
-        before it, and a session took more bookings than its capacity. Refused
-        before anything is locked or written.
-        """
-        if self._fresh or not self.joined:
-            return
-        level = self.backend.stale_level(self.core())
-        if level is None:
-            self._fresh = True
-            return
-        # PostgreSQL's SERIALIZABLE does not watch the store's own units (READ COMMITTED).
-        postgres = self.backend.name == "postgresql"
-        expected = "READ COMMITTED" if postgres else "READ COMMITTED or SERIALIZABLE"
-        raise InvalidValue(
-            f"your transaction runs in {level}, and sessionkit's unit joined to it checks "
-            "what a lock guards after taking it (a session's seats, a resource's sessions): at "
-            "that level the check reads a snapshot taken before the lock and misses what was "
-            "committed meanwhile, so a session would take more than its capacity or a teacher "
-            f"two sessions at once. Run the transactions you join in {expected} "
-            '(Session(engine.execution_options(isolation_level="READ COMMITTED")))',
-            value=level,
-            expected=expected,
-        )
+    refuse_stale_counts = _unit_host.refuse_stale_counts
 
     def _begin(self) -> Db:
         db = self._open()
@@ -287,27 +204,7 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 self._unbounded = self._bounds and not hosts
         return db
 
-    def _pool_timeout(self, db: Db) -> StorageTimeout:
-        """The error for a connection the engine's pool could not lend in its ``pool_timeout``.
-
-        Every connection of the pool was in use (units of work, or the host's own)
-        for as long as the pool waits: SQLAlchemy's bare ``TimeoutError`` before.
-        """
-        pool = db.get_bind().engine.pool
-        seconds = getattr(pool, "_timeout", None)
-        size = getattr(pool, "size", None)
-        overflow = getattr(pool, "_max_overflow", None)
-        held = (
-            f" (all {size()} of its connections, and {overflow} more, in use)"
-            if callable(size) and isinstance(overflow, int) and overflow >= 0
-            else ""
-        )
-        return StorageTimeout.waiting(
-            f"a connection from the engine's pool{held}",
-            backend=self._store.backend.name,
-            timeout=None if not isinstance(seconds, int | float) else timedelta(seconds=seconds),
-            setting="pool_timeout",
-        )
+    _pool_timeout = _unit_failures._pool_timeout
 
     def repository(self, kind: Kind[RepoT]) -> RepoT:
         """Return this unit's repository for ``kind`` (one per kind and unit).
@@ -475,63 +372,13 @@ class SqlAlchemyUnitOfWork(UnitOfWorkBase):
                 defer(self._host, self._store, events, connection)
         self._savepoint = self._host.begin_nested()
 
-    def _commit_autocommitted(self, db: Db, host: Connection, events: list[DomainEvent]) -> None:
-        """Commit a unit on a host connection in AUTOCOMMIT (SQLite; the servers refuse it).
+    _commit_autocommitted = _unit_host._commit_autocommitted
 
-        Releasing the unit's SAVEPOINT committed its writes: no COMMIT of the
-        host's follows (its statements commit themselves), and the rollback
-        SQLAlchemy sends when the connection closes undoes nothing, yet dropped
-        the events held for that COMMIT. They are published when the unit
-        closes, as a unit of its own's, unless a savepoint of the host's
-        encloses the unit.
-        """
-        db.commit()
-        if not events:
-            return
-        if _committed_itself(host):
-            self._committed.append(tuple(events))
-        else:
-            defer_on_connection(host, self._store, events)
+    defer_to_host = _unit_host.defer_to_host
 
-    def defer_to_host(self, action: Callable[[], object]) -> bool:
-        """Leave ``action`` undone if this unit runs in the host's transaction.
+    _deferring = _unit_host._deferring
 
-        Joined to the host's session (``join``), or in the transaction of the
-        ``Connection`` the store's ``sessionmaker`` is bound to. What
-        sessionkit defers is provider calls, which stay due in the database:
-        once the host commits, ``kit.payments.run_due`` (the payments' job)
-        makes them; a rollback takes them back with the rest. They cannot run
-        from the host's commit itself, where the session emits no SQL.
-        """
-        del action
-        return self._host is not None or self._deferring()
-
-    def _deferring(self) -> bool:
-        """Whether the unit's commits only release a SAVEPOINT in the host connection's transaction.
-
-        Not under ``join_transaction_mode="control_fully"``, where the unit's
-        commit is the host's.
-        """
-        mode = self._maker.kw.get("join_transaction_mode")
-        return self._in_hosts and mode != "control_fully"
-
-    def rollback(self) -> None:
-        """Discard every write and collected event since the last commit."""
-        db = self._open()
-        self._events.clear()
-        if self._host is None:
-            db.rollback()
-            _faults.forgive(db)
-            return
-        lost = _faults.lost(db)
-        try:
-            if self._savepoint is not None and self._savepoint.is_active:
-                self._savepoint.rollback()
-        except Exception:
-            if lost is None:
-                raise
-            raise lost from None  # the host's transaction is gone: the host must roll back
-        self._savepoint = db.begin_nested()
+    rollback = _unit_failures.rollback
 
     def collect(self, events: Iterable[DomainEvent]) -> None:
         """Queue events to publish after the commit."""
