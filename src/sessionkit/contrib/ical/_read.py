@@ -18,7 +18,8 @@ from sessionkit.contrib.ical._errors import (
     UnknownCalendarZone,
     UnsupportedCalendar,
 )
-from sessionkit.contrib.ical._event import EventReader, Zones, broken_zone, iana_key, zone_rules
+from sessionkit.contrib.ical._event import EventReader
+from sessionkit.contrib.ical._event_zones import Zones, broken_zone, iana_key, zone_rules
 from sessionkit.contrib.ical._method import check_method
 from sessionkit.contrib.ical._read_parts import in_range, sequence_of, single_event
 from sessionkit.contrib.ical._read_series import read_series
