@@ -371,3 +371,24 @@ def test_a_rule_spent_before_the_series_was_created_is_not_written() -> None:
         "DTSTART;TZID=Europe/Berlin:20270607T180000",
         "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO",
     ]
+
+
+def test_a_spent_rule_with_an_rdate_after_creation_keeps_that_rdate() -> None:
+    # Mondays of February (COUNT=4) and an extra class on 10 March (an RDATE): the rule is
+    # spent before creation, but the RDATE's session is the kit's, and is written.
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY;COUNT=4",
+        start=datetime(2026, 2, 2, 18),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        rdates=[utc(2026, 3, 10, 17)],
+    )
+    h = Harness.in_memory(NOW)
+    series = h.kit.series.create("acme", actor="a", title="Choir", items=[ScheduleItem("m", rec)])[
+        0
+    ]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start for s in sessions] == [utc(2026, 3, 10, 17)]
+    text = export_series(series, sessions)
+    window = (utc(2026, 1, 1), utc(2026, 12, 31))
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [utc(2026, 3, 10, 17)]

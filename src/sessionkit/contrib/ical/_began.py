@@ -61,8 +61,8 @@ def from_began(
     (which keeps the rule's weekday, day of month and interval, as an
     occurrence is on its grid), a COUNT loses the occurrences before it, and
     earlier EXDATEs and RDATEs go. An item with no occurrence from ``began``
-    on (a COUNT or UNTIL spent before it) never had a session and is left
-    out. Also returned: from when the caller is to write an EXDATE for each
+    on (a COUNT or UNTIL spent before it, and no RDATE after) never had a
+    session and is left out. Also returned: from when the caller is to write an EXDATE for each
     occurrence without a session, ``began``; or the start of time where an
     item keeps occurrences before it, which are then excluded one by one: a
     BYSETPOS rule that cannot move, and items that share a DTSTART (one
@@ -128,8 +128,9 @@ def _moved(
 ) -> ScheduleItem | Literal["spent"] | None:
     """``item`` from its first occurrence from ``began`` on (itself if none before).
 
-    ``"spent"`` where it has no occurrence from ``began`` on; None where its
-    start cannot move (:func:`_same_first_period`).
+    ``"spent"`` where it has no occurrence from ``began`` on (nor RDATE);
+    None where its start cannot move (:func:`_same_first_period`, or a spent
+    rule with an RDATE from ``began`` on).
     """
     rec = item.recurrence
     # As COUNT counts: the rule's instances, before EXDATEs, without RDATEs or skips.
@@ -140,8 +141,10 @@ def _moved(
         bare, rule=attrs.evolve(rec.rule, count=None), disambiguate=rec.disambiguate
     )
     first = next(probe.between(began, _LATEST, max_candidates=budget), None)
+    # An RDATE from began on is an occurrence the kit has: not spent, though it cannot move.
+    spent = _SPENT if all(r < began for r in rec.rdates) else None
     if first is None:
-        return _SPENT
+        return spent
     rule = rec.rule
     # Counted by key, not instant: read "later", a fold's first is after the bare reading.
     before = takewhile(
@@ -154,7 +157,7 @@ def _moved(
         return item
     if rule.count is not None:
         if dropped >= rule.count:
-            return _SPENT
+            return spent
         rule = attrs.evolve(rule, count=rule.count - dropped)
     if rec.rule.bysetpos and not _same_first_period(probe, first, budget):
         return None
