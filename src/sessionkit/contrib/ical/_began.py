@@ -142,7 +142,7 @@ def _moved(
     )
     first = next(probe.between(began, _LATEST, max_candidates=budget), None)
     # An RDATE from began on is an occurrence the kit has: not spent, though it cannot move.
-    spent = _SPENT if all(r < began for r in rec.rdates) else None
+    spent: Literal["spent"] | None = _SPENT if all(r < began for r in rec.rdates) else None
     if first is None:
         return spent
     rule = rec.rule
