@@ -392,3 +392,32 @@ def test_a_spent_rule_with_an_rdate_after_creation_keeps_that_rdate() -> None:
     text = export_series(series, sessions)
     window = (utc(2026, 1, 1), utc(2026, 12, 31))
     assert [o.span.start for o in read_ical(text).occurrences(*window)] == [utc(2026, 3, 10, 17)]
+
+
+def test_an_rdate_before_creation_is_left_out_where_the_rule_starts_after_it() -> None:
+    # Mondays from 2 March (after creation on 1 March at 09:00) and an introductory class
+    # on 27 February (an RDATE): generation began on 1 March, so the kit never had it. The
+    # rule did not move, and the export wrote the RDATE as it was: a class without a session.
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY;COUNT=3",
+        start=datetime(2026, 3, 2, 18),
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        rdates=[utc(2026, 2, 27, 17), utc(2026, 3, 4, 17)],
+    )
+    h = Harness.in_memory(NOW)
+    items = [ScheduleItem("m", rec)]
+    series = h.kit.series.create("acme", actor="a", title="Choir", items=items)[0]
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start for s in sessions] == [
+        utc(2026, 3, 2, 17),
+        utc(2026, 3, 4, 17),
+        utc(2026, 3, 9, 17),
+        utc(2026, 3, 16, 17),
+    ]
+    text = export_series(series, sessions)
+    assert _lines(text, "RDATE") == ["RDATE;TZID=Europe/Berlin:20260304T180000"]
+    window = (utc(2026, 1, 1), utc(2026, 12, 31))
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]

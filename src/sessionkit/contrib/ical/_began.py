@@ -154,7 +154,21 @@ def _moved(
     # jumps to the first, as a rule of every ten minutes for years would pass the budget.
     dropped = sum(1 for _ in before) if rule.count is not None else len(list(islice(before, 1)))
     if not dropped:
-        return item
+        if all(r >= began for r in rec.rdates):
+            return item
+        # The rule's own first is from began on, but an RDATE before it never had a session.
+        return attrs.evolve(
+            item,
+            recurrence=Recurrence.from_rrule(
+                rec.rule,
+                start=rec.start,
+                tz=rec.tz,
+                duration=rec.duration,
+                exdates=rec.exdates,
+                rdates=[r for r in rec.rdates if r >= began],
+                disambiguate=rec.disambiguate,
+            ),
+        )
     if rule.count is not None:
         if dropped >= rule.count:
             return spent
