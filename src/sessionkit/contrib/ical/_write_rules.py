@@ -46,6 +46,8 @@ def unshared(item: ScheduleItem, before: Sequence[ScheduleItem], budget: int) ->
         hi = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
     except OverflowError:  # a rule at the very edge of the calendar: nothing to compare
         return item
+    if hi <= lo:  # the items before it end before it starts: no instant to share
+        return item
     taken = {
         o.span.start for i in before for o in i.recurrence.between(lo, hi, max_candidates=budget)
     }
