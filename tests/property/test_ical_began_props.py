@@ -4,13 +4,15 @@ export_series moves DTSTART to the first occurrence from where generation began 
 lessens a COUNT): read back, the calendar gives exactly the kit's sessions (moved ones as
 overrides, cancelled ones left out), across DST changes in the series' zone, for every
 reading of a gap or fold, rules of BYSETPOS, BYMONTHDAY, COUNT and UNTIL (UTC or local),
-open and closed series.
+open and closed series; two rules of one DTSTART with EXDATEs and RDATEs on both sides of
+the series' creation.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -140,3 +142,67 @@ def test_a_series_created_late_exports_what_the_kit_has(
         for s in sessions
         if s.start < hi and not PRESETS.get(s.lifecycle).status(s.status).cancelled
     ]
+
+
+@given(
+    rules=st.lists(st.sampled_from(RULES), min_size=2, max_size=2),
+    tz=st.sampled_from(ZONES),
+    start=st.datetimes(datetime(2025, 9, 1), datetime(2026, 11, 28)).map(
+        lambda d: d.replace(minute=0, second=0, microsecond=0)
+    ),
+    endings=st.data(),
+    lag=st.timedeltas(timedelta(0), timedelta(days=90)),
+    rdates=st.lists(st.integers(-10 * 24, 120 * 24), max_size=3),
+    exdates=st.lists(st.integers(0, 40), max_size=3),
+    closed_after=st.none() | st.integers(1, 20),
+)
+@example(  # an RDATE before creation, the rules' own first after it: the kit never had it
+    rules=["FREQ=WEEKLY", "FREQ=DAILY;INTERVAL=3"],
+    tz="Europe/Berlin",
+    start=datetime(2026, 3, 2, 18),
+    endings=None,
+    lag=timedelta(days=-2),
+    rdates=[-24],
+    exdates=[],
+    closed_after=None,
+)
+def test_two_rules_with_rdates_and_exdates_export_what_the_kit_has(
+    rules: list[str],
+    tz: str,
+    start: datetime,
+    endings: st.DataObject | None,
+    lag: timedelta,
+    rdates: list[int],
+    exdates: list[int],
+    closed_after: int | None,
+) -> None:
+    # Two rules of one DTSTART (one VEVENT, unless RDATEs part them), either of which may be
+    # spent before the series was created, with EXDATEs and RDATEs on both sides of it.
+    now = start.replace(tzinfo=UTC) + lag
+    texts = [r + (endings.draw(_endings(start)) if endings is not None else "") for r in rules]
+    bare = [
+        Recurrence.from_rrule(t, start=start, tz=tz, duration=timedelta(hours=1)) for t in texts
+    ]
+    occurrences = sorted(
+        {o.span.start for b in bare for o in b.between(_EARLIEST, now + timedelta(days=120))}
+    )
+    ex = sorted({occurrences[i] for i in exdates if i < len(occurrences)})
+    rd = sorted(
+        {now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=h) for h in rdates}
+    )
+    items = [
+        ScheduleItem(f"i{n}", attrs.evolve(b, exdates=ex, rdates=rd if n == 0 else ()))
+        for n, b in enumerate(bare)
+    ]
+    h = Harness.in_memory(now)
+    series = h.kit.series.create("acme", actor="a", title="T", items=items)[0]
+    if closed_after is not None:
+        h.clock.advance(timedelta(days=closed_after))
+        h.kit.series.close("acme", series.id, actor="a")
+    series = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    text = export_series(series, sessions)
+    hi = series.generated_until or (sessions[-1].end if sessions else now)
+    got = [(o.span.start, o.span.end) for o in read_ical(text).occurrences(_EARLIEST, hi)]
+    if sessions:
+        assert got == [(s.start, s.end) for s in sessions if s.start < hi]
