@@ -350,6 +350,27 @@ def test_rules_of_one_vevent_that_cannot_move_and_pass_the_budget_are_written_as
     ]
 
 
+def test_rules_of_one_vevent_that_cannot_move_and_pass_the_budget_export_closed_too() -> None:
+    # As above, the series closed three days on: the VEVENT was written from its own
+    # DTSTART, but its end was found by walking both rules from the start of time to the
+    # last session, six years of hours past the budget: ExpansionLimitExceeded. Occurrences
+    # before generation began never had a session, so the walk starts there.
+    h = Harness.in_memory(NOW)
+    rule = "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYSETPOS=2"
+    series, _ = _hourly_in_one_vevent(h.kit, other=rule)
+    h.clock.advance(timedelta(days=3))
+    h.kit.series.close("acme", series.id, actor="a")
+    series = h.kit.queries.get_series("acme", series.id)
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert sessions[-1].start < NOW + timedelta(days=3)
+    text = export_series(series, sessions)
+    assert _lines(text, "DTSTART;TZID") == ["DTSTART;TZID=Europe/Berlin:20200101T090000"]
+    window = (NOW, NOW + timedelta(days=60))
+    assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
+        s.start for s in sessions
+    ]
+
+
 def test_a_rule_spent_before_the_series_was_created_is_not_written() -> None:
     # Mondays from 2 February, COUNT=4: spent on 23 February, the series created on 1 March.
     # It has no session and never will, and the export wrote the four classes. A rule that

@@ -25,7 +25,6 @@ __all__ = [
     "with_exdates",
 ]
 
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 _INSTANT = timedelta(microseconds=1)
 
@@ -96,14 +95,17 @@ def ended_at_last(
     generation began) up to there without a session is an
     EXDATE: closing, or removing unbooked sessions, deleted it. Occurrences
     before ``since`` never had a session; ``from_began`` has taken them out
-    of the rule. An item with no occurrence left is dropped; so is the series (no
-    VEVENT) when it has no session at all.
+    of the rule (or kept them where it could not within the budget). An item
+    with no occurrence left is dropped; so is the series (no VEVENT) when it
+    has no session at all.
     """
     if not kept:
         return ()
     horizon = clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
+    # From since, not the start of time: an item from_began could not move and kept for the
+    # budget (hourly since 2020) would be walked through years it never had a session in.
     found = {
-        item.id: list(item.recurrence.between(_EARLIEST, horizon, max_candidates=budget))
+        item.id: list(item.recurrence.between(since, horizon, max_candidates=budget))
         for item in items
     }
     last = max(o.span.start for occs in found.values() for o in occs if o.key in kept)
