@@ -158,16 +158,19 @@ def with_session_ids(kit: SessionKit, *session_ids: str) -> SessionKit:
     return kit
 
 
-def posted_session(client: TestClient, start: datetime) -> str:
-    """``POST /v1/sessions`` an LMS session of one hour from ``start``; return its id (a 201)."""
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-        },
-    )
+def posted_session(client: TestClient, start: datetime, *, capacity: int | None = None) -> str:
+    """``POST /v1/sessions`` an LMS session of one hour from ``start``; return its id (a 201).
+
+    ``capacity``: its seats (else the API's default).
+    """
+    body: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+        "lifecycle": "lms",
+    }
+    if capacity is not None:
+        body["capacity"] = capacity
+    made = client.post("/v1/sessions", json=body)
     assert made.status_code == 201, made.text
     session_id: str = made.json()["id"]
     return session_id

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-from .conftest import NOW, problem
+from .conftest import NOW, posted_session, problem
 
 PAY = (
     "a seat in it is taken by paying, so book it with POST /sessions/{session_id}/paid-bookings "
@@ -25,17 +25,7 @@ PAY = (
 def test_confirm_with_waitlist_on_a_full_priced_session_names_the_waitlist(
     paid_client: TestClient,
 ) -> None:
-    start = NOW + timedelta(days=2)
-    made = paid_client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-            "capacity": 1,
-        },
-    )
-    session_id = made.json()["id"]
+    session_id = posted_session(paid_client, NOW + timedelta(days=2), capacity=1)
     paid = paid_client.post(
         f"/v1/sessions/{session_id}/paid-bookings", json={"participant": "student:ben"}
     )

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-"""The clock fixture's instant."""
+from .conftest import NOW, posted_session
 
 
 def test_confirming_a_waitlist_place_is_a_409_invalid_transition_with_its_reason(
     client: TestClient,
 ) -> None:
-    start = NOW + timedelta(days=1)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-            "capacity": 1,
-        },
-    )
-    url = f"/v1/sessions/{made.json()['id']}/bookings"
+    session_id = posted_session(client, NOW + timedelta(days=1), capacity=1)
+    url = f"/v1/sessions/{session_id}/bookings"
     client.post(url, json={"participant": "student:ann", "confirm": True})
     waiting = client.post(url, json={"participant": "student:bob", "waitlist": True}).json()
     assert (waiting["status"], waiting["position"]) == ("WAITLISTED", 1)
