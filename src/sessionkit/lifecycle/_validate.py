@@ -236,6 +236,28 @@ def _check_entry(lifecycle: str, known: dict[str, Status], entry: str, *, named:
             )
 
 
+def _check_outcome(lifecycle: str, statuses: Sequence[Status]) -> None:
+    """Refuse a status flagged both ``cancelled`` and ``no_show``: a session has one outcome.
+
+    A cancelled session was held for nobody (its bookings are cancelled and
+    refunded as cancellations, its credits returned, nobody has an attendance
+    outcome); a no-show one was held and its participants did not come (paid
+    bookings refunded by the no-show policy, rates count it held). Both at once
+    left each service to pick one reading by the order it asks, so
+    :class:`~sessionkit.model.analytics.Outcomes` refuses a status in two sets.
+    """
+    for status in statuses:
+        if status.cancelled and status.no_show:
+            raise _fail(
+                lifecycle,
+                "cancelled_no_show",
+                status.name,
+                f"status {shown(status.name)} is marked both cancelled=True and no_show=True; "
+                "a session has one outcome: cancelled (held for nobody) or no-show (held, "
+                "its participants absent); keep one flag",
+            )
+
+
 def validate(
     lifecycle: str,
     statuses: Sequence[Status],
@@ -266,6 +288,7 @@ def validate(
         raise _fail(lifecycle, "no_statuses", None, "declares no statuses")
     _check_names(lifecycle, "status", [s.name for s in statuses])
     _check_names(lifecycle, "transition", [t.name for t in transitions])
+    _check_outcome(lifecycle, statuses)
     initial = [s.name for s in statuses if s.initial]
     if not initial:
         raise _fail(lifecycle, "no_initial", None, "no status is marked initial=True")

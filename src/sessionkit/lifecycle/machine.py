@@ -98,7 +98,8 @@ class Lifecycle:
     ``timed_cycle``, ``timer_never_fires`` (a timed transition whose guard refuses
     the clock every time: :func:`~sessionkit.lifecycle.roles`, or ``has_started``
     on a timer due before the start), ``invalid_subject``, ``invalid_field``,
-    ``terminal_entry`` or ``cancelled_entry``. A part of the wrong type (a guard
+    ``terminal_entry``, ``cancelled_entry`` or ``cancelled_no_show`` (a status
+    flagged both ``cancelled`` and ``no_show``). A part of the wrong type (a guard
     that cannot be called, a timer that is no :class:`Timer`, a single string
     where a collection belongs) raises :class:`~sessionkit.errors.WrongType`
     naming the field, when built.
