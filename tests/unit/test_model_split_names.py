@@ -1,8 +1,9 @@
 """What the split model modules moved still reads from the public ones, as it did.
 
-``sessionkit.model.booking`` and ``sessionkit.model.attendance`` keep their
-definitions in private modules (``_booking_*``, ``_attendance_*``,
-``_presence_events``) and export them under their own names.
+``sessionkit.model.booking``, ``sessionkit.model.attendance`` and
+``sessionkit.model.usage`` keep their definitions in private modules
+(``_booking_*``, ``_attendance_*``, ``_presence_events``, ``_usage_*``) and
+export them under their own names.
 """
 
 from __future__ import annotations
@@ -81,3 +82,35 @@ def test_moved_attendance_values_keep_the_public_module() -> None:
         assert pickle.loads(pickle.dumps(value)) == value
         assert "sessionkit.model.attendance" in _pickled_names(value)
         assert not any(".model._" in name for name in _pickled_names(value))
+
+
+def test_moved_usage_values_keep_the_public_module() -> None:
+    import typing
+
+    from sessionkit.model import usage
+    from sessionkit.model.session import ResourceRef
+
+    for moved in (
+        usage.Subscription, usage.check_period, usage.SessionCode, usage.SessionCodes,
+        usage.code_counter,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.model.usage", moved
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    plan = usage.Subscription(
+        id="sub1", tenant="academy", subscriber="student:ana", credits=8, tz="Asia/Riyadh",
+        starts=at, created_at=at,
+    )  # fmt: skip
+    code = usage.SessionCode(id="s1", tenant="academy", code="S-1", counter="code:x", number=1)
+    codes = usage.SessionCodes(prefix="QSE")
+    for value in (plan, code, codes):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.model.usage" in _pickled_names(value)
+        assert not any(".model._" in name for name in _pickled_names(value))
+        # Annotations resolve in the module __module__ names (attrs.resolve_types, Hypothesis).
+        assert str in typing.get_type_hints(type(value)).values()
+    assert typing.get_type_hints(usage.Subscription)["subscriber"] is ResourceRef
+    assert repr(codes) == (
+        "SessionCodes(prefix='QSE', format='{prefix}-{tenant}-{n:06d}', counter='session')"
+    )
+    assert usage.check_period("2026-03") == "2026-03"
+    assert usage.code_counter("x") == "code:x"
