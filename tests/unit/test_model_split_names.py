@@ -3,7 +3,8 @@
 ``sessionkit.model.booking``, ``sessionkit.model.attendance`` and
 ``sessionkit.model.usage`` keep their definitions in private modules
 (``_booking_*``, ``_attendance_*``, ``_presence_events``, ``_usage_*``) and
-export them under their own names.
+export them under their own names; so does ``sessionkit.policies.notice``
+(``_notice_rules``, ``_notice_roles``).
 """
 
 from __future__ import annotations
@@ -114,3 +115,29 @@ def test_moved_usage_values_keep_the_public_module() -> None:
     )
     assert usage.check_period("2026-03") == "2026-03"
     assert usage.code_counter("x") == "code:x"
+
+
+def test_moved_notice_values_keep_the_public_module() -> None:
+    import typing
+
+    from sessionkit.policies import notice
+
+    for moved in (
+        notice.NoticeRule, notice.NoticeWindow, notice.check_role, notice.check_case,
+        notice.fold_index, notice.role_set,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.policies.notice", moved
+    rule = notice.NoticeRule("cancel", frozenset({"student"}), timedelta(hours=24))
+    window = notice.NoticeWindow("cancel", timedelta(hours=2), frozenset({"host"}))
+    policy = notice.NoticePolicy(rules=(rule,), windows=(window,), max_reschedules=2)
+    for value in (rule, window, policy, notice.coaching_notice()):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.policies.notice" in _pickled_names(value)
+        assert not any(".policies._" in name for name in _pickled_names(value))
+    assert typing.get_type_hints(notice.NoticeRule)["notice"] is timedelta
+    assert typing.get_type_hints(notice.NoticeWindow)["only"] == frozenset[str]
+    assert repr(rule) == (
+        "NoticeRule(action='cancel', roles=frozenset({'student'}), "
+        "notice=datetime.timedelta(days=1))"
+    )
+    assert notice.fold_index(["Student", "student"]) == {"student": ("Student", "student")}

@@ -13,6 +13,13 @@ and is what the commands enforce, so the two never disagree. A refusal names
 its ``rule`` and when the action becomes possible (``allows_at``), or ``None``
 when waiting never helps (notice only shrinks as time passes).
 
+:class:`NoticeRule`, :class:`NoticeWindow`, the actions and the checks of the
+policy's fields live in ``_notice_rules``, the checks of role names
+(``check_role``, ``check_case``, ``fold_index``, ``role_set``, which the refund
+policy and the reschedule commands share) in ``_notice_roles``; this module
+exports them under its own name and keeps what judges: :class:`NoticePolicy`
+and :func:`coaching_notice`.
+
 The coaching platform (:func:`coaching_notice`): students need 24 hours'
 notice to ask for a reschedule, coaches 48; within 10 hours of the start only
 students may ask (which matters once a host lowers the students' notice):
@@ -38,26 +45,33 @@ datetime.datetime(2026, 3, 28, 9, 0, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import (
-    check_int,
-    duration_text,
-    optional_int_converter,
-    plain_int,
-    set_repr,
-    shown,
-    shown_duration,
-)
-from sessionkit.limits import CEILING
-from sessionkit.model.reschedule import MAX_REASON_LENGTH
+from sessionkit.errors._base import duration_text, optional_int_converter, set_repr
 from sessionkit.model.session import Session, check_session
 from sessionkit.policies._durations import positive_duration
+
+# Not in __all__, but the refund policy and the reschedule commands import them from here.
+from sessionkit.policies._notice_roles import check_case as check_case
+from sessionkit.policies._notice_roles import check_role as check_role
+from sessionkit.policies._notice_roles import fold_index as fold_index
+from sessionkit.policies._notice_roles import role_set as role_set
+from sessionkit.policies._notice_rules import (
+    ACTIONS,
+    Action,
+    NoticeRule,
+    NoticeWindow,
+    _action,
+    _bypass,
+    _check_count,
+    _duration,
+    _limit,
+    _reason_length,
+    _rules,
+    _windows,
+)
 from sessionkit.policies.booking import Refusal
 from sessionkit.zones import check_aware, check_instant, to_utc
 
@@ -69,189 +83,6 @@ __all__ = [
     "NoticeWindow",
     "coaching_notice",
 ]
-
-Action = Literal["request_reschedule", "cancel", "book"]
-"""What a notice rule governs."""
-ACTIONS: frozenset[str] = frozenset({"request_reschedule", "cancel", "book"})
-"""Every :data:`Action`."""
-
-
-def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or value not in ACTIONS:
-        raise InvalidValue(
-            f"an action is one of {sorted(ACTIONS)}, got {shown(value)}",
-            value=value,
-            expected=" | ".join(sorted(ACTIONS)),
-        )
-
-
-def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    # At most a century, like every other duration: a start less it stays a datetime.
-    if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
-        raise InvalidDuration(
-            f"{attribute.name} must be a timedelta from 0 to a century, got "
-            f"{shown_duration(value)}",
-            value=value,
-            expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
-        )
-
-
-def check_role(role: object, *, optional: bool = False) -> None:
-    """Refuse a ``role`` that is no role name (``WrongType``); ``None`` too unless ``optional``.
-
-    A role with whitespace at either end (``"student "``) is an ``InvalidValue``:
-    no rule names it, so it would pass every rule of the role it was meant to be.
-    """
-    if optional and role is None:
-        return
-    if not isinstance(role, str):
-        raise WrongType(
-            role, name="role", expected="a role name (str)" + (" or None" if optional else "")
-        )
-    if role != role.strip():
-        raise InvalidValue(
-            f"role {shown(role)} must not start or end with whitespace: no rule names it, so "
-            "it would not be held to the rules of the role it was meant to be",
-            value=role,
-            expected="a role name without leading or trailing whitespace",
-        )
-
-
-def check_case(role: str, folded: Mapping[str, tuple[str, ...]], policy: str) -> None:
-    """Refuse ``role`` if it differs only in case from a role ``policy`` names (``InvalidValue``).
-
-    Roles are matched exactly, so ``"Student"`` names no rule of ``"student"``'s
-    and would pass every one of them. ``folded`` is :func:`fold_index` of the
-    roles ``policy`` (its class name, for the message) names anywhere; a role
-    it names exactly, or one it does not name in any case, passes.
-    """
-    near = folded.get(role.casefold())
-    if near is not None and role not in near:
-        raise InvalidValue(
-            f"role {shown(role)} differs only in case from {', '.join(map(shown, near))}, "
-            f"which the {policy} names: roles are matched exactly, so it would not be held "
-            "to the rules of the role it was meant to be",
-            value=role,
-            expected=" or ".join(map(shown, near)),
-        )
-
-
-def fold_index(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Return ``names`` by their case-folded form (each group sorted), for :func:`check_case`."""
-    index: dict[str, list[str]] = {}
-    for name in names:
-        index.setdefault(name.casefold(), []).append(name)
-    return {folded: tuple(sorted(group)) for folded, group in index.items()}
-
-
-def role_set(value: object, name: str) -> frozenset[str]:
-    """Return the roles in ``value`` (a collection of role names), else raise naming ``name``.
-
-    A single string is refused (``WrongType``), not read as a set of letters;
-    an empty or non-string role is an ``InvalidValue``.
-    """
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise WrongType(value, name=name, expected="a collection of role names")
-    try:
-        roles = frozenset(value)
-    except TypeError:
-        raise WrongType(value, name=name, expected="a collection of role names (str)") from None
-    if not all(isinstance(r, str) and r and r == r.strip() for r in roles):
-        raise InvalidValue(
-            f"{name}: roles are non-empty strings without whitespace at either end, got "
-            f"{sorted(map(repr, roles))}",
-            value=value,
-            expected="role names such as 'student'",
-        )
-    return roles
-
-
-def _roles(value: object) -> frozenset[str]:
-    return role_set(value, "roles")
-
-
-def _only(value: object) -> frozenset[str]:
-    return role_set(value, "only")
-
-
-def _bypass(value: object) -> frozenset[str]:
-    return role_set(value, "bypass")
-
-
-@attrs.frozen
-class NoticeRule:
-    """``roles`` must do ``action`` at least ``notice`` before the start."""
-
-    action: str = attrs.field(validator=_action)
-    roles: frozenset[str] = attrs.field(converter=_roles, repr=set_repr)
-    notice: timedelta = attrs.field(validator=_duration)
-
-
-@attrs.frozen
-class NoticeWindow:
-    """Within ``within`` of the start, only ``only`` may still do ``action`` (others never)."""
-
-    action: str = attrs.field(validator=_action)
-    within: timedelta = attrs.field(validator=_duration)
-    only: frozenset[str] = attrs.field(converter=_only, repr=set_repr)
-
-
-def _rules(value: object) -> tuple[NoticeRule, ...]:
-    if not isinstance(value, tuple | list) or not all(isinstance(r, NoticeRule) for r in value):
-        raise WrongType(value, name="rules", expected="a sequence of NoticeRule")
-    return tuple(value)
-
-
-def _windows(value: object) -> tuple[NoticeWindow, ...]:
-    if not isinstance(value, tuple | list) or not all(isinstance(w, NoticeWindow) for w in value):
-        raise WrongType(value, name="windows", expected="a sequence of NoticeWindow")
-    return tuple(value)
-
-
-def _limit(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise InvalidValue(
-            f"NoticePolicy.{attribute.name} must be None or an integer >= 0, got {shown(value)}",
-            value=value,
-            expected="None or an integer >= 0",
-        )
-
-
-def _check_count(reschedules: object) -> int:
-    """Return a count of a session's moves as an int; refuse one that is no integer >= 0."""
-    reschedules = check_int(
-        reschedules,
-        name="reschedules",
-        expected="how many times the session was moved, an integer >= 0",
-    )
-    if reschedules < 0:
-        raise InvalidValue(
-            f"reschedules is how many times the session was moved, got {reschedules}",
-            value=reschedules,
-            expected="an integer >= 0",
-        )
-    return reschedules
-
-
-def _reason_length(value: object) -> tuple[int, int]:
-    # A request always has a reason, stored at most MAX_REASON_LENGTH long: bounds past
-    # those would pass a reason the request's own checks then refuse, unnamed by the rule.
-    bounds = f"1 <= shortest <= longest <= {MAX_REASON_LENGTH}"
-    given = value
-    if isinstance(value, tuple | list):
-        value = tuple(map(plain_int, value))  # a numpy integer is a length too
-    if (
-        not isinstance(value, tuple)
-        or len(value) != 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
-        or not 1 <= value[0] <= value[1] <= MAX_REASON_LENGTH
-    ):
-        raise InvalidValue(
-            f"reason_length is (shortest, longest) with {bounds}, got {shown(given)}",
-            value=given,
-            expected=f"(shortest, longest) with {bounds}",
-        )
-    return (value[0], value[1])
 
 
 @attrs.frozen(kw_only=True)
@@ -510,3 +341,10 @@ def coaching_notice() -> NoticePolicy:
         windows=(NoticeWindow("request_reschedule", timedelta(hours=10), frozenset({"student"})),),
         bypass=frozenset({"host"}),
     )
+
+
+# Show (and pickle) what moved to the private modules under this public path, as before.
+_moved: object
+for _moved in (NoticeRule, NoticeWindow, check_role, check_case, fold_index, role_set):
+    _moved.__module__ = __name__
+del _moved
