@@ -24,7 +24,8 @@ refused, not created.
 Every command says an error in one line on stderr, and exits with the same
 status for the same kind of failure: 2 when the command line is wrong (a bad
 argument, a ``--db`` that is no database URL, names a driver that is not
-installed, or names a database, schema, file or tables that are not there),
+installed, gives query arguments its driver refuses, or names a database,
+schema, file or tables that are not there),
 as argparse does; 1 when the work could not be done and running the command
 again may do it (a database that cannot be opened or reached, a storage fault
 or a concurrent writer while working, a tick's failed item, a demo's failed

@@ -78,6 +78,7 @@ def _check_tables(engine: Engine, url: str) -> None:
         connect_refusal,
         missing_schema,
     )
+    from sessionkit.demo._database import arguments_refused
 
     check_database_named(engine, url)
     check_sync_driver(engine, url)
@@ -104,6 +105,9 @@ def _check_tables(engine: Engine, url: str) -> None:
         )
     refusal = connect_refusal(engine)
     if refusal is not None:
+        refused = arguments_refused(url, refusal)
+        if refused is not None:  # the URL must change: running again cannot help
+            raise UsageError(refused)
         database = refusal.missing_database
         if database is not None:
             raise UsageError(

@@ -12,6 +12,7 @@ from datetime import datetime
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._database import (
     Refusal,
+    arguments_refused,
     check_database_named,
     check_not_a_directory,
     check_sync_driver,
@@ -240,6 +241,11 @@ def open_store(
         raise
     if refusal is not None:
         engine.dispose()
+        refused = arguments_refused(shown, refusal)
+        if refused is not None:  # the URL must change: running again cannot help
+            raise InvalidValue(
+                refused, value=shown, expected="a URL whose arguments its driver accepts"
+            )
         database = refusal.missing_database
         if database is not None:
             raise InvalidValue(

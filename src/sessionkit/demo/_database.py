@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
 
 __all__ = [
     "Refusal",
+    "arguments_refused",
     "check_database_named",
     "check_not_a_directory",
     "check_sync_driver",
@@ -336,11 +337,14 @@ class Refusal:
     ``missing_database`` is what to say when the refusal is MySQL's or
     MariaDB's "Unknown database", or PostgreSQL's 'database "x" does not
     exist' (the URL names a database that does not exist), read from that
-    same refusal; ``None`` for any other.
+    same refusal; ``None`` for any other. ``arguments`` are the URL's query
+    arguments the driver refused before reaching the server (``sslmode=bogus``), all
+    of them if its words name none; ``()`` for any other refusal.
     """
 
     said: str
     missing_database: str | None = None
+    arguments: tuple[str, ...] = ()
 
 
 def connect_refusal(engine: Engine) -> Refusal | None:
@@ -356,16 +360,50 @@ def connect_refusal(engine: Engine) -> Refusal | None:
     from sqlalchemy.exc import DBAPIError
 
     missing = None
+    query = tuple(engine.url.query)
     try:
         engine.connect().close()
     except DBAPIError as exc:
         said = str(exc.orig if exc.orig is not None else exc).strip()
         missing = _missing_database(engine, exc)
-    except _ARGUMENT_REFUSALS as exc:
+        found = _REFUSED_OPTION.search(said)
+        key = next((k for k in found.groups() if k), "") if found is not None else ""
+        arguments = tuple(k for k in query if k == _SQLITE_URI_KEYS.get(key, key))
+    except _ARGUMENT_REFUSALS as exc:  # the driver's own checks, before it reaches the server
         said = f"{type(exc).__name__}: {exc}".strip()
+        named = tuple(k for k in query if re.search(rf"(?<!\w){re.escape(k)}(?!\w)", said))
+        arguments = named or query
     else:
         return None
-    return Refusal(said.splitlines()[0] if said else "no reason given", missing)
+    return Refusal(said.splitlines()[0] if said else "no reason given", missing, arguments)
+
+
+_REFUSED_OPTION = re.compile(
+    r'invalid connection option "(?P<unknown>[^"]+)"'
+    r"|bad value for (?P<psycopg>\w+):"
+    r'|invalid (?P<value>\w+) value: "'
+    r'|invalid integer value "[^"]*" for connection option "(?P<integer>[^"]+)"'
+    r"|no such (?P<mode>access|cache) mode: |no such (?P<vfs>vfs): "
+)
+"""How libpq (through psycopg) and SQLite (a ``file:`` URI's query) refuse a connection
+argument before reaching the server or the file, in English: each names the argument
+(SQLite's access mode is ``mode=``). A refusal in another language is said as any other."""
+
+_SQLITE_URI_KEYS = {"access": "mode"}
+"""SQLite's name in a refusal for the URI argument it is given as."""
+
+
+def arguments_refused(shown: str, refusal: Refusal) -> str | None:
+    """The one line that says ``refusal`` refused the URL's query arguments; ``None`` if not.
+
+    Such a refusal is the command line's (status 2): running again cannot help, the
+    URL must change, unlike a database that cannot be reached (status 1).
+    """
+    if not refusal.arguments:
+        return None
+    named = ", ".join(refusal.arguments)
+    which = "its query argument" if len(refusal.arguments) == 1 else "one of its query arguments"
+    return f"--db {shown!r}: the driver refuses {which} {named} ({refusal.said})"
 
 
 def _missing_database(engine: Engine, error: DBAPIError) -> str | None:
