@@ -9,6 +9,7 @@ from typing import Final, Literal
 
 import attrs
 
+from sessionkit.contrib.ical._values import rebuilt
 from sessionkit.errors import ExpansionLimitExceeded
 from sessionkit.model.series import ScheduleItem, Series
 from sessionkit.recurrence import Occurrence, Recurrence
@@ -159,15 +160,7 @@ def _moved(
         # The rule's own first is from began on, but an RDATE before it never had a session.
         return attrs.evolve(
             item,
-            recurrence=Recurrence.from_rrule(
-                rec.rule,
-                start=rec.start,
-                tz=rec.tz,
-                duration=rec.duration,
-                exdates=rec.exdates,
-                rdates=[r for r in rec.rdates if r >= began],
-                disambiguate=rec.disambiguate,
-            ),
+            recurrence=rebuilt(rec, rdates=[r for r in rec.rdates if r >= began]),
         )
     if rule.count is not None:
         if dropped >= rule.count:
@@ -175,14 +168,12 @@ def _moved(
         rule = attrs.evolve(rule, count=rule.count - dropped)
     if rec.rule.bysetpos and not _same_first_period(probe, first, budget):
         return None
-    recurrence = Recurrence.from_rrule(
-        rule,
+    recurrence = rebuilt(
+        rec,
+        rule=rule,
         start=first.key,
-        tz=rec.tz,
-        duration=rec.duration,
         exdates=[x for x in rec.exdates if _on_or_after(x, first.span.start, first.key.date())],
         rdates=[r for r in rec.rdates if r >= began],
-        disambiguate=rec.disambiguate,
     )
     return attrs.evolve(item, recurrence=recurrence)
 

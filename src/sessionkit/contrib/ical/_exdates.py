@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from sessionkit.contrib.ical._readers import as_read, clamped
+from sessionkit.contrib.ical._values import rebuilt
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import Session
-from sessionkit.recurrence import Recurrence
 
 __all__ = [
     "cancelled_exdates",
@@ -66,20 +66,7 @@ def with_exdates(
     for item in items:
         rec = item.recurrence
         new = [i for i in found if i not in rec.exdates]
-        changed.append(
-            attrs.evolve(
-                item,
-                recurrence=Recurrence.from_rrule(
-                    rec.rule,
-                    start=rec.start,
-                    tz=rec.tz,
-                    duration=rec.duration,
-                    exdates=[*rec.exdates, *new],
-                    rdates=rec.rdates,
-                    disambiguate=rec.disambiguate,
-                ),
-            )
-        )
+        changed.append(attrs.evolve(item, recurrence=rebuilt(rec, exdates=[*rec.exdates, *new])))
     return tuple(changed)
 
 
@@ -117,13 +104,7 @@ def ended_at_last(
         up_to = [o for o in found[item.id] if o.span.start <= last]
         if not up_to:
             continue
-        bare = Recurrence.from_rrule(
-            rec.rule,
-            start=rec.start,
-            tz=rec.tz,
-            duration=rec.duration,
-            disambiguate=rec.disambiguate,
-        )
+        bare = rebuilt(rec, exdates=(), rdates=())
         after = clamped(last, timedelta(microseconds=1))
         rule = rec.rule
         if (
@@ -133,15 +114,7 @@ def ended_at_last(
         for o in up_to:
             if o.span.start >= since:
                 (held if o.key in kept else missing).add(as_read(o.key, o.span.start, rec))
-        recurrence = Recurrence.from_rrule(
-            rule,
-            start=rec.start,
-            tz=rec.tz,
-            duration=rec.duration,
-            exdates=rec.exdates,
-            rdates=[r for r in rec.rdates if r <= last],
-            disambiguate=rec.disambiguate,
-        )
+        recurrence = rebuilt(rec, rule=rule, rdates=[r for r in rec.rdates if r <= last])
         ended.append(attrs.evolve(item, recurrence=recurrence))
     # Every item gets every EXDATE, as passed_exdates gives them: items that shared their EXDATEs
     # stay one VEVENT, and an instant one item's session holds is no other item's EXDATE.
@@ -195,16 +168,8 @@ def occupied_exdates(
     # pass the candidates' limit), the rule jumps to the instant; an EXDATE past the last
     # occurrence excludes nothing.
     probes = [
-        Recurrence.from_rrule(
-            attrs.evolve(rec.rule, count=None),
-            start=rec.start,
-            tz=rec.tz,
-            duration=rec.duration,
-            exdates=rec.exdates,
-            rdates=rec.rdates,
-            disambiguate=rec.disambiguate,
-        )
-        for rec in (item.recurrence for item in items)
+        rebuilt(item.recurrence, rule=attrs.evolve(item.recurrence.rule, count=None))
+        for item in items
     ]
     instants: list[datetime] = []
     for start in sorted({s.start for s in sessions}):

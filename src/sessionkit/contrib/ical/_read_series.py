@@ -17,7 +17,7 @@ from sessionkit.contrib.ical._errors import CalendarError, MissingProperty, Unsu
 from sessionkit.contrib.ical._event import EventReader, Wall, instant, local_wall
 from sessionkit.contrib.ical._read_parts import in_range, is_cancelled, sequence_of
 from sessionkit.contrib.ical._source import listed
-from sessionkit.contrib.ical._values import IcalOverride, IcalSeries
+from sessionkit.contrib.ical._values import IcalOverride, IcalSeries, rebuilt
 from sessionkit.errors import InvalidValue
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence, Rule, parse_rule
@@ -271,17 +271,7 @@ def _with_dtstart(
     begin = local_start.replace(tzinfo=get_zone(tz)).astimezone(UTC)
     if begin in rec.rdates or begin in rec.exdates:
         return item
-    return ScheduleItem(
-        id=item.id,
-        recurrence=Recurrence.from_rrule(
-            rec.rule,
-            start=rec.start,
-            tz=rec.tz,
-            duration=rec.duration,
-            exdates=rec.exdates,
-            rdates=sorted([*rec.rdates, begin]),
-        ),
-    )
+    return ScheduleItem(id=item.id, recurrence=rebuilt(rec, rdates=sorted([*rec.rdates, begin])))
 
 
 def _check_parts_once(reader: EventReader, index: int) -> None:

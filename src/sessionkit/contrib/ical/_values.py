@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
@@ -12,7 +12,7 @@ from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.series import ScheduleItem
-from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence
+from sessionkit.recurrence import MAX_CANDIDATES, Occurrence, Recurrence, Rule
 from sessionkit.recurrence._budget import check_candidates
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
@@ -24,6 +24,7 @@ __all__ = [
     "IcalOverride",
     "IcalSeries",
     "check_candidates",
+    "rebuilt",
 ]
 
 _DAY = timedelta(days=1)
@@ -39,6 +40,32 @@ def _moved(value: datetime, by: timedelta) -> datetime:
     except OverflowError:
         return _NEAR if by < timedelta(0) else _FAR
     return min(max(moved, _NEAR), _FAR)
+
+
+def rebuilt(
+    rec: Recurrence,
+    *,
+    rule: Rule | None = None,
+    start: datetime | None = None,
+    exdates: Iterable[datetime | date] | None = None,
+    rdates: Iterable[datetime | date] | None = None,
+) -> Recurrence:
+    """Return ``rec`` with the parts given in place of its own (a moved DTSTART, a reduced COUNT).
+
+    Its zone, duration and reading of gaps and folds (``disambiguate``) are
+    kept. Built again by :meth:`~sessionkit.recurrence.Recurrence.from_rrule`,
+    not ``attrs.evolve``, so the new UNTIL, EXDATEs and RDATEs are normalised
+    as a rule read from text is (an RDATE at an EXDATE left out).
+    """
+    return Recurrence.from_rrule(
+        rec.rule if rule is None else rule,
+        start=rec.start if start is None else start,
+        tz=rec.tz,
+        duration=rec.duration,
+        exdates=rec.exdates if exdates is None else exdates,
+        rdates=rec.rdates if rdates is None else rdates,
+        disambiguate=rec.disambiguate,
+    )
 
 
 def _typed(
