@@ -38,6 +38,7 @@ from sessionkit.contrib.fastapi.problems import (
     problem_body,
     problem_responses,
     problem_type,
+    server_problem,
     status_of,
     validation_problem,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "problem_body",
     "problem_responses",
     "problem_type",
+    "server_problem",
     "status_of",
     "validation_problem",
     "booking_cursor",

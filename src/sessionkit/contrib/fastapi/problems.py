@@ -62,6 +62,7 @@ __all__ = [
     "problem_body",
     "problem_responses",
     "problem_type",
+    "server_problem",
     "status_of",
     "unstored",
     "validation_problem",
@@ -160,6 +161,26 @@ def http_problem(
     return ProblemResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+def server_problem(request: Request, *, type_base: str = DEFAULT_TYPE_BASE) -> ProblemResponse:
+    """Return the 500 problem for an exception no handler answered: a bug, a driver's error.
+
+    It tells nothing of the exception (its text, type or traceback may hold a
+    DSN, a query, another tenant's record): that is for the server's log,
+    which still gets it (Starlette raises it again once this is sent).
+    """
+    return ProblemResponse(
+        {
+            "type": type_base + "server-error",
+            "title": _STATUS_TEXT[500],
+            "status": 500,
+            "detail": "the server failed to answer this request; its log says why",
+            "instance": requested_path(request.scope),
+            "error": "InternalServerError",
+        },
+        status_code=500,
+    )
+
+
 _NO_BODY = frozenset({204, 205, 304})
 """Statuses whose responses carry no body (RFC 9110), problem or other."""
 
@@ -190,10 +211,13 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
     reaches none of them is the app's to answer: a path no route has (404),
     a method the path does not take (405, with its ``Allow`` header), and the
     app's own routes (an ``HTTPException`` they raise, a request FastAPI
-    could not read, a ``SessionKitError`` from a kit they call). This
-    registers handlers for those on ``app``, so every error a client of the
-    app sees has the same shape. It changes the app's other routes too: call
-    it only if that is what you want.
+    could not read, a ``SessionKitError`` from a kit they call); and any
+    other exception a route raises, which is a 500 (:func:`server_problem`).
+    This registers handlers for those on ``app``, so every error a client of
+    the app sees has the same shape. It changes the app's other routes too:
+    call it only if that is what you want. A handler of the app's own for
+    ``Exception`` (or 500) is kept, registered before or after this one: how
+    the host's crashes are answered is the host's choice.
     """
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -219,9 +243,15 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
         )
         return ProblemResponse(body, status_code=body["status"])
 
+    async def on_crash(request: Request, _exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware sends this, then raises _exc again for the server.
+        return server_problem(request, type_base=request.scope.get(TYPE_BASE_KEY, type_base))
+
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(e.SessionKitError, on_error)
+    if not {Exception, 500} & app.exception_handlers.keys():  # Starlette reads either key
+        app.add_exception_handler(Exception, on_crash)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

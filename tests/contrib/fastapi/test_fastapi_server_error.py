@@ -1,0 +1,133 @@
+"""An exception that is no ``SessionKitError`` is a problem+json 500, as every route declares.
+
+A bug in the host's dependency, or a driver's error the store did not
+translate, went out as Starlette's plain-text "Internal Server Error", though
+the OpenAPI document promises a ``Problem`` for a 500. With
+``install_problem_handlers`` it is one, telling the client nothing of the
+exception; the server still gets the exception, and a host's own handler for
+it still answers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from sessionkit.contrib.fastapi import (
+    PROBLEM_MEDIA_TYPE,
+    Caller,
+    Problem,
+    install_problem_handlers,
+    sessionkit_router,
+)
+from sessionkit.services import SessionKit
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette.testclient's note on httpx2, as in conftest
+    from starlette.testclient import TestClient
+
+SECRET = "postgresql://app:hunter2@db.internal/prod"
+
+
+class DriverError(Exception):
+    """An error of a database driver the store did not translate."""
+
+
+def broken_caller() -> Caller:
+    """A host's caller dependency with a bug: its error carries what no client may read."""
+    raise DriverError(f"could not connect to {SECRET}")
+
+
+def _app(kit: SessionKit, *, installed: bool = True) -> FastAPI:
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=broken_caller), prefix="/v1")
+
+    @app.get("/own")
+    def own() -> None:
+        raise DriverError(SECRET)
+
+    if installed:
+        install_problem_handlers(app, type_base="https://docs.example.com/problems/")
+    return app
+
+
+def test_an_exception_in_a_route_is_a_problem_500_telling_nothing_of_it(
+    kit: SessionKit,
+) -> None:
+    with TestClient(_app(kit), raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+        own = client.get("/own")
+    assert failed.status_code == 500
+    assert failed.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert failed.json() == {
+        "type": "urn:sessionkit:problem:server-error",  # the router's type_base
+        "title": "Server error",
+        "status": 500,
+        "detail": "the server failed to answer this request; its log says why",
+        "instance": "/v1/sessions",
+        "error": "InternalServerError",
+    }
+    Problem.model_validate(failed.json())  # the schema every route declares for its 500
+    assert (own.status_code, own.headers["content-type"]) == (500, PROBLEM_MEDIA_TYPE)
+    assert own.json()["type"] == "https://docs.example.com/problems/server-error"  # the app's
+    assert own.json()["instance"] == "/own"
+    for answer in (failed, own):
+        for told in ("hunter2", "db.internal", "DriverError", "Traceback", "connect"):
+            assert told not in answer.text
+
+
+def test_the_exception_still_reaches_the_server_and_the_hosts_middleware(
+    kit: SessionKit,
+) -> None:
+    app = _app(kit)
+    seen: list[BaseException] = []
+
+    @app.middleware("http")
+    async def log_errors(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            return await call_next(request)
+        except Exception as exc:  # the host's logging
+            seen.append(exc)
+            raise
+
+    with TestClient(app) as client, pytest.raises(DriverError, match="hunter2"):
+        client.get("/v1/sessions")  # raised again after the problem was sent, for the server
+    assert [type(exc) for exc in seen] == [DriverError]
+
+
+async def _hosts_own(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("ours", status_code=500)
+
+
+@pytest.mark.parametrize("key", [Exception, 500])
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_a_hosts_own_handler_for_exceptions_keeps_answering(
+    kit: SessionKit, key: type[Exception] | int, *, before: bool
+) -> None:
+    app = _app(kit, installed=False)
+    if before:
+        app.add_exception_handler(key, _hosts_own)
+    install_problem_handlers(app)
+    if not before:
+        app.add_exception_handler(key, _hosts_own)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+        missing = client.get("/v1/nowhere")
+    assert (failed.status_code, failed.text) == (500, "ours")
+    assert failed.headers["content-type"].startswith("text/plain")
+    assert missing.headers["content-type"] == PROBLEM_MEDIA_TYPE  # the rest installed as before
+
+
+def test_without_the_handlers_starlette_answers_it_as_before(kit: SessionKit) -> None:
+    with TestClient(_app(kit, installed=False), raise_server_exceptions=False) as client:
+        failed = client.get("/own")
+    assert (failed.status_code, failed.text) == (500, "Internal Server Error")
