@@ -23,7 +23,7 @@ from sessionkit.services import SessionKit
 from sessionkit.services.series import SeriesCommands
 from sessionkit.testing.clocks import ManualClock
 
-from .conftest import RULES, ClientFor, problem
+from .conftest import RULES, ClientFor, make_app, problem
 
 KIT_DEFAULT = inspect.signature(SeriesCommands.create).parameters["lifecycle"].default
 ITEM = {
@@ -104,3 +104,24 @@ def test_an_omitted_lifecycle_is_the_default_of_the_hosts_own_series_service(
     assert (again.status_code, again.json()["id"]) == (201, made.json()["id"])
     named = client.post("/v1/series", json=_series(lifecycle="consulting"), headers=key)
     assert named.json()["id"] == made.json()["id"]  # the same request, said in full
+
+
+def test_the_published_schema_names_no_default_lifecycle(
+    client_for: ClientFor, clock: ManualClock
+) -> None:
+    # SeriesCreate's schema said "default": "lms" to every host's clients: one whose kit
+    # makes consultations had its default misstated, and a client generated from the
+    # document could fill in "lms" and have it refused (422 UnknownLifecycle).
+    consulting = LifecycleRegistry([get_lifecycle("consulting")])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
+    )
+    kit.series = ConsultingSeries(kit.context)
+    schema = make_app(lambda: kit).openapi()["components"]["schemas"]["SeriesCreate"]
+    lifecycle = schema["properties"]["lifecycle"]
+    assert lifecycle.get("default", "none") == "none"
+    assert (lifecycle["type"], lifecycle["maxLength"]) == ("string", 64)
+    assert "the server's default for a series" in lifecycle["description"]
+    assert schema["required"] == ["title", "items"]  # still optional: omitted is the kit's
+    made = client_for(kit).post("/v1/series", json=_series())
+    assert (made.status_code, made.json()["lifecycle"]) == (201, "consulting"), made.text

@@ -40,8 +40,14 @@ __all__ = [
 
 
 KIT_SERIES_LIFECYCLE: str = inspect.signature(SeriesCommands.create).parameters["lifecycle"].default
-"""The lifecycle ``kit.series.create`` gives a series that names none: ``SeriesCreate``'s default,
-read from the kit so that the two cannot differ."""
+"""The lifecycle sessionkit's ``kit.series.create`` gives a series that names none (read from it,
+so that the two cannot differ): ``SeriesCreate``'s default in Python. A host's kit may give
+another, which ``POST /series`` reads per request; the OpenAPI schema publishes neither."""
+
+
+def _unpublished_default(schema: dict[str, Any]) -> None:
+    """Keep a field's default out of its JSON schema: the server decides it, not the model."""
+    schema.pop("default", None)
 
 
 class ScheduleItemIn(_In):
@@ -92,9 +98,11 @@ class SeriesCreate(_In):
     lifecycle: Name = Field(
         default=KIT_SERIES_LIFECYCLE,
         description=(
-            "The lifecycle of its sessions. Omitted: the kit's default for a series, as"
-            " kit.series.create's (a kit that does not know it answers a 500 UnknownLifecycle)."
+            "The lifecycle of its sessions. Omitted: the server's default for a series, which"
+            " each host's kit sets (kit.series.create's), so none is published here; a kit that"
+            " does not know its own default answers a 500 UnknownLifecycle."
         ),
+        json_schema_extra=_unpublished_default,  # "lms" here would be wrong for some hosts
     )
     capacity: StrictInt = Field(default=1, ge=1, le=MAX_CAPACITY)
     group: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
