@@ -1,18 +1,23 @@
 """sessionkit: scheduling sessions (classes, lessons, consultations) correctly.
 
 The public API lives here; submodules hold the details. See README.md and docs/.
+
+A name is imported when it is first used (a module ``__getattr__``, PEP 562), the
+errors excepted: every module imports those, and they import nothing. The package
+imported every subpackage, the services and ports too (about 0.7 s), and
+Hypothesis imports it in every project of the environment (sessionkit's
+``hypothesis`` entry point, which needs the domain types only);
+``from sessionkit import TimeSpan`` now imports what ``TimeSpan`` needs. The
+``TYPE_CHECKING`` imports name the same for type checkers and IDEs; a test holds
+them, ``_FROM`` and ``__all__`` to the same names.
 """
 
 # First: a Ctrl-C while python -m sessionkit imports the rest is one line (see _startup).
 from sessionkit import _startup  # noqa: F401  # imported for that effect
-from sessionkit.availability import (
-    Availability,
-    common_free_slots,
-    common_free_time,
-    free_slots,
-    free_time,
-)
-from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
+
+# isort: split
+import typing as _typing  # private: a public name here would be one more than __all__
+
 from sessionkit.errors import (
     ActionRefused,
     AlreadyBooked,
@@ -90,46 +95,135 @@ from sessionkit.errors import (
     WallTimeError,
     WrongType,
 )
-from sessionkit.lifecycle import (
-    ANY,
-    Lifecycle,
-    LifecycleRegistry,
-    Status,
-    StatusChanged,
-    Timer,
-    Transition,
-    TransitionContext,
-    Verdict,
-    get_lifecycle,
-)
-from sessionkit.limits import Limits
-from sessionkit.model import (
-    Page,
-    ResourceRef,
-    ScheduleItem,
-    Series,
-    SeriesStatus,
-    Session,
-    SessionQuery,
-    WindowPolicy,
-)
-from sessionkit.model.money import Money
-from sessionkit.model.usage import SessionCodes, Subscription
-from sessionkit.ports import SystemClock
-from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
-from sessionkit.services import (
-    AdvanceReport,
-    CloseReport,
-    MaterialiseReport,
-    ReconcileReport,
-    SessionKit,
-    TickReport,
-    TopUpReport,
-)
-from sessionkit.timespan import TimeSpan
-from sessionkit.zones import Disambiguate, RecurrenceDisambiguate, get_zone, resolve_local
+
+if _typing.TYPE_CHECKING:
+    from sessionkit.availability import (
+        Availability,
+        common_free_slots,
+        common_free_time,
+        free_slots,
+        free_time,
+    )
+    from sessionkit.conflicts import Conflict, ConflictIndex, find_conflicts
+    from sessionkit.lifecycle import (
+        ANY,
+        Lifecycle,
+        LifecycleRegistry,
+        Status,
+        StatusChanged,
+        Timer,
+        Transition,
+        TransitionContext,
+        Verdict,
+        get_lifecycle,
+    )
+    from sessionkit.limits import Limits
+    from sessionkit.model import (
+        Page,
+        ResourceRef,
+        ScheduleItem,
+        Series,
+        SeriesStatus,
+        Session,
+        SessionQuery,
+        WindowPolicy,
+    )
+    from sessionkit.model.money import Money
+    from sessionkit.model.usage import SessionCodes, Subscription
+    from sessionkit.ports import SystemClock
+    from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
+    from sessionkit.services import (
+        AdvanceReport,
+        CloseReport,
+        MaterialiseReport,
+        ReconcileReport,
+        SessionKit,
+        TickReport,
+        TopUpReport,
+    )
+    from sessionkit.timespan import TimeSpan
+    from sessionkit.zones import Disambiguate, RecurrenceDisambiguate, get_zone, resolve_local
 
 __version__ = "0.1.0.dev0"
+
+_FROM: dict[str, tuple[str, ...]] = {
+    "sessionkit.availability": (
+        "Availability",
+        "common_free_slots",
+        "common_free_time",
+        "free_slots",
+        "free_time",
+    ),
+    "sessionkit.conflicts": ("Conflict", "ConflictIndex", "find_conflicts"),
+    "sessionkit.lifecycle": (
+        "ANY",
+        "Lifecycle",
+        "LifecycleRegistry",
+        "Status",
+        "StatusChanged",
+        "Timer",
+        "Transition",
+        "TransitionContext",
+        "Verdict",
+        "get_lifecycle",
+    ),
+    "sessionkit.limits": ("Limits",),
+    "sessionkit.model": (
+        "Page",
+        "ResourceRef",
+        "ScheduleItem",
+        "Series",
+        "SeriesStatus",
+        "Session",
+        "SessionQuery",
+        "WindowPolicy",
+    ),
+    "sessionkit.model.money": ("Money",),
+    "sessionkit.model.usage": ("SessionCodes", "Subscription"),
+    "sessionkit.ports": ("SystemClock",),
+    "sessionkit.recurrence": ("Occurrence", "Recurrence", "Rule", "parse_rule"),
+    "sessionkit.services": (
+        "AdvanceReport",
+        "CloseReport",
+        "MaterialiseReport",
+        "ReconcileReport",
+        "SessionKit",
+        "TickReport",
+        "TopUpReport",
+    ),
+    "sessionkit.timespan": ("TimeSpan",),
+    "sessionkit.zones": ("Disambiguate", "RecurrenceDisambiguate", "get_zone", "resolve_local"),
+}
+"""The module of each name imported on first use: the ``TYPE_CHECKING`` imports above."""
+_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
+_SUBPACKAGES = frozenset(
+    {"availability", "conflicts", "lifecycle", "limits", "model", "policies", "ports"}
+    | {"recurrence", "services", "timespan", "zones"}
+)
+"""The subpackages importing the package made attributes (``sessionkit.services.X``)."""
+
+
+def _import_on_first_use(name: str) -> object:
+    """Import a public name (or one of :data:`_SUBPACKAGES`): the module's ``__getattr__``."""
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # later uses find it without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names and the public names not imported yet."""
+    return sorted({*globals(), *__all__})
+
+
+if not _typing.TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
+    __getattr__ = _import_on_first_use
+
 
 __all__ = [
     # time model

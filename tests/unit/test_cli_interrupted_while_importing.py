@@ -81,8 +81,8 @@ def _run(
 @pytest.mark.parametrize(
     "at",
     [
-        "sessionkit.availability",  # the package's first import: it was a traceback
-        "sessionkit.services.analytics",  # deep in the package's import
+        "sessionkit.errors",  # the package's first import: it was a traceback
+        "sessionkit.services.analytics",  # deep in the import of what the CLI uses
         "sessionkit.cli",  # __main__ importing the CLI, as before
     ],
 )
@@ -127,7 +127,7 @@ def test_a_program_importing_sessionkit_keeps_its_ctrl_c(tmp_path: Path) -> None
     app.mkdir()
     (app / "__init__.py").write_text("import sessionkit\n")
     (app / "__main__.py").write_text("print('ran')\n")
-    done, handler = _run(tmp_path, "sessionkit.availability", "-m", "someapp")
+    done, handler = _run(tmp_path, "sessionkit.errors", "-m", "someapp")
     assert handler == "default_int_handler"
     assert done.returncode != 130
     assert done.stderr.endswith("KeyboardInterrupt\n")
@@ -163,7 +163,7 @@ def _console_script(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "at", ["sessionkit.availability", "sessionkit.services.analytics", "sessionkit.cli"]
+    "at", ["sessionkit.errors", "sessionkit.services.analytics", "sessionkit.cli"]
 )
 def test_ctrl_c_while_the_console_script_imports_is_one_line_and_130(
     tmp_path: Path, at: str

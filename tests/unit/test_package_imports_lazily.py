@@ -1,0 +1,181 @@
+"""``import sessionkit``, and so ``import hypothesis``, import what is used, not every subpackage.
+
+Hypothesis imports sessionkit's ``hypothesis`` entry point, in every project of the
+environment, and the package's ``__init__`` imported all of sessionkit (the
+services, the ports, 171 modules, about 0.7 s) where registering the strategies
+needs the domain types only. The package now imports a public name on its first
+use (PEP 562); each check runs in a fresh interpreter, where nothing is imported yet.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import sessionkit
+
+INIT = Path(sessionkit.__file__)
+
+
+def _run(code: str, **env: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return its output's lines."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    return done.stdout.splitlines()
+
+
+def test_importing_hypothesis_imports_the_domain_types_and_no_service() -> None:
+    out = _run(
+        """
+        import sys
+        import hypothesis
+        unused = ("services", "ports", "adapters", "testing.strategies", "cli")
+        print(sorted(m for m in unused if f"sessionkit.{m}" in sys.modules))
+        print(sorted(m for m in ("sessionkit.model.session", "sessionkit.model.booking")
+                     if m in sys.modules))
+        """
+    )
+    assert out == ["[]", "['sessionkit.model.booking', 'sessionkit.model.session']"]
+
+
+def test_the_types_draw_the_shipped_strategies_once_hypothesis_is_imported() -> None:
+    # The strategies' modules are imported when a type is first drawn, not before.
+    out = _run(
+        """
+        import sys
+        from hypothesis import find, given, settings, strategies as st
+        from sessionkit.availability import Availability
+        from sessionkit.model.booking import Booking
+        from sessionkit.model.session import ResourceRef, Session
+        from sessionkit.policies import BookingRules
+        from sessionkit.recurrence import Recurrence, Rule
+        from sessionkit.timespan import TimeSpan
+        print("sessionkit.testing.strategies" in sys.modules)
+
+        @settings(max_examples=10, database=None, deadline=None)
+        @given(st.from_type(Session))
+        def check(session):
+            assert (session.tenant, session.end > session.start) == ("acme", True)
+
+        check()
+        print("sessionkit.testing.strategies" in sys.modules)
+        kinds = [TimeSpan, Rule, Recurrence, Availability, BookingRules]
+        kinds += [Session, Booking, ResourceRef]
+        drawn = [find(st.from_type(kind), lambda v: True, settings=settings(database=None))
+                 for kind in kinds]
+        print(all(type(v) is kind for v, kind in zip(drawn, kinds)))
+        print(drawn[-1].kind in ("teacher", "room", "student"), drawn[-2].tenant)
+        print("sessionkit.services" in sys.modules)
+        """
+    )
+    assert out == ["False", "True", "True", "True acme", "False"]
+
+
+def test_a_strategy_of_your_own_registered_before_any_draw_wins() -> None:
+    # Registered after Hypothesis ran the entry point, before sessionkit's resolver ran once;
+    # importing the strategies (which registers them too) keeps it.
+    out = _run(
+        """
+        from hypothesis import find, settings, strategies as st
+        from sessionkit.testing.strategies import sessions
+        from sessionkit.model.session import Session
+        st.register_type_strategy(Session, sessions(tenant="mine"))
+        import sessionkit.testing.strategies
+        print(find(st.from_type(Session), lambda s: True, settings=settings(database=None)).tenant)
+        """
+    )
+    assert out == ["mine"]
+
+
+def test_a_package_that_fails_to_import_still_only_warns() -> None:
+    # The package's own first import (the errors) failing, not a subpackage's.
+    out = _run(
+        """
+        import sys, warnings
+        sys.modules["sessionkit.errors"] = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import hypothesis
+        print(hypothesis.__name__, [w.category.__name__ for w in caught
+                                    if "sessionkit" in str(w.message)])
+        """
+    )
+    assert out == ["hypothesis ['RuntimeWarning']"]
+
+
+def test_import_sessionkit_imports_only_the_errors() -> None:
+    out = _run(
+        """
+        import sys, sessionkit
+        print(sorted({m.split(".")[1] for m in sys.modules if m.startswith("sessionkit.")}))
+        """
+    )
+    assert out == ["['_startup', 'errors']"]
+
+
+def test_every_public_name_is_listed_and_resolves_to_its_modules_object() -> None:
+    out = _run(
+        """
+        import importlib, sys, sessionkit
+        print([n for n in sessionkit.__all__ if n not in dir(sessionkit)])
+        print("sessionkit.services" in sys.modules)
+        home = {n: sessionkit._MODULE_OF.get(n, "sessionkit.errors") for n in sessionkit.__all__}
+        del home["__version__"]
+        wrong = [n for n, m in home.items()
+                 if getattr(sessionkit, n) is not getattr(importlib.import_module(m), n)]
+        print(wrong, "sessionkit.services" in sys.modules)
+        from sessionkit import SessionKit, Session, ANY, __version__
+        print(SessionKit.__name__, Session.__name__, ANY is sessionkit.lifecycle.ANY, __version__)
+        """
+    )
+    assert out == ["[]", "False", "[] True", "SessionKit Session True 0.1.0.dev0"]
+
+
+def test_the_subpackages_importing_it_bound_are_still_its_attributes() -> None:
+    out = _run(
+        """
+        import sessionkit
+        print(sessionkit.services.SessionKit.__name__, sessionkit.recurrence.Rule.__name__)
+        try:
+            sessionkit.NoSuchName
+        except AttributeError as exc:
+            print(exc)
+        """
+    )
+    assert out == ["SessionKit Rule", "module 'sessionkit' has no attribute 'NoSuchName'"]
+
+
+def _imported_names(statements: list[ast.stmt]) -> dict[str, str]:
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in statements
+        if isinstance(node, ast.ImportFrom) and node.module != "sessionkit"
+        for alias in node.names
+    }
+
+
+def test_the_type_checking_imports_the_lazy_table_and_all_name_the_same() -> None:
+    # Three lists of one set of names (what type checkers see, what __getattr__ imports,
+    # what is exported): a name added to one only is caught here.
+    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+    (checking,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "_typing.TYPE_CHECKING"
+    ]
+    eager = _imported_names(tree.body)
+    lazy = _imported_names(checking.body)
+    assert lazy == sessionkit._MODULE_OF
+    assert set(eager) | set(lazy) | {"__version__"} == set(sessionkit.__all__)
+    assert set(eager) & set(lazy) == set()
+    assert set(eager.values()) == {"sessionkit.errors"}
