@@ -4,7 +4,8 @@
 ``sessionkit.model.usage`` keep their definitions in private modules
 (``_booking_*``, ``_attendance_*``, ``_presence_events``, ``_usage_*``) and
 export them under their own names; so does ``sessionkit.policies.notice``
-(``_notice_rules``, ``_notice_roles``).
+(``_notice_rules``, ``_notice_roles``), ``sessionkit.adapters.sqlalchemy.schema``
+(``_schema_*``) and ``sessionkit.testing.contract.analytics`` (``_analytics_*``).
 """
 
 from __future__ import annotations
@@ -141,3 +142,59 @@ def test_moved_notice_values_keep_the_public_module() -> None:
         "notice=datetime.timedelta(days=1))"
     )
     assert notice.fold_index(["Student", "student"]) == {"student": ("Student", "student")}
+
+
+def test_moved_schema_functions_keep_the_public_module() -> None:
+    # Migrations, Alembic's env.py and hosts' own migrations import these from schema.
+    from sessionkit.adapters.sqlalchemy import schema
+    from sessionkit.adapters.sqlalchemy.schema import (  # noqa: F401  # importable, as before
+        VERSION_TABLE,
+        _mysql_lock_key,
+        check_bind,
+        database_faults,
+        own_connection,
+        refuse_autocommit,
+        target_first_on_path,
+    )
+
+    assert schema.__all__ == [
+        "EXCLUSION_DDL", "check_character_set", "check_database_chosen", "create_schema",
+        "drop_schema", "install_exclusion_constraint", "migration_lock", "target_schema",
+        "Amount", "ExactText", "JSONValue", "LocalDateTime", "UTCDateTime", "key_type",
+    ]  # fmt: skip
+    for moved in (
+        schema.check_bind, schema.check_character_set, schema.check_database_chosen,
+        schema.database_faults, schema.migration_lock, schema.own_connection,
+        schema.refuse_autocommit, schema.target_first_on_path, schema.target_schema,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.adapters.sqlalchemy.schema", moved
+        assert pickle.loads(pickle.dumps(moved)) is moved
+        assert _pickled_names(moved) == {"sessionkit.adapters.sqlalchemy.schema"}
+    assert VERSION_TABLE == "sessionkit_alembic_version"
+
+
+def test_the_analytics_contract_keeps_its_tests_and_names() -> None:
+    # Third-party stores subclass AnalyticsContract: its tests stay its own, under their names.
+    from sessionkit.testing.contract import analytics
+    from sessionkit.testing.contract.analytics import make_seat
+
+    assert analytics.__all__ == ["AnalyticsContract", "make_payment", "seed_analytics"]
+    for moved in (analytics.make_payment, make_seat, analytics.seed_analytics):
+        assert moved.__module__ == "sessionkit.testing.contract.analytics", moved
+        assert pickle.loads(pickle.dumps(moved)) is moved
+    tests = [name for name in dir(analytics.AnalyticsContract) if name.startswith("test_")]
+    assert set(tests) >= {
+        "test_counts_by_status_for_the_tenant_only",
+        "test_counts_by_kind_resource_and_participant",
+        "test_counts_over_a_window_and_a_scope",
+        "test_an_empty_any_of_scope_counts_no_session",
+        "test_a_scope_searching_own_fields_counts_what_the_query_lists",
+        "test_rates_count_a_rescheduled_session_once_and_not_as_cancelled",
+        "test_revenue_per_currency_and_provider",
+        "test_client_statistics",
+        "test_holds_that_ran_out_count_in_no_figure",
+        "test_a_payment_waiting_for_a_seat_counts_in_no_figure",
+        "test_a_waiting_payment_whose_place_ran_out_counts_as_the_job_leaves_it",
+        "test_progress_of_a_package",
+        "test_bad_arguments_are_refused_with_what_was_expected",
+    }
