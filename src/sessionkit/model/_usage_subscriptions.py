@@ -1,11 +1,12 @@
 """Subscriptions and their periods: what a subscriber is given, over which months, in which zone.
 
 A :class:`Subscription` and the checks of its fields (credits, ``per``,
-``on_limit``, its zone and instants), and :func:`check_period`, the one
-reading of a period (``"YYYY-MM"`` or ``"total"``) the ledger, the counters
-and the balances share. Kept apart from the ledger (``usage.py``) and the
-session codes (``_usage_codes``) because what a plan gives is decided here
-alone; the ledger only counts against it.
+``on_limit``, its zone and instants: the ledger's entries take their instants
+through the same converters), and :func:`check_period`, the one reading of a
+period (``"YYYY-MM"`` or ``"total"``) that a subscription's months and the
+balance a service reads share. Kept apart from the ledger (``usage.py``) and
+the session codes (``_usage_codes``) because what a plan gives is decided
+here alone; the ledger only counts against it.
 
 Private to :mod:`sessionkit.model.usage`, which exports its names under
 its own name (their ``__module__``), so they show and pickle as before.
