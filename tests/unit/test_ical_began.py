@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 import pytest
 from tests.unit._ical_support import NOW, event, ics, utc
@@ -236,6 +237,43 @@ def test_a_rule_read_earlier_starts_at_its_first_session_not_at_a_gap_before_cre
     assert [o.span.start for o in read_ical(text).occurrences(*window)] == [
         s.start for s in sessions
     ]
+
+
+@pytest.mark.parametrize(
+    ("local", "disambiguate", "last"),
+    [
+        (datetime(2026, 3, 15, 2, 30), "earlier", utc(2026, 3, 29, 0, 30)),  # in the gap
+        (datetime(2026, 10, 18, 2, 30), "later", utc(2026, 10, 25, 1, 30)),  # in the fold
+    ],
+)
+def test_a_moved_rule_closed_at_a_gap_or_fold_ends_at_its_session_as_the_rule_reads_it(
+    local: datetime, disambiguate: Literal["earlier", "later"], last: datetime
+) -> None:
+    # Weekly at 02:30 in Berlin, created the week before the DST change: the rule moves to
+    # its first session, in the gap or fold, and closing keeps only that one, so UNTIL is
+    # put at it. Both steps rebuild the rule (_values.rebuilt) and must keep its reading of
+    # the gap or fold: read "compatible", UNTIL would be an hour from the session.
+    rec = Recurrence.from_rrule(
+        "FREQ=WEEKLY",
+        start=local,
+        tz="Europe/Berlin",
+        duration=timedelta(hours=1),
+        disambiguate=disambiguate,
+    )
+    h = Harness.in_memory(last - timedelta(days=6))
+    series = h.kit.series.create("acme", actor="a", title="Night", items=[ScheduleItem("n", rec)])[
+        0
+    ]
+    night = h.kit.queries.series_sessions("acme", series.id)[0]
+    assert night.start == last
+    h.kit.sessions.fire("acme", night.id, "start", actor="a")
+    h.clock.set(last - timedelta(minutes=10))
+    h.kit.series.close("acme", series.id, actor="a")
+    sessions = h.kit.queries.series_sessions("acme", series.id)
+    assert [s.start for s in sessions] == [last]
+    text = export_series(h.kit.queries.get_series("acme", series.id), sessions)
+    assert _lines(text, "RRULE") == [f"RRULE:FREQ=WEEKLY;UNTIL={last:%Y%m%dT%H%M%S}Z"]
+    assert [o.span.start for o in read_ical(text).occurrences()] == [last]
 
 
 def test_a_spent_item_beside_an_old_frequent_one_does_not_stop_the_export() -> None:
