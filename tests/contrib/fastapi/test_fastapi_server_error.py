@@ -131,3 +131,26 @@ def test_without_the_handlers_starlette_answers_it_as_before(kit: SessionKit) ->
     with TestClient(_app(kit, installed=False), raise_server_exceptions=False) as client:
         failed = client.get("/own")
     assert (failed.status_code, failed.text) == (500, "Internal Server Error")
+
+
+def test_installing_again_answers_with_the_last_type_base_as_the_other_handlers_do(
+    kit: SessionKit,
+) -> None:
+    # A second call replaced the other handlers, but kept the first call's for a crash:
+    # an app's 500 then named another type_base than its 404.
+    app = _app(kit)  # https://docs.example.com/problems/
+    install_problem_handlers(app, type_base="https://errors.example.org/")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        own = client.get("/own")
+        missing = client.get("/nowhere")
+    assert own.json()["type"] == "https://errors.example.org/server-error"
+    assert missing.json()["type"] == "https://errors.example.org/not-found"
+
+
+def test_a_hosts_handler_added_between_two_installs_keeps_answering(kit: SessionKit) -> None:
+    app = _app(kit)
+    app.add_exception_handler(Exception, _hosts_own)
+    install_problem_handlers(app, type_base="https://errors.example.org/")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        own = client.get("/own")
+    assert (own.status_code, own.text) == (500, "ours")

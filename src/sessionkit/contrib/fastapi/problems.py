@@ -243,15 +243,26 @@ def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE
         )
         return ProblemResponse(body, status_code=body["status"])
 
-    async def on_crash(request: Request, _exc: Exception) -> Response:
-        # Starlette's ServerErrorMiddleware sends this, then raises _exc again for the server.
-        return server_problem(request, type_base=request.scope.get(TYPE_BASE_KEY, type_base))
-
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(e.SessionKitError, on_error)
-    if not {Exception, 500} & app.exception_handlers.keys():  # Starlette reads either key
-        app.add_exception_handler(Exception, on_crash)
+    handlers = app.exception_handlers
+    crash = handlers.get(Exception)
+    # Starlette reads either key. Ours from an earlier call is replaced, as the others are.
+    if 500 not in handlers and (crash is None or isinstance(crash, _ServerProblems)):
+        app.add_exception_handler(Exception, _ServerProblems(type_base))
+
+
+class _ServerProblems:
+    """``install_problem_handlers``' handler for ``Exception``: its class tells it from a host's."""
+
+    def __init__(self, type_base: str) -> None:
+        self.type_base = type_base
+
+    async def __call__(self, request: Request, _exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware sends this, then raises _exc again for the server.
+        base = request.scope.get(TYPE_BASE_KEY, self.type_base)
+        return server_problem(request, type_base=base)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
