@@ -25,6 +25,7 @@ from sessionkit.contrib.fastapi import (
     Caller,
     Problem,
     install_problem_handlers,
+    server_problem,
     sessionkit_router,
 )
 from sessionkit.services import SessionKit
@@ -154,3 +155,30 @@ def test_a_hosts_handler_added_between_two_installs_keeps_answering(kit: Session
     with TestClient(app, raise_server_exceptions=False) as client:
         own = client.get("/own")
     assert (own.status_code, own.text) == (500, "ours")
+
+
+def test_server_problem_in_a_hosts_handler_is_the_body_installed_handlers_send(
+    kit: SessionKit,
+) -> None:
+    # A host's handler returning server_problem(request, type_base=...) was documented
+    # as sending the same body, but gave a sessionkit route's 500 the app's type_base,
+    # where install_problem_handlers' (and its other problems) keep the router's.
+    app_base = "https://docs.example.com/problems/"
+
+    async def hosts_own(request: Request, exc: Exception) -> Response:
+        return server_problem(request, type_base=app_base)
+
+    hosts = _app(kit, installed=False)
+    hosts.add_exception_handler(Exception, hosts_own)
+    install_problem_handlers(hosts, type_base=app_base)
+    with (
+        TestClient(_app(kit), raise_server_exceptions=False) as installed,
+        TestClient(hosts, raise_server_exceptions=False) as own,
+    ):
+        for path, kind in [
+            ("/v1/sessions", "urn:sessionkit:problem:server-error"),  # the router's
+            ("/own", f"{app_base}server-error"),  # the app's
+        ]:
+            sent = own.get(path)
+            assert (sent.status_code, sent.json()["type"]) == (500, kind)
+            assert sent.json() == installed.get(path).json()

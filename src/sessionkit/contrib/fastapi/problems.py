@@ -166,11 +166,14 @@ def server_problem(request: Request, *, type_base: str = DEFAULT_TYPE_BASE) -> P
 
     It tells nothing of the exception (its text, type or traceback may hold a
     DSN, a query, another tenant's record): that is for the server's log,
-    which still gets it (Starlette raises it again once this is sent).
+    which still gets it (Starlette raises it again once this is sent). It is
+    the body ``install_problem_handlers(app, type_base=...)`` sends, for a
+    host's own handler to return: ``type_base`` is the app's, and a sessionkit
+    route's problem keeps its router's, as its other problems do.
     """
     return ProblemResponse(
         {
-            "type": type_base + "server-error",
+            "type": request.scope.get(TYPE_BASE_KEY, type_base) + "server-error",
             "title": _STATUS_TEXT[500],
             "status": 500,
             "detail": "the server failed to answer this request; its log says why",
@@ -261,8 +264,7 @@ class _ServerProblems:
 
     async def __call__(self, request: Request, _exc: Exception) -> Response:
         # Starlette's ServerErrorMiddleware sends this, then raises _exc again for the server.
-        base = request.scope.get(TYPE_BASE_KEY, self.type_base)
-        return server_problem(request, type_base=base)
+        return server_problem(request, type_base=self.type_base)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
