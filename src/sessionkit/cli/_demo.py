@@ -2,9 +2,9 @@
 
 Each platform's story lives in :mod:`sessionkit.demo`; this module picks it, its
 default database and its ``now``, and sorts how a run that stops is said: a
-failed step or due work (a provider's error too) and a database that cannot be
-opened or reached are status 1, as a tick's; the demo's other refusals of its
-``--db`` pass as they are (status 2).
+failed step or due work (a provider's error too), a database that cannot be
+opened or reached and one another run of a demo kept busy too long are status 1,
+as a tick's; the demo's other refusals of its ``--db`` pass as they are (status 2).
 """
 
 from __future__ import annotations
@@ -41,21 +41,23 @@ def demo(args: argparse.Namespace) -> str:
         now = parse_aware(args.now, "--now")
         check_instant(now, "--now")  # named as given, not as the demo's clock reads it
     from sessionkit.demo._common import DatabaseUnreachable, DueWorkFailed, StepFailed
+    from sessionkit.demo._run_lock import DemoBusy, demo_run
 
     db = DEMO_DBS[args.platform] if args.db is None else args.db
     try:
-        if args.platform == "marketplace":
-            return marketplace_story.render(now, db=db)
-        if args.platform == "consulting":
-            return consulting_story.render(now, db=db)
-        if args.platform == "coaching":
-            return coaching_story.render(now, db=db)
-        if args.platform == "academy":
-            return academy.render(now, db=db)
-        return render(now, db=db)
+        with demo_run():  # one run per database at a time: a second copy waits for the first
+            if args.platform == "marketplace":
+                return marketplace_story.render(now, db=db)
+            if args.platform == "consulting":
+                return consulting_story.render(now, db=db)
+            if args.platform == "coaching":
+                return coaching_story.render(now, db=db)
+            if args.platform == "academy":
+                return academy.render(now, db=db)
+            return render(now, db=db)
     except (DueWorkFailed, StepFailed) as exc:  # not bad usage: the next run may do it (status 1)
         raise WorkFailed(str(exc)) from None
     except (PaymentGatewayError, MeetingRoomsError) as exc:  # a provider's, as a step's
         raise WorkFailed(f"{exc}; the demo stopped there (running it again retries it)") from None
-    except DatabaseUnreachable as exc:  # as tick says it: status 1, nothing was done
+    except (DatabaseUnreachable, DemoBusy) as exc:  # as tick says it: status 1, nothing was done
         raise Unreachable(str(exc)) from None

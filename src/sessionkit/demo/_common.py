@@ -24,6 +24,7 @@ from sessionkit.demo._database import (
     sqlite_directory_hint,
     url_hint,
 )
+from sessionkit.demo._run_lock import DemoBusy, hold_run_lock
 from sessionkit.errors import (
     InvalidValue,
     MeetingRoomsError,
@@ -199,7 +200,9 @@ def open_store(
 
     A database gets sessionkit's tables through the shipped Alembic
     migrations, so an existing demo database is upgraded in place. Committed
-    events go to ``publisher``, if given.
+    events go to ``publisher``, if given. In a :func:`~._run_lock.demo_run` it
+    first waits for another run on the database to end (:class:`~._run_lock.DemoBusy`
+    if it does not end in time), and holds the database until this one does.
     """
     if db == "memory":
         return InMemoryStore(publisher).unit_of_work, "memory"
@@ -270,7 +273,11 @@ def open_store(
             expected="a search_path naming an existing schema",
         )
     try:
+        hold_run_lock(engine, shown)  # before the tables too: another run may be making them
         upgrade(engine)
+    except DemoBusy:
+        engine.dispose()
+        raise
     except (StorageError, TransientConflict) as exc:
         engine.dispose()
         if not isinstance(exc, StorageUnavailable) and type(exc) is not StorageError:

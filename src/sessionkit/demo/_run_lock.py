@@ -1,0 +1,162 @@
+"""One demo run at a time per database: the lock :func:`~._common.open_store` takes.
+
+A demo checks what its database holds, then creates what is missing, and each
+process has a fake payment and meeting provider of its own: two copies run at
+once on one ``--db`` both created (a duplicate, a conflict, a second hold), or
+one failed on the other's rows. The second copy now waits for the first to
+finish, then finds its work done, as a rerun does. The lock is one each backend
+offers without a table of sessionkit's, and given back when the process ends,
+however it ends: PostgreSQL's advisory lock keyed by the schema, MySQL/MariaDB's
+named lock (``GET_LOCK``) keyed by the database, an exclusive ``flock`` of the
+SQLite file (SQLite's own locks are POSIX record locks, which ``flock`` does not
+touch). Its key is not the migrations' lock's, which the run takes inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from sessionkit.errors import SessionKitError
+
+if TYPE_CHECKING:  # the sqlalchemy extra, imported when a URL is opened
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.sql.elements import TextClause
+
+__all__ = ["RUN_LOCK_WAIT", "DemoBusy", "demo_run", "hold_run_lock"]
+
+RUN_LOCK_WAIT = 60.0
+"""Seconds a demo waits for another run of a demo on its database: a run takes a few."""
+
+_POLL = 0.1
+"""Seconds between two attempts at the lock."""
+
+_RUN: ContextVar[ExitStack | None] = ContextVar("sessionkit_demo_run", default=None)
+"""Where the locks of the demo run under way are kept until it ends (``None``: no run)."""
+
+
+class DemoBusy(SessionKitError, TimeoutError):
+    """Another run of a demo held the database ``value`` names for all of ``waited`` seconds.
+
+    Not a bad ``--db``: running the demo again once the other run ends does it
+    (the command line's status 1). ``value`` is the ``--db``, its password masked.
+    """
+
+    def __init__(self, *, value: str, waited: float) -> None:
+        super().__init__(
+            f"--db {value!r}: another run of a demo is using this database; waited "
+            f"{waited:g} s for it to finish (run the demo again once it has)"
+        )
+        self.value = value
+        self.waited = waited
+
+
+@contextmanager
+def demo_run() -> Iterator[None]:
+    """Hold each database's run lock that :func:`hold_run_lock` takes in the block until it ends.
+
+    The command line runs a demo in it. Outside one (a demo's ``render`` called
+    from Python) no lock is taken: nothing would say when the run ends.
+    """
+    with ExitStack() as stack:
+        token = _RUN.set(stack)
+        try:
+            yield
+        finally:
+            _RUN.reset(token)
+
+
+def hold_run_lock(engine: Engine, shown: str) -> None:
+    """Wait for ``engine``'s database's run lock, held until the enclosing :func:`demo_run` ends.
+
+    Raises :class:`DemoBusy` after :data:`RUN_LOCK_WAIT` seconds. A database in
+    memory, another backend, or no run under way: nothing to take. When the run
+    ends, after the lock is given back, ``engine`` is disposed of: its
+    connections closed, not left open for the garbage collector.
+    """
+    stack = _RUN.get()
+    if stack is not None:
+        stack.callback(engine.dispose)
+        stack.enter_context(_run_lock(engine, shown))
+
+
+@contextmanager
+def _run_lock(engine: Engine, shown: str) -> Iterator[None]:
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        with engine.connect() as connection:  # the file SQLite opened: "" in memory
+            files = connection.exec_driver_sql("PRAGMA database_list").all()
+        path = next((str(file) for _seq, name, file in files if name == "main"), "")
+        if not path or sys.platform == "win32":  # Windows has no flock: not locked there
+            yield
+            return
+        descriptor = os.open(path, os.O_RDONLY)
+        try:  # closed only once the run's connections are idle: SQLite then holds no lock
+            _wait(lambda: _flock(descriptor), shown)
+            yield
+        finally:
+            os.close(descriptor)
+        return
+    if dialect not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    with engine.connect() as connection:
+        take, give_back = _server_lock(connection)
+        _wait(lambda: bool(connection.execute(take).scalar()), shown)
+        connection.commit()  # the session's lock stays; the connection waits idle
+        try:
+            yield
+        finally:
+            connection.execute(give_back)
+            connection.commit()
+
+
+def _server_lock(connection: Connection) -> tuple[TextClause, TextClause]:
+    """The statements that try for the run lock (true if taken) and give it back."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        scope = connection.exec_driver_sql("SELECT current_schema()").scalar()
+        key = int.from_bytes(_digest(scope), "big", signed=True)
+        return (
+            text("SELECT pg_try_advisory_lock(:key)").bindparams(key=key),
+            text("SELECT pg_advisory_unlock(:key)").bindparams(key=key),
+        )
+    scope = connection.exec_driver_sql("SELECT DATABASE()").scalar()
+    name = f"sessionkit_demo_run:{_digest(scope).hex()}"  # at most 64 characters
+    return (
+        text("SELECT GET_LOCK(:name, 0)").bindparams(name=name),
+        text("SELECT RELEASE_LOCK(:name)").bindparams(name=name),
+    )
+
+
+def _digest(scope: object) -> bytes:
+    return hashlib.blake2b(f"sessionkit.demo_run\x1f{scope}".encode(), digest_size=8).digest()
+
+
+def _flock(descriptor: int) -> bool:
+    """Take an exclusive ``flock`` of the file if no other holds one; whether it was taken."""
+    if sys.platform == "win32":  # pragma: no cover - never called there
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _wait(attempt: Callable[[], bool], shown: str) -> None:
+    """Call ``attempt`` until it takes the lock; :class:`DemoBusy` after :data:`RUN_LOCK_WAIT`."""
+    deadline = time.monotonic() + RUN_LOCK_WAIT
+    while not attempt():
+        if time.monotonic() >= deadline:
+            raise DemoBusy(value=shown, waited=RUN_LOCK_WAIT)
+        time.sleep(_POLL)

@@ -1,0 +1,146 @@
+"""Two copies of a demo at once on one ``--db``: the second waits for the first (a run lock).
+
+Both checked what the database held, then created what was missing: both created
+(duplicated rows), or one failed on the other's ("series already exists", a
+coach "busy", SQLite's write lock waited out). SQLite always; PostgreSQL and
+MySQL/MariaDB when ``SESSIONKIT_TEST_POSTGRES_URL`` / ``SESSIONKIT_TEST_MYSQL_URL``
+are set, each in a schema (database) of its own, dropped after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from sessionkit.cli import main
+
+pytest.importorskip("sqlalchemy")
+
+from sqlalchemy import Engine, create_engine, inspect, select, table
+
+from sessionkit.adapters.sqlalchemy import drop_schema
+from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_schema
+
+PLATFORM = "marketplace"
+"""Holds, payments and refunds with a fake provider per process: the race the brief names."""
+
+_MEET = 1.0
+"""Seconds the first copy waits for the second after opening its store: with the lock the
+second cannot come (it waits for the lock), without it both go on together, racing."""
+
+
+_HUNG = 120.0
+"""Seconds after which a copy that has not ended is taken as hung (a run takes a few)."""
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    """Rows per sessionkit table: a duplicate shows as one row more than a single run's."""
+    with engine.connect() as connection:
+        return {
+            name: len(connection.execute(select("*").select_from(table(name))).all())
+            for name in inspect(connection).get_table_names()
+            if name.startswith("sessionkit_")
+        }
+
+
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    """The rows one run of the demo stores, alone on a database of its own."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('alone') / 'alone.sqlite3'}"
+    assert main(["demo", PLATFORM, "--db", url]) == 0
+    engine = create_engine(url)
+    try:
+        return _counts(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A ``--db`` URL and an engine on the same database, empty."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        engine = create_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
+        return
+    base = os.environ.get(f"SESSIONKIT_TEST_{request.param.upper()}_URL")
+    if not base:
+        pytest.skip(f"set SESSIONKIT_TEST_{request.param.upper()}_URL to run this there")
+    with (postgres_schema if request.param == "postgres" else mysql_database)(base) as engine:
+        drop_schema(engine)  # the demo makes its tables through its migrations
+        server_url = engine.url
+        if request.param == "postgres":
+            with engine.connect() as connection:
+                schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+            server_url = server_url.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield server_url.render_as_string(hide_password=False), engine
+
+
+def _run_meeting_the_other(db: str, barrier: Any) -> None:
+    """A copy of the demo that, its store open, waits for the other's to be open too."""
+    from sessionkit.demo._common import open_store as opened
+
+    def open_then_meet(*args: Any, **kwargs: Any) -> Any:
+        result = opened(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=_MEET)
+        return result
+
+    with mock.patch("sessionkit.demo.marketplace_story.open_store", open_then_meet):
+        sys.exit(main(["demo", PLATFORM, "--db", db]))
+
+
+def test_two_copies_at_once_both_succeed_and_store_one_runs_rows(
+    database: tuple[str, Engine], one_run: dict[str, int]
+) -> None:
+    db, engine = database
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    copies = [context.Process(target=_run_meeting_the_other, args=(db, barrier)) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+    try:
+        for copy in copies:
+            copy.join(timeout=_HUNG)
+        assert [copy.exitcode for copy in copies] == [0, 0]
+    finally:
+        for copy in copies:
+            if copy.is_alive():  # hung (a lock never given back): not left behind
+                copy.kill()
+                copy.join()
+    assert _counts(engine) == one_run
+
+
+def test_a_run_that_waits_too_long_stops_with_status_1_in_one_line(
+    database: tuple[str, Engine],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sessionkit.demo import _run_lock
+    from sessionkit.demo._common import shown_url
+
+    monkeypatch.setattr(_run_lock, "RUN_LOCK_WAIT", 0.0)
+    db, engine = database
+    with _run_lock.demo_run():
+        _run_lock.hold_run_lock(engine, "the other run")
+        assert main(["demo", PLATFORM, "--db", db]) == 1
+    assert capsys.readouterr() == (
+        "",
+        (
+            f"sessionkit: error: --db {shown_url(db)!r}: another run of a demo is using this "
+            "database; waited 0 s for it to finish (run the demo again once it has)\n"
+        ),
+    )
+    assert main(["demo", PLATFORM, "--db", db]) == 0  # the other run ended: the lock is free
