@@ -25,6 +25,13 @@ runner racing it, sends that amount under that key, never another. A call
 provider failed is counted (``failed_calls``) and waits until ``retry_at``
 (see :attr:`Payment.due_at`); the next change of the payment clears both.
 
+The statuses, :data:`PAID_STATUSES`, :data:`OPEN_PAYMENT_STATUSES`,
+:data:`MANUAL`, :data:`Due` and :data:`PAYMENT_LIFECYCLE` live in
+``_payment_statuses``; what providers send (:class:`PaymentEvent`,
+:class:`ReceivedEvent`, :func:`check_provider_name`, :data:`REFUND_RECEIPTS`)
+in ``_payment_events``. This module exports them under its own name and keeps
+the payment itself: :class:`Payment` and :class:`PaymentChanged`.
+
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
 >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -39,15 +46,37 @@ provider failed is counted (``failed_calls``) and waits until ``retry_at``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import check_int, shown
-from sessionkit.lifecycle import Lifecycle, Status, StatusChanged, Transition
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model._payment_events import (
+    REFUND_RECEIPTS,
+    PaymentEvent,
+    PaymentEventType,
+    ReceivedEvent,
+    _instant,
+    check_provider_name,
+)
+from sessionkit.model._payment_statuses import (
+    AUTHORIZED,
+    CANCELLED,
+    FAILED,
+    MANUAL,
+    OPEN_PAYMENT_STATUSES,
+    PAID,
+    PAID_STATUSES,
+    PARTIALLY_REFUNDED,
+    PAYMENT_LIFECYCLE,
+    PENDING,
+    REFUNDED,
+    Due,
+)
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.html import html_of
@@ -63,7 +92,6 @@ from sessionkit.model.session import (
     frozen_mapping,
 )
 from sessionkit.model.text import check_id
-from sessionkit.zones import check_aware
 
 __all__ = [
     "AUTHORIZED",
@@ -89,69 +117,6 @@ __all__ = [
 
 _KEY_NUMBERS: Final = 10**9
 """A payment's operations of one kind (its refunds) are numbered below this."""
-
-PENDING = "PENDING"
-"""Made with its booking; the provider has not said yes or no yet."""
-AUTHORIZED = "AUTHORIZED"
-"""The provider holds the money; it is captured when the booking is confirmed."""
-PAID = "PAID"
-"""The money came in."""
-FAILED = "FAILED"
-"""The provider declined; the booking was released."""
-CANCELLED = "CANCELLED"
-"""Nothing was paid and nothing will be: the booking expired or was cancelled first."""
-PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-"""Paid, and part of it given back."""
-REFUNDED = "REFUNDED"
-"""Paid, and all of it given back."""
-
-PAID_STATUSES = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
-"""Statuses of payments whose money came in (whatever was refunded since)."""
-OPEN_PAYMENT_STATUSES = frozenset({PENDING, AUTHORIZED})
-"""Statuses of payments the provider may still complete."""
-
-MANUAL = "manual"
-"""The provider name of payments collected outside sessionkit (cash, invoice): no calls."""
-
-Due = Literal["create", "capture", "cancel", "refund"]
-"""A provider call a command decided and the provider has not confirmed yet."""
-
-PAYMENT_LIFECYCLE = Lifecycle(
-    "payment",
-    statuses=[
-        Status(PENDING, initial=True),
-        Status(AUTHORIZED),
-        Status(PAID),
-        Status(FAILED),
-        Status(CANCELLED),
-        Status(PARTIALLY_REFUNDED),
-        Status(REFUNDED, terminal=True),
-    ],
-    transitions=[
-        Transition("authorize", PENDING, AUTHORIZED),
-        Transition("succeed", [PENDING, AUTHORIZED, FAILED, CANCELLED], PAID),
-        Transition("fail", [PENDING, AUTHORIZED], FAILED),
-        Transition("cancel", [PENDING, AUTHORIZED], CANCELLED),
-        Transition("refund_part", PAID, PARTIALLY_REFUNDED),
-        Transition("refund", [PAID, PARTIALLY_REFUNDED], REFUNDED),
-    ],
-    subject="payment",
-    description="""A booking's payment (issue 12; the marketplace's Stripe payments, the
-    consulting platform's payment status).
-
-    - PENDING until the provider answers; AUTHORIZED when it holds the money.
-    - PAID confirms the booking; FAILED releases it.
-    - CANCELLED: the booking expired or was cancelled before any money came
-      in. Money that comes in after all (FAILED or CANCELLED -> PAID) is
-      refunded at once, never kept for a seat that is gone.
-    - Refunds give back part (PARTIALLY_REFUNDED) or all (REFUNDED).
-    """,
-)
-"""The lifecycle of every payment (subject ``"payment"``); see the module docstring."""
-
-
-def _instant(value: datetime) -> datetime:
-    return check_aware(value, "instant").astimezone(UTC)
 
 
 def _optional_instant(value: datetime | None) -> datetime | None:
@@ -347,140 +312,6 @@ def _key_tenant(tenant: str) -> str:
     return tenant.replace("%", "%25").replace(":", "%3A")
 
 
-REFUND_RECEIPTS: Final = "sessionkit-refund"
-"""The provider name the receipts of goodwill refunds' idempotency keys are kept under."""
-
-
-def check_provider_name(name: str, field: str) -> str:
-    """Return provider ``name`` (``field`` its name in errors); ``InvalidValue`` with ``:``.
-
-    An event's receipt is stored under ``provider:event_id``: were ``:`` allowed
-    in a provider's name, provider ``a:b``'s event ``c`` and provider ``a``'s
-    event ``b:c`` would share one, and the second be taken for a duplicate. A
-    provider's name is the host's configuration, not a caller's input, so it
-    is refused rather than encoded, which would change the receipts' ids.
-    :data:`REFUND_RECEIPTS` is refused too: the goodwill refunds' keys are
-    kept as its receipts.
-    """
-    if name == REFUND_RECEIPTS:
-        raise InvalidValue(
-            f"{field} {shown(name)} is reserved: goodwill refunds' idempotency keys are kept "
-            "as its receipts, beside the providers' events",
-            value=name,
-            expected=f"a provider name other than {REFUND_RECEIPTS!r}, such as 'stripe'",
-        )
-    if ":" in name:
-        raise InvalidValue(
-            f"{field} {shown(name)} must not contain ':', which ends a provider's name in the "
-            "ids of its events' receipts (provider:event_id)",
-            value=name,
-            expected="a provider name without ':', such as 'stripe'",
-        )
-    return name
-
-
-PaymentEventType = Literal["authorized", "succeeded", "failed", "canceled", "refunded"]
-"""What an inbound provider event says happened."""
-
-
-@attrs.frozen(kw_only=True)
-class PaymentEvent:
-    """An event the payment provider sent (its signature already verified by the app).
-
-    ``provider`` is the provider's configured name, without ``:`` (see
-    :func:`check_provider_name`); ``event_id`` is the provider's id of the
-    event (events are applied once per provider and id); ``payment_id`` is
-    sessionkit's payment id, which sessionkit puts in every intent's
-    metadata, and ``intent_ref`` the provider's reference (either finds the
-    payment). ``amount`` is what a ``"refunded"`` event says was given back
-    in all so far (default: everything), ``reason`` the provider's word for a
-    failure.
-    """
-
-    provider: str
-    event_id: str
-    type: PaymentEventType
-    occurred_at: datetime = attrs.field(converter=_instant)
-    payment_id: str | None = None
-    intent_ref: str | None = None
-    amount: Money | None = None
-    reason: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.type, str):
-            raise WrongType(self.type, name="PaymentEvent.type", expected="an event type (str)")
-        if self.type not in ("authorized", "succeeded", "failed", "canceled", "refunded"):
-            raise InvalidValue(
-                f"unknown payment event type {shown(self.type)}",
-                value=self.type,
-                expected="authorized, succeeded, failed, canceled or refunded",
-            )
-        check_id(self.provider, "PaymentEvent.provider", limit=MAX_NAME_LENGTH * 2)
-        check_provider_name(self.provider, "PaymentEvent.provider")
-        check_id(self.event_id, "PaymentEvent.event_id", limit=MAX_NAME_LENGTH * 2)
-        check_id(self.key, "PaymentEvent's provider:event_id")  # the receipt's id
-        if self.payment_id is not None:
-            check_id(self.payment_id, "PaymentEvent.payment_id")
-        check_lengths(self, intent_ref=MAX_REF_LENGTH, reason=MAX_REF_LENGTH)
-        if self.amount is not None and not isinstance(self.amount, Money):
-            raise WrongType(self.amount, name="PaymentEvent.amount", expected="Money or None")
-        if self.type == "refunded" and self.amount is not None and not self.amount.is_positive:
-            # Only a refund's amount is read; a relay may pass others' (0 for a failure).
-            raise InvalidValue(
-                f"a refunded PaymentEvent's amount must be above zero, got {self.amount}",
-                value=self.amount,
-                expected="Money > 0 (or None: everything left)",
-            )
-        if self.amount is not None and self.amount.rounded() != self.amount:
-            # A provider hands back whole minor units, as kit.payments.refund asks for.
-            places = minor_unit(self.amount.currency)
-            raise InvalidValue(
-                f"PaymentEvent.amount is whole {self.amount.currency} minor units ({places} "
-                f"decimal places), got {self.amount.amount}",
-                value=self.amount,
-                expected=f"an amount with at most {places} decimal places",
-            )
-        if self.payment_id is None and self.intent_ref is None:
-            raise InvalidValue(
-                f"payment event {shown(self.event_id)} names neither a payment nor an intent",
-                value=self.event_id,
-                expected="payment_id or intent_ref",
-            )
-
-    @property
-    def key(self) -> str:
-        """The id its receipt is stored under: provider and event id."""
-        return f"{self.provider}:{self.event_id}"
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class ReceivedEvent:
-    """The receipt of an applied provider event: stored once per provider and event id.
-
-    ``outcome`` says what applying it did (``"applied"``, or ``"stale"`` for an
-    event that arrived after a later one had moved the payment on). An event
-    for a payment this store does not hold leaves no receipt; the
-    ``"unknown"`` ones earlier versions stored mark nothing seen: a
-    redelivery of the event is weighed again and, applied, replaces it.
-
-    A goodwill refund's idempotency key is kept as a receipt too: ``id``
-    ``"sessionkit-refund:"`` and a digest of the key, ``type`` ``"refund"``,
-    ``outcome`` the amount it refunded (``"10.00 EUR"``).
-    """
-
-    id: str
-    tenant: str
-    payment_id: str | None
-    type: str
-    outcome: str
-    received_at: datetime = attrs.field(converter=_instant)
-    version: int = 1
-
-    def __attrs_post_init__(self) -> None:
-        check_identity(self)
-        check_lengths(self, payment_id=MAX_ID_LENGTH, type=MAX_NAME_LENGTH, outcome=MAX_NAME_LENGTH)
-
-
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentChanged(DomainEvent):
     """A payment changed: its status (``change``, ``None`` when only refunds or dues moved).
@@ -493,3 +324,10 @@ class PaymentChanged(DomainEvent):
     change: StatusChanged | None = None
     refund: Money | None = None
     reason: str | None = None
+
+
+# Show (and pickle) what moved to the private modules under this public path, as before.
+_moved: object
+for _moved in (PaymentEvent, ReceivedEvent, check_provider_name):
+    _moved.__module__ = __name__
+del _moved

@@ -1,0 +1,73 @@
+"""What the split payment and money modules moved still reads from the public ones, as it did.
+
+``sessionkit.model.payment`` keeps its statuses and lifecycle in
+``_payment_statuses`` and what providers send in ``_payment_events``, and
+exports them under its own name: moved classes and functions show, pickle and
+resolve their type hints under the public module, as before the split.
+"""
+
+from __future__ import annotations
+
+import pickle
+import typing
+from datetime import UTC, datetime
+from decimal import Decimal
+
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def _pickled_names(value: object) -> set[str]:
+    """The modules a pickle of ``value`` names (its classes' and functions' paths)."""
+    import pickletools
+
+    names: set[str] = set()
+    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
+        if op.name == "GLOBAL":
+            names.add(str(arg).split(" ")[0])
+    return names
+
+
+def test_moved_payment_values_keep_the_public_module() -> None:
+    from sessionkit.model import payment
+    from sessionkit.model.money import Money
+
+    for moved in (payment.PaymentEvent, payment.ReceivedEvent, payment.check_provider_name):
+        assert moved.__module__ == "sessionkit.model.payment", moved
+    event = payment.PaymentEvent(
+        provider="fake", event_id="ev1", type="refunded", occurred_at=AT, payment_id="p1",
+        amount=Money.of(10, "EUR"),
+    )  # fmt: skip
+    receipt = payment.ReceivedEvent(
+        id="fake:ev1", tenant="acme", payment_id="p1", type="refunded", outcome="applied",
+        received_at=AT,
+    )  # fmt: skip
+    paid = payment.Payment(
+        id="p1", tenant="acme", booking_id="b1", session_id="s1", participant="student:ana",
+        session_start=AT, amount=Money.of(60, "EUR"), provider="fake", created_at=AT,
+        status=payment.PAID,
+    )  # fmt: skip
+    for value in (
+        event,
+        receipt,
+        paid,
+        payment.PaymentChanged(tenant="acme", actor="host:1", at=AT, payment=paid),
+    ):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.model.payment" in _pickled_names(value)
+        assert not any(".model._" in name for name in _pickled_names(value))
+    hints = typing.get_type_hints(payment.PaymentEvent)
+    assert hints["type"] == payment.PaymentEventType
+    assert hints["occurred_at"] is datetime
+    assert hints["amount"] == Money | None
+    assert typing.get_type_hints(payment.ReceivedEvent)["received_at"] is datetime
+    assert typing.get_type_hints(payment.Payment)["due"] == payment.Due | None
+    assert repr(receipt) == (
+        "ReceivedEvent(id='fake:ev1', tenant='acme', payment_id='p1', type='refunded', "
+        "outcome='applied', received_at=datetime.datetime(2026, 3, 2, 9, 0, "
+        "tzinfo=datetime.timezone.utc), version=1)"
+    )
+    assert repr(event).startswith("PaymentEvent(provider='fake', event_id='ev1', type='refunded'")
+    assert payment.check_provider_name("stripe", "provider") == "stripe"
+    assert paid.kept == Money.of(Decimal("60.00"), "EUR")
+    assert payment.PAYMENT_LIFECYCLE.fire(paid, "refund", now=AT)[0].status == payment.REFUNDED
+    assert {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"} == payment.PAID_STATUSES
