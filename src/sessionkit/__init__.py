@@ -200,7 +200,15 @@ _SUBPACKAGES = frozenset(
     {"availability", "conflicts", "lifecycle", "limits", "model", "policies", "ports"}
     | {"recurrence", "services", "timespan", "zones"}
 )
-"""The subpackages importing the package made attributes (``sessionkit.services.X``)."""
+"""The subpackages importing the package made attributes (``sessionkit.services.X``).
+
+Reaching one through the package imports what importing the package did (every
+module of :data:`_FROM`), so what was an attribute path after ``import sessionkit``
+still is: ``sessionkit.model.money.DECIMALS`` (docs/payments.md names it) and the
+model modules the services import, which ``sessionkit.model`` alone does not.
+``import sessionkit.x``, ``from sessionkit.x import Y`` and ``from sessionkit
+import Name`` import what they need only.
+"""
 
 
 def _import_on_first_use(name: str) -> object:
@@ -208,6 +216,8 @@ def _import_on_first_use(name: str) -> object:
     import importlib
 
     if name in _SUBPACKAGES:
+        for module in _FROM:  # what importing the package imported (see _SUBPACKAGES)
+            importlib.import_module(module)
         return importlib.import_module(f"{__name__}.{name}")
     if name not in _MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

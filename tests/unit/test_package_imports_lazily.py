@@ -155,6 +155,20 @@ def test_the_subpackages_importing_it_bound_are_still_its_attributes() -> None:
     assert out == ["SessionKit Rule", "module 'sessionkit' has no attribute 'NoSuchName'"]
 
 
+def test_what_importing_the_package_made_attributes_still_is() -> None:
+    # The package imported sessionkit.model.money itself and, through the services, every
+    # model module: after import sessionkit, sessionkit.model.money.DECIMALS (docs/payments.md
+    # names it) resolved. sessionkit.model alone imports neither.
+    out = _run(
+        """
+        import sessionkit
+        print(sessionkit.model.money.DECIMALS.prec, sessionkit.model.booking.Booking.__name__)
+        print(sessionkit.services.payments.RETRY_FIRST, sessionkit.model.usage.__name__)
+        """
+    )
+    assert out == ["28 Booking", "0:01:00 sessionkit.model.usage"]
+
+
 def _imported_names(statements: list[ast.stmt]) -> dict[str, str]:
     return {
         alias.asname or alias.name: node.module or ""
