@@ -2,11 +2,12 @@
 
 :data:`Action` and :data:`ACTIONS`, :class:`NoticeRule` (the notice roles need
 for an action) and :class:`NoticeWindow` (who alone may act in the last
-stretch), and the converters and validators every field of
-:class:`~sessionkit.policies.notice.NoticePolicy` goes through (durations,
-roles, the rules and windows, the reschedule limit, the reason's bounds, a
-count of moves). Kept apart from the policy's judging (``notice.py``), which
-only reads these values.
+stretch), the converters and validators of the fields of
+:class:`~sessionkit.policies.notice.NoticePolicy` (``min_lead``, the roles, the
+rules and windows, the reschedule limit, the reason's bounds; ``answer_within``
+takes the policies' shared ``positive_duration``), and the checks of the action
+and of the count of moves its methods are asked with. Kept apart from the
+policy's judging (``notice.py``), which only reads these values.
 
 Private to :mod:`sessionkit.policies.notice`, which exports its names under
 its own name (their ``__module__``), so they show and pickle as before.
