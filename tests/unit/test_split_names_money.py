@@ -3,14 +3,16 @@
 ``sessionkit.model.payment`` keeps its statuses and lifecycle in
 ``_payment_statuses`` and what providers send in ``_payment_events``, and
 exports them under its own name: moved classes and functions show, pickle and
-resolve their type hints under the public module, as before the split.
+resolve their type hints under the public module, as before the split. So
+does ``sessionkit.policies.money``, with its prices in ``_money_pricing`` and
+the parts of a refund policy in ``_money_tiers``.
 """
 
 from __future__ import annotations
 
 import pickle
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -71,3 +73,40 @@ def test_moved_payment_values_keep_the_public_module() -> None:
     assert paid.kept == Money.of(Decimal("60.00"), "EUR")
     assert payment.PAYMENT_LIFECYCLE.fire(paid, "refund", now=AT)[0].status == payment.REFUNDED
     assert {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"} == payment.PAID_STATUSES
+
+
+def test_moved_money_policy_values_keep_the_public_module() -> None:
+    from sessionkit.model.money import Money
+    from sessionkit.policies import money
+
+    for moved in (money.Pricing, money.Rate, money.FixedPrice, money.SeatPrice, money.RefundTier):
+        assert moved.__module__ == "sessionkit.policies.money", moved
+    rate = money.Rate(Money.of("40", "EUR"))
+    tier = money.RefundTier(timedelta(hours=24), 50, fee=[Money.of(12, "USD"), Money.of(10, "EUR")])
+    policy = money.RefundPolicy(tiers=(tier,), no_show_fee=Money.of(5, "EUR"))
+    for value in (
+        rate, money.FixedPrice(Money.of(90, "EUR")), money.SeatPrice(Money.of(15, "EUR")), tier,
+        policy,
+    ):  # fmt: skip
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.policies.money" in _pickled_names(value)
+        assert not any(".policies._" in name for name in _pickled_names(value))
+    assert isinstance(rate, money.Pricing)
+    assert typing.get_type_hints(money.Rate) == {"amount": Money, "per": timedelta}
+    hints = typing.get_type_hints(money.RefundTier)
+    assert hints["fee"] == money.Fee | None
+    assert hints["percent"] is Decimal
+    assert typing.get_type_hints(money.RefundPolicy)["tiers"] == tuple[money.RefundTier, ...]
+    assert repr(tier) == (
+        "RefundTier(notice=datetime.timedelta(days=1), percent=Decimal('50'), "
+        "fee=(Money(amount=Decimal('10'), currency='EUR'), "
+        "Money(amount=Decimal('12'), currency='USD')))"
+    )
+    assert repr(rate) == (
+        "Rate(amount=Money(amount=Decimal('40'), currency='EUR'), "
+        "per=datetime.timedelta(seconds=3600))"
+    )
+    at = datetime(2026, 3, 4, 16, tzinfo=UTC)
+    paid = Money.of("60", "EUR")
+    back = policy.refund(paid, role="participant", start=at, at=at - timedelta(hours=30))
+    assert back == Money.of("20.00", "EUR")  # half of 60, less the 10 EUR fee

@@ -9,6 +9,13 @@ by own fields), ``None`` for a free session.
 and how long before the start: a provider's or an admin's cancel refunds in
 full, a participant's follows the notice tiers.
 
+
+The prices (:class:`Pricing`, :class:`Rate`, :class:`FixedPrice`,
+:class:`SeatPrice`, :data:`PricingFor`) live in ``_money_pricing``; the parts
+of a refund policy (:data:`Fee`, :class:`RefundTier` and the checks of the
+policy's fields) in ``_money_tiers``. This module exports them under its own
+name and keeps what judges a refund: :class:`RefundPolicy`.
+
 >>> from datetime import UTC, datetime, timedelta
 >>> from sessionkit.model.session import Session
 >>> from sessionkit.timespan import TimeSpan
@@ -28,22 +35,29 @@ Money(amount=Decimal('60.00'), currency='EUR')
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, runtime_checkable
+from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
-from sessionkit.errors._base import duration_text, plain_int, set_repr, shown, shown_duration
-from sessionkit.limits import CEILING
-from sessionkit.model.booking import check_seats
-from sessionkit.model.money import DECIMALS, Money, check_money, decimal_text
-from sessionkit.model.session import Session, check_session
+from sessionkit.errors import InvalidValue
+from sessionkit.errors._base import set_repr
+from sessionkit.model.money import Money, check_money
 from sessionkit.model.text import check_flag
-from sessionkit.policies.notice import check_case, check_role, fold_index, role_set
+from sessionkit.policies._money_pricing import FixedPrice, Pricing, PricingFor, Rate, SeatPrice
+from sessionkit.policies._money_tiers import (
+    Fee,
+    RefundTier,
+    _fee_in,
+    _full_refund_roles,
+    _host_no_show_percent,
+    _late_percent,
+    _no_show_fee,
+    _no_show_percent,
+    _tiers,
+)
+from sessionkit.policies.notice import check_case, check_role, fold_index
 from sessionkit.zones import to_utc
 
 __all__ = [
@@ -56,258 +70,6 @@ __all__ = [
     "RefundTier",
     "SeatPrice",
 ]
-
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _positive_money(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Money):
-        raise WrongType(value, name=attribute.name, expected="Money")
-    if not value.is_positive:
-        raise InvalidValue(
-            f"a price must be above zero, got {value}", value=value, expected="an amount > 0"
-        )
-
-
-def _priced_money(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """A fixed price must be at least one minor unit once rounded, as every price is."""
-    _positive_money(instance, attribute, value)
-    if isinstance(value, Money) and not value.rounded().is_positive:
-        raise InvalidValue(
-            f"a price must be at least one minor unit once rounded, got {value}"
-            f" (rounds to {value.rounded()})",
-            value=value,
-            expected=f"an amount of at least one minor unit of {value.currency}",
-        )
-
-
-Fee = Money | tuple[Money, ...]
-"""A fee: one Money, or several of distinct currencies (sorted by currency), one per currency."""
-
-
-def _fee(value: object, name: str) -> Fee | None:
-    """Return ``value`` as a fee: ``None``, one Money, or a tuple of several by currency.
-
-    A collection of one Money is that Money; two of one currency, or none,
-    are an ``InvalidValue`` (which would apply would be their order).
-    """
-    if value is None or isinstance(value, Money):
-        if value is not None:
-            _fee_money(value, name)
-        return value
-    if isinstance(value, str) or not isinstance(value, tuple | list | set | frozenset):
-        raise WrongType(value, name=name, expected="Money, a collection of Money or None")
-    fees = tuple(sorted(value, key=lambda fee: getattr(fee, "currency", "")))
-    for fee in fees:
-        _fee_money(fee, name)
-    currencies = [fee.currency for fee in fees]
-    if not fees or len(set(currencies)) != len(currencies):
-        raise InvalidValue(
-            f"{name} gives one fee per currency, got {', '.join(map(str, fees)) or 'none'}",
-            value=value,
-            expected="Money, or a collection of Money of distinct currencies, or None",
-        )
-    return fees[0] if len(fees) == 1 else fees
-
-
-def _fee_in(fee: Fee | None, currency: str) -> Money | None:
-    """Return the fee ``fee`` keeps from money in ``currency``, rounded (``None``: none).
-
-    A fee is kept from payments in its own currency only: a payment in a
-    currency no fee names keeps none, and is never refused for it.
-    """
-    fees = (fee,) if isinstance(fee, Money) else fee or ()
-    return next((f.rounded() for f in fees if f.currency == currency), None)
-
-
-def _fee_money(value: object, name: str) -> None:
-    """A fee is Money of at least one minor unit once rounded: a finer one would keep nothing."""
-    if not isinstance(value, Money):
-        raise WrongType(value, name=name, expected="Money, a collection of Money or None")
-    if not value.rounded().is_positive:
-        why = f" (rounds to {value.rounded()}: it would keep nothing)" if value.is_positive else ""
-        raise InvalidValue(
-            f"{name} must be at least one minor unit of {value.currency}, got {value}{why}",
-            value=value,
-            expected=f"an amount of at least one minor unit of {value.currency}, or None",
-        )
-
-
-def _micros(span: timedelta) -> int:
-    return span // _MICROSECOND
-
-
-def _percent(value: object, name: str) -> Decimal:
-    """Return the percent ``value`` as a Decimal (its range is the validators'), else raise."""
-    # A float is refused as Money refuses it: 33.3 is 33.29999... and a refund of it
-    # rounds a cent short.
-    value = plain_int(value)
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
-        raise WrongType(
-            value,
-            name=name,
-            expected="a number from 0 to 100 (an int, a Decimal or a string, never a float)",
-        )
-    try:
-        if isinstance(value, str) and not decimal_text(value):
-            raise InvalidOperation  # "5_0" or other scripts' digits, which Decimal reads
-        return Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise InvalidValue(
-            f"{name} must be a number from 0 to 100, got {shown(value)}",
-            value=value,
-            expected="0..100",
-        ) from None
-
-
-# One named converter per field: the error names the argument, and mypy's attrs plugin
-# reads only named functions as converters.
-def _tier_percent(value: object) -> Decimal:
-    return _percent(value, "percent")
-
-
-def _late_percent(value: object) -> Decimal:
-    return _percent(value, "late_percent")
-
-
-def _no_show_percent(value: object) -> Decimal:
-    return _percent(value, "no_show_percent")
-
-
-def _host_no_show_percent(value: object) -> Decimal:
-    return _percent(value, "host_no_show_percent")
-
-
-def _tier_fee(value: object) -> Fee | None:
-    return _fee(value, "RefundTier.fee")
-
-
-def _no_show_fee(value: object) -> Fee | None:
-    return _fee(value, "RefundPolicy.no_show_fee")
-
-
-def _full_refund_roles(value: object) -> frozenset[str]:
-    return role_set(value, "full_refund_roles")
-
-
-@runtime_checkable
-class Pricing(Protocol):
-    """What a booking of ``seats`` in ``session`` costs, rounded to the currency's minor unit."""
-
-    def price(self, session: Session, seats: int) -> Money:
-        """Return the price of a booking of ``seats`` seats in ``session``."""
-        ...
-
-
-@attrs.frozen
-class Rate:
-    """``amount`` per ``per`` of the session's duration, per seat (the marketplace: per hour)."""
-
-    amount: Money = attrs.field(validator=_positive_money)
-    per: timedelta = attrs.field(default=timedelta(hours=1))
-
-    @per.validator
-    def _check_per(self, _attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, timedelta) or value <= timedelta(0):
-            raise InvalidValue(
-                f"Rate.per must be a timedelta > 0, got {shown_duration(value)}",
-                value=value,
-                expected="a timedelta > 0",
-            )
-
-    def price(self, session: Session, seats: int) -> Money:
-        """Return ``amount`` x duration / ``per`` x ``seats``, rounded."""
-        check_session(session)
-        check_seats(seats)
-        # In sessionkit's context, as Money's own arithmetic: an app's lower precision
-        # (getcontext().prec = 4) cut 100/60 to 1.667 and charged 3 seats 5.001 hours.
-        share = DECIMALS.divide(_micros(session.span.duration), _micros(self.per))
-        return (self.amount * DECIMALS.multiply(share, seats)).rounded()
-
-
-@attrs.frozen
-class FixedPrice:
-    """One price per booking, whatever its length or seats (a consultation)."""
-
-    amount: Money = attrs.field(validator=_priced_money)
-
-    def price(self, session: Session, seats: int) -> Money:
-        """Return ``amount``, rounded."""
-        check_session(session)
-        check_seats(seats)
-        return self.amount.rounded()
-
-
-@attrs.frozen
-class SeatPrice:
-    """A price per seat (a group class)."""
-
-    amount: Money = attrs.field(validator=_priced_money)
-
-    def price(self, session: Session, seats: int) -> Money:
-        """Return ``amount`` x ``seats``, rounded."""
-        check_session(session)
-        check_seats(seats)
-        return (self.amount * seats).rounded()
-
-
-PricingFor = Callable[[Session], Pricing | None]
-"""Picks the pricing of a session (by kind, provider or own fields); ``None``: it is free."""
-
-
-@attrs.frozen
-class RefundTier:
-    """Cancelled at least ``notice`` before the start, a participant gets ``percent`` back.
-
-    ``fee`` is a late-cancel fee kept from that refund (never more than the
-    refund): ``RefundTier(timedelta(hours=24), 100, fee=Money.of("10", "EUR"))``
-    refunds everything but 10 EUR. A kit that prices in several currencies
-    gives one fee per currency (``fee=[Money.of(10, "EUR"), Money.of(12,
-    "USD")]``); a payment in a currency no fee names keeps none (see
-    :meth:`fee_in`).
-    """
-
-    notice: timedelta = attrs.field()
-    percent: Decimal = attrs.field(converter=_tier_percent)
-    fee: Fee | None = attrs.field(default=None, kw_only=True, converter=_tier_fee)
-
-    def fee_in(self, currency: str) -> Money | None:
-        """Return the fee this tier keeps from a refund in ``currency``, rounded, or ``None``."""
-        return _fee_in(self.fee, currency)
-
-    @notice.validator
-    def _check_notice(self, _attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, timedelta) or not timedelta(0) <= value <= CEILING:
-            raise InvalidDuration(
-                "RefundTier.notice must be a timedelta from 0 to a century, got "
-                f"{shown_duration(value)}",
-                value=value,
-                expected=f"a timedelta >= 0 and <= {CEILING.days:,} days",
-            )
-
-    @percent.validator
-    def _check_percent(self, _attribute: attrs.Attribute[Any], value: Decimal) -> None:
-        if not value.is_finite() or not 0 <= value <= 100:
-            raise InvalidValue(
-                f"RefundTier.percent must be 0..100, got {value}", value=value, expected="0..100"
-            )
-
-
-def _tiers(value: object) -> tuple[RefundTier, ...]:
-    if not isinstance(value, tuple | list) or not all(isinstance(t, RefundTier) for t in value):
-        raise WrongType(value, name="tiers", expected="a sequence of RefundTier")
-    tiers = tuple(sorted(value, key=lambda t: t.notice, reverse=True))
-    for more, less in itertools.pairwise(tiers):
-        # Which of two tiers of one notice applies would be the order they came in.
-        if more.notice == less.notice:
-            raise InvalidValue(
-                f"tiers: two tiers give the same notice, {duration_text(more.notice)}"
-                f" ({more.percent}% and "
-                f"{less.percent}%); give each notice one tier",
-                value=more.notice,
-                expected="tiers of distinct notices",
-            )
-    return tiers
 
 
 @attrs.frozen(kw_only=True)
@@ -437,3 +199,10 @@ def _less_fee(back: Money, kept: Money | None) -> Money:
     if kept is None:
         return back
     return back - kept if back > kept else Money.zero(back.currency)
+
+
+# Show (and pickle) what moved to the private modules under this public path, as before.
+_moved: object
+for _moved in (Pricing, Rate, FixedPrice, SeatPrice, RefundTier):
+    _moved.__module__ = __name__
+del _moved
