@@ -112,3 +112,30 @@ def test_a_database_that_cannot_be_reached_with_good_arguments_is_still_status_1
     assert "refuses" not in err
     assert "s3cret" not in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    ("driver", "db"),
+    [
+        # IDNA refuses the empty label before any lookup, with a UnicodeError naming nothing:
+        # it was blamed on the query's arguments (status 2), and said as unreachable without.
+        ("psycopg", "postgresql+psycopg://bob:s3cret@db..example.com/db?application_name=x"),
+        ("pymysql", "mysql+pymysql://bob:s3cret@db..example.com/db?charset=utf8mb4"),
+    ],
+)
+def test_a_host_name_idna_refuses_is_not_blamed_on_the_query_arguments(
+    command: list[str], driver: str, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    pytest.importorskip(driver)
+    assert main([*command, "--db", db]) == 1
+    shown = db.replace(":s3cret@", ":***@")
+    assert capsys.readouterr() == (
+        "",
+        (
+            f"sessionkit: error: --db {shown!r}: the database cannot be opened or reached "
+            "(UnicodeError: encoding with 'idna' codec failed (UnicodeError: label empty or too "
+            f"long)){'; nothing was done' if command == ['tick'] else ''}\n"
+        ),
+    )

@@ -339,7 +339,8 @@ class Refusal:
     exist' (the URL names a database that does not exist), read from that
     same refusal; ``None`` for any other. ``arguments`` are the URL's query
     arguments the driver refused before reaching the server (``sslmode=bogus``), all
-    of them if its words name none; ``()`` for any other refusal.
+    of them if its words name none (not a host name IDNA refuses); ``()`` for any
+    other refusal.
     """
 
     said: str
@@ -372,10 +373,20 @@ def connect_refusal(engine: Engine) -> Refusal | None:
     except _ARGUMENT_REFUSALS as exc:  # the driver's own checks, before it reaches the server
         said = f"{type(exc).__name__}: {exc}".strip()
         named = tuple(k for k in query if re.search(rf"(?<!\w){re.escape(k)}(?!\w)", said))
-        arguments = named or query
+        arguments = () if _host_refused(exc) else named or query
     else:
         return None
     return Refusal(said.splitlines()[0] if said else "no reason given", missing, arguments)
+
+
+def _host_refused(error: Exception) -> bool:
+    """Whether ``error`` is IDNA refusing the host name, not the driver the query.
+
+    A label empty or over 63 characters (``db..example.com``) fails before the
+    name is looked up, naming no argument: said as a host that cannot be found
+    is (status 1), not blamed on whatever query arguments the URL also gives.
+    """
+    return isinstance(error, UnicodeError) and "idna" in str(error)
 
 
 _REFUSED_OPTION = re.compile(
