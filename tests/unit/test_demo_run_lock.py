@@ -144,3 +144,45 @@ def test_a_run_that_waits_too_long_stops_with_status_1_in_one_line(
         ),
     )
     assert main(["demo", PLATFORM, "--db", db]) == 0  # the other run ended: the lock is free
+
+
+def test_a_lock_whose_session_the_server_ended_is_given_back_without_an_error(
+    database: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock waits idle on its connection for the whole run: a server restart, an
+    # idle_session_timeout or a KILL ends that session. Giving the lock back then raised the
+    # driver's error at the run's end, a traceback in place of the run's own outcome.
+    from sqlalchemy import event
+
+    from sessionkit.demo import _run_lock
+
+    db, engine = database
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's lock is a file's, held by no session")
+    own = (
+        "SELECT pg_backend_pid()"
+        if engine.dialect.name == "postgresql"
+        else "SELECT CONNECTION_ID()"
+    )
+    sessions: list[int] = []
+    lock_engine = create_engine(db)
+
+    @event.listens_for(lock_engine, "connect")
+    def remember(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(own)
+        sessions.append(int(cursor.fetchone()[0]))
+        cursor.close()
+
+    with _run_lock.demo_run():
+        _run_lock.hold_run_lock(lock_engine, "the run")
+        assert len(sessions) == 1  # the lock's own connection, held for the run
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                ended = connection.exec_driver_sql(f"SELECT pg_terminate_backend({sessions[0]})")
+                assert ended.scalar() is True
+            else:
+                connection.exec_driver_sql(f"KILL {sessions[0]}")
+    monkeypatch.setattr(_run_lock, "RUN_LOCK_WAIT", 0.0)
+    with _run_lock.demo_run():  # free: taken at once
+        _run_lock.hold_run_lock(create_engine(db), "the next run")

@@ -113,8 +113,23 @@ def _run_lock(engine: Engine, shown: str) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute(give_back)
-            connection.commit()
+            _give_back(connection, give_back)
+
+
+def _give_back(connection: Connection, statement: TextClause) -> None:
+    """Give the session's lock back; if the statement fails, end the session, which does.
+
+    The server may have ended the session the lock waited idle on (a restart,
+    ``idle_session_timeout``, a ``KILL``): its error then is no error of the run,
+    whose own (a failed step) it would replace, as a traceback.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.execute(statement)
+        connection.commit()
+    except DBAPIError:
+        connection.invalidate()  # closed, not pooled: a session still open gives its locks back
 
 
 def _server_lock(connection: Connection) -> tuple[TextClause, TextClause]:
