@@ -227,8 +227,8 @@ def _import_on_first_use(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    """The module's names and the public names not imported yet."""
-    return sorted({*globals(), *__all__})
+    """The module's names, the public names and the subpackages, imported yet or not."""
+    return sorted({*globals(), *__all__, *_SUBPACKAGES})
 
 
 if not _typing.TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object

@@ -169,6 +169,18 @@ def test_what_importing_the_package_made_attributes_still_is() -> None:
     assert out == ["28 Booking", "0:01:00 sessionkit.model.usage"]
 
 
+def test_dir_lists_the_subpackages_it_reaches() -> None:
+    # They were in dir() once the package had imported them; a REPL completes from dir().
+    out = _run(
+        """
+        import rlcompleter, sessionkit
+        print([n for n in sorted(sessionkit._SUBPACKAGES) if n not in dir(sessionkit)])
+        print(rlcompleter.Completer({"sessionkit": sessionkit}).complete("sessionkit.serv", 0))
+        """
+    )
+    assert out == ["[]", "sessionkit.services"]
+
+
 def _imported_names(statements: list[ast.stmt]) -> dict[str, str]:
     return {
         alias.asname or alias.name: node.module or ""
