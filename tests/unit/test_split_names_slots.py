@@ -1,7 +1,10 @@
 """What the split modules moved still reads from the public ones, as it did.
 
 ``sessionkit.testing.contract.queries`` keeps the tests of the plain reads in
-the private ``_queries_reads`` mixin, which :class:`QueryContract` inherits.
+the private ``_queries_reads`` mixin, which :class:`QueryContract` inherits;
+``sessionkit.availability.slots`` keeps its public functions and the types of
+their arguments, and its free-time arithmetic and slot grid in the private
+``_free_time`` and ``_slot_grid``.
 """
 
 from __future__ import annotations
@@ -40,3 +43,22 @@ def test_the_query_contract_keeps_its_tests_in_their_order() -> None:
         "test_a_cursor_survives_a_deleted_row",
     ]
     assert QueryContract.UNICODE_TITLES[0] == "İstanbul"
+
+
+def test_slots_keeps_its_public_names() -> None:
+    import typing
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from sessionkit.availability import Calendar, slots
+    from sessionkit.availability.slots import Buffers, Pairs  # importable, as before
+
+    assert slots.__all__ == ["common_free_slots", "common_free_time", "free_slots", "free_time"]
+    assert Calendar is slots.Calendar
+    assert Pairs == list[tuple[datetime, datetime]]
+    for public in (slots.free_time, slots.common_free_time, slots.free_slots):
+        assert public.__module__ == "sessionkit.availability.slots", public
+    # Annotations resolve in the module the functions name (Sphinx, FastAPI, Hypothesis).
+    hints = typing.get_type_hints(slots.common_free_slots)
+    assert hints["resources"] == Mapping[typing.Any, Calendar]
+    assert hints["buffers"] == Buffers | None
