@@ -5,7 +5,9 @@
 exports them under its own name: moved classes and functions show, pickle and
 resolve their type hints under the public module, as before the split. So
 does ``sessionkit.policies.money``, with its prices in ``_money_pricing`` and
-the parts of a refund policy in ``_money_tiers``.
+the parts of a refund policy in ``_money_tiers``, and ``sessionkit.model.session``,
+with what a session occupies in ``_session_refs`` and its own fields in
+``_session_fields``.
 """
 
 from __future__ import annotations
@@ -110,3 +112,43 @@ def test_moved_money_policy_values_keep_the_public_module() -> None:
     paid = Money.of("60", "EUR")
     back = policy.refund(paid, role="participant", start=at, at=at - timedelta(hours=30))
     assert back == Money.of("20.00", "EUR")  # half of 60, less the 10 EUR fee
+
+
+def test_moved_session_values_keep_the_public_module() -> None:
+    import inspect
+    from collections.abc import Mapping
+    from typing import Any
+
+    import attrs
+
+    from sessionkit.model import session
+    from sessionkit.timespan import TimeSpan
+
+    for moved in (
+        session.ResourceRef, session.resource_refs, session.FrozenFields, session.frozen_mapping,
+    ):  # fmt: skip
+        assert moved.__module__ == "sessionkit.model.session", moved
+    ref = session.ResourceRef("teacher", "t-17")
+    fields = session.frozen_mapping({"b": [1, {"z": 2, "a": 1}], "a": "x"})
+    lesson = session.Session(
+        id="s1", tenant="acme", title="Maths", span=TimeSpan(AT, AT + timedelta(hours=1)),
+        tz="UTC", status="OPEN", lifecycle="marketplace", busy=True, created_at=AT,
+        resources=["room:r1", ref], metadata=fields,
+    )  # fmt: skip
+    for value in (ref, fields, lesson):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert "sessionkit.model.session" in _pickled_names(value)
+        assert not any(".model._" in name for name in _pickled_names(value))
+    assert pickle.loads(pickle.dumps(lesson)).metadata == fields
+    assert typing.get_type_hints(session.ResourceRef) == {"kind": str, "id": str}
+    hints = typing.get_type_hints(session.Session)
+    assert hints["resources"] == tuple[session.ResourceRef, ...]
+    assert hints["metadata"] == Mapping[str, Any]
+    assert repr(ref) == "ResourceRef(kind='teacher', id='t-17')"
+    assert repr(fields) == "FrozenFields({'a': 'x', 'b': [1, {'a': 1, 'z': 2}]})"
+    assert lesson.resources == (session.ResourceRef("room", "r1"), ref)  # sorted
+    # One empty mapping, shared by every record without own fields, however it is made.
+    empty = inspect.signature(session.Session.unchecked).parameters["metadata"].default
+    assert session.frozen_mapping(None) is empty
+    assert session.frozen_mapping({}) is empty
+    assert attrs.evolve(lesson, title="Physics").metadata is lesson.metadata

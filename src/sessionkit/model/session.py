@@ -1,15 +1,26 @@
-"""Session: one concrete meeting (a class, lesson, consultation) as an immutable value."""
+"""Session: one concrete meeting (a class, lesson, consultation) as an immutable value.
+
+The record and what checks it live here: :class:`Session`, :func:`check_session`,
+the capacity (:data:`MAX_CAPACITY`, :func:`check_capacity`) and the checks every
+record shares (:func:`check_identity`, :func:`check_lengths`, :func:`check_group`).
+What a session occupies (:class:`ResourceRef`, :func:`resource_refs`,
+:data:`MAX_RESOURCES`) lives in ``_session_refs`` and its own fields
+(:class:`FrozenFields`, :func:`frozen_mapping`) in ``_session_fields``; this
+module exports them under its own name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
 import attrs
 
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
-from sessionkit.errors._base import check_int, int_converter, plain_int, shown
+from sessionkit.errors._base import int_converter, plain_int, shown
+from sessionkit.model._session_fields import _EMPTY, FrozenFields, frozen_mapping
+from sessionkit.model._session_refs import MAX_RESOURCES, ResourceRef, resource_refs
 from sessionkit.model.html import html_of
 from sessionkit.model.records import SESSION, Schema
 from sessionkit.model.text import (
@@ -53,80 +64,6 @@ whose idempotency key names the session (``session_id``) compares a replay's
 request with it, whatever was changed on the session since."""
 
 
-@attrs.frozen(slots=True, order=True)
-class ResourceRef:
-    """A typed reference to something a session occupies: ``ResourceRef("teacher", "t-17")``.
-
-    ``kind`` is free text (teacher, room, student, tutor, ...); ``str()`` gives
-    ``"teacher:t-17"`` and :meth:`parse` reads it back.
-    """
-
-    kind: str
-    id: str
-
-    def __attrs_post_init__(self) -> None:
-        check_id(self.kind, "ResourceRef.kind", limit=MAX_REF_LENGTH)
-        check_id(self.id, "ResourceRef.id", limit=MAX_REF_LENGTH)
-        if ":" in self.kind:
-            raise InvalidValue(
-                f"ResourceRef.kind must be a non-empty string without ':', got {shown(self.kind)}",
-                value=self.kind,
-                expected="a non-empty string without ':'",
-            )
-        if len(self.kind) + len(self.id) + 1 > MAX_REF_LENGTH:
-            raise InvalidValue(
-                f"resource reference {self.kind}:{shown(self.id)} is longer than "
-                f"{MAX_REF_LENGTH} characters",
-                value=f"{self.kind}:{self.id}",
-                expected=f"<= {MAX_REF_LENGTH} characters",
-            )
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-    @classmethod
-    def parse(cls, text: str) -> ResourceRef:
-        """Read ``"kind:id"`` back into a ResourceRef."""
-        if not isinstance(text, str):
-            raise WrongType(text, name="resource", expected="'kind:id' text or a ResourceRef")
-        kind, sep, ident = text.partition(":")
-        if not sep:
-            raise InvalidValue(
-                f"a resource reference looks like 'teacher:t-17', got {shown(text)}",
-                value=text,
-                expected="kind:id",
-            )
-        return cls(kind, ident)
-
-
-MAX_RESOURCES = 100
-"""The most resources one session (or schedule item) occupies."""
-
-
-def resource_refs(
-    values: Iterable[ResourceRef | str], *, most: int = MAX_RESOURCES
-) -> tuple[ResourceRef, ...]:
-    """Normalise resources (refs or ``"kind:id"`` strings) to a sorted, duplicate-free tuple.
-
-    At most ``most`` of them (default :data:`MAX_RESOURCES`).
-    """
-    if isinstance(values, (str, ResourceRef)):
-        values = (values,)
-    elif isinstance(values, (bytes, Mapping)) or not isinstance(values, Iterable):
-        raise WrongType(
-            values, name="resources", expected="ResourceRefs or 'kind:id' texts (one or a list)"
-        )
-    most = check_int(most, name="most", expected="an int")
-    refs: set[ResourceRef] = set()
-    for value in values:
-        refs.add(value if isinstance(value, ResourceRef) else ResourceRef.parse(value))
-        if len(refs) > most:
-            raise InvalidValue(
-                f"at most {most} resources, got more", value=len(refs), expected=f"<= {most}"
-            )
-    return tuple(sorted(refs))
-
-
 def check_identity(record: object, *ids: str) -> None:
     """Check a record's ``id``, ``tenant`` and the other id fields ``ids`` (when set).
 
@@ -158,136 +95,6 @@ def check_group(value: object) -> None:
     Unlike ids, a group may have surrounding spaces: adapters compare groups exactly.
     """
     check_text(value, "group", limit=MAX_ID_LENGTH, optional=True, empty=False)
-
-
-class FrozenFields(Mapping[str, Any]):
-    """A record's own fields, read-only: what ``metadata`` holds.
-
-    A mapping over a private dict, as :class:`types.MappingProxyType` was,
-    which pickles and copies (``copy.deepcopy``, a Django or Redis cache, a
-    process pool): a record holding a ``mappingproxy`` did neither. Equal to
-    any mapping with the same items; ``copy()`` and ``|`` give a plain dict,
-    as a ``mappingproxy``'s do.
-    """
-
-    __slots__ = ("_fields",)
-
-    def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
-        # As frozen_mapping makes them: checked, and in code point order.
-        self._fields: dict[str, Any] = _ordered_fields(fields) if fields else {}
-
-    def __getitem__(self, key: str) -> Any:
-        return self._fields[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._fields)
-
-    def __len__(self) -> int:
-        return len(self._fields)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._fields
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value of ``key``, or ``default``."""
-        return self._fields.get(key, default)
-
-    def __eq__(self, other: object) -> bool:
-        # The dict's own comparison (Mapping's builds two dicts each time).
-        return self._fields == (other._fields if isinstance(other, FrozenFields) else other)
-
-    __hash__ = None  # type: ignore[assignment]  # as a mappingproxy's: its values may be dicts
-
-    # The dict's own views (read-only, as a mappingproxy's): dict(fields) and the stores'
-    # copies iterate in C, not through Mapping's Python mixins.
-    def keys(self) -> KeysView[str]:
-        """The field names, a read-only view."""
-        return self._fields.keys()
-
-    def items(self) -> ItemsView[str, Any]:
-        """The ``(name, value)`` pairs, a read-only view."""
-        return self._fields.items()
-
-    def values(self) -> ValuesView[Any]:
-        """The values, a read-only view."""
-        return self._fields.values()
-
-    def __repr__(self) -> str:
-        return f"FrozenFields({self._fields!r})"
-
-    def __reduce__(self) -> tuple[type[FrozenFields], tuple[dict[str, Any]]]:
-        return FrozenFields, (self._fields,)
-
-    @classmethod
-    def _owning(cls, fields: dict[str, Any]) -> FrozenFields:
-        """Wrap ``fields``, a dict nobody else holds, without copying it."""
-        made = cls.__new__(cls)
-        made._fields = fields
-        return made
-
-    def copy(self) -> dict[str, Any]:
-        """A plain, mutable dict of the fields (shallow, as ``dict.copy``)."""
-        return dict(self._fields)
-
-    def __or__(self, other: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**self._fields, **other}
-
-    def __ror__(self, other: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**other, **self._fields}
-
-
-_EMPTY = FrozenFields()
-"""No own fields: read-only and shared by every record without any."""
-
-
-_NESTED = (dict, list)
-
-
-def _in_key_order(value: Any) -> Any:
-    """``value`` with every nested dict's keys sorted (lists keep their order)."""
-    if isinstance(value, dict):
-        keys = list(value)
-        try:
-            ordered = sorted(keys)
-        except TypeError:  # keys of mixed types: field_value refuses them, by name
-            ordered = keys
-        if ordered == keys:
-            for item in value.values():
-                if isinstance(item, _NESTED):
-                    break
-            else:
-                return value  # the usual case, in order with flat values: no copy
-        return {key: _in_key_order(value[key]) for key in ordered}
-    if isinstance(value, list):
-        return [_in_key_order(item) for item in value]
-    return value
-
-
-def frozen_mapping(value: Mapping[str, Any] | None) -> FrozenFields:
-    """Return a read-only copy of own fields (``None``: none), as records store them.
-
-    Keys come in code point order, nested dicts' too: PostgreSQL's ``jsonb`` (and
-    MySQL's JSON) keep no key order of their own, and so a record lists its fields
-    in one order on every store, as made and as read back.
-    """
-    # Most records have none: they share one empty mapping rather than build one each.
-    if not value:
-        return _EMPTY
-    if type(value) is FrozenFields:
-        return value  # checked and in order when made (an attrs.evolve of a record)
-    return FrozenFields._owning(_ordered_fields(value))
-
-
-def _ordered_fields(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A new dict of ``value``'s items in code point order; ``WrongType`` for no mapping."""
-    try:
-        return _in_key_order(dict(value))  # type: ignore[no-any-return]
-    except (TypeError, ValueError):
-        raise WrongType(value, name="metadata", expected="a mapping of own fields") from None
 
 
 _new = object.__new__
@@ -477,3 +284,10 @@ def check_session(value: object, name: str = "session") -> Session:
     if not isinstance(value, Session):
         raise WrongType(value, name=name, expected="a Session")
     return value
+
+
+# Show (and pickle) what moved to the private modules under this public path, as before.
+_moved: object
+for _moved in (ResourceRef, resource_refs, FrozenFields, frozen_mapping):
+    _moved.__module__ = __name__
+del _moved
