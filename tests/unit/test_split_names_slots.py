@@ -4,7 +4,9 @@
 the private ``_queries_reads`` mixin, which :class:`QueryContract` inherits;
 ``sessionkit.availability.slots`` keeps its public functions and the types of
 their arguments, and its free-time arithmetic and slot grid in the private
-``_free_time`` and ``_slot_grid``.
+``_free_time`` and ``_slot_grid``; ``sessionkit.contrib.plot`` keeps the
+drawing, and the checks of its arguments and its time axis in the private
+``_plot_checks`` and ``_plot_axis``, which import matplotlib on use only.
 """
 
 from __future__ import annotations
@@ -62,3 +64,22 @@ def test_slots_keeps_its_public_names() -> None:
     hints = typing.get_type_hints(slots.common_free_slots)
     assert hints["resources"] == Mapping[typing.Any, Calendar]
     assert hints["buffers"] == Buffers | None
+
+
+def test_plot_keeps_its_names_and_its_matplotlib_optional() -> None:
+    import subprocess
+    import sys
+
+    from sessionkit.contrib import plot
+
+    assert plot.__all__ == ["CONFLICT_COLOR", "STATUS_COLORS", "timeline"]
+    assert plot.timeline.__module__ == "sessionkit.contrib.plot"
+    # Each module alone, as a lint or a type checker's plugin may import it: no matplotlib.
+    code = (
+        "import sys, sessionkit.contrib._plot_checks, sessionkit.contrib._plot_axis; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"

@@ -16,21 +16,21 @@ label holding ``_``, ``&``, ``#`` or ``$`` (a ``NO_SHOW`` status) stops
 LaTeX, as PGF hands labels over unescaped. For a LaTeX document, save ``.pdf``.
 
 The figure is built without pyplot, so it touches no global state and needs
-no display: any backend, Agg included, can save it. This is the only module
-that imports matplotlib, and only when :func:`timeline` is called.
+no display: any backend, Agg included, can save it. This module and its
+private helpers are the only ones that import matplotlib, and only when
+:func:`timeline` is called: the checks of its arguments (``_plot_checks``)
+and its time axis (``_plot_axis``) are kept beside it by the style's size limit.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import shutil
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sessionkit.conflicts import find_conflicts
+from sessionkit.contrib._plot_axis import _formatter, _locator, _num
+from sessionkit.contrib._plot_checks import _check, _check_kind, _check_output, _check_width, _zone
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.query import Page
@@ -78,60 +78,6 @@ _Lane = tuple[str, str] | None
 """A lane: ``(tenant, label)`` of a resource, or ``None`` for the sessions with no resource."""
 
 
-def _check(sessions: Iterable[Session] | Page[Session]) -> list[Session]:
-    if isinstance(sessions, Page):
-        sessions = sessions.items  # a Page stands for its sessions, as in to_pandas
-    if isinstance(sessions, str | bytes | Mapping) or not isinstance(sessions, Iterable):
-        raise WrongType(sessions, name="sessions", expected="an iterable of Session")
-    if hasattr(sessions, "columns") and hasattr(sessions, "shape"):
-        # A pandas or polars frame iterates over its column names (or nothing when it
-        # has none, which drew an empty timeline): name what it is instead.
-        raise WrongType(
-            sessions,
-            name="sessions",
-            expected="an iterable of Session, not a data frame; pass the sessions or page "
-            "the frame was made from",
-        )
-    found: dict[tuple[str, str], Session] = {}
-    for s in sessions:
-        if not isinstance(s, Session):
-            raise WrongType(s, name="session", expected="a Session")
-        # One session listed twice (two agendas or pages joined) is drawn once: else it
-        # overlapped itself and every bar was outlined as a conflict.
-        seen = found.setdefault((s.tenant, s.id), s)
-        if seen != s:
-            raise InvalidValue(
-                f"session {shown(s.id)} of {shown(s.tenant)} is listed twice, differently "
-                f"(versions {seen.version} and {s.version}); pass one of each session",
-                value=s.id,
-                expected="each session once (an exact repeat is drawn once)",
-            )
-    return list(found.values())
-
-
-def _check_kind(sessions: list[Session], by: str) -> None:
-    """Refuse a ``by`` that misspells a kind the sessions have (and is none of their kinds).
-
-    Else every session went to the ``(none)`` lane: a typo (``"teachers"``,
-    ``"Teacher"``, ``"techer"``) drew one lane and hid every clash. A kind
-    that merely none of these sessions has (``"room"`` for a week online)
-    still draws them all in the ``(none)`` lane.
-    """
-    kinds = sorted({r.kind for s in sessions for r in s.resources})
-    if by == "resource" or by in kinds:
-        return
-    folded = {kind.casefold(): kind for kind in kinds}
-    near = difflib.get_close_matches(by.casefold(), list(folded), n=1, cutoff=0.75)
-    if not near:
-        return
-    raise InvalidValue(
-        f"by={shown(by)}: no session has a resource of that kind; did you mean "
-        f"{shown(folded[near[0]])}? (their kinds are {', '.join(kinds)})",
-        value=by,
-        expected=f'"resource" or one of {", ".join(map(shown, kinds))}',
-    )
-
-
 def _lanes_of(session: Session, by: str) -> list[_Lane]:
     refs = [r for r in session.resources if by == "resource" or r.kind == by]
     return [(session.tenant, _label(r, by)) for r in refs] or [None]
@@ -161,82 +107,6 @@ def _plain(*texts: Text) -> None:
         text.set_usetex(False)
 
 
-def _zone(sessions: list[Session], tz: str | None) -> str:
-    if tz is not None:
-        get_zone(tz)  # raises UnknownTimeZone naming it
-        return tz
-    zones = {s.tz for s in sessions}
-    return zones.pop() if len(zones) == 1 else "UTC"
-
-
-def _check_width(width: object) -> None:
-    # Any real number, as for dpi: a notebook's np.int64 or np.float32 width is one.
-    if isinstance(width, bool) or not isinstance(width, Real) or not 0 < float(width) <= 100:
-        raise InvalidValue(
-            f"width must be 0 < width <= 100 inches, got {shown(width)}",
-            value=width,
-            expected="0 < width <= 100",
-        )
-
-
-def _check_output(colors: Mapping[str, str] | None, save: object, dpi: object) -> None:
-    """Refuse a colour, file format or resolution matplotlib would fail on later, by name."""
-    from matplotlib import rcParams
-    from matplotlib.backend_bases import FigureCanvasBase
-    from matplotlib.colors import is_color_like
-
-    if colors is not None:
-        if not isinstance(colors, Mapping):
-            raise WrongType(colors, name="colors", expected="a mapping of status to colour")
-        for status, colour in colors.items():
-            if not isinstance(status, str):
-                raise WrongType(status, name="a key of colors", expected="a status (str)")
-            if not is_color_like(colour):
-                raise InvalidValue(
-                    f"colors[{shown(status)}] must be a matplotlib colour, got {shown(colour)}",
-                    value=colour,
-                    expected='a colour such as "#4c78a8" or "tab:blue"',
-                )
-    if isinstance(dpi, bool) or not isinstance(dpi, Real) or not 0 < float(dpi) <= 1200:
-        raise InvalidValue(
-            f"dpi must be a number, 0 < dpi <= 1200, got {shown(dpi)}",
-            value=dpi,
-            expected="0 < dpi <= 1200",
-        )
-    if save is not None:
-        if not isinstance(save, str | os.PathLike):
-            raise WrongType(save, name="save", expected="a path (str or os.PathLike)")
-        path = os.fspath(save)
-        suffix = os.path.splitext(path)[1].lstrip(".").lower()
-        formats = FigureCanvasBase.get_supported_filetypes()
-        if suffix and suffix not in formats:  # no suffix: matplotlib's savefig.format
-            raise InvalidValue(
-                f"save={shown(path)}: its suffix names no format matplotlib writes",
-                value=path,
-                expected=f"a path ending in one of .{', .'.join(sorted(formats))}, or none",
-            )
-        if (suffix or str(rcParams["savefig.format"]).lower()) == "pgf":
-            # matplotlib writes PGF by running TeX on every label; without TeX it failed
-            # with a RuntimeError only once the whole figure was drawn.
-            tex = str(rcParams["pgf.texsystem"])
-            if shutil.which(tex) is None:
-                raise InvalidValue(
-                    f"save={shown(path)}: matplotlib writes .pgf through TeX, and {shown(tex)} "
-                    "(rcParams['pgf.texsystem']) is not installed; install TeX or save as "
-                    ".pdf or .svg",
-                    value=path,
-                    expected=f"{tex} on PATH for .pgf, or another format such as .pdf or .svg",
-                )
-        folder = os.path.dirname(path) or os.curdir
-        if not os.path.isdir(folder):  # else matplotlib fails only after the whole drawing
-            problem = "is not a directory" if os.path.exists(folder) else "does not exist"
-            raise InvalidValue(
-                f"save={shown(path)}: its directory {shown(folder)} {problem}; create it first",
-                value=path,
-                expected="a path in an existing directory",
-            )
-
-
 def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
     chosen = {**STATUS_COLORS, **{k.upper(): v for k, v in (colors or {}).items()}}
     out: dict[str, str] = {}
@@ -249,101 +119,6 @@ def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[s
             out[status] = _SPARE[spare % len(_SPARE)]
             spare += 1
     return out
-
-
-def _num(value: datetime) -> float:
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-
-    return float(mdates.date2num(value))  # type: ignore[no-untyped-call]  # untyped upstream
-
-
-def _locator(zone: tzinfo) -> Any:
-    """An ``AutoDateLocator`` in ``zone`` whose ticks under a day keep step across a DST change.
-
-    matplotlib steps the zone's wall clock (dateutil's rrule), so ticks under a day
-    repeat where clocks spring forward and skip the repeated hour where they fall back
-    (matplotlib #31333): an axis from 02:00 to 03:30 in Berlin on 2026-10-25 had no tick
-    for an hour. Across a change of offset these ticks are found in each fixed offset the
-    view has, each kept where the zone has that offset; labels read the zone's wall clock.
-    """
-    import numpy as np  # matplotlib's own dependency
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-
-    # matplotlib's dates module is untyped upstream: hence the ignores below.
-    class WallClockLocator(mdates.AutoDateLocator):
-        def __call__(self) -> Any:
-            return self.tick_values(*self.viewlim_to_dt())  # type: ignore[no-untyped-call]  # ditto
-
-        # Typed float upstream; AutoDateLocator is handed the view's datetimes.
-        def tick_values(self, vmin: Any, vmax: Any) -> Any:
-            ticks = super().tick_values(vmin, vmax)  # type: ignore[no-untyped-call]
-            offsets = {vmin.astimezone(zone).utcoffset(), vmax.astimezone(zone).utcoffset()}
-            if len(offsets) == 1:
-                return ticks  # no change of offset in view: the zone's own ticks are right
-            found: set[float] = set()
-            for offset in offsets:
-                fixed = timezone(cast("timedelta", offset))  # an aware zone has an offset
-                steps = mdates.AutoDateLocator(tz=fixed)  # type: ignore[no-untyped-call]
-                ends = (vmin.astimezone(fixed), vmax.astimezone(fixed))
-                values = steps.tick_values(*ends)  # type: ignore[no-untyped-call]  # ditto
-                if len(values) > 1 and values[1] - values[0] >= 1:
-                    return ticks  # a day or more apart: the zone's own ticks fall on its dates
-                found |= {v for v in values if _offset(v, zone) == offset}
-            return np.array(sorted(found)) if found else ticks
-
-    return WallClockLocator(tz=zone)  # type: ignore[no-untyped-call]  # ditto
-
-
-def _formatter(locator: Any, zone: tzinfo) -> Any:
-    """A ``ConciseDateFormatter`` in ``zone`` whose day ticks are dates where midnight never comes.
-
-    Where a zone springs forward at midnight (America/Santiago, Africa/Cairo: 00:00 to
-    01:00), that day's tick sits at its first instant, 01:00, and was labelled ``01:00``
-    among dates, which lost their short form too. When every tick starts a day, each is
-    labelled by its wall-clock date (read in UTC, where no day lacks its midnight);
-    ticks within days keep their wall-clock times (``23:00``, ``01:00``).
-    """
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-
-    # matplotlib's dates module is untyped upstream: hence the ignores below.
-    class WallClockFormatter(mdates.ConciseDateFormatter):
-        def __init__(self) -> None:
-            super().__init__(locator, tz=zone)  # type: ignore[no-untyped-call]  # ditto
-            self._walls = mdates.ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
-            self._days = False
-
-        def format_ticks(self, values: Any) -> Any:
-            found = [_wall(v, zone) for v in values]
-            self._days = bool(found) and all(first for _, first in found)
-            if not self._days:
-                return super().format_ticks(values)  # type: ignore[no-untyped-call]  # ditto
-            days = [_num(datetime.combine(w.date(), time(), tzinfo=UTC)) for w, _ in found]
-            return self._walls.format_ticks(days)  # type: ignore[no-untyped-call]  # ditto
-
-        def get_offset(self) -> Any:
-            if self._days:
-                return self._walls.get_offset()  # type: ignore[no-untyped-call]  # ditto
-            return super().get_offset()  # type: ignore[no-untyped-call]  # ditto
-
-    return WallClockFormatter()
-
-
-def _wall(value: float, zone: tzinfo) -> tuple[datetime, bool]:
-    """Return ``value`` on ``zone``'s wall clock, and whether it is the first instant of its day."""
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-
-    when: datetime = mdates.num2date(value, tz=zone)  # type: ignore[no-untyped-call]  # ditto
-    first = datetime.combine(when.date(), time(), tzinfo=zone)  # a missing 00:00: the gap's start
-    # In UTC: two datetimes of one zone subtract their wall clocks, an hour apart here.
-    gap = abs(when.astimezone(UTC) - first.astimezone(UTC))
-    return when.replace(tzinfo=None), gap < timedelta(seconds=1)  # a date number's rounding
-
-
-def _offset(value: float, zone: tzinfo) -> timedelta | None:
-    from matplotlib import dates as mdates  # imported on use: the extra is optional
-
-    when: datetime = mdates.num2date(value, tz=zone)  # type: ignore[no-untyped-call]  # ditto
-    return when.utcoffset()
 
 
 def timeline(
