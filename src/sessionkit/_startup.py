@@ -1,8 +1,10 @@
 """Ctrl-C while ``python -m sessionkit`` imports the package: one line and status 130.
 
-``python -m sessionkit`` imports the package (most of its start-up time) before it
-runs ``__main__``, whose ``try`` covers the CLI's own import only: a Ctrl-C in
-between was a traceback, where a later one is ``main()``'s one line. The package
+``python -m sessionkit`` imports the package (this module and the errors: the rest
+is imported on first use) before it runs ``__main__``, whose ``try`` covers the
+CLI's own import only (most of the start-up time): a Ctrl-C in between was a
+traceback, where a later one is ``main()``'s one line, and one during the CLI's
+import a ``KeyboardInterrupt`` that code being imported could drop. The package
 imports this module first; while ``-m`` looks for its module, ``sys.argv[0]`` is
 ``"-m"`` (as the ``-m`` documentation says), and when that module is sessionkit,
 Ctrl-C says what ``main()`` says and exits 130 until ``__main__`` gives

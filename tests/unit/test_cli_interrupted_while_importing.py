@@ -1,12 +1,13 @@
 """Ctrl-C while ``python -m sessionkit`` imports the package is main()'s one line and 130.
 
-``python -m sessionkit`` imports the package (about half a second) before its
-``__main__``, whose ``try`` covered the CLI's own import only: a Ctrl-C then was a
-traceback and the status of a process killed by SIGINT. Each test presses Ctrl-C
-at a set point, not after a delay: a ``sitecustomize`` on the child's path sends
-SIGINT to the child itself when a given module starts importing, and records which
-handler Ctrl-C then had. The ``sessionkit`` console script, an installer's script for
-the entry point pyproject.toml declares, is held to the same.
+``python -m sessionkit`` imports the package (its errors; the rest on first use)
+before its ``__main__``, whose ``try`` covers the CLI's own import only (most of
+the start-up time): a Ctrl-C before it was a traceback and the status of a
+process killed by SIGINT. Each test presses Ctrl-C at a set point, not after a
+delay: a ``sitecustomize`` on the child's path sends SIGINT to the child itself
+when a given module starts importing, and records which handler Ctrl-C then had.
+The ``sessionkit`` console script, an installer's script for the entry point
+pyproject.toml declares, is held to the same.
 """
 
 from __future__ import annotations
