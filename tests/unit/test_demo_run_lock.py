@@ -9,11 +9,10 @@ are set, each in a schema (database) of its own, dropped after.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,6 @@ from sessionkit.adapters.sqlalchemy.testing import mysql_database, postgres_sche
 
 PLATFORM = "marketplace"
 """Holds, payments and refunds with a fake provider per process: the race the brief names."""
-
-_MEET = 1.0
-"""Seconds the first copy waits for the second after opening its store: with the lock the
-second cannot come (it waits for the lock), without it both go on together, racing."""
-
 
 _HUNG = 120.0
 """Seconds after which a copy that has not ended is taken as hung (a run takes a few)."""
@@ -88,17 +82,40 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         yield server_url.render_as_string(hide_password=False), engine
 
 
-def _run_meeting_the_other(db: str, barrier: Any) -> None:
-    """A copy of the demo that, its store open, waits for the other's to be open too."""
-    from sessionkit.demo._common import open_store as opened
+def _run_meeting_the_other(db: str, me: int, opened: list[Any], waiting: list[Any]) -> None:
+    """A copy of the demo that, its store open, goes on once the other's is open too or the
+    other waits for the lock: without a lock both go on together, racing, however late the
+    other process starts; with it the other cannot open its store until this run ends.
+    ``opened[i]`` and ``waiting[i]`` are copy ``i``'s events, no fixed wait."""
+    from sessionkit.demo import _run_lock
+    from sessionkit.demo._common import open_store
+
+    other = 1 - me
+    deadline = time.monotonic() + _HUNG
 
     def open_then_meet(*args: Any, **kwargs: Any) -> Any:
-        result = opened(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=_MEET)
+        result = open_store(*args, **kwargs)
+        opened[me].set()
+        while not waiting[other].is_set() and time.monotonic() < deadline:
+            if opened[other].wait(timeout=0.05):
+                break
         return result
 
-    with mock.patch("sessionkit.demo.marketplace_story.open_store", open_then_meet):
+    wait = _run_lock._wait
+
+    def wait_saying_so(attempt: Any, shown: str) -> None:
+        def attempt_saying_so() -> bool:
+            taken = bool(attempt())
+            if not taken:
+                waiting[me].set()
+            return taken
+
+        wait(attempt_saying_so, shown)
+
+    with (
+        mock.patch("sessionkit.demo.marketplace_story.open_store", open_then_meet),
+        mock.patch.object(_run_lock, "_wait", wait_saying_so),
+    ):
         sys.exit(main(["demo", PLATFORM, "--db", db]))
 
 
@@ -107,8 +124,12 @@ def test_two_copies_at_once_both_succeed_and_store_one_runs_rows(
 ) -> None:
     db, engine = database
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    copies = [context.Process(target=_run_meeting_the_other, args=(db, barrier)) for _ in range(2)]
+    opened = [context.Event(), context.Event()]
+    waiting = [context.Event(), context.Event()]
+    copies = [
+        context.Process(target=_run_meeting_the_other, args=(db, me, opened, waiting))
+        for me in range(2)
+    ]
     for copy in copies:
         copy.start()
     try:
@@ -143,7 +164,8 @@ def test_a_run_that_waits_too_long_stops_with_status_1_in_one_line(
             "database; waited 0 s for it to finish (run the demo again once it has)\n"
         ),
     )
-    assert main(["demo", PLATFORM, "--db", db]) == 0  # the other run ended: the lock is free
+    with _run_lock.demo_run():  # the other run ended: the lock is free, taken at once
+        _run_lock.hold_run_lock(create_engine(db), "the next run")
 
 
 def test_a_lock_whose_session_the_server_ended_is_given_back_without_an_error(
