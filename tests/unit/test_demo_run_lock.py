@@ -208,3 +208,19 @@ def test_a_lock_whose_session_the_server_ended_is_given_back_without_an_error(
     monkeypatch.setattr(_run_lock, "RUN_LOCK_WAIT", 0.0)
     with _run_lock.demo_run():  # free: taken at once
         _run_lock.hold_run_lock(create_engine(db), "the next run")
+
+
+def test_a_sqlite_database_that_is_no_file_is_run_without_a_lock(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # SQLite's memdb VFS names a database this process holds in memory: no file to flock, and
+    # no other process can open it. The lock opened its name as a path: a FileNotFoundError
+    # traceback, where the demo ran before.
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < (3, 36):
+        pytest.skip("SQLite's memdb VFS is 3.36's")
+    db = "sqlite:///file:/sessionkit-run-lock-test?vfs=memdb&uri=true"
+    assert main(["demo", PLATFORM, "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert (bool(out), err) == (True, "")

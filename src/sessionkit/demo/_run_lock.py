@@ -96,7 +96,11 @@ def _run_lock(engine: Engine, shown: str) -> Iterator[None]:
         if not path or sys.platform == "win32":  # Windows has no flock: not locked there
             yield
             return
-        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # a name, no file: memdb's (file:/x?vfs=memdb), this process's
+            yield
+            return
         try:  # closed only once the run's connections are idle: SQLite then holds no lock
             _wait(lambda: _flock(descriptor), shown)
             yield
