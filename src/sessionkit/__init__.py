@@ -215,12 +215,19 @@ def _import_on_first_use(name: str) -> object:
     """Import a public name (or one of :data:`_SUBPACKAGES`): the module's ``__getattr__``."""
     import importlib
 
-    if name in _SUBPACKAGES:
-        for module in _FROM:  # what importing the package imported (see _SUBPACKAGES)
-            importlib.import_module(module)
-        return importlib.import_module(f"{__name__}.{name}")
-    if name not in _MODULE_OF:
+    if name not in _SUBPACKAGES and name not in _MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # A subpackage: what importing the package imported (see _SUBPACKAGES).
+    modules = _FROM if name in _SUBPACKAGES else [_MODULE_OF[name]]
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    except AttributeError as exc:
+        # Out of __getattr__ it would mean "no such name": from sessionkit import X would say
+        # "cannot import name" and hasattr False, the failure inside the import lost.
+        raise ImportError(f"sessionkit.{name} could not be imported: {exc}") from exc
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     value = getattr(importlib.import_module(_MODULE_OF[name]), name)
     globals()[name] = value  # later uses find it without this function
     return value

@@ -181,6 +181,37 @@ def test_dir_lists_the_subpackages_it_reaches() -> None:
     assert out == ["[]", "sessionkit.services"]
 
 
+def test_an_attribute_error_while_importing_a_name_is_an_import_error_saying_it() -> None:
+    # Raised out of the package's __getattr__, an AttributeError means "no such name": a
+    # dependency missing an attribute made from sessionkit import Limits "cannot import name
+    # 'Limits'" (its cause lost) and hasattr False, where import sessionkit showed it.
+    out = _run(
+        """
+        import sys
+
+        class TooOld:
+            @staticmethod
+            def find_spec(name, path=None, target=None):
+                if name == "sessionkit.limits":
+                    raise AttributeError("module 'attrs' has no attribute 'frozen'")
+
+        sys.meta_path.insert(0, TooOld)
+        import sessionkit
+        for use in ("from sessionkit import Limits", "print(hasattr(sessionkit, 'Limits'))",
+                    "sessionkit.services"):
+            try:
+                exec(use)
+            except Exception as exc:
+                print(type(exc).__name__, "|", exc, "|", repr(exc.__cause__))
+        """
+    )
+    cause = "module 'attrs' has no attribute 'frozen'"
+    said = (
+        f"ImportError | sessionkit.{{}} could not be imported: {cause} | AttributeError({cause!r})"
+    )
+    assert out == [said.format("Limits"), said.format("Limits"), said.format("services")]
+
+
 def _imported_names(statements: list[ast.stmt]) -> dict[str, str]:
     return {
         alias.asname or alias.name: node.module or ""
