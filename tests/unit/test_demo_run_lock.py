@@ -203,8 +203,19 @@ def test_a_lock_whose_session_the_server_ended_is_given_back_without_an_error(
             if engine.dialect.name == "postgresql":
                 ended = connection.exec_driver_sql(f"SELECT pg_terminate_backend({sessions[0]})")
                 assert ended.scalar() is True
+                alive = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {sessions[0]}"
             else:
                 connection.exec_driver_sql(f"KILL {sessions[0]}")
+                alive = (
+                    f"SELECT count(*) FROM information_schema.processlist WHERE id = {sessions[0]}"
+                )
+            # Ended before the run ends (the server ends it asynchronously), or the lock's
+            # give-back could still succeed and the test pass without the fix.
+            deadline = time.monotonic() + _HUNG
+            while connection.exec_driver_sql(alive).scalar() and time.monotonic() < deadline:
+                connection.rollback()  # a fresh snapshot of the sessions on each look
+                time.sleep(0.05)
+            assert connection.exec_driver_sql(alive).scalar() == 0
     monkeypatch.setattr(_run_lock, "RUN_LOCK_WAIT", 0.0)
     with _run_lock.demo_run():  # free: taken at once
         _run_lock.hold_run_lock(create_engine(db), "the next run")
