@@ -9,6 +9,7 @@ are set, each in a schema (database) of its own, dropped after.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -235,3 +236,43 @@ def test_a_sqlite_database_that_is_no_file_is_run_without_a_lock(
     assert main(["demo", PLATFORM, "--db", db]) == 0
     out, err = capsys.readouterr()
     assert (bool(out), err) == (True, "")
+
+
+def test_the_sqlite_file_is_let_go_only_after_the_run_s_connections(tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, and an
+    # idle connection to a WAL database holds SQLite's read lock. The run let go of its flock
+    # before closing its connections: another process closing its last connection then took
+    # itself for the last one and deleted the WAL under a connection still open.
+    import sqlite3
+    import subprocess
+
+    from sessionkit.demo import _run_lock
+
+    path = tmp_path / "wal.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as made:
+        made.execute("PRAGMA journal_mode=WAL")
+        made.execute("CREATE TABLE t (x)")
+        made.commit()
+    other = (
+        "import sqlite3\n"
+        f"connection = sqlite3.connect({str(path)!r})\n"
+        "connection.execute('INSERT INTO t VALUES (1)')\n"
+        "connection.commit()\n"
+        "connection.close()\n"
+    )
+    engine = create_engine(f"sqlite:///{path}")
+    kept: list[bool] = []
+    dispose = engine.dispose
+
+    def another_process_then_dispose(close: bool = True) -> None:  # as the run closes them
+        if not kept:
+            subprocess.run([sys.executable, "-c", other], check=True)
+            kept.append(Path(f"{path}-wal").exists())
+        dispose(close)
+
+    engine.dispose = another_process_then_dispose  # type: ignore[method-assign]
+    with _run_lock.demo_run():
+        _run_lock.hold_run_lock(engine, "the run")
+        with engine.connect() as connection:  # idle in the pool after: it holds the read lock
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    assert kept == [True]

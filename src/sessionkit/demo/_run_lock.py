@@ -101,10 +101,15 @@ def _run_lock(engine: Engine, shown: str) -> Iterator[None]:
         except FileNotFoundError:  # a name, no file: memdb's (file:/x?vfs=memdb), this process's
             yield
             return
-        try:  # closed only once the run's connections are idle: SQLite then holds no lock
+        try:
             _wait(lambda: _flock(descriptor), shown)
             yield
         finally:
+            # The run's connections first: closing any descriptor of the file drops all the
+            # POSIX locks the process holds on it, SQLite's too, and an idle connection to a
+            # WAL database holds one (another process closing its last would then take
+            # itself for the last and delete the WAL under it).
+            engine.dispose()
             os.close(descriptor)
         return
     if dialect not in ("postgresql", "mysql", "mariadb"):
