@@ -3,9 +3,11 @@
 :class:`Pricing` (what a booking of some seats in a session costs),
 :class:`Rate` (per hour, or per any length, per seat), :class:`FixedPrice` (one
 price per booking), :class:`SeatPrice` (per seat) and :data:`PricingFor` (the
-pricing of each session), with the checks of their amounts. A price is read
-once, when a booking is made, and never by the refund policy, which weighs
-only what was paid; so pricing stands apart from refunds.
+pricing of each session), with the checks of their amounts. A booking pays
+the price its pricing gave when it was made (a session's options,
+``kit.reschedules.options``, read one too, only for the currency its cancel
+fees show in); the refund policy reads none, as it weighs only what was paid;
+so pricing stands apart from refunds.
 
 Private to :mod:`sessionkit.policies.money`, which exports its names under its
 own name (their ``__module__``), so they show and pickle as before.

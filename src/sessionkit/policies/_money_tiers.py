@@ -2,11 +2,12 @@
 
 :data:`Fee` (one Money, or one per currency) and the reading of a fee,
 :class:`RefundTier` (the share a participant gets back with some notice, less
-a late-cancel fee), and the converters every field of
-:class:`~sessionkit.policies.money.RefundPolicy` goes through (percents read
+a late-cancel fee), and the converters of
+:class:`~sessionkit.policies.money.RefundPolicy`'s fields (percents read
 exactly, never as floats; fees; the tiers, sorted and one per notice; the
-full-refund roles). Kept apart from the policy's judging (``money.py``),
-which only reads these values.
+full-refund roles; its one flag, ``host_no_show_uses_credit``, is checked in
+``money.py``). Kept apart from the policy's judging (``money.py``), which only
+reads these values.
 
 Private to :mod:`sessionkit.policies.money`, which exports its names under its
 own name (their ``__module__``), so they show and pickle as before.
