@@ -290,7 +290,12 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong this time, in words a person can act on.")
     instance: str | None = Field(default=None, description="The path of the request.")
-    error: str = Field(description="The sessionkit error class, e.g. CapacityExceeded.")
+    error: str = Field(
+        description=(
+            "The error's class: a sessionkit error (e.g. CapacityExceeded), or"
+            " HTTPException, RequestValidationError or InternalServerError."
+        )
+    )
     rule: str | None = Field(
         default=None,
         description="A refusal's rule (BookingRefused, RescheduleRefused, CancelRefused, ...).",
