@@ -168,6 +168,7 @@ SERVICES_MOVED = [
     ("_payment_calls", "record_intent", "_payment_perform"),
     ("_payment_calls", "refund_failed", "_payment_perform"),
     ("_payment_calls", "gateway_of", "_payment_perform"),
+    ("reschedules", "RescheduleReport", "_reschedule_due"),
 ]
 
 
@@ -181,3 +182,19 @@ def test_moved_service_names_read_from_the_module_they_left(
     assert value is getattr(new, name)
     if not left.startswith("_"):  # a public class or function shows, pickles, resolves as before
         assert value.__module__ == old.__name__
+
+
+def test_moved_service_reports_pickle_and_resolve_under_the_public_module() -> None:
+    from sessionkit.model.reschedule import RescheduleRequest
+    from sessionkit.services import reschedules
+
+    report = reschedules.RescheduleReport(failed=(("r1", ValueError("x")),), more=True)
+    assert pickle.loads(pickle.dumps(report)) == report
+    assert "sessionkit.services.reschedules" in _pickled_names(report)
+    assert not any(".services._" in name for name in _pickled_names(report))
+    hints = typing.get_type_hints(reschedules.RescheduleReport)
+    assert hints["approved"] == tuple[RescheduleRequest, ...]
+    assert hints["failed"] == tuple[tuple[str, Exception], ...]
+    assert repr(report) == (
+        "RescheduleReport(approved=(), expired=(), failed=(('r1', ValueError('x')),), more=True)"
+    )

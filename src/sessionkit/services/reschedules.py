@@ -13,7 +13,11 @@ re-checks their seats), but a session's bookings do not lock it: both sides agre
 The class composes the steps in :mod:`sessionkit.services._reschedule_steps`;
 what :meth:`RescheduleCommands.options` returns (:class:`SessionOptions`,
 :class:`CancelTier`) is computed in :mod:`sessionkit.services._reschedule_options`
-and re-exported here.
+and re-exported here. The tick (:meth:`RescheduleCommands.approve_due`,
+:class:`RescheduleReport`) lives in :mod:`sessionkit.services._reschedule_due`,
+the read-only :meth:`RescheduleCommands.can_request` and
+:meth:`RescheduleCommands.options` in :mod:`sessionkit.services._reschedule_asks`;
+the class body takes them as its methods.
 """
 
 from __future__ import annotations
@@ -25,22 +29,21 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import (
-    ConcurrentModification,
     DuplicateReschedule,
     RescheduleRefused,
     SessionLocked,
-    TransientConflict,
     WrongType,
 )
 from sessionkit.errors._base import shown
-from sessionkit.model.html import html_of
-from sessionkit.model.reschedule import AUTO_APPROVED, RESCHEDULE_LIFECYCLE, RescheduleRequest
+from sessionkit.model.reschedule import RESCHEDULE_LIFECYCLE, RescheduleRequest
 from sessionkit.model.text import check_id, check_tenant, storable
 from sessionkit.policies import NoticePolicy, Refusal
 from sessionkit.ports import RESCHEDULES, RescheduleRepository
+from sessionkit.services import _reschedule_asks, _reschedule_due
 from sessionkit.services._context import Context, Tx, check_free, retried
 from sessionkit.services._editing import moved_lock
-from sessionkit.services._reschedule_options import CancelTier, SessionOptions, session_options
+from sessionkit.services._reschedule_due import RescheduleReport
+from sessionkit.services._reschedule_options import CancelTier, SessionOptions
 from sessionkit.services._reschedule_refusals import (
     moves,
     refused,
@@ -48,7 +51,6 @@ from sessionkit.services._reschedule_refusals import (
     waiting_on,
 )
 from sessionkit.services._reschedule_steps import (
-    answer_due,
     approve_late,
     check_answer,
     check_args,
@@ -61,33 +63,10 @@ from sessionkit.services._reschedule_steps import (
     status_event,
     store_answer,
 )
-from sessionkit.services.bookings import check_batch
-from sessionkit.services.reports import errors_key
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
 __all__ = ["CancelTier", "RescheduleCommands", "RescheduleReport", "SessionOptions"]
-
-_MAX_DUE_BATCH = 100_000
-"""The most due requests one ``approve_due`` call reads."""
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class RescheduleReport:
-    """What one run of :meth:`RescheduleCommands.approve_due` did.
-
-    ``approved``: requests auto-approved (their sessions moved); ``expired``:
-    requests without a usable time; ``failed``: ``(request id, error)`` of
-    requests left pending by an unexpected error (the next run retries
-    them); ``more``: the batch limit was reached.
-    """
-
-    _repr_html_ = html_of
-
-    approved: tuple[RescheduleRequest, ...] = ()
-    expired: tuple[RescheduleRequest, ...] = ()
-    failed: tuple[tuple[str, Exception], ...] = attrs.field(default=(), eq=errors_key)
-    more: bool = False
 
 
 class RescheduleCommands:
@@ -239,24 +218,7 @@ class RescheduleCommands:
             tx.collect([status_event(pending, change, actor)])
         return pending
 
-    @retried
-    def can_request(
-        self, tenant: str, session_id: str, *, role: str, now: datetime | None = None
-    ) -> Refusal | None:
-        """Return why :meth:`request` would refuse ``role`` now, or ``None`` if it would not.
-
-        The same checks, read only, for a "request reschedule" button (the
-        reason and the new time are the caller's to check: see the policy's
-        ``reason_refusal``, and ``new_time_refusal`` and ``silence_refusal``
-        with the session's booking rules' ``publishing_refusal``; the series'
-        other sessions and the resources' busy times are checked on request).
-        """
-        check_args(tenant, session_id, "session_id", role)
-        with self._tx(now) as (tx, repo):
-            session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
-            found = request_refusal(self._ctx, tx, repo, session, role)
-            tx.rollback()
-        return found
+    can_request = _reschedule_asks.can_request
 
     @retried
     def approve(
@@ -381,87 +343,10 @@ class RescheduleCommands:
 
     # -- the tick ------------------------------------------------------------------
 
-    def approve_due(
-        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 500
-    ) -> RescheduleReport:
-        """Answer by silence every pending request whose deadline passed by ``now``; a report.
-
-        A request with a proposed time is AUTO_APPROVED and its session moved
-        there; one without a time, or whose time can no longer be applied
-        (too soon, a conflict, a status that may not be moved, a period without
-        the credits its charged participants need), EXPIRES with the reason.
-        Each request is answered in a unit of work of its own, under its
-        session's lock, and only while still pending: two ticks racing
-        answer each request once (one event). ``tenant=None`` does every
-        tenant's; at most ``limit`` requests per call (``report.more``).
-        """
-        ctx = self._ctx
-        if tenant is not None:
-            check_tenant(tenant)
-        limit = check_batch(limit, "limit", _MAX_DUE_BATCH)
-        at = ctx.at(now, "now")
-        with self._tx(at) as (_tx, repo):
-            due = repo.due(tenant, before=at, limit=limit)
-        approved: list[RescheduleRequest] = []
-        expired: list[RescheduleRequest] = []
-        failed: list[tuple[str, Exception]] = []
-        for candidate in due:
-            try:
-                answered = ctx.retrying(self._answer_due, candidate, at)
-            except TransientConflict as error:  # the database's, past its runs: reported
-                failed.append((candidate.id, error))
-                continue
-            except ConcurrentModification:
-                continue  # another tick answered it first
-            except Exception as error:  # noqa: BLE001  # reported: one request must not stop the tick
-                failed.append((candidate.id, error))
-                continue
-            if answered is None:
-                continue
-            (approved if answered.status == AUTO_APPROVED else expired).append(answered)
-        return RescheduleReport(
-            approved=tuple(approved),
-            expired=tuple(expired),
-            failed=tuple(failed),
-            more=len(due) >= limit,
-        )
-
-    def _answer_due(self, candidate: RescheduleRequest, at: datetime) -> RescheduleRequest | None:
-        with self._tx(at) as (tx, _repo):
-            return self.answer_due_in(tx, candidate, at)
-
-    def answer_due_in(
-        self, tx: Tx, candidate: RescheduleRequest, at: datetime
-    ) -> RescheduleRequest | None:
-        """Answer ``candidate`` by silence inside ``tx`` if it is still pending past its deadline.
-
-        Locks its session first; returns the answered request, or ``None``
-        when another answer (a person, another tick) came first. The tick
-        (:mod:`sessionkit.services.tick`) calls it in its batches.
-        """
-        return answer_due(self._ctx, tx, candidate, at)
+    approve_due = _reschedule_due.approve_due
+    _answer_due = _reschedule_due._answer_due
+    answer_due_in = _reschedule_due.answer_due_in
 
     # -- "what may I do" -----------------------------------------------------------
 
-    @retried
-    def options(
-        self, tenant: str, session_id: str, *, role: str, now: datetime | None = None
-    ) -> SessionOptions:
-        """Return what ``role`` may do with the session now: reschedule until, cancel for how much.
-
-        ``reschedule`` is exactly what :meth:`request` would refuse (or
-        ``None``); the refunds are the kit's
-        :class:`~sessionkit.policies.RefundPolicy` for a cancel in ``role``.
-        A tier's fee is shown in the currency the kit's pricing gives the
-        session; a pricing that raises leaves only those fees unknown
-        (:attr:`CancelTier.fee_unknown` says why), never the options.
-        """
-        check_args(tenant, session_id, "session_id", role)
-        with self._tx(now) as (tx, repo):
-            session = settle_overdue(self._ctx, tx, repo, lock_session(tx, tenant, session_id))
-            reschedule = request_refusal(self._ctx, tx, repo, session, role)
-            pending = repo.pending_for(tenant, session_id)
-            tx.rollback()
-        return session_options(
-            self._ctx, session, role, tx.now, reschedule=reschedule, pending=pending
-        )
+    options = _reschedule_asks.options
