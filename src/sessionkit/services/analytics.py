@@ -7,22 +7,23 @@ no session, booking or payment is loaded into Python, but for the no-show
 sessions ``clients`` reads with their attendance (a host's no-show is not
 the client's). Every definition (what
 counts as held, rescheduled, kept, on track) is in ``docs/analytics.md``.
+
+This module owns :class:`Analytics` and its figures of sessions, money,
+attendance and usage; the checks every figure makes of its grouping, window,
+scope and outcomes are in :mod:`sessionkit.services._analytics_scope`, and the
+per-client figures (:meth:`Analytics.clients`, a method its class body takes
+as an attribute) in :mod:`sessionkit.services._analytics_clients`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
-import attrs
-
-from sessionkit.errors import InvalidValue, WrongType
+from sessionkit.errors import InvalidValue
 from sessionkit.errors._base import plain_int, shown
 from sessionkit.model.analytics import (
     COUNT_DIMENSIONS,
     REVENUE_DIMENSIONS,
-    ClientRow,
-    ClientStats,
     CountBy,
     Counts,
     Outcomes,
@@ -40,101 +41,26 @@ from sessionkit.model.analytics_use import (
     UsageBy,
 )
 from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, participant_ref
-from sessionkit.model.query import SessionQuery, check_window_order
+from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import MOVED_STATUSES
 from sessionkit.model.session import ResourceRef
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import ANALYTICS, AnalyticsReader
-from sessionkit.services._analytics_money import client_money, revenue_row
+from sessionkit.services import _analytics_clients
+from sessionkit.services._analytics_money import revenue_row
+from sessionkit.services._analytics_scope import (
+    check_by,
+    chosen_outcomes,
+    scope_of,
+    sort_key,
+    window_ends,
+)
 from sessionkit.services._analytics_use import attendance_stats, subscription_use
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._outcomes import came_to_no_shows
 from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.services.queries import known_session_statuses
-from sessionkit.zones import check_instant
 
 __all__ = ["Analytics"]
-
-
-def _sort_key(key: str | None) -> tuple[bool, str]:
-    return (key is not None, key or "")
-
-
-def _check_by(value: object, allowed: tuple[str, ...], *, optional: bool = True) -> None:
-    if value is None and optional:
-        return
-    choices = ", ".join(allowed)
-    if not isinstance(value, str):
-        raise WrongType(
-            value, name="by", expected=f"None or one of {choices}" if optional else choices
-        )
-    if value not in allowed:
-        raise InvalidValue(
-            f"cannot group by {shown(value)}; choose one of {choices}"
-            + (" (or None)" if optional else ""),
-            value=value,
-            expected=", ".join(allowed),
-        )
-
-
-def _optional_instant(value: object, name: str) -> datetime | None:
-    return None if value is None else check_instant(value, name)
-
-
-def _window(start_from: object, start_to: object) -> tuple[datetime | None, datetime | None]:
-    """The window's ends, checked; ``InvalidWindow`` when its end is before its start.
-
-    Such a window matches nothing, so its figures were empty, as if there were no data.
-    """
-    lo = _optional_instant(start_from, "start_from")
-    hi = _optional_instant(start_to, "start_to")
-    check_window_order(lo, hi)
-    return lo, hi
-
-
-_PRESET_OUTCOMES = Outcomes()
-_PRESET_STATUSES = (
-    _PRESET_OUTCOMES.completed | _PRESET_OUTCOMES.no_show | _PRESET_OUTCOMES.cancelled
-)
-"""The default outcomes' statuses: every preset's, whichever lifecycles a kit registered."""
-
-
-def _outcomes(ctx: Context, value: object) -> Outcomes:
-    """Return ``value`` (the presets' for ``None``), its own statuses checked.
-
-    ``UnknownStatus`` for a status of its own that no lifecycle of the kit has:
-    a typo would count as no session, and say nothing.
-    """
-    if value is None:
-        return _PRESET_OUTCOMES
-    if not isinstance(value, Outcomes):
-        raise WrongType(value, name="outcomes", expected="an Outcomes or None")
-    named = value.completed | value.no_show | value.cancelled
-    known_session_statuses(ctx, tuple(sorted(named - _PRESET_STATUSES)))
-    return value
-
-
-def _scope(query: object, start_from: object, start_to: object) -> SessionQuery:
-    """Return the scope: ``query`` (all sessions for ``None``) narrowed by the window.
-
-    The window only narrows: a scope with bounds of its own keeps the later
-    start and the earlier end of the two, never sessions it left out. A
-    window that misses the scope's bounds narrows it to an empty window at
-    the later start (the two ends crossed, the scope was ``InvalidWindow``).
-    """
-    if query is not None and not isinstance(query, SessionQuery):
-        raise WrongType(query, name="scope", expected="a SessionQuery or None")
-    scope = SessionQuery() if query is None else query
-    lo, hi = _window(start_from, start_to)
-    if lo is not None and scope.start_from is not None:
-        lo = max(scope.start_from, lo)
-    if hi is not None and scope.start_to is not None:
-        hi = min(scope.start_to, hi)
-    first = scope.start_from if lo is None else lo
-    last = scope.start_to if hi is None else hi
-    if first is not None and last is not None and last < first:
-        last = first  # nothing is in both: the empty [first, first) picks no session
-    return attrs.evolve(scope, start_from=first, start_to=last)
 
 
 class Analytics:
@@ -163,7 +89,7 @@ class Analytics:
     def _scope(self, query: object, start_from: object, start_to: object) -> SessionQuery:
         # A status no lifecycle has (a typo) is refused, as kit.queries refuses it: it
         # would match nothing, and its empty figures would look like no data.
-        chosen = _scope(query, start_from, start_to)
+        chosen = scope_of(query, start_from, start_to)
         known_session_statuses(self._ctx, chosen.statuses)
         return chosen
 
@@ -180,13 +106,13 @@ class Analytics:
         """Return the sessions in scope counted by status, per group of ``by`` (one statement)."""
         check_tenant(tenant)
         check_actor(actor)
-        _check_by(by, COUNT_DIMENSIONS)
+        check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
         with self._ctx.transaction() as tx:
             rows = self._reader(tx).status_counts(
                 tenant, chosen, by=by, seat_statuses=SEAT_STATUSES, at=tx.now
             )
-        rows.sort(key=lambda r: (_sort_key(r.key), r.status))
+        rows.sort(key=lambda r: (sort_key(r.key), r.status))
         return Counts(tenant=tenant, by=by, rows=tuple(rows))
 
     def rates(
@@ -207,9 +133,9 @@ class Analytics:
         """
         check_tenant(tenant)
         check_actor(actor)
-        _check_by(by, COUNT_DIMENSIONS)
+        check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
-        kinds = _outcomes(self._ctx, outcomes)
+        kinds = chosen_outcomes(self._ctx, outcomes)
         with self._ctx.transaction() as tx:
             reader = self._reader(tx)
             counted = reader.status_counts(
@@ -237,7 +163,7 @@ class Analytics:
                 cancelled=sum(n for s, n in statuses.items() if s in kinds.cancelled),
                 rescheduled=rescheduled.get(key, 0),
             )
-            for key, statuses in sorted(groups.items(), key=lambda item: _sort_key(item[0]))
+            for key, statuses in sorted(groups.items(), key=lambda item: sort_key(item[0]))
         ]
         return Rates(tenant=tenant, by=by, rows=tuple(rows))
 
@@ -257,8 +183,8 @@ class Analytics:
         """
         check_tenant(tenant)
         check_actor(actor)
-        _check_by(by, REVENUE_DIMENSIONS)
-        lo, hi = _window(start_from, start_to)
+        check_by(by, REVENUE_DIMENSIONS)
+        lo, hi = window_ends(start_from, start_to)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).payment_totals(
                 tenant, by=by, start_from=lo, start_to=hi, at=tx.now
@@ -269,7 +195,7 @@ class Analytics:
         rows = [
             revenue_row(key, currency, mine)
             for (key, currency), mine in sorted(
-                grouped.items(), key=lambda item: (_sort_key(item[0][0]), item[0][1])
+                grouped.items(), key=lambda item: (sort_key(item[0][0]), item[0][1])
             )
         ]
         return Revenue(tenant=tenant, by=by, rows=tuple(rows))
@@ -311,7 +237,7 @@ class Analytics:
                 value=total,
                 expected="None or an int >= 0",
             )
-        kinds = _outcomes(self._ctx, outcomes)
+        kinds = chosen_outcomes(self._ctx, outcomes)
         with self._ctx.transaction(now) as tx:
             at = tx.now
             rows = self._reader(tx).timing(tenant, chosen, now=at)
@@ -328,79 +254,7 @@ class Analytics:
             due=sum(r.sessions for r in rows if r.ended and r.status not in kinds.cancelled),
         )
 
-    def clients(
-        self,
-        tenant: str,
-        *,
-        start_from: datetime | None = None,
-        start_to: datetime | None = None,
-        outcomes: Outcomes | None = None,
-        actor: str | None = None,  # see class docstring
-    ) -> ClientStats:
-        """Return per client: sessions booked, first and last, repeat or not, no-shows, money.
-
-        Over the bookings and payments of sessions starting in
-        ``[start_from, start_to)`` (two statements). A client's no-show is a
-        session of hers that ended in a status its lifecycle marks
-        ``no_show`` (with ``outcomes``, one in its ``no_show`` statuses
-        instead, as :meth:`rates` and :meth:`attendance` count them), unless
-        its attendance shows her there: the host's no-show, not hers, as its
-        refund and credits read it. Those sessions are read with their seats
-        and attendance only when some client has one, a page of sessions at a
-        time in batched reads (a few statements per page, none per session).
-        """
-        check_tenant(tenant)
-        check_actor(actor)
-        lo, hi = _window(start_from, start_to)
-        lifecycles = self._ctx.lifecycles
-        if outcomes is None:
-            no_show = {
-                (name, status)
-                for name in lifecycles
-                for status in lifecycles.get(name).no_show_statuses
-            }
-        else:
-            named = _outcomes(self._ctx, outcomes).no_show
-            no_show = {(name, status) for name in lifecycles for status in named}
-        with self._ctx.transaction() as tx:
-            reader = self._reader(tx)
-            booked = reader.client_bookings(
-                tenant,
-                statuses=SEAT_STATUSES,
-                start_from=lo,
-                start_to=hi,
-                at=tx.now,
-                no_show=no_show,
-            )
-            paid = reader.payment_totals(tenant, by="client", start_from=lo, start_to=hi, at=tx.now)
-            # Not hers: a no-show session the attendance shows her at (the host's no-show).
-            came = (
-                came_to_no_shows(tx, tenant, start_from=lo, start_to=hi, no_show=no_show)
-                if any(b.no_shows for b in booked)
-                else Counter[str]()
-            )
-        money: dict[str, dict[str, list[PaymentTotal]]] = {}
-        for total in paid:
-            assert total.key is not None  # by="client" keys every row
-            money.setdefault(total.key, {}).setdefault(total.currency, []).append(total)
-        by_client = {b.client: b for b in booked}
-        rows = []
-        for client in sorted({*by_client, *money}):
-            seen = by_client.get(client)
-            rows.append(
-                ClientRow(
-                    client=client,
-                    sessions=0 if seen is None else seen.sessions,
-                    first_session=None if seen is None else seen.first_session,
-                    last_session=None if seen is None else seen.last_session,
-                    no_shows=0 if seen is None else max(seen.no_shows - came[client], 0),
-                    money=tuple(
-                        client_money(currency, totals)
-                        for currency, totals in sorted(money.get(client, {}).items())
-                    ),
-                )
-            )
-        return ClientStats(tenant=tenant, rows=tuple(rows))
+    clients = _analytics_clients.clients
 
     def attendance(
         self,
@@ -428,9 +282,9 @@ class Analytics:
         """
         check_tenant(tenant)
         check_actor(actor)
-        _check_by(by, COUNT_DIMENSIONS)
+        check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
-        kinds = _outcomes(self._ctx, outcomes)
+        kinds = chosen_outcomes(self._ctx, outcomes)
         with self._ctx.transaction() as tx:
             totals = self._reader(tx).attendance_totals(
                 tenant,
@@ -469,7 +323,7 @@ class Analytics:
                 value=by,
                 expected=", ".join(USAGE_DIMENSIONS),
             )
-        _check_by(by, USAGE_DIMENSIONS, optional=False)
+        check_by(by, USAGE_DIMENSIONS, optional=False)
         who = None if subscriber is None else str(participant_ref(subscriber))
         with self._ctx.transaction(now) as tx:
             at = tx.now
