@@ -2,22 +2,22 @@
 
 A bug in the host's dependency, or a driver's error the store did not
 translate, went out as Starlette's plain-text "Internal Server Error", though
-the OpenAPI document promises a ``Problem`` for a 500. With
-``install_problem_handlers`` it is one, telling the client nothing of the
-exception; the server still gets the exception, and a host's own handler for
-it still answers.
+the OpenAPI document promises a ``Problem`` for a 500. It is one, telling the
+client nothing of the exception: on the router's routes always, on the app's
+own with ``install_problem_handlers``; the server still gets the exception,
+and a host's own handler for it still answers.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from sessionkit.contrib.fastapi import (
@@ -28,6 +28,7 @@ from sessionkit.contrib.fastapi import (
     server_problem,
     sessionkit_router,
 )
+from sessionkit.errors import InvalidValue
 from sessionkit.services import SessionKit
 
 with warnings.catch_warnings():
@@ -128,10 +129,126 @@ def test_a_hosts_own_handler_for_exceptions_keeps_answering(
     assert missing.headers["content-type"] == PROBLEM_MEDIA_TYPE  # the rest installed as before
 
 
-def test_without_the_handlers_starlette_answers_it_as_before(kit: SessionKit) -> None:
+def test_without_the_handlers_starlette_answers_the_apps_own_routes_as_before(
+    kit: SessionKit,
+) -> None:
     with TestClient(_app(kit, installed=False), raise_server_exceptions=False) as client:
         failed = client.get("/own")
     assert (failed.status_code, failed.text) == (500, "Internal Server Error")
+
+
+def test_without_the_handlers_the_routers_own_routes_answer_a_crash_as_a_problem(
+    kit: SessionKit,
+) -> None:
+    # A host including the router without install_problem_handlers got Starlette's
+    # plain-text "Internal Server Error", where every route's OpenAPI declares a Problem.
+    app = _app(kit, installed=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+        head = client.head("/v1/sessions")
+    assert failed.status_code == 500
+    assert failed.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert failed.json() == {
+        "type": "urn:sessionkit:problem:server-error",
+        "title": "Server error",
+        "status": 500,
+        "detail": "the server failed to answer this request; its log says why",
+        "instance": "/v1/sessions",
+        "error": "InternalServerError",
+    }
+    for told in ("hunter2", "db.internal", "DriverError", "Traceback", "connect"):
+        assert told not in failed.text
+    assert (head.status_code, head.headers["content-type"], head.content) == (
+        500,
+        PROBLEM_MEDIA_TYPE,
+        b"",
+    )
+    with TestClient(app) as client, pytest.raises(DriverError, match="hunter2"):
+        client.get("/v1/sessions")  # raised again once the problem is sent, for the server
+
+
+def _refusing_caller() -> Caller:
+    raise InvalidValue("the caller's tenant header is empty", value="", expected="a tenant")
+
+
+def test_without_the_handlers_the_routers_own_routes_answer_a_sessionkit_error_as_a_problem(
+    kit: SessionKit,
+) -> None:
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=_refusing_caller), prefix="/v1")
+    with TestClient(app) as client:  # nothing is raised: a refusal is no crash
+        refused = client.get("/v1/sessions")
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert refused.json() == {
+        "type": "urn:sessionkit:problem:invalid-value",
+        "title": "Invalid value",
+        "status": 422,
+        "detail": "the caller's tenant header is empty",
+        "instance": "/v1/sessions",
+        "error": "InvalidValue",
+        "value": "",
+        "expected": "a tenant",
+    }
+
+
+def test_a_crash_is_answered_after_the_requests_transaction_has_seen_it(kit: SessionKit) -> None:
+    # Answered inside FastAPI's exit stacks, the crash would reach no yield dependency:
+    # one holding the request's transaction would commit what the route half did.
+    events: list[str] = []
+
+    def transaction() -> Iterator[SessionKit]:
+        try:
+            yield kit
+        except Exception:
+            events.append("rolled back")
+            raise
+        events.append("committed")
+
+    def request_kit(
+        # A default, not Annotated: this module's annotations are strings, read in its globals.
+        held: SessionKit = Depends(transaction, scope="function"),  # noqa: B008
+    ) -> SessionKit:
+        raise DriverError(SECRET)  # in the transaction: a store's untranslated error, say
+
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(kit=request_kit, caller=lambda: Caller("acme")), prefix="/v1"
+    )
+
+    @app.middleware("http")
+    async def sent(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        events.append(f"sent {response.status_code}")
+        return response
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    assert (failed.status_code, failed.json()["error"]) == (500, "InternalServerError")
+    assert events == ["rolled back", "sent 500"]
+
+
+@pytest.mark.parametrize("key", [Exception, 500])
+def test_without_the_handlers_a_hosts_own_handler_answers_the_routers_crashes_too(
+    kit: SessionKit, key: type[Exception] | int
+) -> None:
+    app = _app(kit, installed=False)
+    app.add_exception_handler(key, _hosts_own)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    assert (failed.status_code, failed.text) == (500, "ours")
+
+
+def test_a_debug_app_shows_starlettes_traceback_for_the_routers_crashes(kit: SessionKit) -> None:
+    app = _app(kit, installed=False)
+    app.debug = True
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions", headers={"Accept": "text/html"})
+    assert failed.status_code == 500
+    assert failed.headers["content-type"].startswith("text/html")
+    assert "DriverError" in failed.text  # a developer's page, as debug=True asks
 
 
 def test_installing_again_answers_with_the_last_type_base_as_the_other_handlers_do(

@@ -15,7 +15,9 @@ instead, where a host verifies the provider's signature.
 Every command is one call of a service, which is one unit of work: it has
 committed (or rolled back, leaving nothing) before the response is built.
 Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
-:mod:`sessionkit.contrib.fastapi.problems`), declared in the OpenAPI document.
+:mod:`sessionkit.contrib.fastapi.problems`), declared in the OpenAPI document,
+and so does any other exception a route raises: a 500 telling nothing of it,
+unless the app answers those itself (a handler of its own, ``debug=True``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from sessionkit.contrib.fastapi.problems import (
     ProblemResponse,
     http_problem,
     problem_body,
+    server_problem,
     validation_problem,
 )
 from sessionkit.errors import SessionKitError
@@ -76,12 +79,13 @@ __all__ = [
 
 def _problem_route(type_base: str) -> type[APIRoute]:
     class ProblemRoute(SegmentRoute):
-        """A route whose sessionkit errors and unreadable requests answer as problem+json.
+        """A route whose errors, crashes and unreadable requests answer as problem+json.
 
-        A ``SessionKitError`` is answered outside FastAPI's exit stacks, so a
-        ``yield`` dependency holding the request's transaction sees the error
-        and rolls back; only then is the problem sent. Its path parameters may
-        hold an encoded ``/`` (``%2F``): ids may have one (see ``_paths``).
+        A ``SessionKitError``, or any other exception, is answered outside
+        FastAPI's exit stacks, so a ``yield`` dependency holding the request's
+        transaction sees the error and rolls back; only then is the problem
+        sent (see :func:`_answering_problems`). Its path parameters may hold an
+        encoded ``/`` (``%2F``): ids may have one (see ``_paths``).
         """
 
         async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,6 +110,17 @@ def _problem_route(type_base: str) -> type[APIRoute]:
 
 
 def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
+    """Return ``app`` answering a ``SessionKitError`` with its problem, any other crash a 500's.
+
+    A crash (an exception that is neither a ``SessionKitError`` nor an
+    ``HTTPException``, which the app answers) gets :func:`server_problem`,
+    then is raised again, as Starlette's ``ServerErrorMiddleware`` does with
+    the plain-text 500 it would have sent: the server logs it, a ``TestClient``
+    raises it. Where the app answers crashes itself (a handler for
+    ``Exception`` or 500, ``install_problem_handlers``' or the host's own, or
+    ``debug=True``'s traceback page), it is raised untouched for the app to.
+    """
+
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
@@ -126,8 +141,21 @@ def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
                 staff=scope.get(STAFF_KEY, False),  # the caller's, once read (see Routes.bound)
             )
             await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
+        except HTTPException:
+            raise  # the app's to answer (a 405 naming the path's methods), as Starlette's own
+        except Exception:
+            if started or _answers_crashes(scope.get("app")):
+                raise
+            await server_problem(Request(scope), type_base=type_base)(scope, receive, send)
+            raise  # for the server's log, once the problem is sent (see the docstring)
 
     return answer
+
+
+def _answers_crashes(app: object) -> bool:
+    """Whether the app answers a crash otherwise than with Starlette's plain-text 500."""
+    handlers = getattr(app, "exception_handlers", None) or {}
+    return bool(getattr(app, "debug", False)) or Exception in handlers or 500 in handlers
 
 
 def sessionkit_router(
