@@ -514,7 +514,7 @@ def test_no_message_of_the_core_advises_a_caller_not_staff_what_only_staff_may_d
         (where, line, text)
         for where, line, text in _messages()
         # SessionKit(...) refusing its gateway's name: raised to the host, never by a route.
-        if where != "services/app.py" and STAFF_ONLY.search(in_api_terms(text))
+        if where != "services/_app_checks.py" and STAFF_ONLY.search(in_api_terms(text))
     ]
     assert len(staff_advice) >= 4  # the walk found them
     left = sorted(
