@@ -39,6 +39,22 @@ def _series(**fields: Any) -> dict[str, Any]:
     return {"title": "Algebra", "items": [ITEM], **fields}
 
 
+def _consulting_kit(
+    clock: ManualClock, *, series: type[SeriesCommands] | None = None
+) -> SessionKit:
+    """A kit that knows the ``consulting`` lifecycle alone: not ``kit.series.create``'s default.
+
+    ``series``, when given, is its series service: a host's own.
+    """
+    consulting = LifecycleRegistry([get_lifecycle("consulting")])
+    kit = SessionKit(
+        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
+    )
+    if series is not None:
+        kit.series = series(kit.context)
+    return kit
+
+
 def test_an_omitted_lifecycle_is_the_kits_default(client: TestClient) -> None:
     made = client.post("/v1/series", json=_series())
     assert made.status_code == 201, made.text
@@ -49,10 +65,7 @@ def test_an_omitted_lifecycle_is_the_kits_default(client: TestClient) -> None:
 def test_an_omitted_lifecycle_the_kit_does_not_know_is_the_hosts(
     client_for: ClientFor, clock: ManualClock
 ) -> None:
-    consulting = LifecycleRegistry([get_lifecycle("consulting")])
-    kit = SessionKit(
-        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
-    )
+    kit = _consulting_kit(clock)
     client = client_for(kit)
     # The client named no lifecycle: it was a 422 UnknownLifecycle of "lms", its input.
     body = problem(client.post("/v1/series", json=_series()), 500, "UnknownLifecycle")
@@ -91,11 +104,7 @@ def test_an_omitted_lifecycle_is_the_default_of_the_hosts_own_series_service(
 ) -> None:
     # The route read the default from SeriesCommands at import and sent it: a host's
     # service with another one was given "lms", a 500 on a kit without it.
-    consulting = LifecycleRegistry([get_lifecycle("consulting")])
-    kit = SessionKit(
-        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
-    )
-    kit.series = ConsultingSeries(kit.context)
+    kit = _consulting_kit(clock, series=ConsultingSeries)
     client = client_for(kit)
     key = {"Idempotency-Key": "series-2"}
     made = client.post("/v1/series", json=_series(), headers=key)
@@ -112,11 +121,7 @@ def test_the_published_schema_names_no_default_lifecycle(
     # SeriesCreate's schema said "default": "lms" to every host's clients: one whose kit
     # makes consultations had its default misstated, and a client generated from the
     # document could fill in "lms" and have it refused (422 UnknownLifecycle).
-    consulting = LifecycleRegistry([get_lifecycle("consulting")])
-    kit = SessionKit(
-        uow=InMemoryStore().unit_of_work, clock=clock, booking_rules=RULES, lifecycles=consulting
-    )
-    kit.series = ConsultingSeries(kit.context)
+    kit = _consulting_kit(clock, series=ConsultingSeries)
     schema = make_app(lambda: kit).openapi()["components"]["schemas"]["SeriesCreate"]
     lifecycle = schema["properties"]["lifecycle"]
     assert lifecycle.get("default", "none") == "none"
