@@ -169,6 +169,7 @@ SERVICES_MOVED = [
     ("_payment_calls", "refund_failed", "_payment_perform"),
     ("_payment_calls", "gateway_of", "_payment_perform"),
     ("reschedules", "RescheduleReport", "_reschedule_due"),
+    ("series", "top_up_window", "_series_window"),
 ]
 
 

@@ -3,38 +3,42 @@
 These are the LMS seed's ``SessionGenerationService``, its weekly maintenance
 job and its group/class listeners, as plain calls a host wires to its own
 events and scheduler.
+
+This module owns :class:`SeriesCommands` and what makes sessions (create,
+create_many, materialise, the top-up). Changing a series that exists
+(:meth:`SeriesCommands.change_schedule`, :meth:`SeriesCommands.close`,
+methods its class body takes as attributes) is in
+:mod:`sessionkit.services._series_change`; the window a top-up fills
+(:func:`top_up_window`, exported here) in :mod:`sessionkit.services._series_window`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import attrs
 
-from sessionkit.errors import SeriesClosedError
-from sessionkit.model.series import ScheduleItem, Series, WindowPolicy, item_tuple
-from sessionkit.model.session import check_capacity
+from sessionkit.model.series import ScheduleItem, Series, WindowPolicy
 from sessionkit.model.text import (
     check_actor,
     check_flag,
-    check_id,
     check_optional_id,
     check_tenant,
 )
-from sessionkit.services import fields
-from sessionkit.services._closing import close_in
+from sessionkit.services import _series_change, fields
 from sessionkit.services._collector import collector_paused
 from sessionkit.services._context import (
     Context,
     Tx,
-    check_record_version,
-    check_version,
     raised_after_commit,
     retried,
 )
-from sessionkit.services._series_time import check_begin, months_after, series_start, series_zone
+from sessionkit.services._series_change import active_series, series_args
+from sessionkit.services._series_window import (
+    top_up_window as top_up_window,  # exported, as before the split: the tick imports it here
+)
 from sessionkit.services.bulk import (
     SeriesSpec,
     create_many_in,
@@ -42,12 +46,9 @@ from sessionkit.services.bulk import (
     new_series,
     specs_list,
 )
-from sessionkit.services.generation import check_keys, materialise_in, wanted_occurrences
-from sessionkit.services.reconcile import keep_schedule_until, reconcile_in
+from sessionkit.services.generation import materialise_in
 from sessionkit.services.reports import (
-    CloseReport,
     MaterialiseReport,
-    ReconcileReport,
     TopUpFailure,
     TopUpReport,
 )
@@ -55,78 +56,6 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant
 
 __all__ = ["SeriesCommands"]
-
-_PAST_BUFFER = timedelta(days=1)
-"""How far past its buffer a top-up fills a series at least.
-
-A series whose ``initial_months`` do not reach past its ``buffer`` (the
-marketplace's: a month ahead, five weeks kept) was refilled to exactly the
-buffer: a second later less than the buffer lay ahead, so every tick topped
-it up again (no session made, a version written, ``idle`` never true, and
-``tick --until-idle`` never ended). Filled a day past it, it is due once a day.
-"""
-
-
-def _check_version(series: Series, expected_version: int | None) -> None:
-    check_record_version(series.id, series.version, expected_version)
-
-
-def _active(tx: Tx, tenant: str, series_id: str) -> Series:
-    series = tx.series.get(tenant, series_id)
-    if not series.is_active:
-        raise SeriesClosedError(series.id)
-    return series
-
-
-def _series_args(
-    tenant: object, series_id: object, actor: object, expected_version: object
-) -> None:
-    """Check the arguments every command on one series takes."""
-    check_tenant(tenant)
-    check_id(series_id, "series_id")
-    check_actor(actor)
-    check_version(expected_version)
-
-
-def top_up_window(series: Series, now: datetime) -> tuple[datetime, datetime] | None:
-    """Return the ``(from, to)`` a top-up at ``now`` generates for ``series``, or ``None``.
-
-    ``None`` for an inactive series, or one with at least ``window.buffer``
-    generated ahead of ``now``; so the tick claims only the series due.
-    """
-    if not series.is_active:
-        return None
-    begin = check_begin(series, max(now, series_start(series)))
-    reached = series.generated_until
-    if reached is not None and reached - begin >= series.window.buffer:
-        return None
-    target = _refill_end(series, begin)
-    lo = begin if reached is None else max(reached, begin)
-    if lo >= target:
-        return None
-    return lo, target
-
-
-def _refill_end(series: Series, begin: datetime) -> datetime:
-    """Where a top-up from ``begin`` fills ``series``: months ahead, or a day past its buffer."""
-    return max(
-        months_after(begin, series.window.initial_months, series_zone(series)),
-        begin + series.window.buffer + _PAST_BUFFER,
-    )
-
-
-def _check_ahead(ctx: Context, series: Series, cutoff: datetime) -> None:
-    """Check the window the first top-up of ``series`` from ``cutoff`` on will generate.
-
-    A change whose cutoff lies past all that is generated has nothing to
-    reconcile, so nothing checked its items: two zones at one local time
-    (:func:`check_keys`) or a rule too dense for a window (``LimitExceeded``)
-    went through, to be skipped silently or fail every top-up. They are
-    refused now, as for a change effective at once.
-    """
-    begin = check_begin(series, max(cutoff, series_start(series)))
-    end = _refill_end(series, begin)
-    check_keys(series, wanted_occurrences(series, begin, end, ctx.limits))
 
 
 class SeriesCommands:
@@ -244,11 +173,11 @@ class SeriesCommands:
         ``SeriesNotFound`` and ``SeriesClosedError``.
         """
         ctx = self._ctx
-        _series_args(tenant, series_id, actor, None)
+        series_args(tenant, series_id, actor, None)
         window = TimeSpan(check_instant(start, "start"), check_instant(end, "end"))
         ctx.limits.check_window(window.start, window.end, "the window to materialise")
         with ctx.transaction(planned=True) as tx:
-            series = _active(tx, tenant, series_id)
+            series = active_series(tx, tenant, series_id)
             report = materialise_in(ctx, tx, series, window, actor=actor)
             reached = series.generated_until
             if reached is None or (window.start <= reached < window.end):
@@ -333,89 +262,8 @@ class SeriesCommands:
         )
         return report
 
-    @retried
-    def change_schedule(
-        self,
-        tenant: str,
-        series_id: str,
-        *,
-        actor: str | None,
-        items: Iterable[ScheduleItem],
-        effective_from: datetime | None = None,
-        expected_version: int | None = None,
-        capacity: int | None = None,
-    ) -> ReconcileReport:
-        """Replace the schedule items "this and following" from ``effective_from`` (default now).
-
-        ``capacity`` (default: the series' own) is the seats of the sessions
-        generated from then on; the still-wanted sessions the change may
-        update (initial status, generated, not detached, without dependents)
-        take it too, and the others keep theirs (a booked session's seats are
-        changed with ``kit.sessions.update(capacity=)``). It is checked as
-        ``create`` checks it: a positive integer, at most the booking rules'
-        ``max_capacity`` (``InvalidValue``), which a change that lowers it
-        mends when the rules were lowered after the series was made.
-
-        Reconciles instead of deleting and recreating, all in one unit of
-        work: still-wanted future sessions keep their ids (and follow a changed
-        duration, resources or title); obsolete ones are deleted only when in
-        the initial status, generated, not detached and without dependents,
-        else kept and reported as orphans; missing ones are created (skipping
-        conflicts). Sessions before the cutoff (the later of
-        ``effective_from`` and now) and in any other status are never touched.
-        Until a future cutoff the old schedule stands: weeks before it that
-        were not generated yet are generated with the old items first (their
-        ``SessionCreated`` events go out; the report is the reconcile's), so no
-        later top-up fills them from the new ones, and the new items are
-        checked over the window their first top-up will generate. A kept
-        session the new schedule no longer gives takes the key of the
-        occurrence it stands for on its local day (``SessionUpdated``).
-        """
-        ctx = self._ctx
-        _series_args(tenant, series_id, actor, expected_version)
-        new_items = item_tuple(items)
-        if capacity is not None:
-            check_capacity(capacity)
-        with ctx.transaction(planned=True) as tx:
-            cutoff = max(tx.now, ctx.at(effective_from, "effective_from"))
-            before = _active(tx, tenant, series_id)
-            _check_version(before, expected_version)
-            before = keep_schedule_until(ctx, tx, before, cutoff, actor)
-            after = attrs.evolve(
-                before,
-                items=new_items,
-                capacity=before.capacity if capacity is None else capacity,
-                updated_at=tx.now,
-                updated_by=actor,
-            )
-            if before.generated_until is None or before.generated_until <= cutoff:
-                _check_ahead(ctx, after, cutoff)
-            else:  # a start past LATEST has nothing to reconcile, and would fail every top-up
-                check_begin(after, max(cutoff, series_start(after)))
-            return reconcile_in(ctx, tx, before, after, cutoff, actor=actor)
-
-    @retried
-    def close(
-        self,
-        tenant: str,
-        series_id: str,
-        *,
-        actor: str | None,
-        expected_version: int | None = None,
-    ) -> CloseReport:
-        """Close a series (class finished or canceled): it generates nothing any more.
-
-        Its future sessions still in the initial status and without
-        dependents are deleted (``SessionDeleted`` each); the rest are kept
-        and reported. Emits ``SeriesClosed``. Raises ``SeriesClosedError`` if
-        it is closed already.
-        """
-        ctx = self._ctx
-        _series_args(tenant, series_id, actor, expected_version)
-        with ctx.transaction() as tx:
-            series = _active(tx, tenant, series_id)
-            _check_version(series, expected_version)
-            return close_in(ctx, tx, series, tx.now, actor=actor)
+    change_schedule = _series_change.change_schedule
+    close = _series_change.close
 
     @retried
     def set_fields(
