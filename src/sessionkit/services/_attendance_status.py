@@ -22,7 +22,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import JOURNAL
 from sessionkit.services._context import Tx
 
-__all__ = ["last_change", "status_as_of", "status_unknown"]
+__all__ = ["journal_history", "last_change", "status_as_of", "status_unknown"]
 
 _CREATED = SessionCreated.__name__
 
@@ -32,12 +32,41 @@ def last_change(session: Session) -> datetime:
     return session.created_at if session.updated_at is None else session.updated_at
 
 
+def journal_history(
+    tx: Tx, tenant: str, *, session_id: str | None = None, subject: tuple[str, str] | None = None
+) -> list[JournalEntry] | None:
+    """Return every journal entry of ``session_id`` or ``subject``, oldest first.
+
+    ``None`` when there is no journal to read: the kit keeps none, or its
+    store has no journal repository.
+    """
+    if tx.journal is None:  # the kit keeps no journal
+        return None
+    journal = tx.repository_or_none(JOURNAL)
+    if journal is None:
+        return None
+    entries: list[JournalEntry] = []
+    while True:
+        page = journal.history(
+            tenant,
+            session_id=session_id,
+            subject=subject,
+            after=entries[-1].cursor if entries else None,
+            limit=MAX_LIMIT,
+        )
+        entries.extend(page)
+        if len(page) < MAX_LIMIT:
+            return entries
+
+
 def status_as_of(tx: Tx, session: Session, as_of: datetime | None) -> str | None:
     """Return the name of the status ``session`` had at ``as_of``; ``None`` when unknown.
 
     ``as_of`` ``None``: its status now. So it is when the session has not
     been written since ``as_of`` (:func:`last_change` at or before it: every
-    status change writes it). Else the kit's journal tells, if it keeps one:
+    status change writes it), and when it was never written since its
+    creation (no ``updated_at``), even after ``as_of``: it has had one
+    status all its life, as its journal would say. Else the kit's journal tells, if it keeps one:
     the status its own entries (its creation and its status changes, each
     dated when it fell due, which for one created after its start may be
     before its creation) leave it in at ``as_of``; before its first change,
@@ -47,38 +76,35 @@ def status_as_of(tx: Tx, session: Session, as_of: datetime | None) -> str | None
     only since later), or its last status is not the session's now (changes
     left unjournalled since).
     """
-    if as_of is None or last_change(session) <= as_of:
+    if as_of is None or session.updated_at is None or last_change(session) <= as_of:
         return session.status
-    if tx.journal is None:  # the kit keeps no journal
-        return None
-    journal = tx.repository_or_none(JOURNAL)
-    if journal is None:
-        return None
-    entries: list[JournalEntry] = []
-    while True:
-        page = journal.history(
-            session.tenant,
-            subject=("session", session.id),
-            after=entries[-1].cursor if entries else None,
-            limit=MAX_LIMIT,
-        )
-        entries.extend(page)
-        if len(page) < MAX_LIMIT:
-            break
-    return _replayed(entries, session.status, as_of)
+    entries = journal_history(tx, session.tenant, subject=("session", session.id))
+    return None if entries is None else _replayed(entries, session.status, as_of)
 
 
-def status_unknown(session: Session, as_of: datetime) -> InvalidValue:
+def status_unknown(tx: Tx, session: Session, as_of: datetime) -> InvalidValue:
     """The refusal of a read ``as_of`` an instant at which ``session``'s status is unknown.
 
-    ``value`` is ``as_of``; ``expected`` names the instants it may be.
+    ``value`` is ``as_of``; ``expected`` names the instants it may be. The
+    message names what is missing: a journal the kit keeps (``journal=True``),
+    one its store holds, or the session's entries in it (kept only since
+    later, or changes left unjournalled).
     """
     last = last_change(session)
+    if tx.journal is None:
+        missing = "the kit keeps no journal (SessionKit(journal=True)) to tell its status then"
+    elif tx.repository_or_none(JOURNAL) is None:
+        missing = "the kit's store holds no journal to tell its status then"
+    else:
+        missing = (
+            "the kit's journal holds no account of its status then (kept only since later, "
+            "or changes left unjournalled)"
+        )
     return InvalidValue(
         f"as_of {shown(as_of.isoformat())}: session {shown(session.id)} changed at "
-        f"{last.isoformat()}, after it, and no journal of the kit's tells its status then; "
-        f"read as_of {last.isoformat()} or later, or with a kit that keeps a journal "
-        "(SessionKit(journal=True)) from the session's creation",
+        f"{last.isoformat()}, after it, and {missing}; read as_of {last.isoformat()} or "
+        "later, or with a kit that keeps a journal (SessionKit(journal=True)) from the "
+        "session's creation",
         value=as_of,
         expected=f"an instant at or after {last.isoformat()}",
     )

@@ -162,7 +162,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         not there (yet) is ``pending``, not absent. That status is the one the
         session had at ``as_of`` (a session completed or cancelled since was
         not over then) when the kit can know it: the session has not changed
-        since ``as_of``, or the kit keeps a journal (``journal=True``) that
+        since ``as_of`` (or since its creation), or the kit keeps a journal (``journal=True``) that
         tells it; else it is its status now (:meth:`outcomes` refuses such an
         ``as_of``). Raises ``SessionNotFound``.
         """
@@ -243,7 +243,10 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         status change dated when it fell due); a kit with no journal that
         tells it refuses an ``as_of`` before the session's last change
         (``InvalidValue``: ``value`` the ``as_of``, ``expected`` the instants
-        it may be) rather than judge by the status now. Once the
+        it may be; its message names what is missing: a journal, or the
+        session's entries in it) rather than judge by the status now. A
+        session never written since its creation had its status now all
+        along, journal or not. Once the
         session entered a status that decides a paid booking's no-show
         refund, the outcome, rule and refund are the ones decided then
         (recorded on its payment), whatever was reported since, unless that
@@ -271,7 +274,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                 then = status_as_of(tx, session, at)
                 if then is None:
                     assert at is not None  # read now, the status is the session's own
-                    raise status_unknown(session, at)
+                    raise status_unknown(tx, session, at)
                 with contextlib.suppress(UnknownStatus):  # one its lifecycle no longer has
                     status = machine.status(then)
             return session_outcomes(
