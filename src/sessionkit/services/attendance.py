@@ -145,7 +145,9 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
 
         Everyone is whoever has presence, an override or a confirmed booking,
         and the session's resources of the policy's ``attendee_kinds`` (booked
-        or expected and never there: absent). ``as_of`` reads the session as
+        or expected and never there: absent). A session in a cancelled status
+        (at ``as_of``) expected nobody: only whoever has presence or an
+        override is listed, its teacher not as an absentee. ``as_of`` reads the session as
         it stood then: a join or leave whose instant lies after it, and a
         teacher's override decided (``decided_at``) after it, had not happened
         yet (one at ``as_of`` had), though whom they are about is still
@@ -175,23 +177,23 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             stored = override_repository(tx.uow).for_sessions(tenant, [session_id])
             overrides = overrides_as_of({o.participant: o for o in stored}, at)
-            # Everyone in the session, as for a join after ``as_of``: an override decided
-            # later is not applied, but whom it is about is still listed.
-            people = {p.participant for p in presence} | {o.participant for o in stored}
-            people |= self._expected(session)
-            bookings = tx.bookings_or_none()
-            if bookings is not None:
-                people.update(
-                    b.participant
-                    for b in bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
-                )
             then = None
             # Of a lifecycle the kit does not know, no status says anything (_pending_at reads
             # it by the clock): no journal read for the status it had at ``as_of``.
             if session.lifecycle in ctx.lifecycles:
                 then = status_as_of(tx, session, at)
-        # Unknown then (no journal, changed since): judged by its status now, as documented.
-        read_at = self._pending_at(session, session.status if then is None else then, at)
+            # Unknown then (no journal, changed since): judged by its status now, as documented.
+            status = session.status if then is None else then
+            # Everyone in the session, as for a join after ``as_of``: an override decided
+            # later is not applied, but whom it is about is still listed.
+            people = {p.participant for p in presence} | {o.participant for o in stored}
+            if not self._cancelled(session, status):  # one cancelled expected nobody
+                people |= self._expected(session)
+                bookings = tx.bookings_or_none()
+                if bookings is not None:
+                    confirmed = bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
+                    people.update(b.participant for b in confirmed)
+        read_at = self._pending_at(session, status, at)
         return [
             derive_attendance(
                 presence,
@@ -205,6 +207,13 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             )
             for who in sorted(people, key=str)
         ]
+
+    def _cancelled(self, session: Session, status: str) -> bool:
+        """Whether ``status`` is a cancelled one of ``session``'s lifecycle (one it knows)."""
+        try:
+            return self._ctx.lifecycle(session.lifecycle).status(status).cancelled
+        except (UnknownLifecycle, UnknownStatus):
+            return False
 
     def _pending_at(self, session: Session, status: str, at: datetime | None) -> datetime | None:
         """The read's instant, ``at`` or now; ``None`` when ``status`` is terminal.
@@ -253,8 +262,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         decision was taken (``decided_at``) after ``as_of``: it had not been
         taken then, and the outcome is read from the attendance. A session
         cancelled by ``as_of`` (in a cancelled status then) took place for
-        nobody: every outcome is ``None`` (its expected resources still listed
-        with their attendance, an absent teacher no no-show). A pure read.
+        nobody: every outcome is ``None``, and nobody was expected (its
+        resources are not listed: an absent teacher is no absentee). A pure read.
         A session whose lifecycle (or status) the kit does not know is read
         as :meth:`for_session` reads it, by the clock alone: whoever is not
         there yet before its end is pending (no outcome), and its status makes
@@ -277,12 +286,14 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
                     raise status_unknown(tx, session, at)
                 with contextlib.suppress(UnknownStatus):  # one its lifecycle no longer has
                     status = machine.status(then)
+            cancelled = status is not None and status.cancelled
             return session_outcomes(
                 tx,
                 session,
                 no_show_session=status is not None and status.no_show,
-                cancelled_session=status is not None and status.cancelled,
-                expected=self._expected(session),
+                cancelled_session=cancelled,
+                # A cancelled session expected nobody: its resources are no one's absentees.
+                expected=set() if cancelled else self._expected(session),
                 thresholds=self.policy.thresholds,
                 as_of=at,
                 now=None if status is not None and status.terminal else at or self._ctx.now(),
