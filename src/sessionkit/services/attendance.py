@@ -37,11 +37,11 @@ from sessionkit.model.attendance import (
     derive_attendance,
     held_span,
 )
-from sessionkit.model.booking import CONFIRMED
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_id, check_tenant
 from sessionkit.policies.no_shows import AttendanceOutcome
 from sessionkit.ports import JoinCredential, MeetingRooms
+from sessionkit.services._attendance_bookings import booked_as_of
 from sessionkit.services._attendance_overrides import OverrideCommands
 from sessionkit.services._attendance_policy import AttendancePolicy
 from sessionkit.services._attendance_status import status_as_of, status_unknown
@@ -147,7 +147,11 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         and the session's resources of the policy's ``attendee_kinds`` (booked
         or expected and never there: absent). A session in a cancelled status
         (at ``as_of``) expected nobody: only whoever has presence or an
-        override is listed, its teacher not as an absentee. ``as_of`` reads the session as
+        override is listed, its teacher not as an absentee. Read ``as_of`` an
+        instant, the bookings are those confirmed then: one made after it is
+        not; one not written since had its status now; else the kit's journal
+        (``journal=True``) tells, and without one that tells it, a booking
+        changed since counts by its status now. ``as_of`` reads the session as
         it stood then: a join or leave whose instant lies after it, and a
         teacher's override decided (``decided_at``) after it, had not happened
         yet (one at ``as_of`` had), though whom they are about is still
@@ -188,11 +192,7 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             # later is not applied, but whom it is about is still listed.
             people = {p.participant for p in presence} | {o.participant for o in stored}
             if not self._cancelled(session, status):  # one cancelled expected nobody
-                people |= self._expected(session)
-                bookings = tx.bookings_or_none()
-                if bookings is not None:
-                    confirmed = bookings.for_session(tenant, session_id, statuses=[CONFIRMED])
-                    people.update(b.participant for b in confirmed)
+                people |= self._expected(session) | booked_as_of(tx, session, at)
         read_at = self._pending_at(session, status, at)
         return [
             derive_attendance(
@@ -235,7 +235,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
     ) -> list[AttendanceOutcome]:
         """Return, per participant, attended or no-show and its consequence; by participant.
 
-        The participants are the session's confirmed bookings and its
+        The participants are the session's bookings confirmed now (even in a
+        read ``as_of`` an earlier instant, unlike :meth:`for_session`) and its
         resources of the policy's ``attendee_kinds``. Each outcome comes from
         the effective attendance (the teacher's override first), read at
         ``as_of`` as :meth:`for_session` reads it (joins, leaves and overrides
