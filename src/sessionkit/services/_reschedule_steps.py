@@ -316,7 +316,7 @@ def move_session(
         raise SessionLocked(session.id, reason)
     check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
-    ended = move_session_bookings(tx, stored, actor=actor)
+    ended = move_session_bookings(tx, stored, actor=actor, moved_at=answered_at)
     move_session_usage(tx, stored, actor=actor)
     old = {"start": session.start, "end": session.end}
     tx.collect(

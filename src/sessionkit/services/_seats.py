@@ -273,14 +273,21 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     return len(waiting)
 
 
-def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int:
+def move_session_bookings(
+    tx: Tx, session: Session, *, actor: str | None, moved_at: datetime | None = None
+) -> int:
     """Carry a moved ``session``'s new time into its bookings' and payments' copy of it.
 
-    What ran out at the old time stays over: a hold or offer past its
-    expiry, or a waitlist place of a session that had started, is marked
-    EXPIRED first, whether or not the job had run, so a move never brings
-    it back. A hold or offer running past the new start ends by it
-    (:meth:`~sessionkit.model.booking.Booking.holding`). A waitlist place, hold
+    ``moved_at`` (at most now; default now) is when the move took effect: a
+    request's deadline, for a move silence approved whenever the tick
+    answered it. What ran out at the old time by then stays over: a hold or
+    offer past its expiry, or a waitlist place of a session that had started,
+    is marked EXPIRED first, whether or not the job had run, so a move never
+    brings it back; what would have run out at the old time only after it
+    moved (a waitlist place at the old start) moves, as on time. A hold or
+    offer running past the new start ends by it
+    (:meth:`~sessionkit.model.booking.Booking.holding`); one that ran out by
+    now at the new time is marked EXPIRED too. A waitlist place, hold
     or offer of a session moved to a start already past ends at the move
     (``lapse`` or ``expire``, dated now: it was in play until then).
     Returns how many bookings ended so (the caller may release the session).
@@ -288,10 +295,12 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
+    at = tx.now if moved_at is None else min(moved_at, tx.now)
     held = bookings.for_session(session.tenant, session.id)
-    # Judged on the old time: what ran out then is EXPIRED (in time order) before it moves.
-    expired = expire_in_order(tx, [b for b in held if b.expired_at(tx.now)])
+    # Judged on the old time when it moved: what ran out then is EXPIRED (in time order).
+    expired = expire_in_order(tx, [b for b in held if b.expired_at(at)])
     ended = len(expired)
+    later: list[Booking] = []  # ran out at the new time, after the move, by now
     for stored in held:
         booking = expired.get(stored.id, stored)
         if (booking.session_start, booking.session_end) == (session.start, session.end):
@@ -307,7 +316,7 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
             # It ends by the new start; by now, at the move, when that start is past.
             until = min(moved.hold_expires_at, max(session.start, tx.now))
             moved = attrs.evolve(moved, hold_expires_at=until)
-        if moved.expired_at(tx.now):
+        if moved.expired_at(at):
             why = "the session moved to a start already past"
             ends = "lapse" if moved.status == WAITLISTED else "expire"
             lapsed, change = BOOKING_LIFECYCLE.fire(
@@ -316,7 +325,10 @@ def move_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int
             store_booking_change(tx, booking, lapsed, [change], actor=actor, reason=why)
             ended += 1
         else:
-            bookings.update(moved, expected_version=booking.version)
+            kept = bookings.update(moved, expected_version=booking.version)
+            if kept.expired_at(tx.now):
+                later.append(kept)
+    ended += len(expire_in_order(tx, later))
     _move_payments(tx, session, [b.id for b in held], actor=actor)
     return ended
 
