@@ -51,9 +51,6 @@ class RescheduleReport:
     more: bool = False
 
 
-RescheduleReport.__module__ = "sessionkit.services.reschedules"  # its public home, as before
-
-
 def approve_due(
     self: RescheduleCommands,
     tenant: str | None = None,

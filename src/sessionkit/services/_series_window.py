@@ -68,6 +68,3 @@ def check_ahead(ctx: Context, series: Series, cutoff: datetime) -> None:
     begin = check_begin(series, max(cutoff, series_start(series)))
     end = refill_end(series, begin)
     check_keys(series, wanted_occurrences(series, begin, end, ctx.limits))
-
-
-top_up_window.__module__ = "sessionkit.services.series"  # its public home, as before

@@ -350,3 +350,7 @@ class RescheduleCommands:
     # -- "what may I do" -----------------------------------------------------------
 
     options = _reschedule_asks.options
+
+
+# Show (and pickle) what moved to a private module under this public path, as before.
+RescheduleReport.__module__ = __name__

@@ -300,3 +300,7 @@ class SeriesCommands:
         emits, per series.
         """
         return fields.close_group(self._ctx, tenant, group, actor=actor)
+
+
+# Show (and pickle) what moved to a private module under this public path, as before.
+top_up_window.__module__ = __name__
