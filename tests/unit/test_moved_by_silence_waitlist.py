@@ -5,7 +5,8 @@ the tick answers it whenever it runs. A waitlist place runs out when its
 session starts, so it is judged on the time the session had when it moved:
 answered after the old start (but before the new one), the place still waits,
 as it does when the tick ran on time. It was lapsed, judged on the old start
-at the answer's instant.
+at the answer's instant; and the expiry job, run before the request was
+answered (alone, or as the tick's only kind), lapsed it on the old start too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sessionkit.model import ResourceRef
+from sessionkit.model.booking import Booking
 from sessionkit.model.booking_events import BookingStatusChanged
 from sessionkit.policies import BookingRules, coaching_notice
+from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import RecordingPublisher
 
 from ._store_support import STORES, kit_on
@@ -28,13 +31,8 @@ MOVED = datetime(2026, 3, 4, 10, tzinfo=UTC)
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=2))
 
 
-@pytest.mark.parametrize("store", sorted(STORES))
-@pytest.mark.parametrize("late", [timedelta(minutes=-30), timedelta(minutes=30)])
-def test_a_waitlist_place_moves_with_its_session_whenever_the_tick_answers(
-    store: str, late: timedelta
-) -> None:
-    events = RecordingPublisher()
-    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+def _waitlisted(kit: SessionKit) -> Booking:
+    """Ben's waitlist place in a full session Ana (booked) asked to move to :data:`MOVED`."""
     session = kit.sessions.create_extra(
         T,
         actor="cleo",
@@ -55,9 +53,43 @@ def test_a_waitlist_place_moves_with_its_session_whenever_the_tick_answers(
         proposed_start=MOVED,
     )
     assert request.deadline == START - timedelta(hours=1)
+    return ben
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+@pytest.mark.parametrize("late", [timedelta(minutes=-30), timedelta(minutes=30)])
+def test_a_waitlist_place_moves_with_its_session_whenever_the_tick_answers(
+    store: str, late: timedelta
+) -> None:
+    events = RecordingPublisher()
+    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+    ben = _waitlisted(kit)
     assert kit.tick(T, now=START + late).approved == 1  # before or after the old start
     waiting = kit.bookings.get(T, ben.id)
     assert (waiting.status, waiting.session_start, waiting.position) == ("WAITLISTED", MOVED, 1)
+    assert [e.change.transition for e in events.of_type(BookingStatusChanged)] == [
+        "book",
+        "queue",
+    ]
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+@pytest.mark.parametrize("job", ["expire_due", "tick"])
+def test_the_expiry_job_answers_the_request_before_it_judges_the_waitlist(
+    store: str, job: str
+) -> None:
+    events = RecordingPublisher()
+    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+    ben = _waitlisted(kit)
+    after = START + timedelta(minutes=30)  # the old start passed, the request unanswered
+    if job == "expire_due":
+        assert kit.bookings.expire_due(T, now=after).expired == 0
+    else:
+        report = kit.tick(T, now=after, kinds=["expire_holds"])
+        assert (report.approved, report.expired) == (1, 0)
+    waiting = kit.bookings.get(T, ben.id)
+    assert (waiting.status, waiting.session_start) == ("WAITLISTED", MOVED)
+    assert kit.tick(T, now=after).done == 0  # answered already: nothing left due
     assert [e.change.transition for e in events.of_type(BookingStatusChanged)] == [
         "book",
         "queue",

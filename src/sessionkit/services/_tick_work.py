@@ -165,10 +165,16 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
     """Expire the holds, offers and waitlist places that ran out, passing freed seats on.
 
     Kind ``expire_holds``: a waitlist place runs out when its session starts.
+    Unless this tick answered every reschedule request due (its earlier pass),
+    a session's request past its deadline is answered by silence first, so
+    what ran out is judged at the start the answer gave the session.
     """
     ctx = run.ctx
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
+        if not run.answered:  # a request's silence first: a waitlist runs out at the new start
+            session, answered = answered_overdue(ctx, tx, session)
+            _count_answer(counts, answered)
         settled = settle_run_out(ctx, tx, session)
         counts.expired += settled.expired
         counts.offered += settled.offered

@@ -271,12 +271,18 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
 def _settle_session(ctx: Context, at: datetime, key: tuple[str, str], done: list[Settled]) -> None:
     """Settle one session for the expiry job, in a unit of its own; its settling into ``done``.
 
+    A reschedule request of the session past its deadline is answered by
+    silence first, as the tick does before its expiry pass: a waitlist place
+    runs out at the start the answer gave the session, not at the old one.
     Put there before the unit commits, so that an error raised once it
     committed (the publisher's) leaves the committed settling to count; an
     attempt rolled back and run again replaces it.
     """
     with ctx.transaction(at) as tx:
         session = tx.bookings.lock_session(*key)
+        # A request silence answered by now first, as the tick's earlier pass answers it:
+        # what ran out is judged where the answer moved the session (its new start).
+        session = settle_overdue_kept(ctx, tx, session)
         done[:] = [settle_run_out(ctx, tx, session)]
 
 
