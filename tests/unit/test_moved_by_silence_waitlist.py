@@ -94,3 +94,41 @@ def test_the_expiry_job_answers_the_request_before_it_judges_the_waitlist(
         "book",
         "queue",
     ]
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_a_hold_that_ran_out_after_the_move_is_expired_and_its_seat_offered(store: str) -> None:
+    # Cai's hold (07:55 to 08:10) ran out after silence moved the session (08:00) and
+    # before the tick answered (09:30): EXPIRED when it ran out, its seat offered to Ben.
+    events = RecordingPublisher()
+    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+    session = kit.sessions.create_extra(
+        T,
+        actor="cleo",
+        lifecycle="lms",
+        start=START,
+        end=START + timedelta(hours=1),
+        resources=[ResourceRef("coach", "cleo")],
+        capacity=2,
+    )
+    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
+    kit.reschedules.request(
+        T,
+        session.id,
+        role="student",
+        actor="ana",
+        reason="I have an exam that morning",
+        proposed_start=MOVED,
+    )
+    held_at = START - timedelta(minutes=65)
+    cai = kit.bookings.book(T, session.id, "student:cai", actor="cai", now=held_at)
+    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", waitlist=True, now=held_at)
+    after = START + timedelta(minutes=30)
+    # The answer alone (no expiry pass after it) marks it: the move settles the session.
+    assert kit.tick(T, now=after, kinds=["reschedules"]).approved == 1
+    ran_out = kit.bookings.get(T, cai.id)
+    assert (ran_out.status, ran_out.hold_expires_at) == ("EXPIRED", held_at + RULES.hold_for)
+    offered = kit.bookings.get(T, ben.id)
+    assert (offered.status, offered.hold_expires_at) == ("OFFERED", after + RULES.offer_for)
+    expired = [e for e in events.of_type(BookingStatusChanged) if e.change.transition == "expire"]
+    assert [e.at for e in expired] == [held_at + RULES.hold_for]
