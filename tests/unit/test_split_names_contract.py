@@ -1,0 +1,42 @@
+"""What the modules split past the style's ~400 lines moved still reads from the public ones.
+
+Each public module exports what it had under its own name: moved classes and
+functions show, pickle and resolve their type hints there, and a contract
+keeps its hooks and its tests, in their order (a base it gained holds no
+tests). Each test names what moved to the private module beside its public one.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+
+def _pickled_names(value: object) -> set[str]:
+    """The modules a pickle of ``value`` names (its classes' and functions' paths)."""
+    import pickletools
+
+    names: set[str] = set()
+    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
+        if op.name == "GLOBAL":
+            names.add(str(arg).split(" ")[0])
+    return names
+
+
+def _tests(cls: type) -> list[str]:
+    """The test methods pytest collects on a subclass of ``cls``, in its order (bases first)."""
+    seen: set[str] = set()
+    per_class: list[list[str]] = []
+    for base in cls.__mro__:
+        names = [n for n in vars(base) if n.startswith("test_") and n not in seen]
+        seen.update(names)
+        per_class.append(names)
+    return [name for names in reversed(per_class) for name in names]
+
+
+def test_the_sql_repository_keeps_its_reads() -> None:
+    # Moved to _repository_reads: the reads, in SqlRepositoryReads, the base of SqlRepository.
+    from sessionkit.adapters.sqlalchemy import SqlRepository
+
+    assert SqlRepository.__module__ == "sessionkit.adapters.sqlalchemy._repository"
+    for read in ("get", "get_many", "claim", "_fetch", "_load", "_load_once"):
+        assert callable(getattr(SqlRepository, read)), read
