@@ -9,6 +9,7 @@ tests). Each test names what moved to the private module beside its public one.
 from __future__ import annotations
 
 import pickle
+import typing
 
 
 def _pickled_names(value: object) -> set[str]:
@@ -31,6 +32,35 @@ def _tests(cls: type) -> list[str]:
         seen.update(names)
         per_class.append(names)
     return [name for names in reversed(per_class) for name in names]
+
+
+def test_the_repository_contract_keeps_its_hooks_and_its_check_of_kind() -> None:
+    # Moved to _repository_hooks: the kind, its check, the hooks and helpers (RepositoryHooks).
+    import pytest
+
+    from sessionkit.errors import WrongType
+    from sessionkit.testing.contract import RepositoryContract
+
+    assert RepositoryContract.__module__ == "sessionkit.testing.contract.repository"
+    assert RepositoryContract.__abstractmethods__ >= {"make_record", "change", "make_store"}
+    assert RepositoryContract._required_attributes == ("kind",)
+    for hook in ("prepare", "collide", "repo", "keep", "ids", "_collision", "_missing_error"):
+        assert hasattr(RepositoryContract, hook), hook
+    tests = _tests(RepositoryContract)
+    assert (tests[0], tests[-1]) == (
+        "test_add_then_get_returns_an_equal_record",
+        "test_the_unit_hands_out_one_repository_per_kind",
+    )
+    with pytest.raises(WrongType, match=r"\.TestRooms\.kind"):
+
+        class TestRooms(RepositoryContract[typing.Any]):
+            kind = "room"  # type: ignore[assignment]  # the mistake the check catches
+
+            def make_store(self, publisher: typing.Any) -> typing.Any: ...
+            def make_record(
+                self, record_id: str, *, tenant: str = "", variant: int = 0
+            ) -> None: ...
+            def change(self, record: typing.Any) -> typing.Any: ...
 
 
 def test_the_sql_repository_keeps_its_reads() -> None:

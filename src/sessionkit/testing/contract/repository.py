@@ -20,32 +20,32 @@ Subclass :class:`RepositoryContract` once per (adapter, kind): name the
 
 ``sessionkit.testing.contract.kinds`` fills all of that in for the built-in
 kinds but ``make_store`` (``SessionsRepositoryContract``, ``SeriesRepositoryContract``).
+
+This module keeps the class and the generic tests; the kind (and the check of
+a ``Test...`` subclass's), the hooks and the helpers the tests call are
+:class:`~._repository_hooks.RepositoryHooks`', the class's base, kept apart by
+the style's size limit.
 """
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TypeVar
 
 import attrs
 import pytest
 
-from sessionkit.errors import ConcurrentModification, Duplicate, NotFound, WrongType
-from sessionkit.ports import Kind, Record, Repository, UnitOfWork
+from sessionkit.errors import ConcurrentModification, Duplicate, NotFound
+from sessionkit.ports import Record
 from sessionkit.ports import UnitOfWorkFactory as Factory
-from sessionkit.testing.contract._support import (
-    OTHER_TENANT,
-    TENANT,
-    ContractBase,
-)
+from sessionkit.testing.contract._repository_hooks import RepositoryHooks
+from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
 
 __all__ = ["RepositoryContract"]
 
 R = TypeVar("R", bound=Record)
 
 
-class RepositoryContract(ContractBase, Generic[R]):
+class RepositoryContract(RepositoryHooks[R]):
     """The generic rules of :class:`~sessionkit.ports.Repository`, for one kind.
 
     Implement :attr:`kind`, :meth:`make_store`, :meth:`make_record` and
@@ -53,80 +53,6 @@ class RepositoryContract(ContractBase, Generic[R]):
     ``store`` and ``publisher`` fixtures, ``dispose_store`` and ``pending``
     work as in :class:`~sessionkit.testing.contract.StorageContract`.
     """
-
-    kind: ClassVar[Kind[Any]]
-    """The kind under test (abstract: set it in the subclass)."""
-
-    _required_attributes = ("kind",)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Refuse a ``Test...`` subclass whose :attr:`kind` is no :class:`~sessionkit.ports.Kind`.
-
-        A kind's name (``kind = "room"``) or ``None`` would otherwise fail every
-        test of the suite with a bare ``AttributeError``.
-        """
-        super().__init_subclass__(**kwargs)
-        kind: object = getattr(cls, "kind", None)
-        if cls.__name__.startswith("Test") and not isinstance(kind, Kind):
-            raise WrongType(
-                kind,
-                name=f"{cls.__module__}.{cls.__qualname__}.kind",
-                expected="a Kind, the one the unit of work is asked for (kind = ROOMS, where"
-                ' ROOMS = Kind("room", Room, ...))',
-            )
-
-    @abc.abstractmethod
-    def make_record(self, record_id: str, *, tenant: str = TENANT, variant: int = 0) -> R:
-        """Return a new record (version 1); different variants never share a unique key."""
-
-    @abc.abstractmethod
-    def change(self, record: R) -> R:
-        """Return ``record`` with a mutable field changed (same id, tenant and unique keys)."""
-
-    def prepare(self, uow: UnitOfWork, records: Sequence[R]) -> None:  # optional hook
-        """Store what ``records`` need first (a session's series); nothing by default."""
-
-    def collide(self, record: R, new_id: str) -> R | None:  # noqa: ARG002  # a hook to override
-        """Return a record with ``new_id`` sharing ``record``'s first unique key, or ``None``.
-
-        It must differ from ``record`` in nothing else that storage could refuse.
-        ``None`` (the default) skips the unique-key tests.
-        """
-        return None
-
-    # ------------------------------------------------------------------ helpers
-
-    def repo(self, uow: UnitOfWork) -> Repository[R]:
-        """Return the unit's repository for :attr:`kind`."""
-        repository: Repository[R] = uow.repository(self.kind)
-        return repository
-
-    def keep(self, store: Factory, *records: R) -> None:
-        """Store ``records`` (after :meth:`prepare`) in one committed unit of work."""
-        with store() as uow:
-            self.prepare(uow, records)
-            for record in records:
-                self.repo(uow).add(record)
-            uow.commit()
-
-    def ids(self, store: Factory, tenant: str, record_ids: Sequence[str]) -> list[str]:
-        """Return which of ``record_ids`` are stored for ``tenant``, in the order asked."""
-        with store() as uow:
-            return [r.id for r in self.repo(uow).get_many(tenant, record_ids)]
-
-    def _collision(self, record: R, new_id: str) -> R:
-        if not self.kind.unique:
-            pytest.skip(f"kind {self.kind.name!r} has no unique key beside the id")
-        twin = self.collide(record, new_id)
-        if twin is None:
-            pytest.skip("collide() is not implemented for this kind")
-        return twin
-
-    def _missing_error(self) -> type[NotFound]:
-        return type(self.kind.missing("x", TENANT))
-
-    def _duplicate_error(self, record: R) -> type[Duplicate]:
-        return type(self.kind.taken(record, None, record))
 
     # ------------------------------------------------------------------ get, get_many
 
