@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import typing
+from datetime import UTC, datetime
 
 
 def _pickled_names(value: object) -> set[str]:
@@ -32,6 +33,22 @@ def _tests(cls: type) -> list[str]:
         seen.update(names)
         per_class.append(names)
     return [name for names in reversed(per_class) for name in names]
+
+
+def test_the_analytics_use_contract_keeps_its_names() -> None:
+    # Moved to _analytics_use_data: the data set, seed_analytics_use and NOW.
+    from sessionkit.testing.contract import analytics_use
+
+    assert analytics_use.__all__ == ["AnalyticsUseContract", "seed_analytics_use"]
+    moved = analytics_use.seed_analytics_use
+    assert moved.__module__ == "sessionkit.testing.contract.analytics_use"
+    assert pickle.loads(pickle.dumps(moved)) is moved
+    assert datetime(2026, 3, 6, 13, tzinfo=UTC) == analytics_use.NOW
+    tests = _tests(analytics_use.AnalyticsUseContract)
+    assert (tests[0], tests[-1]) == (
+        "test_attendance_of_the_whole_tenant",
+        "test_bad_arguments_are_refused",
+    )
 
 
 def test_the_repository_contract_keeps_its_hooks_and_its_check_of_kind() -> None:
