@@ -35,6 +35,30 @@ def _tests(cls: type) -> list[str]:
     return [name for names in reversed(per_class) for name in names]
 
 
+def test_the_payments_contract_keeps_its_names_and_tests() -> None:
+    # Moved to _payments_records: make_payment, EXACT_AMOUNTS, the base PaymentsRecordsContract.
+    from sessionkit.testing.contract import payments
+
+    assert payments.__all__ == ["EXACT_AMOUNTS", "PaymentsRepositoryContract", "make_payment"]
+    assert payments.make_payment.__module__ == "sessionkit.testing.contract.payments"
+    assert pickle.loads(pickle.dumps(payments.make_payment)) is payments.make_payment
+    assert _pickled_names(payments.make_payment) == {"sessionkit.testing.contract.payments"}
+    paid = payments.make_payment("p1", amount="0.125")
+    assert (paid.booking_id, str(paid.participant), str(paid.amount.amount)) == (
+        "b-p1",
+        "student:b-p1",
+        "0.125",
+    )
+    assert ("0.125", "EUR") in payments.EXACT_AMOUNTS
+    contract = payments.PaymentsRepositoryContract
+    assert contract.kind.name == "payment"
+    own = [name for name in vars(contract) if name.startswith("test_")]
+    assert _tests(contract)[-len(own) :] == own  # after the generic and the parents' tests
+    assert own[0] == "test_a_second_payment_for_a_booking_is_a_duplicate"
+    assert own[-1] == "test_paging_with_the_keyset_visits_every_payment_once"
+    assert "test_amounts_come_back_exactly" in own
+
+
 def test_the_analytics_use_contract_keeps_its_names() -> None:
     # Moved to _analytics_use_data: the data set, seed_analytics_use and NOW.
     from sessionkit.testing.contract import analytics_use
