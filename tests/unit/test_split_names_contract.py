@@ -111,3 +111,27 @@ def test_the_sql_repository_keeps_its_reads() -> None:
     assert SqlRepository.__module__ == "sessionkit.adapters.sqlalchemy._repository"
     for read in ("get", "get_many", "claim", "_fetch", "_load", "_load_once"):
         assert callable(getattr(SqlRepository, read)), read
+
+
+def test_moved_coaching_values_keep_the_public_module() -> None:
+    # Moved to _coaching_values: Person, Contract, Coaching and Progress.
+    from collections.abc import Mapping
+
+    from sessionkit.demo import coaching
+
+    for moved in (coaching.Person, coaching.Contract, coaching.Coaching, coaching.Progress):
+        assert moved.__module__ == "sessionkit.demo.coaching", moved
+    mia = coaching.Person("student", "mia", "Mia Chen", "America/New_York")
+    leo = coaching.Person("coach", "leo", "Leo Brandt", "Europe/Berlin")
+    contract = coaching.Contract(
+        key="c1", student=mia, coach=leo, subject="Maths", count=6, first=coaching.DEMO_NOW
+    )
+    figures = coaching.Progress(total=6, statuses={"COMPLETED": 3}, requests={}, moved=1)
+    for value in (mia, contract, figures):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert _pickled_names(value) >= {"sessionkit.demo.coaching"}
+        assert not any("._" in name for name in _pickled_names(value))
+    assert (figures.progress, figures.reschedule_rate) == (0.5, 1 / 6)
+    assert typing.get_type_hints(coaching.Contract)["student"] is coaching.Person
+    assert typing.get_type_hints(coaching.Progress)["statuses"] == Mapping[str, int]
+    assert list(typing.get_type_hints(coaching.Coaching)) == ["kit", "clock", "rooms"]

@@ -34,22 +34,31 @@ never came completes the session; the student is the no-show), and
 Every write is keyed (a contract's sessions by number, a request by its role
 and reason), so running the demo again on the same database finds what it
 made and writes nothing twice.
+
+This module keeps the settings, the wiring and the actions, and computes
+:func:`progress`; the value classes (:class:`Person`, :class:`Contract`,
+:class:`Coaching`, :class:`Progress`) are kept in ``_coaching_values`` beside
+it, by the style's size limit, and exported from here under this name.
 """
 
 from __future__ import annotations
 
+# Mapping, imported ``as Mapping``, is not used here: it is where the moved Progress's type
+# hints resolve (its __module__ is this one).
 import itertools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping as Mapping
 from datetime import UTC, datetime, timedelta
 
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
+from sessionkit.demo._coaching_values import Coaching, Contract, Person, Progress
 from sessionkit.errors import ActionRefused
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.reschedule import RescheduleRequest
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import Session
 from sessionkit.policies import NO_SHOW, AttendanceOutcome, coaching_notice
 from sessionkit.ports import JoinCredential, UnitOfWorkFactory
 from sessionkit.services import SessionKit
@@ -108,47 +117,6 @@ ATTENDANCE = AttendancePolicy(
 """Coaching's attendance: no status for "someone joined"; coach and student are both expected
 (they are the session's resources, not bookings); the room opens ten minutes before the start.
 """
-
-
-@attrs.frozen
-class Person:
-    """A student or a coach: the role they act as, their id, name and zone."""
-
-    role: str
-    slug: str
-    name: str
-    zone: str
-
-    @property
-    def ref(self) -> ResourceRef:
-        """The person as a resource of their sessions."""
-        return ResourceRef(self.role, self.slug)
-
-    def local(self, at: datetime) -> str:
-        """Return ``at`` on this person's wall clock, e.g. ``Tue 03 Mar 12:00 EST``."""
-        return f"{at.astimezone(get_zone(self.zone)):%a %d %b %H:%M %Z}"
-
-
-@attrs.frozen(kw_only=True)
-class Contract:
-    """``count`` weekly sessions of ``minutes``, ``student`` with ``coach``, from ``first``."""
-
-    key: str
-    student: Person
-    coach: Person
-    subject: str
-    count: int
-    first: datetime
-    minutes: int = 60
-
-
-@attrs.frozen
-class Coaching:
-    """The wired kit, its hand-driven clock and the meeting provider."""
-
-    kit: SessionKit
-    clock: ManualClock
-    rooms: FakeMeetingRooms
 
 
 def build_coaching(
@@ -360,73 +328,6 @@ def mark_missed(c: Coaching, session: Session, who: Person, reason: str) -> Sess
     )
 
 
-@attrs.frozen(kw_only=True)
-class Progress:
-    """A contract's progress and rates, computed by the store (``kit.analytics``).
-
-    ``held``: sessions whose time came (COMPLETED or MISSED); the completion
-    and no-show rates are out of those. ``moved``: sessions an approved
-    request moved (the reschedule rate is out of all sessions). ``due`` and
-    ``on_track``: see :class:`sessionkit.model.analytics.Progress`.
-    ``requests`` tallies the contract's requests by status (its history,
-    read session by session). ``no_shows`` counts, by side (``"coach"``,
-    ``"student"``), the held sessions that side did not come to (a MISSED
-    session nobody came to counts for both). ``planned_minutes`` is the held
-    sessions' scheduled length together, ``attended_minutes`` by side the
-    minutes that side was there (``kit.analytics.attendance``): the seed's
-    "average session duration, actual vs planned".
-    """
-
-    total: int
-    statuses: Mapping[str, int]
-    requests: Mapping[str, int]
-    moved: int
-    due: int = 0
-    on_track: bool = True
-    no_shows: Mapping[str, int] = attrs.field(factory=dict)
-    planned_minutes: int = 0
-    attended_minutes: Mapping[str, int] = attrs.field(factory=dict)
-
-    @property
-    def completed(self) -> int:
-        """Sessions completed."""
-        return self.statuses.get("COMPLETED", 0)
-
-    @property
-    def held(self) -> int:
-        """Sessions whose time came: completed or missed."""
-        return self.completed + self.statuses.get("MISSED", 0)
-
-    @property
-    def progress(self) -> float:
-        """Completed out of the contract's sessions."""
-        return self.completed / self.total if self.total else 0.0
-
-    @property
-    def completion_rate(self) -> float:
-        """Completed out of the sessions held."""
-        return self.completed / self.held if self.held else 0.0
-
-    @property
-    def no_show_rate(self) -> float:
-        """Missed out of the sessions held."""
-        return self.statuses.get("MISSED", 0) / self.held if self.held else 0.0
-
-    @property
-    def average_planned(self) -> float:
-        """Minutes a held session was scheduled to last, on average."""
-        return self.planned_minutes / self.held if self.held else 0.0
-
-    def average_attended(self, role: str) -> float:
-        """Minutes ``role`` (``"coach"``, ``"student"``) was in a held session, on average."""
-        return self.attended_minutes.get(role, 0) / self.held if self.held else 0.0
-
-    @property
-    def reschedule_rate(self) -> float:
-        """Sessions moved out of the contract's sessions."""
-        return self.moved / self.total if self.total else 0.0
-
-
 _HELD = frozenset({"COMPLETED", "MISSED"})
 """The statuses of sessions whose time came."""
 
@@ -465,3 +366,10 @@ def progress(c: Coaching, contract: Contract) -> Progress:
         planned_minutes=planned,
         attended_minutes=attended,
     )
+
+
+# Show (and pickle) what moved to the values module under this public path, as before.
+_moved: object
+for _moved in (Coaching, Contract, Person, Progress):
+    _moved.__module__ = __name__
+del _moved
