@@ -135,3 +135,23 @@ def test_moved_coaching_values_keep_the_public_module() -> None:
     assert typing.get_type_hints(coaching.Contract)["student"] is coaching.Person
     assert typing.get_type_hints(coaching.Progress)["statuses"] == Mapping[str, int]
     assert list(typing.get_type_hints(coaching.Coaching)) == ["kit", "clock", "rooms"]
+
+
+def test_moved_consulting_names_keep_the_public_module() -> None:
+    # Moved to _consulting_platform: the consultants, the rules, price and client_ref.
+    from datetime import time
+
+    from sessionkit.demo import consulting
+    from sessionkit.model.money import Money
+
+    for moved in (consulting.Consultant, consulting.price, consulting.client_ref):
+        assert moved.__module__ == "sessionkit.demo.consulting", moved
+        assert pickle.loads(pickle.dumps(moved)) is moved
+    priya = consulting.CONSULTANTS[0]
+    assert pickle.loads(pickle.dumps(priya)) == priya
+    assert not any("._" in name for name in _pickled_names(priya))
+    hints = typing.get_type_hints(consulting.Consultant)
+    assert (hints["hours"], hints["rate"]) == (tuple[tuple[time, time], ...], Money)
+    assert consulting.client_ref(" Asha@Example.com").id == "asha@example.com"
+    assert consulting.SHOWCASE_NOTICE.total_seconds() == 24 * 3600
+    assert consulting.NOTICE.rules[0].notice == consulting.SHOWCASE_NOTICE

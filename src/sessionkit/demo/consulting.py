@@ -30,39 +30,48 @@ session, as an own field, and the booking's idempotency key), so running
 the demo again on the same database finds what it made and writes nothing
 twice. :mod:`sessionkit.demo.consulting_story` replays the seed's workflows
 on this platform and prints the dashboard.
+
+This module keeps the wiring, the reads and the booking flows; the
+consultants and the platform's rules and pricing (:data:`CONSULTANTS`,
+:data:`RULES`, :data:`REFUNDS`, :data:`NOTICE`, :func:`price`,
+:func:`client_ref`) are kept in ``_consulting_platform`` beside it, by the
+style's size limit, and exported from here under this name.
 """
 
 from __future__ import annotations
 
+# The imports written ``name as name`` are exported: SHOWCASE_NOTICE, a public name of this
+# module before the split that __all__ does not list; time and Money, not used here, are
+# where the moved Consultant's type hints resolve (its __module__ is this one).
 import itertools
-import reprlib
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as time
 from decimal import Decimal
 from functools import partial
 
 import attrs
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.availability import Availability, free_slots
+from sessionkit.availability import free_slots
 from sessionkit.demo._common import resume_provider
-from sessionkit.errors import BookingRefused, InvalidValue, PaymentDeclined
+from sessionkit.demo._consulting_platform import (
+    CONSULTANTS,
+    NOTICE,
+    REFUNDS,
+    RULES,
+    Consultant,
+    client_ref,
+    price,
+)
+from sessionkit.demo._consulting_platform import SHOWCASE_NOTICE as SHOWCASE_NOTICE
+from sessionkit.errors import BookingRefused, PaymentDeclined
 from sessionkit.model.booking import Booking
-from sessionkit.model.money import Money
+from sessionkit.model.money import Money as Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import SessionQuery
-from sessionkit.model.session import ResourceRef, Session
-from sessionkit.policies import (
-    BookingRules,
-    FixedPrice,
-    NoticePolicy,
-    NoticeRule,
-    Pricing,
-    Rate,
-    RefundPolicy,
-    RefundTier,
-)
+from sessionkit.model.session import Session
 from sessionkit.ports import BOOKINGS, PAYMENTS, UnitOfWorkFactory
 from sessionkit.services import SessionDraft, SessionKit
 from sessionkit.testing.clocks import ManualClock
@@ -99,115 +108,6 @@ DEFAULT_DB = "sqlite:///sessionkit-consulting.sqlite3"
 
 DEMO_NOW = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 """The demo's "now": Monday 2 March 2026, 10:00 in Kolkata."""
-
-RULES = BookingRules(
-    max_horizon=timedelta(weeks=8),
-    hold_for=timedelta(minutes=30),
-    lock_booked=False,
-    when_emptied="cancel",
-)
-"""Bookings: up to 8 weeks ahead, a card checkout held 30 minutes, booked sessions editable.
-
-A consultation exists for its client's booking: when that ends (the client
-cancels, the checkout's hold runs out, the card is declined at once or
-later), the session is cancelled with it and its time is free again.
-"""
-
-REFUNDS = RefundPolicy(
-    tiers=(RefundTier(timedelta(hours=24), 100),),
-    late_percent=Decimal(50),
-    full_refund_roles=frozenset({"consultant", "host", "admin", "system"}),
-    host_no_show_percent=Decimal(100),
-    host_no_show_uses_credit=False,
-)
-"""A consultant's cancel refunds in full; a client's, in full a day ahead, else half.
-
-The consultant cancels a session as its host, or a client's booking in her own role,
-``"consultant"``: full either way (the default full-refund roles do not name her).
-A NO_SHOW is the client's unless her attendance shows her there: then the consultant
-did not come, and the client gets her payment back in full and uses no credit of a
-package she holds; her own no-show keeps the payment and uses a credit.
-"""
-
-SHOWCASE_NOTICE = timedelta(hours=24)
-"""The showcase offers hours starting at least this long from now."""
-
-NOTICE = NoticePolicy(rules=(NoticeRule("book", frozenset({"client"}), SHOWCASE_NOTICE),))
-"""A client books at least :data:`SHOWCASE_NOTICE` ahead, as the showcase offers; the consultant
-adding a session by hand books as ``"consultant"``, whom no rule names: any time ahead."""
-
-_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
-
-
-@attrs.frozen
-class Consultant:
-    """A consultant: her tenant, name, zone, weekly hours and hourly rate."""
-
-    tenant: str
-    slug: str
-    name: str
-    zone: str
-    days: tuple[str, ...]
-    hours: tuple[tuple[time, time], ...]
-    rate: Money
-
-    @property
-    def ref(self) -> ResourceRef:
-        """The consultant as her sessions' busy resource."""
-        return ResourceRef("consultant", self.slug)
-
-    @property
-    def availability(self) -> Availability:
-        """Her weekly hours in her zone."""
-        return Availability.weekly(dict.fromkeys(self.days, self.hours), tz=self.zone)
-
-
-CONSULTANTS = (
-    Consultant(
-        "naksha-priya",
-        "priya",
-        "Priya Sharma",
-        "Asia/Kolkata",
-        _WEEKDAYS,
-        ((time(10), time(13)), (time(14), time(18))),
-        Money.of(2000, "INR"),
-    ),
-    Consultant(
-        "naksha-arjun",
-        "arjun",
-        "Arjun Mehta",
-        "Europe/London",
-        ("TU", "TH"),
-        ((time(9), time(17)),),
-        Money.of(80, "GBP"),
-    ),
-)
-"""The demo's two consultants, each a tenant of her own."""
-
-_BY_TENANT = {c.tenant: c for c in CONSULTANTS}
-
-
-def price(session: Session) -> Pricing | None:
-    """The platform's pricing: the fee set on the session, else the consultant's hourly rate."""
-    owner = _BY_TENANT.get(session.tenant)
-    if owner is None:
-        return None
-    fee = session.metadata.get("fee")
-    if fee is not None:
-        return FixedPrice(Money.of(str(fee), owner.rate.currency))
-    return Rate(owner.rate)
-
-
-def client_ref(email: str) -> ResourceRef:
-    """Return the client with ``email`` (trimmed, lower-cased) as a participant reference."""
-    address = email.strip().lower()
-    if "@" not in address or ":" in address:
-        raise InvalidValue(
-            f"a client's email looks like name@example.com, got {reprlib.repr(email)}",
-            value=email,
-            expected="an email address",
-        )
-    return ResourceRef("client", address)
 
 
 @attrs.frozen
@@ -462,3 +362,10 @@ def confirm_paid(c: Consulting, who: Consultant) -> list[Session]:
     pending = c.kit.queries.each(who.tenant, SessionQuery(statuses=("PENDING",)))
     ids = [s.id for s in pending if s.id in paid]
     return c.kit.sessions.fire_many(who.tenant, ids, "confirm", actor=who.slug)
+
+
+# Show (and pickle) what moved to the platform's module under this public path, as before.
+_moved: object
+for _moved in (Consultant, client_ref, price):
+    _moved.__module__ = __name__
+del _moved
