@@ -8,16 +8,13 @@ user's ``st.builds(Lesson)`` of a class with a field typed ``Session`` draws
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from dataclasses import dataclass
 from datetime import timedelta
 
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
+from tests._fresh_python import run_python
 
 from sessionkit.availability import Availability
 from sessionkit.lifecycle import PRESETS
@@ -106,22 +103,10 @@ def test_builds_of_a_users_class_draws_its_sessionkit_fields(lesson: Lesson, slo
     assert isinstance(slot.rules, BookingRules)
 
 
-def _run(code: str, **env: str) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **env},
-        timeout=120,
-    )
-    return result.stdout.split()
-
-
 def test_the_entry_point_registers_them_when_hypothesis_is_imported() -> None:
     # No import of sessionkit.testing: Hypothesis runs the entry point, which imports no
     # strategy module until a type is drawn.
-    out = _run(
+    out = run_python(
         """
         import sys
         from hypothesis import find, strategies as st
@@ -135,7 +120,7 @@ def test_the_entry_point_registers_them_when_hypothesis_is_imported() -> None:
 
 def test_importing_the_strategies_registers_them_without_the_entry_point() -> None:
     # HYPOTHESIS_NO_PLUGINS: Hypothesis runs no entry point; importing the strategies does.
-    out = _run(
+    out = run_python(
         """
         from hypothesis import find, strategies as st
         from sessionkit.testing import strategies as sks
@@ -148,7 +133,7 @@ def test_importing_the_strategies_registers_them_without_the_entry_point() -> No
 
 
 def test_a_strategy_of_your_own_registered_after_the_import_wins() -> None:
-    out = _run(
+    out = run_python(
         """
         from hypothesis import find, strategies as st
         from sessionkit.model.session import Session
@@ -166,7 +151,7 @@ def test_a_strategy_of_your_own_registered_after_the_import_wins() -> None:
 def _import_hypothesis_after(setup: str) -> list[str]:
     # Hypothesis runs every entry point inside its own import and does not catch what they
     # raise (hypothesis.entry_points.run): a failing sessionkit broke `import hypothesis`.
-    return _run(
+    return run_python(
         f"""
         import sys, warnings
         {setup}
@@ -187,7 +172,7 @@ def test_a_sessionkit_that_fails_to_import_leaves_hypothesis_importable() -> Non
 
 
 def test_a_hook_that_raises_warns_and_registers_nothing() -> None:
-    out = _run(
+    out = run_python(
         """
         import warnings
         from sessionkit.testing import _type_strategies

@@ -10,32 +10,17 @@ use (PEP 562); each check runs in a fresh interpreter, where nothing is imported
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
+
+from tests._fresh_python import run_python
 
 import sessionkit
 
 INIT = Path(sessionkit.__file__)
 
 
-def _run(code: str, **env: str) -> list[str]:
-    """Run ``code`` in a fresh interpreter; return its output's lines."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **env},
-        timeout=120,
-    )
-    return done.stdout.splitlines()
-
-
 def test_importing_hypothesis_imports_the_domain_types_and_no_service() -> None:
-    out = _run(
+    out = run_python(
         """
         import sys
         import hypothesis
@@ -50,7 +35,7 @@ def test_importing_hypothesis_imports_the_domain_types_and_no_service() -> None:
 
 def test_the_types_draw_the_shipped_strategies_once_hypothesis_is_imported() -> None:
     # The strategies' modules are imported when a type is first drawn, not before.
-    out = _run(
+    out = run_python(
         """
         import sys
         from hypothesis import find, given, settings, strategies as st
@@ -84,7 +69,7 @@ def test_the_types_draw_the_shipped_strategies_once_hypothesis_is_imported() -> 
 def test_a_strategy_of_your_own_registered_before_any_draw_wins() -> None:
     # Registered after Hypothesis ran the entry point, before sessionkit's resolver ran once;
     # importing the strategies (which registers them too) keeps it.
-    out = _run(
+    out = run_python(
         """
         from hypothesis import find, settings, strategies as st
         from sessionkit.testing.strategies import sessions
@@ -99,7 +84,7 @@ def test_a_strategy_of_your_own_registered_before_any_draw_wins() -> None:
 
 def test_a_package_that_fails_to_import_still_only_warns() -> None:
     # The package's own first import (the errors) failing, not a subpackage's.
-    out = _run(
+    out = run_python(
         """
         import sys, warnings
         sys.modules["sessionkit.errors"] = None
@@ -114,7 +99,7 @@ def test_a_package_that_fails_to_import_still_only_warns() -> None:
 
 
 def test_import_sessionkit_imports_only_the_errors() -> None:
-    out = _run(
+    out = run_python(
         """
         import sys, sessionkit
         print(sorted({m.split(".")[1] for m in sys.modules if m.startswith("sessionkit.")}))
@@ -124,7 +109,7 @@ def test_import_sessionkit_imports_only_the_errors() -> None:
 
 
 def test_every_public_name_is_listed_and_resolves_to_its_modules_object() -> None:
-    out = _run(
+    out = run_python(
         """
         import importlib, sys, sessionkit
         print([n for n in sessionkit.__all__ if n not in dir(sessionkit)])
@@ -142,7 +127,7 @@ def test_every_public_name_is_listed_and_resolves_to_its_modules_object() -> Non
 
 
 def test_the_subpackages_importing_it_bound_are_still_its_attributes() -> None:
-    out = _run(
+    out = run_python(
         """
         import sessionkit
         print(sessionkit.services.SessionKit.__name__, sessionkit.recurrence.Rule.__name__)
@@ -159,7 +144,7 @@ def test_what_importing_the_package_made_attributes_still_is() -> None:
     # The package imported sessionkit.model.money itself and, through the services, every
     # model module: after import sessionkit, sessionkit.model.money.DECIMALS (docs/payments.md
     # names it) resolved. sessionkit.model alone imports neither.
-    out = _run(
+    out = run_python(
         """
         import sessionkit
         print(sessionkit.model.money.DECIMALS.prec, sessionkit.model.booking.Booking.__name__)
@@ -171,7 +156,7 @@ def test_what_importing_the_package_made_attributes_still_is() -> None:
 
 def test_dir_lists_the_subpackages_it_reaches() -> None:
     # They were in dir() once the package had imported them; a REPL completes from dir().
-    out = _run(
+    out = run_python(
         """
         import rlcompleter, sessionkit
         print([n for n in sorted(sessionkit._SUBPACKAGES) if n not in dir(sessionkit)])
@@ -185,7 +170,7 @@ def test_an_attribute_error_while_importing_a_name_is_an_import_error_saying_it(
     # Raised out of the package's __getattr__, an AttributeError means "no such name": a
     # dependency missing an attribute made from sessionkit import Limits "cannot import name
     # 'Limits'" (its cause lost) and hasattr False, where import sessionkit showed it.
-    out = _run(
+    out = run_python(
         """
         import sys
 
