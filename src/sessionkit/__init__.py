@@ -206,6 +206,10 @@ Reaching one through the package imports what importing the package did (every
 module of :data:`_FROM`), so what was an attribute path after ``import sessionkit``
 still is: ``sessionkit.model.money.DECIMALS`` (docs/payments.md names it) and the
 model modules the services import, which ``sessionkit.model`` alone does not.
+Once a subpackage is imported (``import sessionkit.model``, or Hypothesis' entry
+point) this ``__getattr__`` is no longer asked for it; every other subpackage
+imports what the package's import did of it, and ``sessionkit.model`` imports a
+module of its own on first use (its ``__getattr__``).
 ``import sessionkit.x``, ``from sessionkit.x import Y`` and ``from sessionkit
 import Name`` import what they need only.
 """

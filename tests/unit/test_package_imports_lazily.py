@@ -154,6 +154,70 @@ def test_what_importing_the_package_made_attributes_still_is() -> None:
     assert out == ["28 Booking", "0:01:00 sessionkit.model.usage"]
 
 
+def test_every_model_module_is_an_attribute_once_hypothesis_imported_the_model() -> None:
+    # Hypothesis' entry point imports sessionkit.model and some of its modules, so the
+    # package's __getattr__ was no longer asked for it: after import sessionkit,
+    # sessionkit.model.usage (payment, journal, analytics, ...) was an AttributeError
+    # until something imported it, where import sessionkit had imported every one.
+    out = run_python(
+        """
+        import pkgutil, sys
+        import hypothesis
+        import sessionkit
+        model = sys.modules["sessionkit.model"]
+        names = sorted(m.name for m in pkgutil.iter_modules(model.__path__))
+        print([n for n in names if f"sessionkit.model.{n}" not in sys.modules])
+        print([n for n in names if n not in dir(sessionkit.model)])
+        reached = {n: getattr(sessionkit.model, n) for n in names}
+        print([n for n, m in reached.items() if m is not sys.modules[f"sessionkit.model.{n}"]])
+        print(sessionkit.model.payment.__name__, sessionkit.policies.money.RefundPolicy.__name__)
+        print(hasattr(sessionkit.model, "no_such_module"), "sessionkit.services" in sys.modules)
+        """
+    )
+    assert out[0] != "[]"  # the entry point left some unimported: the case this checks
+    assert out[1:] == ["[]", "[]", "sessionkit.model.payment RefundPolicy", "False False"]
+
+
+def test_a_model_module_is_an_attribute_after_import_sessionkit_model() -> None:
+    # import sessionkit.model binds it on the package as the entry point does. A private
+    # module first: _booking_seats alone is a circular import (booking imports it once
+    # Booking is defined), so the public modules are imported before it, as they were.
+    out = run_python(
+        """
+        import sessionkit.model
+        print(sessionkit.model._booking_seats.in_session_order.__module__)
+        print(sessionkit.model.usage.__name__, sessionkit.model.journal.__name__)
+        """
+    )
+    assert out == ["sessionkit.model.booking", "sessionkit.model.usage sessionkit.model.journal"]
+
+
+def test_an_attribute_error_while_importing_a_model_module_is_an_import_error() -> None:
+    # As the package's (below): out of sessionkit.model's __getattr__ it meant "no such module".
+    out = run_python(
+        """
+        import sys
+
+        class TooOld:
+            @staticmethod
+            def find_spec(name, path=None, target=None):
+                if name == "sessionkit.model.usage":
+                    raise AttributeError("module 'attrs' has no attribute 'frozen'")
+
+        sys.meta_path.insert(0, TooOld)
+        import sessionkit.model
+        try:
+            sessionkit.model.usage
+        except ImportError as exc:
+            print(exc, "|", repr(exc.__cause__))
+        """
+    )
+    cause = "module 'attrs' has no attribute 'frozen'"
+    assert out == [
+        f"sessionkit.model.usage could not be imported: {cause} | AttributeError({cause!r})"
+    ]
+
+
 def test_dir_lists_the_subpackages_it_reaches() -> None:
     # They were in dir() once the package had imported them; a REPL completes from dir().
     out = run_python(

@@ -1,6 +1,16 @@
-"""The domain model: sessions, series, domain events and queries (frozen attrs values)."""
+"""The domain model: sessions, series, domain events and queries (frozen attrs values).
+
+Every module of the model is an attribute, imported on its first use if nothing
+has imported it yet (a module ``__getattr__``, PEP 562): ``import sessionkit``
+imported them all once, through the services, so ``sessionkit.model.usage``
+resolved; the package now imports what is used, and once ``sessionkit.model`` is
+imported (Hypothesis' entry point imports it) the package's own ``__getattr__`` is
+no longer asked for it.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sessionkit.model.events import (
     DomainEvent,
@@ -53,3 +63,34 @@ __all__ = [
     "add_months",
     "resource_refs",
 ]
+
+
+def _import_submodule(name: str) -> object:
+    """Import ``sessionkit.model.<name>`` if it is one of its modules: the ``__getattr__``."""
+    import importlib
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(__path__)}
+    if name.startswith("__") or name not in modules:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # A private module is imported by its public one (booking imports _booking_seats once
+    # Booking is defined), as import sessionkit imported them: the public ones first.
+    first = sorted(m for m in modules if not m.startswith("_")) if name.startswith("_") else []
+    try:
+        for module in first:
+            importlib.import_module(f"{__name__}.{module}")
+        return importlib.import_module(f"{__name__}.{name}")
+    except AttributeError as exc:
+        # Out of __getattr__ it would mean "no such module" (as in sessionkit.__init__).
+        raise ImportError(f"{__name__}.{name} could not be imported: {exc}") from exc
+
+
+def __dir__() -> list[str]:
+    """The module's names and its modules, imported yet or not (a REPL completes from these)."""
+    import pkgutil
+
+    return sorted({*globals(), *(m.name for m in pkgutil.iter_modules(__path__))})
+
+
+if not TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
+    __getattr__ = _import_submodule
