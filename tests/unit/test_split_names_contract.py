@@ -155,3 +155,22 @@ def test_moved_consulting_names_keep_the_public_module() -> None:
     assert consulting.client_ref(" Asha@Example.com").id == "asha@example.com"
     assert consulting.SHOWCASE_NOTICE.total_seconds() == 24 * 3600
     assert consulting.NOTICE.rules[0].notice == consulting.SHOWCASE_NOTICE
+
+
+def test_moved_academy_names_keep_the_public_module() -> None:
+    # Moved to _academy_platform: the settings, schedules, Academy and build_academy.
+    from datetime import time
+
+    from sessionkit.demo import academy
+
+    for moved in (academy.Academy, academy.Schedule, academy.build_academy):
+        assert moved.__module__ == "sessionkit.demo.academy", moved
+    assert academy.first_sessions.__module__ == "sessionkit.demo.academy"
+    circle = academy.SCHEDULES[0]
+    assert pickle.loads(pickle.dumps(circle)) == circle
+    assert "sessionkit.demo.academy" in _pickled_names(circle)
+    assert not any("._" in name for name in _pickled_names(circle))
+    assert typing.get_type_hints(academy.Schedule)["at"] is time
+    assert list(typing.get_type_hints(academy.Academy)) == ["kit", "clock", "rooms", "events"]
+    assert academy.OPEN_ROOMS == ("READY", "ONGOING")
+    assert academy.CODES.prefix == "QSE"

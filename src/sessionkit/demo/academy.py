@@ -38,30 +38,44 @@ whose session has moved on is skipped, so a rerun on the same database
 writes nothing twice. A step whose host code (the meeting provider, a fact
 provider) raises stops the demo in one line, with status 1
 (:class:`~sessionkit.demo._common.StepFailed`); running it again retries it.
+
+This module keeps the story (the first Monday played, its report printed);
+the platform it plays on (the tenant, the teacher, the schedules and credits,
+:class:`Academy` and :func:`build_academy`) is kept in ``_academy_platform``
+beside it, by the style's size limit, and exported from here under this name.
 """
 
 from __future__ import annotations
 
+# The imports written ``name as name`` are public names of this module from before the split
+# (some no longer used here), or, unused, where the moved Academy's and Schedule's type hints
+# resolve (their __module__ is this one).
 import contextlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
-
-import attrs
+from datetime import datetime, timedelta
+from datetime import time as time
 
 from sessionkit.demo._academy_figures import figures
-from sessionkit.demo._common import all_due_done, open_store, step
-from sessionkit.errors import DuplicateSession, DuplicateUsage, SeriesNotFound, SessionNotFound
+from sessionkit.demo._academy_platform import CIRCLE_STUDENTS as CIRCLE_STUDENTS
+from sessionkit.demo._academy_platform import CODES as CODES
+from sessionkit.demo._academy_platform import CREDITS as CREDITS
+from sessionkit.demo._academy_platform import DEMO_NOW, SCHEDULES, TENANT, Academy, build_academy
+from sessionkit.demo._academy_platform import MAKEUP_ID as MAKEUP_ID
+from sessionkit.demo._academy_platform import OPEN_ROOMS as OPEN_ROOMS
+from sessionkit.demo._academy_platform import TEACHER as TEACHER
+from sessionkit.demo._academy_platform import ZONE as ZONE
+from sessionkit.demo._academy_platform import Schedule as Schedule
+from sessionkit.demo._academy_platform import first_sessions as first_sessions
+from sessionkit.demo._common import all_due_done, step
+from sessionkit.errors import DuplicateSession, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
-from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.usage import MAKEUP_FIELD, SessionCodes
-from sessionkit.recurrence import Recurrence
-from sessionkit.services import SessionKit
-from sessionkit.services.attendance import attendance_facts
-from sessionkit.services.rooms import RoomKeeper
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
-from sessionkit.testing.rooms import FakeMeetingRooms
+from sessionkit.model.usage import MAKEUP_FIELD
+from sessionkit.services import SessionKit as SessionKit
+from sessionkit.testing.clocks import ManualClock as ManualClock
+from sessionkit.testing.clocks import RecordingPublisher as RecordingPublisher
+from sessionkit.testing.rooms import FakeMeetingRooms as FakeMeetingRooms
 from sessionkit.zones import get_zone
 
 __all__ = [
@@ -76,147 +90,6 @@ __all__ = [
 
 DEFAULT_DB = "sqlite:///sessionkit-academy.sqlite3"
 """Where the academy demo keeps its data unless ``--db`` says otherwise."""
-
-DEMO_NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)
-"""The demo's "now": Monday 2 March 2026, 09:00 in Riyadh."""
-
-TENANT = "itqan"
-"""The academy's tenant."""
-
-ZONE = "Asia/Riyadh"
-TEACHER = ResourceRef("teacher", "ahmed")
-CIRCLE_STUDENTS = ("student:omar", "student:sara", "student:yusuf")
-CODES = SessionCodes(prefix="QSE", format="{prefix}-1-{n:06d}")
-"""The academy's session codes: QSE-1-000001, QSE-1-000002, ..."""
-CREDITS = {
-    "student:omar": 8,
-    "student:sara": 8,
-    "student:yusuf": 8,
-    "student:mariam": 4,
-    "student:khalid": 4,
-}
-"""Each student's monthly credits (sessions per calendar month in Riyadh)."""
-MAKEUP_ID = "makeup-mariam-1"
-
-
-@attrs.frozen
-class Schedule:
-    """A weekly schedule: series id, title, weekday, local start, minutes, capacity, student."""
-
-    series_id: str
-    title: str
-    day: str
-    at: time
-    minutes: int
-    capacity: int
-    student: str | None = None
-
-
-SCHEDULES = (
-    Schedule("circle-fajr", "Hifz circle", "MO", time(16), 60, 8),
-    Schedule("ind-mariam", "Tajweed with Mariam", "MO", time(18), 45, 1, "student:mariam"),
-    Schedule("ind-khalid", "Tajweed with Khalid", "MO", time(19), 45, 1, "student:khalid"),
-)
-"""The academy's schedules: one circle and two individual lessons, every Monday."""
-
-
-@attrs.frozen
-class Academy:
-    """The wired academy: the kit, its manual clock, the fake meeting provider and events."""
-
-    kit: SessionKit
-    clock: ManualClock
-    rooms: FakeMeetingRooms
-    events: RecordingPublisher
-
-
-def build_academy(now: datetime = DEMO_NOW, *, db: str = "memory") -> tuple[Academy, str]:
-    """Wire the academy over ``db`` and create its schedules unless stored; return it and where."""
-    rooms = FakeMeetingRooms("meet")
-    events = RecordingPublisher()
-    factory, where = open_store(db, publisher=RoomKeeper(rooms, then=events))
-    clock = ManualClock(now)
-    kit = SessionKit(uow=factory, clock=clock, facts=attendance_facts(), codes=CODES)
-    academy = Academy(kit, clock, rooms, events)
-    for schedule in SCHEDULES:
-        _ensure_series(kit, schedule)
-    _resume_rooms(academy)
-    for student, credits in CREDITS.items():
-        with contextlib.suppress(DuplicateUsage):  # a rerun: subscribed before
-            kit.usage.subscribe(
-                TENANT,
-                actor="admin",
-                subscriber=student,
-                credits=credits,
-                starts=_month_start(now),  # DEMO_NOW's: 1 March, 00:00 in Riyadh
-                tz=ZONE,
-                subscription_id=f"sub-{student.split(':')[1]}",
-            )
-    return academy, where
-
-
-def _month_start(at: datetime) -> datetime:
-    """The first of ``at``'s month, 00:00 in Riyadh: when the subscriptions start."""
-    local = at.astimezone(get_zone(ZONE))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
-OPEN_ROOMS = ("READY", "ONGOING")
-"""The statuses whose meeting room is open: entered at READY, closed on leaving ONGOING."""
-
-
-def _resume_rooms(academy: Academy) -> None:
-    """Open again, in this run's fake provider, the rooms a stopped run had opened.
-
-    The fake lives as long as one run; the database outlives it. A run
-    stopped (Ctrl-C) between a session's READY and its end left its room open
-    in that run's fake only: the rerun, which does not enter READY again,
-    would find no room and skip the joins. ``ensure_room`` is what the
-    :class:`~sessionkit.services.rooms.RoomKeeper` asks a provider to do again
-    (it is idempotent at the provider). After a run that finished no session
-    is in these statuses: nothing is called.
-    """
-    query = SessionQuery(statuses=list(OPEN_ROOMS), sort="start", limit=100)
-    for session in academy.kit.queries.list(TENANT, query).items:
-        with step("meeting rooms ensure_room", session.id):
-            academy.rooms.ensure_room(tenant=TENANT, session_id=session.id, span=session.span)
-
-
-def _ensure_series(kit: SessionKit, schedule: Schedule) -> None:
-    try:
-        kit.queries.get_series(TENANT, schedule.series_id)
-    except SeriesNotFound:
-        pass
-    else:
-        return
-    resources = [TEACHER] + ([] if schedule.student is None else [schedule.student])
-    recurrence = Recurrence.weekly(
-        days=(schedule.day,),
-        at=schedule.at,
-        duration=timedelta(minutes=schedule.minutes),
-        tz=ZONE,
-        start=date(2026, 3, 2),
-    )
-    kit.series.create(
-        TENANT,
-        actor="admin",
-        title=schedule.title,
-        items=[ScheduleItem("weekly", recurrence, resources)],
-        lifecycle="academy",
-        capacity=schedule.capacity,
-        series_id=schedule.series_id,
-    )
-
-
-def first_sessions(academy: Academy) -> dict[str, Session]:
-    """Return each schedule's first session, by series id."""
-    found: dict[str, Session] = {}
-    for schedule in SCHEDULES:
-        page = academy.kit.queries.list(
-            TENANT, SessionQuery(series_id=schedule.series_id, sort="start", limit=1)
-        )
-        found[schedule.series_id] = page.items[0]
-    return found
 
 
 class _Story:
@@ -438,3 +311,10 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     lines += ["", "Meeting room calls (from lifecycle events): " + (", ".join(calls) or "none")]
     lines += ["", *figures(academy.kit, TENANT, at=held, month=month)]
     return "\n".join(lines)
+
+
+# Show (and pickle) what moved to the platform's module under this public path, as before.
+_moved: object
+for _moved in (Academy, Schedule, build_academy, first_sessions):
+    _moved.__module__ = __name__
+del _moved
