@@ -69,4 +69,4 @@ def test_the_refusal_names_the_missing_journal() -> None:
         kit.attendance.outcomes(T, lesson, as_of=START + 10 * MIN)
     assert refused.value.value == START + 10 * MIN
     assert refused.value.expected == "an instant at or after 2026-03-02T18:00:00+00:00"
-    assert "the kit keeps no journal (SessionKit(journal=True))" in str(refused.value)
+    assert "the kit keeps no journal to tell its status then" in str(refused.value)

@@ -92,7 +92,7 @@ def status_unknown(tx: Tx, session: Session, as_of: datetime) -> InvalidValue:
     """
     last = last_change(session)
     if tx.journal is None:
-        missing = "the kit keeps no journal (SessionKit(journal=True)) to tell its status then"
+        missing = "the kit keeps no journal to tell its status then"
     elif tx.repository_or_none(JOURNAL) is None:
         missing = "the kit's store holds no journal to tell its status then"
     else:
