@@ -1,9 +1,9 @@
-"""Who a session's bookings made a participant at an instant, for an attendance read ``as_of`` it.
+"""Which of a session's bookings were confirmed at an instant, for an attendance read ``as_of`` it.
 
 Private to the services. ``kit.attendance.for_session`` lists the session's
 confirmed bookings; read ``as_of`` an instant, those confirmed *then*, not
 now: a booking cancelled since was still confirmed then, and one made or
-confirmed since was not yet. :func:`booked_as_of` finds them where the kit
+confirmed since was not yet. :func:`confirmed_as_of` finds them where the kit
 can know it: a booking made after ``as_of`` was not; one not written since
 ``as_of`` had its status now then; else the kit's journal tells
 (``SessionKit(journal=True)``: each booking's status changes are entries of
@@ -16,11 +16,11 @@ from datetime import datetime
 
 from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking, stamped_at
 from sessionkit.model.journal import JournalEntry
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import Session
 from sessionkit.services._attendance_status import journal_history
 from sessionkit.services._context import Tx
 
-__all__ = ["booked_as_of"]
+__all__ = ["confirmed_as_of"]
 
 _BOOKING = "booking"
 
@@ -29,23 +29,24 @@ _BOOKING = "booking"
 _MAYBE_CONFIRMED_THEN = (CONFIRMED, CANCELLED)
 
 
-def booked_as_of(tx: Tx, session: Session, as_of: datetime | None) -> set[ResourceRef]:
-    """Return the participants of ``session``'s bookings confirmed at ``as_of`` (``None``: now).
+def confirmed_as_of(tx: Tx, session: Session, as_of: datetime | None) -> list[Booking]:
+    """Return ``session``'s bookings confirmed at ``as_of`` (``None``: now), in store order.
 
     A booking made (``created_at``) after ``as_of`` had not been made; one
     not written since (:func:`~sessionkit.model.booking.stamped_at` at or
     before ``as_of``) had its status now. Else its status then is the one
     the kit's journal leaves it in at ``as_of``; without a journal, or one
     that does not account for it (no entry of it by ``as_of``, or a last
-    status not its own now), its status now. An empty set when the store
-    keeps no bookings.
+    status not its own now), its status now. Empty when the store keeps no
+    bookings. A booking never leaves its session (a move of the session
+    carries its bookings along, writing their copy of its time), so these
+    are all among the session's own.
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
-        return set()
+        return []
     if as_of is None:
-        found = bookings.for_session(session.tenant, session.id, statuses=[CONFIRMED])
-        return {b.participant for b in found}
+        return bookings.for_session(session.tenant, session.id, statuses=[CONFIRMED])
     candidates = [
         b
         for b in bookings.for_session(session.tenant, session.id, statuses=_MAYBE_CONFIRMED_THEN)
@@ -57,7 +58,7 @@ def booked_as_of(tx: Tx, session: Session, as_of: datetime | None) -> set[Resour
         entries = journal_history(tx, session.tenant, session_id=session.id)
         if entries is not None:
             told = {b.id: _replayed(b, entries, as_of) for b in changed}
-    return {b.participant for b in candidates if (told.get(b.id) or b.status) == CONFIRMED}
+    return [b for b in candidates if (told.get(b.id) or b.status) == CONFIRMED]
 
 
 def _replayed(booking: Booking, entries: list[JournalEntry], as_of: datetime) -> str | None:

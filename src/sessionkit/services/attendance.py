@@ -41,7 +41,7 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_id, check_tenant
 from sessionkit.policies.no_shows import AttendanceOutcome
 from sessionkit.ports import JoinCredential, MeetingRooms
-from sessionkit.services._attendance_bookings import booked_as_of
+from sessionkit.services._attendance_bookings import confirmed_as_of
 from sessionkit.services._attendance_overrides import OverrideCommands
 from sessionkit.services._attendance_policy import AttendancePolicy
 from sessionkit.services._attendance_status import status_as_of, status_unknown
@@ -192,7 +192,8 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             # later is not applied, but whom it is about is still listed.
             people = {p.participant for p in presence} | {o.participant for o in stored}
             if not self._cancelled(session, status):  # one cancelled expected nobody
-                people |= self._expected(session) | booked_as_of(tx, session, at)
+                people |= self._expected(session)
+                people.update(b.participant for b in confirmed_as_of(tx, session, at))
         read_at = self._pending_at(session, status, at)
         return [
             derive_attendance(
