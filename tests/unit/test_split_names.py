@@ -26,6 +26,9 @@ from typing import Any
 
 import pytest
 
+from sessionkit.model.money import Money
+from sessionkit.timespan import TimeSpan
+
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
@@ -81,48 +84,28 @@ def _notice_values(notice: ModuleType) -> list[Any]:
     return [rule, window, policy, notice.coaching_notice()]
 
 
-def _paid(payment: ModuleType) -> Any:
-    from sessionkit.model.money import Money
-
-    return payment.Payment(
+def _payment_values(payment: ModuleType) -> list[Any]:
+    event = payment.PaymentEvent(
+        provider="fake", event_id="ev1", type="refunded", occurred_at=AT, payment_id="p1",
+        amount=Money.of(10, "EUR"),
+    )  # fmt: skip
+    receipt = payment.ReceivedEvent(
+        id="fake:ev1", tenant="acme", payment_id="p1", type="refunded", outcome="applied",
+        received_at=AT,
+    )  # fmt: skip
+    paid = payment.Payment(
         id="p1", tenant="acme", booking_id="b1", session_id="s1", participant="student:ana",
         session_start=AT, amount=Money.of(60, "EUR"), provider="fake", created_at=AT,
         status=payment.PAID,
     )  # fmt: skip
-
-
-def _payment_event(payment: ModuleType) -> Any:
-    from sessionkit.model.money import Money
-
-    return payment.PaymentEvent(
-        provider="fake", event_id="ev1", type="refunded", occurred_at=AT, payment_id="p1",
-        amount=Money.of(10, "EUR"),
-    )  # fmt: skip
-
-
-def _receipt(payment: ModuleType) -> Any:
-    return payment.ReceivedEvent(
-        id="fake:ev1", tenant="acme", payment_id="p1", type="refunded", outcome="applied",
-        received_at=AT,
-    )  # fmt: skip
-
-
-def _payment_values(payment: ModuleType) -> list[Any]:
-    paid = _paid(payment)
     changed = payment.PaymentChanged(tenant="acme", actor="host:1", at=AT, payment=paid)
-    return [_payment_event(payment), _receipt(payment), paid, changed]
-
-
-def _refund_tier(money: ModuleType) -> Any:
-    from sessionkit.model.money import Money
-
-    return money.RefundTier(timedelta(hours=24), 50, fee=[Money.of(12, "USD"), Money.of(10, "EUR")])
+    return [event, receipt, paid, changed]
 
 
 def _money_policy_values(money: ModuleType) -> list[Any]:
-    from sessionkit.model.money import Money
-
-    tier = _refund_tier(money)
+    tier = money.RefundTier(
+        timedelta(hours=24), 50, fee=[Money.of(12, "USD"), Money.of(10, "EUR")]
+    )  # fmt: skip
     return [
         money.Rate(Money.of("40", "EUR")),
         money.FixedPrice(Money.of(90, "EUR")),
@@ -132,20 +115,15 @@ def _money_policy_values(money: ModuleType) -> list[Any]:
     ]
 
 
-def _lesson(session: ModuleType) -> Any:
-    from sessionkit.timespan import TimeSpan
-
-    return session.Session(
+def _session_values(session: ModuleType) -> list[Any]:
+    ref = session.ResourceRef("teacher", "t-17")
+    fields = session.frozen_mapping({"b": [1, {"z": 2, "a": 1}], "a": "x"})
+    lesson = session.Session(
         id="s1", tenant="acme", title="Maths", span=TimeSpan(AT, AT + timedelta(hours=1)),
         tz="UTC", status="OPEN", lifecycle="marketplace", busy=True, created_at=AT,
-        resources=["room:r1", session.ResourceRef("teacher", "t-17")],
-        metadata=session.frozen_mapping({"b": [1, {"z": 2, "a": 1}], "a": "x"}),
+        resources=["room:r1", ref], metadata=fields,
     )  # fmt: skip
-
-
-def _session_values(session: ModuleType) -> list[Any]:
-    fields = session.frozen_mapping({"b": [1, {"z": 2, "a": 1}], "a": "x"})
-    return [session.ResourceRef("teacher", "t-17"), fields, _lesson(session)]
+    return [ref, fields, lesson]
 
 
 @dataclass(frozen=True)
@@ -274,30 +252,27 @@ def test_notice_hints_resolve_and_its_values_read_as_before() -> None:
 
 def test_payment_hints_resolve_and_its_values_read_as_before() -> None:
     from sessionkit.model import payment
-    from sessionkit.model.money import Money
 
+    event, receipt, paid, _ = _payment_values(payment)
     hints = typing.get_type_hints(payment.PaymentEvent)
     assert hints["type"] == payment.PaymentEventType
     assert hints["occurred_at"] is datetime
     assert hints["amount"] == Money | None
     assert typing.get_type_hints(payment.ReceivedEvent)["received_at"] is datetime
     assert typing.get_type_hints(payment.Payment)["due"] == payment.Due | None
-    assert repr(_receipt(payment)) == (
+    assert repr(receipt) == (
         "ReceivedEvent(id='fake:ev1', tenant='acme', payment_id='p1', type='refunded', "
         "outcome='applied', received_at=datetime.datetime(2026, 3, 2, 9, 0, "
         "tzinfo=datetime.timezone.utc), version=1)"
     )
-    event = _payment_event(payment)
     assert repr(event).startswith("PaymentEvent(provider='fake', event_id='ev1', type='refunded'")
     assert payment.check_provider_name("stripe", "provider") == "stripe"
-    paid = _paid(payment)
     assert paid.kept == Money.of(Decimal("60.00"), "EUR")
     assert payment.PAYMENT_LIFECYCLE.fire(paid, "refund", now=AT)[0].status == payment.REFUNDED
     assert {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"} == payment.PAID_STATUSES
 
 
 def test_money_policy_hints_resolve_and_its_values_read_as_before() -> None:
-    from sessionkit.model.money import Money
     from sessionkit.policies import money
 
     rate, _, _, tier, policy = _money_policy_values(money)
