@@ -63,8 +63,12 @@ def test_the_absent_teacher_of_a_cancelled_session_is_no_no_show(store: str) -> 
         # cancel, so the teacher is no absentee (let alone a no-show).
         assert _told(kit, lesson) == []
         assert _told(kit, lesson, as_of=START + 30 * MIN) == []
-        # Before the cancel it was running, the teacher not there yet.
-        assert _told(kit, lesson, as_of=START + 5 * MIN) == [("teacher:t1", PENDING, None)]
+        # Before the cancel it was running, ana booked (her booking not cancelled yet) and
+        # there, the teacher not there yet.
+        assert _told(kit, lesson, as_of=START + 5 * MIN) == [
+            ("student:ana", PRESENT, "attended"),
+            ("teacher:t1", PENDING, None),
+        ]
         # Presence is as it was: ana there until the cancel; the teacher, expected no more,
         # is not listed.
         shown = [(str(a.participant), a.status) for a in kit.attendance.for_session(T, lesson)]

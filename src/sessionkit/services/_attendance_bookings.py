@@ -1,9 +1,10 @@
 """Which of a session's bookings were confirmed at an instant, for an attendance read ``as_of`` it.
 
-Private to the services. ``kit.attendance.for_session`` lists the session's
-confirmed bookings; read ``as_of`` an instant, those confirmed *then*, not
-now: a booking cancelled since was still confirmed then, and one made or
-confirmed since was not yet. :func:`confirmed_as_of` finds them where the kit
+Private to the services. ``kit.attendance.for_session`` and
+``kit.attendance.outcomes`` list the session's confirmed bookings; read
+``as_of`` an instant, those confirmed *then*, not now: a booking cancelled
+since was still confirmed then, and one made or confirmed since was not yet.
+:func:`confirmed_as_of` finds them where the kit
 can know it: a booking made after ``as_of`` was not; one not written since
 ``as_of`` had its status now then; else the kit's journal tells
 (``SessionKit(journal=True)``: each booking's status changes are entries of

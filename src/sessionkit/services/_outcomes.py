@@ -17,12 +17,13 @@ from datetime import datetime
 import attrs
 
 from sessionkit.model.attendance import AttendanceThresholds, derive_attendance, held_span
-from sessionkit.model.booking import CONFIRMED, SEAT_STATUSES, Booking
+from sessionkit.model.booking import SEAT_STATUSES, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
+from sessionkit.services._attendance_bookings import confirmed_as_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
 from sessionkit.services._presence import (
@@ -70,6 +71,9 @@ def session_outcomes(
 ) -> list[AttendanceOutcome]:
     """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
 
+    The bookings are those confirmed at ``as_of`` (``None``: now), as
+    :func:`~sessionkit.services._attendance_bookings.confirmed_as_of` finds them.
+
     ``no_show_session`` says whether the session's status (at ``as_of``) is
     a no-show one, ``cancelled_session`` whether it is a cancelled one: that
     took place for nobody, so nobody has an outcome, whatever the attendance
@@ -88,14 +92,14 @@ def session_outcomes(
     overrides = overrides_as_of(stored, as_of)
     unbooked: tuple[Booking | None, Payment | None] = (None, None)
     people = dict.fromkeys(expected, unbooked)
-    bookings, payments = tx.bookings_or_none(), tx.payments_or_none()
-    if bookings is not None:
-        confirmed = bookings.for_session(tenant, session.id, statuses=[CONFIRMED])
-        paid: dict[str, Payment] = {}
-        if payments is not None and confirmed:  # one read for them all, not one per booking
-            paid = payments.for_bookings(tenant, [b.id for b in confirmed])
-        for one in confirmed:
-            people[one.participant] = (one, paid.get(one.id))
+    # The bookings confirmed at ``as_of``, as kit.attendance.for_session lists them.
+    confirmed = confirmed_as_of(tx, session, as_of)
+    payments = tx.payments_or_none()
+    paid: dict[str, Payment] = {}
+    if payments is not None and confirmed:  # one read for them all, not one per booking
+        paid = payments.for_bookings(tenant, [b.id for b in confirmed])
+    for one in confirmed:
+        people[one.participant] = (one, paid.get(one.id))
     # Records as they stood at ``as_of``: presence after it, as an override decided after it,
     # had not happened, and without any the status alone decides (outcome_of of None).
     recorded = bool(overrides) or any(as_of is None or p.at <= as_of for p in presence)

@@ -236,10 +236,12 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
     ) -> list[AttendanceOutcome]:
         """Return, per participant, attended or no-show and its consequence; by participant.
 
-        The participants are the session's bookings confirmed now (even in a
-        read ``as_of`` an earlier instant, unlike :meth:`for_session`) and its
-        resources of the policy's ``attendee_kinds``. Each outcome comes from
-        the effective attendance (the teacher's override first), read at
+        The participants are the session's confirmed bookings and its
+        resources of the policy's ``attendee_kinds``; read ``as_of`` an
+        instant, the bookings confirmed then, as :meth:`for_session` lists
+        them (one cancelled since is listed, one made since is not; without
+        a journal that tells it, one changed since counts by its status now).
+        Each outcome comes from the effective attendance (the teacher's override first), read at
         ``as_of`` as :meth:`for_session` reads it (joins, leaves and overrides
         after it not yet counted; a stay still open runs to it; one before the
         end judges the time elapsed so far, and leaves whoever is not there
