@@ -174,3 +174,42 @@ def test_moved_academy_names_keep_the_public_module() -> None:
     assert list(typing.get_type_hints(academy.Academy)) == ["kit", "clock", "rooms", "events"]
     assert academy.OPEN_ROOMS == ("READY", "ONGOING")
     assert academy.CODES.prefix == "QSE"
+
+
+def test_methods_a_class_body_took_from_a_private_module_are_its_own() -> None:
+    # Moved to _series_change, _reschedule_due, _reschedule_asks and _analytics_clients:
+    # methods of public services the class body takes as attributes. Each shows, pickles
+    # and resolves its type hints (FastAPI and inspect.signature(eval_str=True) ask) as
+    # a method the class defines itself, as before the split.
+    import inspect
+
+    from sessionkit.model.analytics import ClientStats
+    from sessionkit.model.reschedule import RescheduleRequest
+    from sessionkit.policies import Refusal
+    from sessionkit.services.analytics import Analytics
+    from sessionkit.services.reports import CloseReport, ReconcileReport
+    from sessionkit.services.reschedules import (
+        RescheduleCommands,
+        RescheduleReport,
+        SessionOptions,
+    )
+    from sessionkit.services.series import SeriesCommands
+
+    returns: dict[tuple[type, str], object] = {
+        (SeriesCommands, "change_schedule"): ReconcileReport,
+        (SeriesCommands, "close"): CloseReport,
+        (RescheduleCommands, "approve_due"): RescheduleReport,
+        (RescheduleCommands, "answer_due_in"): RescheduleRequest | None,
+        (RescheduleCommands, "can_request"): Refusal | None,
+        (RescheduleCommands, "options"): SessionOptions,
+        (Analytics, "clients"): ClientStats,
+    }
+    for (cls, name), returned in returns.items():
+        method = vars(cls)[name]
+        assert inspect.isfunction(method), name  # a function: it binds as a method
+        shown = (method.__module__, method.__qualname__)
+        assert shown == (cls.__module__, f"{cls.__name__}.{name}")
+        assert pickle.loads(pickle.dumps(method)) is method
+        assert typing.get_type_hints(method)["return"] == returned, name
+        signature = inspect.signature(method, eval_str=True)
+        assert signature.return_annotation == returned, name

@@ -354,3 +354,13 @@ class RescheduleCommands:
 
 # Show (and pickle) what moved to a private module under this public path, as before.
 RescheduleReport.__module__ = __name__
+# The methods the class body took from _reschedule_due and _reschedule_asks show as its own,
+# and their type hints (``self: RescheduleCommands``) resolve there: FastAPI and
+# get_type_hints read them.
+for _name in ("approve_due", "_answer_due", "answer_due_in", "can_request", "options"):
+    _method = vars(RescheduleCommands)[_name]
+    while _method is not None:  # a decorator's wrapper and the function it wraps
+        _method.__module__, _method.__qualname__ = __name__, f"RescheduleCommands.{_name}"
+        _method = getattr(_method, "__wrapped__", None)
+vars(_reschedule_due)["RescheduleCommands"] = RescheduleCommands
+vars(_reschedule_asks)["RescheduleCommands"] = RescheduleCommands

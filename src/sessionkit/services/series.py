@@ -304,3 +304,11 @@ class SeriesCommands:
 
 # Show (and pickle) what moved to a private module under this public path, as before.
 top_up_window.__module__ = __name__
+# The methods the class body took from _series_change show as its own, and their type hints
+# (``self: SeriesCommands``) resolve there: FastAPI and get_type_hints read them.
+for _name in ("change_schedule", "close"):
+    _method = vars(SeriesCommands)[_name]
+    while _method is not None:  # the @retried wrapper and the function it wraps
+        _method.__module__, _method.__qualname__ = __name__, f"SeriesCommands.{_name}"
+        _method = getattr(_method, "__wrapped__", None)
+vars(_series_change)["SeriesCommands"] = SeriesCommands
