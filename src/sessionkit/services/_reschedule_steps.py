@@ -158,11 +158,12 @@ def answered_overdue(
     return _answer_pending(ctx, tx, repo, session, lock=True)
 
 
-def requests_due(tx: Tx, tenant: str) -> bool:
-    """Whether ``tenant`` has a reschedule request past its deadline at ``tx.now`` (one read).
+def requests_due(tx: Tx, tenant: str | None) -> bool:
+    """Whether ``tenant`` (``None``: any tenant) has a request past its deadline at ``tx.now``.
 
-    The status passes ask once per page of sessions, not each session
-    (:func:`answer_overdue` reads once per session): none due, none to answer.
+    One read. The status and expiry passes, and the expiry job, ask once per
+    page of sessions, not each session (:func:`answer_overdue` reads once per
+    session): none due, none to answer.
     """
     repo = tx.repository_or_none(RESCHEDULES)
     return repo is not None and bool(repo.due(tenant, before=tx.now, limit=1))

@@ -170,9 +170,10 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
     what ran out is judged at the start the answer gave the session.
     """
     ctx = run.ctx
+    answering = [not run.answered]  # per page: whether a request is overdue (one read)
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
-        if not run.answered:  # a request's silence first: a waitlist runs out at the new start
+        if answering[0]:  # a request's silence first: a waitlist runs out at the new start
             session, answered = answered_overdue(ctx, tx, session)
             _count_answer(counts, answered)
         settled = settle_run_out(ctx, tx, session)
@@ -185,6 +186,7 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
             if bookings is None:
                 return None
             found = bookings.expiring(tenant, before=run.at, limit=limit)
+            answering[0] = bool(found) and not run.answered and requests_due(tx, tenant)
         return [(b.tenant, b.session_id) for b in found]
 
     for fresh in DuePages(due, run.batch):

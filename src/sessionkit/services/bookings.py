@@ -40,7 +40,7 @@ from sessionkit.services._due_pages import DuePages
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
-from sessionkit.services._reschedule_steps import settle_overdue_kept
+from sessionkit.services._reschedule_steps import requests_due, settle_overdue_kept
 from sessionkit.services._seats import (
     Settled,
     as_judged,
@@ -231,9 +231,12 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         late: list[Exception] = []
         failed: list[Exception] = []
 
+        answering = [False]  # per page: whether a reschedule request is overdue (one read)
+
         def due(most: int) -> list[tuple[str, str]]:
             with ctx.transaction(at) as tx:
                 found = tx.bookings.expiring(tenant, before=at, limit=most)
+                answering[0] = bool(found) and requests_due(tx, tenant)
             return [(b.tenant, b.session_id) for b in found]
 
         # Read past the sessions tried (a failed one's rows stay due, at the front) while
@@ -247,7 +250,7 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
             for key in fresh:
                 done: list[Settled] = []
                 try:
-                    ctx.retrying(_settle_session, ctx, at, key, done)
+                    ctx.retrying(_settle_session, ctx, at, key, done, answer=answering[0])
                 except Exception as error:  # noqa: BLE001  # one session must not stop the job
                     # Either way the other sessions' offers still go out before it is raised.
                     if not raised_after_commit(error):
@@ -268,12 +271,16 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         return report
 
 
-def _settle_session(ctx: Context, at: datetime, key: tuple[str, str], done: list[Settled]) -> None:
+def _settle_session(
+    ctx: Context, at: datetime, key: tuple[str, str], done: list[Settled], *, answer: bool
+) -> None:
     """Settle one session for the expiry job, in a unit of its own; its settling into ``done``.
 
-    A reschedule request of the session past its deadline is answered by
-    silence first, as the tick does before its expiry pass: a waitlist place
-    runs out at the start the answer gave the session, not at the old one.
+    With ``answer`` (a request of the page's tenants was overdue: one read
+    per page, not per session), a reschedule request of the session past its
+    deadline is answered by silence first, as the tick does before its expiry
+    pass: a waitlist place runs out at the start the answer gave the session,
+    not at the old one.
     Put there before the unit commits, so that an error raised once it
     committed (the publisher's) leaves the committed settling to count; an
     attempt rolled back and run again replaces it.
@@ -282,7 +289,8 @@ def _settle_session(ctx: Context, at: datetime, key: tuple[str, str], done: list
         session = tx.bookings.lock_session(*key)
         # A request silence answered by now first, as the tick's earlier pass answers it:
         # what ran out is judged where the answer moved the session (its new start).
-        session = settle_overdue_kept(ctx, tx, session)
+        if answer:
+            session = settle_overdue_kept(ctx, tx, session)
         done[:] = [settle_run_out(ctx, tx, session)]
 
 
