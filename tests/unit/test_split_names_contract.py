@@ -38,6 +38,7 @@ def _tests(cls: type) -> list[str]:
 def test_the_payments_contract_keeps_its_names_and_tests() -> None:
     # Moved to _payments_records: make_payment, EXACT_AMOUNTS, the base PaymentsRecordsContract.
     from sessionkit.testing.contract import payments
+    from sessionkit.testing.contract._payments_records import PaymentsRecordsContract
 
     assert payments.__all__ == ["EXACT_AMOUNTS", "PaymentsRepositoryContract", "make_payment"]
     assert payments.make_payment.__module__ == "sessionkit.testing.contract.payments"
@@ -54,6 +55,8 @@ def test_the_payments_contract_keeps_its_names_and_tests() -> None:
     assert contract.kind.name == "payment"
     own = [name for name in vars(contract) if name.startswith("test_")]
     assert _tests(contract)[-len(own) :] == own  # after the generic and the parents' tests
+    # Its base from _payments_records holds no tests: pytest's ids and their order stay.
+    assert not [name for name in vars(PaymentsRecordsContract) if name.startswith("test_")]
     assert own[0] == "test_a_second_payment_for_a_booking_is_a_duplicate"
     assert own[-1] == "test_paging_with_the_keyset_visits_every_payment_once"
     assert "test_amounts_come_back_exactly" in own
@@ -81,12 +84,14 @@ def test_the_repository_contract_keeps_its_hooks_and_its_check_of_kind() -> None
 
     from sessionkit.errors import WrongType
     from sessionkit.testing.contract import RepositoryContract
+    from sessionkit.testing.contract._repository_hooks import RepositoryHooks
 
     assert RepositoryContract.__module__ == "sessionkit.testing.contract.repository"
     assert RepositoryContract.__abstractmethods__ >= {"make_record", "change", "make_store"}
     assert RepositoryContract._required_attributes == ("kind",)
     for hook in ("prepare", "collide", "repo", "keep", "ids", "_collision", "_missing_error"):
         assert hasattr(RepositoryContract, hook), hook
+    assert not [name for name in vars(RepositoryHooks) if name.startswith("test_")]
     tests = _tests(RepositoryContract)
     assert (tests[0], tests[-1]) == (
         "test_add_then_get_returns_an_equal_record",
