@@ -9,23 +9,51 @@ instant at which enough holds, offers (for a limit, waitlist places too) run
 out unconfirmed for the request to fit, or ``None`` when nothing running out
 would do, or when the session's rules or the role's notice refuse booking it by
 then anyway. Only a refusal reads what that needs: a booking that fits sends no
-statement more.
+statement more. So too for a session an overdue reschedule request moved by
+silence (:func:`judged_where_moved`): only a refusal asks about the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sessionkit.errors import AlreadyBooked, BookingRefused, CapacityExceeded
 from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, HELD, OFFERED, Booking
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import Settled, may_free_at
 from sessionkit.timespan import TimeSpan
 
-__all__ = ["capacity_refusal", "check_participant"]
+__all__ = ["capacity_refusal", "check_participant", "judged_where_moved"]
+
+_Checked = TypeVar("_Checked")
+
+
+def judged_where_moved(
+    ctx: Context, tx: Tx, session: Session, check: Callable[[Session], _Checked]
+) -> tuple[_Checked, Session]:
+    """``check`` the locked ``session``; refused, judge it again where silence moved it.
+
+    A reschedule request past its deadline moved the session then, whether or
+    not the tick has answered it yet: ``book`` after the old start is not
+    ``in_the_past`` (nor short of notice) for a session silence moved to
+    tomorrow, as ``cancel`` and ``kit.reschedules.options`` judge it there.
+    Only a refusal (``BookingRefused``) asks about the request, so a booking
+    that passes keeps its single write; one still refused (no request due, or
+    silence let it expire) raises the first refusal, and the answer rolls back
+    with the command. Returns what ``check`` returned and the session it judged.
+    """
+    try:
+        return check(session), session
+    except BookingRefused:
+        moved = settle_overdue_kept(ctx, tx, session)
+        if moved is session:  # nothing moved it: refused where it is
+            raise
+    return check(moved), moved
 
 
 def check_participant(

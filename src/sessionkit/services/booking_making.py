@@ -35,7 +35,11 @@ from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
 from sessionkit.policies import BookingRules, Refusal
-from sessionkit.services._booking_refusals import capacity_refusal, check_participant
+from sessionkit.services._booking_refusals import (
+    capacity_refusal,
+    check_participant,
+    judged_where_moved,
+)
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
 from sessionkit.services._seats import Settled, closed, settle
@@ -80,7 +84,9 @@ class BookingMaking(BookingReads):
         ``CapacityExceeded``. Raises ``SessionNotFound``, ``BookingRefused``
         (a rule; ``rule`` and ``allows_at`` say which and when),
         ``AlreadyBooked``, ``InvalidValue`` (seats < 1 or above the capacity)
-        and ``NaiveDatetime``; nothing is written then.
+        and ``NaiveDatetime``; nothing is written then. A rule's refusal is
+        judged again where an overdue reschedule request's silence moved the
+        session, tick or not (as ``cancel`` judges it).
 
         ``role`` is the participant's role in the session (``"student"``,
         ``"client"``); ``acting_role`` is the role the actor books in, for
@@ -174,7 +180,10 @@ class BookingMaking(BookingReads):
             replayed = self._replay(tx, tenant, key, request)
             if replayed is not None:
                 return replayed, None
-        rules = self._admit(tx, session, seats, request.acting_role, drafted=refused_id is None)
+        drafted, role = refused_id is None, request.acting_role
+        rules, session = judged_where_moved(
+            ctx, tx, session, lambda s: self._admit(tx, s, seats, role, drafted=drafted)
+        )
 
         def draft() -> Booking:
             # Every value was checked already (the request, the locked session, the
@@ -263,10 +272,15 @@ class BookingMaking(BookingReads):
         seats: int,
         actor: str | None,
         acting_role: str,
-    ) -> tuple[BookingRules, Settled]:
-        """Settle the locked session, run every check but capacity; return its rules, seats."""
-        rules = self._admit(tx, session, seats, acting_role)
-        return rules, self._settled(tx, session, rules, ref, actor, acting_role)
+    ) -> tuple[BookingRules, Settled, Session]:
+        """Settle the locked session, run every check but capacity; its rules, seats, session.
+
+        The session as judged: where silence moved it (:func:`judged_where_moved`).
+        """
+        rules, session = judged_where_moved(
+            self._ctx, tx, session, lambda s: self._admit(tx, s, seats, acting_role)
+        )
+        return rules, self._settled(tx, session, rules, ref, actor, acting_role), session
 
     def _admit(
         self, tx: Tx, session: Session, seats: int, acting_role: str, *, drafted: bool = False
@@ -394,7 +408,7 @@ class BookingMaking(BookingReads):
                 ref = participant_ref(participant)
                 session = tx.bookings.lock_session(tenant, session_id)
                 is_priced = priced(self._ctx, tx, session)
-                rules, settled = self._open_seats(
+                rules, settled, session = self._open_seats(
                     tx, session, ref, check_seats(seats), None, acting
                 )
                 full = None
