@@ -31,8 +31,8 @@ MOVED = datetime(2026, 3, 4, 10, tzinfo=UTC)
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=2))
 
 
-def _waitlisted(kit: SessionKit) -> Booking:
-    """Ben's waitlist place in a full session Ana (booked) asked to move to :data:`MOVED`."""
+def _asked(kit: SessionKit, capacity: int, proposed: datetime | None = MOVED) -> str:
+    """A session of ``capacity`` Ana booked and asked to move (to ``proposed``); its id."""
     session = kit.sessions.create_extra(
         T,
         actor="cleo",
@@ -40,20 +40,25 @@ def _waitlisted(kit: SessionKit) -> Booking:
         start=START,
         end=START + timedelta(hours=1),
         resources=[ResourceRef("coach", "cleo")],
-        capacity=1,
+        capacity=capacity,
     )
     kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
-    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", waitlist=True)
     request = kit.reschedules.request(
         T,
         session.id,
         role="student",
         actor="ana",
         reason="I have an exam that morning",
-        proposed_start=MOVED,
+        proposed_start=proposed,
     )
     assert request.deadline == START - timedelta(hours=1)
-    return ben
+    return session.id
+
+
+def _waitlisted(kit: SessionKit, proposed: datetime | None = MOVED) -> Booking:
+    """Ben's waitlist place in a full session Ana (booked) asked to move to ``proposed``."""
+    session_id = _asked(kit, 1, proposed)
+    return kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True)
 
 
 @pytest.mark.parametrize("store", sorted(STORES))
@@ -102,27 +107,10 @@ def test_a_hold_that_ran_out_after_the_move_is_expired_and_its_seat_offered(stor
     # before the tick answered (09:30): EXPIRED when it ran out, its seat offered to Ben.
     events = RecordingPublisher()
     kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
-    session = kit.sessions.create_extra(
-        T,
-        actor="cleo",
-        lifecycle="lms",
-        start=START,
-        end=START + timedelta(hours=1),
-        resources=[ResourceRef("coach", "cleo")],
-        capacity=2,
-    )
-    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
-    kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason="I have an exam that morning",
-        proposed_start=MOVED,
-    )
+    session_id = _asked(kit, 2)
     held_at = START - timedelta(minutes=65)
-    cai = kit.bookings.book(T, session.id, "student:cai", actor="cai", now=held_at)
-    ben = kit.bookings.book(T, session.id, "student:ben", actor="ben", waitlist=True, now=held_at)
+    cai = kit.bookings.book(T, session_id, "student:cai", actor="cai", now=held_at)
+    ben = kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True, now=held_at)
     after = START + timedelta(minutes=30)
     # The answer alone (no expiry pass after it) marks it: the move settles the session.
     assert kit.tick(T, now=after, kinds=["reschedules"]).approved == 1
@@ -132,3 +120,24 @@ def test_a_hold_that_ran_out_after_the_move_is_expired_and_its_seat_offered(stor
     assert (offered.status, offered.hold_expires_at) == ("OFFERED", after + RULES.offer_for)
     expired = [e for e in events.of_type(BookingStatusChanged) if e.change.transition == "expire"]
     assert [e.at for e in expired] == [held_at + RULES.hold_for]
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_a_request_silence_lets_expire_leaves_the_waitlist_judged_on_the_old_start(
+    store: str,
+) -> None:
+    # No time proposed: silence expires the request, the session stays, and Ben's
+    # place ran out when it started. expire_due answers, then lapses it, in that order.
+    events = RecordingPublisher()
+    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+    ben = _waitlisted(kit, None)
+    after = START + timedelta(minutes=30)
+    assert kit.bookings.expire_due(T, now=after).expired == 1
+    lapsed = kit.bookings.get(T, ben.id)
+    assert (lapsed.status, lapsed.session_start) == ("EXPIRED", START)
+    assert [r.status for r in kit.reschedules.for_session(T, ben.session_id)] == ["EXPIRED"]
+    assert [type(e).__name__ for e in events.events][-2:] == [
+        "RescheduleStatusChanged",
+        "BookingExpired",
+    ]
+    assert kit.tick(T, now=after).done == 0  # answered already: nothing left due
