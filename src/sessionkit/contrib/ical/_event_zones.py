@@ -23,7 +23,7 @@ from sessionkit.contrib.ical._source import SourceZone
 from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule, last_onset
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.errors._base import shown
-from sessionkit.zones import get_zone
+from sessionkit.zones import get_zone, wall_time_kind
 
 __all__ = [
     "Zones",
@@ -199,16 +199,22 @@ def iana_key(name: str) -> str | None:
 
 def _legacy(name: str) -> bool:
     """Whether ``name`` is an alias kept for old software (``US/Eastern``, ``EST5EDT``)."""
-    area = name.split("/", 1)[0]
-    return "/" not in name or area in {
-        "US",
-        "Etc",
-        "SystemV",
-        "Brazil",
-        "Canada",
-        "Mexico",
-        "Chile",
-    }
+    area, tail = name.split("/", 1)[0], name.rsplit("/", 1)[-1]
+    # Australia/LHI, ACT and NSW: the old names of Lord_Howe and Sydney.
+    return (
+        "/" not in name
+        or (area == "Australia" and tail.isupper())
+        or area
+        in {
+            "US",
+            "Etc",
+            "SystemV",
+            "Brazil",
+            "Canada",
+            "Mexico",
+            "Chile",
+        }
+    )
 
 
 _PREFERRED: tuple[str, ...] = (
@@ -249,6 +255,9 @@ _PREFERRED: tuple[str, ...] = (
 )
 """The zones an offsets-only match tries first: the common names for the common rules."""
 
+_QUARTER = timedelta(minutes=15)
+"""The step of the wall times compared around a change of offset."""
+
 
 def _matching_zone(
     custom: tzinfo,
@@ -261,8 +270,10 @@ def _matching_zone(
     Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
     the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
     name with the old aliases last, so Berlin's rules come back as
-    ``Europe/Berlin``, not ``Africa/Ceuta``. ``end``: no day after its day is
-    compared (``near``'s always is).
+    ``Europe/Berlin``, not ``Africa/Ceuta``; a zone that also reads the wall
+    times around each change as ``custom`` does (:func:`_around_changes`)
+    before one that agrees at noon only. ``end``: no day after the day after
+    it is compared (``near``'s always is).
     """
     names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
     if names:
@@ -274,16 +285,62 @@ def _matching_zone(
     first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
     samples = [first + timedelta(days=n) for n in range(731)]
     if end is not None:
-        samples = [first, *(s for s in samples[1:] if s.date() <= end.date())]
+        # Up to the day after the last change: its offset holds from then on (one that ends
+        # on the day of the change, after noon, was never compared: Lord Howe's +10:30).
+        samples = [first, *(s for s in samples[1:] if s - timedelta(days=1) <= end)]
     try:
         wanted = [s.astimezone(custom).utcoffset() for s in samples]
     except ValueError:
         # dateutil cannot convert by a DAYLIGHT offset a day or more from the standard one
         # (Apia's jump over the date line in 2011, to +1400 from -1100); no zone is told by it.
         return None
+    # Every zone whose offsets agree at noon; the first that also reads each wall time around
+    # a change as the VTIMEZONE does (_around_changes) wins: Havana's rules are Havana's, not
+    # New York's, which changes two hours later on the same days. Where none does (Outlook
+    # writes Chile's changes at 02:00, Santiago's are at midnight), the first that agrees.
+    # The noons on each side of a change are compared there, as wall times: a DAYLIGHT onset
+    # icalendar writes an hour late puts Adak's (12:00 UTC) after the noon of its day.
+    changes = [i for i in range(len(wanted) - 1) if wanted[i] != wanted[i + 1]]
+    spans = [(samples[max(i - 1, 0)], samples[i + 1]) for i in changes]
+    near_change = {j for i in changes for j in (i, i + 1)}
+    steady = [
+        (s, w) for i, (s, w) in enumerate(zip(samples, wanted, strict=True)) if i not in near_change
+    ]
+    loose: str | None = None
     rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
     for name in (*(h for h in hints if h), *_PREFERRED, *rest):
         zone = zoneinfo.ZoneInfo(name)
-        if all(s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)):
-            return name
-    return None
+        if all(s.astimezone(zone).utcoffset() == w for s, w in steady):
+            if _around_changes(custom, zone, spans):
+                return name
+            loose = loose or name
+    return loose
+
+
+def _around_changes(
+    custom: tzinfo, zone: zoneinfo.ZoneInfo, spans: Sequence[tuple[datetime, datetime]]
+) -> bool:
+    """Whether ``custom`` reads each of ``zone``'s wall times in ``spans`` at ``zone``'s offset.
+
+    Every quarter hour (zones change on whole quarter hours): a zone that
+    changes on the same day at another hour (New York two hours after Havana)
+    gives other instants between. Compared as wall times, which is how a
+    calendar's values are read, and only where ``zone`` has one reading of
+    them: writers put an onset at the wall time before the change (RFC 5545)
+    or after it (icalendar's DAYLIGHT, an hour late in UTC; Outlook's
+    STANDARD, an hour early), which differ only in the gap or fold.
+    """
+    for lo, hi in spans:
+        instant = lo + _QUARTER
+        while instant <= hi:
+            local = instant.astimezone(zone)
+            wall = local.replace(tzinfo=None)
+            if wall_time_kind(wall, zone) == "normal":
+                try:
+                    theirs = wall.replace(tzinfo=custom).utcoffset()
+                except ValueError:  # see _matching_zone
+                    return False
+                if theirs != local.utcoffset():
+                    return False
+            instant += _QUARTER
+    return True
