@@ -145,7 +145,7 @@ def test_two_copies_at_once_both_succeed_and_store_one_runs_rows(
     assert _counts(engine) == one_run
 
 
-def test_a_run_that_waits_too_long_stops_with_status_1_in_one_line(
+def test_a_run_that_waits_too_long_says_it_waits_then_stops_with_status_1(
     database: tuple[str, Engine],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -161,6 +161,7 @@ def test_a_run_that_waits_too_long_stops_with_status_1_in_one_line(
     assert capsys.readouterr() == (
         "",
         (
+            f"sessionkit: another demo is running on {shown_url(db)!r}; waiting up to 0 s\n"
             f"sessionkit: error: --db {shown_url(db)!r}: another run of a demo is using this "
             "database; waited 0 s for it to finish (run the demo again once it has)\n"
         ),

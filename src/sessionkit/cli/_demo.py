@@ -10,6 +10,7 @@ as a tick's; the demo's other refusals of its ``--db`` pass as they are (status 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sessionkit.cli._args import Unreachable, WorkFailed, parse_aware
 from sessionkit.cli._parser import DEMO_DBS
@@ -45,7 +46,8 @@ def demo(args: argparse.Namespace) -> str:
 
     db = DEMO_DBS[args.platform] if args.db is None else args.db
     try:
-        with demo_run():  # one run per database at a time: a second copy waits for the first
+        # One run per database at a time: a second copy waits for the first, and says so.
+        with demo_run(lambda line: print(f"sessionkit: {line}", file=sys.stderr, flush=True)):
             if args.platform == "marketplace":
                 return marketplace_story.render(now, db=db)
             if args.platform == "consulting":

@@ -9,7 +9,15 @@ offers without a table of sessionkit's, and given back when the process ends,
 however it ends: PostgreSQL's advisory lock keyed by the schema, MySQL/MariaDB's
 named lock (``GET_LOCK``) keyed by the database, an exclusive ``flock`` of the
 SQLite file (SQLite's own locks are POSIX record locks, which ``flock`` does not
-touch). Its key is not the migrations' lock's, which the run takes inside it.
+touch; Windows has no ``flock``, so there a SQLite run takes no lock). Its key is
+not the migrations' lock's, which the run takes inside it. A server's lock is
+the session's, each attempt at it committed at once: no transaction stays open
+for the minute a run may wait nor for the run (a server's
+``idle_in_transaction_session_timeout`` shorter than a poll, PostgreSQL 17's
+``transaction_timeout`` shorter than the wait, would end the session; its snapshot
+held back vacuum). A run that must wait says so once, to the
+function its :func:`demo_run` was given (the command line prints it), rather
+than a silent minute.
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ _POLL = 0.1
 _RUN: ContextVar[ExitStack | None] = ContextVar("sessionkit_demo_run", default=None)
 """Where the locks of the demo run under way are kept until it ends (``None``: no run)."""
 
+_SAY: ContextVar[Callable[[str], None] | None] = ContextVar("sessionkit_demo_say", default=None)
+"""What the demo run under way is given a line by when it must wait (``None``: nothing)."""
+
 
 class DemoBusy(SessionKitError, TimeoutError):
     """Another run of a demo held the database ``value`` names for all of ``waited`` seconds.
@@ -58,17 +69,20 @@ class DemoBusy(SessionKitError, TimeoutError):
 
 
 @contextmanager
-def demo_run() -> Iterator[None]:
+def demo_run(say: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold each database's run lock that :func:`hold_run_lock` takes in the block until it ends.
 
     The command line runs a demo in it. Outside one (a demo's ``render`` called
-    from Python) no lock is taken: nothing would say when the run ends.
+    from Python) no lock is taken: nothing would say when the run ends. A lock
+    not free at once is waited for, and ``say``, if given, is called once with a
+    line that says so: which ``--db`` (its password masked) and for how long.
     """
     with ExitStack() as stack:
-        token = _RUN.set(stack)
+        token, said_by = _RUN.set(stack), _SAY.set(say)
         try:
             yield
         finally:
+            _SAY.reset(said_by)
             _RUN.reset(token)
 
 
@@ -117,8 +131,16 @@ def _run_lock(engine: Engine, shown: str) -> Iterator[None]:
         return
     with engine.connect() as connection:
         take, give_back = _server_lock(connection)
-        _wait(lambda: bool(connection.execute(take).scalar()), shown)
-        connection.commit()  # the session's lock stays; the connection waits idle
+
+        def attempt() -> bool:
+            # Committed at once (the session's lock stays): between two attempts, and then
+            # for the run, the connection waits idle, never idle in a transaction. Not
+            # AUTOCOMMIT, which a transaction a "connect" hook left open would refuse.
+            taken = bool(connection.execute(take).scalar())
+            connection.commit()
+            return taken
+
+        _wait(attempt, shown)
         try:
             yield
         finally:
@@ -178,9 +200,18 @@ def _flock(descriptor: int) -> bool:
 
 
 def _wait(attempt: Callable[[], bool], shown: str) -> None:
-    """Call ``attempt`` until it takes the lock; :class:`DemoBusy` after :data:`RUN_LOCK_WAIT`."""
+    """Call ``attempt`` until it takes the lock; :class:`DemoBusy` after :data:`RUN_LOCK_WAIT`.
+
+    If the first attempt fails, the run's ``say`` is given one line that says it
+    waits, and for what (``shown``: the ``--db``, its password masked), not one
+    per attempt.
+    """
     deadline = time.monotonic() + RUN_LOCK_WAIT
+    say = _SAY.get()
     while not attempt():
+        if say is not None:
+            say(f"another demo is running on {shown!r}; waiting up to {RUN_LOCK_WAIT:g} s")
+            say = None
         if time.monotonic() >= deadline:
             raise DemoBusy(value=shown, waited=RUN_LOCK_WAIT)
         time.sleep(_POLL)
