@@ -10,58 +10,28 @@ passes reads no request), and the booking is judged, and made, at the new time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from sessionkit.adapters.memory._reschedules import InMemoryRescheduleRepository
 from sessionkit.errors import BookingRefused
-from sessionkit.model import ResourceRef
 from sessionkit.model.events import SessionUpdated
-from sessionkit.model.reschedule import RescheduleRequest
-from sessionkit.policies import BookingRules, coaching_notice
-from sessionkit.services import SessionKit
+from sessionkit.policies import coaching_notice
 from sessionkit.testing.clocks import RecordingPublisher
 
 from ._store_support import STORES, kit_on
+from .test_expiry_overdue_reads import pending_reads
+from .test_moved_by_silence_waitlist import MOVED, NOW, RULES, START, T, asked
 
-T = "acme"
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-START = datetime(2026, 3, 3, 9, tzinfo=UTC)  # the request's deadline is 08:00 that day
-MOVED = datetime(2026, 3, 4, 10, tzinfo=UTC)
 AFTER = START + timedelta(minutes=30)  # the old start passed, the request unanswered
-RULES = BookingRules(hold_for=timedelta(minutes=15))
-
-
-def _asked(kit: SessionKit, proposed: datetime | None) -> tuple[str, RescheduleRequest]:
-    """A session Ana booked and asked to move (to ``proposed``); its id and the request."""
-    session = kit.sessions.create_extra(
-        T,
-        actor="cleo",
-        lifecycle="lms",
-        start=START,
-        end=START + timedelta(hours=1),
-        resources=[ResourceRef("coach", "cleo")],
-        capacity=2,
-    )
-    kit.bookings.book(T, session.id, "student:ana", actor="ana", confirm=True)
-    request = kit.reschedules.request(
-        T,
-        session.id,
-        role="student",
-        actor="ana",
-        reason="I have an exam that morning",
-        proposed_start=proposed,
-    )
-    assert request.deadline == START - timedelta(hours=1)
-    return session.id, request
 
 
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_a_session_silence_moved_is_booked_at_its_new_time(store: str) -> None:
     events = RecordingPublisher()
     kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
-    session_id, request = _asked(kit, MOVED)
+    request = asked(kit, 2)
+    session_id = request.session_id
     assert kit.bookings.can_book(T, session_id, "student:dan", now=AFTER) is None
     assert kit.reschedules.get(T, request.id).status == "PENDING"  # can_book wrote nothing
     dan = kit.bookings.book(T, session_id, "student:dan", actor="dan", now=AFTER)
@@ -80,7 +50,8 @@ def test_a_session_silence_moved_is_booked_at_its_new_time(store: str) -> None:
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_a_request_silence_let_expire_leaves_the_refusal(store: str) -> None:
     kit = kit_on(STORES[store](RecordingPublisher()), NOW, notice=coaching_notice())
-    session_id, request = _asked(kit, None)  # no time proposed: silence lets it expire
+    request = asked(kit, 2, None)  # no time proposed: silence lets it expire
+    session_id = request.session_id
     refusal = kit.bookings.can_book(T, session_id, "student:dan", now=AFTER)
     assert refusal is not None
     assert refusal.rule == "in_the_past"
@@ -93,19 +64,10 @@ def test_a_request_silence_let_expire_leaves_the_refusal(store: str) -> None:
 
 
 def test_a_booking_that_passes_reads_no_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[str] = []
-    pending_for = InMemoryRescheduleRepository.pending_for
-
-    def counted(
-        self: InMemoryRescheduleRepository, tenant: str, session_id: str
-    ) -> RescheduleRequest | None:
-        asked.append(session_id)
-        return pending_for(self, tenant, session_id)
-
     kit = kit_on(STORES["memory"](RecordingPublisher()), NOW, notice=coaching_notice())
-    session_id, _ = _asked(kit, MOVED)
-    monkeypatch.setattr(InMemoryRescheduleRepository, "pending_for", counted)
+    session_id = asked(kit, 2).session_id
+    reads = pending_reads(monkeypatch)
     kit.bookings.book(T, session_id, "student:dan", actor="dan", now=NOW + timedelta(hours=1))
-    assert asked == []
+    assert reads == []
     kit.bookings.book(T, session_id, "student:eva", actor="eva", now=AFTER)
-    assert asked == [session_id]
+    assert reads == [session_id]

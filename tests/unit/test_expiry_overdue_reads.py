@@ -51,6 +51,11 @@ def _held_sessions(kit: SessionKit, count: int) -> list[str]:
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The session ids ``pending_for`` is asked about, in the memory store."""
+    return pending_reads(monkeypatch)
+
+
+def pending_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the memory store's ``pending_for`` reads: the session ids asked about, in order."""
     asked: list[str] = []
     pending_for = InMemoryRescheduleRepository.pending_for
 

@@ -18,6 +18,7 @@ import pytest
 from sessionkit.model import ResourceRef
 from sessionkit.model.booking import Booking
 from sessionkit.model.booking_events import BookingStatusChanged
+from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.policies import BookingRules, coaching_notice
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import RecordingPublisher
@@ -31,8 +32,8 @@ MOVED = datetime(2026, 3, 4, 10, tzinfo=UTC)
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15), offer_for=timedelta(hours=2))
 
 
-def _asked(kit: SessionKit, capacity: int, proposed: datetime | None = MOVED) -> str:
-    """A session of ``capacity`` Ana booked and asked to move (to ``proposed``); its id."""
+def asked(kit: SessionKit, capacity: int, proposed: datetime | None = MOVED) -> RescheduleRequest:
+    """A session of ``capacity`` Ana booked and asked to move (to ``proposed``); the request."""
     session = kit.sessions.create_extra(
         T,
         actor="cleo",
@@ -52,12 +53,12 @@ def _asked(kit: SessionKit, capacity: int, proposed: datetime | None = MOVED) ->
         proposed_start=proposed,
     )
     assert request.deadline == START - timedelta(hours=1)
-    return session.id
+    return request
 
 
 def _waitlisted(kit: SessionKit, proposed: datetime | None = MOVED) -> Booking:
     """Ben's waitlist place in a full session Ana (booked) asked to move to ``proposed``."""
-    session_id = _asked(kit, 1, proposed)
+    session_id = asked(kit, 1, proposed).session_id
     return kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True)
 
 
@@ -107,7 +108,7 @@ def test_a_hold_that_ran_out_after_the_move_is_expired_and_its_seat_offered(stor
     # before the tick answered (09:30): EXPIRED when it ran out, its seat offered to Ben.
     events = RecordingPublisher()
     kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
-    session_id = _asked(kit, 2)
+    session_id = asked(kit, 2).session_id
     held_at = START - timedelta(minutes=65)
     cai = kit.bookings.book(T, session_id, "student:cai", actor="cai", now=held_at)
     ben = kit.bookings.book(T, session_id, "student:ben", actor="ben", waitlist=True, now=held_at)
