@@ -245,9 +245,16 @@ class LoopedAnalytics:
         by: CountBy | None,
         booked_statuses: Collection[str],
         attendee_kinds: Collection[str] = (),
+        cancelled: Collection[tuple[str, str]] = (),
     ) -> list[AttendanceTotal]:
-        """Return one total per group of ``by``, session in ``scope`` and participant."""
+        """Return one total per group of ``by``, session in ``scope`` and participant.
+
+        A session whose ``(lifecycle, status)`` is one of ``cancelled`` expected
+        nobody: neither its bookings nor its resources make records there.
+        """
         chosen = {s.id: s for s in self._sessions(tenant, scope)}
+        off = set(cancelled)
+        expecting = {i for i, s in chosen.items() if (s.lifecycle, s.status) not in off}
         presence: dict[tuple[str, str], list[Presence]] = {}
         records: Iterable[Presence] = self._rows(PRESENCE, tenant)
         for record in records:
@@ -263,10 +270,10 @@ class LoopedAnalytics:
         people.update(
             (b.session_id, str(b.participant))
             for b in bookings
-            if b.session_id in chosen and b.status in booked_statuses
+            if b.session_id in expecting and b.status in booked_statuses
         )
         people.update(
-            (s.id, str(r)) for s in chosen.values() for r in s.resources if r.kind in attendee_kinds
+            (i, str(r)) for i in expecting for r in chosen[i].resources if r.kind in attendee_kinds
         )
         found: list[AttendanceTotal] = []
         for session_id, participant in people:

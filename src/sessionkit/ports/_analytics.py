@@ -134,12 +134,15 @@ class AnalyticsReader(Protocol):
         by: CountBy | None,
         booked_statuses: Collection[str],
         attendee_kinds: Collection[str] = (),
+        cancelled: Collection[tuple[str, str]] = (),
     ) -> list[AttendanceTotal]:
         """Return one total per group of ``by``, session in ``scope`` and participant.
 
         The participants of a session are whoever has presence in it, a
         teacher's override, a booking in ``booked_statuses``, or is one of
-        its resources of a kind in ``attendee_kinds`` (expected there); each total
+        its resources of a kind in ``attendee_kinds`` (expected there); a
+        session whose ``(lifecycle, status)`` is one of ``cancelled`` expected
+        nobody, so only presence and overrides put people in it. Each total
         sums that participant's presence (aggregates, never the event rows)
         and carries the override. ``by="participant"`` keys the participant,
         ``"resource"`` each resource of the session, ``"kind"`` its lifecycle.

@@ -274,7 +274,9 @@ class Analytics:
         session's resources of the policy's ``attendee_kinds`` (expected, so
         absent when never there, pending while a session not over by its
         status has not ended by the kit's clock), as ``kit.attendance.for_session``
-        lists them. The
+        lists them. A session in a status its lifecycle marks cancelled
+        expected nobody: neither its bookings nor its resources are records
+        of it, only presence and overrides are. The
         store sums each record's presence (one statement); the status and
         minutes are the teacher's when given, else derived by the kit's
         attendance thresholds. ``outcomes`` says which session statuses are
@@ -285,15 +287,19 @@ class Analytics:
         check_by(by, COUNT_DIMENSIONS)
         chosen = self._scope(scope, start_from, start_to)
         kinds = chosen_outcomes(self._ctx, outcomes)
-        with self._ctx.transaction() as tx:
+        ctx = self._ctx
+        # As kit.attendance.for_session: a session its lifecycle marks cancelled expected nobody.
+        lifecycles = ctx.lifecycles
+        cancelled = [(n, s) for n in lifecycles for s in lifecycles.get(n).cancelled_statuses]
+        with ctx.transaction() as tx:
             totals = self._reader(tx).attendance_totals(
                 tenant,
                 chosen,
                 by=by,
                 booked_statuses=(CONFIRMED,),
                 attendee_kinds=self._attendee_kinds,
+                cancelled=cancelled,
             )
-        ctx = self._ctx
         over = {n: ctx.lifecycles.get(n).terminal_statuses for n in ctx.lifecycles}
         return attendance_stats(
             tenant, by, totals, self._thresholds, kinds, now=ctx.now(), over=over

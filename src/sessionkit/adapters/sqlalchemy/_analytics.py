@@ -359,6 +359,7 @@ class SqlAlchemyAnalytics:
         by: CountBy | None,
         booked_statuses: Collection[str],
         attendee_kinds: Collection[str] = (),
+        cancelled: Collection[tuple[str, str]] = (),
     ) -> list[AttendanceTotal]:
         """Return one total per group of ``by``, session in ``scope`` and participant."""
         db = self._db()
@@ -370,6 +371,7 @@ class SqlAlchemyAnalytics:
             by,
             booked_statuses,
             attendee_kinds,
+            cancelled,
         )
         return [attendance_total(row, width) for row in db.execute(statement)]
 

@@ -110,11 +110,14 @@ def attendance_statement(
     by: CountBy | None,
     booked_statuses: Collection[str],
     attendee_kinds: Collection[str] = (),
+    cancelled: Collection[tuple[str, str]] = (),
 ) -> tuple[Select[Any], int]:
     """Return the statement of the attendance totals and how many key columns lead its rows.
 
     The people of a session: its stays, overrides, bookings in
-    ``booked_statuses`` and resources of a kind in ``attendee_kinds``.
+    ``booked_statuses`` and resources of a kind in ``attendee_kinds``; a
+    session whose ``(lifecycle, status)`` is one of ``cancelled`` expected
+    nobody (no booking or resource of it is a person there).
     """
     sealed = S.c.metadata[SEALED_FIELD].as_string().label("sealed_at")  # its actual end, if over
     scoped = (
@@ -216,6 +219,20 @@ def attendance_statement(
         .group_by(e.session_id, e.who)
         .subquery("attendance_stays")
     )
+    # A cancelled session expected nobody: its bookings and resources are left out by a
+    # filter on the scoped session they are joined to (no subquery per row).
+    expecting: list[ColumnElement[bool]] = []
+    if cancelled:
+        is_cancelled = or_(
+            *(
+                and_(
+                    _exact(dialect, scoped.c.lifecycle) == lifecycle,
+                    _exact(dialect, scoped.c.status) == status,
+                )
+                for lifecycle, status in sorted(cancelled)
+            )
+        )
+        expecting.append(~is_cancelled)
     booked = _exact(dialect, B.c.participant_kind + ":" + B.c.participant_id)
     resource = _exact(dialect, R.c.resource)
     expected = [
@@ -224,6 +241,7 @@ def attendance_statement(
         .where(
             R.c.tenant == tenant,
             or_(*(resource.startswith(f"{kind}:", autoescape=True) for kind in kinds)),
+            *expecting,
         )
         for kinds in [sorted(attendee_kinds)]
         if kinds
@@ -239,7 +257,7 @@ def attendance_statement(
         .where(O.c.tenant == tenant),
         select(B.c.session_id, booked)
         .select_from(B.join(scoped, B.c.session_id == scoped.c.id))
-        .where(B.c.tenant == tenant, B.c.status.in_(sorted(booked_statuses))),
+        .where(B.c.tenant == tenant, B.c.status.in_(sorted(booked_statuses)), *expecting),
         *expected,
     ).subquery("attendance_people")
     person = people.c.who

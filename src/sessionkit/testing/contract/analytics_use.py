@@ -24,8 +24,10 @@ The data set (:func:`seed_analytics_use`), lessons of one hour from
   (partial) but the teacher reports present, 60 min; ``student:z`` only
   leaves (never joined): absent; ``student:w`` has nothing but the teacher's
   "absent".
-- ``a4`` (+72 h, CANCELLED, ben): ``student:p`` booked (absent, not held);
-  ``student:x``'s booking was cancelled (not a participant).
+- ``a4`` (+72 h, CANCELLED, ben): ``student:p``'s booking is still
+  confirmed and ``student:x``'s was cancelled, but a cancelled session
+  expected nobody (as ``kit.attendance.for_session`` lists it): no record,
+  neither p nor the teacher.
 - ``a5`` (+200 h, SCHEDULED, ana, the ``lms`` lifecycle): ``student:p`` booked.
 - Another tenant's completed lesson with presence, which must never count.
 
@@ -48,16 +50,17 @@ import pytest
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.analytics_use import AttendanceRow, UsageRow
+from sessionkit.model.attendance import ABSENT, JOIN, LEAVE, PARTIAL
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import ResourceRef
-from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.ports import ATTENDANCE_OVERRIDES, PRESENCE, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy
 from sessionkit.testing.clocks import ManualClock
 
 # NOW: a public name of this module from before the split (not in __all__), exported as it was.
 from sessionkit.testing.contract._analytics_use_data import NOW as NOW
-from sessionkit.testing.contract._analytics_use_data import seed_analytics_use
+from sessionkit.testing.contract._analytics_use_data import _moves, _told, seed_analytics_use
 from sessionkit.testing.contract._support import (
     BEN,
     OTHER_TENANT,
@@ -117,12 +120,12 @@ class AnalyticsUseContract(ContractBase):
         assert stats.rows == (
             _row(
                 None,
-                records=13,
+                records=12,
                 present=4,
                 late=1,
                 left_early=1,
                 partial=1,
-                absent=5,
+                absent=4,
                 pending=1,
                 minutes=354,
                 overridden=2,
@@ -150,8 +153,9 @@ class AnalyticsUseContract(ContractBase):
             "student:z",
             "teacher:ana",
         ]
+        # p's confirmed seat in the cancelled a4 is no record: nobody was expected there.
         assert stats.get("student:p") == _row(
-            "student:p", records=3, present=1, absent=1, pending=1, minutes=60, held=1
+            "student:p", records=2, present=1, pending=1, minutes=60, held=1
         )
         # p's seat in a5, still to come (T0 + 200h, the clock at T0 + 100h): not there yet.
         assert stats.get("student:p").attended == 1
@@ -181,11 +185,11 @@ class AnalyticsUseContract(ContractBase):
         assert [(r.key, r.records, r.minutes) for r in by_resource.rows] == [
             ("room:r1", 3, 60),
             ("teacher:ana", 11, 354),
-            ("teacher:ben", 2, 0),
+            ("teacher:ben", 1, 0),
         ]
         by_kind = academy.analytics.attendance(TENANT, by="kind")
         assert [(r.key, r.records, r.held) for r in by_kind.rows] == [
-            ("academy", 12, 11),
+            ("academy", 11, 11),
             ("lms", 1, 0),
         ]
         window = academy.analytics.attendance(
@@ -193,7 +197,7 @@ class AnalyticsUseContract(ContractBase):
         ).get()
         assert (window.records, window.present, window.absent, window.minutes) == (4, 1, 3, 60)
         ben = academy.analytics.attendance(TENANT, scope=SessionQuery(resources=[BEN])).get()
-        assert (ben.records, ben.absent, ben.held, ben.held_absent) == (2, 2, 1, 1)
+        assert (ben.records, ben.absent, ben.held, ben.held_absent) == (1, 1, 1, 1)
 
     def test_attendance_counts_expected_resources_as_kit_attendance_lists_them(
         self, academy: SessionKit, store: UnitOfWorkFactory
@@ -217,14 +221,48 @@ class AnalyticsUseContract(ContractBase):
             r.key: sorted(s for s, n in r.by_status().items() for _ in range(n)) for r in stats.rows
         }
         assert counted == {who: sorted(statuses) for who, statuses in listed.items()}
-        # ben taught a2 and a4 and never joined; ana missed a3 and a5; the room, a3.
+        # ben taught a2 and never joined (a4 was cancelled: nobody was expected there); ana
+        # missed a3 and a5; the room, a3.
         assert stats.get("teacher:ben") == _row(
-            "teacher:ben", records=2, absent=2, held=1, held_absent=1
+            "teacher:ben", records=1, absent=1, held=1, held_absent=1
         )
         assert stats.get("room:r1") == _row("room:r1", records=1, absent=1, held=1, held_absent=1)
         assert stats.get("teacher:ana").records == 3
         # The default policy expects nobody: the resources are records only when present.
         assert academy.analytics.attendance(TENANT, by="participant").get("room:r1").records == 0
+
+    def test_a_cancelled_session_counts_only_who_was_seen_or_reported(
+        self, academy: SessionKit, store: UnitOfWorkFactory
+    ) -> None:
+        """A cancelled session expected nobody: its confirmed bookings and teacher are no records.
+
+        Whoever presence or a teacher's report puts in it still counts, by
+        what they say, as ``kit.attendance.for_session`` lists them (the
+        oracle); never held, so never in the no-show rate.
+        """
+        with store() as uow:
+            a4 = uow.sessions.get(TENANT, "a4")
+            uow.repository(PRESENCE).add_many(_moves(a4, "student:x", (JOIN, 0), (LEAVE, 10)))
+            uow.repository(ATTENDANCE_OVERRIDES).add_many([_told(a4, "student:o", ABSENT)])
+            uow.commit()
+        expects = SessionKit(
+            uow=store,
+            clock=ManualClock(NOW),
+            attendance=AttendancePolicy(attendee_kinds={"teacher", "room"}),
+        )
+        listed = expects.attendance.for_session(TENANT, "a4")
+        assert [(str(a.participant), a.effective_status) for a in listed] == [
+            ("student:o", ABSENT),
+            ("student:x", PARTIAL),
+        ]
+        for kit in (academy, expects):
+            stats = kit.analytics.attendance(
+                TENANT, by="participant", start_from=a4.start, start_to=a4.end
+            )
+            assert stats.rows == (
+                _row("student:o", records=1, absent=1, overridden=1),
+                _row("student:x", records=1, partial=1, minutes=10),
+            )
 
     def test_attendance_of_an_empty_scope(self, academy: SessionKit) -> None:
         """No session in scope: no row, and a group's row is empty with an undefined rate."""
