@@ -1,0 +1,124 @@
+"""A router's route answers a crash itself only while no response has started, and before the app.
+
+A route's crash is a problem+json 500 sent by the route (see
+``test_fastapi_server_error``). Once its response has started (a background
+task, or a ``yield`` dependency's teardown, failing after the answer went
+out) it is too late for another: the exception goes to the server, and the
+client keeps the answer it got. And the route answers before a host's
+middleware sees the exception, unless the app answers crashes itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi import BackgroundTasks, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from sessionkit.contrib.fastapi import (
+    PROBLEM_MEDIA_TYPE,
+    Caller,
+    install_problem_handlers,
+    sessionkit_router,
+)
+from sessionkit.services import SessionKit
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette.testclient's note on httpx2, as in conftest
+    from starlette.testclient import TestClient
+
+
+class DriverError(Exception):
+    """An error of a database driver the store did not translate."""
+
+
+def _acme() -> Caller:
+    return Caller("acme")
+
+
+def _app(kit: Callable[..., SessionKit], caller: Callable[..., Caller] = _acme) -> FastAPI:
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=kit, caller=caller), prefix="/v1")
+    return app
+
+
+def _failing_after_the_answer(kit: SessionKit, how: str) -> Callable[..., SessionKit]:
+    if how == "background task":
+
+        def with_task(tasks: BackgroundTasks) -> SessionKit:
+            def notify() -> None:
+                raise DriverError("the mail server is down")  # once the answer is sent
+
+            tasks.add_task(notify)
+            return kit
+
+        return with_task
+
+    def committing() -> Iterator[None]:  # request-scoped, FastAPI's default: exits once sent
+        yield
+        raise DriverError("the commit failed")
+
+    def in_transaction(
+        # A default, not Annotated: this module's annotations are strings, read in its globals.
+        held: None = Depends(committing),
+    ) -> SessionKit:
+        return kit
+
+    return in_transaction
+
+
+@pytest.mark.parametrize("how", ["background task", "teardown"])
+def test_a_failure_once_the_response_started_keeps_the_answer_sent(
+    kit: SessionKit, how: str
+) -> None:
+    # A second answer would be a second http.response.start: a server refuses it (uvicorn
+    # logs a RuntimeError over the crash), and a TestClient fails on it.
+    app = _app(_failing_after_the_answer(kit, how))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        listed = client.get("/v1/sessions")
+    assert (listed.status_code, listed.headers["content-type"]) == (200, "application/json")
+    assert listed.json()["items"] == []
+    with TestClient(app) as client, pytest.raises(DriverError):
+        client.get("/v1/sessions")  # the server still gets it
+
+
+def _crashing_caller() -> Caller:
+    raise DriverError("users.tenant_id")
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["alone", "installed"])
+def test_a_hosts_middleware_wrapping_call_next_sees_the_crash_only_if_the_app_answers_crashes(
+    kit: SessionKit, *, installed: bool
+) -> None:
+    # docs/fastapi.md: alone, the route answers first, so call_next returns its problem
+    # and the host's own answer to crashes (here a 503) is never sent; with a handler for
+    # Exception (install_problem_handlers' or the host's), the route leaves the crash to
+    # the app and the middleware sees it, as for the app's own routes.
+    app = _app(lambda: kit, caller=_crashing_caller)
+    if installed:
+        install_problem_handlers(app)
+    seen: list[str] = []
+
+    @app.middleware("http")
+    async def answer_crashes(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            return await call_next(request)
+        except DriverError as exc:
+            seen.append(str(exc))
+            return JSONResponse({"ours": True}, status_code=503)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    if installed:
+        assert (failed.status_code, failed.json()) == (503, {"ours": True})
+        assert seen == ["users.tenant_id"]
+    else:
+        assert (failed.status_code, failed.headers["content-type"]) == (500, PROBLEM_MEDIA_TYPE)
+        assert (failed.json()["error"], seen) == ("InternalServerError", [])
