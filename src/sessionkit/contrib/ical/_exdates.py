@@ -22,6 +22,7 @@ __all__ = [
     "ended_at_last",
     "occupied_exdates",
     "passed_exdates",
+    "walked_to",
     "with_exdates",
 ]
 
@@ -86,9 +87,9 @@ def ended_at_last(
     with no occurrence left is dropped; so is the series (no VEVENT) when it
     has no session at all.
     """
-    if not kept:
+    horizon = walked_to(kept)
+    if horizon is None:
         return ()
-    horizon = clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2))
     # From since, not the start of time: an item from_began could not move and kept for the
     # budget (hourly since 2020) would be walked through years it never had a session in.
     found = {
@@ -119,6 +120,15 @@ def ended_at_last(
     # Every item gets every EXDATE, as passed_exdates gives them: items that shared their EXDATEs
     # stay one VEVENT, and an instant one item's session holds is no other item's EXDATE.
     return with_exdates(ended, missing - held)
+
+
+def walked_to(kept: set[datetime]) -> datetime | None:
+    """Where :func:`ended_at_last` walks a closed series' items to (None: no session, no walk).
+
+    ``kept``: the keys of its generated sessions; two days past the last, as
+    a key is a wall time of its item's zone.
+    """
+    return clamped(max(kept).replace(tzinfo=UTC), timedelta(days=2)) if kept else None
 
 
 def passed_exdates(

@@ -11,6 +11,7 @@ from sessionkit.contrib.ical._exdates import (
     ended_at_last,
     occupied_exdates,
     passed_exdates,
+    walked_to,
 )
 from sessionkit.contrib.ical._readers import (
     excluded_overrides,
@@ -135,7 +136,8 @@ def calendar_of(
     began = generation_began(series, kept)
     closed = series.status == SeriesStatus.CLOSED
     if given:  # the kit never had the occurrences before generation began: nor has the export
-        until = None if closed else series.generated_until
+        # The end of the walk for EXDATEs after it: a closed series' to its last session.
+        until = walked_to(kept) if closed else series.generated_until
         items, began = from_began(items, began, budget, until=until)
     else:  # "no session yet" is written as it is; a rule spent before creation never has one
         items = unspent(items, began, budget)
