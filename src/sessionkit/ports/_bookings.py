@@ -171,6 +171,23 @@ class BookingRepository(Repository[Booking], Protocol):
         """
         ...
 
+    def for_tenant(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the tenant's bookings of sessions starting in ``window``, by start then id.
+
+        Every participant's, as :meth:`for_participant` reads one's: ``after``
+        is a keyset cursor ``(session_start, id)``, only bookings strictly
+        after it; ``limit`` caps the list; both applied by the database.
+        """
+        ...
+
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
         """Return the bookings in play that ran out by ``before``, earliest first.
 

@@ -1,4 +1,4 @@
-"""Booking reads: a session's bookings, a participant's bookings and agenda, free seats.
+"""Booking reads: a session's, a participant's and a tenant's bookings, an agenda, free seats.
 
 Each read runs in one unit of work at one instant; seats are counted at that
 instant, so a hold that ran out is free whether or not the expiry job ran.
@@ -74,6 +74,24 @@ def _limit(limit: int) -> int:
     return limit
 
 
+def _by_start_args(
+    start: datetime | None,
+    end: datetime | None,
+    statuses: Iterable[str] | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[TimeSpan | None, tuple[str, ...] | None, tuple[datetime, str] | None, int]:
+    """Check the arguments of a read by session start: its window, statuses, cursor, limit."""
+    window = None
+    if start is not None or end is not None:
+        begin = EARLIEST if start is None else check_instant(start, "start")
+        finish = LATEST if end is None else check_instant(end, "end")
+        window = TimeSpan(begin, finish)
+    wanted = None if statuses is None else booking_statuses(statuses)
+    position = None if after is None else continuation(after)
+    return window, wanted, position, _limit(limit)
+
+
 class BookingReads:
     """The reads of :class:`~sessionkit.services.bookings.BookingCommands`."""
 
@@ -133,21 +151,34 @@ class BookingReads:
         """
         check_tenant(tenant)
         ref = participant_ref(participant)
-        window = None
-        if start is not None or end is not None:
-            begin = EARLIEST if start is None else check_instant(start, "start")
-            finish = LATEST if end is None else check_instant(end, "end")
-            window = TimeSpan(begin, finish)
-        wanted = None if statuses is None else booking_statuses(statuses)
-        position = None if after is None else continuation(after)
+        window, wanted, position, most = _by_start_args(start, end, statuses, after, limit)
         with self._ctx.transaction() as tx:
             return tx.bookings.for_participant(
-                tenant,
-                ref,
-                window=window,
-                statuses=wanted,
-                after=position,
-                limit=_limit(limit),
+                tenant, ref, window=window, statuses=wanted, after=position, limit=most
+            )
+
+    def for_tenant(
+        self,
+        tenant: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 100,
+    ) -> list[Booking]:
+        """Return one page of the tenant's bookings, every participant's, by session start then id.
+
+        As :meth:`for_participant`, for all of them (an admin's listing):
+        ``start``/``end`` bound the sessions' starts (``[start, end)``); continue
+        with ``after=(last.session_start, last.id)``; at most ``limit`` (1 to
+        :data:`MAX_BOOKINGS_PAGE`). The database filters, orders and cuts the page.
+        """
+        check_tenant(tenant)
+        window, wanted, position, most = _by_start_args(start, end, statuses, after, limit)
+        with self._ctx.transaction() as tx:
+            return tx.bookings.for_tenant(
+                tenant, window=window, statuses=wanted, after=position, limit=most
             )
 
     def agenda(

@@ -266,6 +266,29 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         )
         return rows if limit is None else rows[:limit]
 
+    def for_tenant(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the tenant's bookings of sessions starting in ``window``, by start then id."""
+        wanted = None if statuses is None else frozenset(statuses)
+        rows = sorted(
+            (
+                b
+                for b in self.table.of(tenant).values()
+                if (wanted is None or b.status in wanted)
+                and (window is None or window.start <= b.session_start < window.end)
+                and (after is None or (b.session_start, b.id) > after)
+            ),
+            key=lambda b: (b.session_start, b.id),
+        )
+        return rows if limit is None else rows[: max(limit, 0)]
+
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
         """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
 

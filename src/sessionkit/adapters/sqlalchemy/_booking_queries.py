@@ -47,6 +47,7 @@ __all__ = [
     "of_participant",
     "of_session",
     "of_sessions",
+    "of_tenant",
     "seating",
 ]
 
@@ -173,11 +174,28 @@ def of_participant(statuses: int | None, window: bool, after: bool, limit: bool)
     any); with ``window``, ``start`` and ``end``; with ``after``, ``after_start``
     and ``after_id``; with ``limit``, ``limit``.
     """
-    conditions: list[ColumnElement[bool]] = [
-        B.c.tenant == TENANT,
-        B.c.participant_kind == bindparam("kind"),
-        B.c.participant_id == bindparam("ident"),
-    ]
+    who = [B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")]
+    return _by_start(who, statuses, window, after, limit)
+
+
+@functools.cache
+def of_tenant(statuses: int | None, window: bool, after: bool, limit: bool) -> Select[Any]:
+    """The tenant's bookings by session start then id: one range of the tenant's start index.
+
+    Parameters as :func:`of_participant`'s, without ``kind`` and ``ident``.
+    """
+    return _by_start([], statuses, window, after, limit)
+
+
+def _by_start(
+    conditions: list[ColumnElement[bool]],
+    statuses: int | None,
+    window: bool,
+    after: bool,
+    limit: bool,
+) -> Select[Any]:
+    """The tenant's bookings meeting ``conditions`` too, by session start then id, paged."""
+    conditions = [B.c.tenant == TENANT, *conditions]
     if statuses is not None:
         conditions.append(B.c.status.in_([bindparam(f"st{n}") for n in range(statuses)]))
     if window:

@@ -9,7 +9,7 @@ there are bookings to act on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -233,11 +233,37 @@ class SqlBookingReads(SqlRepository[Booking]):
         One range of the agenda index; ``after`` (a ``(session_start, id)``
         keyset cursor) and ``limit`` are applied by the database.
         """
-        params: dict[str, Any] = {
-            "tenant": tenant,
-            "kind": participant.kind,
-            "ident": participant.id,
-        }
+        params: dict[str, Any] = {"kind": participant.kind, "ident": participant.id}
+        return self._by_start(sql.of_participant, tenant, params, window, statuses, after, limit)
+
+    def for_tenant(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the tenant's bookings of sessions starting in ``window``, by start then id.
+
+        One range of the tenant's start index (``TENANT_START_INDEX``); ``after``
+        and ``limit`` are applied by the database, as for :meth:`for_participant`.
+        """
+        return self._by_start(sql.of_tenant, tenant, {}, window, statuses, after, limit)
+
+    def _by_start(
+        self,
+        statement_of: Callable[[int | None, bool, bool, bool], Any],
+        tenant: str,
+        params: dict[str, Any],
+        window: TimeSpan | None,
+        statuses: Iterable[str] | None,
+        after: tuple[datetime, str] | None,
+        limit: int | None,
+    ) -> list[Booking]:
+        """Run a by-start read (:func:`~._booking_queries.of_participant`, ``of_tenant``)."""
+        params["tenant"] = tenant
         wanted = None
         if statuses is not None:
             wanted = sorted(set(statuses))
@@ -252,7 +278,7 @@ class SqlBookingReads(SqlRepository[Booking]):
             if limit <= 0:
                 return []
             params["limit"] = limit
-        statement = sql.of_participant(
+        statement = statement_of(
             None if wanted is None else len(wanted),
             window is not None,
             after is not None,

@@ -5,10 +5,11 @@ keyed by ``(tenant, id)`` like every sessionkit table, with a foreign key to
 its session (no cascade: a session with bookings is not deleted, it raises
 ``StillReferenced``). The participant is stored as two columns, kind and id,
 so a participant's agenda is one index range; metadata is JSON, as on
-sessions. Three indexes serve the booking reads: the session's bookings and
+sessions. Four indexes serve the booking reads: the session's bookings and
 the seat count (tenant, session_id, status), a participant's agenda by start
 with the keyset tiebreaker (tenant, participant_kind, participant_id,
-session_start, id), and the expiry job across tenants (status, hold_expires_at).
+session_start, id), the tenant's bookings by start (tenant, session_start,
+id), and the expiry job across tenants (status, hold_expires_at).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "AGENDA_INDEX",
     "IDEMPOTENCY_CONSTRAINT",
     "SEATS_INDEX",
+    "TENANT_START_INDEX",
     "BookingRow",
     "booking_from_row",
     "booking_values",
@@ -45,6 +47,10 @@ name passes PostgreSQL's 63 characters)."""
 SEATS_INDEX = "ix_sessionkit_bookings_seats"
 """A session's bookings by status, with the seats they take and a hold's expiry: the
 seat sums read no table rows (named by hand, as :data:`AGENDA_INDEX`)."""
+
+TENANT_START_INDEX = "ix_sessionkit_bookings_tenant_start"
+"""The tenant's bookings by session start then id, every participant's (``kit.bookings.for_tenant``;
+named by hand, as :data:`AGENDA_INDEX`)."""
 
 _NAME = String(255)
 _LABEL = String(64)
@@ -87,6 +93,8 @@ class BookingRow(Base):
         Index(SEATS_INDEX, "tenant", "session_id", "status", "seats", "hold_expires_at"),
         # A participant's agenda by start, with the id for keyset pages.
         Index(AGENDA_INDEX, "tenant", "participant_kind", "participant_id", "session_start", "id"),
+        # The tenant's bookings by start (every participant's), with the id for keyset pages.
+        Index(TENANT_START_INDEX, "tenant", "session_start", "id"),
         # Holds and offers that ran out, across tenants (the expiry job).
         Index(None, "status", "hold_expires_at"),
     )

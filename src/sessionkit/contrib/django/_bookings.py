@@ -28,6 +28,7 @@ from django.db.models import (
     When,
 )
 
+from sessionkit.contrib.django._booking_starts import by_start
 from sessionkit.contrib.django._mapping import (
     booking_fields,
     booking_from_record,
@@ -346,21 +347,24 @@ class DjangoBookingRepository(DjangoRepository[Booking, BookingRecord]):
     ) -> list[Booking]:
         """Return the participant's bookings of sessions starting in ``window``, by start, id."""
         rows = self.rows(tenant).filter(participant=str(participant))
-        if window is not None:
-            rows = rows.filter(session_start__gte=window.start, session_start__lt=window.end)
-        if statuses is not None:
-            rows = rows.filter(status__in=list(statuses))
-        if after is not None:
-            rows = rows.filter(session_start__gte=after[0])
-        found = sorted(
-            (
-                b
-                for b in map(self.from_row, rows)
-                if after is None or (b.session_start, b.id) > after
-            ),
-            key=lambda b: (b.session_start, b.id),
-        )
-        return found if limit is None else found[:limit]
+        rows = rows.alias(exact_id=self._exact("record_id"))
+        return by_start(rows, self.from_row, window, statuses, after, limit)
+
+    def for_tenant(
+        self,
+        tenant: str,
+        *,
+        window: TimeSpan | None = None,
+        statuses: Iterable[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Booking]:
+        """Return the tenant's bookings of sessions starting in ``window``, by start, id.
+
+        A range of the ``sk_booking_tenant_start`` index, paged in the query.
+        """
+        rows = self.rows(tenant).alias(exact_id=self._exact("record_id"))
+        return by_start(rows, self.from_row, window, statuses, after, limit)
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
         """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.

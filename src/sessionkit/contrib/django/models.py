@@ -281,6 +281,9 @@ class BookingRecord(StoredRecord):
             models.Index(
                 fields=["tenant", "participant", "session_start"], name="sk_booking_agenda"
             ),
+            models.Index(
+                fields=["tenant", "session_start", "record_id"], name="sk_booking_tenant_start"
+            ),
             models.Index(fields=["status", "hold_expires_at"], name="sk_booking_expiry"),
         ]
 

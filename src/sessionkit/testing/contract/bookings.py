@@ -39,11 +39,14 @@ from sessionkit.testing.contract._support import OTHER_TENANT, TENANT
 from sessionkit.testing.contract.booking_listing import BookableContract
 from sessionkit.testing.contract.booking_reads import BookingReadsContract
 from sessionkit.testing.contract.booking_settled import SettledAddContract
+from sessionkit.testing.contract.booking_tenant_reads import TenantBookingsContract
 
 __all__ = ["ROOMY", "BookingsRepositoryContract", "make_booking", "make_booking_session"]
 
 
-class BookingsRepositoryContract(SettledAddContract, BookingReadsContract, BookableContract):
+class BookingsRepositoryContract(
+    SettledAddContract, BookingReadsContract, TenantBookingsContract, BookableContract
+):
     """The contract of :data:`~sessionkit.ports.BOOKINGS`; implement ``make_store``."""
 
     # ------------------------------------------------------------------ seats
