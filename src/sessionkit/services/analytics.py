@@ -17,6 +17,7 @@ as an attribute) in :mod:`sessionkit.services._analytics_clients`.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sessionkit.errors import InvalidValue
@@ -274,9 +275,10 @@ class Analytics:
         session's resources of the policy's ``attendee_kinds`` (expected, so
         absent when never there, pending while a session not over by its
         status has not ended by the kit's clock), as ``kit.attendance.for_session``
-        lists them. A session in a status its lifecycle marks cancelled
-        expected nobody: neither its bookings nor its resources are records
-        of it, only presence and overrides are. The
+        lists them. A session in a status its lifecycle marks cancelled (its
+        status now, as ``for_session`` without ``as_of`` judges it) expected
+        nobody: neither its bookings nor its resources are records of it,
+        only presence and overrides are. The
         store sums each record's presence (one statement); the status and
         minutes are the teacher's when given, else derived by the kit's
         attendance thresholds. ``outcomes`` says which session statuses are
@@ -292,14 +294,17 @@ class Analytics:
         lifecycles = ctx.lifecycles
         cancelled = [(n, s) for n in lifecycles for s in lifecycles.get(n).cancelled_statuses]
         with ctx.transaction() as tx:
-            totals = self._reader(tx).attendance_totals(
+            read_totals = functools.partial(
+                self._reader(tx).attendance_totals,
                 tenant,
                 chosen,
                 by=by,
                 booked_statuses=(CONFIRMED,),
                 attendee_kinds=self._attendee_kinds,
-                cancelled=cancelled,
             )
+            # Passed only when it says something: a reader of its own written before the
+            # keyword keeps working for a kit whose lifecycles cancel nothing, where it is moot.
+            totals = read_totals(cancelled=cancelled) if cancelled else read_totals()
         over = {n: ctx.lifecycles.get(n).terminal_statuses for n in ctx.lifecycles}
         return attendance_stats(
             tenant, by, totals, self._thresholds, kinds, now=ctx.now(), over=over
