@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionkit.contrib.ical import IcalCalendar, IcalSeries, read_ical, write_ical
+from sessionkit.contrib.ical import IcalCalendar, IcalEvent, IcalSeries, read_ical, write_ical
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence
+from sessionkit.timespan import TimeSpan
+from sessionkit.zones import get_zone
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -72,3 +74,39 @@ def test_lord_howe_weekly_across_its_fall_back_in_a_custom_vtimezone() -> None:
         "2026-03-28T23:00:00+00:00",
         "2026-04-04T23:30:00+00:00",
     ]
+
+
+@pytest.mark.parametrize(
+    ("tz", "day"),
+    [
+        ("Australia/Lord_Howe", datetime(2026, 10, 4)),  # 02:00 -> 02:30
+        ("Australia/Lord_Howe", datetime(2026, 4, 5)),  # 02:00 -> 01:30
+        ("Pacific/Chatham", datetime(2026, 9, 27)),  # 02:45 -> 03:45
+        ("America/Santiago", datetime(2026, 9, 6)),  # 00:00 -> 01:00
+    ],
+)
+def test_single_events_around_a_change_in_a_custom_vtimezone_keep_their_instants(
+    tz: str, day: datetime
+) -> None:
+    # Every 45 minutes from 21:00 the evening before, for 30 hours: the VTIMEZONE ends
+    # with the change, and its offset after it is every day's for two years (Magadan's +11
+    # for Lord Howe's October): a zone agreeing on those days alone read them an hour off.
+    zone = get_zone(tz)
+    base = day.replace(tzinfo=zone).astimezone(UTC) - timedelta(hours=3)
+    events = tuple(
+        IcalEvent(
+            uid=f"e{n}",
+            title="t",
+            span=TimeSpan(
+                base + n * timedelta(minutes=45),
+                base + n * timedelta(minutes=45) + timedelta(minutes=45),
+            ),
+            tz=tz,
+        )
+        for n in range(40)
+    )
+    text = write_ical(IcalCalendar(events=events), stamp=STAMP)
+    renamed = text.replace(f"TZID={tz}", "TZID=Custom").replace(f"TZID:{tz}", "TZID:Custom")
+    back = read_ical(renamed).events
+    assert [e.span for e in back] == [e.span for e in events]
+    assert {e.tz for e in back} <= {tz, "UTC"}  # UTC: both ends in a gap or fold

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 
 import icalendar
 from icalendar.timezone.tzid import tzids_from_tzinfo
@@ -294,27 +295,33 @@ def _matching_zone(
         # dateutil cannot convert by a DAYLIGHT offset a day or more from the standard one
         # (Apia's jump over the date line in 2011, to +1400 from -1100); no zone is told by it.
         return None
-    # Every zone whose offsets agree at noon; the first that also reads each wall time around
-    # a change as the VTIMEZONE does (_around_changes) wins: Havana's rules are Havana's, not
-    # New York's, which changes two hours later on the same days. Where none does (Outlook
-    # writes Chile's changes at 02:00, Santiago's are at midnight), the first that agrees.
-    # The noons on each side of a change are compared there, as wall times: a DAYLIGHT onset
-    # icalendar writes an hour late puts Adak's (12:00 UTC) after the noon of its day.
+    # The first zone that reads each wall time around a change as the VTIMEZONE does
+    # (_around_changes) and agrees at every other noon wins: Havana's rules are Havana's, not
+    # New York's, which changes two hours later on the same days. The noons next to a change
+    # are compared as wall times only: a DAYLIGHT onset icalendar writes an hour late puts
+    # Adak's (12:00 UTC) after the noon of its day. Where no zone does (Outlook writes Chile's
+    # changes at 02:00, Santiago's are at midnight), the first that agrees at every noon.
     changes = [i for i in range(len(wanted) - 1) if wanted[i] != wanted[i + 1]]
     spans = [(samples[max(i - 1, 0)], samples[i + 1]) for i in changes]
     near_change = {j for i in changes for j in (i, i + 1)}
-    steady = [
-        (s, w) for i, (s, w) in enumerate(zip(samples, wanted, strict=True)) if i not in near_change
-    ]
     loose: str | None = None
-    rest = sorted(zoneinfo.available_timezones(), key=lambda n: (_legacy(n), n))
-    for name in (*(h for h in hints if h), *_PREFERRED, *rest):
+    for name in (*(h for h in hints if h), *_PREFERRED, *_by_name()):
         zone = zoneinfo.ZoneInfo(name)
-        if all(s.astimezone(zone).utcoffset() == w for s, w in steady):
-            if _around_changes(custom, zone, spans):
-                return name
-            loose = loose or name
+        agree = [s.astimezone(zone).utcoffset() == w for s, w in zip(samples, wanted, strict=True)]
+        if all(a for i, a in enumerate(agree) if i not in near_change) and _around_changes(
+            custom, zone, spans
+        ):
+            return name
+        if loose is None and all(agree):
+            loose = name
     return loose
+
+
+@cache
+def _by_name() -> tuple[str, ...]:
+    """Every zone sessionkit takes (not ``localtime``) by name, the old aliases last."""
+    found = (n for n in zoneinfo.available_timezones() if iana_key(n))
+    return tuple(sorted(found, key=lambda n: (_legacy(n), n)))
 
 
 def _around_changes(
@@ -331,7 +338,7 @@ def _around_changes(
     STANDARD, an hour early), which differ only in the gap or fold.
     """
     for lo, hi in spans:
-        instant = lo + _QUARTER
+        instant = lo
         while instant <= hi:
             local = instant.astimezone(zone)
             wall = local.replace(tzinfo=None)
