@@ -70,3 +70,19 @@ def test_the_refusal_names_the_missing_journal() -> None:
     assert refused.value.value == START + 10 * MIN
     assert refused.value.expected == "an instant at or after 2026-03-02T18:00:00+00:00"
     assert "the kit keeps no journal to tell its status then" in str(refused.value)
+
+
+def test_the_refusal_names_a_journal_kept_only_since_later() -> None:
+    """A kit that keeps a journal, reading a session made and ticked by one that kept none."""
+    store = InMemoryStore()
+    clock = ManualClock(START - timedelta(days=1))
+    plain = SessionKit(uow=store.unit_of_work, clock=clock, facts=attendance_facts())
+    kept = SessionKit(uow=store.unit_of_work, clock=clock, facts=attendance_facts(), journal=True)
+    lesson = _entered_late(plain)
+    clock.set(START + 60 * MIN)
+    plain.advance_due(T)  # READY, then ABSENT: written at 18:00, unjournalled
+    with pytest.raises(InvalidValue) as refused:
+        kept.attendance.outcomes(T, lesson, as_of=START + 10 * MIN)
+    assert refused.value.value == START + 10 * MIN
+    assert "the kit's journal holds no account of its status then" in str(refused.value)
+    assert "the kit keeps no journal" not in str(refused.value)
