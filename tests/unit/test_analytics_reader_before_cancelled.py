@@ -18,8 +18,7 @@ import pytest
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.memory._store import InMemoryUnitOfWork
-from sessionkit.lifecycle import Lifecycle, Status, Transition
-from sessionkit.lifecycle.presets import PRESETS, LifecycleRegistry
+from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry, Status, Transition
 from sessionkit.model.analytics import CountBy
 from sessionkit.model.analytics_use import AttendanceTotal
 from sessionkit.model.query import SessionQuery
