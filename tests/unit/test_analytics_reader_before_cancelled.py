@@ -16,8 +16,7 @@ from typing import Any, cast
 
 import pytest
 
-from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.memory._store import InMemoryUnitOfWork
+from sessionkit.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from sessionkit.lifecycle import PRESETS, Lifecycle, LifecycleRegistry, Status, Transition
 from sessionkit.model.analytics import CountBy
 from sessionkit.model.analytics_use import AttendanceTotal
