@@ -14,19 +14,37 @@ cancelled; the rates are defined in ``docs/analytics.md``. The money figures
 (:class:`Revenue`, :class:`ClientStats` and their rows) are in
 :mod:`sessionkit.model.analytics_money` and importable from here too;
 attendance and subscription use are in :mod:`sessionkit.model.analytics_use`.
+
+The groupings (:data:`CountBy`) and the aggregates live in ``_analytics_rows``;
+this module exports them under its own name and keeps :class:`Outcomes`,
+:func:`ratio` and the session figures (:class:`Counts`, :class:`Rates`,
+:class:`Progress`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, ClassVar, Literal
+
+# PaymentTotal's hints resolve in this module, which its __module__ names.
+from decimal import Decimal as Decimal
+from typing import Any, ClassVar
 
 import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import check_int, set_repr, shown
+from sessionkit.model._analytics_rows import (
+    _SPLIT,
+    COUNT_DIMENSIONS,
+    ClientBookings,
+    CountBy,
+    KeyCount,
+    PaymentTotal,
+    StatusCount,
+    TimingCount,
+    every_group,
+)
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,
@@ -63,39 +81,6 @@ __all__ = [
     "TimingCount",
     "ratio",
 ]
-
-CountBy = Literal["kind", "resource", "participant"]
-"""How session counts and rates are grouped beside the whole scope (``None``).
-
-``"kind"``: the session's lifecycle name (``consulting``, ``coaching``, ...);
-``"resource"``: each resource the session occupies (``teacher:ana``; a
-session with two resources counts once under each); ``"participant"``: each
-participant holding a seat in it (a booking HELD, CONFIRMED or OFFERED;
-one count per booking).
-"""
-COUNT_DIMENSIONS: tuple[str, ...] = ("kind", "resource", "participant")
-"""The values :data:`CountBy` allows."""
-_SPLIT = frozenset({"resource", "participant"})  # the groupings that can hold a session twice
-
-
-def every_group(by: str | None, key: str | None, *, split: Collection[str], items: str) -> bool:
-    """Whether ``key`` asks a result grouped ``by`` for every group together (``key`` ``None``).
-
-    Grouped by a dimension that puts each of the ``items`` in one group (a
-    session's kind), the groups add up to the whole. One in ``split`` can put
-    an item in several (a session's resources), so their sum would count it
-    twice: ``InvalidValue`` asks for a key instead of a wrong total.
-    """
-    if key is not None or by is None:
-        return False
-    if by in split:
-        raise InvalidValue(
-            f"a result grouped by {by!r} counts one of its {items} in each of its {by}s, so its "
-            f"groups do not add up to the whole: pass a key, or ask without by= for the whole",
-            value=by,
-            expected=f"a key of one {by}",
-        )
-    return True
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -151,63 +136,6 @@ class Outcomes:
                 value=shared,
                 expected="disjoint completed, no_show and cancelled statuses",
             )
-
-
-# ---------------------------------------------------------------- what a store aggregates
-
-
-@attrs.frozen(slots=True)
-class StatusCount:
-    """How many sessions of one group (``key``; ``None``: the whole scope) have ``status``."""
-
-    key: str | None
-    status: str
-    sessions: int
-
-
-@attrs.frozen(slots=True)
-class KeyCount:
-    """How many sessions of one group (``key``; ``None``: the whole scope) a fact holds for."""
-
-    key: str | None
-    sessions: int
-
-
-@attrs.frozen(slots=True)
-class TimingCount:
-    """How many sessions have ``status`` and have (``ended``) or have not ended by an instant."""
-
-    status: str
-    ended: bool
-    sessions: int
-
-
-@attrs.frozen(slots=True)
-class PaymentTotal:
-    """The payments of one group (``key``), currency and status: how many, and their sums."""
-
-    key: str | None
-    currency: str
-    status: str
-    payments: int
-    amount: Decimal
-    refunded: Decimal
-    refund_due: Decimal
-
-
-@attrs.frozen(slots=True)
-class ClientBookings:
-    """One participant's seat bookings: how many, in how many sessions, first and last start.
-
-    ``no_shows``: how many of those sessions ended in a no-show status.
-    """
-
-    client: str
-    bookings: int
-    sessions: int
-    first_session: datetime
-    last_session: datetime
-    no_shows: int = 0
 
 
 # ---------------------------------------------------------------- the figures
@@ -431,3 +359,10 @@ class Progress:
     def to_records(self) -> list[dict[str, Any]]:
         """Return one dict with :attr:`COLUMNS`."""
         return [{name: getattr(self, name) for name in self.COLUMNS}]
+
+
+# Show (and pickle) what moved to the private module under this public path, as before.
+_moved: object
+for _moved in (StatusCount, KeyCount, TimingCount, PaymentTotal, ClientBookings, every_group):
+    _moved.__module__ = __name__
+del _moved
