@@ -1,4 +1,11 @@
-"""Availability: when a provider (or a room) can be booked, in local wall time of an IANA zone."""
+"""Availability: when a provider (or a room) can be booked, in local wall time of an IANA zone.
+
+This module owns :class:`Availability`, what it is built from
+(:class:`OccurrenceSource`, :class:`HasSpan`), a query :data:`Window` and its
+check, and how the available time in a window is read (``_pairs``). The
+weekday codes, :data:`Hours` and the checks of the wall-clock hours and dates a
+caller gives live in ``_hours``; this module exports them as before.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from sessionkit.availability._hours import (
+    WEEKDAY_CODES,
+    Hours,
+    _check_date,
+    _hours,
+    _merge_walls,
+    _weekday_index,
+)
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime, WrongType
 from sessionkit.errors._base import iterator_of, shown
@@ -20,12 +35,6 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_instant, get_zone
 
 __all__ = ["WEEKDAY_CODES", "Availability", "HasSpan", "OccurrenceSource", "Window"]
-
-WEEKDAY_CODES: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-"""The RFC 5545 weekday codes, Monday first (the keys of :meth:`Availability.weekly`)."""
-
-Hours = tuple[tuple[timedelta, timedelta], ...]
-"""Wall-clock intervals of one day as offsets from local midnight, sorted and merged."""
 
 Window = TimeSpan | tuple[datetime, datetime]
 """A query window: a TimeSpan, or a ``(start, end)`` pair of aware datetimes (may be empty)."""
@@ -124,83 +133,6 @@ def _before(instant: datetime, duration: timedelta) -> datetime:
         return instant - duration
     except OverflowError:
         return datetime.min.replace(tzinfo=UTC)
-
-
-def _check_date(value: object, name: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise NotADatetime(value, name=name, expected="date")
-    return value
-
-
-def _wall(value: object, name: str) -> timedelta:
-    if not isinstance(value, time):
-        raise NotADatetime(value, name=name, expected="time")
-    if value.tzinfo is not None:
-        raise InvalidAvailability(
-            f"{name} {value.isoformat()} is a local wall time; "
-            "give the zone as tz, not on the time",
-            value=value,
-            expected="a naive time",
-        )
-    return timedelta(
-        hours=value.hour, minutes=value.minute, seconds=value.second, microseconds=value.microsecond
-    )
-
-
-def _hours(pairs: object, where: str) -> Hours:
-    """Validate ``[(start, end), ...]`` wall times and return them merged, as offsets."""
-    if isinstance(pairs, str | bytes) or not isinstance(pairs, Iterable):
-        raise InvalidAvailability(
-            f"hours for {where} must be a list of (start, end) times, got {shown(pairs)}",
-            value=pairs,
-            expected="[(time, time), ...]",
-        )
-    spans: list[tuple[timedelta, timedelta]] = []
-    for pair in pairs:
-        try:
-            start, end = pair
-        except (TypeError, ValueError):
-            raise InvalidAvailability(
-                f"hours for {where} must be (start, end) pairs of times, got {shown(pair)}",
-                value=pair,
-                expected="(time, time)",
-            ) from None
-        lo = _wall(start, f"start of {where} hours")
-        hi = _wall(end, f"end of {where} hours")
-        if hi == ZERO:
-            hi = ONE_DAY  # an end of 00:00 means midnight at the end of the day
-        if hi <= lo:
-            how = "end when they start" if hi == lo else "end before they start"
-            raise InvalidAvailability(
-                f"hours for {where} {how}: {start.isoformat()}-{end.isoformat()}"
-                " (an end of time(0) means midnight at the end of the day)",
-                value=pair,
-                expected="start < end",
-            )
-        spans.append((lo, hi))
-    return _merge_walls(spans)
-
-
-def _merge_walls(spans: Iterable[tuple[timedelta, timedelta]]) -> Hours:
-    merged: list[tuple[timedelta, timedelta]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            if hi > merged[-1][1]:
-                merged[-1] = (merged[-1][0], hi)
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
-
-
-def _weekday_index(code: object) -> int:
-    key = code.upper() if isinstance(code, str) else code
-    if key not in WEEKDAY_CODES:
-        raise InvalidAvailability(
-            f"unknown weekday {shown(code)}; expected one of {', '.join(WEEKDAY_CODES)}",
-            value=code,
-            expected=" | ".join(WEEKDAY_CODES),
-        )
-    return WEEKDAY_CODES.index(key)
 
 
 def merge_pairs(pairs: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
