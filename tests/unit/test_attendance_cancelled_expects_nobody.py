@@ -16,20 +16,15 @@ import pytest
 
 from sessionkit.model.attendance import ABSENT, JOIN, PENDING, PRESENT
 from sessionkit.services import SessionKit
-from sessionkit.services.attendance import AttendancePolicy
 
 from ._attendance_support import MIN, START, T, attendance_kit, presence
-
-STORES = ["memory", "sqlite"]
-TEACHERS = AttendancePolicy(attendee_kinds={"teacher"})
+from .test_attendance_cancelled import STORES, TEACHERS
+from .test_attendance_cancelled import _lesson as circle
 
 
 def _lesson(kit: SessionKit) -> str:
     """Teacher ``t1``'s academy circle of two seats, 17:00-17:45, ana booked."""
-    lesson = kit.sessions.create_extra(
-        T, actor="admin", start=START, end=START + 45 * MIN, lifecycle="academy", capacity=2,
-        resources=["teacher:t1"],
-    ).id  # fmt: skip
+    lesson = circle(kit)
     kit.bookings.book(T, lesson, "student:ana", actor="admin", confirm=True)
     return lesson
 
