@@ -55,6 +55,20 @@ def _analytics_values(analytics: ModuleType) -> list[Any]:
     ]
 
 
+def _payments_values(payments: ModuleType) -> list[Any]:
+    from sessionkit.model.money import Money
+
+    return [payments.FakeIntent("pi_1", Money.of(60, "EUR"), {"payment_id": "p1"})]
+
+
+def _rooms_values(rooms: ModuleType) -> list[Any]:
+    from sessionkit.ports import Room
+    from sessionkit.timespan import TimeSpan
+
+    room = Room(ref="r1", tenant="acme", session_id="s1")
+    return [rooms.FakeRoom(room, TimeSpan(AT, AT + timedelta(hours=1)))]
+
+
 @dataclass(frozen=True)
 class Split:
     """A public module whose definitions moved into private ones beside it."""
@@ -97,6 +111,13 @@ SPLITS = [
         "",
         "WEEKDAY_CODES Availability HasSpan OccurrenceSource Window",
     ),
+    Split(
+        "sessionkit.testing.payments",
+        "FakeIntent",
+        "FakeGateway FakeIntent",
+        _payments_values,
+    ),
+    Split("sessionkit.testing.rooms", "FakeRoom", "FakeMeetingRooms FakeRoom", _rooms_values),
 ]
 
 
@@ -197,3 +218,60 @@ def test_availability_hints_resolve_and_its_values_read_as_before() -> None:
     assert hours.weekly_hours[0] == ((timedelta(hours=9), timedelta(hours=24)),)
     with pytest.raises(ValueError, match="unknown weekday 'XX'"):
         model.Availability.weekly({"XX": []}, tz="UTC")
+
+
+def test_the_fake_gateway_keeps_its_method_and_answers_each_key_once() -> None:
+    import inspect
+
+    from sessionkit.model.money import Money
+    from sessionkit.testing import payments
+
+    once = payments.FakeGateway._once
+    assert (once.__module__, once.__qualname__) == (payments.__name__, "FakeGateway._once")
+    assert typing.get_type_hints(once)["self"] is payments.FakeGateway
+    assert "run" in inspect.signature(once, eval_str=True).parameters
+    gateway = payments.FakeGateway(clock=lambda: AT)
+    made = gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1", metadata={})
+    again = gateway.create_intent(amount=Money.of(60, "EUR"), idempotency_key="k1", metadata={})
+    assert again == made
+    assert gateway.calls == [("create_intent", "k1"), ("create_intent", "k1")]
+    with pytest.raises(ValueError, match="idempotency key 'k1' was first sent with"):
+        gateway.create_intent(amount=Money.of(50, "EUR"), idempotency_key="k1", metadata={})
+    with pytest.raises(ValueError, match="cannot capture a pending intent"):
+        gateway.capture(made.ref, idempotency_key="k2")
+    with pytest.raises(ValueError, match="cannot capture a pending intent"):
+        gateway.capture(made.ref, idempotency_key="k2")  # the refusal, replayed
+    assert repr(gateway.intents[made.ref]) == (
+        "FakeIntent(ref='pi_1', amount=Money(amount=Decimal('60'), currency='EUR'), "
+        "metadata={}, status='pending', refunded=Decimal('0'), reason=None)"
+    )
+
+
+def test_the_fake_rooms_keep_their_methods_and_number_events_as_before() -> None:
+    from sessionkit.model.session import ResourceRef
+    from sessionkit.testing import rooms
+
+    for name in ("_event", "_free_ids", "_queue"):
+        method = getattr(rooms.FakeMeetingRooms, name)
+        assert (method.__module__, method.__qualname__) == (
+            rooms.__name__,
+            f"FakeMeetingRooms.{name}",
+        )
+        assert typing.get_type_hints(method)["self"] is rooms.FakeMeetingRooms
+    fake = rooms.FakeMeetingRooms()
+    span = _rooms_values(rooms)[0].span
+    fake.ensure_room(tenant="acme", session_id="s1", span=span)
+    fake.join("acme", "s1", "student:ana", at=AT, event_id="ev2")
+    fake.join("acme", "s1", "student:ben", at=AT)
+    fake.join("acme", "s1", "student:cy", at=AT)
+    assert [e.event_id for e in fake.drain(tenant="acme")] == ["ev2", "ev1", "ev3"]
+    fake.leave("acme", "s1", "student:ben", at=AT)
+    assert fake.inside("acme", "s1") == {
+        ResourceRef("student", "ana"),
+        ResourceRef("student", "cy"),
+    }
+    assert repr(_rooms_values(rooms)[0]) == (
+        "FakeRoom(room=Room(ref='r1', tenant='acme', session_id='s1', url=None), "
+        "span=TimeSpan(2026-03-02T09:00:00+00:00, 2026-03-02T10:00:00+00:00), open=True, "
+        "inside=set())"
+    )

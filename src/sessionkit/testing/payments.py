@@ -40,68 +40,21 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar, cast
 
-import attrs
-
-from sessionkit.errors import InvalidValue, PaymentGatewayError, SessionKitError, WrongType
-from sessionkit.errors._base import shown
+from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.model.money import DECIMALS, Money, sum_money
 from sessionkit.model.payment import PaymentEvent, PaymentEventType
-from sessionkit.model.text import MAX_NAME_LENGTH, MAX_REF_LENGTH, check_flag, check_text
-from sessionkit.ports import Clock, Intent, IntentStatus, RefundReceipt
+from sessionkit.model.text import MAX_NAME_LENGTH, check_flag, check_text
+from sessionkit.ports import Clock, Intent, RefundReceipt
+
+# FakeIntent's hints resolve in this module, which its __module__ names.
+from sessionkit.ports import IntentStatus as IntentStatus
+from sessionkit.testing import _fake_intents
+from sessionkit.testing._fake_intents import FakeIntent, _reason, _whole_minor_units
 from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.zones import check_aware
 
 __all__ = ["FakeGateway", "FakeIntent"]
-
-T = TypeVar("T")
-
-
-@attrs.frozen
-class _Refused:
-    """A call the fake provider refused, kept as its answer under the call's key."""
-
-    message: str
-
-
-def _reason(reason: object, method: str) -> str:
-    """Return ``reason`` if a provider's event can carry it (text of 1 to 255 characters)."""
-    checked = check_text(reason, f"FakeGateway.{method}(reason)", limit=MAX_REF_LENGTH, empty=False)
-    assert checked is not None  # not optional
-    return checked
-
-
-def _whole_minor_units(amount: Money, what: str) -> None:
-    """Refuse (``ValueError``) an amount a provider cannot take: not positive whole minor units.
-
-    A provider's API takes an integer of the currency's minor units (Stripe's
-    ``amount``, 6000 for 60.00 EUR): 0.125 EUR, or nothing at all, cannot be
-    sent, and a fake that took them hid the caller's rounding slip.
-    """
-    if not amount.amount > 0 or amount.rounded() != amount:
-        raise ValueError(
-            f"the fake provider cannot {what} {amount}: a provider takes a positive whole"
-            f" number of {amount.currency} minor units"
-        )
-
-
-@attrs.define
-class FakeIntent:
-    """What the fake provider knows of one intent: amount, status, refunds, metadata."""
-
-    ref: str
-    amount: Money
-    metadata: Mapping[str, str]
-    status: IntentStatus = "pending"
-    refunded: Decimal = Decimal(0)
-    reason: str | None = None
-
-    def answer(self) -> Intent:
-        """Return the intent as the provider's API would."""
-        return Intent(
-            ref=self.ref, status=self.status, client_secret=f"{self.ref}_secret", reason=self.reason
-        )
 
 
 class FakeGateway:
@@ -346,48 +299,7 @@ class FakeGateway:
 
     # -- inside ---------------------------------------------------------------------------
 
-    def _once(
-        self, operation: str, key: str, params: tuple[object, ...], run: Callable[[], T]
-    ) -> T:
-        """Run a call once per idempotency key (a repeat with the same ``params`` gets its answer).
-
-        A key reused with other parameters is a bug of the caller: a provider
-        refuses the request (Stripe answers 400, ``idempotency_error``), so
-        the fake raises ``ValueError`` and changes nothing. A call the provider
-        refuses (``ValueError``: a capture of an intent not authorized, say) is
-        answered once too: a retry under its key raises the same refusal and
-        runs nothing, as Stripe replays a stored error; a call that never
-        reached the provider (``fail_next``) binds no key.
-        """
-        with self._lock:
-            self.calls.append((operation, key))
-            if self._failures:
-                self._failures -= 1
-                raise PaymentGatewayError(operation, key, detail="the fake provider is down")
-            asked = (operation, *params)
-            first = self._asked.setdefault(key, asked)
-            if first != asked:
-                raise ValueError(
-                    f"idempotency key {shown(key)} was first sent with {shown(first)}, now with "
-                    f"{shown(asked)}; "
-                    "a provider refuses a key reused with other parameters"
-                )
-            if key in self._answers:
-                answer = self._answers[key]
-                if isinstance(answer, _Refused):
-                    raise ValueError(answer.message)
-                return cast("T", answer)
-            try:
-                answer = run()
-            except ValueError as refused:
-                # The provider ran the call and refused it: its answer is kept, and a
-                # retry under the key gets it again (Stripe replays a stored 400). A
-                # sessionkit error (the test's clock answered a naive time) is no answer.
-                if not isinstance(refused, SessionKitError):
-                    self._answers[key] = _Refused(str(refused))
-                raise
-            self._answers[key] = answer
-            return answer
+    _once = _fake_intents._once
 
     def _now(self) -> datetime:
         """Return the clock's time, checked as an event checks its instant (the same errors).
@@ -429,3 +341,11 @@ class FakeGateway:
         event = self._event(intent, "succeeded", at=self._now())
         intent.status, intent.reason = "succeeded", None
         self.outbox.append(event)
+
+
+# Show (and pickle) what moved to the private module under this public path, as before; the
+# method the class body took from it shows as the class's own, and its hints
+# (``self: FakeGateway``) resolve there.
+FakeIntent.__module__ = __name__
+FakeGateway._once.__module__, FakeGateway._once.__qualname__ = __name__, "FakeGateway._once"
+vars(_fake_intents)["FakeGateway"] = FakeGateway
