@@ -4,6 +4,12 @@ Transition names are public API. Each preset's ``description`` cites the seed
 rules it encodes (the seeds are the platforms sessionkit must be able to
 rebuild; see ``../shared/seeds/README.md`` in the project workspace).
 
+This module owns the presets, their timings and :data:`PRESETS`. The
+academy's conditions (:func:`individual_nobody_attended`,
+:func:`circle_nobody_attended`, :data:`circle_only`) live in
+``_academy_guards`` and :class:`LifecycleRegistry` in ``_registry``; both are
+exported here under this module's name, as before they moved.
+
 >>> sorted(PRESETS)
 ['academy', 'coaching', 'consulting', 'consulting_payment', 'lms', 'marketplace']
 >>> get_lifecycle("lms").initial
@@ -12,22 +18,20 @@ rebuild; see ``../shared/seeds/README.md`` in the project workspace).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import cast
 
-import attrs
-
-from sessionkit.errors import InvalidValue, UnknownLifecycle, WrongType
-from sessionkit.lifecycle._checks import items
-from sessionkit.lifecycle.context import TransitionContext
+from sessionkit.lifecycle._academy_guards import (
+    _is_circle,
+    circle_nobody_attended,
+    circle_only,
+    individual_nobody_attended,
+)
+from sessionkit.lifecycle._registry import LifecycleRegistry
 from sessionkit.lifecycle.guards import (
-    Guard,
     has_started,
     individual_only,
     nobody_attended,
     roles,
-    when,
 )
 from sessionkit.lifecycle.machine import ANY, Lifecycle, Status, Timer, Transition
 
@@ -87,37 +91,6 @@ ACADEMY_COMPLETE_AFTER = timedelta(minutes=10)
 
 ACADEMY_ABSENT_AFTER = timedelta(minutes=15)
 """Academy: the grace after the start before a READY individual session nobody joined is ABSENT."""
-
-
-def individual_nobody_attended(value: object, context: TransitionContext) -> bool:
-    """The academy's ABSENT condition: an individual session (capacity 1) nobody attended.
-
-    The capacity is looked at first, so a circle never needs the ``attended`` fact.
-    """
-    return getattr(value, "capacity", None) == 1 and nobody_attended(value, context)
-
-
-def _is_circle(session: object, _now: object = None) -> bool:
-    capacity = getattr(session, "capacity", None)
-    return isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 1
-
-
-def circle_nobody_attended(value: object, context: TransitionContext) -> bool:
-    """The academy's condition to cancel a circle (capacity over 1) nobody attended.
-
-    Nobody joined its room, nobody was reported there, the teacher included
-    (the ``attended`` fact is false). The capacity is looked at first, so an
-    individual session never needs the fact.
-    """
-    return _is_circle(value) and nobody_attended(value, context)
-
-
-circle_only: Guard = when(
-    _is_circle,
-    reason="only circles (capacity over 1) can do this; an individual lesson cannot",
-    label="circle",
-)
-"""Allows only sessions whose ``capacity`` is over 1: the academy's circles."""
 
 
 academy = Lifecycle(
@@ -379,64 +352,6 @@ marketplace = Lifecycle(
 """The marketplace preset (seed 001): OPEN -> IN_PROGRESS -> COMPLETED, or CANCELLED."""
 
 
-def _index(lifecycles: Iterable[Lifecycle]) -> dict[str, Lifecycle]:
-    found = items(lifecycles, "lifecycles", "a collection of Lifecycle values")
-    for index, lifecycle in enumerate(found):
-        # Refused here, not when a series first asks the registry for its lifecycle.
-        if not isinstance(lifecycle, Lifecycle):
-            raise WrongType(lifecycle, name=f"lifecycles[{index}]", expected="a Lifecycle")
-    by_name: dict[str, Lifecycle] = {}
-    for lifecycle in cast("tuple[Lifecycle, ...]", found):
-        known = by_name.setdefault(lifecycle.name, lifecycle)
-        if known is not lifecycle:
-            # Two definitions under one name: which one a stored session's name meant would
-            # depend on their order. Replacing one is with_lifecycle's job, and says so.
-            raise InvalidValue(
-                f"two lifecycles are called {lifecycle.name!r}; a registry holds one per name"
-                " (to replace one, use registry.with_lifecycle(new))",
-                value=lifecycle.name,
-                expected="lifecycles with distinct names",
-            )
-    return by_name
-
-
-@attrs.frozen
-class LifecycleRegistry:
-    """An immutable name -> :class:`~sessionkit.lifecycle.Lifecycle` lookup.
-
-    Hosts with their own lifecycles build one with :meth:`with_lifecycle` and
-    hand it to whatever resolves a series' lifecycle name. Two different
-    lifecycles of one name in ``lifecycles`` raise ``InvalidValue``.
-    """
-
-    _by_name: dict[str, Lifecycle] = attrs.field(converter=_index, alias="lifecycles")
-
-    def get(self, name: str) -> Lifecycle:
-        """Return the lifecycle called ``name``; raise ``UnknownLifecycle`` if there is none."""
-        if not isinstance(name, str):
-            raise WrongType(name, name="lifecycle", expected="a lifecycle name (str)")
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise UnknownLifecycle(name, list(self._by_name)) from None
-
-    def with_lifecycle(self, lifecycle: Lifecycle) -> LifecycleRegistry:
-        """Return a registry that also knows ``lifecycle`` (replacing one of the same name)."""
-        name = lifecycle.name if isinstance(lifecycle, Lifecycle) else None
-        kept = [lifecycle if known.name == name else known for known in self._by_name.values()]
-        # Not a Lifecycle: appended, for _index to refuse it by its place.
-        return LifecycleRegistry(kept if name in self._by_name else [*kept, lifecycle])
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._by_name
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
-
-
 PRESETS = LifecycleRegistry([lms, academy, consulting, consulting_payment, coaching, marketplace])
 """The six preset lifecycles by name."""
 
@@ -444,3 +359,9 @@ PRESETS = LifecycleRegistry([lms, academy, consulting, consulting_payment, coach
 def get_lifecycle(name: str) -> Lifecycle:
     """Return the preset lifecycle called ``name``; raise ``UnknownLifecycle`` if there is none."""
     return PRESETS.get(name)
+
+
+# Show (and pickle, within a pickled lifecycle) what moved to private modules under this
+# public path, as before the split.
+for _moved in (individual_nobody_attended, _is_circle, circle_nobody_attended, LifecycleRegistry):
+    _moved.__module__ = __name__
