@@ -8,14 +8,15 @@ with the :class:`StatusChanged` events that describe what happened.
 This module owns the :class:`Lifecycle` class and its public methods; the work
 behind them lives in private modules: ``_validate`` checks a definition,
 ``_tables`` looks names up, ``_firing`` decides whether a transition may fire
-and makes the step, ``_clock`` finds the next timed step, and ``_diagram`` draws it.
+and makes the step, ``_clock`` finds the next timed step, ``_diagram`` draws it,
+and ``_machine_checks`` finds the statuses that need facts and checks a role.
 
 The package docstring (:mod:`sessionkit.lifecycle`) walks through a small example.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -26,6 +27,7 @@ from sessionkit.lifecycle._checks import check_text
 from sessionkit.lifecycle._clock import Facts, next_step
 from sessionkit.lifecycle._diagram import mermaid
 from sessionkit.lifecycle._firing import allowed_names, apply_step, checked, verdict
+from sessionkit.lifecycle._machine_checks import _check_role, _fact_statuses
 from sessionkit.lifecycle._tables import Tables
 from sessionkit.lifecycle._validate import (
     reachable,
@@ -57,33 +59,6 @@ __all__ = [
     "Timer",
     "Transition",
 ]
-
-
-def _fact_statuses(transitions: Iterable[Transition]) -> frozenset[str]:
-    """Return the statuses whose timed way forward meets a condition or a guard."""
-    timed = [t for t in transitions if t.timer is not None]
-    found = {
-        source
-        for t in timed
-        if t.guards or (t.timer is not None and t.timer.condition is not None)
-        for source in t.sources
-    }
-    grew = True
-    while grew:
-        before = len(found)
-        found.update(source for t in timed if t.target in found for source in t.sources)
-        grew = len(found) > before
-    return frozenset(found)
-
-
-def _check_role(role: object) -> None:
-    """Refuse a ``role`` that is no text: guards compare it, events carry it.
-
-    A list of the actor's roles failed in a ``roles(...)`` guard with a bare
-    ``TypeError`` (unhashable), and went into the event of any other transition.
-    """
-    if role is not None:
-        check_text(role, "role", "a role name (str) or None")
 
 
 @attrs.frozen(repr=False)
