@@ -88,12 +88,13 @@ def test_the_snapshot_holds_every_route_of_the_router() -> None:
         for method in item
         if path.startswith("/v1/")
     }
-    assert len(operations) == 49
+    assert len(operations) == 50
     assert ("post", "/v1/sessions/{session_id}/paid-bookings") in operations
     assert ("post", "/v1/payments/{payment_id}/refund-retries") in operations
     assert ("post", "/v1/sessions/{session_id}/join") in operations
     assert ("delete", "/v1/sessions/{session_id}/attendance/{participant}") in operations
     assert ("get", "/v1/journal") in operations
+    assert ("get", "/v1/bookings") in operations
     problems = [
         response["content"][PROBLEM_MEDIA_TYPE]["schema"]
         for item in document["paths"].values()

@@ -231,7 +231,7 @@ def test_a_hostile_value_still_renders() -> None:
 def test_the_openapi_document_declares_problem_bodies(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     operations = [op for path in document["paths"].values() for op in path.values()]
-    assert len(operations) == 49
+    assert len(operations) == 50
     for op in operations:
         errors_declared = {c: r for c, r in op["responses"].items() if c.startswith(("4", "5"))}
         assert {"422", "503"} <= set(errors_declared), op["operationId"]

@@ -166,6 +166,32 @@ def add_booking_routes(routes: Routes) -> None:
         return s.booking_out(done)
 
     @bookings.get(
+        "/bookings",
+        s.BookingPage,
+        READ_AS,
+        "The tenant's bookings, every participant's, by session start (keyset pages)",
+    )
+    def tenant_bookings(
+        app: Kit,
+        who: Who,
+        start: MaybeInstant = None,
+        end: MaybeInstant = None,
+        status: Names = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
+        cursor: Cursor = None,
+    ) -> s.BookingPage:
+        access.everyone(who, asked="the tenant's booking list")
+        found = app.bookings.for_tenant(
+            who.tenant,
+            start=instant(start, "start"),
+            end=instant(end, "end"),
+            statuses=status_names(status, BOOKING_STATUSES, of="booking"),
+            after=None if cursor is None else read_start_cursor(cursor),
+            limit=limit + 1,  # one more tells whether a next page exists
+        )
+        return s.BookingPage.read(found, limit, s.booking_out)
+
+    @bookings.get(
         f"/participants/{PARTICIPANT}/bookings",
         s.BookingPage,
         READ_AS,
