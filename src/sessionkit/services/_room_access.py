@@ -5,15 +5,20 @@ Private to the services: :mod:`sessionkit.services.rooms` re-exports
 they do; ``kit.attendance.join_credential`` runs :class:`RoomAccess`. Kept
 apart from :class:`~sessionkit.services.rooms.RoomKeeper`, which follows
 the committed events and reads no store, as this reads the session.
+
+This module owns :class:`RoomAccess` (checking who asks, advancing the session's
+timers, opening, closing and reopening its room) and the refusal rules.
+:class:`JoinRules` (when a credential is issued and how long it lasts, with the
+checks of its fields) lives in :mod:`sessionkit.services._join_rules`, exported
+here under this module's name as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta as timedelta  # JoinRules' hints resolve here (__module__)
 from typing import Final, cast
-
-import attrs
 
 from sessionkit.errors import (
     InvalidValue,
@@ -22,15 +27,14 @@ from sessionkit.errors import (
     MissingFact,
     SessionKitError,
     SessionNotFound,
-    WrongType,
 )
-from sessionkit.errors._base import duration_text, set_repr, shown, shown_duration
-from sessionkit.lifecycle import Lifecycle
+from sessionkit.errors._base import duration_text, shown
 from sessionkit.model.booking import CANCELLED, CONFIRMED, participant_ref
 from sessionkit.model.session import ResourceRef, Session
-from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_names, check_tenant, check_text
+from sessionkit.model.text import MAX_REF_LENGTH, check_id, check_tenant, check_text
 from sessionkit.ports import FactProvider, JoinCredential, MeetingRooms, ReopeningRooms, Room
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._join_rules import JoinRules, _joinable_at
 from sessionkit.services._statuses import joined_before
 from sessionkit.services.commands import store_status
 
@@ -71,65 +75,6 @@ _ATTEMPTS = 10
 """Runs of one credential request when racing writers moved the session first."""
 
 
-# A named converter: mypy's attrs plugin reads no converter a factory returns.
-def _joinable(value: object) -> frozenset[str]:
-    return frozenset(check_names(value, "joinable"))
-
-
-def _check_span(name: str, value: object, *, positive: bool = False) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise WrongType(value, name=name, expected="a timedelta")
-    if value < timedelta(0) or (positive and not value):
-        bound = "> 0" if positive else ">= 0"
-        raise InvalidValue(
-            f"JoinRules.{name} must be a timedelta {bound}, got {shown_duration(value)}",
-            value=value,
-            expected=f"a timedelta {bound}",
-        )
-    return value
-
-
-def _early(value: object) -> timedelta | None:
-    return None if value is None else _check_span("early", value)
-
-
-def _buffer(value: object) -> timedelta:
-    return _check_span("buffer", value)
-
-
-def _longest(value: object) -> timedelta:
-    return _check_span("longest", value, positive=True)
-
-
-@attrs.frozen(kw_only=True)
-class JoinRules:
-    """When a session's people may get a join credential, and how long it lasts.
-
-    - ``joinable``: the statuses in which the room may be entered (default:
-      the academy's READY and ONGOING). A credential asked for earlier is
-      refused with ``allows_at`` the instant a timer takes the session into
-      one (READY's 15 minutes before the start), or ``None`` if none will.
-    - ``early``: if given, also not before ``start - early`` (a lifecycle
-      without a READY status: coaching's ``joinable={"SCHEDULED"}``,
-      ``early=timedelta(minutes=10)``).
-    - ``buffer``: a credential lasts until the session's end plus this, and
-      none is issued after that (default 15 minutes).
-    - ``longest``: and never longer than this after it is issued (default
-      12 hours), so a long session's credential does not live for days.
-    """
-
-    joinable: frozenset[str] = attrs.field(
-        default=frozenset({"READY", "ONGOING"}), converter=_joinable, repr=set_repr
-    )
-    early: timedelta | None = attrs.field(default=None, converter=_early)
-    buffer: timedelta = attrs.field(default=timedelta(minutes=15), converter=_buffer)
-    longest: timedelta = attrs.field(default=timedelta(hours=12), converter=_longest)
-
-    def expires_at(self, session: Session, now: datetime) -> datetime:
-        """Return when a credential issued at ``now`` for ``session`` stops working."""
-        return min(session.end + self.buffer, now + self.longest)
-
-
 def _advanced(
     ctx: Context, tx: Tx, session: Session, facts: FactProvider, rules: JoinRules
 ) -> Session:
@@ -153,19 +98,6 @@ def _advanced(
     if not changes or changed.status not in rules.joinable:
         return changed
     return store_status(tx, machine, session, changed, list(changes), None)
-
-
-def _joinable_at(
-    machine: Lifecycle, session: Session, rules: JoinRules, now: datetime
-) -> datetime | None:
-    """Return when a timer takes ``session`` into a joinable status, if one will."""
-    due = [
-        t.timer.due(session)
-        for t in machine.transitions_from(session.status)
-        if t.timer is not None and t.target in rules.joinable
-    ]
-    later = [d for d in due if d > now]
-    return min(later) if later else None
 
 
 class RoomAccess:
@@ -421,3 +353,8 @@ class RoomAccess:
         statuses = {CONFIRMED, CANCELLED} if cancelled else {CONFIRMED}
         found = bookings.for_session(session.tenant, session.id, statuses=statuses)
         return next((b.role for b in found if b.participant == who), None)
+
+
+# Show (and pickle) JoinRules under this path, where it was defined before the split; its
+# type hints resolve here too (timedelta, frozenset).
+JoinRules.__module__ = __name__
