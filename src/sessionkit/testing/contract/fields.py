@@ -6,11 +6,14 @@ Every adapter must agree with :func:`sessionkit.model.fields.field_matches`
 ``group``, store and return ``group`` and own fields of every JSON type, find
 a group's series, and sort by several keys (text keys by code point) with
 keyset cursors that continue strictly after a row in mixed directions.
+
+This module owns :class:`FieldsContract`, the tests; what they store (the own
+fields, titles, statuses and groups), the orders they try and
+:func:`expected_order`, their oracle, live in ``_fields_data``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -21,6 +24,16 @@ from sessionkit.model.query import SessionQuery, SortKey
 from sessionkit.model.series import SeriesStatus
 from sessionkit.model.session import Session
 from sessionkit.ports import UnitOfWorkFactory
+from sessionkit.testing.contract._fields_data import (
+    _BIG,
+    _FIELDS,
+    _GROUPS,
+    _ORDERS,
+    _STATUSES,
+    _TITLES,
+    _with_fields,
+    expected_order,
+)
 from sessionkit.testing.contract._support import (
     OTHER_TENANT,
     TENANT,
@@ -30,69 +43,6 @@ from sessionkit.testing.contract._support import (
     make_series,
     make_session,
 )
-
-_BIG = 2**63 - 1
-
-_FIELDS: dict[str, dict[str, Any]] = {
-    "a": {"type": "video", "platform": "zoom", "level": 1, "paid": True},
-    "b": {"type": "video", "platform": "meet", "level": "1", "paid": 1},
-    "c": {"type": "audio", "platform": "zoom ", "level": 1.0, "paid": False},
-    "d": {"type": "Video", "platform": ["zoom"], "level": True, "paid": None},
-    "e": {},
-    "f": {"type": "vidéo", "platform": "zoom", "level": -3, "paid": "true", "nested": {"x": 1}},
-    "g": {"type": 'say "hi" \\ 😀', "level": _BIG, "nested": 1},
-}
-
-
-def _with_fields(store_ids: str = "abcdefg") -> list[Session]:
-    return [
-        attrs.evolve(
-            make_session(name, at=n, resources=()),
-            metadata=_FIELDS[name],
-            group="g1" if name in "abc" else None,
-        )
-        for n, name in enumerate(store_ids)
-    ]
-
-
-_TITLES = ["Algebra", "algebra", "Biology", "Algebra ", "Zoo", "Émile", "algebra", "B"]
-_STATUSES = ["SCHEDULED", "CANCELED", "FINISHED"]
-_GROUPS: list[str | None] = [None, "g1", "G1", "g2", "g1 "]
-
-
-def _value(session: Session, field: str) -> Any:
-    """The contract's own reading of each sort key (an oracle apart from the adapters)."""
-    values: dict[str, Any] = {
-        "start": session.span.start,
-        "end": session.span.end,
-        "created": session.created_at,
-        "updated": session.updated_at or session.created_at,
-        "title": session.title,
-        "status": session.status,
-        "group": session.group or "",
-    }
-    return values[field]
-
-
-def expected_order(sessions: Sequence[Session], order: Sequence[SortKey]) -> list[str]:
-    """Return the ids of ``sessions`` in ``order``, ties by id in the last key's direction."""
-    result = sorted(sessions, key=lambda s: s.id, reverse=order[-1][1] == "desc")
-    for field, direction in reversed(order):
-        result.sort(key=lambda s, f=field: _value(s, f), reverse=direction == "desc")  # type: ignore[misc]  # the default binds the loop's field
-    return _ids(result)
-
-
-_ORDERS: list[tuple[SortKey, ...]] = [
-    (("title", "asc"),),
-    (("title", "desc"),),
-    (("status", "asc"), ("start", "desc")),
-    (("group", "asc"), ("title", "desc"), ("start", "asc")),
-    (("start", "asc"), ("title", "desc")),
-    (("updated", "desc"), ("status", "asc")),
-    (("group", "desc"),),
-    (("end", "desc"), ("group", "asc"), ("title", "asc")),
-    (("status", "desc"), ("group", "desc"), ("title", "desc")),
-]
 
 
 class FieldsContract(ContractBase):
@@ -411,3 +361,7 @@ class FieldsContract(ContractBase):
         everything = expected_order([*sessions, twin], order)
         expected = everything[everything.index(last.id) + 1 :]
         assert _ids(rest.items) == expected
+
+
+# Show (and pickle) what moved to the private module under this public path, as before.
+expected_order.__module__ = __name__
