@@ -11,6 +11,11 @@ before the booking is written. The store re-checks capacity on the write
 itself, so no race can overbook. The refusals that need bookings read, and
 when they may lift (``may_free_at``), are in
 :mod:`~sessionkit.services._booking_refusals`.
+
+This module owns the commands (``book``, ``book_in``, ``can_book``); the steps
+they share (the checks that need no bookings read, settling the session,
+replaying a request, seating the new booking) are the private methods of its
+base :class:`~sessionkit.services._booking_admission.BookingAdmission`.
 """
 
 from __future__ import annotations
@@ -24,25 +29,20 @@ import attrs
 from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
-    IdempotencyKeyReused,
-    InvalidValue,
     PaymentRequired,
 )
-from sessionkit.errors._base import shown
-from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import BOOKING_LIFECYCLE, Booking, check_seats, participant_ref
 from sessionkit.model.booking_events import booking_event
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
-from sessionkit.policies import BookingRules, Refusal
+from sessionkit.policies import Refusal
+from sessionkit.services._booking_admission import BookingAdmission
 from sessionkit.services._booking_refusals import (
     capacity_refusal,
-    check_participant,
     judged_where_moved,
 )
 from sessionkit.services._context import Tx, retried
 from sessionkit.services._money import priced, unpriced
-from sessionkit.services._seats import Settled, closed, settle
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import RACES, BookingRequest, check_role, lost_to_replay
 from sessionkit.services.drafts import SessionDraft, make_extra
@@ -50,7 +50,7 @@ from sessionkit.services.drafts import SessionDraft, make_extra
 __all__ = ["BookingMaking"]
 
 
-class BookingMaking(BookingReads):
+class BookingMaking(BookingReads, BookingAdmission):
     """The booking-making commands of :class:`~sessionkit.services.bookings.BookingCommands`."""
 
     @retried
@@ -245,122 +245,6 @@ class BookingMaking(BookingReads):
         tx.bookings.add(entered)
         tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
         return entered, session
-
-    @staticmethod
-    def _seated(
-        new: Booking,
-        request: BookingRequest,
-        rules: BookingRules,
-        now: datetime,
-        actor: str | None,
-    ) -> tuple[Booking, StatusChanged]:
-        """The new booking taking its seats: confirmed, or held for the request's or rules' time.
-
-        A hold ends by the session's start at the latest (:meth:`Booking.holding`).
-        """
-        role = request.acting_role
-        if request.confirm:
-            return BOOKING_LIFECYCLE.fire(new, "book", now=now, actor=actor, role=role)
-        held = new.holding(until=now + (request.hold_for or rules.hold_for))
-        return BOOKING_LIFECYCLE.fire(held, "hold", now=now, actor=actor, role=role)
-
-    def _open_seats(
-        self,
-        tx: Tx,
-        session: Session,
-        ref: ResourceRef,
-        seats: int,
-        actor: str | None,
-        acting_role: str,
-    ) -> tuple[BookingRules, Settled, Session]:
-        """Settle the locked session, run every check but capacity; its rules, seats, session.
-
-        The session as judged: where silence moved it (:func:`judged_where_moved`).
-        """
-        rules, session = judged_where_moved(
-            self._ctx, tx, session, lambda s: self._admit(tx, s, seats, acting_role)
-        )
-        return rules, self._settled(tx, session, rules, ref, actor, acting_role), session
-
-    def _admit(
-        self, tx: Tx, session: Session, seats: int, acting_role: str, *, drafted: bool = False
-    ) -> BookingRules:
-        """Run the checks that need no bookings read (the rules, the notice); return the rules.
-
-        ``drafted``: the command drafted ``session``, which goes with a refusal, so
-        the seats' error names no id of it.
-        """
-        rules = self._ctx.rules_for(session)
-        try:
-            ended = closed(self._ctx, session)
-            self._check_bookable(session, rules, seats, tx.now, ended, drafted=drafted)
-        except BookingRefused as refused:
-            if refused.allows_at is None:
-                raise
-            # Too far ahead: allowed from allows_at, unless the role's notice shuts the
-            # session by then (a notice never opens again nearer the start), and then never.
-            shut = self._ctx.notice.notice_refusal("book", acting_role, session, refused.allows_at)
-            if shut is None:
-                raise
-            asked = Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
-            raise asked.by_then(shut).error() from refused
-        refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
-        if refusal is not None:
-            raise refusal.error()
-        return rules
-
-    def _settled(
-        self,
-        tx: Tx,
-        session: Session,
-        rules: BookingRules,
-        ref: ResourceRef,
-        actor: str | None,
-        acting_role: str,
-    ) -> Settled:
-        """Settle the locked session and check the participant; return the settled seats.
-
-        Seats the waitlist is owed are not free for a newcomer: with anyone
-        still waiting, none are (``Settled.free``).
-        """
-        settled = settle(self._ctx, tx, session, actor=actor, participant=ref)
-        check_participant(self._ctx, tx, session, rules, ref, settled.mine, acting_role)
-        return settled
-
-    def _replay(self, tx: Tx, tenant: str, key: str, request: BookingRequest) -> Booking | None:
-        first = tx.bookings.by_key(tenant, key)
-        if first is None:
-            return None
-        if not request.replays(first.fingerprint):
-            raise IdempotencyKeyReused(key, first.id)
-        return first
-
-    @staticmethod
-    def _check_bookable(
-        session: Session,
-        rules: BookingRules,
-        seats: int,
-        now: datetime,
-        ended: bool,
-        *,
-        drafted: bool = False,
-    ) -> None:
-        """Refuse a session not in a busy status, or ``ended`` (a terminal one), and the rules'."""
-        if not session.busy or ended:
-            raise BookingRefused(
-                "not_bookable",
-                f"session {shown(session.id)} is {session.status} and takes no bookings",
-            )
-        if seats > session.capacity:
-            which = "the drafted session" if drafted else f"session {shown(session.id)}"
-            raise InvalidValue(
-                f"seats={seats} is more than the capacity {session.capacity} of {which}",
-                value=seats,
-                expected=f"1..{session.capacity}",
-            )
-        refusal = rules.refusal(session, now)
-        if refusal is not None:
-            raise refusal.error()
 
     @retried
     def can_book(
