@@ -3,6 +3,9 @@
 Sorting and keyset comparisons of text use the ``"C"`` collation on
 PostgreSQL, so titles, statuses, groups and ids order by code point as
 :mod:`sessionkit.model.query` requires (SQLite compares text by bytes already).
+What a query's filters and sort keys become in SQL (``filtered``, the sort
+expressions, the own-field conditions) is in ``_session_filters``, whose
+functions the repository's class body takes as its methods.
 """
 
 from __future__ import annotations
@@ -13,12 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connections
-from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet, Subquery
 
-from sessionkit.adapters._session_match import contains_pattern
 from sessionkit.adapters._unseen_conflict import unseen_conflict
+from sessionkit.contrib.django import _session_filters
 from sessionkit.contrib.django._mapping import (
     occurrence_text,
     resource_rows,
@@ -34,8 +35,7 @@ from sessionkit.contrib.django.models import (
 )
 from sessionkit.errors import SessionConflict, TransientConflict
 from sessionkit.errors._base import shown
-from sessionkit.model.fields import FieldValue
-from sessionkit.model.query import Cursor, Page, SessionQuery, SortField, SortKey
+from sessionkit.model.query import Cursor, Page, SessionQuery, SortKey
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports import SERIES
 from sessionkit.timespan import TimeSpan
@@ -282,102 +282,11 @@ class DjangoSessionRepository(DjangoRepository[Session, SessionRecord]):
 
     # ------------------------------------------------------------------ queries
 
-    def _sort_expression(self, field: SortField) -> Any:
-        if field == "start":
-            return F("start_at")
-        if field == "end":
-            return F("end_at")
-        if field == "created":
-            return F("created_at")
-        if field == "updated":
-            return Coalesce("updated_at", "created_at")
-        if field == "title":
-            return self._exact("title")
-        if field == "status":
-            return self._exact("status")
-        return self._exact(Coalesce("group_key", Value("")))
-
-    def _member(self, key: str) -> tuple[str, str, str, Any]:
-        """Own field ``key``'s JSON type and value (SQL), the type name of text, their parameter.
-
-        Each fragment takes the one parameter (the JSON path, or the key) once.
-        """
-        ops = connections[self.using].ops
-        column = f"{ops.quote_name(SessionRecord._meta.db_table)}.{ops.quote_name('metadata')}"
-        if self._uow.vendor == "sqlite":
-            return f"json_type({column}, %s)", f"json_extract({column}, %s)", "text", f"$.{key}"
-        return f"jsonb_typeof({column} -> %s)", f"({column} ->> %s)", "string", key
-
-    def _text_contains(self, key: str, needle: str) -> RawSQL:
-        """Own field ``key`` is text containing ``needle``, ``lower()`` of both, literally.
-
-        As the SQLAlchemy store compares: the database's ``lower()`` of both (so
-        a text is found by itself), every letter on PostgreSQL, ASCII letters
-        only on SQLite.
-        """
-        kind, value, text, param = self._member(key)
-        sql = f"({kind} = '{text}' AND lower({value}) LIKE lower(CAST(%s AS TEXT)) ESCAPE '\\')"
-        # Fixed fragments only; the key and the pattern are parameters.
-        return RawSQL(sql, [param, param, contains_pattern(needle)], output_field=BooleanField())  # noqa: S611
-
-    def _field_condition(self, key: str, values: tuple[FieldValue, ...]) -> RawSQL:
-        """Own field ``key`` equals one of ``values``, JSON type included (``"1"`` is not ``1``)."""
-        strings = [v for v in values if isinstance(v, str)]
-        integers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-        booleans = ["true" if v else "false" for v in values if isinstance(v, bool)]
-        kind, value, text, param = self._member(key)
-        parts: list[str] = []
-        params: list[Any] = []
-
-        def among(count: int) -> str:
-            return "(" + ", ".join(["%s"] * count) + ")"
-
-        if self._uow.vendor == "sqlite":  # the value as stored: an integer compares as one
-            typed: list[tuple[str, list[Any]]] = [(text, strings), ("integer", integers)]
-            if booleans:
-                parts.append(f"{kind} IN {among(len(booleans))}")
-                params.extend([param, *booleans])
-        else:  # the text form of a JSON integer is its digits; of a boolean, true or false
-            digits = [str(i) for i in integers]
-            typed = [(text, strings), ("number", digits), ("boolean", booleans)]
-        for name, wanted in typed:
-            if wanted:
-                parts.append(f"({kind} = '{name}' AND {value} IN {among(len(wanted))})")
-                params.extend([param, param, *wanted])
-        # The SQL is built from fixed fragments only; the key and values are parameters.
-        sql = "(" + " OR ".join(parts) + ")"
-        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
-
-    def filtered(self, tenant: str, query: SessionQuery) -> QuerySet[SessionRecord]:
-        """Return ``tenant``'s rows that ``query``'s filters pick (its order and paging aside)."""
-        rows = self.rows(tenant)
-        if query.matches_nothing:  # an empty statuses or resources list: any of none
-            return rows.none()
-        if query.series_id is not None:
-            rows = rows.filter(series_ref=query.series_id)
-        if query.statuses is not None:
-            rows = rows.filter(status__in=query.statuses)
-        if query.is_extra is not None:
-            rows = rows.filter(is_extra=query.is_extra)
-        if query.start_from is not None:
-            rows = rows.filter(start_at__gte=query.start_from)
-        if query.start_to is not None:
-            rows = rows.filter(start_at__lt=query.start_to)
-        if query.resources is not None:
-            occupying = SessionResource.objects.using(self.using).filter(
-                tenant=tenant, resource__in=sorted(str(r) for r in query.resources)
-            )
-            rows = rows.filter(pk__in=Subquery(occupying.values("session_id")))
-        if query.search is not None:
-            found = Q(title_folded__contains=query.search.casefold())
-            for key in query.search_fields:
-                found |= Q(self._text_contains(key, query.search))
-            rows = rows.filter(found)
-        if query.group is not None:
-            rows = rows.filter(group_key=query.group)
-        for key, values in query.fields:
-            rows = rows.filter(self._field_condition(key, values))
-        return rows
+    _sort_expression = _session_filters._sort_expression
+    _member = _session_filters._member
+    _text_contains = _session_filters._text_contains
+    _field_condition = _session_filters._field_condition
+    filtered = _session_filters.filtered
 
     def _beyond(self, order: tuple[SortKey, ...], cursor: Cursor) -> Q:
         """Rows strictly after the cursor: the lexicographic OR-chain over the keys and the id."""
@@ -438,3 +347,12 @@ def _timed(statuses: Iterable[str], lifecycles: Mapping[str, Collection[str]] | 
         if wanted & set(timed):
             condition |= Q(lifecycle=name, status__in=sorted(wanted & set(timed)))
     return condition
+
+
+# The methods the class body took from _session_filters show as its own, and their hints
+# (``self: DjangoSessionRepository``) resolve there.
+for _name in ("_sort_expression", "_member", "_text_contains", "_field_condition", "filtered"):
+    _method = vars(DjangoSessionRepository)[_name]
+    _method.__module__, _method.__qualname__ = __name__, f"DjangoSessionRepository.{_name}"
+del _name, _method
+vars(_session_filters)["DjangoSessionRepository"] = DjangoSessionRepository
