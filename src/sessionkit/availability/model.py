@@ -21,12 +21,14 @@ import attrs
 
 from sessionkit.availability._hours import (
     WEEKDAY_CODES,
-    Hours,
     _check_date,
     _hours,
     _merge_walls,
     _weekday_index,
 )
+
+# Hours is read from here (importers, the class's hints) though, as before, not in __all__.
+from sessionkit.availability._hours import Hours as Hours
 from sessionkit.availability._wall import ONE_DAY, ZERO, day_offset, local_date, wall_to_utc
 from sessionkit.errors import InvalidAvailability, InvalidWindow, NotADatetime, WrongType
 from sessionkit.errors._base import iterator_of, shown

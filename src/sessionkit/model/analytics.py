@@ -43,8 +43,10 @@ from sessionkit.model._analytics_rows import (
     PaymentTotal,
     StatusCount,
     TimingCount,
-    every_group,
 )
+
+# analytics_use imports every_group from here though, as before, it is not in __all__.
+from sessionkit.model._analytics_rows import every_group as every_group
 from sessionkit.model._record_types import ColumnType
 from sessionkit.model.analytics_money import (
     REVENUE_DIMENSIONS,

@@ -32,8 +32,10 @@ from sessionkit.testing.contract._fields_data import (
     _STATUSES,
     _TITLES,
     _with_fields,
-    expected_order,
 )
+
+# expected_order is read from here, as before (the module has no __all__).
+from sessionkit.testing.contract._fields_data import expected_order as expected_order
 from sessionkit.testing.contract._support import (
     OTHER_TENANT,
     TENANT,
