@@ -76,8 +76,8 @@ class Split:
     module: str
     moved: str
     """Public names defined in a private module now (space-separated), shown as the public one's."""
-    exported: str
-    """The module's ``__all__`` before the split (space-separated), which it keeps."""
+    exported: str | None
+    """The module's ``__all__`` before the split, space-separated (``None``: it had none)."""
     values: Callable[[ModuleType], list[Any]] | None = None
     """Values of the moved classes, which pickle naming the public module only."""
 
@@ -118,6 +118,7 @@ SPLITS = [
         _payments_values,
     ),
     Split("sessionkit.testing.rooms", "FakeRoom", "FakeMeetingRooms FakeRoom", _rooms_values),
+    Split("sessionkit.testing.contract.fields", "expected_order", None),
 ]
 
 
@@ -128,6 +129,9 @@ def _split_id(split: Split) -> str:
 @pytest.mark.parametrize("split", SPLITS, ids=_split_id)
 def test_the_module_keeps_its_public_names(split: Split) -> None:
     module = import_module(split.module)
+    if split.exported is None:
+        assert not hasattr(module, "__all__")
+        return
     assert module.__all__ == split.exported.split()
     for name in module.__all__:
         assert hasattr(module, name), name
@@ -275,3 +279,33 @@ def test_the_fake_rooms_keep_their_methods_and_number_events_as_before() -> None
         "span=TimeSpan(2026-03-02T09:00:00+00:00, 2026-03-02T10:00:00+00:00), open=True, "
         "inside=set())"
     )
+
+
+def test_the_fields_contract_keeps_its_tests_in_their_order() -> None:
+    # Third-party stores subclass FieldsContract (through StorageContract): same tests, same order.
+    from collections.abc import Sequence
+
+    from sessionkit.model.session import Session
+    from sessionkit.testing.contract import StorageContract, fields
+    from sessionkit.testing.contract._support import make_session
+
+    assert issubclass(StorageContract, fields.FieldsContract)
+    tests = [name for name in vars(fields.FieldsContract) if name.startswith("test_")]
+    assert tests == [
+        "test_own_fields_and_group_round_trip",
+        "test_own_fields_come_back_in_key_order",
+        "test_numbers_keep_their_type_at_the_edges",
+        "test_series_in_group",
+        "test_field_filters",
+        "test_group_filter_combines_with_the_others",
+        "test_search_fields",
+        "test_search_fields_find_a_text_by_itself",
+        "test_orders_of_several_keys",
+        "test_cursor_pages_to_the_end_in_any_order",
+        "test_one_key_forms_agree",
+        "test_a_cursor_is_a_position_in_any_order",
+    ]
+    sessions = [make_session(name, at=n) for n, name in enumerate("bca")]
+    assert fields.expected_order(sessions, [("start", "desc")]) == ["a", "c", "b"]
+    hints = typing.get_type_hints(fields.expected_order)
+    assert hints["sessions"] == Sequence[Session]

@@ -39,10 +39,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-import attrs
-
 from sessionkit.errors import InvalidValue, WrongType
-from sessionkit.errors._base import set_repr, shown
+from sessionkit.errors._base import shown
 from sessionkit.model.attendance import JOIN, LEAVE, PresenceEvent
 from sessionkit.model.booking import participant_ref
 from sessionkit.model.session import ResourceRef
@@ -50,36 +48,17 @@ from sessionkit.model.text import (
     MAX_NAME_LENGTH,
     MAX_REF_LENGTH,
     check_flag,
-    check_id,
     check_tenant,
     check_text,
 )
 from sessionkit.ports import Clock, JoinCredential, ReopeningRooms, Room
+from sessionkit.testing import _fake_presence
+from sessionkit.testing._fake_presence import FakeRoom, _checked_ids
 from sessionkit.testing.clocks import check_seed, time_reader
 from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, check_instant
 
 __all__ = ["FakeMeetingRooms", "FakeRoom"]
-
-
-def _checked_ids(tenant: str, session_id: str) -> tuple[str, str]:
-    """Return ``tenant`` and ``session_id`` checked as ids (``WrongType`` or ``InvalidValue``)."""
-    return check_tenant(tenant), check_id(session_id, "session_id")
-
-
-@attrs.define
-class FakeRoom:
-    """What the fake provider knows of one room: the room, its span, open or closed, who is in.
-
-    ``connections`` counts each one's joins not yet left: a participant on a
-    phone and a laptop has two, and is inside until both left.
-    """
-
-    room: Room
-    span: TimeSpan
-    open: bool = True
-    inside: set[ResourceRef] = attrs.field(factory=set, repr=set_repr)
-    connections: dict[ResourceRef, int] = attrs.field(factory=dict, repr=False)
 
 
 class FakeMeetingRooms(ReopeningRooms):
@@ -347,43 +326,9 @@ class FakeMeetingRooms(ReopeningRooms):
                 found.inside.discard(who)
             self._queue(tenant, event, numbered=event_id is None)
 
-    def _event(
-        self,
-        session_id: str,
-        who: ResourceRef,
-        action: str,
-        at: datetime,
-        event_id: str | None,
-    ) -> PresenceEvent:
-        """Return the presence event the provider would send (checking it; nothing is queued).
-
-        Without ``event_id`` it takes the next ``ev<n>`` id still free.
-        """
-        return PresenceEvent(
-            provider=self._name,
-            event_id=self._free_ids(1)[0] if event_id is None else event_id,
-            session_id=session_id,
-            participant=who,
-            action=action,
-            at=at,
-        )
-
-    def _free_ids(self, count: int) -> list[str]:
-        """Return the next ``count`` ``ev<n>`` ids no queued event has had (none is taken)."""
-        free: list[str] = []
-        n = self._numbered
-        while len(free) < count:
-            n += 1
-            if f"ev{n}" not in self._used:
-                free.append(f"ev{n}")
-        return free
-
-    def _queue(self, tenant: str, event: PresenceEvent, *, numbered: bool) -> None:
-        """Queue ``event`` for ``tenant``; ``numbered`` if it took the next ``ev<n>`` id."""
-        if numbered:
-            self._numbered = int(event.event_id.removeprefix("ev"))
-        self._used.add(event.event_id)
-        self._events.append((tenant, event))
+    _event = _fake_presence._event
+    _free_ids = _fake_presence._free_ids
+    _queue = _fake_presence._queue
 
     def drain(
         self, *, tenant: str | None = None, duplicate: bool = False, shuffle: bool = False
@@ -414,3 +359,14 @@ class FakeMeetingRooms(ReopeningRooms):
         if shuffle:
             self._random.shuffle(events)
         return events
+
+
+# Show (and pickle) what moved to the private module under this public path, as before; the
+# methods the class body took from it show as the class's own, and their hints
+# (``self: FakeMeetingRooms``) resolve there.
+FakeRoom.__module__ = __name__
+for _name in ("_event", "_free_ids", "_queue"):
+    _method = vars(FakeMeetingRooms)[_name]
+    _method.__module__, _method.__qualname__ = __name__, f"FakeMeetingRooms.{_name}"
+del _name, _method
+vars(_fake_presence)["FakeMeetingRooms"] = FakeMeetingRooms
