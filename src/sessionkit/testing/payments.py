@@ -19,6 +19,10 @@ positive whole number of minor units, such as 0.125 EUR) is a ``ValueError`` too
 a refused call changes nothing: a ``clock`` answering a naive datetime is
 found out before any intent changes.
 
+This module owns :class:`FakeGateway`; :class:`FakeIntent`, the checks of what
+the provider is sent and the answering of each idempotency key once (the
+gateway's ``_once``) live in ``_fake_intents``, exported from here as before.
+
 >>> from datetime import UTC, datetime
 >>> from sessionkit.model.money import Money
 >>> gateway = FakeGateway(clock=lambda: datetime(2026, 3, 2, 9, tzinfo=UTC))

@@ -15,6 +15,10 @@ their leave events at the close. :meth:`~FakeMeetingRooms.drain` hands the
 queued events over, one tenant's (``tenant=``) or every tenant's, duplicated
 and shuffled when asked to, for ``kit.attendance.record_presence``.
 
+This module owns :class:`FakeMeetingRooms`; :class:`FakeRoom` and the making,
+numbering and queueing of presence events (its ``_event``, ``_free_ids`` and
+``_queue``) live in ``_fake_presence``, exported from here as before.
+
 >>> from datetime import UTC, datetime, timedelta
 >>> from sessionkit.timespan import TimeSpan
 >>> at = datetime(2026, 3, 2, 17, tzinfo=UTC)
