@@ -198,12 +198,38 @@ def iana_key(name: str) -> str | None:
         return None
 
 
+_RENAMED = frozenset(
+    {
+        "Africa/Asmera",
+        "America/Godthab",
+        "America/Porto_Acre",
+        "Asia/Ashkhabad",
+        "Asia/Calcutta",
+        "Asia/Chungking",
+        "Asia/Dacca",
+        "Asia/Katmandu",
+        "Asia/Macao",
+        "Asia/Rangoon",
+        "Asia/Saigon",
+        "Asia/Thimbu",
+        "Asia/Ujung_Pandang",
+        "Asia/Ulan_Bator",
+        "Atlantic/Faeroe",
+        "Europe/Kiev",
+        "Pacific/Enderbury",
+    }
+)
+"""Old spellings the tz database keeps as links (its ``backward`` file): by name, some come
+first (``Asia/Rangoon`` before ``Asia/Yangon``, ``America/Godthab`` before ``America/Nuuk``)."""
+
+
 def _legacy(name: str) -> bool:
     """Whether ``name`` is an alias kept for old software (``US/Eastern``, ``EST5EDT``)."""
     area, tail = name.split("/", 1)[0], name.rsplit("/", 1)[-1]
     # Australia/LHI, ACT and NSW: the old names of Lord_Howe and Sydney.
     return (
         "/" not in name
+        or name in _RENAMED
         or (area == "Australia" and tail.isupper())
         or area
         in {
