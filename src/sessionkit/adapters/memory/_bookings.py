@@ -253,18 +253,8 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         limit: int | None = None,
     ) -> list[Booking]:
         """Return the participant's bookings of sessions starting in ``window``, by start, id."""
-        wanted = None if statuses is None else frozenset(statuses)
-        rows = sorted(
-            (
-                b
-                for b in self._group("participant").of(tenant, participant)
-                if (wanted is None or b.status in wanted)
-                and (window is None or window.start <= b.session_start < window.end)
-                and (after is None or (b.session_start, b.id) > after)
-            ),
-            key=lambda b: (b.session_start, b.id),
-        )
-        return rows if limit is None else rows[:limit]
+        found = self._group("participant").of(tenant, participant)
+        return _by_start(found, window, statuses, after, limit)
 
     def for_tenant(
         self,
@@ -276,18 +266,7 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
         limit: int | None = None,
     ) -> list[Booking]:
         """Return the tenant's bookings of sessions starting in ``window``, by start then id."""
-        wanted = None if statuses is None else frozenset(statuses)
-        rows = sorted(
-            (
-                b
-                for b in self.table.of(tenant).values()
-                if (wanted is None or b.status in wanted)
-                and (window is None or window.start <= b.session_start < window.end)
-                and (after is None or (b.session_start, b.id) > after)
-            ),
-            key=lambda b: (b.session_start, b.id),
-        )
-        return rows if limit is None else rows[: max(limit, 0)]
+        return _by_start(self.table.of(tenant).values(), window, statuses, after, limit)
 
     def expiring(self, tenant: str | None, *, before: datetime, limit: int) -> list[Booking]:
         """Return the bookings that ran out by ``before`` (``Booking.runs_out_at``), earliest first.
@@ -309,3 +288,25 @@ class InMemoryBookingRepository(MemoryRepository[Booking]):
 
 
 register(BOOKINGS, InMemoryBookingRepository)
+
+
+def _by_start(
+    bookings: Iterable[Booking],
+    window: TimeSpan | None,
+    statuses: Iterable[str] | None,
+    after: tuple[datetime, str] | None,
+    limit: int | None,
+) -> list[Booking]:
+    """One page of ``bookings``: sessions starting in ``window``, in ``statuses``, by start, id."""
+    wanted = None if statuses is None else frozenset(statuses)
+    rows = sorted(
+        (
+            b
+            for b in bookings
+            if (wanted is None or b.status in wanted)
+            and (window is None or window.start <= b.session_start < window.end)
+            and (after is None or (b.session_start, b.id) > after)
+        ),
+        key=lambda b: (b.session_start, b.id),
+    )
+    return rows if limit is None else rows[: max(limit, 0)]
