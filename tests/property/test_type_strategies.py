@@ -109,10 +109,11 @@ def test_the_entry_point_registers_them_when_hypothesis_is_imported() -> None:
     out = run_python(
         """
         import sys
-        from hypothesis import find, strategies as st
+        from hypothesis import Phase, find, settings, strategies as st
         from sessionkit.model.session import Session
         print("sessionkit.testing.strategies" in sys.modules)
-        print(type(find(st.from_type(Session), lambda s: True)).__name__)
+        once = settings(database=None, phases=[Phase.generate])  # any session: not shrunk
+        print(type(find(st.from_type(Session), lambda s: True, settings=once)).__name__)
         """
     )
     assert out == ["False", "Session"]
@@ -122,10 +123,11 @@ def test_importing_the_strategies_registers_them_without_the_entry_point() -> No
     # HYPOTHESIS_NO_PLUGINS: Hypothesis runs no entry point; importing the strategies does.
     out = run_python(
         """
-        from hypothesis import find, strategies as st
+        from hypothesis import Phase, find, settings, strategies as st
         from sessionkit.testing import strategies as sks
         from sessionkit.model.session import Session
-        print(find(st.from_type(Session), lambda s: True).tenant)
+        once = settings(database=None, phases=[Phase.generate])  # any session: not shrunk
+        print(find(st.from_type(Session), lambda s: True, settings=once).tenant)
         """,
         HYPOTHESIS_NO_PLUGINS="1",
     )
@@ -135,14 +137,15 @@ def test_importing_the_strategies_registers_them_without_the_entry_point() -> No
 def test_a_strategy_of_your_own_registered_after_the_import_wins() -> None:
     out = run_python(
         """
-        from hypothesis import find, strategies as st
+        from hypothesis import Phase, find, settings, strategies as st
         from sessionkit.model.session import Session
         from sessionkit.testing import strategies as sks
         mine = sks.sessions(tenant="mine")
         st.register_type_strategy(Session, mine)
         from sessionkit.testing import _type_strategies
         _type_strategies.register()  # again: keeps yours
-        print(find(st.from_type(Session), lambda s: True).tenant)
+        once = settings(database=None, phases=[Phase.generate])  # any session: not shrunk
+        print(find(st.from_type(Session), lambda s: True, settings=once).tenant)
         """
     )
     assert out == ["mine"]
