@@ -31,7 +31,9 @@ class NotCallable:
 
 
 @pytest.mark.parametrize("make", [memory, sqlite], ids=["memory", "sqlalchemy"])
-@pytest.mark.parametrize("bad", [object(), a_function, NotCallable()], ids=repr)
+@pytest.mark.parametrize(
+    "bad", [object(), a_function, NotCallable()], ids=["object", "function", "not-callable"]
+)
 def test_a_publisher_without_a_publish_method_is_refused(
     make: Callable[[object], object], bad: object
 ) -> None:

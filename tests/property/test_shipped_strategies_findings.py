@@ -142,7 +142,9 @@ def test_a_zone_with_no_name_is_refused_when_built() -> None:
 
 
 @pytest.mark.parametrize(
-    "zone", [ZoneInfo("localtime"), ZoneInfo("posix/Europe/Berlin"), _keyless()], ids=str
+    "zone",
+    [ZoneInfo("localtime"), ZoneInfo("posix/Europe/Berlin"), _keyless()],
+    ids=["localtime", "posix-Europe-Berlin", "keyless"],
 )
 def test_recurrences_refuse_a_zone_with_no_iana_name_when_built(zone: ZoneInfo) -> None:
     # Accepted when built (a ZoneInfo), then every draw failed in Recurrence.from_rrule with an
