@@ -719,6 +719,18 @@ COMMANDS: dict[str, Args | tuple[Call, Args]] = {
         ),
         limit=count(100),
     ),
+    "bookings.for_tenant": lambda s: args(
+        tenant=tenant(),
+        start=optional_instant(),
+        end=optional_instant(),
+        statuses=statuses(),
+        after=sometimes(
+            None,
+            st.tuples(hostile.extreme_datetimes(), hostile.ids()),
+            hostile.wrong_types(),
+        ),
+        limit=count(100),
+    ),
     "bookings.agenda": lambda s: args(
         tenant=tenant(),
         participant=sometimes("student:ana", hostile.ids(), hostile.wrong_types()),
