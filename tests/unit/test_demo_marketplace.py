@@ -7,13 +7,16 @@ until then the default run fails cleanly and the rerun test skips, saying why.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 
 import sessionkit
@@ -58,6 +61,52 @@ def _rows(db: Path) -> tuple[int, ...]:
             c.execute(f"SELECT count(*) FROM sessionkit_{t}").fetchone()[0]  # fixed names
             for t in tables
         )
+
+
+@attrs.frozen
+class _Played:
+    """The default play, run once for the module in a subprocess, and its file."""
+
+    cwd: Path
+    out: str
+
+    @property
+    def db(self) -> Path:
+        return self.cwd / "sessionkit-marketplace.sqlite3"
+
+    def copied_to(self, where: Path) -> Path:
+        """A copy of the played file in ``where`` (a test's own: never the shared one)."""
+        where.mkdir(exist_ok=True)
+        copy = where / "sessionkit-marketplace.sqlite3"
+        shutil.copyfile(self.db, copy)
+        return copy
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> _Played:
+    # `python -m sessionkit demo marketplace` in an empty directory, as a user runs it: each
+    # test that replayed it for itself (7 subprocess plays, 40 s on CI) reads a copy instead.
+    cwd = tmp_path_factory.mktemp("first-play")
+    first = _run(cwd)
+    assert first.returncode == 0, first.stderr
+    return _Played(cwd, first.stdout)
+
+
+def _play(db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """A play on ``db`` in this process (a subprocess proves nothing more once one has run)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["demo", "marketplace", "--db", f"sqlite:///{db}", *extra])
+    return subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def replayed(played: _Played, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A copy of the played file, played again at the same --now; its stdout."""
+    db = played.copied_to(tmp_path_factory.mktemp("replayed"))
+    second = _play(db)
+    assert second.returncode == 0, second.stderr
+    return db, second.stdout
 
 
 def test_marketplace_prints_slots_story_bookings_seats_and_an_agenda(
@@ -119,23 +168,22 @@ def test_the_story_plays_at_any_now(now: str, capsys: pytest.CaptureFixture[str]
 
 
 def test_a_rerun_at_a_later_now_on_the_same_file_plays_again(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    played: _Played, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
-    assert main(["demo", "marketplace", "--db", db]) == 0
+    assert played.out.count("refused, max_horizon, opens") == 1
+    db = f"sqlite:///{played.copied_to(tmp_path)}"  # played at the default --now
     assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-05T07:00Z"]) == 0
     out = capsys.readouterr().out
-    assert out.count("refused, max_horizon, opens") == 2
+    assert out.count("refused, max_horizon, opens") == 1
 
 
 def test_plays_that_used_the_slots_up_say_so_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    played: _Played, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Each play books slots no earlier play booked; a third play three days on found none
     # within reach and ended in an IndexError traceback (or, a week on, max_horizon).
-    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
-    for now in ("2026-03-02T07:00Z", "2026-03-03T07:00Z"):
-        assert main(["demo", "marketplace", "--db", db, "--now", now]) == 0
+    db = f"sqlite:///{played.copied_to(tmp_path)}"  # played at 2026-03-02T07:00Z, the default
+    assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-03T07:00Z"]) == 0
     capsys.readouterr()
     assert main(["demo", "marketplace", "--db", db, "--now", "2026-03-05T07:00Z"]) == 2
     err = capsys.readouterr().err
@@ -146,12 +194,11 @@ def test_plays_that_used_the_slots_up_say_so_in_one_line(
 
 
 def test_a_play_at_an_earlier_now_than_a_later_play_names_that_play(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    played: _Played, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The later play removed the slots nobody had booked by then; the earlier --now, played
     # again, said an earlier play had booked them and advised a later --now it never passed.
-    db = f"sqlite:///{tmp_path / 'market.sqlite3'}"
-    assert main(["demo", "marketplace", "--db", db]) == 0
+    db = f"sqlite:///{played.copied_to(tmp_path)}"  # played at the default --now
     assert main(["demo", "marketplace", "--db", db, "--now", "2026-04-06T07:00Z"]) == 0
     capsys.readouterr()
     assert main(["demo", "marketplace", "--db", db]) == 2
@@ -164,8 +211,7 @@ def test_a_play_at_an_earlier_now_than_a_later_play_names_that_play(
     assert "which removed the tina-1to1 slots from " in err
     assert main(["demo", "marketplace", "--db", db, "--now", "2026-04-06T07:00Z"]) == 0
     # The same later play given in another offset: its mark's digits sort before the first's.
-    other = f"sqlite:///{tmp_path / 'offsets.sqlite3'}"
-    assert main(["demo", "marketplace", "--db", other]) == 0
+    other = f"sqlite:///{played.copied_to(tmp_path / 'offsets')}"  # at the default --now
     assert main(["demo", "marketplace", "--db", other, "--now", "2026-04-05T22:00-09:00"]) == 0
     capsys.readouterr()
     assert main(["demo", "marketplace", "--db", other]) == 2
@@ -202,35 +248,28 @@ def test_bad_platform_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
-    tmp_path: Path,
+    played: _Played, replayed: tuple[Path, str]
 ) -> None:
-    first = _run(tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert (tmp_path / "sessionkit-marketplace.sqlite3").exists()
-    assert not (tmp_path / "sessionkit-demo.sqlite3").exists()
-    assert "in sqlite:///sessionkit-marketplace.sqlite3" in first.stdout
-    second = _run(tmp_path)
-    assert second.returncode == 0, second.stderr
-    assert second.stdout.count("already published, nothing to top up") == 4
-    tail = first.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
-    assert tail == second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
-    assert second.stdout.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
+    first, (_, second) = played.out, replayed
+    assert played.db.exists()
+    assert sorted(p.name for p in played.cwd.iterdir()) == ["sessionkit-marketplace.sqlite3"]
+    assert "in sqlite:///sessionkit-marketplace.sqlite3" in first
+    assert second.count("already published, nothing to top up") == 4
+    tail = first.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+    assert tail == second.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
+    assert second.rstrip().endswith("0 removed, 0 kept (cancelled or completed)")
 
 
 def test_a_rerun_says_the_story_was_played_instead_of_replaying_stored_states(
-    tmp_path: Path,
+    played: _Played, replayed: tuple[Path, str]
 ) -> None:
-    first = _run(tmp_path)
-    assert first.returncode == 0, first.stderr
-    rows = _rows(tmp_path / "sessionkit-marketplace.sqlite3")
-    second = _run(tmp_path)
-    assert second.returncode == 0, second.stderr
-    assert _rows(tmp_path / "sessionkit-marketplace.sqlite3") == rows
-    assert "ben books Maths 1-to-1 Mon 09 Mar 16:00: HELD until 08:15" in _story(first.stdout)
-    assert "has 1 seat free again" in _story(first.stdout)
-    assert ALREADY_PLAYED not in first.stdout
+    first, (db, second) = played.out, replayed
+    assert _rows(db) == _rows(played.db)
+    assert "ben books Maths 1-to-1 Mon 09 Mar 16:00: HELD until 08:15" in _story(first)
+    assert "has 1 seat free again" in _story(first)
+    assert ALREADY_PLAYED not in first
     # The steps replay on bookings whose statuses moved on: none of them is told as its result.
-    assert _story(second.stdout) == ALREADY_PLAYED
+    assert _story(second) == ALREADY_PLAYED
     for contradiction in (
         "EXPIRED until",
         "0 seat free again",
@@ -238,22 +277,24 @@ def test_a_rerun_says_the_story_was_played_instead_of_replaying_stored_states(
         "fay is EXPIRED",
         "expiry job: 0 expired",
     ):
-        assert contradiction not in second.stdout
+        assert contradiction not in second
     # Nothing written twice: the same slots, bookings, seats and payments.
-    assert _stored(first.stdout) == _stored(second.stdout)
-    assert "  1 CANCELLED, 6 PAID, 3 REFUNDED\n" in second.stdout
+    assert _stored(first) == _stored(second)
+    assert "  1 CANCELLED, 6 PAID, 3 REFUNDED\n" in second
 
 
-def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(tmp_path: Path) -> None:
+def test_a_rerun_at_a_later_now_books_slots_the_earlier_play_left_free(
+    played: _Played, tmp_path: Path
+) -> None:
     later = ("--now", "2026-03-09T07:00+00:00")  # a week after the default
-    assert _run(tmp_path).returncode == 0
-    second = _run(tmp_path, *later)
+    db = played.copied_to(tmp_path)
+    second = _play(db, *later)
     assert second.returncode == 0, second.stderr
     # Last week's group slot is the one the first play filled: that step is left out.
     assert "-- last week" not in second.stdout
     assert "ana books Maths 1-to-1" in second.stdout
     assert ALREADY_PLAYED not in second.stdout  # a new play, told in full
-    third = _run(tmp_path, *later)
+    third = _play(db, *later)
     assert third.returncode == 0, third.stderr
     assert _story(third.stdout) == ALREADY_PLAYED
     story = second.stdout.split("Bookings in upcoming")[1].split("Expired unbooked")[0]
