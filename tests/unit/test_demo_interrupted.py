@@ -7,6 +7,8 @@ stopped run's fake provider knew.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,26 @@ def _report(out: str, first: str, last: str | None = None) -> list[str]:
     start = next(i for i, line in enumerate(lines) if line.startswith(first))
     end = next((i for i, line in enumerate(lines) if last and line.startswith(last)), len(lines))
     return lines[start:end]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """The stdout of an uninterrupted play of a platform, played once for the module.
+
+    Each test played its own clean run to compare with: the academy's three times.
+    """
+    outs: dict[str, str] = {}
+
+    def play(platform: str) -> str:
+        if platform not in outs:
+            db = tmp_path_factory.mktemp(f"clean-{platform}") / "clean.sqlite3"
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert main(["demo", platform, "--db", f"sqlite:///{db}"]) == 0
+            outs[platform] = out.getvalue()
+        return outs[platform]
+
+    return play
 
 
 def test_an_interrupted_lms_demo_says_so_and_a_rerun_numbers_its_sessions_on(
@@ -102,12 +124,12 @@ def test_a_rerun_pays_the_holds_an_interrupted_run_left(
     function: str,
     first: str,
     last: str | None,
+    clean: Callable[[str], str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["demo", platform, "--db", f"sqlite:///{tmp_path / 'clean.sqlite3'}"]) == 0
-    clean = _report(capsys.readouterr().out, first, last)
+    played = _report(clean(platform), first, last)
     db = f"sqlite:///{tmp_path / 'stopped.sqlite3'}"
     owner, _, name = function.rpartition(".")
     target = pytest.importorskip(module)
@@ -118,7 +140,7 @@ def test_a_rerun_pays_the_holds_an_interrupted_run_left(
         assert main(["demo", platform, "--db", db]) == 130
     assert capsys.readouterr().err == "sessionkit: interrupted\n"
     assert main(["demo", platform, "--db", db]) == 0
-    assert _report(capsys.readouterr().out, first, last) == clean
+    assert _report(capsys.readouterr().out, first, last) == played
 
 
 @pytest.mark.parametrize(
@@ -139,13 +161,13 @@ def test_a_rerun_finishes_an_interrupted_academy(
     module: str,
     function: str,
     calls: int,
+    clean: Callable[[str], str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, last = "Sessions and attendance", "Meeting room calls"
-    assert main(["demo", "academy", "--db", f"sqlite:///{tmp_path / 'clean.sqlite3'}"]) == 0
-    clean = capsys.readouterr().out
+    played = clean("academy")
     db = f"sqlite:///{tmp_path / 'stopped.sqlite3'}"
     owner, _, name = function.rpartition(".")
     target = getattr(pytest.importorskip(module), owner)
@@ -155,10 +177,10 @@ def test_a_rerun_finishes_an_interrupted_academy(
     assert capsys.readouterr().err == "sessionkit: interrupted\n"
     assert main(["demo", "academy", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert _report(out, first, last) == _report(clean, first, last)
+    assert _report(out, first, last) == _report(played, first, last)
 
     # The figures after the room calls too: attendance, no-shows and credits used.
     def figures(text: str) -> str:
         return text.split(last)[1].split("\n", 1)[1]
 
-    assert figures(out) == figures(clean)
+    assert figures(out) == figures(played)
