@@ -9,6 +9,7 @@ headers itself).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -124,6 +125,23 @@ def client_for() -> Iterator[ClientFor]:
 def shared_client() -> Iterator[TestClient]:
     with TestClient(make_app(_Current.get)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def _shared_openapi(shared_client: TestClient) -> dict[str, Any]:
+    document: dict[str, Any] = shared_client.app.openapi()  # type: ignore[attr-defined]
+    return document
+
+
+@pytest.fixture
+def openapi_document(_shared_openapi: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document of :func:`make_app`'s app, a copy of one built once a session.
+
+    Building it took a second or more a test; the router's document does not depend on
+    the kit (its factory is only called per request), so one serves every kit. Yours to
+    change: each test is given its own copy.
+    """
+    return copy.deepcopy(_shared_openapi)
 
 
 @pytest.fixture
