@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 
@@ -346,10 +347,25 @@ def test_a_booked_session_fits_its_capacity_and_keeps_one_booking_in_play_each(
     assert booked.remaining == expected
 
 
+class _AllSeen(Exception):
+    """Raised to stop drawing once every shape looked for has been drawn."""
+
+
 def test_booked_sessions_draw_each_shape_a_seat_property_needs() -> None:
     seen: set[str] = set()
+    shapes = {
+        "full",
+        "seats free",
+        "started",
+        "waitlist",
+        "run-out hold",
+        "offer",
+        "participant again",
+    }
 
-    @settings(max_examples=300, database=None)
+    # Up to 300 draws, as before, but it stops at the first that completes the set (it drew
+    # all 300 whatever it had seen: 6 s of 74 for the module). Not shrunk: no failure here.
+    @settings(max_examples=300, database=None, phases=[Phase.generate])
     @given(sks.booked_sessions(max_bookings=20))
     def collect(booked: sks.BookedSession) -> None:
         started = booked.session.start <= booked.at
@@ -369,17 +385,12 @@ def test_booked_sessions_draw_each_shape_a_seat_property_needs() -> None:
             seen.add("offer")
         if len({b.participant for b in booked.bookings}) < len(booked.bookings):
             seen.add("participant again")
+        if seen == shapes:
+            raise _AllSeen
 
-    collect()
-    assert seen == {
-        "full",
-        "seats free",
-        "started",
-        "waitlist",
-        "run-out hold",
-        "offer",
-        "participant again",
-    }
+    with contextlib.suppress(_AllSeen):
+        collect()
+    assert seen == shapes
 
 
 # ----------------------------------------------------------------- a booked session's waitlist
@@ -419,7 +430,9 @@ def _check_settled_as_last_written(booked: sks.BookedSession) -> None:
             assert session.start > last, ("settled after its session started", b, last)
 
 
-@settings(max_examples=300)
+# 100 examples, not 300 (14 s of the module's 74): the kit replay below checks the same oracle
+# on 200 more. The thorough profile's 1,000 still apply before a release.
+@settings(max_examples=max(100, settings().max_examples))
 @given(sks.booked_sessions(max_bookings=20))
 def test_a_booked_sessions_waitlist_waits_only_for_seats_its_first_in_line_does_not_fit(
     booked: sks.BookedSession,
