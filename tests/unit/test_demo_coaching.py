@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from tests._demo_play import play_in_process
 
 import sessionkit
 from sessionkit.cli import main
@@ -95,8 +96,9 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
     assert (tmp_path / "sessionkit-coaching.sqlite3").exists()
     assert not (tmp_path / "sessionkit-consulting.sqlite3").exists()
     assert "in sqlite:///sessionkit-coaching.sqlite3" in first.stdout
-    second = _run(tmp_path)
+    second = play_in_process(tmp_path, "demo", "coaching")  # a subprocess proves no more
     assert second.returncode == 0, second.stderr
+    assert "in sqlite:///sessionkit-coaching.sqlite3" in second.stdout
     assert "Mia Chen's request for session 2 is APPROVED already" in second.stdout
     # Dated when the first run asked (the rerun dated it from session 4's moved start).
     assert "Wed 18 Mar 11:00 CET   Mia Chen (student) asks to move session 4" in first.stdout

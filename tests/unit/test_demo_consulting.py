@@ -11,7 +11,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
+from tests._demo_play import play_in_process
 
 import sessionkit
 from sessionkit.cli import main
@@ -125,16 +127,38 @@ def test_the_manual_sessions_fall_in_priyas_working_days_and_hours_whatever_the_
     assert {day for day, _ in added} <= {"Mon", "Tue", "Wed", "Thu", "Fri"}
 
 
-def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
-    tmp_path: Path,
-) -> None:
-    first = _run(tmp_path)
+@attrs.frozen
+class _Replayed:
+    """The default play in an empty directory and its rerun there, played once for the module."""
+
+    cwd: Path
+    first: subprocess.CompletedProcess[str]
+    rows: tuple[int, ...]
+    """The file's rows after the first play."""
+    second: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> _Replayed:
+    # The two tests below each played both (four plays in subprocesses, 11-12 s on CI). The
+    # first is a subprocess, as a user runs it; the rerun runs in-process in its directory.
+    cwd = tmp_path_factory.mktemp("consulting")
+    first = _run(cwd)
     assert first.returncode == 0, first.stderr
-    assert (tmp_path / "sessionkit-consulting.sqlite3").exists()
-    assert not (tmp_path / "sessionkit-marketplace.sqlite3").exists()
-    assert "in sqlite:///sessionkit-consulting.sqlite3" in first.stdout
-    second = _run(tmp_path)
+    rows = _rows(cwd / "sessionkit-consulting.sqlite3")
+    second = play_in_process(cwd, "demo", "consulting")
     assert second.returncode == 0, second.stderr
+    return _Replayed(cwd, first, rows, second)
+
+
+def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice(
+    replayed: _Replayed,
+) -> None:
+    first, second = replayed.first, replayed.second
+    assert (replayed.cwd / "sessionkit-consulting.sqlite3").exists()
+    assert not (replayed.cwd / "sessionkit-marketplace.sqlite3").exists()
+    assert "in sqlite:///sessionkit-consulting.sqlite3" in first.stdout
+    assert "in sqlite:///sessionkit-consulting.sqlite3" in second.stdout
     assert "Asha Rao's payment is PAID already" in second.stdout
     assert "mark completed: 0 COMPLETED" in second.stdout
     board = first.stdout.split("\nDashboard of")[1:]
@@ -142,14 +166,10 @@ def test_runs_on_its_own_sqlite_file_by_default_and_a_rerun_writes_nothing_twice
 
 
 def test_a_rerun_says_the_story_was_played_and_tells_each_step_as_stored(
-    tmp_path: Path,
+    replayed: _Replayed,
 ) -> None:
-    first = _run(tmp_path)
-    assert first.returncode == 0, first.stderr
-    rows = _rows(tmp_path / "sessionkit-consulting.sqlite3")
-    second = _run(tmp_path)
-    assert second.returncode == 0, second.stderr
-    assert _rows(tmp_path / "sessionkit-consulting.sqlite3") == rows
+    first, second = replayed.first, replayed.second
+    assert _rows(replayed.cwd / "sessionkit-consulting.sqlite3") == replayed.rows
     assert PLAYED_BEFORE not in first.stdout
     assert "the card was declined; free again: Tue 03 Mar 11:00" in first.stdout
     story = _story(second.stdout)
