@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sys
 import threading
 import traceback
@@ -64,12 +65,19 @@ WRITER_KINDS = [
 """Values of a race test's ``processes`` argument: threads, or forked processes."""
 
 
-def sqlite_race_file(path: Path, pool_size: int) -> Engine:
-    """Return an engine on a new SQLite file at ``path`` with sessionkit's tables, for races."""
+def sqlite_race_file(path: Path, pool_size: int, *, template: Path | None = None) -> Engine:
+    """Return an engine on a new SQLite file at ``path`` with sessionkit's tables, for races.
+
+    With ``template`` (a closed file that ``sqlite_race_file`` made), the file is a copy
+    of it, a byte-for-byte fresh schema, instead of creating the tables again.
+    """
+    if template is not None:
+        shutil.copyfile(template, path)
     engine = create_engine(
         f"sqlite:///{path}", pool_size=pool_size, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}
     )
-    create_schema(engine)
+    if template is None:
+        create_schema(engine)
     return engine
 
 

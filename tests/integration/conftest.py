@@ -93,6 +93,14 @@ def race_mysql() -> Iterator[Engine]:
         yield engine
 
 
+@pytest.fixture(scope="session")
+def race_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed SQLite file with sessionkit's tables: each test's race file is a copy of it."""
+    path = tmp_path_factory.mktemp("race_template") / "race.db"
+    sqlite_race_file(path, 1).dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite-file", "postgres", "mysql"])
 def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param != "sqlite-file":
@@ -100,7 +108,8 @@ def race_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         clear_tables(shared)
         yield shared
         return
-    engine = sqlite_race_file(tmp_path / "race.db", RACE_POOL)
+    template: Path = request.getfixturevalue("race_sqlite_template")
+    engine = sqlite_race_file(tmp_path / "race.db", RACE_POOL, template=template)
     yield engine
     engine.dispose()
 
