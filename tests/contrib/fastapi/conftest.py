@@ -145,6 +145,22 @@ def openapi_document(_shared_openapi: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def serve(shared_client: TestClient) -> Iterator[ClientFor]:
+    """:func:`client_for` on the shared app: it serves the kit given last.
+
+    Every client it returns is the same one, so a test that gives it a second kit
+    must be done with the first (building an app per kit took a second or more on CI).
+    """
+
+    def use(kit: SessionKit) -> TestClient:
+        _Current.kit = kit
+        return shared_client
+
+    yield use
+    _Current.kit = None
+
+
+@pytest.fixture
 def client(kit: SessionKit, shared_client: TestClient) -> Iterator[TestClient]:
     _Current.kit = kit
     yield shared_client

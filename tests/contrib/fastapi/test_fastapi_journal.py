@@ -18,14 +18,14 @@ from .conftest import NOW, RULES, ClientFor, posted_session
 
 
 @pytest.fixture
-def journaled(client_for: ClientFor) -> tuple[SessionKit, TestClient]:
+def journaled(serve: ClientFor) -> tuple[SessionKit, TestClient]:
     kit = SessionKit(
         uow=InMemoryStore().unit_of_work,
         clock=ManualClock(NOW),
         booking_rules=RULES,
         journal=True,
     )
-    return kit, client_for(kit)
+    return kit, serve(kit)
 
 
 def test_staff_read_a_sessions_journal_in_pages(

@@ -61,8 +61,8 @@ def at(hours: float) -> str:
     return (NOW + timedelta(hours=hours)).isoformat()
 
 
-def test_a_response_comes_after_the_commit(engine: Engine, client_for: ClientFor) -> None:
-    client = client_for(fresh_kit(engine))
+def test_a_response_comes_after_the_commit(engine: Engine, serve: ClientFor) -> None:
+    client = serve(fresh_kit(engine))
     made = client.post("/v1/sessions", json={"start": at(24), "end": at(25), "lifecycle": "lms"})
     assert made.status_code == 201
     booked = client.post(
@@ -77,8 +77,8 @@ def test_a_response_comes_after_the_commit(engine: Engine, client_for: ClientFor
     assert reader.bookings.get("acme", booked.json()["id"]).status == "CONFIRMED"
 
 
-def test_a_failed_command_leaves_nothing(engine: Engine, client_for: ClientFor) -> None:
-    client = client_for(fresh_kit(engine))
+def test_a_failed_command_leaves_nothing(engine: Engine, serve: ClientFor) -> None:
+    client = serve(fresh_kit(engine))
     ids = [
         client.post(
             "/v1/sessions", json={"start": at(h), "end": at(h + 1), "lifecycle": "lms"}
@@ -95,9 +95,7 @@ def test_a_failed_command_leaves_nothing(engine: Engine, client_for: ClientFor) 
     assert [reader.queries.get("acme", i).status for i in ids] == ["SCHEDULED", "SCHEDULED"]
 
 
-def test_a_webhook_event_is_applied_once_and_committed(
-    engine: Engine, client_for: ClientFor
-) -> None:
+def test_a_webhook_event_is_applied_once_and_committed(engine: Engine, serve: ClientFor) -> None:
     """The provider's event confirms the booking in the database; its replay changes nothing."""
     gateway = FakeGateway(clock=lambda: NOW)
     paid = SessionKit(
@@ -107,7 +105,7 @@ def test_a_webhook_event_is_applied_once_and_committed(
         gateway=gateway,
         pricing=Rate(Money.of(40, "EUR")),
     )
-    client = client_for(paid)
+    client = serve(paid)
     made = client.post("/v1/sessions", json={"start": at(24), "end": at(25), "lifecycle": "lms"})
     checkout = client.post(
         f"/v1/sessions/{made.json()['id']}/paid-bookings", json={"participant": "student:ann"}
@@ -125,17 +123,17 @@ def test_a_webhook_event_is_applied_once_and_committed(
 
 
 def test_a_replay_compares_metadata_as_json_after_the_round_trip(
-    engine: Engine, client_for: ClientFor
+    engine: Engine, serve: ClientFor
 ) -> None:
     """The stored record's metadata, as the database's JSON gives it back, is what is compared:
     the same request replays, ``1`` for ``true`` (or ``true`` for ``1``) is another."""
-    client = client_for(fresh_kit(engine))
+    client = serve(fresh_kit(engine))
     key = {"Idempotency-Key": "replay-1"}
     body = {"start": at(24), "end": at(25), "lifecycle": "lms"}
     metadata = {"paid": True, "seats": 1, "level": "b1"}
     made = client.post("/v1/sessions", json={**body, "metadata": metadata}, headers=key)
     assert made.status_code == 201, made.text
-    client = client_for(fresh_kit(engine))  # what the database kept, not what a kit remembers
+    client = serve(fresh_kit(engine))  # what the database kept, not what a kit remembers
     replay = client.post("/v1/sessions", json={**body, "metadata": metadata}, headers=key)
     assert replay.json() == made.json()
     for other in ({**metadata, "paid": 1}, {**metadata, "seats": True}):
