@@ -9,7 +9,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import time, timedelta
 from typing import Any
@@ -63,24 +63,48 @@ def body(session: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @contextmanager
 def drafting_app(kit: SessionKit) -> Iterator[TestClient]:
     """A client of an app whose router lets a caller that is not staff draft, by :data:`CHECK`."""
+    with _drafting_app_of(lambda: kit) as client:
+        yield client
+
+
+@contextmanager
+def _drafting_app_of(kit: Callable[[], SessionKit]) -> Iterator[TestClient]:
     app = FastAPI()
-    app.include_router(
-        sessionkit_router(kit=lambda: kit, caller=caller, drafts=CHECK), prefix="/v1"
-    )
+    app.include_router(sessionkit_router(kit=kit, caller=caller, drafts=CHECK), prefix="/v1")
     with TestClient(app) as client:
         yield client
 
 
-@pytest.fixture
-def drafting(kit: SessionKit) -> Iterator[TestClient]:
-    with drafting_app(kit) as client:
+class _Served:
+    """The kit the module's shared drafting app serves: the test's own."""
+
+    kit: SessionKit | None = None
+
+    @classmethod
+    def get(cls) -> SessionKit:
+        assert cls.kit is not None, "the drafting fixtures set it"
+        return cls.kit
+
+
+@pytest.fixture(scope="module")
+def _shared_drafting() -> Iterator[TestClient]:
+    # One app for the module: building one per test was most of the module's 29 s on CI.
+    with _drafting_app_of(_Served.get) as client:
         yield client
 
 
 @pytest.fixture
-def paid_drafting(paid_kit: SessionKit) -> Iterator[TestClient]:
-    with drafting_app(paid_kit) as client:
-        yield client
+def drafting(kit: SessionKit, _shared_drafting: TestClient) -> Iterator[TestClient]:
+    _Served.kit = kit
+    yield _shared_drafting
+    _Served.kit = None
+
+
+@pytest.fixture
+def paid_drafting(paid_kit: SessionKit, _shared_drafting: TestClient) -> Iterator[TestClient]:
+    _Served.kit = paid_kit
+    yield _shared_drafting
+    _Served.kit = None
 
 
 def stored(kit: SessionKit) -> list[tuple[str, str]]:
