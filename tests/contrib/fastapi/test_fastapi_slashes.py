@@ -27,7 +27,16 @@ from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 from sessionkit.testing.rooms import FakeMeetingRooms
 
-from .conftest import HOURLY, NOW, RULES, ClientFor, caller, make_app, with_session_ids
+from .conftest import (
+    HOURLY,
+    NOW,
+    RULES,
+    ClientFor,
+    _Current,
+    caller,
+    make_app,
+    with_session_ids,
+)
 
 PROBLEM = "application/problem+json"
 ANN = "user:acme.com/ann"
@@ -245,7 +254,7 @@ def test_an_encoded_slash_is_part_of_the_id_and_a_plain_one_a_separator(
     assert (unrouted.status_code, unrouted.json()) == (404, {"detail": "Not Found"})
 
 
-def test_a_mounted_app_reaches_ids_with_a_slash(kit: SessionKit) -> None:
+def test_a_mounted_app_reaches_ids_with_a_slash(kit: SessionKit, serve: ClientFor) -> None:
     kit.sessions.create_extra(
         "acme",
         actor="t",
@@ -254,7 +263,7 @@ def test_a_mounted_app_reaches_ids_with_a_slash(kit: SessionKit) -> None:
         lifecycle="lms",
         session_id="a/b",
     )
-    api: FastAPI = make_app(lambda: kit)
+    api = serve(kit).app  # make_app's, shared: building one per test is slow
     outer = Starlette(routes=[Mount("/api", app=api)])
     with TestClient(outer) as client:
         assert ok(client.get("/api/v1/sessions/a%2Fb"))["id"] == "a/b"
@@ -333,30 +342,41 @@ def test_a_trailing_slash_redirects_alike_with_an_encoded_slash_or_without(
     assert client.get(target).status_code == 200
 
 
-def test_a_mounted_app_redirects_a_trailing_slash_after_an_encoded_one(kit: SessionKit) -> None:
-    outer = Starlette(routes=[Mount("/api", app=make_app(lambda: with_session_ids(kit, "a/b")))])
+def test_a_mounted_app_redirects_a_trailing_slash_after_an_encoded_one(
+    kit: SessionKit, serve: ClientFor
+) -> None:
+    outer = Starlette(routes=[Mount("/api", app=serve(with_session_ids(kit, "a/b")).app)])
     with TestClient(outer) as client:
         moved = client.get("/api/v1/sessions/a%2Fb/", follow_redirects=False)
         assert moved.headers["location"] == "http://testserver/api/v1/sessions/a%2Fb"
         assert ok(client.get("/api/v1/sessions/a%2Fb/"))["id"] == "a/b"
 
 
-def test_without_redirect_slashes_both_are_not_found(kit: SessionKit) -> None:
-    with_session_ids(kit, "a", "a/b")
+@pytest.fixture(scope="module")
+def unredirected() -> FastAPI:
+    """An app of the router that does not redirect slashes, for the module: it serves the kit
+    :func:`serve` was given last (one app each took a second or more on CI)."""
     app = FastAPI(redirect_slashes=False)
-    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
-    with TestClient(app) as client:
+    app.include_router(sessionkit_router(kit=_Current.get, caller=caller), prefix="/v1")
+    return app
+
+
+def test_without_redirect_slashes_both_are_not_found(
+    kit: SessionKit, serve: ClientFor, unredirected: FastAPI
+) -> None:
+    serve(with_session_ids(kit, "a", "a/b"))
+    with TestClient(unredirected) as client:
         for path in ("/v1/sessions/a/", "/v1/sessions/a%2Fb/"):
             gone = client.get(path, follow_redirects=False)
             assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
 
 
-def test_a_mounted_app_without_redirect_slashes_is_not_found_either(kit: SessionKit) -> None:
+def test_a_mounted_app_without_redirect_slashes_is_not_found_either(
+    kit: SessionKit, serve: ClientFor, unredirected: FastAPI
+) -> None:
     """The router that holds the routes decides, not the outer one around its mount."""
-    with_session_ids(kit, "a", "a/b")
-    app = FastAPI(redirect_slashes=False)
-    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
-    with TestClient(Starlette(routes=[Mount("/api", app=app)])) as client:
+    serve(with_session_ids(kit, "a", "a/b"))
+    with TestClient(Starlette(routes=[Mount("/api", app=unredirected)])) as client:
         for path in ("/api/v1/sessions/a/", "/api/v1/sessions/a%2Fb/"):
             gone = client.get(path, follow_redirects=False)
             assert (gone.status_code, gone.json()) == (404, {"detail": "Not Found"})
