@@ -6,6 +6,7 @@ the default ``fast`` profile keeps the suite quick enough for every commit.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -26,6 +27,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Set the objects collection made aside from the garbage collector (``gc.freeze``).
+
+    The collected suite (modules, test items, parameters: about two million objects) lives
+    until the end, and every full collection walked it again: in a run of the FastAPI tests
+    alone, 44 full collections took 92 of its 328 s. Frozen objects count as alive, which
+    they are; whatever the tests make is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _restore_hypothesis_printer() -> None:
