@@ -158,3 +158,27 @@ def test_booking_making_keeps_its_methods_and_their_names() -> None:
     assert signature.return_annotation == Refusal | None
     for name in ("_seated", "_open_seats", "_admit", "_settled", "_replay", "_check_bookable"):
         assert getattr(BookingCommands, name) is getattr(BookingAdmission, name)
+
+
+def test_lifecycle_init_hints_resolve_after_its_helpers_moved() -> None:
+    # f6c88e30 dropped machine's Iterable import with the helpers that used it, but the
+    # __init__ attrs makes takes to_statuses' ``Iterable[Status]`` and resolves it in machine:
+    # inspect.signature(Lifecycle, eval_str=True), as FastAPI reads it, raised NameError.
+    from collections.abc import Iterable
+
+    from sessionkit.lifecycle.definition import Status, Transition
+    from sessionkit.lifecycle.machine import Lifecycle
+
+    hints = typing.get_type_hints(Lifecycle.__init__)
+    assert hints["statuses"] == Iterable[Status]
+    assert hints["transitions"] == Iterable[Transition]
+    signature = inspect.signature(Lifecycle, eval_str=True)
+    assert signature.parameters["statuses"].annotation == Iterable[Status]
+
+
+def test_presets_keep_no_loop_name_from_their_split() -> None:
+    # The loop that shows the moved names under presets left its variable behind as a module
+    # attribute (presets._moved, the registry class), where query and analytics delete theirs.
+    from sessionkit.lifecycle import presets
+
+    assert "_moved" not in vars(presets)

@@ -16,6 +16,9 @@ The package docstring (:mod:`sessionkit.lifecycle`) walks through a small exampl
 
 from __future__ import annotations
 
+# Lifecycle.__init__'s hints resolve here: attrs copies to_statuses' and to_transitions'
+# ``Iterable[...]`` into the __init__ it makes for this module.
+from collections.abc import Iterable as Iterable
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal

@@ -363,5 +363,7 @@ def get_lifecycle(name: str) -> Lifecycle:
 
 # Show (and pickle, within a pickled lifecycle) what moved to private modules under this
 # public path, as before the split.
+_moved: object
 for _moved in (individual_nobody_attended, _is_circle, circle_nobody_attended, LifecycleRegistry):
     _moved.__module__ = __name__
+del _moved
