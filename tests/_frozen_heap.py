@@ -18,9 +18,17 @@ from contextlib import contextmanager
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Within, ``gc.collect()`` examines only objects made within; unfrozen on leaving."""
+    """Within, ``gc.collect()`` examines only objects made within; unfrozen on leaving.
+
+    ``gc.unfreeze()`` thaws everything, also what tests/conftest.py froze after collection;
+    that is frozen again on leaving (after a collection, so only what is alive is set aside).
+    """
+    suite_frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+        if suite_frozen:
+            gc.collect()
+            gc.freeze()
