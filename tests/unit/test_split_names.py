@@ -5,19 +5,18 @@ and exports them under its own name: a moved class or function shows, pickles
 and resolves its type hints under the public module, its values pickle naming
 that module only, and a contract keeps its tests in their order.
 :data:`SPLITS` holds each split model, policy, schema and contract module to
-that (one test per check, parametrized); :data:`SERVICES_MOVED` the services'
-moved names; what is particular to one module (its hints, reprs, the values it
-computes) has a test of its own. ``test_split_names_contract.py`` holds the
-contract, demo and SQL repository splits.
+that (one test per check, parametrized), and the second round of splits
+(``test_split_names_model2.py``) also to its ``__all__`` and its moved names'
+type hints; :data:`SERVICES_MOVED` the services' moved names; what is
+particular to one module (its hints, reprs, the values it computes) has a test
+of its own. ``test_split_names_contract.py`` holds the contract, demo and SQL
+repository splits. ``_split_guard.py`` holds what these modules share.
 """
 
 from __future__ import annotations
 
 import pickle
-import pickletools
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -25,20 +24,20 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from tests.unit._split_guard import (
+    AT,
+    Split,
+    analytics_values,
+    payments_values,
+    pickled_names,
+    query_values,
+    records_values,
+    rooms_values,
+    split_id,
+)
 
 from sessionkit.model.money import Money
 from sessionkit.timespan import TimeSpan
-
-AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def _pickled_names(value: object) -> set[str]:
-    """The modules a pickle of ``value`` names (its classes' and functions' paths)."""
-    names: set[str] = set()
-    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
-        if op.name == "GLOBAL":
-            names.add(str(arg).split(" ")[0])
-    return names
 
 
 def _booking_values(booking: ModuleType) -> list[Any]:
@@ -126,17 +125,6 @@ def _session_values(session: ModuleType) -> list[Any]:
     return [ref, fields, lesson]
 
 
-@dataclass(frozen=True)
-class Split:
-    """A public module whose definitions moved into private ones beside it."""
-
-    module: str
-    moved: str
-    """Names defined in a private module now (space-separated), each shown as the public one's."""
-    values: Callable[[ModuleType], list[Any]] | None = None
-    """Values of the moved classes, which pickle naming the public module only."""
-
-
 SPLITS = [
     Split(
         "sessionkit.model.booking",
@@ -184,33 +172,91 @@ SPLITS = [
     Split("sessionkit.testing.contract.analytics", "make_payment make_seat seed_analytics"),
     Split("sessionkit.availability.slots", "free_time common_free_time free_slots"),
     Split("sessionkit.contrib.plot", "timeline"),
+    # The second round: each module's __all__ is the one it had, each moved name resolves.
+    Split(
+        "sessionkit.model.query",
+        "Cursor sort_value",
+        query_values,
+        exported="MAX_LIMIT SORT_FIELDS Cursor Direction Page SessionQuery SortField SortKey"
+        " SortValue sort_value",
+        hinted=True,
+    ),
+    Split(
+        "sessionkit.model.records",
+        "Values",
+        records_values,
+        exported="ATTENDANCE BOOKING PAYMENT RESCHEDULE SCHEMAS SERIES SESSION SUBSCRIPTION USAGE"
+        " Column ColumnType Record Schema Values column_values schema_of to_records",
+        hinted=True,
+    ),
+    Split(
+        "sessionkit.model.analytics",
+        "StatusCount KeyCount TimingCount PaymentTotal ClientBookings every_group",
+        analytics_values,
+        exported="COUNT_DIMENSIONS REVENUE_DIMENSIONS ClientBookings ClientMoney ClientRow"
+        " ClientStats CountBy Counts KeyCount Outcomes PaymentTotal Progress RateRow Rates Revenue"
+        " RevenueBy RevenueRow StatusCount TimingCount ratio",
+        hinted=True,
+    ),
+    # The wall-clock hours' checks moved; no public class or function did.
+    Split(
+        "sessionkit.availability.model",
+        "",
+        exported="WEEKDAY_CODES Availability HasSpan OccurrenceSource Window",
+        hinted=True,
+    ),
+    Split(
+        "sessionkit.testing.payments",
+        "FakeIntent",
+        payments_values,
+        exported="FakeGateway FakeIntent",
+        hinted=True,
+    ),
+    Split(
+        "sessionkit.testing.rooms",
+        "FakeRoom",
+        rooms_values,
+        exported="FakeMeetingRooms FakeRoom",
+        hinted=True,
+    ),
+    Split("sessionkit.testing.contract.fields", "expected_order", exported="", hinted=True),
 ]
 
 
-def _split_id(split: Split) -> str:
-    return split.module.removeprefix("sessionkit.")
+@pytest.mark.parametrize("split", [s for s in SPLITS if s.exported is not None], ids=split_id)
+def test_the_module_keeps_its_public_names(split: Split) -> None:
+    module = import_module(split.module)
+    if not split.exported:
+        assert not hasattr(module, "__all__")
+        return
+    assert module.__all__ == split.exported.split()
+    for name in module.__all__:
+        assert hasattr(module, name), name
 
 
-@pytest.mark.parametrize("split", SPLITS, ids=_split_id)
-def test_moved_names_show_and_pickle_as_the_public_modules(split: Split) -> None:
+@pytest.mark.parametrize("split", SPLITS, ids=split_id)
+def test_moved_names_show_pickle_and_resolve_as_the_public_modules(split: Split) -> None:
     module = import_module(split.module)
     for name in split.moved.split():
         moved = getattr(module, name)
         assert moved.__module__ == split.module, moved
         # Pickled by name: the public module's, which gives back the very object.
         assert pickle.loads(pickle.dumps(moved)) is moved
-        assert _pickled_names(moved) == {split.module}
+        assert pickled_names(moved) == {split.module}
+        if split.hinted:
+            # Annotations resolve in the module __module__ names (attrs, Hypothesis, FastAPI).
+            assert typing.get_type_hints(moved)
 
 
-@pytest.mark.parametrize("split", [s for s in SPLITS if s.values], ids=_split_id)
+@pytest.mark.parametrize("split", [s for s in SPLITS if s.values], ids=split_id)
 def test_moved_values_pickle_naming_the_public_module_only(split: Split) -> None:
     module = import_module(split.module)
     private = split.module.rsplit(".", 1)[0] + "._"
     assert split.values is not None
     for value in split.values(module):
         assert pickle.loads(pickle.dumps(value)) == value
-        assert split.module in _pickled_names(value)
-        assert not any(name.startswith(private) for name in _pickled_names(value)), value
+        assert split.module in pickled_names(value)
+        assert not any(name.startswith(private) for name in pickled_names(value)), value
 
 
 def test_booking_still_exports_session_order_key() -> None:
@@ -461,8 +507,8 @@ def test_moved_service_reports_pickle_and_resolve_under_the_public_module() -> N
 
     report = reschedules.RescheduleReport(failed=(("r1", ValueError("x")),), more=True)
     assert pickle.loads(pickle.dumps(report)) == report
-    assert "sessionkit.services.reschedules" in _pickled_names(report)
-    assert not any(".services._" in name for name in _pickled_names(report))
+    assert "sessionkit.services.reschedules" in pickled_names(report)
+    assert not any(".services._" in name for name in pickled_names(report))
     hints = typing.get_type_hints(reschedules.RescheduleReport)
     assert hints["approved"] == tuple[RescheduleRequest, ...]
     assert hints["failed"] == tuple[tuple[str, Exception], ...]

@@ -12,16 +12,7 @@ import pickle
 import typing
 from datetime import UTC, datetime
 
-
-def _pickled_names(value: object) -> set[str]:
-    """The modules a pickle of ``value`` names (its classes' and functions' paths)."""
-    import pickletools
-
-    names: set[str] = set()
-    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
-        if op.name == "GLOBAL":
-            names.add(str(arg).split(" ")[0])
-    return names
+from tests.unit._split_guard import pickled_names
 
 
 def _tests(cls: type) -> list[str]:
@@ -43,7 +34,7 @@ def test_the_payments_contract_keeps_its_names_and_tests() -> None:
     assert payments.__all__ == ["EXACT_AMOUNTS", "PaymentsRepositoryContract", "make_payment"]
     assert payments.make_payment.__module__ == "sessionkit.testing.contract.payments"
     assert pickle.loads(pickle.dumps(payments.make_payment)) is payments.make_payment
-    assert _pickled_names(payments.make_payment) == {"sessionkit.testing.contract.payments"}
+    assert pickled_names(payments.make_payment) == {"sessionkit.testing.contract.payments"}
     paid = payments.make_payment("p1", amount="0.125")
     assert (paid.booking_id, str(paid.participant), str(paid.amount.amount)) == (
         "b-p1",
@@ -134,8 +125,8 @@ def test_moved_coaching_values_keep_the_public_module() -> None:
     figures = coaching.Progress(total=6, statuses={"COMPLETED": 3}, requests={}, moved=1)
     for value in (mia, contract, figures):
         assert pickle.loads(pickle.dumps(value)) == value
-        assert _pickled_names(value) >= {"sessionkit.demo.coaching"}
-        assert not any("._" in name for name in _pickled_names(value))
+        assert pickled_names(value) >= {"sessionkit.demo.coaching"}
+        assert not any("._" in name for name in pickled_names(value))
     assert (figures.progress, figures.reschedule_rate) == (0.5, 1 / 6)
     assert typing.get_type_hints(coaching.Contract)["student"] is coaching.Person
     assert typing.get_type_hints(coaching.Progress)["statuses"] == Mapping[str, int]
@@ -154,7 +145,7 @@ def test_moved_consulting_names_keep_the_public_module() -> None:
         assert pickle.loads(pickle.dumps(moved)) is moved
     priya = consulting.CONSULTANTS[0]
     assert pickle.loads(pickle.dumps(priya)) == priya
-    assert not any("._" in name for name in _pickled_names(priya))
+    assert not any("._" in name for name in pickled_names(priya))
     hints = typing.get_type_hints(consulting.Consultant)
     assert (hints["hours"], hints["rate"]) == (tuple[tuple[time, time], ...], Money)
     assert consulting.client_ref(" Asha@Example.com").id == "asha@example.com"
@@ -173,8 +164,8 @@ def test_moved_academy_names_keep_the_public_module() -> None:
     assert academy.first_sessions.__module__ == "sessionkit.demo.academy"
     circle = academy.SCHEDULES[0]
     assert pickle.loads(pickle.dumps(circle)) == circle
-    assert "sessionkit.demo.academy" in _pickled_names(circle)
-    assert not any("._" in name for name in _pickled_names(circle))
+    assert "sessionkit.demo.academy" in pickled_names(circle)
+    assert not any("._" in name for name in pickled_names(circle))
     assert typing.get_type_hints(academy.Schedule)["at"] is time
     assert list(typing.get_type_hints(academy.Academy)) == ["kit", "clock", "rooms", "events"]
     assert academy.OPEN_ROOMS == ("READY", "ONGOING")

@@ -13,24 +13,12 @@ from __future__ import annotations
 
 import inspect
 import pickle
-import pickletools
 import typing
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 import pytest
-
-AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def _pickled_names(value: object) -> set[str]:
-    """The ``module.name`` paths a pickle of ``value`` names."""
-    names: set[str] = set()
-    for op, arg, _ in pickletools.genops(pickle.dumps(value, protocol=2)):
-        if op.name == "GLOBAL":
-            names.add(str(arg).replace(" ", "."))
-    return names
-
+from tests.unit._split_guard import pickled_paths
 
 MOVED = [
     # (the module a name left, the name, the private module it moved to, shown as the old one)
@@ -67,7 +55,7 @@ def test_moved_names_read_from_the_module_they_left(
     if shown:
         assert value.__module__ == old.__name__
         assert pickle.loads(pickle.dumps(value)) is value
-        assert _pickled_names(value) == {f"{old.__name__}.{name}"}
+        assert pickled_paths(value) == {f"{old.__name__}.{name}"}
 
 
 @pytest.mark.parametrize(
@@ -100,7 +88,7 @@ def test_the_presets_export_what_they_did_and_pickle_naming_presets_only() -> No
         "academy", "circle_nobody_attended", "circle_only", "coaching", "consulting",
         "consulting_payment", "get_lifecycle", "individual_nobody_attended", "lms", "marketplace",
     ]  # fmt: skip
-    names = _pickled_names(presets.academy)
+    names = pickled_paths(presets.academy)
     assert {
         "sessionkit.lifecycle.presets._is_circle",
         "sessionkit.lifecycle.presets.individual_nobody_attended",
@@ -108,7 +96,7 @@ def test_the_presets_export_what_they_did_and_pickle_naming_presets_only() -> No
     } <= names
     assert not any("._academy_guards." in n or "._registry." in n for n in names)
     assert pickle.loads(pickle.dumps(presets.PRESETS)) == presets.PRESETS
-    assert _pickled_names(presets.PRESETS) >= {"sessionkit.lifecycle.presets.LifecycleRegistry"}
+    assert pickled_paths(presets.PRESETS) >= {"sessionkit.lifecycle.presets.LifecycleRegistry"}
     hints = typing.get_type_hints(presets.LifecycleRegistry)
     assert hints == {"_by_name": dict[str, Lifecycle]}
     returned = typing.get_type_hints(presets.LifecycleRegistry.with_lifecycle)["return"]
@@ -124,8 +112,8 @@ def test_join_rules_show_pickle_and_resolve_where_they_did() -> None:
     assert rooms.JoinRules is JoinRules
     rules = JoinRules(joinable={"SCHEDULED"}, early=timedelta(minutes=10))
     assert pickle.loads(pickle.dumps(rules)) == rules
-    assert _pickled_names(rules) >= {"sessionkit.services._room_access.JoinRules"}
-    assert not any("._join_rules." in n for n in _pickled_names(rules))
+    assert pickled_paths(rules) >= {"sessionkit.services._room_access.JoinRules"}
+    assert not any("._join_rules." in n for n in pickled_paths(rules))
     assert typing.get_type_hints(JoinRules) == {
         "joinable": frozenset[str],
         "early": timedelta | None,
