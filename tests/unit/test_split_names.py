@@ -7,7 +7,7 @@ that module only, and a contract keeps its tests in their order.
 :data:`SPLITS` holds each split model, policy, schema and contract module to
 that (one test per check, parametrized), and the second round of splits
 (``test_split_names_model2.py``) also to its ``__all__`` and its moved names'
-type hints; :data:`SERVICES_MOVED` the services' moved names; what is
+type hints (the services' moved names are in ``test_split_names_services2.py``); what is
 particular to one module (its hints, reprs, the values it computes) has a test
 of its own. ``test_split_names_contract.py`` holds the contract, demo and SQL
 repository splits. ``_split_guard.py`` holds what these modules share.
@@ -475,30 +475,6 @@ def test_plot_keeps_its_names_and_its_matplotlib_optional() -> None:
         """
     )
     assert out == ["False"]
-
-
-SERVICES_MOVED = [
-    # (the module a name left, the name, the private module it moved to)
-    ("_payment_calls", "perform", "_payment_perform"),
-    ("_payment_calls", "create_intent", "_payment_perform"),
-    ("_payment_calls", "record_intent", "_payment_perform"),
-    ("_payment_calls", "refund_failed", "_payment_perform"),
-    ("_payment_calls", "gateway_of", "_payment_perform"),
-    ("reschedules", "RescheduleReport", "_reschedule_due"),
-    ("series", "top_up_window", "_series_window"),
-]
-
-
-@pytest.mark.parametrize(("left", "name", "moved_to"), SERVICES_MOVED)
-def test_moved_service_names_read_from_the_module_they_left(
-    left: str, name: str, moved_to: str
-) -> None:
-    old = import_module(f"sessionkit.services.{left}")
-    new = import_module(f"sessionkit.services.{moved_to}")
-    value = getattr(old, name)
-    assert value is getattr(new, name)
-    if not left.startswith("_"):  # a public class or function shows, pickles, resolves as before
-        assert value.__module__ == old.__name__
 
 
 def test_moved_service_reports_pickle_and_resolve_under_the_public_module() -> None:

@@ -1,7 +1,8 @@
 """What the second round of splits moved still reads from the module it left, as before.
 
 recurrence.rule, lifecycle.presets, lifecycle.machine, services.booking_making,
-services._reschedule_steps and services._room_access each moved definitions to
+services._reschedule_steps and services._room_access (and before them
+services._payment_calls, reschedules and series) each moved definitions to
 a private module beside them. :data:`MOVED` holds each moved name: it still
 reads from the module it left, as the very object the new module defines; a
 class or function of a public module (or one that showed under its old module
@@ -42,6 +43,13 @@ MOVED = [
     ("services._reschedule_steps", "release_moved", "services._reschedule_moves", False),
     ("services._reschedule_steps", "apply_proposed", "services._reschedule_moves", False),
     ("services._reschedule_steps", "check_series_start", "services._reschedule_moves", False),
+    ("services._payment_calls", "perform", "services._payment_perform", False),
+    ("services._payment_calls", "create_intent", "services._payment_perform", False),
+    ("services._payment_calls", "record_intent", "services._payment_perform", False),
+    ("services._payment_calls", "refund_failed", "services._payment_perform", False),
+    ("services._payment_calls", "gateway_of", "services._payment_perform", False),
+    ("services.reschedules", "RescheduleReport", "services._reschedule_due", True),
+    ("services.series", "top_up_window", "services._series_window", True),
 ]
 
 
