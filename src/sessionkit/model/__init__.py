@@ -10,6 +10,7 @@ no longer asked for it.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from sessionkit.model.events import (
@@ -65,13 +66,21 @@ __all__ = [
 ]
 
 
+@functools.cache
+def _module_names() -> frozenset[str]:
+    """The names of the package's modules (its files, listed once)."""
+    import pkgutil
+
+    return frozenset(m.name for m in pkgutil.iter_modules(__path__))
+
+
 def _import_submodule(name: str) -> object:
     """Import ``sessionkit.model.<name>`` if it is one of its modules: the ``__getattr__``."""
     import importlib
-    import pkgutil
 
-    modules = {m.name for m in pkgutil.iter_modules(__path__)}
-    if name.startswith("__") or name not in modules:
+    # A dunder (hasattr(model, "__wrapped__") by inspect, doctest, pickle) is never a module:
+    # refused before the package's files are listed.
+    if name.startswith("__") or name not in (modules := _module_names()):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # A private module is imported by its public one (booking imports _booking_seats once
     # Booking is defined), as import sessionkit imported them: the public ones first.
@@ -87,9 +96,7 @@ def _import_submodule(name: str) -> object:
 
 def __dir__() -> list[str]:
     """The module's names and its modules, imported yet or not (a REPL completes from these)."""
-    import pkgutil
-
-    return sorted({*globals(), *(m.name for m in pkgutil.iter_modules(__path__))})
+    return sorted({*globals(), *_module_names()})
 
 
 if not TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
