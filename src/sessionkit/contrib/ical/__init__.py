@@ -3,7 +3,8 @@
 The only part of sessionkit that imports ``icalendar`` (an import-linter
 contract checks it). :func:`read_ical` reads a calendar into plain values
 (:class:`IcalCalendar`: recurring :class:`IcalSeries` with their
-overrides (:class:`IcalOverride`), single events (:class:`IcalEvent`)) that an application
+overrides (:class:`IcalOverride`), single events (:class:`IcalEvent`), which
+:func:`write_ical` writes with their attendees, :class:`IcalAttendee`) that an application
 stores through the services, or all at once with :func:`store_ical`.
 :func:`write_ical` writes such values, :func:`export_series` a stored series
 with its moved and extra sessions, :func:`sessions_feed` and
@@ -26,6 +27,7 @@ from sessionkit.contrib.ical._feed import resource_feed
 from sessionkit.contrib.ical._read import read_ical
 from sessionkit.contrib.ical._store import StoredCalendar, store_ical
 from sessionkit.contrib.ical._values import (
+    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOccurrence,
@@ -37,6 +39,7 @@ from sessionkit.contrib.ical._write import write_ical
 __all__ = [
     "CalendarError",
     "CalendarSyntaxError",
+    "IcalAttendee",
     "IcalCalendar",
     "IcalEvent",
     "IcalOccurrence",

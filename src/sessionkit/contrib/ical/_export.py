@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sessionkit.contrib.ical._began import from_began, generation_began, unspent
@@ -22,18 +22,23 @@ from sessionkit.contrib.ical._readers import (
 )
 from sessionkit.contrib.ical._text import without_controls
 from sessionkit.contrib.ical._values import (
+    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOverride,
     IcalSeries,
+    check_address,
     check_candidates,
 )
 from sessionkit.contrib.ical._write import write_ical
 from sessionkit.errors import WrongType
+from sessionkit.errors._base import instances_of
 from sessionkit.lifecycle import PRESETS, LifecycleRegistry
+from sessionkit.model.booking import CONFIRMED, HELD, OFFERED, Booking
 from sessionkit.model.series import Series, SeriesStatus
-from sessionkit.model.session import Session
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.recurrence import MAX_CANDIDATES
+from sessionkit.zones import check_aware
 
 __all__ = ["calendar_of", "export_series", "sessions_feed"]
 
@@ -226,6 +231,8 @@ def sessions_feed(
     stamp: datetime,
     name: str | None = None,
     lifecycles: LifecycleRegistry = PRESETS,
+    bookings: Iterable[Booking] = (),
+    address: Callable[[ResourceRef], str | None] | None = None,
 ) -> str:
     """Return sessions as plain VEVENTs, a feed of a resource's agenda.
 
@@ -233,9 +240,21 @@ def sessions_feed(
     else its id; RELATED-TO is its series' id. A session whose status is
     ``cancelled`` in its lifecycle (looked up in ``lifecycles``) is written
     with ``STATUS:CANCELLED``, so subscribed calendars drop it.
+
+    ``bookings`` (of these sessions; others are ignored) are written as
+    ATTENDEEs, their calendar addresses (URIs, ``mailto:...``) from
+    ``address``, called once per participant (``None``: left out). A booking
+    is one while it takes seats at ``stamp``: confirmed (``PARTSTAT=ACCEPTED``),
+    held (``TENTATIVE``) or offered (``NEEDS-ACTION``) and not past its expiry;
+    ``ROLE=REQ-PARTICIPANT``, ``CUTYPE=INDIVIDUAL``, and ``X-SESSIONKIT-SEATS``
+    for more than one seat. Bookings of one address are one ATTENDEE (their
+    seats added, the most committed PARTSTAT). Raises ``WrongType`` for a
+    value that is no Booking, bookings without ``address``, or an address
+    that is no text, and ``InvalidValue`` for one that is no URI.
     """
     chosen = sorted(_sessions(sessions), key=lambda s: (s.start, s.id))
     ids = frozenset(s.id for s in chosen)
+    attendees = _attendees(chosen, bookings, address, check_aware(stamp, "stamp"))
     used: set[str] = set()
     events = tuple(
         IcalEvent(
@@ -245,7 +264,50 @@ def sessions_feed(
             tz=s.tz,
             series_uid=s.series_id,
             cancelled=lifecycles.get(s.lifecycle).status(s.status).cancelled,
+            attendees=attendees.get((s.tenant, s.id), ()),
         )
         for s in chosen
     )
     return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)
+
+
+_PARTSTATS = {CONFIRMED: "ACCEPTED", HELD: "TENTATIVE", OFFERED: "NEEDS-ACTION"}
+"""The PARTSTAT of each status whose bookings take seats, the most committed first."""
+_RANK = tuple(_PARTSTATS.values())
+
+
+def _attendees(
+    sessions: list[Session],
+    bookings: Iterable[Booking],
+    address: Callable[[ResourceRef], str | None] | None,
+    at: datetime,
+) -> dict[tuple[str, str], tuple[IcalAttendee, ...]]:
+    """The ATTENDEEs of each session (by tenant and id) from its bookings taking seats at ``at``."""
+    given = instances_of(bookings, Booking, name="bookings")
+    if not given and address is None:
+        return {}
+    if not callable(address):
+        raise WrongType(
+            address, name="address", expected="a function of a participant, with bookings"
+        )
+    keys = {(s.tenant, s.id) for s in sessions}  # ids may repeat across tenants
+    addresses: dict[ResourceRef, str | None] = {}
+    found: dict[tuple[str, str], dict[str, IcalAttendee]] = {}
+    for booking in given:
+        key = (booking.tenant, booking.session_id)
+        if key not in keys or not booking.takes_seats(at):
+            continue
+        who = booking.participant
+        if who not in addresses:
+            uri = address(who)
+            addresses[who] = None if uri is None else check_address(uri, f"the address of {who}")
+        uri = addresses[who]
+        if uri is None:
+            continue
+        mine = found.setdefault(key, {})
+        partstat, seats = _PARTSTATS[booking.status], booking.seats
+        if (had := mine.get(uri)) is not None:  # two participants of one address: a parent's
+            partstat = min(partstat, had.partstat, key=_RANK.index)
+            seats += had.seats
+        mine[uri] = IcalAttendee(address=uri, partstat=partstat, seats=seats)
+    return {key: tuple(mine[uri] for uri in sorted(mine)) for key, mine in found.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,11 +19,13 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
 __all__ = [
+    "IcalAttendee",
     "IcalCalendar",
     "IcalEvent",
     "IcalOccurrence",
     "IcalOverride",
     "IcalSeries",
+    "check_address",
     "check_candidates",
     "rebuilt",
 ]
@@ -306,6 +309,67 @@ class IcalSeries:
                 yield item.recurrence, occ
 
 
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+")
+"""A URI as RFC 3986 starts it (a scheme), with no space or control character (CR, LF)."""
+_TOKEN = re.compile(r"[A-Za-z0-9-]+")
+"""An RFC 5545 iana-token or x-name: what a PARTSTAT, ROLE or CUTYPE is."""
+
+
+def check_address(value: object, name: str) -> str:
+    """Return ``value`` if it is a calendar address, a URI (``mailto:ana@example.org``).
+
+    ``WrongType`` (naming ``name``) for no text, ``InvalidValue`` for text
+    with no scheme, or with a space or control character: a CR or LF would
+    end the ATTENDEE line and start a property of its own.
+    """
+    if not isinstance(value, str):
+        raise WrongType(value, name=name, expected="text (a calendar address URI)")
+    if not _URI.fullmatch(value):
+        raise InvalidValue(
+            f"{name} must be a URI such as 'mailto:ana@example.org', got {shown(value)}",
+            value=value,
+            expected="a calendar address URI, without spaces or control characters",
+        )
+    return value
+
+
+def _token(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    name = f"IcalAttendee.{attribute.name}"
+    if not isinstance(value, str):
+        raise WrongType(value, name=name, expected="text")
+    if not _TOKEN.fullmatch(value):
+        raise InvalidValue(
+            f"{name} must be a token of letters, digits and '-', got {shown(value)}",
+            value=value,
+            expected="an RFC 5545 parameter value such as 'ACCEPTED'",
+        )
+
+
+def _seats(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(value, name="IcalAttendee.seats", expected="an int")
+    if value < 1:
+        raise InvalidValue(
+            f"IcalAttendee.seats must be 1 or more, got {value}", value=value, expected=">= 1"
+        )
+
+
+@attrs.frozen
+class IcalAttendee:
+    """An ATTENDEE of a single event: a calendar address and its RFC 5545 parameters.
+
+    ``address`` is a URI (``mailto:ana@example.org``); ``partstat``, ``role``
+    and ``cutype`` are written as PARTSTAT, ROLE and CUTYPE; ``seats`` above
+    1 as ``X-SESSIONKIT-SEATS`` (RFC 5545 has no parameter for it).
+    """
+
+    address: str = attrs.field(validator=lambda _i, _a, v: check_address(v, "IcalAttendee.address"))
+    partstat: str = attrs.field(default="NEEDS-ACTION", validator=_token)
+    role: str = attrs.field(default="REQ-PARTICIPANT", validator=_token)
+    cutype: str = attrs.field(default="INDIVIDUAL", validator=_token)
+    seats: int = attrs.field(default=1, validator=_seats)
+
+
 @attrs.frozen
 class IcalEvent:
     """A single event (a VEVENT without RRULE, RDATE or a master to override).
@@ -313,6 +377,7 @@ class IcalEvent:
     ``series_uid`` is the UID its RELATED-TO names: an extra session of that
     series. ``cancelled`` marks ``STATUS:CANCELLED``: the event does not take
     place, so it has no occurrence and :func:`store_ical` stores no session for it.
+    ``attendees`` are written as ATTENDEE lines; :func:`read_ical` reads none.
     """
 
     uid: str = attrs.field(validator=_TEXT)
@@ -323,6 +388,9 @@ class IcalEvent:
     series_uid: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     line: int | None = attrs.field(default=None, eq=False)
     cancelled: bool = attrs.field(default=False, kw_only=True, validator=_FLAG)
+    attendees: tuple[IcalAttendee, ...] = attrs.field(
+        default=(), kw_only=True, validator=_typed(IcalAttendee, "IcalAttendees", each=True)
+    )
 
 
 @attrs.frozen

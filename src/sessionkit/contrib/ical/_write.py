@@ -16,6 +16,7 @@ import icalendar
 from sessionkit.contrib.ical._read_series import ONLY_DTSTART
 from sessionkit.contrib.ical._text import scrub, uids_without_controls
 from sessionkit.contrib.ical._values import (
+    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOverride,
@@ -212,7 +213,20 @@ def _single(e: IcalEvent, stamp: str, ranges: Ranges, floating: str | None) -> i
         event.add("RELATED-TO", e.series_uid)
     if e.cancelled:
         event.add("STATUS", "CANCELLED")
+    for attendee in e.attendees:
+        event.add("ATTENDEE", _attendee(attendee))
     return event
+
+
+def _attendee(attendee: IcalAttendee) -> icalendar.vCalAddress:
+    """An ATTENDEE's value with its parameters (icalendar writes them in name order)."""
+    address = icalendar.vCalAddress(attendee.address)
+    address.params["CUTYPE"] = attendee.cutype
+    address.params["ROLE"] = attendee.role
+    address.params["PARTSTAT"] = attendee.partstat
+    if attendee.seats > 1:
+        address.params["X-SESSIONKIT-SEATS"] = str(attendee.seats)
+    return address
 
 
 def write_ical(
@@ -235,7 +249,7 @@ def write_ical(
     All-day single events of
     that zone (of the first all-day event's, without an all-day series) are
     written in DATE values too. A cancelled series or event says
-    ``STATUS:CANCELLED``. Each zone's VTIMEZONE covers
+    ``STATUS:CANCELLED``; an event's attendees are ATTENDEE lines. Each zone's VTIMEZONE covers
     the dates it is used on (a rule that never ends: ten years; one with a
     COUNT too long to expand at once: up to its end at the pace of the
     occurrences found, and a year). ``stamp``
