@@ -1,0 +1,224 @@
+"""Which IANA zone a VTIMEZONE's own rules are: offsets compared each day and around changes.
+
+A VTIMEZONE under a TZID that names no zone gives only offsets; :func:`matching_zone`
+finds the IANA zone with them (the common names first, the old aliases last).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+
+from icalendar.timezone.tzid import tzids_from_tzinfo
+
+from sessionkit.errors import UnknownTimeZone
+from sessionkit.zones import get_zone, wall_time_kind
+
+__all__ = ["iana_key", "matching_zone"]
+
+
+def iana_key(name: str) -> str | None:
+    if not name:
+        return None
+    try:
+        return get_zone(name).key
+    except UnknownTimeZone:
+        return None
+
+
+_RENAMED = frozenset(
+    {
+        "Africa/Asmera",
+        "America/Godthab",
+        "America/Porto_Acre",
+        "Asia/Ashkhabad",
+        "Asia/Calcutta",
+        "Asia/Chungking",
+        "Asia/Dacca",
+        "Asia/Katmandu",
+        "Asia/Macao",
+        "Asia/Rangoon",
+        "Asia/Saigon",
+        "Asia/Thimbu",
+        "Asia/Ujung_Pandang",
+        "Asia/Ulan_Bator",
+        "Atlantic/Faeroe",
+        "Europe/Kiev",
+        "Pacific/Enderbury",
+    }
+)
+"""Old spellings the tz database keeps as links (its ``backward`` file): by name, some come
+first (``Asia/Rangoon`` before ``Asia/Yangon``, ``America/Godthab`` before ``America/Nuuk``)."""
+
+
+def _legacy(name: str) -> bool:
+    """Whether ``name`` is an alias kept for old software (``US/Eastern``, ``EST5EDT``)."""
+    area, tail = name.split("/", 1)[0], name.rsplit("/", 1)[-1]
+    # Australia/LHI, ACT and NSW: the old names of Lord_Howe and Sydney.
+    return (
+        "/" not in name
+        or name in _RENAMED
+        or (area == "Australia" and tail.isupper())
+        or area
+        in {
+            "US",
+            "Etc",
+            "SystemV",
+            "Brazil",
+            "Canada",
+            "Mexico",
+            "Chile",
+        }
+    )
+
+
+_PREFERRED: tuple[str, ...] = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/Halifax",
+    "America/Sao_Paulo",
+    "America/Santiago",  # not America/Coyhaique, which keeps Chile's rules only until 2025
+    "America/Mexico_City",
+    "Pacific/Honolulu",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+    "Africa/Nairobi",
+    "Asia/Karachi",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "America/Bogota",
+)
+"""The zones an offsets-only match tries first: the common names for the common rules."""
+
+_QUARTER = timedelta(minutes=15)
+"""The step of the wall times compared around a change of offset."""
+
+
+def matching_zone(
+    custom: tzinfo,
+    near: datetime,
+    hints: Sequence[str | None] = (),
+    end: datetime | None = None,
+) -> str | None:
+    """Return an IANA zone with ``custom``'s offsets from ``near`` on (two years, every day).
+
+    Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
+    the calendar's ``X-WR-TIMEZONE``), common zones, then every other zone by
+    name with the old aliases last, so Berlin's rules come back as
+    ``Europe/Berlin``, not ``Africa/Ceuta``; a zone that also reads the wall
+    times around each change as ``custom`` does (:func:`_around_changes`)
+    before one that agrees at noon only. ``end``: no day after the day after
+    it is compared (``near``'s always is).
+    """
+    names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
+    if names:
+        return names[0]
+    # Every day at noon UTC: zones that change on other days (Jerusalem on a Friday, Helsinki
+    # on the Sunday after) differ on one of them. From the event's day, not 1 January: a
+    # VTIMEZONE may begin with the event (sessionkit's own, icalendar's from_tzinfo), and
+    # before its first onset its offsets are no zone's (Dublin's or Santiago's January).
+    first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
+    samples = [first + timedelta(days=n) for n in range(731)]
+    if end is not None:
+        # Up to the day after the last change: its offset holds from then on (one that ends
+        # on the day of the change, after noon, was never compared: Lord Howe's +10:30).
+        samples = [first, *(s for s in samples[1:] if s - timedelta(days=1) <= end)]
+    try:
+        wanted = [s.astimezone(custom).utcoffset() for s in samples]
+    except ValueError:
+        # dateutil cannot convert by a DAYLIGHT offset a day or more from the standard one
+        # (Apia's jump over the date line in 2011, to +1400 from -1100); no zone is told by it.
+        return None
+    # The first zone that reads each wall time around a change as the VTIMEZONE does
+    # (_around_changes) and agrees at every other noon wins: Havana's rules are Havana's, not
+    # New York's, which changes two hours later on the same days. The noons next to a change
+    # are compared as wall times only: a DAYLIGHT onset icalendar writes an hour late puts
+    # Adak's (12:00 UTC) after the noon of its day. Where no zone does (Outlook writes Chile's
+    # changes at 02:00, Santiago's are at midnight), the first that agrees at every noon.
+    changes = [i for i in range(len(wanted) - 1) if wanted[i] != wanted[i + 1]]
+    spans = [(samples[max(i - 1, 0)], samples[i + 1]) for i in changes]
+    near_change = {j for i in changes for j in (i, i + 1)}
+    # The VTIMEZONE's reading of a wall time, once: dateutil walks its RRULEs from DTSTART
+    # (Outlook's 1601) for each, and the zones tried share most wall times (some 30 keep the
+    # US rules).
+    read = cache(lambda wall: wall.replace(tzinfo=custom).utcoffset())
+    loose: str | None = None
+    for name in (*(h for h in hints if h), *_PREFERRED, *_by_name()):
+        zone = zoneinfo.ZoneInfo(name)
+        # Most zones differ at the first noon or so: stop at the first steady one that does,
+        # rather than convert all 731 for each of some 600 zones.
+        steady = all(
+            samples[i].astimezone(zone).utcoffset() == wanted[i]
+            for i in range(len(samples))
+            if i not in near_change
+        )
+        if not steady:
+            continue
+        if _around_changes(read, zone, spans):
+            return name
+        if loose is None and all(
+            samples[i].astimezone(zone).utcoffset() == wanted[i] for i in near_change
+        ):
+            loose = name
+    return loose
+
+
+@cache
+def _by_name() -> tuple[str, ...]:
+    """Every zone sessionkit takes (not ``localtime``) by name, the old aliases last."""
+    found = (n for n in zoneinfo.available_timezones() if iana_key(n))
+    return tuple(sorted(found, key=lambda n: (_legacy(n), n)))
+
+
+def _around_changes(
+    read: Callable[[datetime], timedelta | None],
+    zone: zoneinfo.ZoneInfo,
+    spans: Sequence[tuple[datetime, datetime]],
+) -> bool:
+    """Whether ``read`` gives ``zone``'s offset for each of ``zone``'s wall times in ``spans``.
+
+    ``read``: a VTIMEZONE's offset of a naive wall time. Every quarter hour
+    (zones change on whole quarter hours): a zone that
+    changes on the same day at another hour (New York two hours after Havana)
+    gives other instants between. Compared as wall times, which is how a
+    calendar's values are read, and only where ``zone`` has one reading of
+    them: writers put an onset at the wall time before the change (RFC 5545)
+    or after it (icalendar's DAYLIGHT, an hour late in UTC; Outlook's
+    STANDARD, an hour early), which differ only in the gap or fold.
+    """
+    for lo, hi in spans:
+        instant = lo
+        while instant <= hi:
+            local = instant.astimezone(zone)
+            wall = local.replace(tzinfo=None)
+            if wall_time_kind(wall, zone) == "normal":
+                try:
+                    theirs = read(wall)
+                except ValueError:  # see matching_zone
+                    return False
+                if theirs != local.utcoffset():
+                    return False
+            instant += _QUARTER
+    return True
