@@ -5,7 +5,9 @@ and the unit of work each request is answered in are methods of
 :class:`~sessionkit.services.reschedules.RescheduleCommands` (its class body
 takes them as attributes); :class:`RescheduleReport`, what a run did, is
 exported by :mod:`sessionkit.services.reschedules` and shows, pickles and
-resolves its type hints under that module's name.
+resolves its type hints under that module's name. :func:`answer_counted`
+answers a session's overdue request for the expiry job, counting the bookings
+its move ended (:class:`Answered`).
 """
 
 from __future__ import annotations
@@ -16,18 +18,28 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sessionkit.errors import ConcurrentModification, TransientConflict
+from sessionkit.model.booking import EXPIRED, HELD, OFFERED, WAITLISTED
 from sessionkit.model.html import html_of
 from sessionkit.model.reschedule import AUTO_APPROVED, RescheduleRequest
+from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
-from sessionkit.services._context import Tx
-from sessionkit.services._reschedule_steps import answer_due
-from sessionkit.services.bookings import check_batch
+from sessionkit.ports import RESCHEDULES
+from sessionkit.services._context import Context, Tx
+from sessionkit.services._reschedule_steps import answer_due, lock_session
+from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.reports import errors_key
 
 if TYPE_CHECKING:
     from sessionkit.services.reschedules import RescheduleCommands
 
-__all__ = ["RescheduleReport", "answer_due_in", "approve_due"]
+__all__ = [
+    "Answered",
+    "RescheduleReport",
+    "answer_counted",
+    "answer_due_in",
+    "answer_request_counted",
+    "approve_due",
+]
 
 _MAX_DUE_BATCH = 100_000
 """The most due requests one ``approve_due`` call reads."""
@@ -118,3 +130,67 @@ def answer_due_in(
     (:mod:`sessionkit.services.tick`) calls it in its batches.
     """
     return answer_due(self._ctx, tx, candidate, at)
+
+
+@attrs.frozen
+class Answered:
+    """A request silence answered (``None``: none was due, or another answer came first).
+
+    With what the answer's move ended: ``expired``, the session's holds,
+    offers and waitlist places it marked EXPIRED (they ran out, at the old
+    time by the move or at the new one since); ``offered``, the waitlist
+    places it offered the seats they freed.
+    """
+
+    request: RescheduleRequest | None = None
+    expired: int = 0
+    offered: int = 0
+
+
+def answer_counted(ctx: Context, tx: Tx, session: Session) -> tuple[Session, Answered]:
+    """Answer ``session``'s request by silence if its deadline passed by ``tx.now``; count it.
+
+    Call with the session locked. As ``answered_overdue`` (the session as it
+    is then, moved when approved), with what the move ended: it marks what ran
+    out EXPIRED and offers the freed seats itself, so the expiry job's settling
+    after it finds them done, and counts them from here.
+    """
+    repo = tx.repository_or_none(RESCHEDULES)
+    pending = None if repo is None else repo.pending_for(session.tenant, session.id)
+    if pending is None or pending.deadline > tx.now:
+        return session, Answered()
+    answered = answer_request_counted(ctx, tx, pending, tx.now)
+    if answered.request is None or answered.request.new_start is None:
+        return session, answered
+    return tx.sessions.get(session.tenant, session.id), answered
+
+
+def answer_request_counted(
+    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
+) -> Answered:
+    """:func:`answer_due` of ``candidate``, with the bookings the answer's move ended.
+
+    The session's bookings are read (under its lock) before and after the
+    answer only when it may move the session: the request has a proposed time.
+    """
+    tenant, session_id = candidate.tenant, candidate.session_id
+    bookings = tx.bookings_or_none()
+    before: dict[str, str] = {}
+    if bookings is not None and candidate.proposed_start is not None:
+        lock_session(tx, tenant, session_id)  # as the answer does first: no stale read
+        waiting = bookings.for_session(tenant, session_id, statuses=_WAITING)
+        before = {b.id: b.status for b in waiting}
+    answered = answer_due(ctx, tx, candidate, at)
+    if answered is None or answered.new_start is None or not before:  # nothing it ended
+        return Answered(answered)
+    assert bookings is not None  # read before
+    ended = bookings.for_session(tenant, session_id, statuses=(EXPIRED, OFFERED))
+    return Answered(
+        answered,
+        expired=sum(b.status == EXPIRED and b.id in before for b in ended),
+        offered=sum(b.status == OFFERED and before.get(b.id) == WAITLISTED for b in ended),
+    )
+
+
+_WAITING = (HELD, OFFERED, WAITLISTED)
+"""The statuses a move may end (EXPIRED) or offer a seat to (a waitlist place)."""

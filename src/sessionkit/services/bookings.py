@@ -40,9 +40,9 @@ from sessionkit.services._due_pages import DuePages
 from sessionkit.services._money import check_paid
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
+from sessionkit.services._reschedule_due import Answered, answer_counted
 from sessionkit.services._reschedule_steps import requests_due, settle_overdue_kept
 from sessionkit.services._seats import (
-    Settled,
     as_judged,
     closed,
     refuse_run_out,
@@ -220,7 +220,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
 
         Sessions are settled in the order they first fell due (the store's
         read, earliest first), so a subscriber meets them in the order their
-        bookings ran out, each session's events together.
+        bookings ran out, each session's events together. A session's
+        reschedule request past its deadline is answered by silence first; what
+        its move ended (run-out holds and offers, the seats they freed) counts
+        in the report with the rest.
         """
         ctx = self._ctx
         if tenant is not None:
@@ -248,7 +251,7 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         # them within one.
         for fresh in pages:
             for key in fresh:
-                done: list[Settled] = []
+                done: list[tuple[int, int]] = []
                 try:
                     ctx.retrying(_settle_session, ctx, at, key, done, answer=answering[0])
                 except Exception as error:  # noqa: BLE001  # one session must not stop the job
@@ -258,8 +261,8 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                         pages.failed(key)
                         continue
                     late.append(error)  # committed, then publishing its events raised: done
-                expired += done[0].expired
-                offered += done[0].offered
+                expired += done[0][0]
+                offered += done[0][1]
                 settled_sessions += 1
         more = pages.more
         report = ExpiryReport(
@@ -272,15 +275,17 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
 
 
 def _settle_session(
-    ctx: Context, at: datetime, key: tuple[str, str], done: list[Settled], *, answer: bool
+    ctx: Context, at: datetime, key: tuple[str, str], done: list[tuple[int, int]], *, answer: bool
 ) -> None:
-    """Settle one session for the expiry job, in a unit of its own; its settling into ``done``.
+    """Settle one session for the expiry job, in a unit of its own; what it ended into ``done``.
 
-    With ``answer`` (a request of the page's tenants was overdue: one read
-    per page, not per session), a reschedule request of the session past its
-    deadline is answered by silence first, as the tick does before its expiry
-    pass: a waitlist place runs out at the start the answer gave the session,
-    not at the old one.
+    ``done`` gets ``(expired, offered)``: the bookings that ran out and the
+    offers made. With ``answer`` (a request of the page's tenants was overdue:
+    one read per page, not per session), a reschedule request of the session
+    past its deadline is answered by silence first, as the tick does before
+    its expiry pass: a waitlist place runs out at the start the answer gave
+    the session, not at the old one; what the answer's move ended (its run-out
+    holds and offers, and the offers of the seats they freed) counts too.
     Put there before the unit commits, so that an error raised once it
     committed (the publisher's) leaves the committed settling to count; an
     attempt rolled back and run again replaces it.
@@ -289,9 +294,11 @@ def _settle_session(
         session = tx.bookings.lock_session(*key)
         # A request silence answered by now first, as the tick's earlier pass answers it:
         # what ran out is judged where the answer moved the session (its new start).
+        answered = Answered()
         if answer:
-            session = settle_overdue_kept(ctx, tx, session)
-        done[:] = [settle_run_out(ctx, tx, session)]
+            session, answered = answer_counted(ctx, tx, session)
+        settled = settle_run_out(ctx, tx, session)
+        done[:] = [(answered.expired + settled.expired, answered.offered + settled.offered)]
 
 
 def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Session]:

@@ -211,7 +211,9 @@ class ExpiryReport:
     ``expired`` holds, offers and waitlist places (of sessions that started)
     ran out, ``offered`` freed seats went to
     waitlisted bookings, over ``sessions`` sessions; ``more`` says the batch
-    limit was reached (run the job again).
+    limit was reached (run the job again). Both count everything the run
+    ended, including what the move of a reschedule request it answered by
+    silence first ended (its run-out holds and offers, the seats they freed).
     """
 
     _repr_html_ = html_of
