@@ -13,6 +13,7 @@ with its moved and extra sessions, :func:`sessions_feed` and
 
 from __future__ import annotations
 
+from sessionkit.contrib.ical._attendee import IcalAttendee
 from sessionkit.contrib.ical._errors import (
     CalendarError,
     CalendarSyntaxError,
@@ -27,7 +28,6 @@ from sessionkit.contrib.ical._feed import resource_feed
 from sessionkit.contrib.ical._read import read_ical
 from sessionkit.contrib.ical._store import StoredCalendar, store_ical
 from sessionkit.contrib.ical._values import (
-    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOccurrence,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
+from sessionkit.contrib.ical._attendee import IcalAttendee, check_address
 from sessionkit.contrib.ical._began import from_began, generation_began, unspent
 from sessionkit.contrib.ical._exdates import (
     cancelled_exdates,
@@ -22,12 +23,10 @@ from sessionkit.contrib.ical._readers import (
 )
 from sessionkit.contrib.ical._text import without_controls
 from sessionkit.contrib.ical._values import (
-    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOverride,
     IcalSeries,
-    check_address,
     check_candidates,
 )
 from sessionkit.contrib.ical._write import write_ical

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
 
+from sessionkit.contrib.ical._attendee import IcalAttendee
 from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
@@ -19,13 +19,11 @@ from sessionkit.timespan import TimeSpan
 from sessionkit.zones import check_aware, get_zone
 
 __all__ = [
-    "IcalAttendee",
     "IcalCalendar",
     "IcalEvent",
     "IcalOccurrence",
     "IcalOverride",
     "IcalSeries",
-    "check_address",
     "check_candidates",
     "rebuilt",
 ]
@@ -307,67 +305,6 @@ class IcalSeries:
         for item in self.items:
             for occ in item.recurrence.between(lo, hi, max_candidates=budget):
                 yield item.recurrence, occ
-
-
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+")
-"""A URI as RFC 3986 starts it (a scheme), with no space or control character (CR, LF)."""
-_TOKEN = re.compile(r"[A-Za-z0-9-]+")
-"""An RFC 5545 iana-token or x-name: what a PARTSTAT, ROLE or CUTYPE is."""
-
-
-def check_address(value: object, name: str) -> str:
-    """Return ``value`` if it is a calendar address, a URI (``mailto:ana@example.org``).
-
-    ``WrongType`` (naming ``name``) for no text, ``InvalidValue`` for text
-    with no scheme, or with a space or control character: a CR or LF would
-    end the ATTENDEE line and start a property of its own.
-    """
-    if not isinstance(value, str):
-        raise WrongType(value, name=name, expected="text (a calendar address URI)")
-    if not _URI.fullmatch(value):
-        raise InvalidValue(
-            f"{name} must be a URI such as 'mailto:ana@example.org', got {shown(value)}",
-            value=value,
-            expected="a calendar address URI, without spaces or control characters",
-        )
-    return value
-
-
-def _token(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    name = f"IcalAttendee.{attribute.name}"
-    if not isinstance(value, str):
-        raise WrongType(value, name=name, expected="text")
-    if not _TOKEN.fullmatch(value):
-        raise InvalidValue(
-            f"{name} must be a token of letters, digits and '-', got {shown(value)}",
-            value=value,
-            expected="an RFC 5545 parameter value such as 'ACCEPTED'",
-        )
-
-
-def _seats(_instance: object, _attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WrongType(value, name="IcalAttendee.seats", expected="an int")
-    if value < 1:
-        raise InvalidValue(
-            f"IcalAttendee.seats must be 1 or more, got {value}", value=value, expected=">= 1"
-        )
-
-
-@attrs.frozen
-class IcalAttendee:
-    """An ATTENDEE of a single event: a calendar address and its RFC 5545 parameters.
-
-    ``address`` is a URI (``mailto:ana@example.org``); ``partstat``, ``role``
-    and ``cutype`` are written as PARTSTAT, ROLE and CUTYPE; ``seats`` above
-    1 as ``X-SESSIONKIT-SEATS`` (RFC 5545 has no parameter for it).
-    """
-
-    address: str = attrs.field(validator=lambda _i, _a, v: check_address(v, "IcalAttendee.address"))
-    partstat: str = attrs.field(default="NEEDS-ACTION", validator=_token)
-    role: str = attrs.field(default="REQ-PARTICIPANT", validator=_token)
-    cutype: str = attrs.field(default="INDIVIDUAL", validator=_token)
-    seats: int = attrs.field(default=1, validator=_seats)
 
 
 @attrs.frozen

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 import icalendar
 
+from sessionkit.contrib.ical._attendee import IcalAttendee
 from sessionkit.contrib.ical._read_series import ONLY_DTSTART
 from sessionkit.contrib.ical._text import scrub, uids_without_controls
 from sessionkit.contrib.ical._values import (
-    IcalAttendee,
     IcalCalendar,
     IcalEvent,
     IcalOverride,
