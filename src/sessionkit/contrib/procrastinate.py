@@ -15,6 +15,12 @@
   ``:<tenant>``), which keeps one such job waiting per tenant (a job the host
   defers itself has none of its own).
 
+With a ``budget``, a job's tick stops between batches once the budget is spent
+(``kit.tick``'s ``should_stop``, on the worker's monotonic clock): a job ends
+within its budget and a batch's time, never killed mid-way by a time limit.
+A ``tick_tenant`` job stopped so defers the tenant's next one (under the same
+queueing lock), which does the rest.
+
 Neither takes a procrastinate ``lock``: a worker killed in a job leaves it
 ``doing``, and its lock would hold every later job of that name for good. The
 tick needs none: its claims make overlapping jobs safe.
@@ -34,9 +40,11 @@ The recipe is in ``docs/jobs.md``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from croniter import (  # type: ignore[import-untyped]  # procrastinate's own cron parser
@@ -68,6 +76,9 @@ kits) hold locks of their own.
 
 _log = logging.getLogger(__name__)
 
+_monotonic: Callable[[], float] = time.monotonic
+"""The clock a job's ``budget`` is measured on (a test puts a fake one here)."""
+
 
 def _counts(report: TickReport) -> dict[str, int]:
     if report.failed:
@@ -85,6 +96,21 @@ def _counts(report: TickReport) -> dict[str, int]:
         "batches": report.batches,
         **{kind: getattr(report, kind) for kind in COUNT_FIELDS},  # the tick's own order
     }
+
+
+def _check_budget(budget: object) -> timedelta | None:
+    """Return ``budget`` if it is ``None`` or a positive ``timedelta``, else raise."""
+    if budget is None:
+        return None
+    if not isinstance(budget, timedelta):
+        raise WrongType(budget, name="budget", expected="None or a timedelta")
+    if budget <= timedelta(0):
+        raise InvalidValue(
+            f"budget must be a positive timedelta, got {shown(budget)}",
+            value=budget,
+            expected="> timedelta(0)",
+        )
+    return budget
 
 
 def _check_cron(cron: object) -> None:
@@ -122,6 +148,7 @@ def tick_blueprint(
     queue: str = "sessionkit",
     batch: int = 200,
     fan_out: bool = True,
+    budget: timedelta | None = None,
 ) -> Blueprint:
     """Return a Blueprint with the periodic ``tick`` and the per-tenant ``tick_tenant`` tasks.
 
@@ -129,14 +156,18 @@ def tick_blueprint(
     function returning it (called in each job: build it once per process and
     return it). ``cron`` schedules the periodic tick, ``queue`` is both
     tasks' queue, ``batch`` the tick's batch size; ``fan_out=False`` ticks
-    all tenants in the periodic job instead of a job per tenant. A bad
-    argument is refused here (``WrongType``, ``InvalidValue``), not in the
-    worker's first job.
+    all tenants in the periodic job instead of a job per tenant. ``budget``
+    (a positive ``timedelta``) is how long a job's tick may run: it stops
+    between batches once the budget is spent, its result then has ``more``
+    (1; 0 when it finished), and a ``tick_tenant`` job so stopped defers the
+    tenant's next job. A bad argument is refused here (``WrongType``,
+    ``InvalidValue``), not in the worker's first job.
     """
     if not isinstance(kit, SessionKit) and not callable(kit):
         raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
     batch = check_batch(batch, "batch", MAX_TICK_BATCH)
     check_flag(fan_out, "fan_out")
+    budget = _check_budget(budget)
     _check_cron(cron)
     check_id(queue, "queue", limit=MAX_NAME_LENGTH)  # what a worker's --queues names
     blueprint = Blueprint()
@@ -149,13 +180,27 @@ def tick_blueprint(
             raise WrongType(made, name="kit()", expected="a SessionKit")
         return made
 
+    def ticked(ticking: SessionKit, tenant: str | None) -> tuple[TickReport, dict[str, int]]:
+        """Tick ``tenant`` (every tenant for ``None``) within the budget; the report, counts."""
+        if budget is None:
+            report = ticking.tick(tenant, batch=batch)
+            return report, _counts(report)
+        deadline = _monotonic() + budget.total_seconds()
+        report = ticking.tick(tenant, batch=batch, should_stop=lambda: _monotonic() >= deadline)
+        return report, {**_counts(report), "more": int(report.more)}
+
     @blueprint.task(name="tick_tenant", queue=queue)
     def tick_tenant(tenant: str) -> dict[str, int]:
         """Do the tenant's due work (one job of the fan-out)."""
         # kit.tick(None) ticks every tenant: a job deferred with a null tenant must not do
         # that behind the fan-out's per-tenant queueing locks, nor as a silent success.
         checked = check_tenant(tenant)
-        return _counts(current().tick(checked, batch=batch))
+        report, counts = ticked(current(), checked)
+        if report.more:  # stopped by the budget: the tenant's next job does the rest
+            lock = f"{tick.queueing_lock}:{checked}"  # the fan-out's: one job waits at most
+            with contextlib.suppress(AlreadyEnqueued):  # one waits already: it does the rest
+                tick_tenant.configure(queueing_lock=lock).defer(tenant=checked)
+        return counts
 
     @blueprint.periodic(cron=cron, periodic_id="tick")
     @blueprint.task(name="tick", queue=queue, queueing_lock=TICK_LOCK)
@@ -163,7 +208,7 @@ def tick_blueprint(
         """Tick every tenant: defer one ``tick_tenant`` job per tenant with work due."""
         ticking = current()
         if not fan_out:
-            return _counts(ticking.tick(batch=batch))
+            return ticked(ticking, None)[1]  # stopped by the budget: the next tick goes on
         tenants = ticking.due_tenants()
         queued = 0
         for tenant in tenants:

@@ -6,7 +6,9 @@ does one batch in one unit of work that first claims its items, so the change
 that makes an item no longer due commits with the claim; a batch that fails
 is run again item by item, so one bad item is reported (:class:`TickFailure`)
 and stays due while the rest are done. Counts of a batch are added to the
-tick's (:class:`TickReport`) only once the batch committed.
+tick's (:class:`TickReport`) only once the batch committed. Before each batch
+the run asks the tick's ``should_stop``; once it says stop, no batch starts
+again and the report says ``more``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TypeVar
 
 import attrs
 
+from sessionkit.errors import WrongType
 from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit
 from sessionkit.services.reports import error_key
@@ -72,6 +75,9 @@ class TickReport:
     the items left due by an error. ``tenants`` were touched (something done),
     in ``batches`` units of work that committed (that did something: a batch
     whose items were all held elsewhere, or found done already, is not counted).
+    ``more`` says the tick stopped before a batch of due items because its
+    ``should_stop`` said so: what it did committed, the rest is still due (tick
+    again).
     """
 
     _repr_html_ = html_of
@@ -88,6 +94,7 @@ class TickReport:
     failed: tuple[TickFailure, ...] = ()
     tenants: tuple[str, ...] = ()
     batches: int = 0
+    more: bool = False
 
     @property
     def done(self) -> int:
@@ -107,7 +114,7 @@ class TickReport:
             f"{self.approved:,} reschedules approved, {self.lapsed:,} lapsed, "
             f"{self.advanced:,} sessions advanced, {self.expired:,} bookings expired "
             f"({self.offered:,} seats offered); {self.held:,} held elsewhere, "
-            f"{len(self.failed):,} failed"
+            f"{len(self.failed):,} failed" + ("; stopped early, more is due" if self.more else "")
         )
 
 
@@ -148,6 +155,7 @@ class TickRun:
         batch: int,
         actor: str | None,
         progress: Callable[[TickReport], None] | None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.ctx = ctx
         self.at = at
@@ -165,6 +173,9 @@ class TickRun:
         self.answered = False
         """Whether this tick answered every reschedule request due at :attr:`at` (none failed,
         none held by another tick): its status pass then asks no session about one again."""
+        self.should_stop = should_stop
+        self.stopped = False
+        """Whether ``should_stop`` said stop before a batch: none starts again (``more``)."""
 
     def report(self) -> TickReport:
         """Return what the tick did so far."""
@@ -175,6 +186,7 @@ class TickRun:
             failed=tuple(self.failed),
             tenants=tuple(sorted(self.tenants)),
             batches=self.batches,
+            more=self.stopped,
         )
 
     def done(self) -> TickReport:
@@ -215,8 +227,11 @@ class TickRun:
 
         ``partly`` is asked, for an item that failed alone, to do what of it
         can be done despite the error (in units of work of its own); the item
-        is still reported failed.
+        is still reported failed. Nothing starts once :meth:`stopping` says
+        stop, asked before the batch and, run item by item, before each item.
         """
+        if self.stopping():
+            return
 
         def attempt(chunk: list[str]) -> tuple[Counts, int]:
             counts = Counts()
@@ -245,6 +260,8 @@ class TickRun:
             else:
                 # Each item again in a unit of work of its own: a batch each, reported each.
                 for key in wanted:
+                    if self.stopping():
+                        return  # the items not tried stay due, for the next tick
                     try:
                         self._add(tenant, *self.ctx.retrying(attempt, [key]))
                     except Exception as one:  # noqa: BLE001  # reported; the item stays due
@@ -253,6 +270,27 @@ class TickRun:
                     self._progress()
                 return
         self._progress()
+
+    def stopping(self) -> bool:
+        """Whether to start no more batches: ``should_stop`` said so, now or before.
+
+        Asked between batches only, never inside a unit of work. Once it says
+        stop it is not asked again. An error it raises, or an answer other than
+        ``True`` or ``False``, stops the tick too (a deadline that cannot be
+        read is no reason to run on) and is raised by :meth:`done`.
+        """
+        if self.stopped or self.should_stop is None:
+            return self.stopped
+        try:
+            answer: object = self.should_stop()
+            if not isinstance(answer, bool):
+                raise WrongType(answer, name="should_stop()", expected="True or False")
+            self.stopped = answer
+        except Exception as error:  # noqa: BLE001  # raised by done(), the report with it
+            error.add_note("raised by the tick's should_stop, which stopped the tick")
+            self.published.append(error)
+            self.stopped = True
+        return self.stopped
 
     def _progress(self) -> None:
         """Hand the report so far to the callback; its error is raised by :meth:`done`.

@@ -91,6 +91,8 @@ def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> N
     for owner, ids in by_tenant(due).items():
         for chunk in chunks(ids, run.batch):
             run.run("top_up", owner, chunk, _series_of(owner), work)
+            if run.stopped:
+                return
 
 
 def advance_sessions(run: TickRun, tenant: str | None) -> None:
@@ -157,6 +159,8 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 run.run(
                     "advance", owner, due, _sessions_of(owner), work, partly=_before(run, owner)
                 )
+                if run.stopped:
+                    return  # no page read past it: the rest stays due
             if len(page) < run.batch:
                 break
 
@@ -195,6 +199,8 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
         for owner, session_ids in by_tenant(fresh).items():
             for chunk in chunks(session_ids, run.batch):
                 run.run("expire_holds", owner, chunk, _seats_of(owner), work)
+                if run.stopped:
+                    return
 
 
 def _count_answer(counts: Counts, answered: RescheduleRequest | None) -> None:
@@ -229,6 +235,8 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
             for chunk in chunks(request_ids, run.batch):  # a batch at a time, as above
                 requests = {i: pending[(owner, i)] for i in chunk}
                 run.run("reschedules", owner, chunk, _requests_of(owner, requests), work)
+                if run.stopped:
+                    return
 
 
 def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:

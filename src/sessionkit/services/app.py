@@ -262,13 +262,16 @@ class SessionKit:
         kinds: Iterable[str] = TICK_KINDS,
         actor: str | None = None,
         progress: Callable[[TickReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> TickReport:
         """Do all due work of ``tenant`` (every tenant for ``None``) in claimed batches; a report.
 
         Top-ups, reschedule auto-approvals, timed transitions and hold expiry
         (``kinds`` picks some), ``batch`` items per unit of work, each claimed so
         that workers ticking at once never do an item twice; ``progress`` gets
-        the report so far after each batch. See :mod:`sessionkit.services.tick`.
+        the report so far after each batch; ``should_stop``, asked before each
+        batch, ends the tick there (``report.more``: tick again). See
+        :mod:`sessionkit.services.tick`.
         """
         return tick(
             self.context,
@@ -280,6 +283,7 @@ class SessionKit:
             kinds=kinds,
             actor=actor,
             progress=progress,
+            should_stop=should_stop,
         )
 
     def due_tenants(self, *, now: datetime | None = None, limit: int = 10_000) -> list[str]:

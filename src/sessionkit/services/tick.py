@@ -18,6 +18,10 @@ if it rolls back).
 A batch that fails is run again item by item, so one bad item is reported
 (:class:`TickFailure`) and stays due while the rest are done.
 
+A tick can be stopped between batches (``should_stop``, asked before each):
+a job engine's time limit then ends it cleanly, every batch done committed and
+the report's ``more`` set, rather than killing it mid-way.
+
 The run and its report live in ``_tick_run``, the four passes in
 ``_tick_work``; this module checks the arguments and calls the passes in
 order.
@@ -121,6 +125,7 @@ def tick(
     kinds: Iterable[str] = TICK_KINDS,
     actor: str | None = None,
     progress: Callable[[TickReport], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> TickReport:
     """Do all work due by ``now`` (default: the clock) for ``tenant`` (all for ``None``).
 
@@ -137,6 +142,15 @@ def tick(
     which is then not called again) is raised once the whole tick is done,
     the batch counted: the report is the error's ``tick_report`` attribute,
     its summary and failures in the error's notes.
+
+    ``should_stop`` is asked before each batch (never inside one): once it
+    returns ``True`` the tick starts no other batch nor kind, and its report
+    has ``more`` set (what it did committed; tick again for the rest). It is
+    not asked again then; an error it raises, or an answer other than a
+    bool, stops the tick too and is raised as above. For a time budget::
+
+        deadline = time.monotonic() + 50
+        kit.tick(should_stop=lambda: time.monotonic() >= deadline)
     """
     if tenant is not None:
         check_tenant(tenant)
@@ -145,8 +159,21 @@ def tick(
     wanted = _kinds(kinds)
     if progress is not None and not callable(progress):
         raise WrongType(progress, name="progress", expected="a callable taking a TickReport")
-    run = TickRun(ctx, at=ctx.at(now, "now"), batch=batch, actor=actor, progress=progress)
+    if should_stop is not None and not callable(should_stop):
+        raise WrongType(
+            should_stop, name="should_stop", expected="a callable taking nothing, returning a bool"
+        )
+    run = TickRun(
+        ctx,
+        at=ctx.at(now, "now"),
+        batch=batch,
+        actor=actor,
+        progress=progress,
+        should_stop=should_stop,
+    )
     for kind in TICK_KINDS:
+        if run.stopped:
+            break  # the rest stays due: the report says more
         if kind not in wanted:
             continue
         try:
@@ -155,7 +182,7 @@ def tick(
             elif kind == "reschedules":
                 held, failed = run.held, len(run.failed)
                 answer_reschedules(run, tenant, reschedules)
-                run.answered = run.held == held and len(run.failed) == failed
+                run.answered = not run.stopped and run.held == held and len(run.failed) == failed
             elif kind == "advance":
                 advance_sessions(run, tenant)
             else:
