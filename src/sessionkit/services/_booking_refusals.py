@@ -109,7 +109,7 @@ def capacity_refusal(
     """The refusal of ``seats`` the settled session lacks, as ``book`` and ``can_book`` say it.
 
     The refusal rolls this settling's offers back: their seats are still owed to the
-    waitlist, not taken.
+    waitlist, not taken, though they may free as those offers would (``may_free_at``).
     """
     taken = settled.taken - settled.offered_seats
     waiting = settled.owed + settled.offered_seats
@@ -120,7 +120,7 @@ def capacity_refusal(
         taken=taken,
         asked=seats,
         waiting=waiting,
-        may_free_at=_seats_may_free_at(ctx, tx, session, rules, acting_role, settled, short),
+        may_free_at=_seats_may_free_at(ctx, tx, session, rules, acting_role, short),
     )
 
 
@@ -130,20 +130,21 @@ def _seats_may_free_at(
     session: Session,
     rules: BookingRules,
     acting_role: str,
-    settled: Settled,
     short: int,
 ) -> datetime | None:
     """When the locked session's holds and offers may free the ``short`` seats a request lacks.
 
     For a refusal only: the one read of them, which a booking that fits never makes.
-    This settling's offers are left out: the refusal rolls them back to the waitlist,
-    whose seats ``short`` counts as owed.
+    This settling's offers count as the offers they are, running out ``offer_for``
+    from now: the refusal rolls them back to the waitlist (``short`` counts their
+    seats as owed), and the next write makes them again, no earlier than now, so
+    their seats may free then at the earliest, as when a job had made them now.
     """
     holding = tx.bookings.for_session(session.tenant, session.id, statuses=(HELD, OFFERED))
     running = [
         (b.hold_expires_at, b.seats)
         for b in holding
-        if b.hold_expires_at is not None and b.takes_seats(tx.now) and b.id not in settled.offer_ids
+        if b.hold_expires_at is not None and b.takes_seats(tx.now)
     ]
     return _bookable_then(ctx, session, rules, acting_role, may_free_at(running, short))
 

@@ -87,8 +87,6 @@ class Settled:
     owed: int = 0
     offered_seats: int = 0
     """The seats of this settling's offers: counted in ``taken``, no longer in ``owed``."""
-    offer_ids: frozenset[str] = frozenset()
-    """The ids of this settling's offers (a refusal rolls them back to the waitlist)."""
 
     def free(self, capacity: int) -> int:
         """The seats of a session of ``capacity`` a newcomer may book: none while anyone waits."""
@@ -132,7 +130,6 @@ def settle(
         offered=len(offers),
         owed=seats_owed(b for b in waiting if b.id not in offers),
         offered_seats=offered,
-        offer_ids=frozenset(offers),
     )
 
 
