@@ -11,12 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 
+import attrs
 from icalendar.timezone.tzid import tzids_from_tzinfo
 
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.zones import get_zone, wall_time_kind
 
-__all__ = ["iana_key", "matching_zone"]
+__all__ = ["Match", "iana_key", "match", "matching_zone"]
 
 
 def iana_key(name: str) -> str | None:
@@ -122,6 +123,27 @@ def matching_zone(
     hints: Sequence[str | None] = (),
     end: datetime | None = None,
 ) -> str | None:
+    """Return the key of :func:`match`'s zone, else ``None``."""
+    found = match(custom, near, hints, end)
+    return None if found is None else found.key
+
+
+@attrs.frozen
+class Match:
+    """The IANA zone a VTIMEZONE's rules are, and whether it reads them exactly."""
+
+    key: str
+    exact: bool
+    """Whether it reads each wall time around each change as the VTIMEZONE does."""
+
+
+def match(
+    custom: tzinfo,
+    near: datetime,
+    hints: Sequence[str | None] = (),
+    end: datetime | None = None,
+    among: Sequence[str] | None = None,
+) -> Match | None:
     """Return an IANA zone with ``custom``'s offsets from ``near`` on (two years, every day).
 
     Tried in order: the zones ``hints`` name (the VTIMEZONE's ``X-LIC-LOCATION``,
@@ -129,12 +151,14 @@ def matching_zone(
     name with the old aliases last, so Berlin's rules come back as
     ``Europe/Berlin``, not ``Africa/Ceuta``; a zone that also reads the wall
     times around each change as ``custom`` does (:func:`_around_changes`)
-    before one that agrees at noon only. ``end``: no day after the day after
-    it is compared (``near``'s always is).
+    before one that agrees at noon only, and of those, one whose abbreviations
+    are ``custom``'s TZNAMEs before one whose are not. ``end``: no day after
+    the day after it is compared (``near``'s always is). ``among``: only these
+    zones are tried.
     """
     names = [n for n in tzids_from_tzinfo(custom) if iana_key(n)]
-    if names:
-        return names[0]
+    if names and among is None:
+        return Match(names[0], exact=True)
     # Every day at noon UTC: zones that change on other days (Jerusalem on a Friday, Helsinki
     # on the Sunday after) differ on one of them. From the event's day, not 1 January: a
     # VTIMEZONE may begin with the event (sessionkit's own, icalendar's from_tzinfo), and
@@ -156,7 +180,8 @@ def matching_zone(
     # New York's, which changes two hours later on the same days. The noons next to a change
     # are compared as wall times only: a DAYLIGHT onset icalendar writes an hour late puts
     # Adak's (12:00 UTC) after the noon of its day. Where no zone does (Outlook writes Chile's
-    # changes at 02:00, Santiago's are at midnight), the first that agrees at every noon.
+    # changes at 02:00, Santiago's are at midnight), the first that agrees at every noon. Of
+    # either kind, one whose abbreviations are the VTIMEZONE's TZNAMEs (if it gives any) first.
     changes = [i for i in range(len(wanted) - 1) if wanted[i] != wanted[i + 1]]
     spans = [(samples[max(i - 1, 0)], samples[i + 1]) for i in changes]
     near_change = {j for i in changes for j in (i, i + 1)}
@@ -164,8 +189,11 @@ def matching_zone(
     # (Outlook's 1601) for each, and the zones tried share most wall times (some 30 keep the
     # US rules).
     read = cache(lambda wall: wall.replace(tzinfo=custom).utcoffset())
-    loose: str | None = None
-    for name in (*(h for h in hints if h), *_PREFERRED, *_by_name()):
+    told = _told_names(custom, samples, changes, near_change)
+    first_of: dict[tuple[bool, bool], str] = {}  # (exact, named): the first such zone
+    for name in (
+        among if among is not None else (*(h for h in hints if h), *_PREFERRED, *_by_name())
+    ):
         zone = zoneinfo.ZoneInfo(name)
         # Most zones differ at the first noon or so: stop at the first steady one that does,
         # rather than convert all 731 for each of some 600 zones.
@@ -176,13 +204,29 @@ def matching_zone(
         )
         if not steady:
             continue
-        if _around_changes(read, zone, spans):
-            return name
-        if loose is None and all(
-            samples[i].astimezone(zone).utcoffset() == wanted[i] for i in near_change
+        exact = _around_changes(read, zone, spans)
+        if not exact and any(
+            samples[i].astimezone(zone).utcoffset() != wanted[i] for i in near_change
         ):
-            loose = name
-    return loose
+            continue
+        # Dublin's offsets are London's at every instant: its GMT/IST tell them from GMT/BST.
+        named = all(samples[i].astimezone(zone).tzname() == n for i, n in told.items())
+        if exact and named:
+            return Match(name, exact=True)
+        first_of.setdefault((exact, named), name)
+    for exact, named in ((True, False), (False, True), (False, False)):
+        if (exact, named) in first_of:
+            return Match(first_of[exact, named], exact=exact)
+    return None
+
+
+def _told_names(
+    custom: tzinfo, samples: Sequence[datetime], changes: Sequence[int], near_change: set[int]
+) -> dict[int, str]:
+    """``custom``'s TZNAME at one noon of each of its offsets' spells (none if it has none)."""
+    spells = sorted({0, *(i + 2 for i in changes)} - near_change)
+    told = {i: samples[i].astimezone(custom).tzname() for i in spells if i < len(samples)}
+    return {i: name for i, name in told.items() if name}
 
 
 @cache

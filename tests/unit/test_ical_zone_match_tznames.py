@@ -1,0 +1,60 @@
+"""A custom VTIMEZONE's TZNAMEs choose among IANA zones that share its offsets.
+
+Europe/Dublin and Europe/London have had one offset at every instant since 1996; a
+VTIMEZONE under a TZID that names no zone, with Dublin's names (GMT and IST), was read as
+London (GMT and BST), the first of the two in the matcher's order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionkit.contrib.ical import read_ical
+
+from ._ical_support import event, ics, utc
+
+
+def _irish(winter: str | None, summer: str | None) -> str:
+    """The British Isles' rules under a TZID that names no zone, their TZNAMEs given."""
+    return ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:Irish time",
+        "BEGIN:STANDARD",
+        "DTSTART:19701025T020000",
+        *([f"TZNAME:{winter}"] if winter else []),
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19700329T010000",
+        *([f"TZNAME:{summer}"] if summer else []),
+        "TZOFFSETFROM:+0000",
+        "TZOFFSETTO:+0100",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        *event("UID:summer", "DTSTART;TZID=Irish time:20260716T090000", "DURATION:PT1H"),
+        *event("UID:winter", "DTSTART;TZID=Irish time:20261216T090000", "DURATION:PT1H"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("winter", "summer", "key"),
+    [
+        ("GMT", "IST", "Europe/Dublin"),  # was Europe/London
+        ("GMT", "BST", "Europe/London"),
+        (None, None, "Europe/London"),  # no names: the matcher's order, as before
+        ("GMT", None, "Europe/London"),  # both have GMT: the order again
+        ("WET", "WEST", "Atlantic/Canary"),  # Lisbon's names too; the first of them by name
+        ("Winter", "Summer", "Europe/London"),  # names no zone has: the order
+    ],
+)
+def test_the_zone_whose_abbreviations_the_vtimezone_names_is_chosen(
+    winter: str | None, summer: str | None, key: str
+) -> None:
+    read = read_ical(_irish(winter, summer)).events
+    assert [(e.uid, e.tz, e.span.start) for e in read] == [
+        ("summer", key, utc(2026, 7, 16, 8)),
+        ("winter", key, utc(2026, 12, 16, 9)),
+    ]
