@@ -2,7 +2,8 @@
 
 The instant is read on the refusal path only (a booking that fits reads no hold), inside the
 refused unit of work: the offers its settling made, which the refusal rolls back, are owed to
-the waitlist, not held. Memory, SQLite, PostgreSQL and MariaDB give the same answers.
+the waitlist, and free their seats ``offer_for`` after the refusal at the earliest (the next
+write makes them again). Memory, SQLite, PostgreSQL and MariaDB give the same answers.
 """
 
 from __future__ import annotations
@@ -81,13 +82,16 @@ def test_a_refusal_names_when_holds_may_free_the_seats_asked_for(
     assert _full(kit, group, "student:cai", seats=1, at=at) == (2, 1, NOW + 20 * MINUTE)
 
 
-def test_an_offer_the_refusal_rolls_back_is_owed_not_held(every_store: Engine | None) -> None:
+def test_an_offer_the_refusal_rolls_back_is_owed_until_its_claim_ends(
+    every_store: Engine | None,
+) -> None:
     kit = _kit(every_store)
     single = _slot(kit, 1)
     kit.bookings.book(T, single.id, "student:ana", actor=None)  # held until 08:15
     kit.bookings.book(T, single.id, "student:dan", actor=None, waitlist=True)
     at = NOW + 16 * MINUTE  # ana's seat is offered to dan, then the refusal undoes it
-    assert _full(kit, single, "student:cai", seats=1, at=at) == (0, 1, None)
+    # The next write offers it again, from 08:16 at the earliest: it may free at 10:16.
+    assert _full(kit, single, "student:cai", seats=1, at=at) == (0, 1, at + RULES.offer_for)
     by_who = {str(b.participant): b.status for b in kit.bookings.for_session(T, single.id)}
     assert by_who == {"student:ana": "HELD", "student:dan": "WAITLISTED"}  # as stored before
 
@@ -134,13 +138,14 @@ def test_can_book_says_when_seats_may_free_as_the_command_does(every_store: Engi
     assert _both(kit, single, "student:cai", at=at) == (("capacity", None), ("capacity", None))
 
 
-def test_can_book_leaves_out_the_offer_its_refusal_rolls_back(every_store: Engine | None) -> None:
+def test_can_book_counts_the_offer_its_refusal_rolls_back(every_store: Engine | None) -> None:
     kit = _kit(every_store)
     single = _slot(kit, 1)
     kit.bookings.book(T, single.id, "student:ana", actor=None)  # held until 08:15
     kit.bookings.book(T, single.id, "student:dan", actor=None, waitlist=True)
     at = NOW + 16 * MINUTE  # ana's seat is offered to dan, then each refusal undoes it
-    assert _both(kit, single, "student:cai", at=at) == (("capacity", None), ("capacity", None))
+    claimed = ("capacity", at + RULES.offer_for)  # unless dan claims it by 10:16
+    assert _both(kit, single, "student:cai", at=at) == (claimed, claimed)
 
 
 def test_can_book_says_when_a_counted_place_may_free_as_the_command_does(

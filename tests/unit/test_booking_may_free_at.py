@@ -86,15 +86,21 @@ def test_an_offer_holds_its_seat_until_it_runs_out() -> None:
     assert (full.taken, full.may_free_at) == (1, NOW + 2 * timedelta(hours=1) + 10 * MINUTE)
 
 
-def test_the_offers_a_refused_booking_rolls_back_are_owed_not_held() -> None:
-    h = harness()
+def test_the_offer_a_refused_booking_rolls_back_may_free_when_its_claim_ends() -> None:
+    h = harness()  # offers run 2 hours
     single = slot(h, capacity=1)
     h.kit.bookings.book(T, single.id, ANA, actor=None)  # until 08:15
     h.kit.bookings.book(T, single.id, DAN, actor=None, waitlist=True)
     # At 08:16 cai's command offers ana's seat to dan, then is refused: the offer is
-    # undone, dan is owed the seat, and no hold is left to run out.
+    # undone and dan is owed the seat, but the next write offers it again, from 08:16
+    # at the earliest: unclaimed, it frees at 10:16 at the earliest (tests/unit/
+    # test_may_free_at_offers.py).
     full = _refused(h, single, CAI, now=NOW + 16 * MINUTE)
-    assert (full.taken, full.waiting, full.may_free_at) == (0, 1, None)
+    assert (full.taken, full.waiting, full.may_free_at) == (
+        0,
+        1,
+        NOW + 2 * timedelta(hours=1) + 16 * MINUTE,
+    )
 
 
 def test_no_instant_once_the_session_would_refuse_the_booking_anyway() -> None:
