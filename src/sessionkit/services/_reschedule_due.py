@@ -12,6 +12,7 @@ its move ended (:class:`Answered`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,9 @@ __all__ = [
 
 _MAX_DUE_BATCH = 100_000
 """The most due requests one ``approve_due`` call reads."""
+
+AnswerDue = Callable[[Tx, RescheduleRequest, datetime], RescheduleRequest | None]
+"""Answers a due request by silence in a unit (:func:`answer_due_in`): the answer, or ``None``."""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -166,12 +170,18 @@ def answer_counted(ctx: Context, tx: Tx, session: Session) -> tuple[Session, Ans
 
 
 def answer_request_counted(
-    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
+    ctx: Context,
+    tx: Tx,
+    candidate: RescheduleRequest,
+    at: datetime,
+    answer: AnswerDue | None = None,
 ) -> Answered:
-    """:func:`answer_due` of ``candidate``, with the bookings the answer's move ended.
+    """:func:`answer_due` of ``candidate`` (or ``answer``), with the bookings its move ended.
 
-    The session's bookings are read (under its lock) before and after the
-    answer only when it may move the session: the request has a proposed time.
+    ``answer`` answers in its stead (the tick's reschedules pass passes
+    :meth:`RescheduleCommands.answer_due_in`). The session's bookings are read
+    (under its lock) before and after the answer only when it may move the
+    session: the request has a proposed time.
     """
     tenant, session_id = candidate.tenant, candidate.session_id
     bookings = tx.bookings_or_none()
@@ -180,7 +190,7 @@ def answer_request_counted(
         lock_session(tx, tenant, session_id)  # as the answer does first: no stale read
         waiting = bookings.for_session(tenant, session_id, statuses=_WAITING)
         before = {b.id: b.status for b in waiting}
-    answered = answer_due(ctx, tx, candidate, at)
+    answered = answer_due(ctx, tx, candidate, at) if answer is None else answer(tx, candidate, at)
     if answered is None or answered.new_start is None or not before:  # nothing it ended
         return Answered(answered)
     assert bookings is not None  # read before
