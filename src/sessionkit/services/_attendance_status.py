@@ -11,6 +11,7 @@ entries date each status change when it fell due, as ``as_of`` dates presence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sessionkit.errors import InvalidValue
@@ -59,26 +60,29 @@ def journal_history(
             return entries
 
 
-def status_as_of(tx: Tx, session: Session, as_of: datetime | None) -> str | None:
+def status_as_of(
+    session: Session, as_of: datetime | None, journal: Callable[[], list[JournalEntry] | None]
+) -> str | None:
     """Return the name of the status ``session`` had at ``as_of``; ``None`` when unknown.
 
     ``as_of`` ``None``: its status now. So it is when the session has not
     been written since ``as_of`` (:func:`last_change` at or before it: every
     status change writes it), and when it was never written since its
     creation (no ``updated_at``), even after ``as_of``: it has had one
-    status all its life, as its journal would say. Else the kit's journal tells, if it keeps one:
-    the status its own entries (its creation and its status changes, each
-    dated when it fell due, which for one created after its start may be
-    before its creation) leave it in at ``as_of``; before its first change,
-    the status it was created in (one created after ``as_of`` too). ``None`` (unknown)
-    without a journal, or when the journal does not account for the status:
-    it holds no entry of the session's by ``as_of`` nor its creation (kept
-    only since later), or its last status is not the session's now (changes
-    left unjournalled since).
+    status all its life, as its journal would say. Else the kit's journal
+    tells, if it keeps one (``journal()``: the session's own entries, oldest
+    first; ``None`` without one): the status those entries (its creation and
+    its status changes, each dated when it fell due, which for one created
+    after its start may be before its creation) leave it in at ``as_of``;
+    before its first change, the status it was created in (one created
+    after ``as_of`` too). ``None`` (unknown) without a journal, or when the
+    journal does not account for the status: it holds no entry of the
+    session's by ``as_of`` nor its creation (kept only since later), or its
+    last status is not the session's now (changes left unjournalled since).
     """
     if as_of is None or session.updated_at is None or last_change(session) <= as_of:
         return session.status
-    entries = journal_history(tx, session.tenant, subject=("session", session.id))
+    entries = journal()
     return None if entries is None else _replayed(entries, session.status, as_of)
 
 

@@ -16,14 +16,13 @@ from datetime import datetime
 
 import attrs
 
-from sessionkit.model.attendance import AttendanceThresholds, derive_attendance, held_span
+from sessionkit.model.attendance import AttendanceThresholds, derive_attendance
 from sessionkit.model.booking import SEAT_STATUSES, Booking
 from sessionkit.model.money import Money
 from sessionkit.model.payment import Payment
 from sessionkit.model.query import MAX_LIMIT, SessionQuery
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies.no_shows import AttendanceOutcome, outcome_of
-from sessionkit.services._attendance_bookings import confirmed_as_of
 from sessionkit.services._context import Tx
 from sessionkit.services._money import NO_SHOW_FIELD
 from sessionkit.services._presence import (
@@ -32,6 +31,7 @@ from sessionkit.services._presence import (
     overrides_as_of,
     records_of,
 )
+from sessionkit.timespan import TimeSpan
 
 __all__ = ["came_to_no_shows", "session_outcomes"]
 
@@ -62,23 +62,25 @@ def session_outcomes(
     tx: Tx,
     session: Session,
     *,
+    confirmed: list[Booking],
+    span: TimeSpan,
     no_show_session: bool,
-    cancelled_session: bool,
     expected: set[ResourceRef],
     thresholds: AttendanceThresholds,
     as_of: datetime | None = None,
     now: datetime | None = None,
 ) -> list[AttendanceOutcome]:
-    """Return the outcome of each confirmed booking and each ``expected`` resource, by participant.
+    """Return the outcome of each ``confirmed`` booking and each ``expected`` resource.
 
-    The bookings are those confirmed at ``as_of`` (``None``: now), as
-    :func:`~sessionkit.services._attendance_bookings.confirmed_as_of` finds them.
+    By participant. ``confirmed`` are the bookings confirmed at ``as_of``
+    (``None``: now), :class:`~sessionkit.services._attendance_as_of.SessionThen`'s
+    ``bookings()``; ``span`` the span the session was held at ``as_of``, its
+    ``span()``, which attendance is judged against. A session cancelled at
+    ``as_of`` took place for nobody: its caller lists nobody, as
+    ``for_session`` expects nobody there.
 
     ``no_show_session`` says whether the session's status (at ``as_of``) is
-    a no-show one, ``cancelled_session`` whether it is a cancelled one: that
-    took place for nobody, so nobody has an outcome, whatever the attendance
-    (a no-show decision recorded on a payment before a correction cancelled
-    it is still shown: it was taken). ``as_of`` reads the attendance as it stood then, as
+    a no-show one. ``as_of`` reads the attendance as it stood then, as
     :func:`~sessionkit.model.attendance.derive_attendance` does, leaving out
     the presence after it and the overrides and the payments' no-show
     decisions taken after it (``None``: at the session's end, all of them):
@@ -92,8 +94,6 @@ def session_outcomes(
     overrides = overrides_as_of(stored, as_of)
     unbooked: tuple[Booking | None, Payment | None] = (None, None)
     people = dict.fromkeys(expected, unbooked)
-    # The bookings confirmed at ``as_of``, as kit.attendance.for_session lists them.
-    confirmed = confirmed_as_of(tx, session, as_of)
     payments = tx.payments_or_none()
     paid: dict[str, Payment] = {}
     if payments is not None and confirmed:  # one read for them all, not one per booking
@@ -110,7 +110,7 @@ def session_outcomes(
         if recorded:
             seen = derive_attendance(
                 presence,
-                span=held_span(session),
+                span=span,
                 session_id=session.id,
                 participant=who,
                 thresholds=thresholds,
@@ -118,8 +118,7 @@ def session_outcomes(
                 as_of=as_of,
                 now=now,
             )
-        # Absent from a session that did not take place is no no-show (nor attended).
-        said = None if cancelled_session else outcome_of(seen, no_show_session=no_show_session)
+        said = outcome_of(seen, no_show_session=no_show_session)
         outcome = AttendanceOutcome(
             participant=who,
             booking_id=None if booking is None else booking.id,

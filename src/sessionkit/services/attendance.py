@@ -20,8 +20,9 @@ decided for their paid booking (:mod:`sessionkit.policies.no_shows`);
 The commands live in private modules by concern and come together here:
 presence recording in ``_presence_recording``, the teacher's overrides in
 ``_attendance_overrides``, the policy in ``_attendance_policy``, the status a
-read ``as_of`` an instant judges by in ``_attendance_status``; the meeting
-room and the reads are below.
+read ``as_of`` an instant judges by in ``_attendance_status``, and what else
+it reads of the session then (its span, its bookings; one journal read for
+all) in ``_attendance_as_of``; the meeting room and the reads are below.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_id, check_tenant
 from sessionkit.policies.no_shows import AttendanceOutcome
 from sessionkit.ports import JoinCredential, MeetingRooms
-from sessionkit.services._attendance_bookings import confirmed_as_of
+from sessionkit.services._attendance_as_of import SessionThen
 from sessionkit.services._attendance_overrides import OverrideCommands
 from sessionkit.services._attendance_policy import AttendancePolicy
-from sessionkit.services._attendance_status import status_as_of, status_unknown
+from sessionkit.services._attendance_status import status_unknown
 from sessionkit.services._context import Context
 from sessionkit.services._outcomes import session_outcomes
 from sessionkit.services._presence import (
@@ -163,7 +164,12 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         present so far. A session ended early (its
         recorded end before the scheduled one) is judged against the span it
         was held, from its start to that end
-        (:func:`~sessionkit.model.attendance.held_span`). Read at ``as_of`` (default: now)
+        (:func:`~sessionkit.model.attendance.held_span`). Read ``as_of`` an
+        instant before the session was moved (rescheduled, its time changed),
+        it is judged against the span it had then, which the kit's journal
+        tells (each move keeps the old start and end); without a journal (or
+        for a lifecycle the kit does not know: it reads no journal for it),
+        against its span now. Read at ``as_of`` (default: now)
         before the session's end, while its status is not terminal, someone
         not there (yet) is ``pending``, not absent. That status is the one the
         session had at ``as_of`` (a session completed or cancelled since was
@@ -181,11 +187,14 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             presence = presence_repository(tx.uow).for_sessions(tenant, [session_id])
             stored = override_repository(tx.uow).for_sessions(tenant, [session_id])
             overrides = overrides_as_of({o.participant: o for o in stored}, at)
+            was = SessionThen(tx, session, at)  # one journal read, if any, for all it tells
             then = None
+            span = held_span(session)
             # Of a lifecycle the kit does not know, no status says anything (_pending_at reads
-            # it by the clock): no journal read for the status it had at ``as_of``.
+            # it by the clock): no journal read for the status, nor the span, it had at as_of.
             if session.lifecycle in ctx.lifecycles:
-                then = status_as_of(tx, session, at)
+                then = was.status()
+                span = was.span()
             # Unknown then (no journal, changed since): judged by its status now, as documented.
             status = session.status if then is None else then
             # Everyone in the session, as for a join after ``as_of``: an override decided
@@ -193,12 +202,12 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
             people = {p.participant for p in presence} | {o.participant for o in stored}
             if not self._cancelled(session, status):  # one cancelled expected nobody
                 people |= self._expected(session)
-                people.update(b.participant for b in confirmed_as_of(tx, session, at))
+                people.update(b.participant for b in was.bookings())
         read_at = self._pending_at(session, status, at)
         return [
             derive_attendance(
                 presence,
-                span=held_span(session),
+                span=span,
                 session_id=session_id,
                 participant=who,
                 thresholds=self.policy.thresholds,
@@ -266,8 +275,12 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         decision was taken (``decided_at``) after ``as_of``: it had not been
         taken then, and the outcome is read from the attendance. A session
         cancelled by ``as_of`` (in a cancelled status then) took place for
-        nobody: every outcome is ``None``, and nobody was expected (its
-        resources are not listed: an absent teacher is no absentee). A pure read.
+        nobody and expected nobody: nobody is listed, neither its resources
+        (an absent teacher is no absentee) nor a booking its cancel left
+        confirmed, as :meth:`for_session` lists none of them. Attendance is
+        judged against the span the session had at ``as_of``, as
+        :meth:`for_session` judges it. A read ``as_of`` an instant reads the
+        kit's journal at most once. A pure read.
         A session whose lifecycle (or status) the kit does not know is read
         as :meth:`for_session` reads it, by the clock alone: whoever is not
         there yet before its end is pending (no outcome), and its status makes
@@ -278,26 +291,30 @@ class AttendanceCommands(PresenceRecording, OverrideCommands):
         with self._ctx.transaction() as tx:
             session = tx.sessions.get(tenant, session_id)
             at = None if as_of is None else self._ctx.at(as_of, "as_of")
+            was = SessionThen(tx, session, at)  # one journal read, if any, for all it tells
             try:
                 machine = self._ctx.lifecycle(session.lifecycle)
             except UnknownLifecycle:
-                machine = None  # read by the clock alone, whatever its status then
+                machine = None  # read by the clock alone, whatever its status or span then
             status = None
             if machine is not None:
-                then = status_as_of(tx, session, at)
+                then = was.status()
                 if then is None:
                     assert at is not None  # read now, the status is the session's own
                     raise status_unknown(tx, session, at)
                 with contextlib.suppress(UnknownStatus):  # one its lifecycle no longer has
                     status = machine.status(then)
-            cancelled = status is not None and status.cancelled
+            if status is not None and status.cancelled:
+                # It took place for nobody and expected nobody, as for_session lists it: its
+                # resources are no one's absentees, nor is a booking left confirmed.
+                return []
             return session_outcomes(
                 tx,
                 session,
+                confirmed=was.bookings(),
+                span=held_span(session) if machine is None else was.span(),
                 no_show_session=status is not None and status.no_show,
-                cancelled_session=cancelled,
-                # A cancelled session expected nobody: its resources are no one's absentees.
-                expected=set() if cancelled else self._expected(session),
+                expected=self._expected(session),
                 thresholds=self.policy.thresholds,
                 as_of=at,
                 now=None if status is not None and status.terminal else at or self._ctx.now(),
