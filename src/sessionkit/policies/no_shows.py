@@ -19,8 +19,8 @@ no-show (the student waited, the host never came) gets
 ``host_no_show_percent`` back (rule ``"host_no_show"``, default all of it).
 Someone who attended a held session is untouched. A cancelled session is
 neither: it took place for nobody, so nothing here applies to it (its bookings
-are cancelled and refunded in full, and ``kit.attendance.outcomes`` gives its
-participants no outcome, ``None``, whoever was absent).
+are cancelled and refunded in full, and ``kit.attendance.outcomes`` lists
+nobody for it, whoever was absent).
 
 Credits follow the same outcomes: a status that counts usage charges each
 participant one (:func:`uses_credit`), except one who attended a no-show
