@@ -3,7 +3,8 @@
 DTSTAMP text, a span widened to whole seconds, an instant as a local time of its zone (or
 UTC where that zone skips or repeats it, or lies beyond what a VTIMEZONE covers), and the
 dates each zone's VTIMEZONE covers: from a rule's start to its last occurrence, extrapolated
-for a rule too long to expand, some years on for one that never ends.
+for a rule too long to expand, some years on for one that never ends. Each change of offset
+has its onset written as RFC 5545 reads it, in the offset before it.
 """
 
 from __future__ import annotations
@@ -128,7 +129,55 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     """
     lo = min(max(first, _FIRST_COVERED), _LAST_COVERED) - timedelta(days=1)
     hi = max(min(last, _LAST_COVERED) + timedelta(days=2), lo + timedelta(days=1))
-    return _DailyTimezone.from_tzinfo(ZoneInfo(tz), tzid=tz, first_date=lo, last_date=hi)
+    zone = ZoneInfo(tz)
+    vtimezone = _DailyTimezone.from_tzinfo(zone, tzid=tz, first_date=lo, last_date=hi)
+    (begins, offset), *changes = [_onsets_before(p, zone) for p in vtimezone.subcomponents]
+    # icalendar's first observance is where the VTIMEZONE begins (TZOFFSETFROM is TZOFFSETTO).
+    # Where a change has its onset there too (lo's midnight opening a gap, as in Havana's
+    # spring), readers took the tie for that observance, and its offset until the next change.
+    # (Instants compared as differences: year 1 less a positive offset is no datetime.)
+    if any(start - begins <= before - offset for start, before in changes):
+        del vtimezone.subcomponents[0]
+    return vtimezone
+
+
+def _onsets_before(observance: icalendar.Component, zone: ZoneInfo) -> tuple[datetime, timedelta]:
+    """Put the observance's DTSTART and RDATEs at its changes' wall times in TZOFFSETFROM.
+
+    RFC 5545 (3.6.5) reads an onset in the offset before it. icalendar writes
+    the first wall time after the change: the same when clocks go back, but
+    late by the change when they go forward (an hour, Lord Howe's 30 minutes,
+    Samoa's day in 2011), so a strict reader moved each spring change that much.
+    Returns the new DTSTART and TZOFFSETFROM.
+    """
+    assert isinstance(observance, icalendar.TimezoneStandard | icalendar.TimezoneDaylight)
+    before: timedelta = observance.TZOFFSETFROM
+    after: timedelta = observance.TZOFFSETTO
+    start = _onset(zone, observance.DTSTART, before, after)
+    observance.DTSTART = start
+    walls = [wall for wall, _ in observance.rdates if isinstance(wall, datetime)]
+    if walls:  # from_tzinfo writes datetimes, no periods
+        observance.pop("RDATE")
+        observance.add("RDATE", [_onset(zone, wall, before, after) for wall in walls])
+    return start, before
+
+
+def _onset(zone: ZoneInfo, wall: datetime, before: timedelta, after: timedelta) -> datetime:
+    """The wall time in ``before`` of the change to ``after`` that ``wall`` gives in either.
+
+    Its instant is ``wall`` less one of the two offsets (whichever icalendar
+    counts in), so it is looked for between the two, to the second, as zoneinfo
+    has it. ``wall`` itself where the offset does not change (where the VTIMEZONE begins).
+    """
+    if before == after:
+        return wall
+    first = wall - max(before, after)
+    lo, hi = -1, int(abs(after - before).total_seconds())  # ``before`` at lo, ``after`` at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        at = (first + timedelta(seconds=mid)).replace(tzinfo=UTC)
+        lo, hi = (mid, hi) if at.astimezone(zone).utcoffset() == before else (lo, mid)
+    return first + timedelta(seconds=hi) + before
 
 
 def first_date(rec: Recurrence) -> date:

@@ -1,0 +1,232 @@
+"""sessionkit.contrib.ical: each VTIMEZONE onset the export writes is its zone's change.
+
+RFC 5545 (3.6.5) reads an observance's DTSTART and RDATEs as local times in its
+TZOFFSETFROM, the offset before the change. icalendar's ``from_tzinfo`` writes
+the first wall time after it, which is that only when clocks go back: New
+York's 2026 DAYLIGHT began at 03:00 -0500 (08:00 UTC), an hour after the
+change, and a reader going by the VTIMEZONE put the hour from 07:00 UTC at a
+02:xx that does not exist. The onsets here are checked against zoneinfo's own
+changes, found hour by hour, then minute by minute and second by second.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from sessionkit.contrib.ical import read_ical, write_ical
+from sessionkit.contrib.ical._write_zones import Ranges
+
+Change = tuple[datetime, timedelta, timedelta, str]
+"""A change of offset: its instant (UTC), the offsets before and after, the name after."""
+Observance = icalendar.TimezoneStandard | icalendar.TimezoneDaylight
+
+ZONES = [
+    ("America/New_York", 2026, 2027),
+    ("Europe/Berlin", 2026, 2027),
+    ("Europe/London", 2026, 2027),  # changes at 01:00 UTC
+    ("Australia/Sydney", 2026, 2027),  # southern: forward in October
+    ("Australia/Lord_Howe", 2026, 2027),  # a change of 30 minutes
+    ("America/Santiago", 2026, 2027),  # changes at midnight
+    ("Asia/Beirut", 2021, 2022),  # changes at midnight
+    ("America/Havana", 2026, 2027),  # forward at midnight
+    ("Asia/Tehran", 2020, 2021),  # changes at 24:00 (until 2022)
+    ("Africa/Casablanca", 2026, 2027),  # an hour back for Ramadan (a negative DST)
+    ("Europe/Volgograd", 2018, 2019),  # +03 to +04 in October 2018: no DST on either side
+    ("Asia/Pyongyang", 2015, 2016),  # +09 to +0830, no DST
+    ("Pacific/Apia", 2011, 2012),  # the date line: 29 December 2011 -10, then 31 December +14
+    ("Pacific/Chatham", 2026, 2027),  # +1245 and +1345, changing at 02:45
+]
+
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta | None:
+    return instant.astimezone(zone).utcoffset()
+
+
+def _first_after(zone: ZoneInfo, lo: datetime, step: timedelta) -> datetime:
+    """The first instant from ``lo`` on, in steps of ``step``, read in another offset."""
+    before = _offset(zone, lo)
+    while _offset(zone, lo + step) == before:
+        lo += step
+    return lo + step
+
+
+def _changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[Change]:
+    """zoneinfo's changes of offset from ``start`` to ``end``, to the second."""
+    found: list[Change] = []
+    hour = start
+    while hour < end:
+        if _offset(zone, hour + timedelta(hours=1)) != _offset(zone, hour):
+            minute = _first_after(zone, hour, timedelta(minutes=1)) - timedelta(minutes=1)
+            instant = _first_after(zone, minute, timedelta(seconds=1))
+            before, after = _offset(zone, instant - timedelta(seconds=1)), _offset(zone, instant)
+            assert before is not None
+            assert after is not None
+            found.append((instant, before, after, str(instant.astimezone(zone).tzname())))
+        hour += timedelta(hours=1)
+    return found
+
+
+def _observances(vtimezone: icalendar.Timezone) -> list[Observance]:
+    return [part for part in vtimezone.subcomponents if isinstance(part, Observance)]
+
+
+def _walls(part: Observance) -> list[datetime]:
+    """The observance's onsets as written: DTSTART, then its RDATEs."""
+    rdates = [wall for wall, _ in part.rdates]
+    assert all(isinstance(wall, datetime) for wall in rdates)
+    return [part.DTSTART, *(wall for wall in rdates if isinstance(wall, datetime))]
+
+
+def _offsets(part: Observance) -> tuple[timedelta, timedelta]:
+    """TZOFFSETFROM and TZOFFSETTO."""
+    before, after = part.TZOFFSETFROM, part.TZOFFSETTO
+    assert isinstance(before, timedelta)
+    assert isinstance(after, timedelta)
+    return before, after
+
+
+def _onsets(vtimezone: icalendar.Timezone) -> tuple[list[datetime], list[Change]]:
+    """Where the VTIMEZONE begins (an offset kept), and its changes, each onset read in UTC."""
+    begins: list[datetime] = []
+    changes: list[Change] = []
+    for part in _observances(vtimezone):
+        before, after = _offsets(part)
+        instants = [(wall - before).replace(tzinfo=UTC) for wall in _walls(part)]
+        if before == after:
+            begins.extend(instants)
+        else:
+            changes.extend((i, before, after, str(part["TZNAME"])) for i in instants)
+    return begins, sorted(changes)
+
+
+def _written(tz: str, first: date, last: date) -> icalendar.Timezone:
+    """The VTIMEZONE the export writes for ``tz`` used from ``first`` to ``last``, as read."""
+    ranges = Ranges()
+    ranges.add(tz, first, last)
+    (component,) = ranges.components()
+    read = icalendar.Timezone.from_ical(component.to_ical())
+    assert isinstance(read, icalendar.Timezone)
+    return read
+
+
+@pytest.mark.parametrize(("tz", "first_year", "last_year"), ZONES)
+def test_every_onset_is_the_zones_change_read_in_tzoffsetfrom(
+    tz: str, first_year: int, last_year: int
+) -> None:
+    zone = ZoneInfo(tz)
+    vtimezone = _written(tz, date(first_year, 1, 1), date(last_year, 12, 31))
+    begins, changes = _onsets(vtimezone)
+    # It covers from a day before the first date to two days after the last.
+    span = (datetime(first_year - 1, 12, 30, tzinfo=UTC), datetime(last_year + 1, 1, 3, tzinfo=UTC))
+    expected = _changes(zone, *span)
+    assert expected  # each zone changes in its years
+    assert changes == expected
+    assert len(begins) <= 1
+    assert all(begin < changes[0][0] for begin in begins)
+
+
+@pytest.mark.parametrize(("tz", "first_year", "last_year"), ZONES)
+def test_each_observance_is_named_and_kinded_as_the_zone_after_its_change(
+    tz: str, first_year: int, last_year: int
+) -> None:
+    zone = ZoneInfo(tz)
+    vtimezone = _written(tz, date(first_year, 1, 1), date(last_year, 12, 31))
+    for part in _observances(vtimezone):
+        before, after = _offsets(part)
+        for wall in _walls(part):
+            onset = (wall - before).replace(tzinfo=UTC)
+            local = onset.astimezone(zone)
+            assert (str(part["TZNAME"]), after) == (local.tzname(), local.utcoffset())
+            assert part.name == ("STANDARD" if local.dst() == timedelta(0) else "DAYLIGHT")
+            if before != after:
+                assert _offset(zone, onset - timedelta(seconds=1)) == before
+
+
+def test_new_yorks_2026_daylight_begins_at_two_as_rfc_5545_writes_it() -> None:
+    vtimezone = _written("America/New_York", date(2026, 1, 1), date(2027, 12, 31))
+    lines = vtimezone.to_ical().decode().splitlines()
+    daylight = lines[lines.index("BEGIN:DAYLIGHT") : lines.index("END:DAYLIGHT") + 1]
+    assert sorted(daylight) == sorted(
+        [
+            "BEGIN:DAYLIGHT",
+            "DTSTART:20260308T020000",
+            "RDATE:20270314T020000",
+            "TZNAME:EDT",
+            "TZOFFSETFROM:-0500",
+            "TZOFFSETTO:-0400",
+            "END:DAYLIGHT",
+        ]
+    )
+
+
+def test_samoas_jump_over_the_date_line_begins_at_midnight_of_the_lost_day() -> None:
+    vtimezone = _written("Pacific/Apia", date(2011, 12, 1), date(2012, 1, 31))
+    ((_, before, after, name),) = _onsets(vtimezone)[1]
+    (part,) = [p for p in _observances(vtimezone) if p.TZOFFSETFROM != p.TZOFFSETTO]
+    assert (part.DTSTART, before, after, name) == (
+        datetime(2011, 12, 30),  # 10:00 UTC: 30 December was skipped, not 31 December
+        timedelta(hours=-10),
+        timedelta(hours=14),
+        "+14",
+    )
+
+
+def _exported(tz: str, *walls: str) -> list[datetime]:
+    """Events at ``walls`` in ``tz`` exported, their starts read back by icalendar, as it reads
+    them by the VTIMEZONE written.
+
+    icalendar reads a known IANA TZID by its own zoneinfo, so the TZID is renamed
+    (each test its own name: icalendar keeps the first VTIMEZONE of a TZID it reads).
+    """
+    lines = [
+        line
+        for i, wall in enumerate(walls)
+        for line in (
+            *("BEGIN:VEVENT", f"UID:e{i}", f"DTSTART;TZID={tz}:{wall}"),
+            *("DURATION:PT1H", "END:VEVENT"),
+        )
+    ]
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *lines, "END:VCALENDAR", ""])
+    written = write_ical(read_ical(text), stamp=datetime(2026, 1, 1, tzinfo=UTC))
+    custom = f"{tz} as sessionkit exports it ({walls[0]})"
+    back = icalendar.Calendar.from_ical(written.replace(tz, custom))
+    assert isinstance(back, icalendar.Calendar)
+    starts = [event.DTSTART for event in back.events]
+    assert all(isinstance(start, datetime) for start in starts)
+    return [start for start in starts if isinstance(start, datetime)]
+
+
+def test_an_export_read_back_by_its_vtimezone_keeps_the_instants_around_a_spring_change() -> None:
+    starts = _exported("America/New_York", "20260308T033000", "20260316T033000")
+    assert [start.astimezone(UTC) for start in starts] == [
+        datetime(2026, 3, 8, 7, 30, tzinfo=UTC),  # 03:30 EDT on the day clocks go forward
+        datetime(2026, 3, 16, 7, 30, tzinfo=UTC),
+    ]
+    # icalendar (dateutil) compares a wall time with DTSTART, so it read these starts so with
+    # the onset an hour late too; from UTC it did not: 07:30 UTC was a 02:30 EST that New
+    # York skips, where it is 03:30 EDT.
+    rules = starts[0].tzinfo
+    assert rules is not None
+    instants = [datetime(2026, 3, 8, hour, 30, tzinfo=UTC) for hour in (6, 7, 8)]
+    assert [i.astimezone(rules).replace(tzinfo=None) for i in instants] == [
+        datetime(2026, 3, 8, 1, 30),
+        datetime(2026, 3, 8, 3, 30),
+        datetime(2026, 3, 8, 4, 30),
+    ]
+    assert [i.astimezone(rules).utcoffset() for i in instants] == [
+        timedelta(hours=-5),
+        timedelta(hours=-4),
+        timedelta(hours=-4),
+    ]
+
+
+def test_an_export_beginning_the_day_clocks_go_forward_at_midnight_is_read_in_summer() -> None:
+    # The VTIMEZONE begins a day before the event: 8 March 2026, when Havana goes from 00:00
+    # CST to 01:00 CDT. Its first observance (CST kept from 00:00) and the change (00:00 CST)
+    # began at one instant, and icalendar (dateutil) took the first, CST until November.
+    (start,) = _exported("America/Havana", "20260309T100000")
+    assert start.astimezone(UTC) == datetime(2026, 3, 9, 14, tzinfo=UTC)
