@@ -1,14 +1,15 @@
 """The IANA zone a calendar's TZID stands for, and the rules of one it defines itself.
 
 A TZID that names an IANA or Windows zone (or embeds one, as Outlook's and others' do), the
-rules of a VTIMEZONE that names none, matched to an IANA zone where they agree, and the
-errors for a zone that cannot be read; :class:`Zones` holds them for one calendar.
+rules of a VTIMEZONE that names none, matched to an IANA zone where they agree (``_zone_match``),
+the instants it gives where that zone changes at other hours, and the errors for a zone that
+cannot be read; :class:`Zones` holds them for one calendar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import icalendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -19,7 +20,7 @@ from sessionkit.contrib.ical._errors import (
 )
 from sessionkit.contrib.ical._source import SourceZone
 from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule, last_onset
-from sessionkit.contrib.ical._zone_match import iana_key, matching_zone
+from sessionkit.contrib.ical._zone_match import iana_key, match, matching_zone
 from sessionkit.errors._base import shown
 from sessionkit.zones import get_zone
 
@@ -28,6 +29,7 @@ __all__ = [
     "broken_zone",
     "iana_key",
     "named_zone",
+    "vtimezone_instant",
     "zone_rules",
 ]
 
@@ -68,6 +70,7 @@ class Zones:
         }
         self._known: dict[str, list[str]] = {}
         self._first: dict[str, str] = {}  # the zone of a TZID's first value
+        self._loose: dict[tuple[str, str], bool] = {}  # (TZID, zone): matched near changes only
 
     @property
     def hint(self) -> str | None:
@@ -132,6 +135,62 @@ class Zones:
         known.append(found)
         self._first.setdefault(tzid, found)
         return found
+
+    def exact(self, tzid: str, wall: datetime, key: str) -> datetime:
+        """Return ``wall`` (of ``tzid``) as the wall time in ``key`` of the instant it names.
+
+        ``wall`` itself, unless ``tzid``'s VTIMEZONE was matched to ``key`` (:meth:`key`)
+        only near its changes, not at them: no zone changes at its hours (the US
+        rules written at 03:00; Outlook's Chile at 02:00, Santiago at midnight),
+        and the VTIMEZONE, which RFC 5545 makes the value's meaning, gives other
+        instants there. Its instant then (:func:`vtimezone_instant`), as ``key``'s
+        wall time (``fold=1``: the second of a repeated one). Past the last
+        change of a VTIMEZONE whose rules end, a value is in ``key`` (:meth:`key`).
+        """
+        rules, vtz = self._rules.get(tzid), self._vtimezones.get(tzid)
+        end = None if vtz is None else last_onset(vtz)
+        if rules is None or (end is not None and wall.date() > end.date()):
+            return wall
+        loose = self._loose.get((tzid, key))
+        if loose is None:
+            near = wall.replace(tzinfo=UTC)
+            found = match(rules, near, among=(key,))
+            if found is None and end is not None:
+                found = match(rules, near, end=end, among=(key,))
+            loose = self._loose[tzid, key] = found is None or not found.exact
+        if not loose:  # differences in a gap or fold only: the writer's convention (_zone_match)
+            return wall
+        zone = get_zone(key)
+        moment = vtimezone_instant(rules, wall)
+        if moment is None or moment == wall.replace(tzinfo=zone).astimezone(UTC):
+            return wall
+        return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def vtimezone_instant(rules: tzinfo, wall: datetime) -> datetime | None:
+    """The UTC instant of ``wall`` by a VTIMEZONE's ``rules``, as sessionkit reads any zone's.
+
+    RFC 5545 3.3.5: a repeated wall time is its first occurrence, a skipped
+    one is read at the offset before the gap (dateutil's reading, and its
+    ``fold=1``, give the one after). ``None``: one dateutil cannot convert.
+    """
+    try:
+        read = {_offset(wall.replace(tzinfo=rules, fold=fold)) for fold in (0, 1)}
+        # Beside each reading, the offset on the other side of a change (a gap's before).
+        offsets = read | {_offset((wall - o).replace(tzinfo=UTC).astimezone(rules)) for o in read}
+        moments = sorted((wall - o).replace(tzinfo=UTC) for o in offsets)
+        real = [m for m in moments if m.astimezone(rules).replace(tzinfo=None) == wall]
+        # Skipped: the offset before the gap is the smaller, as clocks jump forward over it.
+        return real[0] if real else (wall - min(offsets)).replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # see matching_zone; the years' ends
+        return None
+
+
+def _offset(local: datetime) -> timedelta:
+    """The UTC offset of an aware ``local`` (a VTIMEZONE's rules always give one)."""
+    found = local.utcoffset()
+    assert found is not None
+    return found
 
 
 def _agrees(custom: tzinfo, zone: str, near: datetime) -> bool:
