@@ -57,16 +57,16 @@ def _first_after(zone: ZoneInfo, lo: datetime, step: timedelta) -> datetime:
 def _changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[Change]:
     """zoneinfo's changes of offset from ``start`` to ``end``, to the second."""
     found: list[Change] = []
-    hour = start
+    hour, offset = start, _offset(zone, start)
     while hour < end:
-        if _offset(zone, hour + timedelta(hours=1)) != _offset(zone, hour):
+        if (later := _offset(zone, hour + timedelta(hours=1))) != offset:
             minute = _first_after(zone, hour, timedelta(minutes=1)) - timedelta(minutes=1)
             instant = _first_after(zone, minute, timedelta(seconds=1))
             before, after = _offset(zone, instant - timedelta(seconds=1)), _offset(zone, instant)
             assert before is not None
             assert after is not None
             found.append((instant, before, after, str(instant.astimezone(zone).tzname())))
-        hour += timedelta(hours=1)
+        hour, offset = hour + timedelta(hours=1), later
     return found
 
 
@@ -230,3 +230,33 @@ def test_an_export_beginning_the_day_clocks_go_forward_at_midnight_is_read_in_su
     # began at one instant, and icalendar (dateutil) took the first, CST until November.
     (start,) = _exported("America/Havana", "20260309T100000")
     assert start.astimezone(UTC) == datetime(2026, 3, 9, 14, tzinfo=UTC)
+
+
+class _Counted(ZoneInfo):
+    """A zone that counts the offsets asked of it."""
+
+    asked = 0
+
+    def utcoffset(self, dt: datetime | None, /) -> timedelta | None:
+        _Counted.asked += 1
+        return super().utcoffset(dt)
+
+
+# Pyongyang's last change (to +09, no DST) was in May 2018; Tokyo's and Phoenix's long before.
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Phoenix", "Asia/Pyongyang"])
+def test_a_zone_that_changes_no_more_is_looked_at_no_further_than_its_vtimezone_covers(
+    tz: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # icalendar looked for the change after the last one day by day until zoneinfo's end in
+    # year 9999: some 2.9 million offsets, a second or so for each VTIMEZONE of such a zone.
+    from sessionkit.contrib.ical import _write_zones
+
+    monkeypatch.setattr(_write_zones, "ZoneInfo", _Counted)
+    monkeypatch.setattr(_Counted, "asked", 0)
+    vtimezone = _write_zones._vtimezone.__wrapped__(tz, date(2017, 1, 1), date(2019, 12, 31))
+    assert _Counted.asked < 10 * 1100  # it covers 1098 days
+    zone = ZoneInfo(tz)
+    written = icalendar.Timezone.from_ical(vtimezone.to_ical())
+    assert isinstance(written, icalendar.Timezone)
+    span = (datetime(2016, 12, 30, tzinfo=UTC), datetime(2020, 1, 3, tzinfo=UTC))
+    assert _onsets(written)[1] == _changes(zone, *span)

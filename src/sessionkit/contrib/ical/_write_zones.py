@@ -9,7 +9,7 @@ has its onset written as RFC 5545 reads it, in the offset before it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -119,6 +119,31 @@ class _DailyTimezone(icalendar.Timezone):
     ]
 
 
+class _Until(tzinfo):
+    """``zone`` up to the wall time ``end``; past it, an ``OverflowError``.
+
+    ``from_tzinfo`` looks for the change after the last one it writes until it
+    finds one, or, where none comes, until zoneinfo's end in year 9999 (its
+    OverflowError): day by day (:class:`_DailyTimezone`), about a second for
+    each VTIMEZONE of a zone whose offset no longer changes (Tokyo, Phoenix).
+    """
+
+    def __init__(self, zone: ZoneInfo, end: datetime) -> None:
+        self.zone, self.end = zone, end
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        wall = None if dt is None else dt.replace(tzinfo=None)
+        if wall is not None and wall > self.end:
+            raise OverflowError(f"{wall} is past {self.end}, the end of the VTIMEZONE written")
+        return self.zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.zone.tzname(dt)
+
+
 @lru_cache(maxsize=256)
 def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     """The VTIMEZONE of ``tz`` from ``first`` to ``last`` (cached: icalendar scans the zone).
@@ -130,7 +155,9 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     lo = min(max(first, _FIRST_COVERED), _LAST_COVERED) - timedelta(days=1)
     hi = max(min(last, _LAST_COVERED) + timedelta(days=2), lo + timedelta(days=1))
     zone = ZoneInfo(tz)
-    vtimezone = _DailyTimezone.from_tzinfo(zone, tzid=tz, first_date=lo, last_date=hi)
+    # Two days on, a change a day before ``hi`` is still found (the search steps a day).
+    until = _Until(zone, datetime.combine(hi + timedelta(days=2), time()))
+    vtimezone = _DailyTimezone.from_tzinfo(until, tzid=tz, first_date=lo, last_date=hi)
     (begins, offset), *changes = [_onsets_before(p, zone) for p in vtimezone.subcomponents]
     # icalendar's first observance is where the VTIMEZONE begins (TZOFFSETFROM is TZOFFSETTO).
     # Where a change has its onset there too (lo's midnight opening a gap, as in Havana's
