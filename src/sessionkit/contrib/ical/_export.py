@@ -244,10 +244,11 @@ def sessions_feed(
     ATTENDEEs, their calendar addresses (URIs, ``mailto:...``) from
     ``address``, called once per participant (``None``: left out). A booking
     is one while it takes seats at ``stamp``: confirmed (``PARTSTAT=ACCEPTED``),
-    held (``TENTATIVE``) or offered (``NEEDS-ACTION``) and not past its expiry;
+    held (``TENTATIVE``) or offered (``NEEDS-ACTION``) and before its expiry;
     ``ROLE=REQ-PARTICIPANT``, ``CUTYPE=INDIVIDUAL``, and ``X-SESSIONKIT-SEATS``
     for more than one seat. Bookings of one address are one ATTENDEE (their
-    seats added, the most committed PARTSTAT). Raises ``WrongType`` for a
+    seats added, the most committed PARTSTAT); a booking given twice (by
+    tenant and id) counts once, as last given. Raises ``WrongType`` for a
     value that is no Booking, bookings without ``address``, or an address
     that is no text, and ``InvalidValue`` for one that is no URI.
     """
@@ -292,7 +293,10 @@ def _attendees(
     keys = {(s.tenant, s.id) for s in sessions}  # ids may repeat across tenants
     addresses: dict[ResourceRef, str | None] = {}
     found: dict[tuple[str, str], dict[str, IcalAttendee]] = {}
-    for booking in given:
+    # A booking read twice (keyset pages meet it again when its session moves between
+    # them) takes its seats once, as last given: the later read is the newer.
+    latest = {(b.tenant, b.id): b for b in given}
+    for booking in latest.values():
         key = (booking.tenant, booking.session_id)
         if key not in keys or not booking.takes_seats(at):
             continue
