@@ -7,6 +7,8 @@ London (GMT and BST), the first of the two in the matcher's order.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from sessionkit.contrib.ical import read_ical
@@ -58,3 +60,36 @@ def test_the_zone_whose_abbreviations_the_vtimezone_names_is_chosen(
         ("summer", key, utc(2026, 7, 16, 8)),
         ("winter", key, utc(2026, 12, 16, 9)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("offset", "name", "key"),
+    [
+        # Names of an offset, which many zones share: the order, as without them.
+        ("+0000", "GMT", "UTC"),  # not Africa/Abidjan, the first zone named GMT
+        ("+0300", "+03", "Europe/Moscow"),  # not Antarctica/Syowa, the first named +03
+        ("+0300", "MSK", "Europe/Moscow"),
+        ("+0300", "EAT", "Africa/Nairobi"),  # East Africa's name: not Moscow, tried before it
+    ],
+)
+def test_a_fixed_offset_is_named_by_its_abbreviation_unless_that_is_an_offset(
+    offset: str, name: str, key: str
+) -> None:
+    text = ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:Fixed",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        f"TZNAME:{name}",
+        f"TZOFFSETFROM:{offset}",
+        f"TZOFFSETTO:{offset}",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+        *event("UID:e", "DTSTART;TZID=Fixed:20260716T090000", "DURATION:PT1H"),
+    )
+    (read,) = read_ical(text).events
+    assert (read.tz, read.span.start) == (key, utc(2026, 7, 16, 9) - _hours(offset))
+
+
+def _hours(offset: str) -> timedelta:
+    return timedelta(hours=int(offset[:3]))

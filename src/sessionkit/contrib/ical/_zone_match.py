@@ -223,10 +223,20 @@ def match(
 def _told_names(
     custom: tzinfo, samples: Sequence[datetime], changes: Sequence[int], near_change: set[int]
 ) -> dict[int, str]:
-    """``custom``'s TZNAME at one noon of each of its offsets' spells (none if it has none)."""
+    """``custom``'s TZNAME at one noon of each of its offsets' spells, where it names a place.
+
+    Not one that names its offset only (``+03``, ``GMT``): many zones share
+    those, and the order of :data:`_PREFERRED` already picks among them (``UTC``
+    for ``+0000``, not ``Africa/Abidjan``, whose abbreviation is ``GMT``).
+    """
     spells = sorted({0, *(i + 2 for i in changes)} - near_change)
     told = {i: samples[i].astimezone(custom).tzname() for i in spells if i < len(samples)}
-    return {i: name for i, name in told.items() if name}
+    return {i: name for i, name in told.items() if name and not _offset_only(name)}
+
+
+def _offset_only(name: str) -> bool:
+    """Whether an abbreviation says an offset, not a place (``+03``, ``-0430``, ``GMT``)."""
+    return name[0] in "+-" or name.upper() in {"UTC", "GMT", "UT", "Z"}
 
 
 @cache
