@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import attrs
+import pytest
 
-from sessionkit.contrib.ical import sessions_feed
+from sessionkit.contrib.ical import IcalAttendee, sessions_feed
+from sessionkit.errors import InvalidValue
 
 from .test_ical_attendees import NOW, attendee_lines, booking, email, pottery
 
@@ -48,3 +50,18 @@ def test_a_hold_ending_at_the_stamp_is_no_attendee_a_moment_before_it_is() -> No
         [pottery()], stamp=ends - timedelta(microseconds=1), bookings=held, address=email
     )
     assert (len(attendee_lines(at_end)), len(attendee_lines(before))) == (0, 1)
+
+
+def test_an_address_with_a_lone_surrogate_is_refused_naming_the_participant() -> None:
+    # A lone surrogate is no character (bytes decoded with surrogateescape): no URI holds
+    # one, and write_ical could not encode it, far from the participant who gave it.
+    bad = "mailto:jos\udce9@example.org"
+    with pytest.raises(InvalidValue, match=r"^the address of student:ana must be a URI"):
+        sessions_feed(
+            [pottery()],
+            stamp=NOW,
+            bookings=[booking("student:ana", "CONFIRMED")],
+            address=lambda _p: bad,
+        )
+    with pytest.raises(InvalidValue, match=r"^IcalAttendee\.address must be a URI"):
+        IcalAttendee(bad)

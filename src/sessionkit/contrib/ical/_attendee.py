@@ -17,8 +17,9 @@ from sessionkit.errors._base import shown
 __all__ = ["IcalAttendee", "check_address"]
 
 
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+")
-"""A URI as RFC 3986 starts it (a scheme), with no space or control character (CR, LF)."""
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f\ud800-\udfff]+")
+"""A URI as RFC 3986 starts it (a scheme), with no space or control character (CR, LF),
+nor a lone surrogate (no character: write_ical could not encode it)."""
 _TOKEN = re.compile(r"[A-Za-z0-9-]+")
 """An RFC 5545 iana-token or x-name: what a PARTSTAT, ROLE or CUTYPE is."""
 
@@ -27,8 +28,8 @@ def check_address(value: object, name: str) -> str:
     """Return ``value`` if it is a calendar address, a URI (``mailto:ana@example.org``).
 
     ``WrongType`` (naming ``name``) for no text, ``InvalidValue`` for text
-    with no scheme, or with a space or control character: a CR or LF would
-    end the ATTENDEE line and start a property of its own.
+    with no scheme, or with a space, a control character (a CR or LF would
+    end the ATTENDEE line and start a property of its own) or a lone surrogate.
     """
     if not isinstance(value, str):
         raise WrongType(value, name=name, expected="text (a calendar address URI)")
