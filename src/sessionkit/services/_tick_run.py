@@ -70,7 +70,8 @@ class TickReport:
     ``approved`` and ``lapsed`` reschedule requests (auto-approved, expired
     without a usable time); ``advanced`` sessions moved by their timers;
     ``expired`` holds and offers run out (and waitlist places of sessions that
-    started) and ``offered`` freed seats passed to waitlists. ``held`` counts
+    started) and ``offered`` freed seats passed to waitlists, in whichever pass
+    ended them (a silence move's run-out holds and offers too). ``held`` counts
     due items another unit of work held (another worker does them), ``failed``
     the items left due by an error. ``tenants`` were touched (something done),
     in ``batches`` units of work that committed (that did something: a batch

@@ -24,7 +24,8 @@ from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Tx, raised_after_commit
 from sessionkit.services._due_pages import DuePages
 from sessionkit.services._release import settle_run_out
-from sessionkit.services._reschedule_steps import answered_overdue, requests_due
+from sessionkit.services._reschedule_due import Answered, answer_counted, answer_request_counted
+from sessionkit.services._reschedule_steps import requests_due
 from sessionkit.services._statuses import advance_before_refusal
 from sessionkit.services._tick_run import ALL, Claim, Counts, TickRun, by_tenant, chunks
 from sessionkit.services.commands import advance_steps
@@ -115,7 +116,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
         if answering[0]:  # answered here, counted as the reschedules pass counts them
-            session, answered = answered_overdue(ctx, tx, session)
+            session, answered = answer_counted(ctx, tx, session)
             _count_answer(counts, answered)
         if advance_steps(ctx, tx, session, run.actor, answer=False)[1]:
             counts.advanced += 1
@@ -178,7 +179,7 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
 
     def work(tx: Tx, session: Session, counts: Counts) -> None:
         if answering[0]:  # a request's silence first: a waitlist runs out at the new start
-            session, answered = answered_overdue(ctx, tx, session)
+            session, answered = answer_counted(ctx, tx, session)
             _count_answer(counts, answered)
         settled = settle_run_out(ctx, tx, session)
         counts.expired += settled.expired
@@ -203,11 +204,18 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
                     return
 
 
-def _count_answer(counts: Counts, answered: RescheduleRequest | None) -> None:
-    """Count a request silence answered: ``approved`` (AUTO_APPROVED) or ``lapsed``."""
-    if answered is None:
+def _count_answer(counts: Counts, answered: Answered) -> None:
+    """Count a request silence answered: ``approved`` (AUTO_APPROVED) or ``lapsed``.
+
+    And what its move ended, in whichever pass answered it: the holds and
+    offers that ran out (``expired``), the seats they freed (``offered``),
+    as ``kit.bookings.expire_due`` counts them.
+    """
+    counts.expired += answered.expired
+    counts.offered += answered.offered
+    if answered.request is None:
         return
-    if answered.status == AUTO_APPROVED:
+    if answered.request.status == AUTO_APPROVED:
         counts.approved += 1
     else:
         counts.lapsed += 1
@@ -219,7 +227,9 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
     pending: dict[tuple[str, str], RescheduleRequest] = {}
 
     def work(tx: Tx, request: RescheduleRequest, counts: Counts) -> None:
-        _count_answer(counts, commands.answer_due_in(tx, request, run.at))
+        _count_answer(
+            counts, answer_request_counted(ctx, tx, request, run.at, commands.answer_due_in)
+        )
 
     def due(limit: int) -> Sequence[tuple[str, str]] | None:
         with ctx.transaction(run.at) as tx:
