@@ -194,14 +194,27 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
             answering[0] = bool(found) and not run.answered and requests_due(tx, tenant)
         return [(b.tenant, b.session_id) for b in found]
 
-    for fresh in DuePages(due, run.batch):
+    pages = DuePages(due, run.batch)
+    for fresh in pages:
         # A tenant's sessions in the order they fell due (DuePages keeps the read's), a
         # batch at a time: a read that asked past rows settled elsewhere since finds more.
         for owner, session_ids in by_tenant(fresh).items():
             for chunk in chunks(session_ids, run.batch):
+                failed = len(run.failed)
                 run.run("expire_holds", owner, chunk, _seats_of(owner), work)
+                _still_due(run, pages, failed)
                 if run.stopped:
                     return
+
+
+def _still_due(run: TickRun, pages: DuePages, since: int) -> None:
+    """Tell ``pages`` the items reported failed from failure ``since`` on: still due, rolled back.
+
+    The next read then asks past their rows at once, rather than finding only
+    them again (a read wasted per page of failures) before it asks past them.
+    """
+    for failure in run.failed[since:]:
+        pages.failed((failure.tenant, failure.item_id))
 
 
 def _count_answer(counts: Counts, answered: Answered) -> None:
@@ -240,11 +253,14 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
         pending.update(((r.tenant, r.id), r) for r in found)
         return [(r.tenant, r.id) for r in found]
 
-    for fresh in DuePages(due, run.batch):
+    pages = DuePages(due, run.batch)
+    for fresh in pages:
         for owner, request_ids in by_tenant(fresh).items():
             for chunk in chunks(request_ids, run.batch):  # a batch at a time, as above
                 requests = {i: pending[(owner, i)] for i in chunk}
+                failed = len(run.failed)
                 run.run("reschedules", owner, chunk, _requests_of(owner, requests), work)
+                _still_due(run, pages, failed)
                 if run.stopped:
                     return
 
