@@ -232,6 +232,7 @@ def sessions_feed(
     lifecycles: LifecycleRegistry = PRESETS,
     bookings: Iterable[Booking] = (),
     address: Callable[[ResourceRef], str | None] | None = None,
+    organizer: Callable[[Session], str | None] | None = None,
 ) -> str:
     """Return sessions as plain VEVENTs, a feed of a resource's agenda.
 
@@ -248,13 +249,17 @@ def sessions_feed(
     ``ROLE=REQ-PARTICIPANT``, ``CUTYPE=INDIVIDUAL``, and ``X-SESSIONKIT-SEATS``
     for more than one seat. Bookings of one address are one ATTENDEE (their
     seats added, the most committed PARTSTAT); a booking given twice (by
-    tenant and id) counts once, as last given. Raises ``WrongType`` for a
-    value that is no Booking, bookings without ``address``, or an address
-    that is no text, and ``InvalidValue`` for one that is no URI.
+    tenant and id) counts once, as last given. ``organizer`` gives a
+    session's ORGANIZER address (its teacher's, say; ``None``: none), which
+    RFC 5545 asks of an event with ATTENDEEs. Raises ``WrongType`` for a
+    value that is no Booking, bookings without ``address``, an
+    ``organizer`` or ``address`` that is no function, or an address that is
+    no text, and ``InvalidValue`` for one that is no URI.
     """
     chosen = sorted(_sessions(sessions), key=lambda s: (s.start, s.id))
     ids = frozenset(s.id for s in chosen)
     attendees = _attendees(chosen, bookings, address, check_aware(stamp, "stamp"))
+    organizers = _organizers(chosen, organizer)
     used: set[str] = set()
     events = tuple(
         IcalEvent(
@@ -265,10 +270,28 @@ def sessions_feed(
             series_uid=s.series_id,
             cancelled=lifecycles.get(s.lifecycle).status(s.status).cancelled,
             attendees=attendees.get((s.tenant, s.id), ()),
+            organizer=organizers[n],
         )
-        for s in chosen
+        for n, s in enumerate(chosen)
     )
     return write_ical(IcalCalendar(events=events), stamp=stamp, name=name)
+
+
+def _organizers(
+    sessions: list[Session], organizer: Callable[[Session], str | None] | None
+) -> list[str | None]:
+    """Each session's ORGANIZER address, from ``organizer`` (checked: a URI or ``None``)."""
+    if organizer is None:
+        return [None] * len(sessions)
+    if not callable(organizer):
+        raise WrongType(organizer, name="organizer", expected="a function of a session")
+    found: list[str | None] = []
+    for session in sessions:
+        uri = organizer(session)
+        found.append(
+            None if uri is None else check_address(uri, f"the organizer of {session.id!r}")
+        )
+    return found
 
 
 _PARTSTATS = {CONFIRMED: "ACCEPTED", HELD: "TENTATIVE", OFFERED: "NEEDS-ACTION"}

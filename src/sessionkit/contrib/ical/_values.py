@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.contrib.ical._attendee import IcalAttendee
+from sessionkit.contrib.ical._attendee import IcalAttendee, check_address
 from sessionkit.contrib.ical._errors import UnboundedRule
 from sessionkit.errors import InvalidValue, NotADatetime, WrongType
 from sessionkit.errors._base import shown
@@ -307,6 +307,11 @@ class IcalSeries:
                 yield item.recurrence, occ
 
 
+def _organizer(_instance: object, _attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_address(value, "IcalEvent.organizer")
+
+
 @attrs.frozen
 class IcalEvent:
     """A single event (a VEVENT without RRULE, RDATE or a master to override).
@@ -314,7 +319,8 @@ class IcalEvent:
     ``series_uid`` is the UID its RELATED-TO names: an extra session of that
     series. ``cancelled`` marks ``STATUS:CANCELLED``: the event does not take
     place, so it has no occurrence and :func:`store_ical` stores no session for it.
-    ``attendees`` are written as ATTENDEE lines; :func:`read_ical` reads none.
+    ``attendees`` are written as ATTENDEE lines, ``organizer`` (a calendar
+    address URI) as ORGANIZER; :func:`read_ical` reads neither.
     """
 
     uid: str = attrs.field(validator=_TEXT)
@@ -328,6 +334,7 @@ class IcalEvent:
     attendees: tuple[IcalAttendee, ...] = attrs.field(
         default=(), kw_only=True, validator=_typed(IcalAttendee, "IcalAttendees", each=True)
     )
+    organizer: str | None = attrs.field(default=None, kw_only=True, validator=_organizer)
 
 
 @attrs.frozen

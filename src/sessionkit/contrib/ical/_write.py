@@ -213,6 +213,8 @@ def _single(e: IcalEvent, stamp: str, ranges: Ranges, floating: str | None) -> i
         event.add("RELATED-TO", e.series_uid)
     if e.cancelled:
         event.add("STATUS", "CANCELLED")
+    if e.organizer is not None:
+        event.add("ORGANIZER", icalendar.vCalAddress(e.organizer))
     for attendee in e.attendees:
         event.add("ATTENDEE", _attendee(attendee))
     return event
