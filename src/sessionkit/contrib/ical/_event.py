@@ -97,7 +97,17 @@ class EventReader:
         if tzid is None:
             return value, floating or self.zones.floating
         key = self.zones.key(str(tzid), self.src.nth(name, index), self.uid, value)
-        return value.replace(tzinfo=None), key
+        wall = value.replace(tzinfo=None)
+        if name in ("DTSTART", "DTEND") and not self.recurring:
+            # A single event's (or an override's) own times: where its VTIMEZONE and the zone
+            # matched to it change at other hours, the VTIMEZONE's instant (Zones.exact).
+            wall = self.zones.exact(str(tzid), wall, key)
+        return wall, key
+
+    @property
+    def recurring(self) -> bool:
+        """Whether the event has an RRULE or RDATE: its DTSTART is its rules' wall time."""
+        return self.comp.get("RRULE") is not None or self.comp.get("RDATE") is not None
 
     def one(self, name: str) -> Any:
         """Return the property ``name`` (``None`` if absent); refuse it more than once."""
