@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import DuplicateSession, SessionConflict, SessionLocked
-from sessionkit.model.booking import HELD, OFFERED, WAITLISTED
 from sessionkit.model.events import SessionUpdated
 from sessionkit.model.query import SessionQuery
 from sessionkit.model.session import Session
@@ -24,14 +23,11 @@ from sessionkit.ports import SESSIONS
 from sessionkit.services._context import Context, Tx, check_free
 from sessionkit.services._editing import due_status, links_lock, moved_lock, status_lock
 from sessionkit.services._release import settle_moved
-from sessionkit.services._seats import expire_in_order, move_session_bookings
+from sessionkit.services._seats import expire_before_move, move_session_bookings
 from sessionkit.services._usage import move_session_usage, move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
 __all__ = ["Moved", "apply_proposed", "check_series_start", "move_session", "release_moved"]
-
-_RUNNING = (HELD, OFFERED, WAITLISTED)
-"""The statuses of bookings that run out by themselves (``Booking.runs_out_at``)."""
 
 
 @attrs.frozen
@@ -102,29 +98,14 @@ def move_session(
     stored = tx.sessions.update(changed, expected_version=session.version)
     # In the order it happened: what ran out at the old time by the move, the move (dated
     # when it took effect: silence's at the deadline), then what the move ended since.
-    moved_at = tx.now if answered_at is None else min(answered_at, tx.now)
-    ran_out = _expire_ran_out(tx, session, moved_at)
+    ran_out = expire_before_move(tx, stored, moved_at=answered_at)
     old = {"start": session.start, "end": session.end}
     tx.collect(
-        [SessionUpdated(tenant=session.tenant, actor=actor, at=moved_at, session=stored, old=old)]
+        [SessionUpdated(tenant=session.tenant, actor=actor, at=ran_out.at, session=stored, old=old)]
     )
-    ended = ran_out + move_session_bookings(tx, stored, actor=actor, moved_at=answered_at)
+    ended = move_session_bookings(tx, stored, actor=actor, ran_out=ran_out)
     move_session_usage(tx, stored, actor=actor)
     return Moved(stored, ended=bool(ended))
-
-
-def _expire_ran_out(tx: Tx, session: Session, at: datetime) -> int:
-    """Mark EXPIRED, in time order, what of ``session`` ran out by ``at`` at its old time.
-
-    Before the move's ``SessionUpdated``, which ``move_session_bookings``
-    collects its own expiries before: those that ran out since the move come
-    after it. Returns how many.
-    """
-    bookings = tx.bookings_or_none()
-    if bookings is None:
-        return 0
-    waiting = bookings.for_session(session.tenant, session.id, statuses=_RUNNING)
-    return len(expire_in_order(tx, [b for b in waiting if b.expired_at(at)]))
 
 
 def release_moved(ctx: Context, tx: Tx, moved: Moved, actor: str | None) -> Session:

@@ -15,7 +15,7 @@ keeps the names others import from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -44,11 +44,13 @@ __all__ = [
     "closed",
     "takes_bookings",
     "expire",
+    "expire_before_move",
     "expire_in_order",
     "lapse_session_bookings",
     "may_free_at",
     "move_session_bookings",
     "refuse_run_out",
+    "RanOut",
     "Settled",
     "settle",
     "store_booking_change",
@@ -270,8 +272,43 @@ def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> in
     return len(waiting)
 
 
+@attrs.frozen
+class RanOut:
+    """What of a moving session had run out at its old time by the move (``at``), marked.
+
+    ``held`` is each of its bookings as read (any status, ``for_session``
+    order), ``expired`` those of them :func:`expire_before_move` marked
+    EXPIRED, as stored then, by id.
+    """
+
+    at: datetime
+    held: tuple[Booking, ...] = ()
+    expired: Mapping[str, Booking] = attrs.field(factory=dict)
+
+
+def expire_before_move(tx: Tx, session: Session, *, moved_at: datetime | None = None) -> RanOut:
+    """Mark EXPIRED, in time order, what of ``session`` had run out by its move at its old time.
+
+    The first step of :func:`move_session_bookings`, for a caller that
+    publishes the move between it and the rest (passed on as ``ran_out``):
+    ``moved_at`` (at most now; default now) as there. One read of the
+    session's bookings, which the rest uses.
+    """
+    at = tx.now if moved_at is None else min(moved_at, tx.now)
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return RanOut(at)
+    held = tuple(bookings.for_session(session.tenant, session.id))
+    return RanOut(at, held, expire_in_order(tx, [b for b in held if b.expired_at(at)]))
+
+
 def move_session_bookings(
-    tx: Tx, session: Session, *, actor: str | None, moved_at: datetime | None = None
+    tx: Tx,
+    session: Session,
+    *,
+    actor: str | None,
+    moved_at: datetime | None = None,
+    ran_out: RanOut | None = None,
 ) -> int:
     """Carry a moved ``session``'s new time into its bookings' and payments' copy of it.
 
@@ -288,14 +325,16 @@ def move_session_bookings(
     or offer of a session moved to a start already past ends at the move
     (``lapse`` or ``expire``, dated now: it was in play until then).
     Returns how many bookings ended so (the caller may release the session).
+    ``ran_out``: that first step, taken already (:func:`expire_before_move`,
+    whose ``moved_at`` then counts); its ended bookings are counted here too.
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
         return 0
-    at = tx.now if moved_at is None else min(moved_at, tx.now)
-    held = bookings.for_session(session.tenant, session.id)
     # Judged on the old time when it moved: what ran out then is EXPIRED (in time order).
-    expired = expire_in_order(tx, [b for b in held if b.expired_at(at)])
+    if ran_out is None:
+        ran_out = expire_before_move(tx, session, moved_at=moved_at)
+    at, held, expired = ran_out.at, ran_out.held, ran_out.expired
     ended = len(expired)
     later: list[Booking] = []  # ran out at the new time, after the move, by now
     for stored in held:
