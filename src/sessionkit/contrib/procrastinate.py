@@ -19,7 +19,8 @@ With a ``budget``, a job's tick stops between batches once the budget is spent
 (``kit.tick``'s ``should_stop``, on the worker's monotonic clock): a job ends
 within its budget and a batch's time, never killed mid-way by a time limit.
 A ``tick_tenant`` job stopped so defers the tenant's next one (under the same
-queueing lock), which does the rest.
+queueing lock), which does the rest, unless it did nothing (the next periodic
+tick goes on then: a next job would meet the same).
 
 Neither takes a procrastinate ``lock``: a worker killed in a job leaves it
 ``doing``, and its lock would hold every later job of that name for good. The
@@ -159,9 +160,9 @@ def tick_blueprint(
     all tenants in the periodic job instead of a job per tenant. ``budget``
     (a positive ``timedelta``) is how long a job's tick may run: it stops
     between batches once the budget is spent, its result then has ``more``
-    (1; 0 when it finished), and a ``tick_tenant`` job so stopped defers the
-    tenant's next job. A bad argument is refused here (``WrongType``,
-    ``InvalidValue``), not in the worker's first job.
+    (1; 0 when it finished), and a ``tick_tenant`` job so stopped, having
+    done something, defers the tenant's next job. A bad argument is refused
+    here (``WrongType``, ``InvalidValue``), not in the worker's first job.
     """
     if not isinstance(kit, SessionKit) and not callable(kit):
         raise WrongType(kit, name="kit", expected="a SessionKit, or a function returning one")
@@ -196,7 +197,10 @@ def tick_blueprint(
         # that behind the fan-out's per-tenant queueing locks, nor as a silent success.
         checked = check_tenant(tenant)
         report, counts = ticked(current(), checked)
-        if report.more:  # stopped by the budget: the tenant's next job does the rest
+        # Stopped by the budget: the tenant's next job does the rest. Not after a job that did
+        # nothing (its budget spent on reads, or on items that failed again): the next would
+        # meet the same and defer another, without end. The next periodic tick goes on.
+        if report.more and report.done:
             lock = f"{tick.queueing_lock}:{checked}"  # the fan-out's: one job waits at most
             with contextlib.suppress(AlreadyEnqueued):  # one waits already: it does the rest
                 tick_tenant.configure(queueing_lock=lock).defer(tenant=checked)
