@@ -120,7 +120,9 @@ def _span_replayed(
     ``now`` is its span now; each move after ``as_of`` is undone, latest
     first. ``None`` when the entries do not account for its time: undoing
     every move since its last creation does not give the span it was created
-    with (a move left unjournalled, or an entry that cannot be read).
+    with (a move left unjournalled before them, or an entry that cannot be
+    read). An entry keeps no new span, so a move left unjournalled after a
+    journalled one cannot be told: read between the two, the span it gave.
     """
     born = max((e for e in entries if e.event == _CREATED), key=lambda e: e.seq, default=None)
     moves = [e for e in entries if e.event == _UPDATED and (born is None or e.seq > born.seq)]
