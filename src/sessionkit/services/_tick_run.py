@@ -76,9 +76,9 @@ class TickReport:
     the items left due by an error. ``tenants`` were touched (something done),
     in ``batches`` units of work that committed (that did something: a batch
     whose items were all held elsewhere, or found done already, is not counted).
-    ``more`` says the tick stopped before a batch of due items because its
-    ``should_stop`` said so: what it did committed, the rest is still due (tick
-    again).
+    ``more`` says the tick stopped before a batch of due items (or a page of
+    candidates whose facts were not asked) because its ``should_stop`` said so:
+    what it did committed, the rest is still due (tick again).
     """
 
     _repr_html_ = html_of

@@ -141,6 +141,10 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
             if not page:
                 break
             after = (page[-1].start, page[-1].id)
+            if ctx.facts is not None and run.stopping():
+                # The host's provider may be slow (down: a timeout per call, a page's calls
+                # each alone), and no batch may start to ask before: its time is the tick's.
+                return  # these candidates stay due: more
             facts = facts_by_session(run.ctx, run.at, page, partial(run.fail, "advance", owner))
             due: list[str] = []
             for candidate in page:

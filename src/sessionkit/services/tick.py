@@ -143,7 +143,9 @@ def tick(
     the batch counted: the report is the error's ``tick_report`` attribute,
     its summary and failures in the error's notes.
 
-    ``should_stop`` is asked before each batch (never inside one): once it
+    ``should_stop`` is asked before each batch (never inside one), and before
+    a page of candidate sessions' facts are asked of the kit's fact provider
+    (its time is the tick's): once it
     returns ``True`` the tick starts no other batch nor kind, and its report
     has ``more`` set (what it did committed; tick again for the rest). It is
     not asked again then; an error it raises, or an answer other than a
