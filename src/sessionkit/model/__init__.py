@@ -80,14 +80,9 @@ def _import_submodule(name: str) -> object:
 
     # A dunder (hasattr(model, "__wrapped__") by inspect, doctest, pickle) is never a module:
     # refused before the package's files are listed.
-    if name.startswith("__") or name not in (modules := _module_names()):
+    if name.startswith("__") or name not in _module_names():
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # A private module is imported by its public one (booking imports _booking_seats once
-    # Booking is defined), as import sessionkit imported them: the public ones first.
-    first = sorted(m for m in modules if not m.startswith("_")) if name.startswith("_") else []
     try:
-        for module in first:
-            importlib.import_module(f"{__name__}.{module}")
         return importlib.import_module(f"{__name__}.{name}")
     except AttributeError as exc:
         # Out of __getattr__ it would mean "no such module" (as in sessionkit.__init__).

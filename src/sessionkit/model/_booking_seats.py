@@ -14,7 +14,6 @@ from sessionkit.errors import WrongType
 from sessionkit.errors._base import instances_of
 from sessionkit.model._booking_lifecycle import WAITLISTED
 from sessionkit.model._booking_values import SessionOrder, check_session_order, session_order_key
-from sessionkit.model.booking import Booking
 from sessionkit.zones import check_aware
 
 __all__ = ["in_session_order", "keeps_its_seats", "seats_owed", "seats_taken", "stamped_at"]
@@ -84,3 +83,9 @@ def seats_owed(bookings: Iterable[Booking], *, capacity: int | None = None) -> i
         for b in instances_of(bookings, Booking, name="bookings")
         if b.status == WAITLISTED and (capacity is None or b.seats <= capacity)
     )
+
+
+# Last, as booking.py imports this module last: imported first, this module has its
+# functions defined by the time booking (run by this import) asks for them; a top import
+# made that a circular ImportError. The functions read Booking only when called.
+from sessionkit.model.booking import Booking  # noqa: E402
