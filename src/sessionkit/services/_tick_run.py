@@ -41,7 +41,10 @@ R = TypeVar("R")
 
 
 ALL = "*"
-"""The ``item_id`` (and ``tenant``) of a failure to read what is due: the kind's every item."""
+"""The ``item_id`` (and ``tenant``) of a failure to read what is due: the kind's every item.
+
+Also the ``item_id`` of a failed batch whose items a stopped tick did not run alone.
+"""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -51,7 +54,9 @@ class TickFailure:
     ``kind`` is one of :data:`~sessionkit.services.tick.TICK_KINDS`;
     ``item_id`` the series, session or reschedule request id, or :data:`ALL`
     (``"*"``) when reading which items are due failed (``tenant`` is ``"*"``
-    too when the tick was for every tenant).
+    too when the tick was for every tenant), or when a batch failed and the
+    tick's ``should_stop`` stopped it before any of its items run alone failed
+    (the batch's error; its items stay due).
     """
 
     _repr_html_ = html_of
@@ -260,9 +265,16 @@ class TickRun:
                 self._partly(partly, tenant, wanted[0], error)
             else:
                 # Each item again in a unit of work of its own: a batch each, reported each.
+                failed = len(self.failed)
                 for key in wanted:
-                    if self.stopping():
-                        return  # the items not tried stay due, for the next tick
+                    if self.stopping():  # the items not tried stay due, for the next tick
+                        if len(self.failed) == failed:  # none run alone failed: say why
+                            error.add_note(
+                                f"raised by a batch of {len(wanted)}; the tick's should_stop "
+                                "stopped it before it ran them alone to find which raised it"
+                            )
+                            self.fail(kind, tenant, ALL, error)
+                        return
                     try:
                         self._add(tenant, *self.ctx.retrying(attempt, [key]))
                     except Exception as one:  # noqa: BLE001  # reported; the item stays due
