@@ -33,7 +33,11 @@ from sessionkit.services._context import (
 )
 from sessionkit.services._editing import check_editable, lock_session
 from sessionkit.services._release import settle_moved, settle_resized
-from sessionkit.services._seats import move_session_bookings, takes_bookings
+from sessionkit.services._seats import (
+    expire_before_move,
+    move_session_bookings,
+    takes_bookings,
+)
 from sessionkit.services._statuses import advance_steps as advance_steps
 from sessionkit.services._statuses import status_event as status_event
 from sessionkit.services._statuses import store_status as store_status
@@ -140,7 +144,8 @@ class SessionCommands(SessionStatusCommands):
         rules' ``publish_in_horizon`` (``BookingRefused``). Re-checks conflicts
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
         ``detached`` so regeneration leaves it alone, and emits
-        ``SessionUpdated`` with the old values. No change, no write, no event.
+        ``SessionUpdated`` with the old values (a move's after the expiries of what had run
+        out at the old time, before what the move ended). No change, no write, no event.
         A reschedule request of the session past its deadline is answered by
         silence first, as the tick would have (the session moved to the
         proposed time, or the request expired), and the update applies to the
@@ -212,13 +217,16 @@ class SessionCommands(SessionStatusCommands):
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
-            ended = 0
-            if "span" in changes:
-                ended = move_session_bookings(tx, stored, actor=actor)
-                move_session_usage(tx, stored, actor=actor)
+            # In the order it happened, as a reschedule's move: what had run out at the old
+            # time, the move, then what the move ended (a start already past ends its holds).
+            ran_out = expire_before_move(tx, stored) if "span" in changes else None
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
+            ended = 0
+            if ran_out is not None:
+                ended = move_session_bookings(tx, stored, actor=actor, ran_out=ran_out)
+                move_session_usage(tx, stored, actor=actor)
             if ended:  # a hold that had run out, marked at the move: its seats are offered,
                 # or its session goes
                 stored = settle_moved(ctx, tx, stored, actor=actor)
