@@ -1,0 +1,148 @@
+"""``sessionkit.model`` imports a public name on its first use, as it does a module (PEP 562).
+
+Hypothesis imports sessionkit's ``hypothesis`` entry point in every project of the
+environment, and the entry point needs ``Session`` and ``Booking`` of the model:
+its ``__init__`` imported the events, queries and series too (91 sessionkit
+modules after ``import hypothesis``; 88 now, the policies importing some of them).
+The names, ``__all__`` and what ``from ... import`` gives are the same objects as
+before.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from tests._fresh_python import run_python
+
+import sessionkit.model
+
+BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
+    # What each package's __init__ imported eagerly, and from where (written out: a name
+    # moved in _FROM by mistake is caught here).
+    "sessionkit.model": {
+        "sessionkit.model.events": (
+            "DomainEvent",
+            "SeriesClosed",
+            "SeriesUpdated",
+            "SessionCanceled",
+            "SessionCreated",
+            "SessionDeleted",
+            "SessionsRegenerated",
+            "SessionStatusChanged",
+            "SessionUpdated",
+        ),
+        "sessionkit.model.query": ("MAX_LIMIT", "Cursor", "Page", "SessionQuery", "SortField"),
+        "sessionkit.model.series": (
+            "ScheduleItem",
+            "Series",
+            "SeriesStatus",
+            "WindowPolicy",
+            "add_months",
+        ),
+        "sessionkit.model.session": (
+            "MAX_ID_LENGTH",
+            "MAX_NAME_LENGTH",
+            "MAX_REF_LENGTH",
+            "MAX_TITLE_LENGTH",
+            "ResourceRef",
+            "Session",
+            "resource_refs",
+        ),
+    },
+}
+PACKAGES = {"sessionkit.model": sessionkit.model}
+
+AT_MOST_AFTER_IMPORT_HYPOTHESIS = 88
+"""sessionkit's modules ``import hypothesis`` imports (91 with the model's names eager)."""
+
+
+def test_import_hypothesis_imports_no_model_module_it_does_not_use() -> None:
+    out = run_python(
+        """
+        import sys
+        import hypothesis
+        print(len([m for m in sys.modules if m.startswith("sessionkit")]))
+        unused = ["sessionkit.model." + m for m in ("query", "_query_order", "fields")]
+        print([m for m in unused if m in sys.modules])
+        print([m for m in ("sessionkit.model.booking", "sessionkit.model.session")
+               if m not in sys.modules])
+        """
+    )
+    assert int(out[0]) <= AT_MOST_AFTER_IMPORT_HYPOTHESIS, out
+    assert out[1:] == ["[]", "[]"]
+
+
+@pytest.mark.parametrize("package", sorted(BEFORE))
+def test_every_name_is_the_object_it_was(package: str) -> None:
+    # In a fresh interpreter, where each name goes through the __getattr__ once: by
+    # from-import, by attribute, and by star-import.
+    before = {name: module for module, names in BEFORE[package].items() for name in names}
+    out = run_python(
+        f"""
+        import importlib
+        from {package} import *
+        import {package} as package
+        before = {before!r}
+        star = dict(globals())
+        print(sorted(package.__all__) == sorted(before))
+        print([n for n, m in before.items()
+               if not getattr(package, n) is star[n] is getattr(importlib.import_module(m), n)])
+        """
+    )
+    assert out == ["True", "[]"]
+
+
+@pytest.mark.parametrize("package", sorted(BEFORE))
+def test_the_type_checking_imports_the_lazy_table_and_all_name_the_same(package: str) -> None:
+    # Three lists of one set of names (what type checkers see, what __getattr__ imports,
+    # what is exported): a name added to one only is caught here.
+    module = PACKAGES[package]
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    (checking,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and ast.unparse(node.test) in ("TYPE_CHECKING", "_typing.TYPE_CHECKING")
+    ]
+    seen = {
+        node.module: tuple(alias.name for alias in node.names)
+        for node in checking.body
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert seen == module._FROM == BEFORE[package]
+    assert sorted(module.__all__) == sorted(n for names in seen.values() for n in names)
+    # Nothing of sessionkit is imported with the package: its modules are imported on use.
+    eager = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert [ast.unparse(n) for n in eager if "sessionkit" in ast.unparse(n)] == []
+
+
+@pytest.mark.parametrize("package", sorted(BEFORE))
+def test_modules_and_names_are_listed_and_reached_unknown_ones_are_not(package: str) -> None:
+    out = run_python(
+        f"""
+        import pkgutil, sys
+        import {package} as package
+        modules = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+        print(sorted(set(package.__all__) | set(modules)) == sorted(
+            set(dir(package)) & (set(package.__all__) | set(modules))))
+        print([m for m in modules if getattr(package, m) is not sys.modules[f"{package}." + m]])
+        print(hasattr(package, "no_such_name"), hasattr(package, "__wrapped__"))
+        """
+    )
+    assert out == ["True", "[]", "False False"]
+
+
+def test_an_attribute_error_while_importing_a_name_is_an_import_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Out of __getattr__ it would mean "no such name": from-import would say "cannot
+    # import name" and hasattr False, the failure inside the import lost.
+    model: ModuleType = importlib.import_module("sessionkit.model")
+    monkeypatch.setitem(model._MODULE_OF, "Lost", "sessionkit.model.query")
+    with pytest.raises(ImportError, match=r"sessionkit\.model\.Lost could not be imported"):
+        model.Lost  # noqa: B018  # the attribute read is the test
