@@ -14,10 +14,11 @@ academy (a Quran circle and individual lessons whose statuses come from the
 clock and the meeting room's joins; sessionkit.demo.academy), each in its own
 SQLite file.
 
-``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]``
-does all due work once (for cron): rolling-window top-ups, reschedule
-auto-approvals, timed transitions and hold expiry, with a progress line on
-stderr and a summary on stdout. It works on a database that holds sessionkit's
+``python -m sessionkit tick --db URL [--tenant T] [--batch N] [--until-idle]
+[--budget SECONDS]`` does all due work once (for cron): rolling-window top-ups,
+reschedule auto-approvals, timed transitions and hold expiry, with a progress
+line on stderr and a summary on stdout; ``--budget`` stops it between batches
+(the summary says more is due; status 0). It works on a database that holds sessionkit's
 tables: a SQLite file that does not exist, or a database without them, is
 refused, not created.
 

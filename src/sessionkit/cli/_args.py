@@ -7,6 +7,7 @@ given as text: durations, local and aware date-times, window bounds, excluded da
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ __all__ = [
     "parse_exdate",
     "parse_local",
     "positive_int",
+    "positive_seconds",
 ]
 
 _DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.ASCII)
@@ -50,6 +52,21 @@ def positive_int(flag: str) -> Callable[[str], int]:
             value = 0
         if value < 1:
             raise UsageError(f"{flag} {text!r}: expected a whole number of at least 1")
+        return value
+
+    return parse
+
+
+def positive_seconds(flag: str) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number of seconds above 0 (``50``, ``0.5``), else refused."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value < math.inf:  # also nan, which compares false to everything
+            raise UsageError(f"{flag} {text!r}: expected a number of seconds above 0, e.g. 50")
         return value
 
     return parse

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from sessionkit.cli._args import UsageError, positive_int
+from sessionkit.cli._args import UsageError, positive_int, positive_seconds
 from sessionkit.recurrence import MAX_CANDIDATES
 from sessionkit.services.tick import TICK_KINDS
 
@@ -50,7 +50,7 @@ examples:
   %(prog)s demo --db postgresql+psycopg://localhost/school
   %(prog)s expand "FREQ=WEEKLY;BYDAY=MO,WE" --start 2026-03-02T18:00 \\
       --tz Europe/Berlin --duration 90m --from 2026-03-01 --to 2026-04-01
-  %(prog)s tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle
+  %(prog)s tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle --budget 50
 
 "%(prog)s COMMAND --help" describes each command."""
 
@@ -144,7 +144,10 @@ def build_parser(prog: str | None) -> Parser:
         help="do all due work once (top-ups, auto-approvals, timers, hold expiry), for cron",
         description="Run SessionKit.tick against a database set up by sessionkit's migrations, "
         "with the preset lifecycles: claimed batches, so several ticks may run at once. A "
-        "progress line goes to stderr, a summary to stdout; exit status 1 if an item failed.",
+        "progress line goes to stderr, a summary to stdout; exit status 1 if an item failed. "
+        "With --budget it stops between batches once the budget is spent, its summary says "
+        "'stopped early, more is due', and it exits 0 (unless an item failed): the next run "
+        "does the rest.",
     )
     tick.add_argument("--db", required=True, help="SQLAlchemy URL of the sessionkit database")
     tick.add_argument("--tenant", default=None, help="only this tenant (default: all)")
@@ -160,6 +163,14 @@ def build_parser(prog: str | None) -> Parser:
         "--until-idle", action="store_true", help="tick again until a tick finds nothing to do"
     )
     tick.add_argument("--now", default=None, help="the tick's instant, aware ISO (default: now)")
+    tick.add_argument(
+        "--budget",
+        type=positive_seconds("--budget"),
+        default=None,
+        metavar="SECONDS",
+        help="start no batch once SECONDS (a number above 0) have passed since the command "
+        "started, on the monotonic clock; a batch started runs to its end (default: no limit)",
+    )
     # As --help shows the commands; without it a bare "python -m sessionkit" was told only
     # "the following arguments are required: command", naming none of them.
     commands.metavar = "{" + ",".join(commands.choices) + "}"

@@ -5,12 +5,19 @@ exist (which connecting would create empty), a database or schema that does not
 exist, or one without the tables is a usage error (status 2); one that cannot be
 opened or reached is :class:`~sessionkit.cli._args.Unreachable` (status 1), said in
 one line before any work. The composition root: it wires the SQLAlchemy store.
+
+``--budget SECONDS`` is measured on :func:`time.monotonic` from the command's start
+and given to ``kit.tick`` as its ``should_stop``: no batch starts once it is spent,
+the summary says "stopped early, more is due", and ``--until-idle`` ticks no more.
+That is no failure (status 0, unless an item failed): the next run does the rest.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -27,6 +34,9 @@ if TYPE_CHECKING:  # the sqlalchemy extra, imported by the tick command alone
     from sqlalchemy.engine import Engine
 
 __all__ = ["tick"]
+
+_monotonic: Callable[[], float] = time.monotonic
+"""The clock ``--budget`` is measured on (a test puts a fake one here)."""
 
 
 def _sqlite_uri_file(name: str) -> str | None:
@@ -141,7 +151,18 @@ def _check_tables(engine: Engine, url: str) -> None:
 
 
 def tick(args: argparse.Namespace) -> tuple[str, int]:
-    """``tick``: the due work done once (or until idle); its summary, and 1 if an item failed."""
+    """``tick``: the due work done once (or until idle); its summary, and 1 if an item failed.
+
+    With ``args.budget`` (seconds), no batch starts once that long has passed since
+    this call, on the monotonic clock; the report then says ``more``.
+    """
+    should_stop: Callable[[], bool] | None = None
+    if args.budget is not None:
+        deadline: float = _monotonic() + args.budget  # from the start: the checks count
+
+        def should_stop() -> bool:
+            return _monotonic() >= deadline
+
     from sessionkit.demo._common import driver_hint, make_engine, shown_url, url_hint
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
@@ -210,6 +231,7 @@ def tick(args: argparse.Namespace) -> tuple[str, int]:
                 batch=args.batch,
                 kinds=args.kind or TICK_KINDS,
                 progress=progress,
+                should_stop=should_stop,
             )
             line = (
                 f"tick: {report.batches:,} batches, {report.done:,} done, "
@@ -222,7 +244,7 @@ def tick(args: argparse.Namespace) -> tuple[str, int]:
             lines.extend(
                 f"  failed {f.kind} {f.tenant}/{f.item_id}: {f.error}" for f in report.failed
             )
-            if not args.until_idle or report.idle:
+            if not args.until_idle or report.idle or report.more:  # more: the budget is spent
                 break
     finally:
         engine.dispose()
