@@ -18,6 +18,13 @@ raises after a tick's work committed, or after a payment call's answer was store
 nothing: the other tenants are ticked and the payment calls made, then the command says
 which work committed and exits with status 1.
 
+``--budget SECONDS`` bounds the ticks: measured on the monotonic clock from the
+command's start, it is each tick's ``should_stop``, so no batch starts once it is
+spent. The tick's summary then says "stopped early, more is due", ``--until-idle``
+ticks no more, a tenant not yet ticked is said to be left for the next run, and
+the command exits with status 0 (unless an item failed): the next run does the
+rest. A bad value is refused before anything is done, as argparse refuses any.
+
 Payment provider calls are not part of the tick (network calls, made outside
 any transaction): ``--payments`` makes those still due after the tick, and
 lists each call that failed; a failed call whose retry time the store refused
@@ -27,7 +34,11 @@ at once).
 
 from __future__ import annotations
 
+import argparse
+import math
+import time
 from collections import Counter
+from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
@@ -49,6 +60,22 @@ from sessionkit.services.tick import MAX_TICK_BATCH, TICK_KINDS, TickReport
 
 _KEPT: dict[str, Kind[Any]] = {"reschedules": RESCHEDULES, "expire_holds": BOOKINGS}
 """The kinds of due work whose records a store may not keep, and those records' kind."""
+
+_monotonic: Callable[[], float] = time.monotonic
+"""The clock ``--budget`` is measured on (a test puts a fake one here)."""
+
+
+def _seconds(text: str) -> float:
+    """``--budget``'s argparse ``type``: a finite number of seconds above 0, else refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:  # also nan, which compares false to everything
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds above 0, e.g. 50, got {text!r}"
+        )
+    return value
 
 
 def _skipped(kit: SessionKit, kinds: list[str]) -> dict[str, str]:
@@ -91,7 +118,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """``--tenant``, ``--kind``, ``--batch``, ``--until-idle`` and ``--payments``."""
+        """``--tenant``, ``--kind``, ``--batch``, ``--until-idle``, ``--budget``, ``--payments``."""
         parser.add_argument(
             "--tenant", action="append", help="only this tenant (repeatable; default: all)"
         )
@@ -108,6 +135,14 @@ class Command(BaseCommand):
             "--until-idle", action="store_true", help="tick again until a tick finds nothing due"
         )
         parser.add_argument(
+            "--budget",
+            type=_seconds,
+            metavar="SECONDS",
+            help="start no batch once SECONDS (a number above 0) have passed since the command "
+            "started, on the monotonic clock; the summary then says more is due, and the next "
+            "run does it (default: no limit; payment calls are not bounded by it)",
+        )
+        parser.add_argument(
             "--payments",
             action="store_true",
             help="also make the payment provider calls still due (not part of the tick)",
@@ -116,9 +151,13 @@ class Command(BaseCommand):
     quiet = False
     """``-v 0``: print no lines of what was done, only the failures (stderr), as cron wants."""
 
+    started: float | None = None
+    """When :meth:`execute` began, on :data:`_monotonic`: where ``--budget`` is counted from."""
+
     def execute(self, *args: Any, **options: Any) -> str | None:
         """Run the command, knowing ``-v 0`` before the system checks run (see :meth:`check`)."""
         self.quiet = options.get("verbosity", 1) == 0
+        self.started = _monotonic()  # before the system checks: their time is the command's
         return super().execute(*args, **options)
 
     def check(self, *args: Any, **kwargs: Any) -> None:
@@ -158,6 +197,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         """Tick each tenant given (else all at once); print per-kind lines and the failures."""
+        budget: float | None = None
+        if options.get("budget") is not None:  # parsed already, unless call_command(budget=...)
+            try:
+                budget = _seconds(str(options["budget"]))
+            except argparse.ArgumentTypeError as error:  # as the parser says it
+                raise CommandError(f"Error: argument --budget: {error}") from None
         try:
             kit = get_kit()
         except (ImproperlyConfigured, SessionKitError) as error:  # one line, as every refusal
@@ -171,6 +216,13 @@ class Command(BaseCommand):
             skipped = _skipped(kit, kinds)
         except SessionKitError as error:  # the database is locked, or gone
             raise CommandError(str(error)) from error
+        should_stop: Callable[[], bool] | None = None
+        if budget is not None:
+            deadline = (_monotonic() if self.started is None else self.started) + budget
+
+            def should_stop() -> bool:
+                return _monotonic() >= deadline
+
         # Each failing item once: --until-idle meets an item that stays due in every round.
         failing: set[tuple[str, str, str]] = set()
         # An event handler that raised after a tick's work committed, or a payment call's answer
@@ -179,9 +231,14 @@ class Command(BaseCommand):
         handlers: dict[str, Exception] = {}
         for tenant in tenants:
             where = "" if tenant is None else f"{tenant}: "
+            if should_stop is not None and should_stop():  # no tick starts once it is spent
+                self._say(f"{where}tick: not started, the --budget was spent; more may be due")
+                continue
             while True:
                 try:
-                    report = kit.tick(tenant, batch=options["batch"], kinds=kinds)
+                    report = kit.tick(
+                        tenant, batch=options["batch"], kinds=kinds, should_stop=should_stop
+                    )
                 except Exception as error:
                     done: TickReport | None = getattr(error, "tick_report", None)
                     if done is None and not isinstance(error, SessionKitError):
@@ -196,7 +253,7 @@ class Command(BaseCommand):
                 if missing:  # no later round or tenant can do better: say what to do, once
                     raise CommandError(str(missing[0])) from missing[0]
                 failing.update((f.kind, f.tenant, f.item_id) for f in report.failed)
-                if not options["until_idle"] or report.idle:
+                if not options["until_idle"] or report.idle or report.more:  # more: budget spent
                     break
         if options["payments"]:
             for tenant in tenants:
