@@ -195,6 +195,13 @@ def match(
         among if among is not None else (*(h for h in hints if h), *_PREFERRED, *_by_name())
     ):
         zone = zoneinfo.ZoneInfo(name)
+        # Dublin's offsets are London's at every instant: its GMT/IST tell them from GMT/BST.
+        named = all(samples[i].astimezone(zone).tzname() == n for i, n in told.items())
+        if not named and (True, False) in first_of:
+            # Only an exact zone with the VTIMEZONE's names could still come first: without
+            # them (Outlook's German MEZ/MESZ, no zone's), not some 30 zones of Berlin's rules
+            # compared around each change, then passed over.
+            continue
         # Most zones differ at the first noon or so: stop at the first steady one that does,
         # rather than convert all 731 for each of some 600 zones.
         steady = all(
@@ -209,8 +216,6 @@ def match(
             samples[i].astimezone(zone).utcoffset() != wanted[i] for i in near_change
         ):
             continue
-        # Dublin's offsets are London's at every instant: its GMT/IST tell them from GMT/BST.
-        named = all(samples[i].astimezone(zone).tzname() == n for i, n in told.items())
         if exact and named:
             return Match(name, exact=True)
         first_of.setdefault((exact, named), name)
