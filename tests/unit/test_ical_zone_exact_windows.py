@@ -10,6 +10,7 @@ their DTSTART for each: that is done once per TZID, not again for each value or 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -67,3 +68,82 @@ def test_names_no_zone_has_do_not_compare_every_zone_around_the_changes(
         utc(2026, 7, 16, 7),
         {"Europe/Berlin"},
     )
+
+
+_NAME = "Eastern"
+
+
+def _us_at_three(*observances: tuple[str, str, str]) -> list[str]:
+    """A VTIMEZONE of the US offsets, its changes at 03:00 local, each observance given alone.
+
+    ``observances``: (part, DTSTART, RDATE or ""), with no RRULE, so its rules end.
+    """
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{_NAME}"]
+    for part, start, rdate in observances:
+        offsets = ("-0400", "-0500") if part == "STANDARD" else ("-0500", "-0400")
+        lines += [f"BEGIN:{part}", f"DTSTART:{start}", *([f"RDATE:{rdate}"] if rdate else [])]
+        lines += [f"TZOFFSETFROM:{offsets[0]}", f"TZOFFSETTO:{offsets[1]}", f"END:{part}"]
+    return [*lines, "END:VTIMEZONE"]
+
+
+def _read(vtimezone: list[str], *walls: str) -> list[tuple[str, datetime]]:
+    """The zones and starts of one-hour events at ``walls`` of the VTIMEZONE, as read."""
+    text = ics(
+        *vtimezone,
+        *(
+            line
+            for n, wall in enumerate(walls)
+            for line in event(f"UID:e{n}", f"DTSTART;TZID={_NAME}:{wall}", "DURATION:PT1H")
+        ),
+    )
+    return [(e.tz, e.span.start) for e in read_ical(text).events]
+
+
+_NY = "America/New_York"
+
+
+# The year's two changes only, at 03:00 (New York's at 02:00): 02:30 on 1 November is
+# repeated by the VTIMEZONE, its first occurrence in EDT (06:30 UTC; New York: 07:30).
+_YEAR_PAIR = _us_at_three(("DAYLIGHT", "20260308T030000", ""), ("STANDARD", "20261101T030000", ""))
+_RDATES = _us_at_three(
+    ("STANDARD", "20251102T030000", "20261101T030000"),
+    ("DAYLIGHT", "20260308T030000", "20270314T030000"),
+)
+
+
+def test_a_value_beside_a_change_of_rules_that_end_keeps_the_vtimezones_instant() -> None:
+    # Compared from 1 November's noon UTC on, the change that morning was never seen:
+    # only March's was, where both read 03:30 as EDT (the writers' gap, left alone).
+    assert _read(_RDATES, "20261101T023000") == [(_NY, utc(2026, 11, 1, 6, 30))]
+
+
+def test_a_year_pairs_values_on_and_off_its_change_days() -> None:
+    # A value of July first: one on the day of the last change, read first, is matched
+    # past that change, where the offset is -05 for ever, to America/Bogota (reported by
+    # review6, not changed here).
+    assert _read(_YEAR_PAIR, "20260701T090000", "20261101T023000", "20261101T033000") == [
+        (_NY, utc(2026, 7, 1, 13)),
+        (_NY, utc(2026, 11, 1, 6, 30)),
+        (_NY, utc(2026, 11, 1, 8, 30)),
+    ]
+
+
+def test_an_earlier_value_does_not_decide_for_a_later_one() -> None:
+    # A value of December was matched from its own day: only March's change was compared
+    # (where both read 03:30 as EDT), the zone kept as exact, and November's value with it.
+    assert _read(_RDATES, "20261201T090000", "20261101T023000") == [
+        (_NY, utc(2026, 12, 1, 14)),
+        (_NY, utc(2026, 11, 1, 6, 30)),
+    ]
+
+
+def test_rules_that_end_matched_exactly_still_keep_the_zones_reading() -> None:
+    # The same changes at New York's hours: nothing to correct, on the change days too.
+    exact = _us_at_three(("DAYLIGHT", "20260308T020000", ""), ("STANDARD", "20261101T020000", ""))
+    walls = ("20260701T090000", "20261101T013000", "20261101T023000", "20260308T033000")
+    assert _read(exact, *walls) == [
+        (_NY, utc(2026, 7, 1, 13)),
+        (_NY, utc(2026, 11, 1, 5, 30)),
+        (_NY, utc(2026, 11, 1, 7, 30)),
+        (_NY, utc(2026, 3, 8, 7, 30)),
+    ]

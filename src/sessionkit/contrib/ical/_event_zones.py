@@ -19,7 +19,12 @@ from sessionkit.contrib.ical._errors import (
     UnknownCalendarZone,
 )
 from sessionkit.contrib.ical._source import SourceZone
-from sessionkit.contrib.ical._vtimezone import RULE_EXPECTED, impossible_rule, last_onset
+from sessionkit.contrib.ical._vtimezone import (
+    RULE_EXPECTED,
+    first_onset,
+    impossible_rule,
+    last_onset,
+)
 from sessionkit.contrib.ical._zone_match import iana_key, match, matching_zone
 from sessionkit.errors._base import shown
 from sessionkit.zones import get_zone
@@ -153,11 +158,7 @@ class Zones:
             return wall
         loose = self._loose.get((tzid, key))
         if loose is None:
-            near = wall.replace(tzinfo=UTC)
-            found = match(rules, near, among=(key,))
-            if found is None and end is not None:
-                found = match(rules, near, end=end, among=(key,))
-            loose = self._loose[tzid, key] = found is None or not found.exact
+            loose = self._loose[tzid, key] = self._near_miss(tzid, rules, wall, key, end)
         if not loose:  # differences in a gap or fold only: the writer's convention (_zone_match)
             return wall
         zone = get_zone(key)
@@ -165,6 +166,36 @@ class Zones:
         if moment is None or moment == wall.replace(tzinfo=zone).astimezone(UTC):
             return wall
         return moment.astimezone(zone).replace(tzinfo=None)
+
+    def _near_miss(
+        self, tzid: str, rules: tzinfo, wall: datetime, key: str, end: datetime | None
+    ) -> bool:
+        """Whether ``key`` reads ``tzid``'s VTIMEZONE other than exactly around its changes.
+
+        Rules that go on are compared from ``wall``'s day for two years, which
+        meets each yearly change, as :meth:`key` compares them. Rules that end are
+        compared up to their last change, from at most two years before it and no
+        earlier than the day before their first, whatever ``wall``'s date: from
+        ``wall``'s own noon UTC, the change beside it (at night, before that noon)
+        and all before it went unseen, and the answer is kept for the TZID's
+        other values. Before its first onset a VTIMEZONE gives its first STANDARD
+        offset, maybe no zone's: no match is a near miss, whose values then take
+        the VTIMEZONE's instants, the zone's but in its gaps and folds.
+        """
+        near = wall.replace(tzinfo=UTC)
+        if end is None:
+            found = match(rules, near, among=(key,))
+        else:
+            near = min(near - timedelta(days=1), end - _TWO_YEARS)
+            first = first_onset(self._vtimezones[tzid])
+            if first is not None:
+                near = max(near, first - timedelta(days=1))
+            found = match(rules, near, end=end, among=(key,))
+        return found is None or not found.exact
+
+
+_TWO_YEARS = timedelta(days=729)
+"""Days before a VTIMEZONE's last change from which :meth:`Zones._near_miss` compares."""
 
 
 def vtimezone_instant(rules: tzinfo, wall: datetime) -> datetime | None:

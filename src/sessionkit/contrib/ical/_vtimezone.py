@@ -26,6 +26,7 @@ from sessionkit.recurrence import Recurrence, parse_rule
 __all__ = [
     "RULE_EXPECTED",
     "ImpossibleRule",
+    "first_onset",
     "impossible_rule",
     "last_onset",
     "refuse_duplicates",
@@ -145,3 +146,15 @@ def last_onset(vtz: icalendar.Timezone) -> datetime | None:
     except (ValueError, TypeError, OverflowError):  # pragma: no cover - to_tz read it first
         return None
     return max(onsets).replace(tzinfo=UTC) if onsets else None
+
+
+def first_onset(vtz: icalendar.Timezone) -> datetime | None:
+    """The UTC instant of ``vtz``'s first onset (``None``: icalendar finds none).
+
+    For a VTIMEZONE whose rules end (:func:`last_onset`): icalendar lists every onset.
+    """
+    try:
+        onsets = vtz.get_transitions()[0]
+    except (ValueError, TypeError, OverflowError):  # pragma: no cover - to_tz read it first
+        return None
+    return min(onsets).replace(tzinfo=UTC) if onsets else None
