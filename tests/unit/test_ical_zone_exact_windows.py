@@ -10,12 +10,13 @@ their DTSTART for each: that is done once per TZID, not again for each value or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+import icalendar
 import pytest
 
-from sessionkit.contrib.ical import _zone_match, read_ical
+from sessionkit.contrib.ical import _event_zones, _vtimezone, _zone_match, read_ical
 
 from ._ical_support import event, ics, utc
 
@@ -147,3 +148,139 @@ def test_rules_that_end_matched_exactly_still_keep_the_zones_reading() -> None:
         (_NY, utc(2026, 11, 1, 7, 30)),
         (_NY, utc(2026, 3, 8, 7, 30)),
     ]
+
+
+class _Counting(tzinfo):
+    """``inner``'s offsets, counting the wall times it is asked for."""
+
+    def __init__(self, inner: tzinfo) -> None:
+        self.inner = inner
+        self.asked = 0
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        self.asked += 1
+        return self.inner.utcoffset(None if dt is None else dt.replace(tzinfo=self.inner))
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.inner.dst(None if dt is None else dt.replace(tzinfo=self.inner))
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.inner.tzname(None if dt is None else dt.replace(tzinfo=self.inner))
+
+    def fromutc(self, dt: datetime) -> datetime:
+        return self.inner.fromutc(dt.replace(tzinfo=self.inner)).replace(tzinfo=self)
+
+
+_OUTLOOK_US_AT_3 = [
+    "BEGIN:VTIMEZONE",
+    "TZID:Customized Time Zone",
+    "BEGIN:STANDARD",
+    "DTSTART:16010101T030000",
+    "TZOFFSETFROM:-0400",
+    "TZOFFSETTO:-0500",
+    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010101T030000",
+    "TZOFFSETFROM:-0500",
+    "TZOFFSETTO:-0400",
+    "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+]
+
+
+def test_a_custom_zones_offsets_are_read_for_one_match_not_two(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[_Counting] = []
+    rules_of = _event_zones.zone_rules
+
+    def counting(*args: Any) -> tzinfo:
+        made.append(_Counting(rules_of(*args)))
+        return made[-1]
+
+    monkeypatch.setattr(_event_zones, "zone_rules", counting)
+    text = ics(
+        *_OUTLOOK_US_AT_3,
+        *event("UID:e", "DTSTART;TZID=Customized Time Zone:20261101T023000", "DURATION:PT1H"),
+    )
+    (read,) = read_ical(text).events
+    assert (read.tz, read.span.start) == ("America/New_York", utc(2026, 11, 1, 6, 30))
+    # 731 noons and some 360 wall times around its changes, read to match it (the cost
+    # test_ical_zone_match_cost pins), plus a few for the value: Zones.exact read them all
+    # again to learn what the match had found (some 2,200 before).
+    assert made[0].asked < 1_500
+
+
+def test_a_windows_names_zone_is_matched_only_for_a_value_it_reads_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Outlook's own zones come under Windows names, each taken as its zone unmatched (some
+    # 20 ms a calendar): Zones.exact matched each to learn whether it reads the VTIMEZONE
+    # exactly (some 190 ms more), where no value of the calendar was read otherwise.
+    matched: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> _zone_match.Match | None:
+        matched.append(kwargs.get("among"))
+        return _zone_match.match(*args, **kwargs)
+
+    monkeypatch.setattr(_event_zones, "match", counting)
+    walls = ["20260716T090000", "20261025T023000", "20261025T033000", "20260329T033000"]
+    text = _w_europe("W. Europe Standard Time", "CET", "CEST", *walls)
+    read = read_ical(text).events
+    assert [(e.tz, e.span.start) for e in read] == [
+        ("Europe/Berlin", utc(2026, 7, 16, 7)),
+        ("Europe/Berlin", utc(2026, 10, 25, 0, 30)),  # the first 02:30, as both read it
+        ("Europe/Berlin", utc(2026, 10, 25, 2, 30)),
+        ("Europe/Berlin", utc(2026, 3, 29, 1, 30)),
+    ]
+    assert matched == []
+    # Outlook's Chile, under its Windows name, is matched at the first value it reads
+    # otherwise than Santiago (test_ical_zone_match_exact pins its instants).
+
+
+def test_a_windows_names_zone_is_matched_once_past_some_values_read_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each value read by the VTIMEZONE costs a few offsets: after 64 of them, the zone is
+    # matched once (some 700), and the rest are kept as they are without reading them.
+    matched: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> _zone_match.Match | None:
+        matched.append(kwargs.get("among"))
+        return _zone_match.match(*args, **kwargs)
+
+    monkeypatch.setattr(_event_zones, "match", counting)
+    walls = [f"2026{month:02d}{day:02d}T090000" for month in (5, 6, 7) for day in range(1, 29)]
+    read = read_ical(_w_europe("W. Europe Standard Time", "CET", "CEST", *walls)).events
+    assert {e.span.start.hour for e in read} == {7}
+    assert (len(read), matched) == (84, [("Europe/Berlin",)])
+
+
+def test_where_a_vtimezones_rules_end_is_worked_out_once_per_tzid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It was worked out for each value (icalendar's transitions: some 40 ms each for
+    # Outlook's rules from 1601 with an UNTIL), also under an IANA TZID, which has no need.
+    calls: list[str] = []
+    last_onset = _vtimezone.last_onset
+
+    def counting(vtz: icalendar.Timezone) -> datetime | None:
+        calls.append(str(vtz.get("TZID")))
+        return last_onset(vtz)
+
+    monkeypatch.setattr(_event_zones, "last_onset", counting)
+    walls = [f"202607{day:02d}T090000" for day in range(1, 11)]
+    for tzid in ("America/New_York", _NAME):
+        text = ics(
+            *[line.replace(f"TZID:{_NAME}", f"TZID:{tzid}") for line in _RDATES],
+            *(
+                line
+                for n, wall in enumerate(walls)
+                for line in event(f"UID:e{n}", f"DTSTART;TZID={tzid}:{wall}", "DURATION:PT1H")
+            ),
+        )
+        read = read_ical(text).events
+        assert [e.span.start for e in read] == [utc(2026, 7, d, 13) for d in range(1, 11)]
+    assert calls == [_NAME]
