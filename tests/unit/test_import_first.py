@@ -39,7 +39,7 @@ LEFT_OUT = {"sessionkit.__main__"}
 """Modules not imported: ``python -m sessionkit`` runs the command line, an import would too."""
 
 WALK = """
-    import gc, importlib, os, pkgutil, sys, warnings
+    import gc, importlib, os, pkgutil, sys, threading, warnings
 
     LEFT_OUT = {left_out!r}
     OURS = {{"sessionkit", "_sessionkit_cli", "_sessionkit_hypothesis"}}
@@ -123,13 +123,12 @@ WALK = """
             if ended(pid, name, status) == NEEDS_DJANGO:
                 waiting.append(name)
 
-        for module in pkgutil.iter_modules(package.__path__, f"{{package.__name__}}."):
-            name = module.name
-            if name in LEFT_OUT:
-                continue
-            if name in sys.modules:  # the package imported it, as a fresh import of it would:
-                visit(name)  # no process needed, it imports nothing more
-                continue
+        names = [m.name for m in pkgutil.iter_modules(package.__path__, f"{{package.__name__}}.")]
+        for name in [n for n in names if n in sys.modules and n not in LEFT_OUT]:
+            # The package imported it, as a fresh import of it would: no process needed, it
+            # imports nothing more (and first: its own walk waits for any child of this one).
+            visit(name)
+        for name in [n for n in names if n not in sys.modules and n not in LEFT_OUT]:
             while (token := spare()) is None and any(not t for _, t in running.values()):
                 reap()
             running[start(lambda n=name: visit(n), name)] = (name, token)
@@ -223,6 +222,7 @@ WALK = """
                 pass
     preloaded = sorted(m for m in sys.modules if m.partition(".")[0] in NOT_PRELOADED)
     assert preloaded == [], preloaded
+    assert threading.active_count() == 1, threading.enumerate()  # a fork copies no thread
     SPARE = os.pipe()
     os.set_blocking(SPARE[0], False)
     os.write(SPARE[1], b"." * ((os.cpu_count() or 1) - 1))
