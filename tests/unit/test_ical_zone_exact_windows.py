@@ -119,14 +119,31 @@ def test_a_value_beside_a_change_of_rules_that_end_keeps_the_vtimezones_instant(
 
 
 def test_a_year_pairs_values_on_and_off_its_change_days() -> None:
-    # A value of July first: one on the day of the last change, read first, is matched
-    # past that change, where the offset is -05 for ever, to America/Bogota (reported by
-    # review6, not changed here).
     assert _read(_YEAR_PAIR, "20260701T090000", "20261101T023000", "20261101T033000") == [
         (_NY, utc(2026, 7, 1, 13)),
         (_NY, utc(2026, 11, 1, 6, 30)),
         (_NY, utc(2026, 11, 1, 8, 30)),
     ]
+
+
+_EXACT_PAIR = _us_at_three(("DAYLIGHT", "20260308T020000", ""), ("STANDARD", "20261101T020000", ""))
+
+
+@pytest.mark.parametrize(
+    ("wall", "at"),
+    [
+        ("20261215T180000", utc(2026, 12, 15, 23)),
+        # The day of its last change: 01:30 is repeated, its first occurrence in EDT.
+        ("20261101T013000", utc(2026, 11, 1, 5, 30)),
+    ],
+)
+def test_a_first_value_on_or_past_the_last_change_is_in_the_zone_of_those_changes(
+    wall: str, at: datetime
+) -> None:
+    # Compared from that value's day on, the VTIMEZONE is -05 for ever: America/Bogota's,
+    # which read 01:30 on 1 November at 06:30 UTC. Its own changes are New York's (as a
+    # value of January or July finds, test_ical_vtimezones).
+    assert _read(_EXACT_PAIR, wall) == [(_NY, at)]
 
 
 def test_an_earlier_value_does_not_decide_for_a_later_one() -> None:
@@ -140,9 +157,8 @@ def test_an_earlier_value_does_not_decide_for_a_later_one() -> None:
 
 def test_rules_that_end_matched_exactly_still_keep_the_zones_reading() -> None:
     # The same changes at New York's hours: nothing to correct, on the change days too.
-    exact = _us_at_three(("DAYLIGHT", "20260308T020000", ""), ("STANDARD", "20261101T020000", ""))
     walls = ("20260701T090000", "20261101T013000", "20261101T023000", "20260308T033000")
-    assert _read(exact, *walls) == [
+    assert _read(_EXACT_PAIR, *walls) == [
         (_NY, utc(2026, 7, 1, 13)),
         (_NY, utc(2026, 11, 1, 5, 30)),
         (_NY, utc(2026, 11, 1, 7, 30)),

@@ -25,7 +25,7 @@ from sessionkit.contrib.ical._vtimezone import (
     impossible_rule,
     last_onset,
 )
-from sessionkit.contrib.ical._zone_match import iana_key, match, matching_zone
+from sessionkit.contrib.ical._zone_match import Match, iana_key, match, matching_zone
 from sessionkit.errors._base import shown
 from sessionkit.zones import get_zone
 
@@ -77,6 +77,7 @@ class Zones:
         self._first: dict[str, str] = {}  # the zone of a TZID's first value
         self._loose: dict[tuple[str, str], bool] = {}  # (TZID, zone): matched near changes only
         self._ends: dict[str, datetime | None] = {}  # TZID: its VTIMEZONE's last_onset
+        self._starts: dict[str, datetime | None] = {}  # TZID: its first_onset, if it ends
         self._agreed: dict[tuple[str, str], int] = {}  # (TZID, zone): values read alike
 
     @property
@@ -121,7 +122,9 @@ class Zones:
             return first
         if vtz is not None:
             hints = (*known, iana_key(str(vtz.get("X-LIC-LOCATION", ""))), self._hint)
-            matched = match(self._rules[tzid], near, hints)
+            matched = self._past_changes(tzid, near, hints, end)
+            if matched is None:
+                matched = match(self._rules[tzid], near, hints)
             if matched is None and end is not None:
                 matched = match(self._rules[tzid], near, hints, end)
             elif matched is not None and end is None:
@@ -208,16 +211,40 @@ class Zones:
         offset, maybe no zone's: no match is a near miss, whose values then take
         the VTIMEZONE's instants, the zone's but in its gaps and folds.
         """
-        near = wall.replace(tzinfo=UTC)
         if end is None:
-            found = match(rules, near, among=(key,))
+            found = match(rules, wall.replace(tzinfo=UTC), among=(key,))
         else:
-            near = min(near - timedelta(days=1), end - _TWO_YEARS)
-            first = first_onset(self._vtimezones[tzid])
-            if first is not None:
-                near = max(near, first - timedelta(days=1))
-            found = match(rules, near, end=end, among=(key,))
+            found = match(rules, self._own_days(tzid, wall, end), end=end, among=(key,))
         return found is None or not found.exact
+
+    def _own_days(self, tzid: str, wall: datetime, end: datetime) -> datetime:
+        """Whence rules that end are compared, up to ``end`` (their last change).
+
+        From at most two years before it, no earlier than the day before their
+        first (see :meth:`_near_miss`), and the day before ``wall`` if that is
+        earlier still.
+        """
+        if tzid not in self._starts:
+            self._starts[tzid] = first_onset(self._vtimezones[tzid])
+        first = self._starts[tzid]
+        start = min(wall.replace(tzinfo=UTC) - timedelta(days=1), end - _TWO_YEARS)
+        return start if first is None else max(start, first - timedelta(days=1))
+
+    def _past_changes(
+        self, tzid: str, near: datetime, hints: Sequence[str | None], end: datetime | None
+    ) -> Match | None:
+        """The zone of a VTIMEZONE's own changes, for a value on or after the last of them.
+
+        From that change on it keeps one offset, which any zone of that offset
+        shares: compared from the value's day, New York's 2026 pair, read in
+        December, was America/Bogota. ``None``: no such value, or no zone has its
+        changes and agrees on the value's day.
+        """
+        if end is None or near.date() < end.date():
+            return None
+        rules = self._rules[tzid]
+        found = match(rules, self._own_days(tzid, near, end), hints, end)
+        return found if found is not None and _agrees(rules, found.key, near) else None
 
 
 _ONE_BY_ONE = 64
