@@ -245,3 +245,33 @@ def test_the_help_says_what_the_budget_does() -> None:
         "command started, on the monotonic clock; the summary then says more is due, and the "
         "next run does it (default: no limit; payment calls are not bounded by it)"
     ) in said
+
+
+def test_until_idle_starts_no_other_tick_once_the_budget_is_spent(
+    kit: SessionKit, seconds: _Seconds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick that ended without being stopped, but past the budget: no other tick's reads."""
+    _lessons(kit, TENANT, 4)
+    ticks: list[float] = []
+    ticking = SessionKit.tick
+
+    def counted(self: SessionKit, *args: Any, **kwargs: Any) -> TickReport:
+        ticks.append(seconds.now)
+        return ticking(self, *args, **kwargs)
+
+    monkeypatch.setattr(SessionKit, "tick", counted)
+    out = StringIO()
+    # Two batches of two, at 0 and 10 s: all four done by 20 s, past the 15 s budget, but no
+    # batch was left to stop before, so the first tick has no `more`.
+    call_command(
+        "sessionkit_tick",
+        *("--kind", "advance", "--batch", "2", "--until-idle", "--budget", "15"),
+        stdout=out,
+    )
+    assert ticks == [0]  # not a second tick, reading all that is due after the budget
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "advance: 4 sessions advanced, 0 failed"
+    assert lines[1].startswith("tick: 4 done in 2 batches")
+    assert lines[1].endswith("; 0 held elsewhere, 0 failed")
+    assert lines[2:] == ["tick: not started, the --budget was spent; more may be due"]
+    assert _statuses(TENANT) == ["READY"] * 4

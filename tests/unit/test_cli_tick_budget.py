@@ -220,3 +220,32 @@ def test_the_help_says_what_the_budget_does(capsys: pytest.CaptureFixture[str]) 
     assert "tick --db sqlite:///sessionkit-demo.sqlite3 --until-idle --budget 50" in (
         capsys.readouterr().out
     )
+
+
+def test_until_idle_starts_no_other_tick_once_the_budget_is_spent(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seconds: _Seconds,
+) -> None:
+    """A tick that ended without being stopped, but past the budget: no other tick's reads."""
+    url = _database(tmp_path)
+    ticks: list[float] = []
+    ticking = SessionKit.tick
+
+    def counted(self: SessionKit, *args: Any, **kwargs: Any) -> TickReport:
+        ticks.append(seconds.now)
+        return ticking(self, *args, **kwargs)
+
+    monkeypatch.setattr(SessionKit, "tick", counted)
+    # Two batches of two, at 0 and 10 s: all four done by 20 s, past the 15 s budget, but no
+    # batch was left to stop before, so the first tick has no `more`.
+    args = ["tick", "--db", url, "--now", AT, "--batch", "2", "--until-idle", "--budget", "15"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert ticks == [0]  # not a second tick, reading all that is due after the budget
+    assert out.splitlines()[1:] == ["tick: not started, the --budget was spent; more may be due"]
+    assert out.splitlines()[0].startswith("2026-03-02T09:00:00+00:00: 4 done in 2 batches")
+    assert out.splitlines()[0].endswith("; 0 held elsewhere, 0 failed")
+    assert err.splitlines() == ["tick: 2 batches, 4 done, 0 failed"]
+    assert _statuses(url) == ["READY"] * 4

@@ -8,8 +8,10 @@ one line before any work. The composition root: it wires the SQLAlchemy store.
 
 ``--budget SECONDS`` is measured on :func:`time.monotonic` from the command's start
 and given to ``kit.tick`` as its ``should_stop``: no batch starts once it is spent,
-the summary says "stopped early, more is due", and ``--until-idle`` ticks no more.
-That is no failure (status 0, unless an item failed): the next run does the rest.
+the summary says "stopped early, more is due", and ``--until-idle`` ticks no more
+(a tick that ended past it is followed by "tick: not started, the --budget was
+spent; more may be due", not by another tick). That is no failure (status 0,
+unless an item failed): the next run does the rest.
 """
 
 from __future__ import annotations
@@ -245,6 +247,11 @@ def tick(args: argparse.Namespace) -> tuple[str, int]:
                 f"  failed {f.kind} {f.tenant}/{f.item_id}: {f.error}" for f in report.failed
             )
             if not args.until_idle or report.idle or report.more:  # more: the budget is spent
+                break
+            # Spent by a tick that was not stopped (no batch was left to stop before): another
+            # would read all that is due past the budget, so say it was not started instead.
+            if should_stop is not None and should_stop():
+                lines.append("tick: not started, the --budget was spent; more may be due")
                 break
     finally:
         engine.dispose()

@@ -21,7 +21,8 @@ which work committed and exits with status 1.
 ``--budget SECONDS`` bounds the ticks: measured on the monotonic clock from the
 command's start, it is each tick's ``should_stop``, so no batch starts once it is
 spent. The tick's summary then says "stopped early, more is due", ``--until-idle``
-ticks no more, a tenant not yet ticked is said to be left for the next run, and
+ticks no more, a tenant not yet ticked (or, with ``--until-idle``, another round
+after a tick that ended past it) is said to be left for the next run, and
 the command exits with status 0 (unless an item failed): the next run does the
 rest. A bad value is refused before anything is done, as argparse refuses any.
 
@@ -231,10 +232,12 @@ class Command(BaseCommand):
         handlers: dict[str, Exception] = {}
         for tenant in tenants:
             where = "" if tenant is None else f"{tenant}: "
-            if should_stop is not None and should_stop():  # no tick starts once it is spent
-                self._say(f"{where}tick: not started, the --budget was spent; more may be due")
-                continue
             while True:
+                # No tick starts once it is spent: neither a tenant's first nor, with
+                # --until-idle, another after a tick that ended past it without being stopped.
+                if should_stop is not None and should_stop():
+                    self._say(f"{where}tick: not started, the --budget was spent; more may be due")
+                    break
                 try:
                     report = kit.tick(
                         tenant, batch=options["batch"], kinds=kinds, should_stop=should_stop
