@@ -182,8 +182,7 @@ def test_every_model_module_is_an_attribute_once_hypothesis_imported_the_model()
 
 def test_a_model_module_is_an_attribute_after_import_sessionkit_model() -> None:
     # import sessionkit.model binds it on the package as the entry point does. A private
-    # module first: _booking_seats alone is a circular import (booking imports it once
-    # Booking is defined), so the public modules are imported before it, as they were.
+    # module first: _booking_seats imports booking (which imports it back) by itself.
     out = run_python(
         """
         import sessionkit.model

@@ -58,9 +58,9 @@ def test_payment_retries_is_public_in_sessionkit_policies() -> None:
     assert "PaymentRetries" in policies.__all__
     public = {
         name
-        for name, value in vars(policies).items()
+        for name in dir(policies)
         if not name.startswith("_")
-        and not isinstance(value, types.ModuleType)
+        and not isinstance(getattr(policies, name), types.ModuleType)
         and name != "annotations"  # from __future__ import annotations
     }
     assert set(policies.__all__) == public

@@ -2,41 +2,89 @@
 
 The same evaluation answers "may I?" for a button and enforces the rule in the
 command, so the two never disagree.
+
+A name is imported when it is first used, and so is a module of the package (a
+module ``__getattr__``, PEP 562): Hypothesis imports sessionkit's ``hypothesis``
+entry point in every project of the environment, which needs
+:class:`~sessionkit.policies.booking.BookingRules` only, and the package imported
+all its modules (pricing, refunds, no-shows, notice, retries) and the model modules
+they need. The ``TYPE_CHECKING`` imports name the same for type checkers and IDEs;
+a test holds them, ``_FROM`` and ``__all__`` to the same names.
 """
 
 from __future__ import annotations
 
-from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
-from sessionkit.policies.money import (
-    Fee,
-    FixedPrice,
-    Pricing,
-    PricingFor,
-    Rate,
-    RefundPolicy,
-    RefundTier,
-    SeatPrice,
-)
-from sessionkit.policies.no_shows import (
-    ATTENDED,
-    HOST_NO_SHOW,
-    NO_SHOW,
-    AttendanceOutcome,
-    NoShowRefund,
-    Outcome,
-    outcome_of,
-    refund_for,
-    uses_credit,
-)
-from sessionkit.policies.notice import (
-    ACTIONS,
-    Action,
-    NoticePolicy,
-    NoticeRule,
-    NoticeWindow,
-    coaching_notice,
-)
-from sessionkit.policies.retries import PaymentRetries
+import functools as _functools  # private: a public name here would be one more than __all__
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
+    from sessionkit.policies.money import (
+        Fee,
+        FixedPrice,
+        Pricing,
+        PricingFor,
+        Rate,
+        RefundPolicy,
+        RefundTier,
+        SeatPrice,
+    )
+    from sessionkit.policies.no_shows import (
+        ATTENDED,
+        HOST_NO_SHOW,
+        NO_SHOW,
+        AttendanceOutcome,
+        NoShowRefund,
+        Outcome,
+        outcome_of,
+        refund_for,
+        uses_credit,
+    )
+    from sessionkit.policies.notice import (
+        ACTIONS,
+        Action,
+        NoticePolicy,
+        NoticeRule,
+        NoticeWindow,
+        coaching_notice,
+    )
+    from sessionkit.policies.retries import PaymentRetries
+
+_FROM: dict[str, tuple[str, ...]] = {
+    "sessionkit.policies.booking": ("BookingRules", "Refusal", "RulesFor", "check_booking_time"),
+    "sessionkit.policies.money": (
+        "Fee",
+        "FixedPrice",
+        "Pricing",
+        "PricingFor",
+        "Rate",
+        "RefundPolicy",
+        "RefundTier",
+        "SeatPrice",
+    ),
+    "sessionkit.policies.no_shows": (
+        "ATTENDED",
+        "HOST_NO_SHOW",
+        "NO_SHOW",
+        "AttendanceOutcome",
+        "NoShowRefund",
+        "Outcome",
+        "outcome_of",
+        "refund_for",
+        "uses_credit",
+    ),
+    "sessionkit.policies.notice": (
+        "ACTIONS",
+        "Action",
+        "NoticePolicy",
+        "NoticeRule",
+        "NoticeWindow",
+        "coaching_notice",
+    ),
+    "sessionkit.policies.retries": ("PaymentRetries",),
+}
+"""The module of each name imported on first use: the ``TYPE_CHECKING`` imports above."""
+_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
 
 __all__ = [
     "ACTIONS",
@@ -68,3 +116,38 @@ __all__ = [
     "check_booking_time",
     "PaymentRetries",
 ]
+
+
+@_functools.cache
+def _module_names() -> frozenset[str]:
+    """The names of the package's modules (its files, listed once)."""
+    import pkgutil
+
+    return frozenset(m.name for m in pkgutil.iter_modules(__path__))
+
+
+def _import_on_first_use(name: str) -> object:
+    """Import a public name, or a module of the package: the module's ``__getattr__``."""
+    import importlib
+
+    # A dunder (hasattr(policies, "__wrapped__") by inspect, doctest, pickle) is neither.
+    if name not in _MODULE_OF and (name.startswith("__") or name not in _module_names()):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        if name not in _MODULE_OF:
+            return importlib.import_module(f"{__name__}.{name}")
+        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    except AttributeError as exc:
+        # Out of __getattr__ it would mean "no such name" (as in sessionkit.__init__).
+        raise ImportError(f"{__name__}.{name} could not be imported: {exc}") from exc
+    globals()[name] = value  # later uses find it without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the public names and its modules, imported yet or not."""
+    return sorted({*globals(), *__all__, *_module_names()})
+
+
+if not _typing.TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
+    __getattr__ = _import_on_first_use

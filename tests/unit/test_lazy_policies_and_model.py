@@ -1,11 +1,11 @@
-"""``sessionkit.model`` imports a public name on its first use, as it does a module (PEP 562).
+"""``sessionkit.policies`` and ``sessionkit.model`` import a public name on its first use (PEP 562).
 
 Hypothesis imports sessionkit's ``hypothesis`` entry point in every project of the
-environment, and the entry point needs ``Session`` and ``Booking`` of the model:
-its ``__init__`` imported the events, queries and series too (91 sessionkit
-modules after ``import hypothesis``; 88 now, the policies importing some of them).
-The names, ``__all__`` and what ``from ... import`` gives are the same objects as
-before.
+environment, and the entry point needs ``BookingRules``, ``Session`` and
+``Booking`` only: the two packages' ``__init__`` imported every policy (pricing,
+refunds, no-shows, notice, retries, and the model modules they need) and the
+model's events, queries and series, 91 sessionkit modules where 72 do. The names,
+``__all__`` and what ``from ... import`` gives are the same objects as before.
 """
 
 from __future__ import annotations
@@ -19,10 +19,49 @@ import pytest
 from tests._fresh_python import run_python
 
 import sessionkit.model
+import sessionkit.policies
 
 BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
     # What each package's __init__ imported eagerly, and from where (written out: a name
     # moved in _FROM by mistake is caught here).
+    "sessionkit.policies": {
+        "sessionkit.policies.booking": (
+            "BookingRules",
+            "Refusal",
+            "RulesFor",
+            "check_booking_time",
+        ),
+        "sessionkit.policies.money": (
+            "Fee",
+            "FixedPrice",
+            "Pricing",
+            "PricingFor",
+            "Rate",
+            "RefundPolicy",
+            "RefundTier",
+            "SeatPrice",
+        ),
+        "sessionkit.policies.no_shows": (
+            "ATTENDED",
+            "HOST_NO_SHOW",
+            "NO_SHOW",
+            "AttendanceOutcome",
+            "NoShowRefund",
+            "Outcome",
+            "outcome_of",
+            "refund_for",
+            "uses_credit",
+        ),
+        "sessionkit.policies.notice": (
+            "ACTIONS",
+            "Action",
+            "NoticePolicy",
+            "NoticeRule",
+            "NoticeWindow",
+            "coaching_notice",
+        ),
+        "sessionkit.policies.retries": ("PaymentRetries",),
+    },
     "sessionkit.model": {
         "sessionkit.model.events": (
             "DomainEvent",
@@ -54,21 +93,23 @@ BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
-PACKAGES = {"sessionkit.model": sessionkit.model}
+PACKAGES = {"sessionkit.policies": sessionkit.policies, "sessionkit.model": sessionkit.model}
 
-AT_MOST_AFTER_IMPORT_HYPOTHESIS = 88
-"""sessionkit's modules ``import hypothesis`` imports (91 with the model's names eager)."""
+AT_MOST_AFTER_IMPORT_HYPOTHESIS = 72
+"""sessionkit's modules ``import hypothesis`` imports (it was 91 with both packages eager)."""
 
 
-def test_import_hypothesis_imports_no_model_module_it_does_not_use() -> None:
+def test_import_hypothesis_imports_no_policy_or_model_module_it_does_not_use() -> None:
     out = run_python(
         """
         import sys
         import hypothesis
-        print(len([m for m in sys.modules if m.startswith("sessionkit")]))
-        unused = ["sessionkit.model." + m for m in ("query", "_query_order", "fields")]
+        ours = [m for m in sys.modules if m.startswith("sessionkit")]
+        print(len(ours))
+        unused = ["sessionkit.policies." + m for m in ("money", "no_shows", "notice", "retries")]
+        unused += ["sessionkit.model." + m for m in ("events", "query", "series", "money")]
         print([m for m in unused if m in sys.modules])
-        print([m for m in ("sessionkit.model.booking", "sessionkit.model.session")
+        print([m for m in ("sessionkit.policies.booking", "sessionkit.model.session")
                if m not in sys.modules])
         """
     )
@@ -142,7 +183,7 @@ def test_an_attribute_error_while_importing_a_name_is_an_import_error(
 ) -> None:
     # Out of __getattr__ it would mean "no such name": from-import would say "cannot
     # import name" and hasattr False, the failure inside the import lost.
-    model: ModuleType = importlib.import_module("sessionkit.model")
-    monkeypatch.setitem(model._MODULE_OF, "Lost", "sessionkit.model.query")
-    with pytest.raises(ImportError, match=r"sessionkit\.model\.Lost could not be imported"):
-        model.Lost  # noqa: B018  # the attribute read is the test
+    policies: ModuleType = importlib.import_module("sessionkit.policies")
+    monkeypatch.setitem(policies._MODULE_OF, "Lost", "sessionkit.policies.retries")
+    with pytest.raises(ImportError, match=r"sessionkit\.policies\.Lost could not be imported"):
+        policies.Lost  # noqa: B018  # the attribute read is the test
