@@ -18,9 +18,9 @@ SQLite file.
 [--budget SECONDS]`` does all due work once (for cron): rolling-window top-ups,
 reschedule auto-approvals, timed transitions and hold expiry, with a progress
 line on stderr and a summary on stdout; ``--budget`` stops it between batches
-(the summary says more is due; status 0). It works on a database that holds sessionkit's
-tables: a SQLite file that does not exist, or a database without them, is
-refused, not created.
+(the summary says more is due; status 0 unless an item failed). It works on a
+database that holds sessionkit's tables: a SQLite file that does not exist, or a
+database without them, is refused, not created.
 
 Every command says an error in one line on stderr, and exits with the same
 status for the same kind of failure: 2 when the command line is wrong (a bad
