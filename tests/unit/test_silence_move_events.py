@@ -5,6 +5,7 @@ whenever a job answers it. The move's ``SessionUpdated`` was dated when the
 job answered and published after the expiries of the holds and offers that
 ran out at the new time only after the move; it now comes after what had run
 out by the deadline, dated at the deadline, and before what ran out since.
+So does the request's answer, right after the move (test_silence_answer_instant.py).
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def test_the_move_is_published_at_the_deadline_before_what_ran_out_after_it(
     JOBS[job](kit)
     assert seen_in(events.events[seen:]) == [
         ("SessionUpdated", DEADLINE, ""),  # silence moved it at the deadline
+        ("RescheduleStatusChanged", DEADLINE, ""),  # its answer, with the move
         ("BookingExpired", RUNS_OUT["after"], ender),  # then it ran out, at the new time
-        ("RescheduleStatusChanged", AFTER, ""),  # the answer, stored when the job ran
-        ("BookingOffered", AFTER, "student:dan"),  # the seat offered then
+        ("BookingOffered", AFTER, "student:dan"),  # the seat offered when the job ran
     ]
 
 
@@ -74,7 +75,7 @@ def test_what_ran_out_before_the_move_is_published_before_it(store: str) -> None
     assert seen_in(events.events[seen:]) == [
         ("BookingExpired", RUNS_OUT["before"], "student:cai"),
         ("SessionUpdated", DEADLINE, ""),
-        ("RescheduleStatusChanged", AFTER, ""),
+        ("RescheduleStatusChanged", DEADLINE, ""),
         ("BookingOffered", AFTER, "student:dan"),
     ]
     [moved] = events.of_type(SessionUpdated)

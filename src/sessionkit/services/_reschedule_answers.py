@@ -37,18 +37,23 @@ def store_answer(
     reason: str | None = None,
     timed: bool = False,
     caused_by: str | None = None,
+    at: datetime | None = None,
 ) -> RescheduleRequest:
     """Fire ``transition`` on ``request`` (``timed``: its timer), store it, collect the event.
 
     ``actor`` decided the answer; ``caused_by`` (default: ``actor``) is the
     event's actor, for an answer nobody gave that someone's command caused.
+    ``at`` is when the answer took effect (silence's: the request's deadline,
+    as its timer dates a ``timed`` one; at most now; default now): the
+    change's and the event's instant. The request's ``updated_at`` is now.
     """
     if timed:
         answered, changes = RESCHEDULE_LIFECYCLE.advance(request, tx.now)
         change = changes[-1]
     else:
+        when = tx.now if at is None else min(at, tx.now)
         answered, change = RESCHEDULE_LIFECYCLE.fire(
-            request, transition, now=tx.now, actor=actor, role=role, reason=reason
+            request, transition, now=when, actor=actor, role=role, reason=reason
         )
     answered = attrs.evolve(
         answered,

@@ -11,6 +11,7 @@ does, or saying why not (:func:`apply_proposed`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
@@ -66,6 +67,7 @@ def move_session(
     actor: str | None,
     *,
     answered_at: datetime | None = None,
+    answer: Callable[[], object] | None = None,
 ) -> Moved:
     """Move ``session`` to start at ``new_start`` (same duration); the bookings follow.
 
@@ -80,8 +82,13 @@ def move_session(
     Its ``SessionUpdated`` is dated when the move took effect (``answered_at``,
     at most now; default now) and published after the expiries of what had run
     out by then, before those of what ran out at the new time since.
+    ``answer`` (silence's) stores the request's answer with the move, dated
+    with it: called once the ``SessionUpdated`` is collected, before the rest,
+    or alone when the session is at ``new_start`` already.
     """
     if new_start == session.start:
+        if answer is not None:
+            answer()
         return Moved(session, ended=False)
     span = TimeSpan.from_start(new_start, session.span.duration)
     changed = attrs.evolve(session, span=span, detached=True, updated_at=tx.now, updated_by=actor)
@@ -103,6 +110,8 @@ def move_session(
     tx.collect(
         [SessionUpdated(tenant=session.tenant, actor=actor, at=ran_out.at, session=stored, old=old)]
     )
+    if answer is not None:
+        answer()
     ended = move_session_bookings(tx, stored, actor=actor, ran_out=ran_out)
     move_session_usage(tx, stored, actor=actor)
     return Moved(stored, ended=bool(ended))
@@ -127,6 +136,8 @@ def apply_proposed(
     target: datetime,
     actor: str | None,
     deadline: datetime,
+    *,
+    answer: Callable[[], object] | None = None,
 ) -> Moved | str:
     """Move ``session`` to a request's proposed ``target`` as silence does; the move, or why not.
 
@@ -136,7 +147,8 @@ def apply_proposed(
     conflict, a status that may not be moved, dependents the host's links name, a taken
     series start or a period without the credits its charged participants need is the reason, and
     nothing was written (every check that can refuse the move runs before its
-    first write). Store the answer, then :func:`release_moved` the move.
+    first write). Store the answer (or have the move store it: ``answer``, as
+    :func:`move_session`), then :func:`release_moved` the move.
     """
     refusal = ctx.new_time_refusal(session, target, deadline)
     if refusal is not None:
@@ -148,6 +160,6 @@ def apply_proposed(
     if no_credit is not None:
         return str(no_credit)
     try:
-        return move_session(ctx, tx, session, target, actor, answered_at=deadline)
+        return move_session(ctx, tx, session, target, actor, answered_at=deadline, answer=answer)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:
         return str(error)

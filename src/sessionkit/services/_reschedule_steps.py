@@ -280,11 +280,26 @@ def answer_due(
             f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
     else:
-        applied = apply_proposed(ctx, tx, session, target, None, request.deadline)
+        approved: list[RescheduleRequest] = []
+
+        def approve() -> None:  # with the move, at the deadline, before what ran out since
+            approved.append(
+                store_answer(
+                    tx,
+                    repo,
+                    request,
+                    "auto_approve",
+                    None,
+                    None,
+                    new_start=target,
+                    at=request.deadline,
+                )
+            )
+
+        applied = apply_proposed(ctx, tx, session, target, None, request.deadline, answer=approve)
         if not isinstance(applied, str):
-            answered = store_answer(tx, repo, request, "auto_approve", None, None, new_start=target)
             release_moved(ctx, tx, applied, None)
-            return answered
+            return approved[0]
         why = f"the proposed time could not be applied: {applied}"
     return store_answer(tx, repo, request, "expire", None, None, reason=why)
 
