@@ -1,6 +1,7 @@
 """The routes of bookings and the queries (added to the router by :func:`add_booking_routes`)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -45,6 +46,13 @@ _DAYS = (
     "the days ahead from now, 1 up to the API's limit on window: the bookings in play of the"
     " sessions that start before then and have not ended"
 )
+_MOST_DAYS = timedelta.max.days
+"""The most days any window holds (a ``Limits.window`` is a ``timedelta``): more, every kit refuses.
+
+Declared as ``days``' maximum: past it the core names the count of days, which
+no ``timedelta`` holds, and a ``LimitExceeded`` would carry days beside a
+``maximum`` in seconds.
+"""
 
 
 def add_booking_routes(routes: Routes) -> None:
@@ -230,12 +238,13 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         participant: Annotated[str, Path(examples=["student:ann"])],
-        # At least 1 whatever the kit (the core refuses less), so the schema says it.
-        days: Annotated[int, Query(ge=1, description=_DAYS)] = 7,
+        # At least 1 and at most what a timedelta holds whatever the kit (the core refuses
+        # less, and every kit's window holds no more), so the schema says both.
+        days: Annotated[int, Query(ge=1, le=_MOST_DAYS, description=_DAYS)] = 7,
     ) -> list[s.BookingOut]:
         participant = participant_named(participant)
         access.own(who, participant, asked="a participant's agenda")
-        # The upper bound is the core's to check: the kit's Limits.window, not the schema's.
+        # The kit's own bound is the core's to check: its Limits.window, not the schema's.
         found = app.bookings.agenda(who.tenant, participant, days=days)
         return [s.booking_out(b) for b in found]
 
