@@ -202,7 +202,8 @@ def test_a_bad_budget_is_refused_before_anything_is_done(
 ) -> None:
     _lessons(kit, TENANT, 1)
     said = (
-        f"Error: argument --budget: expected a number of seconds above 0, e.g. 50, got {budget!r}"
+        "Error: argument --budget: expected a finite number of seconds above 0, e.g. 50, "
+        f"got {budget!r}"
     )
     with pytest.raises(CommandError) as refused:  # --budget=: a lone -inf reads as an option
         call_command("sessionkit_tick", f"--budget={budget}", stdout=StringIO())
@@ -215,7 +216,7 @@ def test_a_bad_budget_is_refused_before_anything_is_done(
 
 @pytest.mark.parametrize("budget", [0, -1.5, float("nan"), True, timedelta(seconds=50)])
 def test_a_bad_budget_given_to_call_command_is_refused(kit: SessionKit, budget: object) -> None:
-    with pytest.raises(CommandError, match=r"^Error: argument --budget: expected a number"):
+    with pytest.raises(CommandError, match=r"^Error: argument --budget: expected a finite number"):
         call_command("sessionkit_tick", budget=budget, stdout=StringIO())
 
 
@@ -229,8 +230,8 @@ def test_a_bad_budget_on_the_command_line_exits_2_with_argparse_s_usage(
         parser.parse_args(["--budget", "0"])
     assert ended.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "manage.py sessionkit_tick: error: argument --budget: expected a number of seconds "
-        "above 0, e.g. 50, got '0'"
+        "manage.py sessionkit_tick: error: argument --budget: expected a finite number of "
+        "seconds above 0, e.g. 50, got '0'"
     )
     assert parser.parse_args(["--budget", "0.5"]).budget == 0.5
     assert parser.parse_args([]).budget is None

@@ -182,7 +182,8 @@ def test_a_bad_budget_exits_2_with_one_line_before_the_database_is_opened(
     # --budget=: argparse reads a lone -inf as an option, not as the flag's value
     assert main(["tick", "--db", f"sqlite:///{database}", f"--budget={budget}"]) == 2
     assert capsys.readouterr().err == (
-        f"sessionkit: error: --budget {budget!r}: expected a number of seconds above 0, e.g. 50\n"
+        f"sessionkit: error: --budget {budget!r}: expected a finite number of seconds above 0, "
+        "e.g. 50\n"
     )
     assert not database.exists()
 

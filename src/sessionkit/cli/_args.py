@@ -66,7 +66,9 @@ def positive_seconds(flag: str) -> Callable[[str], float]:
         except ValueError:
             value = math.nan
         if not 0 < value < math.inf:  # also nan, which compares false to everything
-            raise UsageError(f"{flag} {text!r}: expected a number of seconds above 0, e.g. 50")
+            raise UsageError(
+                f"{flag} {text!r}: expected a finite number of seconds above 0, e.g. 50"
+            )
         return value
 
     return parse

@@ -74,7 +74,7 @@ def _seconds(text: str) -> float:
         value = math.nan
     if not 0 < value < math.inf:  # also nan, which compares false to everything
         raise argparse.ArgumentTypeError(
-            f"expected a number of seconds above 0, e.g. 50, got {text!r}"
+            f"expected a finite number of seconds above 0, e.g. 50, got {text!r}"
         )
     return value
 
