@@ -7,6 +7,7 @@ session commands do to its bookings (cancelled, lapsed, left to the job).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from sessionkit.model.booking import (
     participant_ref,
 )
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import MAX_ID_LENGTH
 from sessionkit.testing import _strategy_args as _args
 from sessionkit.zones import check_aware
 
@@ -132,6 +134,8 @@ def bookings(
     ``"kind:id"`` text, as ``kit.bookings.book`` takes them; by default
     ``student:p1`` to ``student:p50``): one participant's bookings of several
     sessions, for a per-day or per-week rule, are ``participants=["student:ana"]``.
+    Its id is the session's with ``-b<n>`` after it (``s3-b17``), so bookings
+    of sessions of different ids are stored together.
     """
     if not isinstance(session, Session):
         raise WrongType(session, name="bookings(session)", expected="a Session")
@@ -212,6 +216,21 @@ def _left_in(machine: Lifecycle, status: Status, *, started: bool) -> frozenset[
     return BOOKING_STATUSES
 
 
+def _booking_id(session_id: str, n: int) -> str:
+    """The id of drawn booking ``n`` of ``session_id``: the session's id, ``-b<n>`` after it.
+
+    Bookings of different sessions, drawn apart, then never share an id, so one
+    participant's bookings of several sessions (a per-day rule's) are stored
+    together; a bare ``b<n>`` made ``b1`` in a third of such draws, a
+    ``DuplicateBooking``. A session id too long for that keeps a digest of it.
+    """
+    whole = f"{session_id}-b{n}"
+    if len(whole) <= MAX_ID_LENGTH:
+        return whole
+    digest = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{digest}-b{n}"
+
+
 @st.composite  # module-level, as _drawn_sessions is
 def _drawn_bookings(
     draw: st.DrawFn,
@@ -227,7 +246,7 @@ def _drawn_bookings(
         session,
         when,
         draw(statuses),
-        booking_id=f"b{draw(st.integers(1, 10**6))}",
+        booking_id=_booking_id(session.id, draw(st.integers(1, 10**6))),
         participant=draw(participants),
         roles=roles,
         ended=ended,

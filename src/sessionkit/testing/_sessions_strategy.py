@@ -116,7 +116,9 @@ def sessions(
     (``is_extra``) and sessions generated from series ``"series-1"`` (its
     id and occurrence key set), or only one kind (``generated=False`` /
     ``True``): a store keeps a generated session only once its series is
-    stored. Options that leave nothing to draw raise ``InvalidValue`` naming
+    stored. Sessions drawn apart may share an id (``s1``), which a store
+    refuses: draw several as ``st.lists(sessions(...), unique_by=lambda s: s.id)``.
+    Options that leave nothing to draw raise ``InvalidValue`` naming
     the option, and options of the wrong type ``WrongType``.
     """
     with _args.naming("tenant", tenant, strategy="sessions"):
