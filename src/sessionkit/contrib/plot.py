@@ -121,6 +121,25 @@ def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[s
     return out
 
 
+def _height(lanes: int, entries: int, *, title: bool) -> float:
+    """The figure's height in inches: the lanes', or the legend's beside them when taller.
+
+    The legend hangs from the top of the axes; a figure sized by its lanes alone (1.85
+    inches for one) held some eight entries, cut off the rest below the picture, and
+    constrained layout collapsed the axes. An entry takes 1.5 lines of the legend's font.
+    """
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    def points(size: object) -> float:
+        return float(FontProperties(size=size).get_size_in_points())  # type: ignore[arg-type]
+
+    legend = entries * 1.5 * points(rcParams["legend.fontsize"]) / 72 + 0.25
+    if title:  # the title sits above the axes, the legend's top, on the same page
+        legend += (1.2 * points(rcParams["axes.titlesize"]) + rcParams["axes.titlepad"]) / 72
+    return max(1.4 + 0.45 * max(1, lanes), legend)
+
+
 def timeline(
     sessions: Iterable[Session] | Page[Session],
     *,
@@ -144,7 +163,9 @@ def timeline(
     tenant, then) are outlined in red and their overlap is shaded. ``tz`` is
     the zone of the time axis (default: the sessions' zone when they share
     one, else UTC). ``colors`` maps statuses to colours over
-    :data:`STATUS_COLORS`. ``save`` also writes the figure to that path
+    :data:`STATUS_COLORS`. The figure is ``width`` inches wide and as tall as
+    its lanes need, or as the legend beside them when that is taller. ``save``
+    also writes the figure to that path
     (format by suffix) at ``dpi``. Labels and ``title`` are drawn as given:
     a ``$`` is a dollar sign, not the start of mathtext, and no data text
     (ids, tenants, statuses, kinds, the title) goes through LaTeX, whatever
@@ -193,7 +214,13 @@ def timeline(
     clashing = {(id(c.first), c.resource) for c in conflicts}
     clashing |= {(id(c.second), c.resource) for c in conflicts}
 
-    fig = Figure(figsize=(width, 1.4 + 0.45 * max(1, len(lanes))), dpi=dpi, layout="constrained")
+    handles: list[Any] = [Patch(facecolor=c, label=status) for status, c in palette.items()]
+    if conflicts:
+        handles.append(
+            Patch(facecolor=CONFLICT_COLOR, alpha=0.5, edgecolor=CONFLICT_COLOR, label="conflict")
+        )
+    tall = _height(len(lanes), len(handles), title=title is not None)
+    fig = Figure(figsize=(width, tall), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     height = 0.6
     first = min((_num(s.start) for s in found), default=0.0)
@@ -248,11 +275,6 @@ def timeline(
         ax.set_xlabel(f"time ({zone})"),
         ax.set_ylabel(f"tenant{_TENANT_SEP}{by}" if tenants else by),
     )
-    handles: list[Any] = [Patch(facecolor=c, label=status) for status, c in palette.items()]
-    if conflicts:
-        handles.append(
-            Patch(facecolor=CONFLICT_COLOR, alpha=0.5, edgecolor=CONFLICT_COLOR, label="conflict")
-        )
     if handles:
         key = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         _plain(*key.get_texts())
