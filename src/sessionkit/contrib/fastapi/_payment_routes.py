@@ -39,6 +39,7 @@ from sessionkit.contrib.fastapi.problems import problem_responses
 from sessionkit.errors import InvalidValue
 from sessionkit.model.payment import PAYMENT_LIFECYCLE
 from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.text import check_ids
 from sessionkit.services import SessionKit
 
 __all__ = ["UNKNOWN_EVENT_RETRIED_FOR", "UNKNOWN_EVENT_RETRY_AFTER", "add_payment_routes"]
@@ -353,7 +354,10 @@ def _page(
         tenant,
         statuses=status_names(statuses, PAYMENT_STATUSES, of="payment"),
         participant=participant,
-        session_ids=session_ids,
+        # Checked as the service checks them, but named as the query parameter the client sent.
+        session_ids=None
+        if session_ids is None
+        else check_ids(session_ids, "session_id", most=MAX_LIMIT),
         start_from=instant(start_from, "start_from"),
         start_to=instant(start_to, "start_to"),
         after=None if cursor is None else read_start_cursor(cursor),
