@@ -72,9 +72,15 @@ def shown_duration(value: object) -> str:
 def shown(value: object) -> str:
     """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut."""
     try:
-        return _REPR.repr(value)
+        text = _REPR.repr(value)
     except Exception:  # noqa: BLE001  # a hostile __repr__ must not hide the real error
         return f"<{type(value).__name__} object>"
+    if "\n" in text:
+        # A table's repr (a pandas or polars frame) is many lines, which reprlib cuts in
+        # the middle of one: spliced into a one-line message, it buried the message. Name it.
+        shape = getattr(value, "shape", None)
+        return f"<{type(value).__name__}" + ("" if shape is None else f" of shape {shape}") + ">"
+    return text
 
 
 def set_repr(values: object) -> str:
