@@ -363,6 +363,26 @@ def _durations_in_seconds(error: e.SessionKitError) -> str:
     return e.LimitExceeded.wording(name, value, maximum, what=what, durations=in_seconds)
 
 
+_PAID_BOOKING = re.compile(r"(?<!\w)kit\.payments\.book(?![\w(])")
+"""``kit.payments.book`` in advice: its route depends on whether the session is stored."""
+
+
+def _advised(error: e.SessionKitError, text: str, *, staff: bool) -> str:
+    """``text``, advice of ``error``, in the API's terms (:func:`in_api_terms`).
+
+    A priced session a booking drafted was never stored: it has no id for
+    ``POST /sessions/{session_id}/paid-bookings``, so paying for it is
+    ``POST /paid-bookings`` alone, which drafts it again.
+    """
+    if (
+        isinstance(error, e.PaymentRequired)
+        and error.session_id is None
+        and error.booking_id is None
+    ):
+        text = _PAID_BOOKING.sub("POST /paid-bookings", text)
+    return in_api_terms(text, staff=staff)
+
+
 def problem_body(
     error: e.SessionKitError,
     *,
@@ -387,7 +407,7 @@ def problem_body(
         "type": problem_type(cls, type_base),
         "title": _title(cls),
         "status": status_of(error),
-        "detail": in_api_terms(_durations_in_seconds(error), staff=staff),
+        "detail": _advised(error, _durations_in_seconds(error), staff=staff),
         "instance": instance,
         "error": cls.__name__,
     }
@@ -396,6 +416,6 @@ def problem_body(
             continue
         field = _jsonable(value)
         if name in ADVICE_FIELDS and isinstance(field, str):
-            field = in_api_terms(field, staff=staff)
+            field = _advised(error, field, staff=staff)
         body.setdefault(member_name(error, name), field)
     return body
