@@ -263,7 +263,8 @@ def answer_due(
     answer (a person, another tick) came first. Silence approves only what
     was asked: a request made against another start than the session's now
     (the host moved it since, perhaps to before the deadline, so that it has
-    taken place) expires, saying so.
+    taken place) expires, saying so. Either answer is dated at the request's
+    deadline (at most now), when silence gave it, whenever the job runs.
     """
     tenant = candidate.tenant
     repo = tx.repository(RESCHEDULES)
@@ -301,7 +302,8 @@ def answer_due(
             release_moved(ctx, tx, applied, None)
             return approved[0]
         why = f"the proposed time could not be applied: {applied}"
-    return store_answer(tx, repo, request, "expire", None, None, reason=why)
+    # Silence's answer, at the deadline as its timer's (its time judged as then, or past now).
+    return store_answer(tx, repo, request, "expire", None, None, reason=why, at=request.deadline)
 
 
 def approve_late(
