@@ -161,7 +161,7 @@ def sessions(
     minutes = int((max_start - min_start).total_seconds() // 60)
     kinds_drawn = st.sampled_from(kinds) if kinds else None
     return _drawn_sessions(
-        choices,
+        _Choices(choices),
         zone_pool,
         min_start,
         minutes,
@@ -173,13 +173,31 @@ def sessions(
     )
 
 
+class _Choices:
+    """The ``(lifecycle, status)`` pairs :func:`sessions` draws from, shown by their names.
+
+    Hypothesis shows a strategy by its arguments (a draw that fails notes "while
+    generating ... from" it): the lifecycles in full took 90 kB, past the 30 kB
+    at which it warns, so a failure in a user's ``sessions().map(...)`` was
+    reported as that ``HypothesisWarning`` under ``filterwarnings = error``.
+    """
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: Sequence[tuple[Lifecycle, Status]]) -> None:
+        self.pairs = tuple(pairs)
+
+    def __repr__(self) -> str:
+        return repr([(lifecycle.name, status.name) for lifecycle, status in self.pairs])
+
+
 # Module-level, not a closure of sessions(): st.composite reads its function's source when it
 # decorates it, some 13 ms, which booked_sessions(), calling sessions() for every example, paid
 # each time (and Hypothesis's too_slow health check failed on a loaded machine).
 @st.composite
 def _drawn_sessions(
     draw: st.DrawFn,
-    choices: list[tuple[Lifecycle, Status]],
+    choices: _Choices,
     zone_pool: list[str],
     min_start: datetime,
     minutes: int,
@@ -189,7 +207,7 @@ def _drawn_sessions(
     max_capacity: int,
     min_capacity: int = 1,
 ) -> Session:
-    lifecycle, status = draw(st.sampled_from(choices))
+    lifecycle, status = draw(st.sampled_from(choices.pairs))
     zone = draw(st.sampled_from(zone_pool))
     start = min_start.replace(tzinfo=UTC) + timedelta(
         minutes=_drawn_minute(draw, zone, min_start, minutes)
