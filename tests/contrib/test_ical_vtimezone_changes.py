@@ -260,3 +260,25 @@ def test_a_zone_that_changes_no_more_is_looked_at_no_further_than_its_vtimezone_
     assert isinstance(written, icalendar.Timezone)
     span = (datetime(2016, 12, 30, tzinfo=UTC), datetime(2020, 1, 3, tzinfo=UTC))
     assert _onsets(written)[1] == _changes(zone, *span)
+
+
+def test_onsets_are_corrected_with_an_icalendar_whose_observances_have_no_rdates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pyproject takes icalendar 6.1, whose STANDARD and DAYLIGHT have no ``rdates`` (6.2 added
+    # it): every export with a VTIMEZONE raised AttributeError there.
+    from sessionkit.contrib.ical import _write_zones
+
+    with monkeypatch.context() as icalendar_6_1:
+        icalendar_6_1.delattr(icalendar.TimezoneStandard, "rdates")
+        icalendar_6_1.delattr(icalendar.TimezoneDaylight, "rdates")
+        vtimezone = _write_zones._vtimezone.__wrapped__(
+            "America/New_York", date(2026, 1, 1), date(2028, 12, 31)
+        )
+    written = icalendar.Timezone.from_ical(vtimezone.to_ical())
+    assert isinstance(written, icalendar.Timezone)
+    span = (datetime(2025, 12, 30, tzinfo=UTC), datetime(2029, 1, 3, tzinfo=UTC))
+    changes = _onsets(written)[1]
+    assert changes == _changes(ZoneInfo("America/New_York"), *span)
+    assert len(changes) == 6  # three springs (a DTSTART, two RDATEs), three autumns
+

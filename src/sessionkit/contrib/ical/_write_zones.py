@@ -182,9 +182,11 @@ def _onsets_before(observance: icalendar.Component, zone: ZoneInfo) -> tuple[dat
     after: timedelta = observance.TZOFFSETTO
     start = _onset(zone, observance.DTSTART, before, after)
     observance.DTSTART = start
-    walls = [wall for wall, _ in observance.rdates if isinstance(wall, datetime)]
+    # The RDATE values as icalendar keeps them, not ``rdates``: icalendar has it from 6.2 on,
+    # and pyproject takes 6.1.
+    found = observance.pop("RDATE", [])
+    walls = [v.dt for r in (found if isinstance(found, list) else [found]) for v in r.dts]
     if walls:  # from_tzinfo writes datetimes, no periods
-        observance.pop("RDATE")
         observance.add("RDATE", [_onset(zone, wall, before, after) for wall in walls])
     return start, before
 
