@@ -4,7 +4,12 @@
 :func:`~sessionkit.model.records.to_records` takes (sessions, series,
 bookings, payments, reschedule requests, subscriptions, usage entries, a
 session's attendance, a page of them, an analytics result
-or records) and build a frame with the schema's columns, typed:
+or records) and build a frame with the schema's columns, typed. They also
+take what a notebook holds at hand: one analytics row
+(``kit.analytics.rates(tenant).get()``, a one-row frame) or a list or tuple of
+rows of one kind (``result.rows``, filtered), with the columns and types
+their result gives (an empty list tells no kind: it has no columns, as any
+empty list; pass the result itself to keep them). Columns are typed:
 
 ===========  ==============================  ===============================
 column type  pandas dtype                    polars dtype
@@ -48,10 +53,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
+from sessionkit.model.analytics import Counts, RateRow, Rates, StatusCount
+from sessionkit.model.analytics_money import ClientRow, ClientStats, Revenue, RevenueRow
+from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
 from sessionkit.model.records import Schema, Values, column_values
 from sessionkit.zones import check_aware
 
@@ -106,8 +114,9 @@ def to_pandas(values: object, *, schema: Schema | None = None) -> pd.DataFrame:
     (an int column a pandas frame's records hold as floats, NaN for ``None``,
     is read as whole numbers and ``None``; a fraction there is ``InvalidValue``).
     Raises :class:`~sessionkit.errors.WrongType` for values sessionkit has no
-    records of (a data frame among them), :class:`~sessionkit.errors.InvalidValue`
-    for records that are not of ``schema`` or hold an instant with nanoseconds.
+    records of (a data frame among them, analytics rows of two kinds),
+    :class:`~sessionkit.errors.InvalidValue` for records that are not of
+    ``schema`` or hold an instant with nanoseconds.
     """
     import pandas as pd  # imported on use: the extra is optional
 
@@ -135,8 +144,34 @@ def _built(build: Callable[[Values], T], column: Values, library: str) -> T:
         ) from error
 
 
+_RESULTS: dict[type, Callable[[tuple[Any, ...]], object]] = {
+    StatusCount: lambda rows: Counts(tenant="", by=None, rows=rows),
+    RateRow: lambda rows: Rates(tenant="", by=None, rows=rows),
+    RevenueRow: lambda rows: Revenue(tenant="", by=None, rows=rows),
+    ClientRow: lambda rows: ClientStats(tenant="", rows=rows),
+    AttendanceRow: lambda rows: AttendanceStats(tenant="", by=None, rows=rows),
+    UsageRow: lambda rows: SubscriptionUse(tenant="", by="subscription", now=_EPOCH, rows=rows),
+}
+"""Each analytics row's result, built around rows (its tenant and grouping have no column), so
+rows give the columns and types their result gives."""
+
+
+def _source(values: object) -> object:
+    """``values`` as :func:`column_values` reads them: analytics rows as their result."""
+    if type(values) in _RESULTS:
+        return _RESULTS[type(values)]((values,))
+    if isinstance(values, list | tuple) and values and type(values[0]) in _RESULTS:
+        kind = type(values[0])
+        for value in values:
+            if type(value) is not kind:
+                raise WrongType(value, name="value", expected=f"a {kind.__name__}, like the first")
+        return _RESULTS[kind](tuple(values))
+    return values
+
+
 def _columns(values: object, schema: Schema | None) -> list[Values]:
     """The typed columns of ``values``, refusing a data frame by name (see :func:`_checked`)."""
+    values = _source(values)
     if hasattr(values, "columns") and hasattr(values, "shape"):
         # A pandas frame reached DataFrame.to_records() and was refused as "np.record, not a
         # mapping"; a polars frame iterated its columns and was refused as a Series.
@@ -245,8 +280,8 @@ def to_polars(values: object, *, schema: Schema | None = None) -> pl.DataFrame:
     ``schema`` gives the columns when ``values`` is empty, and the types of
     records of that schema (floats in an int column read as :func:`to_pandas`
     reads them). Raises :class:`~sessionkit.errors.WrongType` for
-    values sessionkit has no records of (a data frame among them),
-    :class:`~sessionkit.errors.InvalidValue` for records that are not of
+    values sessionkit has no records of (a data frame among them, analytics rows of
+    two kinds), :class:`~sessionkit.errors.InvalidValue` for records that are not of
     ``schema`` or hold an instant with nanoseconds.
     """
     import polars as pl  # imported on use: the extra is optional
