@@ -282,3 +282,25 @@ def test_onsets_are_corrected_with_an_icalendar_whose_observances_have_no_rdates
     assert changes == _changes(ZoneInfo("America/New_York"), *span)
     assert len(changes) == 6  # three springs (a DTSTART, two RDATEs), three autumns
 
+
+def test_the_module_loads_with_an_icalendar_without_its_private_search_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _DailyTimezone read icalendar's private _from_tzinfo_skip_search when it was defined:
+    # an icalendar without it would make ``import sessionkit.contrib.ical`` fail.
+    import importlib.util
+
+    from sessionkit.contrib.ical import _write_zones
+
+    monkeypatch.delattr(icalendar.Timezone, "_from_tzinfo_skip_search")
+    spec = importlib.util.spec_from_file_location("_write_zones_probe", _write_zones.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    # Casablanca's Ramadan hour (15 February to 22 March 2026) is still seen, a day at a time.
+    vtimezone = probe._vtimezone.__wrapped__(
+        "Africa/Casablanca", date(2026, 1, 1), date(2026, 6, 30)
+    )
+    span = (datetime(2025, 12, 30, tzinfo=UTC), datetime(2026, 7, 3, tzinfo=UTC))
+    assert _onsets(vtimezone)[1] == _changes(ZoneInfo("Africa/Casablanca"), *span)

@@ -112,10 +112,13 @@ class _DailyTimezone(icalendar.Timezone):
     day are unknown to the zone database's zones in use.
     """
 
-    # icalendar's private list of steps (from 64 days down to a second), from 1 day on; a
-    # class variable there too (mypy reads it as an instance's, so no ClassVar here).
+    # icalendar's private list of steps (64 days down to a second; the last is the finest),
+    # from 1 day on. Written out, not read from icalendar: one without it (a private name)
+    # would fail the import. A class variable there too (mypy reads it as an instance's).
     _from_tzinfo_skip_search = [  # noqa: RUF012
-        step for step in icalendar.Timezone._from_tzinfo_skip_search if step <= timedelta(days=1)
+        *(timedelta(days=1), timedelta(hours=4), timedelta(hours=1), timedelta(minutes=20)),
+        *(timedelta(minutes=5), timedelta(minutes=1), timedelta(seconds=20)),
+        *(timedelta(seconds=5), timedelta(seconds=1)),
     ]
 
 
