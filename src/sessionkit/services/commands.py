@@ -144,8 +144,9 @@ class SessionCommands(SessionStatusCommands):
         rules' ``publish_in_horizon`` (``BookingRefused``). Re-checks conflicts
         (``SessionConflict``) and the series' unique start (``DuplicateSession``), marks the session
         ``detached`` so regeneration leaves it alone, and emits
-        ``SessionUpdated`` with the old values (a move's after the expiries of what had run
-        out at the old time, before what the move ended). No change, no write, no event.
+        ``SessionUpdated`` with the old values (a move's or a capacity change's after the
+        expiries of what had run out before it, a move's before what the move ended). No
+        change, no write, no event.
         A reschedule request of the session past its deadline is answered by
         silence first, as the tick would have (the session moved to the
         proposed time, or the request expired), and the update applies to the
@@ -217,23 +218,25 @@ class SessionCommands(SessionStatusCommands):
             if "span" in changes or "resources" in changes:
                 check_free(tx, changed)
             stored = tx.sessions.update(changed, expected_version=session.version)
+            resized = stored.capacity != session.capacity and takes_bookings(ctx, stored, tx.now)
             # In the order it happened, as a reschedule's move: what had run out at the old
-            # time, the move, then what the move ended (a start already past ends its holds).
-            ran_out = expire_before_move(tx, stored) if "span" in changes else None
+            # time (or before a resize), the change, then what a move ended (a start already
+            # past ends its holds) and what the seats settle.
+            moved = "span" in changes
+            ran_out = expire_before_move(tx, stored) if moved or resized else None
             tx.collect(
                 [SessionUpdated(tenant=tenant, actor=actor, at=tx.now, session=stored, old=old)]
             )
-            ended = 0
-            if ran_out is not None:
+            ended = 0 if ran_out is None else len(ran_out.expired)
+            if moved and ran_out is not None:
                 ended = move_session_bookings(tx, stored, actor=actor, ran_out=ran_out)
                 move_session_usage(tx, stored, actor=actor)
-            if ended:  # a hold that had run out, marked at the move: its seats are offered,
-                # or its session goes
+            if ended:  # a hold that had run out, marked at the move or the resize: its seats
+                # are offered (new ones too), or its session goes
                 stored = settle_moved(ctx, tx, stored, actor=actor)
-            elif stored.capacity != session.capacity and takes_bookings(ctx, stored, tx.now):
+            elif resized:
                 # New seats go to the waitlist; a place waiting for more seats than a
-                # lowered capacity has ends (it would block everyone behind it); a hold
-                # that had run out is marked, and its session goes if it was the last.
+                # lowered capacity has ends (it would block everyone behind it).
                 stored = settle_resized(ctx, tx, stored, actor=actor)
         return stored
 
