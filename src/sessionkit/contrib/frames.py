@@ -9,7 +9,11 @@ take what a notebook holds at hand: one analytics row
 (``kit.analytics.rates(tenant).get()``, a one-row frame) or a list or tuple of
 rows of one kind (``result.rows``, filtered), with the columns and types
 their result gives (an empty list tells no kind: it has no columns, as any
-empty list; pass the result itself to keep them). Columns are typed:
+empty list; pass the result itself to keep them), and a generation report
+(:class:`~sessionkit.services.reports.MaterialiseReport`): one row per
+occurrence, ``outcome`` ``created`` (its ``session_id``) or the reason it
+was skipped (``conflict``, with the busy ``resource``, or ``exists``) and the
+session in its way (``blocking``). Columns are typed:
 
 ===========  ==============================  ===============================
 column type  pandas dtype                    polars dtype
@@ -50,22 +54,27 @@ called, so ``pip install sessionkit[pandas]`` is enough for :func:`to_pandas`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import attrs
 
 from sessionkit.errors import InvalidValue, WrongType
 from sessionkit.errors._base import shown
 from sessionkit.model.analytics import Counts, RateRow, Rates, StatusCount
 from sessionkit.model.analytics_money import ClientRow, ClientStats, Revenue, RevenueRow
 from sessionkit.model.analytics_use import AttendanceRow, AttendanceStats, SubscriptionUse, UsageRow
-from sessionkit.model.records import Schema, Values, column_values
+from sessionkit.model.records import ColumnType, Schema, Values, column_values
 from sessionkit.zones import check_aware
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+
+    from sessionkit.services.reports import MaterialiseReport
+    from sessionkit.timespan import TimeSpan
 
 __all__ = ["to_pandas", "to_polars"]
 
@@ -156,8 +165,77 @@ _RESULTS: dict[type, Callable[[tuple[Any, ...]], object]] = {
 rows give the columns and types their result gives."""
 
 
+@attrs.frozen
+class _Occurrences:
+    """A generation report's records: one per occurrence the run created or skipped."""
+
+    report: MaterialiseReport
+
+    COLUMNS = (
+        "outcome",
+        "series_id",
+        "item_id",
+        "start",
+        "end",
+        "session_id",
+        "resource",
+        "blocking",
+    )
+    TYPES: ClassVar[Mapping[str, ColumnType]] = {
+        "outcome": "category",
+        "series_id": "text",
+        "item_id": "text",
+        "start": "instant",
+        "end": "instant",
+        "session_id": "text",
+        "resource": "text",
+        "blocking": "text",
+    }
+
+    def to_records(self) -> list[dict[str, object]]:
+        # The occurrence key is a naive local time (no instant column takes it); start is its
+        # instant. A skipped occurrence has no session, but the one in its way (blocking).
+        created = [
+            _occurrence("created", s.series_id, s.schedule_item_id, s.span, session_id=s.id)
+            for s in self.report.created
+        ]
+        return created + [
+            _occurrence(
+                k.reason,
+                k.series_id,
+                k.item_id,
+                k.span,
+                resource=None if k.resource is None else str(k.resource),
+                blocking=k.blocking.id,
+            )
+            for k in self.report.skipped
+        ]
+
+
+def _occurrence(
+    outcome: str,
+    series_id: str | None,
+    item_id: str | None,
+    span: TimeSpan,
+    *,
+    session_id: str | None = None,
+    resource: str | None = None,
+    blocking: str | None = None,
+) -> dict[str, object]:
+    return {
+        "outcome": outcome,
+        "series_id": series_id,
+        "item_id": item_id,
+        "start": span.start,
+        "end": span.end,
+        "session_id": session_id,
+        "resource": resource,
+        "blocking": blocking,
+    }
+
+
 def _source(values: object) -> object:
-    """``values`` as :func:`column_values` reads them: analytics rows as their result."""
+    """``values`` as :func:`column_values` reads them: analytics rows and reports as records."""
     if type(values) in _RESULTS:
         return _RESULTS[type(values)]((values,))
     if isinstance(values, list | tuple) and values and type(values[0]) in _RESULTS:
@@ -166,7 +244,10 @@ def _source(values: object) -> object:
             if type(value) is not kind:
                 raise WrongType(value, name="value", expected=f"a {kind.__name__}, like the first")
         return _RESULTS[kind](tuple(values))
-    return values
+    # Imported on use, as pandas is: importing this module loads no service.
+    from sessionkit.services.reports import MaterialiseReport
+
+    return _Occurrences(values) if isinstance(values, MaterialiseReport) else values
 
 
 def _columns(values: object, schema: Schema | None) -> list[Values]:
