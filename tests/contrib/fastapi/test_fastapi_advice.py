@@ -31,7 +31,7 @@ from sessionkit.testing.payments import FakeGateway
 from .conftest import NOW, ClientFor, make_app, posted_session, problem
 
 PYTHON = re.compile(
-    r"kit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
+    r"\bkit\.\w+\.\w+|\b\w+=(?:True|False|\.\.\.)|tzinfo|ZoneInfo|SessionKit\(|\w+\(\w*=|"
     r"\ba (?:PaymentGateway|MeetingRooms)\b|\bLimits\.|\bidempotency_key\b|\w+=\)|"
     r"\bdays?, \d+:\d\d:\d\d|datetime\.timedelta\("
 )
