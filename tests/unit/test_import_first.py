@@ -6,20 +6,27 @@ back from it) while the same import after ``import sessionkit.model`` and its
 ``__getattr__`` worked: the suite imports everything long before, so only a fresh
 interpreter shows such a cycle, and only for the module that is imported first.
 
-One fresh interpreter walks the package: for each package it forks a process that
-imports it, and from there a process per module of it that imports that module.
-Importing ``a.b.c`` first imports ``a`` and ``a.b`` and then ``c``, so a module's
-process starts exactly where a fresh ``import a.b.c`` would, and a module its
-package's import already imported needs no process of its own. Other projects'
-modules (SQLAlchemy, Django, FastAPI, not Hypothesis, whose import runs
-sessionkit's entry point) are imported once before the walk: the order sessionkit's
-modules import in is the same. About 14 s of CPU for the ~470 modules, shared by
-the cores (a fresh interpreter a module took 2 minutes and more). A module needing an
-extra that is not installed is skipped; a Django module refusing an unconfigured
-Django is imported again after ``django.setup()``, which Django requires (and which
-imports the app's models first). The Alembic scripts beside the adapter are run by
-file, not imported, and ``sessionkit.__main__`` runs the command line: both are
-left out.
+A module not imported yet in a process is imported there first: whatever is
+imported already cannot be on an import cycle through it (a module imported to
+its end has imported what its top imports, and so would have imported it), so
+the import enters its cycles as a fresh interpreter's would. One process can
+therefore import many modules first, each in its turn, if none was imported
+before it: a module is imported after those it imports (the order in which an
+import of everything finished them), its packages first as ``import a.b.c``
+imports ``a`` and ``a.b``, and a module a package's import imported with it is
+imported first by that import, as a fresh ``import a.b.c`` would be. A module
+another's import imported before its turn (a cycle's other end) waits for the
+next process, which starts from nothing of sessionkit. A few processes in turn
+do it all, about 2 s of CPU for the ~470 modules (one forked process a module,
+from its package's imported state, took 12 s; a fresh interpreter a module took
+2 minutes and more). Other projects' modules (SQLAlchemy, Django, FastAPI, not
+Hypothesis, whose import runs sessionkit's entry point) are imported once before
+the walk: the order sessionkit's modules import in is the same. A module
+needing an extra that is not installed is skipped; a Django module refusing an
+unconfigured Django is imported again after ``django.setup()``, which Django
+requires (and which imports the app's models first). The Alembic scripts beside
+the adapter are run by file, not imported, and ``sessionkit.__main__`` runs the
+command line: both are left out.
 """
 
 from __future__ import annotations
@@ -45,7 +52,6 @@ WALK = """
     OURS = {{"sessionkit", "_sessionkit_cli", "_sessionkit_hypothesis"}}
     NOT_PRELOADED = OURS | {{"hypothesis", "_hypothesis_globals", "_hypothesis_pytestplugin"}}
     DJANGO_NOT_READY = {{"ImproperlyConfigured", "AppRegistryNotReady"}}
-    NEEDS_DJANGO = 3  # a process's exit status: the module needs a configured Django
     NOT_REGISTERED = "sessionkit's strategies were not registered"  # the entry point's warning
     write = -1  # the pipe output_of reads
 
@@ -89,65 +95,84 @@ WALK = """
         return pid
 
 
-    def ended(pid, name, status=None):
-        # Wait for a child (unless its status is given); report a crash; return its exit status.
-        if status is None:
-            status = os.waitpid(pid, 0)[1]
-        status = os.waitstatus_to_exitcode(status)
-        if status not in (0, NEEDS_DJANGO):
-            report("fail", name, f"its process ended with status {{status}}")
-        return status
+    def import_in_turn(names, with_django):
+        # Import each of names not imported yet first, in this process, and report it. Write
+        # to LATER what was reported ("done"), what another process is to import ("later":
+        # imported here before its turn), and what needs Django set up ("django").
+        done, lines = set(REPORTED), []
+        set_up = set(sys.modules) if with_django else set()  # django.setup() imported them
 
+        def say(kind, name, detail=""):
+            done.add(name)
+            if kind == "django" and not with_django:
+                lines.append(f"django {{name}}")
+                return
+            if kind == "django":
+                kind, detail = "fail", "refuses a Django set up"
+            report(kind, name, detail)
+            lines.append(f"done {{name}}")
 
-    def visit(name):
-        # Import name first (in this process, forked for it); walk it if it is a package.
-        kind, detail = import_first(name)
-        if kind == "django":
-            return NEEDS_DJANGO
-        report(kind, name, detail)
-        if kind == "ok" and hasattr(sys.modules[name], "__path__"):
-            walk(sys.modules[name])
+        for name in names:
+            if name in done:
+                continue
+            if name in sys.modules:  # imported by another's import: not first here
+                if name in set_up:
+                    say("ok", name)
+                else:
+                    lines.append(f"later {{name}}")
+                continue
+            parts = name.split(".")
+            # Its packages first, as a fresh import of it does.
+            for package in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+                if package in sys.modules:
+                    continue
+                before = set(sys.modules)
+                kind, detail = import_first(package)
+                if package not in done:
+                    say(kind, package, detail)
+                if kind != "ok":
+                    if name not in done:  # a fresh import of it stops there too
+                        say(kind, name, f"its package {{package}}: {{detail}}")
+                    break
+                # A fresh import of a module of package's that its import imported would
+                # import package first, and so import the module as it just did.
+                for module in sorted(set(sys.modules) - before):
+                    if module.startswith(f"{{package}}.") and module not in done:
+                        say("ok", module)
+        os.write(LATER, "".join(f"{{line}}\\n" for line in lines).encode())
         return 0
 
 
-    def walk(package):
-        # Visit each module of package in a process of its own: one at a time, more while a
-        # core is free (a token from SPARE, given back when the process ends).
-        running, waiting = {{}}, []
+    def walk(names, with_django=False):
+        # Import names in turn, in a process from nothing of sessionkit (Django set up if
+        # with_django), then those it did not in another, ...; return those needing Django.
+        global LATER
+        needs_django = []
+        while names:
+            read, LATER = os.pipe()
 
-        def reap():
-            pid, status = os.wait()
-            name, token = running.pop(pid)
-            if token:
-                os.write(SPARE[1], b".")
-            if ended(pid, name, status) == NEEDS_DJANGO:
-                waiting.append(name)
+            def work():
+                os.close(read)
+                if with_django:
+                    setup_django()
+                return import_in_turn(names, with_django)
 
-        names = [m.name for m in pkgutil.iter_modules(package.__path__, f"{{package.__name__}}.")]
-        for name in [n for n in names if n in sys.modules and n not in LEFT_OUT]:
-            # The package imported it, as a fresh import of it would: no process needed, it
-            # imports nothing more (and first: its own walk waits for any child of this one).
-            visit(name)
-        for name in [n for n in names if n not in sys.modules and n not in LEFT_OUT]:
-            while (token := spare()) is None and any(not t for _, t in running.values()):
-                reap()
-            running[start(lambda n=name: visit(n), name)] = (name, token)
-        while running:
-            reap()
-        if waiting:  # Django's modules that need it set up: after django.setup(), shared
-            ended(start(lambda: with_django(waiting), package.__name__), package.__name__)
-
-
-    def spare():
-        # A token for one more process side by side, or None (the walking process's own share
-        # runs one without). Tokens: one a core but one.
-        try:
-            return os.read(SPARE[0], 1)
-        except BlockingIOError:
-            return None
+            pid = start(work, f"(the walk from {{names[0]}})")
+            os.close(LATER)
+            with os.fdopen(read, encoding="utf-8") as lines:
+                said = [line.split() for line in lines]
+            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            REPORTED.update(name for kind, name in said if kind == "done")
+            needs_django += [name for kind, name in said if kind == "django"]
+            later = [name for kind, name in said if kind == "later"]
+            if status != 0 or later == names:
+                report("fail", f"(the process from {{names[0]}})", f"ended with status {{status}}")
+                return []
+            names = later
+        return needs_django
 
 
-    def with_django(names):
+    def setup_django():
         from django.conf import settings
         import django
 
@@ -165,15 +190,6 @@ WALK = """
             DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         )
         django.setup()
-        for name in names:
-            ended(start(lambda n=name: set_up_visit(n), name), name)
-        return 0
-
-
-    def set_up_visit(name):
-        if visit(name) == NEEDS_DJANGO:
-            report("fail", name, "refuses a Django set up")
-        return 0
 
 
     def output_of(work):
@@ -189,33 +205,39 @@ WALK = """
 
 
     def import_everything():
-        # Import every module of ours, not first; write the others' modules they imported.
+        # Import every module of ours, not first: write the others' modules they imported
+        # ("other"), and ours in the order their imports ended ("ours": importlib moves a
+        # module to the end of sys.modules once imported; in another order the walk would
+        # only take more processes), then those that were not imported ("left").
+        found = []
+
         def every(package):
             for module in pkgutil.iter_modules(package.__path__, f"{{package.__name__}}."):
-                if module.name not in LEFT_OUT and import_first(module.name)[0] == "ok":
-                    if module.ispkg:
+                if module.name not in LEFT_OUT:
+                    found.append(module.name)
+                    if import_first(module.name)[0] == "ok" and module.ispkg:
                         every(sys.modules[module.name])
-        for root in OURS:
+        for root in sorted(OURS):
+            found.append(root)
             if import_first(root)[0] == "ok" and hasattr(sys.modules[root], "__path__"):
                 every(sys.modules[root])
-        for name in list(sys.modules):
-            if name.partition(".")[0] not in NOT_PRELOADED:
-                os.write(write, f"{{name}}\\n".encode())
-        return 0
-
-
-    def walk_roots():
-        for root in sorted(OURS):
-            ended(start(lambda r=root: visit(r), root), root)
+        found_set = set(found)
+        ours = [name for name in sys.modules if name in found_set]
+        lines = [f"other {{name}}" for name in sys.modules
+                 if name.partition(".")[0] not in NOT_PRELOADED]
+        lines += [f"ours {{name}}" for name in ours]
+        lines += [f"left {{name}}" for name in found if name not in sys.modules]
+        os.write(write, "".join(f"{{line}}\\n" for line in lines).encode())
         return 0
 
 
     # Others' modules (SQLAlchemy, Django, FastAPI, ...) imported once here rather than in
     # every process: the order ours import in is the same. Not Hypothesis' (its import runs
     # sessionkit's entry point), nor any that imports ours.
+    everything = [line.split() for line in output_of(import_everything).splitlines()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in output_of(import_everything).split():
+        for name in (name for kind, name in everything if kind == "other"):
             try:
                 importlib.import_module(name)
             except Exception:
@@ -223,10 +245,9 @@ WALK = """
     preloaded = sorted(m for m in sys.modules if m.partition(".")[0] in NOT_PRELOADED)
     assert preloaded == [], preloaded
     assert threading.active_count() == 1, threading.enumerate()  # a fork copies no thread
-    SPARE = os.pipe()
-    os.set_blocking(SPARE[0], False)
-    os.write(SPARE[1], b"." * ((os.cpu_count() or 1) - 1))
-    print(output_of(walk_roots), end="")
+    ORDER = [name for kind, name in everything if kind in ("ours", "left")]
+    REPORTED = set()  # in this process: the names reported by those it started
+    print(output_of(lambda: (walk(walk(ORDER), with_django=True), 0)[1]), end="")
     """
 
 
@@ -289,12 +310,19 @@ def test_the_booking_seat_counts_import_first(outcomes: dict[str, tuple[str, str
 def test_the_walk_sees_a_cycle_and_a_missing_extra(tmp_path: Path) -> None:
     # Worth having only if it fails: a package whose two modules import each other's
     # names at the top, imported first from the second, and a module needing no such extra.
+    # d imports e last, as booking imports _booking_seats: only e first fails, d first does
+    # not; h and i import each other's modules only, so the first imports the other (which
+    # a later process imports first).
     package = tmp_path / "sessionkit_cycle"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("from sessionkit_cycle.b import B\nA = 1\n")
     (package / "b.py").write_text("from sessionkit_cycle.a import A\nB = 2\n")
     (package / "c.py").write_text("import no_such_extra_installed\n")
+    (package / "d.py").write_text("D = 1\nfrom sessionkit_cycle.e import E\n")
+    (package / "e.py").write_text("from sessionkit_cycle.d import D\nE = 2\n")
+    (package / "h.py").write_text("import sessionkit_cycle.i\n")
+    (package / "i.py").write_text("import sessionkit_cycle.h\n")
     walk = WALK.format(left_out=set()).replace(
         'OURS = {"sessionkit", "_sessionkit_cli", "_sessionkit_hypothesis"}',
         'OURS = {"sessionkit_cycle"}',
@@ -303,6 +331,10 @@ def test_the_walk_sees_a_cycle_and_a_missing_extra(tmp_path: Path) -> None:
     assert sorted(line.split(" ", 2)[:2] for line in out) == [
         ["fail", "sessionkit_cycle.a"],
         ["fail", "sessionkit_cycle.b"],
+        ["fail", "sessionkit_cycle.e"],
         ["ok", "sessionkit_cycle"],
+        ["ok", "sessionkit_cycle.d"],
+        ["ok", "sessionkit_cycle.h"],
+        ["ok", "sessionkit_cycle.i"],
         ["skip", "sessionkit_cycle.c"],
     ]
