@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from sessionkit.errors import InvalidValue
 from sessionkit.model.booking import Booking
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_id
@@ -163,3 +164,13 @@ def test_small_groups_are_drawn_often_not_only_one_to_one() -> None:
 
 def test_a_capacity_shrinks_to_the_least() -> None:
     assert find(sks.sessions(min_capacity=3), lambda _: True).capacity == 3
+
+
+def test_a_session_is_made_one_to_ninety_days_before_it_starts_as_the_docs_say() -> None:
+    made = {(s.start - s.created_at).days for s in _counted(sks.sessions(), 100)}
+    assert min(made) >= 1
+    assert max(made) <= 90
+    session = _session("s1")
+    with pytest.raises(InvalidValue, match="too late for a booking made before then"):
+        sks.bookings(session, at=session.created_at + timedelta(seconds=30))
+    assert find(sks.bookings(session, at=session.created_at + timedelta(minutes=1)), bool)
