@@ -20,6 +20,7 @@ from sessionkit.contrib.fastapi._common import (
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.errors._base import shown
+from sessionkit.model.text import MAX_NAME_LENGTH
 from sessionkit.policies import Refusal
 from sessionkit.services import SessionKit
 
@@ -105,7 +106,9 @@ def add_reschedule_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
-        role: Annotated[str, Query(examples=["student"])],
+        # As a body's role (schema_types.Role): a blank or overlong one is a 422 naming
+        # "role", not a 403 for a role no caller is granted.
+        role: Annotated[str, Query(min_length=1, max_length=MAX_NAME_LENGTH, examples=["student"])],
     ) -> rs.SessionOptionsOut:
         found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
         if found.pending is not None and not access.takes_part(app, who, session_id):

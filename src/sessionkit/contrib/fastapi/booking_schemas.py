@@ -11,8 +11,8 @@ from sessionkit.contrib.fastapi.schema_types import (
     MAX_MINUTES,
     MAX_REASON,
     Metadata,
-    Name,
     Ref,
+    Role,
     _In,
     _KeysetPage,
     _Out,
@@ -44,8 +44,8 @@ class BookingCreate(_In):
 
     participant: Ref = Field(examples=["student:ann"])
     seats: StrictInt = Field(default=1, ge=1, le=MAX_CAPACITY)
-    role: Name = "attendee"
-    acting_role: Name | None = None
+    role: Role = "attendee"
+    acting_role: Role | None = None
     confirm: StrictBool = False
     waitlist: StrictBool = False
     hold_minutes: StrictInt | None = Field(default=None, gt=0, le=MAX_MINUTES)
@@ -66,7 +66,7 @@ class DraftBookingCreate(BookingCreate):
 class BookingCancel(_In):
     """Who cancels a booking (``participant``, ``provider``, ``admin``) and why."""
 
-    role: Name = "participant"
+    role: Role = "participant"
     reason: str | None = Field(default=None, max_length=MAX_REASON)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from sessionkit.contrib.fastapi.payment_schemas import MoneyOut, money_out
-from sessionkit.contrib.fastapi.schema_types import IsoInstant, Name, _In, _Out
+from sessionkit.contrib.fastapi.schema_types import IsoInstant, Role, _In, _Out
 from sessionkit.model.reschedule import MAX_REASON_LENGTH, RescheduleRequest
 from sessionkit.policies import Refusal
 from sessionkit.services.reschedules import SessionOptions
@@ -29,7 +29,7 @@ __all__ = [
 class RescheduleAnswer(_In):
     """The role answering (declining, withdrawing) a reschedule request."""
 
-    role: Name = Field(
+    role: Role = Field(
         examples=["teacher"], description="The role the caller acts in; the policy judges it."
     )
 

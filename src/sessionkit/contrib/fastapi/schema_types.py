@@ -50,6 +50,7 @@ __all__ = [
     "Metadata",
     "Name",
     "Ref",
+    "Role",
     "FilterRefs",
     "Refs",
     "read_date_time",
@@ -140,7 +141,13 @@ takes one (the journal keeps its first 2,000 characters)."""
 Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
 """A session's (or other record's) id in a list: at most 128 characters, as the core stores one."""
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
-"""A role, lifecycle or zone name: at most 64 characters, as the core stores one."""
+"""A lifecycle, transition, zone or provider name: at most 64 characters, as the core stores one."""
+Role = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+"""A role a request acts in: 1 to 64 characters, as the core takes one (``check_role``).
+
+No caller is granted a blank role (``Caller.roles``), so ``""`` is a slip in the request,
+refused naming its field (a 422), never a role the caller was refused (a 403).
+"""
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF_LENGTH)]
 """A ``"kind:id"`` participant or resource: at most 255 characters, as the core stores one."""
 
