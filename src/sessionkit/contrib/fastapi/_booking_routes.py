@@ -39,6 +39,7 @@ from sessionkit.model.text import check_id
 from sessionkit.services import SessionKit
 from sessionkit.services.booking_queries import MAX_BOOKINGS_PAGE
 from sessionkit.services.booking_requests import check_role
+from sessionkit.timespan import TimeSpan
 
 __all__ = ["add_booking_routes"]
 
@@ -264,11 +265,15 @@ def add_booking_routes(routes: Routes) -> None:
         end: Instant,
         status: Names = None,
     ) -> list[s.SessionOut]:
+        window = (instant(start, "start"), instant(end, "end"))
+        # A window [start, end) as /bookable's and the booking lists' are: an end not after
+        # the start is InvalidTimeSpan there, where kit.queries.agenda takes an empty one.
+        TimeSpan(*window)
         found = app.queries.agenda(
             who.tenant,
             resource,
-            start=instant(start, "start"),
-            end=instant(end, "end"),
+            start=window[0],
+            end=window[1],
             statuses=session_statuses(app, status),
             actor=who.actor,
         )
