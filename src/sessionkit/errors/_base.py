@@ -70,16 +70,28 @@ def shown_duration(value: object) -> str:
 
 
 def shown(value: object) -> str:
-    """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut."""
+    """Return a short ``repr`` of ``value`` for a message: long strings and lists are cut.
+
+    A value whose ``repr`` spans lines (a data frame, a large array) is named by its type
+    and, when its ``shape`` is a tuple of sizes, that shape: ``<DataFrame of shape (3, 2)>``.
+    """
     try:
         text = _REPR.repr(value)
     except Exception:  # noqa: BLE001  # a hostile __repr__ must not hide the real error
         return f"<{type(value).__name__} object>"
     if "\n" in text:
         # A table's repr (a pandas or polars frame) is many lines, which reprlib cuts in
-        # the middle of one: spliced into a one-line message, it buried the message. Name it.
-        shape = getattr(value, "shape", None)
-        return f"<{type(value).__name__}" + ("" if shape is None else f" of shape {shape}") + ">"
+        # the middle of one: spliced into a one-line message, it buried the message. Name it,
+        # with its shape when that is sizes (numpy, pandas, polars): any other shape (a
+        # method, an array) is left out, and one that raises must not hide the real error.
+        try:
+            shape = getattr(value, "shape", None)
+        except Exception:  # noqa: BLE001
+            shape = None
+        sizes = isinstance(shape, tuple) and all(
+            isinstance(n, int) and not isinstance(n, bool) for n in shape
+        )
+        return f"<{type(value).__name__}" + (f" of shape {shape}" if sizes else "") + ">"
     return text
 
 
