@@ -121,12 +121,13 @@ def _colors(statuses: Iterable[str], colors: Mapping[str, str] | None) -> dict[s
     return out
 
 
-def _height(lanes: int, entries: int, *, title: bool) -> float:
+def _height(lanes: int, entries: int, *, title: str | None) -> float:
     """The figure's height in inches: the lanes', or the legend's beside them when taller.
 
     The legend hangs from the top of the axes; a figure sized by its lanes alone (1.85
     inches for one) held some eight entries, cut off the rest below the picture, and
-    constrained layout collapsed the axes. An entry takes 1.5 lines of the legend's font.
+    constrained layout collapsed the axes. An entry takes a line of the legend's font and
+    its spacing (1.5 lines by default); the title above takes each of its lines.
     """
     from matplotlib import rcParams
     from matplotlib.font_manager import FontProperties
@@ -134,9 +135,12 @@ def _height(lanes: int, entries: int, *, title: bool) -> float:
     def points(size: object) -> float:
         return float(FontProperties(size=size).get_size_in_points())  # type: ignore[arg-type]
 
-    legend = entries * 1.5 * points(rcParams["legend.fontsize"]) / 72 + 0.25
-    if title:  # the title sits above the axes, the legend's top, on the same page
-        legend += (1.2 * points(rcParams["axes.titlesize"]) + rcParams["axes.titlepad"]) / 72
+    row = max(1.0, float(rcParams["legend.handleheight"])) + float(rcParams["legend.labelspacing"])
+    legend = entries * row * points(rcParams["legend.fontsize"]) / 72 + 0.25
+    if title is not None:  # the title sits above the axes, the legend's top, on the same page
+        lines = str(title).count("\n") + 1  # matplotlib breaks a text at each newline
+        size = points(rcParams["axes.titlesize"])
+        legend += (1.2 * lines * size + rcParams["axes.titlepad"]) / 72
     return max(1.4 + 0.45 * max(1, lanes), legend)
 
 
@@ -219,7 +223,7 @@ def timeline(
         handles.append(
             Patch(facecolor=CONFLICT_COLOR, alpha=0.5, edgecolor=CONFLICT_COLOR, label="conflict")
         )
-    tall = _height(len(lanes), len(handles), title=title is not None)
+    tall = _height(len(lanes), len(handles), title=title)
     fig = Figure(figsize=(width, tall), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     height = 0.6
