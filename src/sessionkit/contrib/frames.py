@@ -6,8 +6,8 @@ bookings, payments, reschedule requests, subscriptions, usage entries, a
 session's attendance, a page of them, an analytics result
 or records) and build a frame with the schema's columns, typed. They also
 take what a notebook holds at hand: one analytics row
-(``kit.analytics.rates(tenant).get()``, a one-row frame) or a list or tuple of
-rows of one kind (``result.rows``, filtered), with the columns and types
+(``kit.analytics.rates(tenant).get()``, a one-row frame) or a list, tuple or
+generator of rows of one kind (``result.rows``, filtered), with the columns and types
 their result gives (an empty list tells no kind: it has no columns, as any
 empty list; pass the result itself to keep them), and a generation report
 (:class:`~sessionkit.services.reports.MaterialiseReport`): one row per
@@ -54,7 +54,7 @@ called, so ``pip install sessionkit[pandas]`` is enough for :func:`to_pandas`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -236,6 +236,8 @@ def _occurrence(
 
 def _source(values: object) -> object:
     """``values`` as :func:`column_values` reads them: analytics rows and reports as records."""
+    if isinstance(values, Iterator):  # rows filtered in a generator expression: read once
+        values = list(values)
     if type(values) in _RESULTS:
         return _RESULTS[type(values)]((values,))
     if isinstance(values, list | tuple) and values and type(values[0]) in _RESULTS:
