@@ -25,6 +25,7 @@ from sessionkit.contrib.fastapi._params import (
     instant,
     lifecycle_named,
     participant_named,
+    resource_named,
     session_statuses,
     status_names,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "key_id",
     "lifecycle_named",
     "participant_named",
+    "resource_named",
     "role_names",
     "session_statuses",
     "status_names",

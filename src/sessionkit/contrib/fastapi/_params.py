@@ -24,6 +24,8 @@ from sessionkit.errors import (
     UnknownStatus,
 )
 from sessionkit.errors._base import shown
+from sessionkit.model.query import MAX_LIMIT
+from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_names
 from sessionkit.services import SessionKit
 from sessionkit.services.queries import known_session_statuses
@@ -37,6 +39,7 @@ __all__ = [
     "instant",
     "lifecycle_named",
     "participant_named",
+    "resource_named",
     "session_statuses",
     "status_names",
 ]
@@ -102,6 +105,26 @@ def status_names(
             expected=f"one of {', '.join(sorted(known))}",
         )
     return names
+
+
+def resource_named(values: list[str] | None) -> tuple[ResourceRef, ...] | None:
+    """Read the query parameter ``resource``: the resources a list is filtered by (``None``: all).
+
+    Each is read as the core reads a query's ``resources`` (``kind:id``, refused in
+    the API's terms); the count of distinct ones is checked here, as the core checks
+    it (at most 1,000), so the refusal names ``resource``, the parameter the client
+    sent: the core's "at most 1000 resources" named none.
+    """
+    if values is None:
+        return None
+    refs = resource_refs(values, most=len(values))  # every one read; counted below
+    if len(refs) > MAX_LIMIT:
+        raise InvalidValue(
+            f"resource holds more than {MAX_LIMIT:,} resources ({len(refs):,} distinct)",
+            value=len(refs),
+            expected=f"at most {MAX_LIMIT} resources",
+        )
+    return refs
 
 
 def session_statuses(app: SessionKit, values: list[str] | None) -> tuple[str, ...] | None:

@@ -19,6 +19,7 @@ from sessionkit.contrib.fastapi._common import (
     instant,
     key_id,
     lifecycle_named,
+    resource_named,
     session_statuses,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
@@ -75,7 +76,7 @@ def add_session_routes(routes: Routes) -> None:
     ) -> s.SessionPage:
         query = SessionQuery(
             series_id=series_id,
-            resources=resource,
+            resources=resource_named(resource),
             statuses=session_statuses(app, status),
             start_from=instant(start_from, "start_from"),
             start_to=instant(start_to, "start_to"),
