@@ -13,8 +13,9 @@ checkers and IDEs; a test holds them, ``_FROM`` and ``__all__`` to the same name
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
+
+from sessionkit._lazy import lazy_attributes as _lazy_attributes
 
 if TYPE_CHECKING:
     from sessionkit.model.events import (
@@ -103,37 +104,7 @@ __all__ = [
 ]
 
 
-@functools.cache
-def _module_names() -> frozenset[str]:
-    """The names of the package's modules (its files, listed once)."""
-    import pkgutil
-
-    return frozenset(m.name for m in pkgutil.iter_modules(__path__))
-
-
-def _import_on_first_use(name: str) -> object:
-    """Import a public name, or a module of the package: the module's ``__getattr__``."""
-    import importlib
-
-    # A dunder (hasattr(model, "__wrapped__") by inspect, doctest, pickle) is never a module:
-    # refused before the package's files are listed.
-    if name not in _MODULE_OF and (name.startswith("__") or name not in _module_names()):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        if name not in _MODULE_OF:
-            return importlib.import_module(f"{__name__}.{name}")
-        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-    except AttributeError as exc:
-        # Out of __getattr__ it would mean "no such module" (as in sessionkit.__init__).
-        raise ImportError(f"{__name__}.{name} could not be imported: {exc}") from exc
-    globals()[name] = value  # later uses find it without this function
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, public names and modules, imported yet or not (a REPL completes)."""
-    return sorted({*globals(), *__all__, *_module_names()})
-
+_import_on_first_use, __dir__ = _lazy_attributes(__name__, __path__, _MODULE_OF, __all__, globals())
 
 if not TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
     __getattr__ = _import_on_first_use

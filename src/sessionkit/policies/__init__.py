@@ -14,8 +14,9 @@ a test holds them, ``_FROM`` and ``__all__`` to the same names.
 
 from __future__ import annotations
 
-import functools as _functools  # private: a public name here would be one more than __all__
-import typing as _typing
+import typing as _typing  # private: a public name here would be one more than __all__
+
+from sessionkit._lazy import lazy_attributes as _lazy_attributes
 
 if _typing.TYPE_CHECKING:
     from sessionkit.policies.booking import BookingRules, Refusal, RulesFor, check_booking_time
@@ -118,36 +119,7 @@ __all__ = [
 ]
 
 
-@_functools.cache
-def _module_names() -> frozenset[str]:
-    """The names of the package's modules (its files, listed once)."""
-    import pkgutil
-
-    return frozenset(m.name for m in pkgutil.iter_modules(__path__))
-
-
-def _import_on_first_use(name: str) -> object:
-    """Import a public name, or a module of the package: the module's ``__getattr__``."""
-    import importlib
-
-    # A dunder (hasattr(policies, "__wrapped__") by inspect, doctest, pickle) is neither.
-    if name not in _MODULE_OF and (name.startswith("__") or name not in _module_names()):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        if name not in _MODULE_OF:
-            return importlib.import_module(f"{__name__}.{name}")
-        value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-    except AttributeError as exc:
-        # Out of __getattr__ it would mean "no such name" (as in sessionkit.__init__).
-        raise ImportError(f"{__name__}.{name} could not be imported: {exc}") from exc
-    globals()[name] = value  # later uses find it without this function
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the public names and its modules, imported yet or not."""
-    return sorted({*globals(), *__all__, *_module_names()})
-
+_import_on_first_use, __dir__ = _lazy_attributes(__name__, __path__, _MODULE_OF, __all__, globals())
 
 if not _typing.TYPE_CHECKING:  # to a type checker an unknown name stays an error, not an object
     __getattr__ = _import_on_first_use
