@@ -59,7 +59,10 @@ IdempotencyKey = Annotated[
 
 
 Names = Annotated[list[str] | None, Query()]
-"""A query parameter naming any number of values (``?status=held&status=confirmed``)."""
+"""A query parameter naming any number of values (``?status=HELD&status=CONFIRMED``).
+
+Status names are compared as stored, in capitals: ``?status=held`` is refused.
+"""
 Instant = Annotated[str, Query(description="ISO 8601 with offset")]
 """A query parameter naming an instant, read by :func:`instant`."""
 MaybeInstant = Annotated[str | None, Query(description="ISO 8601 with offset")]
