@@ -23,7 +23,8 @@ def _names_docstring() -> str:
             following = body[at + 1]
             assert isinstance(following, ast.Expr), "Names has a docstring"
             assert isinstance(following.value, ast.Constant)
-            text: str = following.value.value
+            text = following.value.value
+            assert isinstance(text, str)
             return text
     raise AssertionError("no Names in _params")
 
