@@ -174,3 +174,18 @@ def test_a_session_is_made_one_to_ninety_days_before_it_starts_as_the_docs_say()
     with pytest.raises(InvalidValue, match="too late for a booking made before then"):
         sks.bookings(session, at=session.created_at + timedelta(seconds=30))
     assert find(sks.bookings(session, at=session.created_at + timedelta(minutes=1)), bool)
+
+
+@_STEADY
+@given(st.lists(sks.booked_sessions(), min_size=2, max_size=4, unique_by=lambda b: b.session.id))
+def test_several_booked_sessions_are_stored_together(many: list[sks.BookedSession]) -> None:
+    # Each numbered its bookings b1, b2...: a tenant's worth of booked sessions, stored in
+    # one kit, was a DuplicateBooking whenever two of them had bookings.
+    h = Harness.in_memory(max(b.at for b in many))
+    with h.kit.context.transaction() as tx:
+        for booked in many:
+            tx.sessions.add(booked.session)
+            tx.bookings.add_many(list(booked.bookings))
+    for booked in many:
+        stored = h.kit.bookings.for_session("acme", booked.session.id)
+        assert sorted(b.id for b in stored) == sorted(b.id for b in booked.bookings)

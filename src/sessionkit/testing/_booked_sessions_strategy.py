@@ -25,6 +25,7 @@ from sessionkit.model.booking import (
 from sessionkit.model.session import Session
 from sessionkit.testing import _strategy_args as _args
 from sessionkit.testing._booking_replay import Replay, Request
+from sessionkit.testing._bookings_strategy import _booking_id
 from sessionkit.testing._sessions_strategy import _SESSION_MAX, _SESSION_MIN, sessions
 from sessionkit.testing._value_strategies import (
     DST_ZONES,
@@ -175,7 +176,8 @@ def booked_sessions(
     first instant and ends by its last, and at the first nothing was booked
     yet. :attr:`BookedSession.taken` and :attr:`BookedSession.remaining`
     are the oracle of its seats at ``at``. ``min_bookings`` to
-    ``max_bookings`` bookings are drawn; ``max_bookings`` is 0 to 100
+    ``max_bookings`` bookings are drawn (ids ``<session id>-b1``, ``-b2``...,
+    so booked sessions of different ids are stored together); ``max_bookings`` is 0 to 100
     (:data:`_MOST_BOOKINGS`: more would overrun what Hypothesis draws for one
     example). Every example then has at least ``min_bookings``, each about a
     millisecond to draw: from a few dozen on, the first examples can take
@@ -286,7 +288,7 @@ def _booked_sessions(
                 minutes=draw(st.integers(0, int((latest - instant).total_seconds() // 60)))
             )
         replay.request(
-            f"b{n + 1}",
+            _booking_id(session.id, n + 1),
             Request(
                 made=instant,
                 seats=draw(st.integers(1, min(3, session.capacity))),

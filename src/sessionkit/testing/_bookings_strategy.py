@@ -220,9 +220,10 @@ def _booking_id(session_id: str, n: int) -> str:
     """The id of drawn booking ``n`` of ``session_id``: the session's id, ``-b<n>`` after it.
 
     Bookings of different sessions, drawn apart, then never share an id, so one
-    participant's bookings of several sessions (a per-day rule's) are stored
-    together; a bare ``b<n>`` made ``b1`` in a third of such draws, a
-    ``DuplicateBooking``. A session id too long for that keeps a digest of it.
+    participant's bookings of several sessions (a per-day rule's) and several
+    ``booked_sessions()`` are stored together; a bare ``b<n>`` made ``b1`` in a
+    third of such draws, a ``DuplicateBooking``. A session id too long for that
+    keeps a digest of it.
     """
     whole = f"{session_id}-b{n}"
     if len(whole) <= MAX_ID_LENGTH:
