@@ -1,7 +1,4 @@
-"""errors: a value whose repr is many lines (a data frame) is named in a message, not spliced in.
-
-Goes with shown-multiline.patch (src/sessionkit/errors/_base.py); put it in tests/unit/.
-"""
+"""errors: a value whose repr is many lines (a data frame) is named in a message, not spliced in."""
 
 from __future__ import annotations
 
