@@ -53,13 +53,15 @@ def release_emptied(
     return store_status(tx, machine, session, changed, [change], actor)
 
 
-def settle_run_out(ctx: Context, tx: Tx, session: Session) -> Settled:
+def settle_run_out(ctx: Context, tx: Tx, session: Session, *, ended: int = 0) -> Settled:
     """Settle ``session`` for what ran out (the expiry job's work); release it if that emptied it.
 
-    Call with the session locked. Returns the settling.
+    Call with the session locked. ``ended``: how many of its bookings that
+    ran out the caller marked EXPIRED already in this unit (before a
+    request's answer), which may have emptied it too. Returns the settling.
     """
     settled = settle(ctx, tx, session, actor=None)
-    if settled.expired:
+    if settled.expired or ended:
         release_emptied(ctx, tx, session, settled, actor=None, why=RAN_OUT)
     return settled
 

@@ -26,7 +26,9 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._release import settle_run_out
 from sessionkit.services._reschedule_steps import answer_due, lock_session
+from sessionkit.services._seats import expire_before_move
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.reports import errors_key
 
@@ -140,10 +142,10 @@ def answer_due_in(
 class Answered:
     """A request silence answered (``None``: none was due, or another answer came first).
 
-    With what the answer's move ended: ``expired``, the session's holds,
-    offers and waitlist places it marked EXPIRED (they ran out, at the old
-    time by the move or at the new one since); ``offered``, the waitlist
-    places it offered the seats they freed.
+    With what the answer ended: ``expired``, the session's holds, offers and
+    waitlist places it marked EXPIRED (they ran out, at the old time by the
+    deadline or since, at the new one after a move); ``offered``, the
+    waitlist places it offered the seats they freed.
     """
 
     request: RescheduleRequest | None = None
@@ -155,17 +157,19 @@ def answer_counted(ctx: Context, tx: Tx, session: Session) -> tuple[Session, Ans
     """Answer ``session``'s request by silence if its deadline passed by ``tx.now``; count it.
 
     Call with the session locked. As ``answered_overdue`` (the session as it
-    is then, moved when approved), with what the move ended: it marks what ran
-    out EXPIRED and offers the freed seats itself, so the expiry job's settling
-    after it finds them done, and counts them from here.
+    is then, moved when approved), with what the answer ended: it marks what
+    ran out EXPIRED and offers the freed seats itself
+    (:func:`answer_request_counted`), so the expiry job's settling after it
+    finds them done, and counts them from here.
     """
     repo = tx.repository_or_none(RESCHEDULES)
     pending = None if repo is None else repo.pending_for(session.tenant, session.id)
     if pending is None or pending.deadline > tx.now:
         return session, Answered()
     answered = answer_request_counted(ctx, tx, pending, tx.now)
-    if answered.request is None or answered.request.new_start is None:
+    if answered.request is None or (answered.request.new_start is None and not answered.expired):
         return session, answered
+    # Moved, or released if what ran out was its last booking in play: as stored now.
     return tx.sessions.get(session.tenant, session.id), answered
 
 
@@ -176,30 +180,49 @@ def answer_request_counted(
     at: datetime,
     answer: AnswerDue | None = None,
 ) -> Answered:
-    """:func:`answer_due` of ``candidate`` (or ``answer``), with the bookings its move ended.
+    """:func:`answer_due` of ``candidate`` (or ``answer``), with the bookings it ended.
 
     ``answer`` answers in its stead (the tick's reschedules pass passes
-    :meth:`RescheduleCommands.answer_due_in`). The session's bookings are read
-    (under its lock) before and after the answer only when it may move the
-    session: the request has a proposed time.
+    :meth:`RescheduleCommands.answer_due_in`). In the order things happened:
+    the session's holds, offers and waitlist places that ran out by the
+    request's deadline are marked EXPIRED first (silence's answer is dated
+    there), then the request is answered; a move ends and offers what ran out
+    since itself. The session is then settled here as the expiry job would
+    (what ran out since, the freed seats offered, dated now; released if that
+    emptied it) unless a move settled it: so the job's settling after it finds
+    them done. Each counts once, from here.
     """
     tenant, session_id = candidate.tenant, candidate.session_id
     bookings = tx.bookings_or_none()
-    before: dict[str, str] = {}
-    if bookings is not None and candidate.proposed_start is not None:
-        lock_session(tx, tenant, session_id)  # as the answer does first: no stale read
-        waiting = bookings.for_session(tenant, session_id, statuses=_WAITING)
-        before = {b.id: b.status for b in waiting}
-    answered = answer_due(ctx, tx, candidate, at) if answer is None else answer(tx, candidate, at)
-    if answered is None or answered.new_start is None or not before:  # nothing it ended
-        return Answered(answered)
-    assert bookings is not None  # read before
+    if bookings is None:
+        return Answered(_answer(ctx, tx, candidate, at, answer))
+    session = lock_session(tx, tenant, session_id)  # as the answer does first: no stale read
+    ran_out = expire_before_move(tx, session, moved_at=candidate.deadline, statuses=_WAITING)
+    gone = len(ran_out.expired)
+    before = {b.id: b.status for b in ran_out.held if b.id not in ran_out.expired}
+    answered = _answer(ctx, tx, candidate, at, answer)
+    moved = answered is not None and answered.new_start is not None
+    if not moved or gone:  # settled as the job would: a move settles only what it ended
+        if moved:
+            session = tx.sessions.get(tenant, session_id)
+        settled = settle_run_out(ctx, tx, session, ended=gone)
+        if not moved:
+            return Answered(answered, expired=gone + settled.expired, offered=settled.offered)
+    if not before:  # nothing else the move could end or offer a seat to
+        return Answered(answered, expired=gone)
     ended = bookings.for_session(tenant, session_id, statuses=(EXPIRED, OFFERED))
     return Answered(
         answered,
-        expired=sum(b.status == EXPIRED and b.id in before for b in ended),
+        expired=gone + sum(b.status == EXPIRED and b.id in before for b in ended),
         offered=sum(b.status == OFFERED and before.get(b.id) == WAITLISTED for b in ended),
     )
+
+
+def _answer(
+    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime, answer: AnswerDue | None
+) -> RescheduleRequest | None:
+    """Silence's answer of ``candidate``: :func:`answer_due`'s, or ``answer``'s in its stead."""
+    return answer_due(ctx, tx, candidate, at) if answer is None else answer(tx, candidate, at)
 
 
 _WAITING = (HELD, OFFERED, WAITLISTED)

@@ -286,19 +286,27 @@ class RanOut:
     expired: Mapping[str, Booking] = attrs.field(factory=dict)
 
 
-def expire_before_move(tx: Tx, session: Session, *, moved_at: datetime | None = None) -> RanOut:
+def expire_before_move(
+    tx: Tx,
+    session: Session,
+    *,
+    moved_at: datetime | None = None,
+    statuses: Iterable[str] | None = None,
+) -> RanOut:
     """Mark EXPIRED, in time order, what of ``session`` had run out by its move at its old time.
 
     The first step of :func:`move_session_bookings`, for a caller that
     publishes the move between it and the rest (passed on as ``ran_out``):
     ``moved_at`` (at most now; default now) as there. One read of the
-    session's bookings, which the rest uses.
+    session's bookings, which the rest uses. ``statuses`` reads only those
+    (``held``; default every booking): for a caller that publishes another
+    change at ``moved_at`` (silence's answer) and passes on no ``ran_out``.
     """
     at = tx.now if moved_at is None else min(moved_at, tx.now)
     bookings = tx.bookings_or_none()
     if bookings is None:
         return RanOut(at)
-    held = tuple(bookings.for_session(session.tenant, session.id))
+    held = tuple(bookings.for_session(session.tenant, session.id, statuses=statuses))
     return RanOut(at, held, expire_in_order(tx, [b for b in held if b.expired_at(at)]))
 
 

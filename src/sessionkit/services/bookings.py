@@ -221,9 +221,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         Sessions are settled in the order they first fell due (the store's
         read, earliest first), so a subscriber meets them in the order their
         bookings ran out, each session's events together. A session's
-        reschedule request past its deadline is answered by silence first; what
-        its move ended (run-out holds and offers, the seats they freed) counts
-        in the report with the rest.
+        reschedule request past its deadline is answered by silence first, after
+        what had run out by its deadline is expired (in time order); what the
+        answer ended (those, its move's run-out holds and offers, the seats
+        they freed) counts in the report with the rest.
         """
         ctx = self._ctx
         if tenant is not None:
