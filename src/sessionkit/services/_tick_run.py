@@ -76,7 +76,8 @@ class TickReport:
     without a usable time); ``advanced`` sessions moved by their timers;
     ``expired`` holds and offers run out (and waitlist places of sessions that
     started) and ``offered`` freed seats passed to waitlists, in whichever pass
-    ended them (a silence move's run-out holds and offers too). ``held`` counts
+    ended them (what ran out by a request's deadline, which silence's answer settles first,
+    and a silence move's run-out holds and offers too). ``held`` counts
     due items another unit of work held (another worker does them), ``failed``
     the items left due by an error. ``tenants`` were touched (something done),
     in ``batches`` units of work that committed (that did something: a batch
