@@ -93,6 +93,36 @@ BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
+ADDED: dict[str, dict[str, tuple[str, ...]]] = {
+    # Names exported since, as lazily (a new user's `from sessionkit.model import Booking` was
+    # an ImportError): each aggregate's main values, and every domain event as the session's.
+    "sessionkit.policies": {},
+    "sessionkit.model": {
+        "sessionkit.model.attendance": ("Attendance", "PresenceEvent"),
+        "sessionkit.model.booking": ("BookableSession", "Booking"),
+        "sessionkit.model.booking_events": (
+            "BookingCancelled",
+            "BookingConfirmed",
+            "BookingExpired",
+            "BookingHeld",
+            "BookingOffered",
+            "BookingStatusChanged",
+            "BookingWaitlisted",
+        ),
+        "sessionkit.model.money": ("Money",),
+        "sessionkit.model.payment": ("Payment", "PaymentChanged", "PaymentEvent"),
+        "sessionkit.model.reschedule": ("RescheduleRequest", "RescheduleStatusChanged"),
+        "sessionkit.model.usage": (
+            "Balance",
+            "SessionCodes",
+            "Subscription",
+            "UsageEntry",
+            "UsageRecorded",
+        ),
+    },
+}
+EXPORTED = {package: {**BEFORE[package], **ADDED[package]} for package in BEFORE}
+"""What each package exports now, by module: what it imported eagerly, and what was added."""
 PACKAGES = {"sessionkit.policies": sessionkit.policies, "sessionkit.model": sessionkit.model}
 
 AT_MOST_AFTER_IMPORT_HYPOTHESIS = 73
@@ -122,7 +152,7 @@ def test_import_hypothesis_imports_no_policy_or_model_module_it_does_not_use() -
 def test_every_name_is_the_object_it_was(package: str) -> None:
     # In a fresh interpreter, where each name goes through the __getattr__ once: by
     # from-import, by attribute, and by star-import.
-    before = {name: module for module, names in BEFORE[package].items() for name in names}
+    before = {name: module for module, names in EXPORTED[package].items() for name in names}
     out = run_python(
         f"""
         import importlib
@@ -156,7 +186,7 @@ def test_the_type_checking_imports_the_lazy_table_and_all_name_the_same(package:
         for node in checking.body
         if isinstance(node, ast.ImportFrom)
     }
-    assert seen == module._FROM == BEFORE[package]
+    assert seen == module._FROM == EXPORTED[package]
     assert sorted(module.__all__) == sorted(n for names in seen.values() for n in names)
     # Nothing of sessionkit is imported with the package but the lazy machinery (which
     # imports nothing): its modules are imported on use.
