@@ -7,6 +7,11 @@ York's 2026 DAYLIGHT began at 03:00 -0500 (08:00 UTC), an hour after the
 change, and a reader going by the VTIMEZONE put the hour from 07:00 UTC at a
 02:xx that does not exist. The onsets here are checked against zoneinfo's own
 changes, found hour by hour, then minute by minute and second by second.
+
+A first DAYLIGHT begins at the change that began it, when that came within a year before
+the VTIMEZONE's first date: icalendar begins it at that date, in its own offset
+(TZOFFSETFROM is TZOFFSETTO), and dateutil, which takes TZOFFSETTO less TZOFFSETFROM for
+a DAYLIGHT's saving, read New York's from June as having none.
 """
 
 from __future__ import annotations
@@ -124,17 +129,24 @@ def test_every_onset_is_the_zones_change_read_in_tzoffsetfrom(
     span = (datetime(first_year - 1, 12, 30, tzinfo=UTC), datetime(last_year + 1, 1, 3, tzinfo=UTC))
     expected = _changes(zone, *span)
     assert expected  # each zone changes in its years
-    assert changes == expected
-    assert len(begins) <= 1
+    assert [change for change in changes if change[0] >= span[0]] == expected
+    # A first DAYLIGHT (a positive saving) begins at the change that began it, a year before
+    # at most; a first STANDARD begins with the VTIMEZONE, in its own offset.
+    opening = [change for change in changes if change[0] < span[0]]
+    daylight = (span[0].astimezone(zone).dst() or timedelta()) > timedelta()
+    last = _changes(zone, span[0] - timedelta(days=366), span[0])[-1:]
+    assert opening == (last if daylight else [])
+    assert len(begins) == (0 if daylight else 1)
     assert all(begin < changes[0][0] for begin in begins)
 
 
+@pytest.mark.parametrize("first_month", [1, 6])
 @pytest.mark.parametrize(("tz", "first_year", "last_year"), ZONES)
 def test_each_observance_is_named_and_kinded_as_the_zone_after_its_change(
-    tz: str, first_year: int, last_year: int
+    tz: str, first_year: int, last_year: int, first_month: int
 ) -> None:
     zone = ZoneInfo(tz)
-    vtimezone = _written(tz, date(first_year, 1, 1), date(last_year, 12, 31))
+    vtimezone = _written(tz, date(first_year, first_month, 1), date(last_year, 12, 31))
     for part in _observances(vtimezone):
         before, after = _offsets(part)
         for wall in _walls(part):
@@ -142,8 +154,20 @@ def test_each_observance_is_named_and_kinded_as_the_zone_after_its_change(
             local = onset.astimezone(zone)
             assert (str(part["TZNAME"]), after) == (local.tzname(), local.utcoffset())
             assert part.name == ("STANDARD" if local.dst() == timedelta(0) else "DAYLIGHT")
-            if before != after:
-                assert _offset(zone, onset - timedelta(seconds=1)) == before
+            # TZOFFSETFROM is the offset before the onset (RFC 5545 3.8.3.3), the first
+            # observance's too: where it begins with no change, it is TZOFFSETTO.
+            assert _offset(zone, onset - timedelta(seconds=1)) == before
+
+
+def test_new_yorks_daylight_from_june_begins_at_its_change_in_march() -> None:
+    vtimezone = _written("America/New_York", date(2026, 6, 15), date(2026, 12, 31))
+    first = _observances(vtimezone)[0]
+    assert (first.name, first.DTSTART, *_offsets(first)) == (
+        "DAYLIGHT",
+        datetime(2026, 3, 8, 2),
+        timedelta(hours=-5),  # not -0400: dateutil would read it as no saving
+        timedelta(hours=-4),
+    )
 
 
 def test_new_yorks_2026_daylight_begins_at_two_as_rfc_5545_writes_it() -> None:
@@ -165,8 +189,9 @@ def test_new_yorks_2026_daylight_begins_at_two_as_rfc_5545_writes_it() -> None:
 
 def test_samoas_jump_over_the_date_line_begins_at_midnight_of_the_lost_day() -> None:
     vtimezone = _written("Pacific/Apia", date(2011, 12, 1), date(2012, 1, 31))
-    ((_, before, after, name),) = _onsets(vtimezone)[1]
-    (part,) = [p for p in _observances(vtimezone) if p.TZOFFSETFROM != p.TZOFFSETTO]
+    # The first observance is the daylight saving begun in September (-11 to -10).
+    (_, (_, before, after, name)) = _onsets(vtimezone)[1]
+    (_, part) = _observances(vtimezone)
     assert (part.DTSTART, before, after, name) == (
         datetime(2011, 12, 30),  # 10:00 UTC: 30 December was skipped, not 31 December
         timedelta(hours=-10),
@@ -175,7 +200,7 @@ def test_samoas_jump_over_the_date_line_begins_at_midnight_of_the_lost_day() -> 
     )
 
 
-def _exported(tz: str, *walls: str) -> list[datetime]:
+def _exported(tz: str, *walls: str, rule: str = "") -> list[datetime]:
     """Events at ``walls`` in ``tz`` exported, their starts read back by icalendar, as it reads
     them by the VTIMEZONE written.
 
@@ -187,7 +212,7 @@ def _exported(tz: str, *walls: str) -> list[datetime]:
         for i, wall in enumerate(walls)
         for line in (
             *("BEGIN:VEVENT", f"UID:e{i}", f"DTSTART;TZID={tz}:{wall}"),
-            *("DURATION:PT1H", "END:VEVENT"),
+            *("DURATION:PT1H", *([f"RRULE:{rule}"] if rule else []), "END:VEVENT"),
         )
     ]
     text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *lines, "END:VCALENDAR", ""])
@@ -221,6 +246,32 @@ def test_an_export_read_back_by_its_vtimezone_keeps_the_instants_around_a_spring
         timedelta(hours=-5),
         timedelta(hours=-4),
         timedelta(hours=-4),
+    ]
+
+
+def test_an_export_from_june_read_back_by_its_vtimezone_keeps_the_instants_of_the_fall_back() -> (
+    None
+):
+    # icalendar wrote the first observance (EDT, from the VTIMEZONE's first day) with
+    # TZOFFSETFROM -0400, and dateutil, reading no saving in it, put the four hours before
+    # the change (02:00 to 05:59 UTC on 1 November) at 21:00 to 00:59, an hour early.
+    (start,) = _exported("America/New_York", "20260615T100000", rule="FREQ=WEEKLY;COUNT=30")
+    assert start.astimezone(UTC) == datetime(2026, 6, 15, 14, tzinfo=UTC)
+    rules = start.tzinfo
+    assert rules is not None
+    instants = [datetime(2026, 11, 1, hour, 30, tzinfo=UTC) for hour in range(1, 8)]
+    assert [i.astimezone(rules).replace(tzinfo=None) for i in instants] == [
+        datetime(2026, 10, 31, 21, 30),
+        datetime(2026, 10, 31, 22, 30),
+        datetime(2026, 10, 31, 23, 30),
+        datetime(2026, 11, 1, 0, 30),
+        datetime(2026, 11, 1, 1, 30),  # EDT
+        datetime(2026, 11, 1, 1, 30),  # EST, the hour repeated
+        datetime(2026, 11, 1, 2, 30),
+    ]
+    assert [i.astimezone(rules).utcoffset() for i in instants] == [
+        *(timedelta(hours=-4),) * 5,
+        *(timedelta(hours=-5),) * 2,
     ]
 
 

@@ -4,7 +4,8 @@ DTSTAMP text, a span widened to whole seconds, an instant as a local time of its
 UTC where that zone skips or repeats it, or lies beyond what a VTIMEZONE covers), and the
 dates each zone's VTIMEZONE covers: from a rule's start to its last occurrence, extrapolated
 for a rule too long to expand, some years on for one that never ends. Each change of offset
-has its onset written as RFC 5545 reads it, in the offset before it.
+has its onset written as RFC 5545 reads it, in the offset before it; a first DAYLIGHT
+begins at its change too, so that readers see its saving.
 """
 
 from __future__ import annotations
@@ -168,7 +169,54 @@ def _vtimezone(tz: str, first: date, last: date) -> icalendar.Timezone:
     # (Instants compared as differences: year 1 less a positive offset is no datetime.)
     if any(start - begins <= before - offset for start, before in changes):
         del vtimezone.subcomponents[0]
+    else:
+        _open_at_its_change(vtimezone.subcomponents[0], zone, begins, offset)
     return vtimezone
+
+
+def _open_at_its_change(
+    opening: icalendar.Component, zone: ZoneInfo, begins: datetime, offset: timedelta
+) -> None:
+    """Begin a first DAYLIGHT at the change that began it, if that came within a year.
+
+    icalendar begins the first observance where the VTIMEZONE does, in its own
+    offset (TZOFFSETFROM is TZOFFSETTO): true, but dateutil (icalendar's reader,
+    many others) takes TZOFFSETTO less TZOFFSETFROM for a DAYLIGHT's saving, so it
+    read New York's from June as no saving and put the four hours before 1
+    November's change an hour early. At the change itself, TZOFFSETFROM is the
+    offset before it (RFC 5545 3.8.3.3) and the saving is seen. A STANDARD needs
+    none, and dateutil reads a negative saving (Dublin's winter) wrong however it
+    is written: taken back to October, Dublin's would misread March's change too.
+    """
+    assert isinstance(opening, icalendar.TimezoneStandard | icalendar.TimezoneDaylight)
+    try:
+        hi = (begins - offset).replace(tzinfo=UTC)  # kept in the observance's offset, name
+        key = _kind(zone, hi)
+        if (key[1] or timedelta()) <= timedelta():
+            return
+        for _ in range(_SPARE.days):  # a day at a time: none is shorter in the zone database
+            lo = hi - timedelta(days=1)
+            if _kind(zone, lo) != key:
+                break
+            hi = lo
+        else:
+            return  # kept a year: the VTIMEZONE begins as icalendar wrote it
+    except OverflowError:  # kept since year 1, as far as a datetime tells
+        return
+    while (seconds := int((hi - lo).total_seconds())) > 1:  # whole seconds, as zoneinfo's
+        mid = lo + timedelta(seconds=seconds // 2)
+        lo, hi = (lo, mid) if _kind(zone, mid) == key else (mid, hi)
+    before = _kind(zone, lo)[0]
+    opening.DTSTART = (hi + before).replace(tzinfo=None)
+    opening.TZOFFSETFROM = before
+
+
+def _kind(zone: ZoneInfo, instant: datetime) -> tuple[timedelta, timedelta | None, str | None]:
+    """The offset, saving and name of ``zone`` at ``instant``."""
+    local = instant.astimezone(zone)
+    offset = local.utcoffset()
+    assert offset is not None
+    return offset, local.dst(), local.tzname()
 
 
 def _onsets_before(observance: icalendar.Component, zone: ZoneInfo) -> tuple[datetime, timedelta]:
