@@ -5,7 +5,8 @@ and the unit of work each request is answered in are methods of
 :class:`~sessionkit.services.reschedules.RescheduleCommands` (its class body
 takes them as attributes); :class:`RescheduleReport`, what a run did, is
 exported by :mod:`sessionkit.services.reschedules` and shows, pickles and
-resolves its type hints under that module's name. :func:`answer_counted`
+resolves its type hints under that module's name. :func:`answer_due` answers
+one request by silence. :func:`answer_counted`
 answers a session's overdue request for the expiry job, counting the bookings
 its move ended (:class:`Answered`).
 """
@@ -26,8 +27,10 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
+from sessionkit.services._editing import lock_session
 from sessionkit.services._release import settle_run_out
-from sessionkit.services._reschedule_steps import answer_due, lock_session
+from sessionkit.services._reschedule_answers import store_answer
+from sessionkit.services._reschedule_moves import apply_proposed, release_moved
 from sessionkit.services._seats import expire_before_move
 from sessionkit.services.booking_requests import check_batch
 from sessionkit.services.reports import errors_key
@@ -216,6 +219,59 @@ def answer_request_counted(
         expired=gone + sum(b.status == EXPIRED and b.id in before for b in ended),
         offered=sum(b.status == OFFERED and before.get(b.id) == WAITLISTED for b in ended),
     )
+
+
+def answer_due(
+    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
+) -> RescheduleRequest | None:
+    """Answer ``candidate`` by silence inside ``tx`` if it is still pending past its deadline.
+
+    Locks its session first; returns the answered request (AUTO_APPROVED and
+    the session moved, or EXPIRED with the reason), or ``None`` when another
+    answer (a person, another tick) came first. Silence approves only what
+    was asked: a request made against another start than the session's now
+    (the host moved it since, perhaps to before the deadline, so that it has
+    taken place) expires, saying so. Either answer is dated at the request's
+    deadline (at most now), when silence gave it, whenever the job runs.
+    """
+    tenant = candidate.tenant
+    repo = tx.repository(RESCHEDULES)
+    session = lock_session(tx, tenant, candidate.session_id)
+    request = repo.get(tenant, candidate.id)
+    if not request.pending or request.deadline > at:
+        return None
+    target = request.proposed_start
+    if target is None:
+        return store_answer(tx, repo, request, "expire", None, None, timed=True)
+    if session.start != request.session_start:
+        why = (
+            f"the session was moved since the request, from "
+            f"{request.session_start.isoformat()} to {session.start.isoformat()}"
+        )
+    else:
+        approved: list[RescheduleRequest] = []
+
+        def approve() -> None:  # with the move, at the deadline, before what ran out since
+            approved.append(
+                store_answer(
+                    tx,
+                    repo,
+                    request,
+                    "auto_approve",
+                    None,
+                    None,
+                    new_start=target,
+                    at=request.deadline,
+                )
+            )
+
+        applied = apply_proposed(ctx, tx, session, target, None, request.deadline, answer=approve)
+        if not isinstance(applied, str):
+            release_moved(ctx, tx, applied, None)
+            return approved[0]
+        why = f"the proposed time could not be applied: {applied}"
+    # Silence's answer, at the deadline as its timer's (its time judged as then, or past now).
+    return store_answer(tx, repo, request, "expire", None, None, reason=why, at=request.deadline)
 
 
 def _answer(

@@ -4,9 +4,12 @@ Private to the services package; :class:`~sessionkit.services.reschedules.Resche
 composes them (why a request is refused is in
 :mod:`~sessionkit.services._reschedule_refusals`). Here are the argument checks,
 locking a request's session, the checks an answer must pass, storing an answer with
-its event, moving the session when a request is approved, and answering one
-due request by silence. Each step reads the instant from its ``Tx``, so a
-command judges everything at one time.
+its event, moving the session when a request is approved, and answering a
+session's overdue request by silence for a command (:func:`settle_overdue`).
+:func:`answer_due`, which answers one due request, lives in
+:mod:`~sessionkit.services._reschedule_due`, exported here as before. Each
+step reads the instant from its ``Tx``, so a command judges everything at one
+time.
 
 Moving the session (:func:`move_session`, :func:`release_moved`,
 :func:`apply_proposed`, :func:`check_series_start`) lives in
@@ -41,6 +44,8 @@ from sessionkit.services._editing import (
     lock_session,
 )
 from sessionkit.services._reschedule_answers import status_event, store_answer
+from sessionkit.services._reschedule_due import answer_due as answer_due  # importable here
+from sessionkit.services._reschedule_due import answer_request_counted
 from sessionkit.services._reschedule_moves import Moved as Moved  # importable here, as before
 from sessionkit.services._reschedule_moves import (
     apply_proposed,
@@ -88,9 +93,11 @@ def settle_overdue(ctx: Context, tx: Tx, repo: RescheduleRepository, session: Se
     run yet: a command that asks about the session's
     requests (``request``, ``can_request``, ``options``) first does in its
     own unit of work exactly what the tick would at ``tx.now``
-    (:func:`answer_due`: AUTO_APPROVED and the session moved, or EXPIRED),
-    so it never refuses with ``one_pending`` for a request that is no
-    longer waiting, nor names an ``allows_at`` in the past. Call it with the
+    (:func:`answer_due`: AUTO_APPROVED and the session moved, or EXPIRED;
+    what ran out by the deadline expired before the answer and the session
+    settled after it, :func:`answer_request_counted`), so it never refuses
+    with ``one_pending`` for a request that is no longer waiting, nor names
+    an ``allows_at`` in the past. Call it with the
     session locked (:func:`lock_session`); the session it returns is as it
     is after the answer (moved, when approved). A command that then refuses,
     or only reads, rolls the answer back with everything else; the tick
@@ -111,10 +118,13 @@ def _answer_pending(
         return session, None
     if lock:
         session = lock_session(tx, session.tenant, session.id)
-    answered = answer_due(ctx, tx, pending, tx.now)
-    if answered is None or answered.new_start is None:
-        return session, answered
-    return tx.sessions.get(session.tenant, session.id), answered
+    # As the expiry job and the tick answer it: what ran out by the deadline is expired
+    # first, then the answer, then the session is settled (the freed seats offered).
+    answered = answer_request_counted(ctx, tx, pending, tx.now)
+    request = answered.request
+    if request is None or (request.new_start is None and not answered.expired):
+        return session, request
+    return tx.sessions.get(session.tenant, session.id), request
 
 
 def settle_overdue_kept(ctx: Context, tx: Tx, session: Session) -> Session:
@@ -251,59 +261,6 @@ def _locked_at(ctx: Context, tx: Tx, session: Session, deadline: datetime) -> da
     if locked is None or locked <= tx.now:  # a timer due already: locked, tick or not
         return deadline
     return min(locked, deadline)
-
-
-def answer_due(
-    ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
-) -> RescheduleRequest | None:
-    """Answer ``candidate`` by silence inside ``tx`` if it is still pending past its deadline.
-
-    Locks its session first; returns the answered request (AUTO_APPROVED and
-    the session moved, or EXPIRED with the reason), or ``None`` when another
-    answer (a person, another tick) came first. Silence approves only what
-    was asked: a request made against another start than the session's now
-    (the host moved it since, perhaps to before the deadline, so that it has
-    taken place) expires, saying so. Either answer is dated at the request's
-    deadline (at most now), when silence gave it, whenever the job runs.
-    """
-    tenant = candidate.tenant
-    repo = tx.repository(RESCHEDULES)
-    session = lock_session(tx, tenant, candidate.session_id)
-    request = repo.get(tenant, candidate.id)
-    if not request.pending or request.deadline > at:
-        return None
-    target = request.proposed_start
-    if target is None:
-        return store_answer(tx, repo, request, "expire", None, None, timed=True)
-    if session.start != request.session_start:
-        why = (
-            f"the session was moved since the request, from "
-            f"{request.session_start.isoformat()} to {session.start.isoformat()}"
-        )
-    else:
-        approved: list[RescheduleRequest] = []
-
-        def approve() -> None:  # with the move, at the deadline, before what ran out since
-            approved.append(
-                store_answer(
-                    tx,
-                    repo,
-                    request,
-                    "auto_approve",
-                    None,
-                    None,
-                    new_start=target,
-                    at=request.deadline,
-                )
-            )
-
-        applied = apply_proposed(ctx, tx, session, target, None, request.deadline, answer=approve)
-        if not isinstance(applied, str):
-            release_moved(ctx, tx, applied, None)
-            return approved[0]
-        why = f"the proposed time could not be applied: {applied}"
-    # Silence's answer, at the deadline as its timer's (its time judged as then, or past now).
-    return store_answer(tx, repo, request, "expire", None, None, reason=why, at=request.deadline)
 
 
 def approve_late(
