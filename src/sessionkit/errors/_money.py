@@ -80,18 +80,47 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
 
     Every call sessionkit makes carries an idempotency key it derives from the
     payment and the operation, so a retry never charges or refunds twice.
-    ``operation`` names the call, ``payment_id`` the payment.
+    ``operation`` names the call, ``payment_id`` the payment. A paid booking
+    asked for without an idempotency key is the exception (:meth:`held`): its
+    booking stays held, and the same request again is refused.
     """
 
-    def __init__(self, operation: str, payment_id: str, *, detail: str = "") -> None:
+    def __init__(
+        self,
+        operation: str,
+        payment_id: str,
+        *,
+        detail: str = "",
+        advice: str = "it is safe to retry",
+    ) -> None:
         super().__init__(
             f"the payment provider failed to {operation} payment {shown(payment_id)}"
             + (f": {detail}" if detail else "")
-            + "; it is safe to retry"
+            + f"; {advice}"
         )
         self.operation = operation
         self.payment_id = payment_id
         self.detail = detail
+
+    @classmethod
+    def held(cls, error: PaymentGatewayError, booking_id: str) -> PaymentGatewayError:
+        """``error`` of a paid booking asked for without an idempotency key.
+
+        The booking stays held, so the same request again is refused
+        (``AlreadyBooked``) until the hold runs out: it is cancelled and booked
+        again, with a key this time, whose retry returns the same booking.
+        """
+        return cls(
+            error.operation,
+            error.payment_id,
+            detail=error.detail,
+            advice=(
+                f"booking {shown(booking_id)} stays held, and booked without an "
+                "idempotency_key the same request again is refused (AlreadyBooked) while the "
+                f"hold lasts: cancel booking {shown(booking_id)} and book again with an "
+                "idempotency_key, which makes a retry safe"
+            ),
+        )
 
 
 _PAYING = (

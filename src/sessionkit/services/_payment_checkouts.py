@@ -18,6 +18,7 @@ from sessionkit.errors import (
     InvalidTransition,
     InvalidValue,
     PaymentDeclined,
+    PaymentGatewayError,
     WrongType,
 )
 from sessionkit.errors._base import shown
@@ -111,7 +112,8 @@ class CheckoutCommands:
         pricing leaves free (or ``confirm`` without ``manual``),
         ``PaymentDeclined`` when the provider declines at once (the seats are
         released) and ``PaymentGatewayError`` when it cannot be reached (the
-        booking stays held: retry with the same ``idempotency_key``).
+        booking stays held: retry with the same ``idempotency_key``; without one
+        the message says to cancel it and book again, with a key).
         """
         check_tenant(tenant)
         check_actor(actor)
@@ -147,7 +149,12 @@ class CheckoutCommands:
             if not lost_to_replay(request, taken):
                 raise
             booking, payment = run(self._hold, tenant, request, actor, manual, now)  # the winner's
-        return self._checkout(booking, payment, now)
+        try:
+            return self._checkout(booking, payment, now)
+        except PaymentGatewayError as error:
+            if request.key is not None:
+                raise  # the same request again is the retry, and safe
+            raise PaymentGatewayError.held(error, booking.id) from error
 
     def _hold(
         self,
