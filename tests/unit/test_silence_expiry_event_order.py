@@ -26,6 +26,7 @@ from sessionkit.model.reschedule import EXPIRED, RescheduleStatusChanged
 from sessionkit.policies import coaching_notice
 from sessionkit.services import SessionKit, TickReport
 from sessionkit.services.reports import ExpiryReport
+from sessionkit.services.reschedules import RescheduleReport
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 from ._store_support import STORES
@@ -48,6 +49,11 @@ def _counts(report: ExpiryReport | TickReport) -> tuple[int, int]:
     return report.expired, report.offered
 
 
+def _approved(report: RescheduleReport) -> tuple[int, int]:
+    """``approve_reschedules``' ``(bookings_expired, seats_offered)``."""
+    return report.bookings_expired, report.seats_offered
+
+
 JOBS: dict[str, Callable[[SessionKit], tuple[int, int]]] = {
     "expire_due": lambda kit: _counts(kit.bookings.expire_due(T, now=AFTER)),
     # The tick's reschedules pass answers, then its expire_holds pass finds the rest.
@@ -55,6 +61,8 @@ JOBS: dict[str, Callable[[SessionKit], tuple[int, int]]] = {
     # Only the expire_holds pass: it answers the request itself, before settling.
     "tick-expire_holds": lambda kit: _counts(kit.tick(T, now=AFTER, kinds=["expire_holds"])),
     "tick-reschedules": lambda kit: _counts(kit.tick(T, now=AFTER, kinds=["reschedules"])),
+    # The one-kind job (docs/jobs.md): it answers, and settles what ran out as the others do.
+    "approve_reschedules": lambda kit: _approved(kit.approve_reschedules(T, now=AFTER)),
 }
 """The jobs that answer the request by silence and settle its session: (expired, offered)."""
 

@@ -61,7 +61,11 @@ class RescheduleReport:
     ``approved``: requests auto-approved (their sessions moved); ``expired``:
     requests without a usable time; ``failed``: ``(request id, error)`` of
     requests left pending by an unexpected error (the next run retries
-    them); ``more``: the batch limit was reached.
+    them); ``more``: the batch limit was reached. ``bookings_expired`` and
+    ``seats_offered`` count what answering ended, as the expiry job counts
+    it: the holds, offers and waitlist places that ran out (by a deadline,
+    before its answer; since, after it) and the freed seats offered to
+    waitlists, which a later ``expire_due`` finds done.
     """
 
     _repr_html_ = html_of
@@ -70,6 +74,8 @@ class RescheduleReport:
     expired: tuple[RescheduleRequest, ...] = ()
     failed: tuple[tuple[str, Exception], ...] = attrs.field(default=(), eq=errors_key)
     more: bool = False
+    bookings_expired: int = 0
+    seats_offered: int = 0
 
 
 def approve_due(
@@ -100,6 +106,7 @@ def approve_due(
     approved: list[RescheduleRequest] = []
     expired: list[RescheduleRequest] = []
     failed: list[tuple[str, Exception]] = []
+    ended = offered = 0
     for candidate in due:
         try:
             answered = ctx.retrying(self._answer_due, candidate, at)
@@ -111,22 +118,25 @@ def approve_due(
         except Exception as error:  # noqa: BLE001  # reported: one request must not stop the tick
             failed.append((candidate.id, error))
             continue
-        if answered is None:
+        if answered.request is None:
             continue
-        (approved if answered.status == AUTO_APPROVED else expired).append(answered)
+        ended, offered = ended + answered.expired, offered + answered.offered
+        request = answered.request
+        (approved if request.status == AUTO_APPROVED else expired).append(request)
     return RescheduleReport(
         approved=tuple(approved),
         expired=tuple(expired),
         failed=tuple(failed),
         more=len(due) >= limit,
+        bookings_expired=ended,
+        seats_offered=offered,
     )
 
 
-def _answer_due(
-    self: RescheduleCommands, candidate: RescheduleRequest, at: datetime
-) -> RescheduleRequest | None:
+def _answer_due(self: RescheduleCommands, candidate: RescheduleRequest, at: datetime) -> Answered:
+    # As the expiry job answers it: what ran out by the deadline first, settled after.
     with self._tx(at) as (tx, _repo):
-        return self.answer_due_in(tx, candidate, at)
+        return answer_request_counted(self._ctx, tx, candidate, at, self.answer_due_in)
 
 
 def answer_due_in(
