@@ -143,13 +143,18 @@ if _typing.TYPE_CHECKING:
     from sessionkit.recurrence import Occurrence, Recurrence, Rule, parse_rule
     from sessionkit.services import (
         AdvanceReport,
+        CleanupReport,
         CloseReport,
+        ExpiryReport,
         MaterialiseReport,
         ReconcileReport,
         SessionKit,
         TickReport,
         TopUpReport,
     )
+    from sessionkit.services.attendance import PresenceReport
+    from sessionkit.services.payments import Applied, Checkout, DueReport
+    from sessionkit.services.reschedules import RescheduleReport, SessionOptions
     from sessionkit.timespan import TimeSpan
     from sessionkit.zones import Disambiguate, RecurrenceDisambiguate, get_zone, resolve_local
 
@@ -202,13 +207,18 @@ _FROM: dict[str, tuple[str, ...]] = {
     "sessionkit.recurrence": ("Occurrence", "Recurrence", "Rule", "parse_rule"),
     "sessionkit.services": (
         "AdvanceReport",
+        "CleanupReport",
         "CloseReport",
+        "ExpiryReport",
         "MaterialiseReport",
         "ReconcileReport",
         "SessionKit",
         "TickReport",
         "TopUpReport",
     ),
+    "sessionkit.services.attendance": ("PresenceReport",),
+    "sessionkit.services.payments": ("Applied", "Checkout", "DueReport"),
+    "sessionkit.services.reschedules": ("RescheduleReport", "SessionOptions"),
     "sessionkit.timespan": ("TimeSpan",),
     "sessionkit.zones": ("Disambiguate", "RecurrenceDisambiguate", "get_zone", "resolve_local"),
 }
@@ -322,6 +332,15 @@ __all__ = [
     "RescheduleRequest",
     "Attendance",
     "PresenceEvent",
+    # ... and what their commands and jobs hand back
+    "Checkout",
+    "Applied",
+    "DueReport",
+    "ExpiryReport",
+    "CleanupReport",
+    "RescheduleReport",
+    "SessionOptions",
+    "PresenceReport",
     # errors
     "SessionKitError",
     "CurrencyMismatch",
