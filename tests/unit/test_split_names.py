@@ -489,5 +489,6 @@ def test_moved_service_reports_pickle_and_resolve_under_the_public_module() -> N
     assert hints["approved"] == tuple[RescheduleRequest, ...]
     assert hints["failed"] == tuple[tuple[str, Exception], ...]
     assert repr(report) == (
-        "RescheduleReport(approved=(), expired=(), failed=(('r1', ValueError('x')),), more=True)"
+        "RescheduleReport(approved=(), expired=(), failed=(('r1', ValueError('x')),), more=True,"
+        " bookings_expired=0, seats_offered=0)"
     )
