@@ -25,7 +25,13 @@ from sessionkit.contrib.ical._vtimezone import (
     impossible_rule,
     last_onset,
 )
-from sessionkit.contrib.ical._zone_match import Match, iana_key, match, matching_zone
+from sessionkit.contrib.ical._zone_match import (
+    Match,
+    iana_key,
+    instant_offset,
+    match,
+    matching_zone,
+)
 from sessionkit.errors._base import shown
 from sessionkit.zones import get_zone
 
@@ -284,11 +290,7 @@ def _offset(local: datetime) -> timedelta:
 def _agrees(custom: tzinfo, zone: str, near: datetime) -> bool:
     """Whether ``custom`` and ``zone`` give one offset on ``near``'s day (at noon UTC)."""
     sample = datetime.combine(min(near.date(), date(9998, 12, 31)), time(12), tzinfo=UTC)
-    try:
-        theirs = sample.astimezone(custom).utcoffset()
-        return theirs == sample.astimezone(get_zone(zone)).utcoffset()
-    except ValueError:  # dateutil cannot convert by this VTIMEZONE (see matching_zone)
-        return False
+    return instant_offset(custom, sample) == sample.astimezone(get_zone(zone)).utcoffset()
 
 
 def named_zone(tzid: str) -> str | None:

@@ -17,7 +17,7 @@ from icalendar.timezone.tzid import tzids_from_tzinfo
 from sessionkit.errors import UnknownTimeZone
 from sessionkit.zones import get_zone, wall_time_kind
 
-__all__ = ["Match", "iana_key", "match", "matching_zone"]
+__all__ = ["Match", "iana_key", "instant_offset", "match", "matching_zone"]
 
 
 def iana_key(name: str) -> str | None:
@@ -169,12 +169,7 @@ def match(
         # Up to the day after the last change: its offset holds from then on (one that ends
         # on the day of the change, after noon, was never compared: Lord Howe's +10:30).
         samples = [first, *(s for s in samples[1:] if s - timedelta(days=1) <= end)]
-    try:
-        wanted = [s.astimezone(custom).utcoffset() for s in samples]
-    except ValueError:
-        # dateutil cannot convert by a DAYLIGHT offset a day or more from the standard one
-        # (Apia's jump over the date line in 2011, to +1400 from -1100); no zone is told by it.
-        return None
+    wanted: list[timedelta | None] = [instant_offset(custom, s) for s in samples]
     # The first zone that reads each wall time around a change as the VTIMEZONE does
     # (_around_changes) and agrees at every other noon wins: Havana's rules are Havana's, not
     # New York's, which changes two hours later on the same days. The noons next to a change
@@ -189,6 +184,7 @@ def match(
     # (Outlook's 1601) for each, and the zones tried share most wall times (some 30 keep the
     # US rules).
     read = cache(lambda wall: wall.replace(tzinfo=custom).utcoffset())
+    at = cache(lambda instant: instant_offset(custom, instant))
     told = _told_names(custom, samples, changes, near_change)
     first_of: dict[tuple[bool, bool], str] = {}  # (exact, named): the first such zone
     for name in (
@@ -211,7 +207,7 @@ def match(
         )
         if not steady:
             continue
-        exact = _around_changes(read, zone, spans)
+        exact = _around_changes(read, zone, spans) and _beyond_ends(read, at, zone, spans)
         if not exact and any(
             samples[i].astimezone(zone).utcoffset() != wanted[i] for i in near_change
         ):
@@ -235,8 +231,41 @@ def _told_names(
     for ``+0000``, not ``Africa/Abidjan``, whose abbreviation is ``GMT``).
     """
     spells = sorted({0, *(i + 2 for i in changes)} - near_change)
-    told = {i: samples[i].astimezone(custom).tzname() for i in spells if i < len(samples)}
+    told = {i: _tzname(custom, samples[i]) for i in spells if i < len(samples)}
     return {i: name for i, name in told.items() if name and not _offset_only(name)}
+
+
+def instant_offset(custom: tzinfo, instant: datetime) -> timedelta | None:
+    """``custom``'s UTC offset at an aware ``instant``, where dateutil cannot convert it too.
+
+    dateutil's ``astimezone`` refuses a DAYLIGHT offset a day or more from
+    the one before it (Apia's jump over the date line in 2011, ``-1000`` to
+    ``+1400``: a "DST" of 24 hours). Then the offset is one whose wall time
+    ``custom`` reads at it, either fold; where two are (just before a jump
+    forward, the later offset's wall time is in the gap, which dateutil reads
+    after it), the smaller, the one before the jump.
+    """
+    try:
+        return instant.astimezone(custom).utcoffset()
+    except ValueError:
+        utc = instant.astimezone(UTC).replace(tzinfo=None)
+        offsets = {custom.utcoffset(utc + timedelta(hours=h)) for h in range(-12, 15)}
+        fits = [
+            o
+            for o in offsets
+            if o is not None and o in {custom.utcoffset((utc + o).replace(fold=f)) for f in (0, 1)}
+        ]
+        return min(fits, default=None)
+
+
+def _tzname(custom: tzinfo, instant: datetime) -> str | None:
+    """``custom``'s abbreviation at an aware ``instant`` (see :func:`instant_offset`)."""
+    try:
+        return instant.astimezone(custom).tzname()
+    except ValueError:
+        offset = instant_offset(custom, instant)
+    utc = instant.astimezone(UTC).replace(tzinfo=None)
+    return None if offset is None else custom.tzname(utc + offset)
 
 
 def _offset_only(name: str) -> bool:
@@ -280,4 +309,40 @@ def _around_changes(
                 if theirs != local.utcoffset():
                     return False
             instant += _QUARTER
+    return True
+
+
+def _beyond_ends(
+    read: Callable[[datetime], timedelta | None],
+    at: Callable[[datetime], timedelta | None],
+    zone: zoneinfo.ZoneInfo,
+    spans: Sequence[tuple[datetime, datetime]],
+) -> bool:
+    """Whether ``read`` gives ``zone``'s offset for the VTIMEZONE's own wall times in ``spans``.
+
+    Those that are not also ``zone``'s: :func:`_around_changes` compares those.
+
+    ``at``: the VTIMEZONE's offset of an instant. Its wall times at a span's
+    ends are ``zone``'s but for a difference of offsets there, which the noons
+    beside a change may have; most often none. A zone a day ahead
+    (Kiritimati's +14) had no wall time in the day Apia's VTIMEZONE kept at
+    -10 before it skipped one, and so read none of it otherwise.
+    """
+    for lo, hi in spans:
+        offsets = (lo.astimezone(zone).utcoffset(), hi.astimezone(zone).utcoffset(), at(lo), at(hi))
+        if any(o is None for o in offsets):
+            return False
+        ours_lo, ours_hi, theirs_lo, theirs_hi = (o or timedelta() for o in offsets)
+        first, last = (lo + ours_lo).replace(tzinfo=None), (hi + ours_hi).replace(tzinfo=None)
+        wall = min(first, (lo + theirs_lo).replace(tzinfo=None))
+        end = max(last, (hi + theirs_hi).replace(tzinfo=None))
+        while wall <= end:
+            outside = not first <= wall <= last
+            if (
+                outside
+                and wall_time_kind(wall, zone) == "normal"
+                and read(wall) != wall.replace(tzinfo=zone).utcoffset()
+            ):
+                return False
+            wall += _QUARTER
     return True
