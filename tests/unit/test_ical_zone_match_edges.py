@@ -29,6 +29,25 @@ def _exported(tz: str, renamed: str, *walls: str) -> list[tuple[str, datetime]]:
     return [(e.tz, e.span.start.astimezone(UTC)) for e in back.events]
 
 
+def test_damascus_is_not_amman_which_leaves_summer_time_an_hour_later() -> None:
+    # Damascus went back to +02 at 00:00 (21:00 UTC), Amman at 01:00 (22:00 UTC): Amman is
+    # first by name and reads every wall time outside its own fold as Damascus does, but
+    # 00:00 on the day, in that fold, at +03.
+    assert _exported("Asia/Damascus", "Syria 2011", "20111028T000000") == [
+        ("Asia/Damascus", utc(2011, 10, 27, 22))
+    ]
+    assert _exported("Asia/Damascus", "Syria 2018", "20181026T000000") == [
+        ("Asia/Damascus", utc(2018, 10, 25, 22))
+    ]
+
+
+def test_damascus_over_the_years_between_keeps_both_midnights() -> None:
+    assert _exported("Asia/Damascus", "Syria 2011-18", "20111028T000000", "20181026T000000") == [
+        ("Asia/Damascus", utc(2011, 10, 27, 22)),
+        ("Asia/Damascus", utc(2018, 10, 25, 22)),
+    ]
+
+
 def test_apias_jump_over_the_date_line_is_matched_to_apia() -> None:
     # 29 December 2011 at -10, then 31 December at +14: 30 December was skipped. dateutil
     # will not convert an instant by a DAYLIGHT offset a day from the one before it.

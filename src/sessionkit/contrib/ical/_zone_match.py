@@ -152,7 +152,9 @@ def match(
     ``Europe/Berlin``, not ``Africa/Ceuta``; a zone that also reads the wall
     times around each change as ``custom`` does (:func:`_around_changes`)
     before one that agrees at noon only, and of those, one whose abbreviations
-    are ``custom``'s TZNAMEs before one whose are not. ``end``: no day after
+    are ``custom``'s TZNAMEs before one whose are not; of the exact ones with
+    them, one that changes at ``custom``'s instants (:func:`_same_instants`)
+    first. ``end``: no day after
     the day after it is compared (``near``'s always is). ``among``: only these
     zones are tried.
     """
@@ -193,7 +195,7 @@ def match(
         zone = zoneinfo.ZoneInfo(name)
         # Dublin's offsets are London's at every instant: its GMT/IST tell them from GMT/BST.
         named = all(samples[i].astimezone(zone).tzname() == n for i, n in told.items())
-        if not named and (True, False) in first_of:
+        if not named and ((True, False) in first_of or (True, True) in first_of):
             # Only an exact zone with the VTIMEZONE's names could still come first: without
             # them (Outlook's German MEZ/MESZ, no zone's), not some 30 zones of Berlin's rules
             # compared around each change, then passed over.
@@ -207,15 +209,23 @@ def match(
         )
         if not steady:
             continue
+        if (True, True) in first_of:
+            # An exact zone reads the wall times in its own fold or gap as it will: one that
+            # changes an hour away from the VTIMEZONE is exact too (Amman an hour after
+            # Damascus, first by name), and read a value at that hour an hour off. Past the
+            # first, only one that changes at the VTIMEZONE's instants can still win.
+            if named and _same_instants(at, zone, spans):
+                return Match(name, exact=True)
+            continue
         exact = _around_changes(read, zone, spans) and _beyond_ends(read, at, zone, spans)
         if not exact and any(
             samples[i].astimezone(zone).utcoffset() != wanted[i] for i in near_change
         ):
             continue
-        if exact and named:
+        if exact and named and _same_instants(at, zone, spans):
             return Match(name, exact=True)
         first_of.setdefault((exact, named), name)
-    for exact, named in ((True, False), (False, True), (False, False)):
+    for exact, named in ((True, True), (True, False), (False, True), (False, False)):
         if (exact, named) in first_of:
             return Match(first_of[exact, named], exact=exact)
     return None
@@ -278,6 +288,31 @@ def _by_name() -> tuple[str, ...]:
     """Every zone sessionkit takes (not ``localtime``) by name, the old aliases last."""
     found = (n for n in zoneinfo.available_timezones() if iana_key(n))
     return tuple(sorted(found, key=lambda n: (_legacy(n), n)))
+
+
+def _same_instants(
+    at: Callable[[datetime], timedelta | None],
+    zone: zoneinfo.ZoneInfo,
+    spans: Sequence[tuple[datetime, datetime]],
+) -> bool:
+    """Whether ``zone`` changes at the instants ``at`` (a VTIMEZONE's offsets) does in ``spans``.
+
+    ``at`` at the ends of each span and beside each of ``zone``'s changes
+    (a quarter hour before and at it) only: dateutil walks Outlook's RRULEs
+    from 1601 for each, and a VTIMEZONE's change at another instant, with the
+    same offsets either side, differs on one of them.
+    """
+    for lo, hi in spans:
+        before, instant = lo.astimezone(zone).utcoffset(), lo
+        if at(lo) != before or at(hi) != hi.astimezone(zone).utcoffset():
+            return False
+        while instant < hi:
+            instant += _QUARTER
+            offset = instant.astimezone(zone).utcoffset()
+            if offset != before and (at(instant - _QUARTER), at(instant)) != (before, offset):
+                return False
+            before = offset
+    return True
 
 
 def _around_changes(
