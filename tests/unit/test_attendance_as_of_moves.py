@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, cast
 
 import attrs
@@ -38,12 +37,13 @@ from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Transition
 from sessionkit.model.attendance import ABSENT, JOIN, LEAVE, LEFT_EARLY, PENDING, PRESENT
 from sessionkit.model.booking import CONFIRMED
 from sessionkit.policies import BookingRules
-from sessionkit.ports import BOOKINGS, JOURNAL, Kind, UnitOfWork, UnitOfWorkFactory
+from sessionkit.ports import BOOKINGS, JOURNAL, UnitOfWorkFactory
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.testing.clocks import ManualClock
 
 from ._attendance_support import MIN, START, T, presence
+from ._wrapped_unit import WrappedUnit
 
 STORES = ["memory", "sqlite"]
 
@@ -76,33 +76,6 @@ class _Counted:
         return getattr(self._inner, name)
 
 
-class _CountingUnit:
-    """A unit of work of either store whose journal repository counts its reads."""
-
-    def __init__(self, inner: UnitOfWork, reads: list[str]) -> None:
-        self._inner = inner
-        self._reads = reads
-
-    def __enter__(self) -> _CountingUnit:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._inner.__exit__(kind, error, trace)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def repository(self, kind: Kind[Any]) -> Any:
-        found = self._inner.repository(kind)
-        return _Counted(found, self._reads) if kind is JOURNAL else found
-
-
 @attrs.frozen
 class _World:
     kit: SessionKit
@@ -124,7 +97,10 @@ def _world(store: str, *, journal: bool = True) -> Iterator[_World]:
         engine = create_engine("sqlite://", poolclass=StaticPool)
         create_schema(engine)
         inner = SqlAlchemyStore(engine).unit_of_work
-    units = cast("UnitOfWorkFactory", lambda: _CountingUnit(inner(), reads))
+    units = cast(
+        "UnitOfWorkFactory",
+        lambda: WrappedUnit(inner(), JOURNAL, lambda found: _Counted(found, reads)),
+    )
     try:
         kit = SessionKit(
             uow=units, clock=clock, facts=attendance_facts(), journal=journal,

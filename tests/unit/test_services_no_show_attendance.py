@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
 import pytest
@@ -22,11 +21,13 @@ from sessionkit.model.money import Money
 from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, PaymentChanged
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import ATTENDED, NO_SHOW, FixedPrice, RefundPolicy
-from sessionkit.ports import PAYMENTS, Kind, UnitOfWork
+from sessionkit.ports import PAYMENTS
 from sessionkit.services import SessionKit
 from sessionkit.services.attendance import AttendancePolicy, attendance_facts
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 from sessionkit.testing.payments import FakeGateway
+
+from ._wrapped_unit import WrappedUnit
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -59,33 +60,6 @@ class FlakyPayments:
         return self._inner.update(record, expected_version=expected_version)  # type: ignore[no-any-return]  # the wrapped repository is Any
 
 
-class FlakyUnit:
-    """A unit of work handing out :class:`FlakyPayments` while ``armed``."""
-
-    def __init__(self, inner: UnitOfWork, armed: list[bool]) -> None:
-        self._inner = inner
-        self._armed = armed
-
-    def __enter__(self) -> FlakyUnit:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._inner.__exit__(kind, error, trace)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def repository(self, kind: Kind[Any]) -> Any:
-        found = self._inner.repository(kind)
-        return FlakyPayments(found, self._armed) if kind is PAYMENTS else found
-
-
 class Circle:
     """A paid academy circle with ana, ben and cy confirmed; presence recorded directly."""
 
@@ -97,7 +71,11 @@ class Circle:
         self.armed = [False]
         counter = itertools.count(1)
         self.kit = SessionKit(
-            uow=lambda: FlakyUnit(self.store.unit_of_work(), self.armed),
+            uow=lambda: WrappedUnit(
+                self.store.unit_of_work(),
+                PAYMENTS,
+                lambda found: FlakyPayments(found, self.armed),
+            ),
             clock=self.clock,
             ids=lambda: f"x{next(counter)}",
             gateway=self.gateway,
