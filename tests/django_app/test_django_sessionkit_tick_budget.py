@@ -8,7 +8,7 @@ on by 10 seconds, so what a budget lets through is exact whatever the machine.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from tests._batch_clock import Seconds, batch_clock
 
 from sessionkit.contrib.django.models import SessionRecord
 from sessionkit.contrib.django.store import DjangoStore
@@ -34,16 +35,6 @@ START = NOW + timedelta(days=1)
 """The lessons' start: the academy's READY falls due 15 minutes before it."""
 
 
-class _Seconds:
-    """A fake monotonic clock that each committed batch moves on by 10 seconds."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def kit(sqlite_db: str) -> Iterator[SessionKit]:
     """The kit ``SESSIONKIT_KIT`` gives, at ten minutes before :data:`START`."""
@@ -59,25 +50,9 @@ def kit(sqlite_db: str) -> Iterator[SessionKit]:
 
 
 @pytest.fixture
-def seconds(monkeypatch: pytest.MonkeyPatch) -> _Seconds:
+def seconds(monkeypatch: pytest.MonkeyPatch) -> Seconds:
     """The fake clock, as ``--budget``'s, moved on by each batch a tick reports."""
-    clock = _Seconds()
-    monkeypatch.setattr(command, "_monotonic", clock)
-    ticking = SessionKit.tick
-
-    def tick(self: SessionKit, *args: Any, **kwargs: Any) -> TickReport:
-        said: Callable[[TickReport], None] | None = kwargs.get("progress")
-
-        def progress(report: TickReport) -> None:
-            clock.now += 10  # a batch took 10 s
-            if said is not None:
-                said(report)
-
-        kwargs["progress"] = progress
-        return ticking(self, *args, **kwargs)
-
-    monkeypatch.setattr(SessionKit, "tick", tick)
-    return clock
+    return batch_clock(monkeypatch, command)
 
 
 def _lessons(made: SessionKit, tenant: str, count: int) -> None:
@@ -99,7 +74,7 @@ def _statuses(tenant: str) -> list[str]:
 
 
 def test_a_spent_budget_stops_between_batches_and_the_next_run_does_the_rest(
-    kit: SessionKit, seconds: _Seconds
+    kit: SessionKit, seconds: Seconds
 ) -> None:
     _lessons(kit, TENANT, 4)
     out = StringIO()
@@ -124,7 +99,7 @@ def test_a_spent_budget_stops_between_batches_and_the_next_run_does_the_rest(
 
 
 def test_until_idle_ticks_no_more_once_the_budget_is_spent(
-    kit: SessionKit, seconds: _Seconds
+    kit: SessionKit, seconds: Seconds
 ) -> None:
     _lessons(kit, TENANT, 4)
     out = StringIO()
@@ -141,7 +116,7 @@ def test_until_idle_ticks_no_more_once_the_budget_is_spent(
 
 
 def test_a_tenant_after_the_budget_is_spent_is_left_for_the_next_run(
-    kit: SessionKit, seconds: _Seconds
+    kit: SessionKit, seconds: Seconds
 ) -> None:
     _lessons(kit, TENANT, 2)
     _lessons(kit, OTHER_TENANT, 1)
@@ -165,7 +140,7 @@ def test_a_tenant_after_the_budget_is_spent_is_left_for_the_next_run(
     assert (_statuses(TENANT), _statuses(OTHER_TENANT)) == (["READY"] * 2, ["SCHEDULED"])
 
 
-def test_the_budget_counts_from_the_command_s_start(kit: SessionKit, seconds: _Seconds) -> None:
+def test_the_budget_counts_from_the_command_s_start(kit: SessionKit, seconds: Seconds) -> None:
     """The system checks and the kit's loading are the command's time too (a cron slot's)."""
     _lessons(kit, TENANT, 3)
     loading = command.get_kit
@@ -185,7 +160,7 @@ def test_the_budget_counts_from_the_command_s_start(kit: SessionKit, seconds: _S
     assert out.getvalue().splitlines()[1].endswith("stopped early, more is due")
 
 
-def test_a_budget_stop_at_verbosity_0_prints_nothing(kit: SessionKit, seconds: _Seconds) -> None:
+def test_a_budget_stop_at_verbosity_0_prints_nothing(kit: SessionKit, seconds: Seconds) -> None:
     """``-v 0`` prints failures alone: a stop is none (cron mails nothing; the next run goes on)."""
     _lessons(kit, TENANT, 3)
     calm = StringIO()
@@ -198,7 +173,7 @@ def test_a_budget_stop_at_verbosity_0_prints_nothing(kit: SessionKit, seconds: _
 
 @pytest.mark.parametrize("budget", ["0", "-5", "abc", "", "nan", "inf", "-inf", "1e999"])
 def test_a_bad_budget_is_refused_before_anything_is_done(
-    kit: SessionKit, seconds: _Seconds, budget: str
+    kit: SessionKit, seconds: Seconds, budget: str
 ) -> None:
     _lessons(kit, TENANT, 1)
     said = (
@@ -249,7 +224,7 @@ def test_the_help_says_what_the_budget_does() -> None:
 
 
 def test_until_idle_starts_no_other_tick_once_the_budget_is_spent(
-    kit: SessionKit, seconds: _Seconds, monkeypatch: pytest.MonkeyPatch
+    kit: SessionKit, seconds: Seconds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tick that ended without being stopped, but past the budget: no other tick's reads."""
     _lessons(kit, TENANT, 4)

@@ -9,13 +9,13 @@ exact whatever the machine's speed.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
+from tests._batch_clock import Seconds, batch_clock
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.rows import sessions_table
@@ -32,36 +32,10 @@ AT = "2026-03-02T09:00+00:00"
 """The ticks' instant: the academy's READY is due for every session made by :func:`_database`."""
 
 
-class _Seconds:
-    """A fake monotonic clock that each committed batch moves on by 10 seconds."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def seconds(monkeypatch: pytest.MonkeyPatch) -> _Seconds:
-    """The fake clock, as ``--budget``'s, moved on by each batch the tick reports."""
-    clock = _Seconds()
-    monkeypatch.setattr(_tick, "_monotonic", clock)
-    ticking = SessionKit.tick
-
-    def tick(self: SessionKit, *args: Any, **kwargs: Any) -> TickReport:
-        said: Callable[[TickReport], None] | None = kwargs.get("progress")
-
-        def progress(report: TickReport) -> None:
-            clock.now += 10  # a batch took 10 s
-            if said is not None:
-                said(report)
-
-        kwargs["progress"] = progress
-        return ticking(self, *args, **kwargs)
-
-    monkeypatch.setattr(SessionKit, "tick", tick)
-    return clock
+def seconds(monkeypatch: pytest.MonkeyPatch) -> Seconds:
+    """The fake clock, as ``--budget``'s, moved on by each batch a tick reports."""
+    return batch_clock(monkeypatch, _tick)
 
 
 def _database(tmp_path: Path, count: int = 4) -> str:
@@ -92,7 +66,7 @@ def _statuses(url: str) -> list[str]:
 
 
 def test_a_spent_budget_stops_between_batches_and_the_next_run_does_the_rest(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: _Seconds
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: Seconds
 ) -> None:
     url = _database(tmp_path)
     # Batches start at 0, 10 and 20 s; at 30 s the 25 s budget is spent: the fourth waits.
@@ -115,7 +89,7 @@ def test_a_spent_budget_stops_between_batches_and_the_next_run_does_the_rest(
 
 
 def test_until_idle_ticks_no_more_once_the_budget_is_spent(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: _Seconds
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: Seconds
 ) -> None:
     url = _database(tmp_path)
     args = ["tick", "--db", url, "--now", AT, "--batch", "1", "--until-idle", "--budget", "15"]
@@ -133,7 +107,7 @@ def test_the_budget_counts_from_the_command_s_start_not_the_tick_s(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    seconds: _Seconds,
+    seconds: Seconds,
 ) -> None:
     """Opening and checking the database is the command's time too: a cron slot is one."""
     url = _database(tmp_path)
@@ -151,7 +125,7 @@ def test_the_budget_counts_from_the_command_s_start_not_the_tick_s(
 
 
 def test_without_a_budget_the_tick_is_never_stopped(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: _Seconds
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: Seconds
 ) -> None:
     url = _database(tmp_path)
     assert main(["tick", "--db", url, "--now", AT, "--batch", "1"]) == 0
@@ -163,7 +137,7 @@ def test_without_a_budget_the_tick_is_never_stopped(
 
 
 def test_a_budget_a_batch_outlasts_is_still_done_whole(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: _Seconds
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seconds: Seconds
 ) -> None:
     """A budget shorter than a batch: the first batch runs to its end, the next never starts."""
     url = _database(tmp_path)
@@ -227,7 +201,7 @@ def test_until_idle_starts_no_other_tick_once_the_budget_is_spent(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    seconds: _Seconds,
+    seconds: Seconds,
 ) -> None:
     """A tick that ended without being stopped, but past the budget: no other tick's reads."""
     url = _database(tmp_path)
