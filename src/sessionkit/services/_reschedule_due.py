@@ -118,10 +118,11 @@ def approve_due(
         except Exception as error:  # noqa: BLE001  # reported: one request must not stop the tick
             failed.append((candidate.id, error))
             continue
-        if answered.request is None:
-            continue
+        # Counted though another answer came first (None): its unit still settled the session.
         ended, offered = ended + answered.expired, offered + answered.offered
         request = answered.request
+        if request is None:
+            continue
         (approved if request.status == AUTO_APPROVED else expired).append(request)
     return RescheduleReport(
         approved=tuple(approved),
