@@ -19,8 +19,8 @@ import pytest
 from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.services._context import Tx
 
-from .test_expiry_report_moves import AFTER
-from .test_silence_expiry_event_order import RUNS_OUT, T, _asked
+from .test_expiry_report_moves import AFTER, T
+from .test_silence_expiry_event_order import RUNS_OUT, _asked
 
 
 def test_a_request_answered_elsewhere_still_counts_what_its_unit_settled(
