@@ -1,7 +1,7 @@
 """What the second round of splits moved still reads from the module it left, as before.
 
 recurrence.rule, lifecycle.presets, lifecycle.machine, services.booking_making,
-services._reschedule_steps and services._room_access (and before them
+services._reschedule_steps, services._room_access and errors._base (and before them
 services._payment_calls, reschedules and series) each moved definitions to
 a private module beside them. :data:`MOVED` holds each moved name: it still
 reads from the module it left, as the very object the new module defines; a
@@ -50,6 +50,12 @@ MOVED = [
     ("services._payment_calls", "gateway_of", "services._payment_perform", False),
     ("services.reschedules", "RescheduleReport", "services._reschedule_due", True),
     ("services.series", "top_up_window", "services._series_window", True),
+    ("errors._base", "_amount", "errors._shown", False),
+    ("errors._base", "duration_text", "errors._shown", False),
+    ("errors._base", "seconds_text", "errors._shown", False),
+    ("errors._base", "shown_duration", "errors._shown", False),
+    ("errors._base", "shown", "errors._shown", False),
+    ("errors._base", "set_repr", "errors._shown", False),
 ]
 
 
