@@ -82,7 +82,8 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
     payment and the operation, so a retry never charges or refunds twice.
     ``operation`` names the call, ``payment_id`` the payment. A paid booking
     asked for without an idempotency key is the exception (:meth:`held`): its
-    booking stays held, and the same request again is refused.
+    booking stays held, and the same request again is refused; ``booking_id``
+    names that booking (None otherwise), the one to cancel.
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
         *,
         detail: str = "",
         advice: str = "it is safe to retry",
+        booking_id: str | None = None,
     ) -> None:
         super().__init__(
             f"the payment provider failed to {operation} payment {shown(payment_id)}"
@@ -101,6 +103,7 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
         self.operation = operation
         self.payment_id = payment_id
         self.detail = detail
+        self.booking_id = booking_id
 
     @classmethod
     def held(cls, error: PaymentGatewayError, booking_id: str) -> PaymentGatewayError:
@@ -120,6 +123,7 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
                 f"hold lasts: cancel booking {shown(booking_id)} and book again with an "
                 "idempotency_key, which makes a retry safe"
             ),
+            booking_id=booking_id,
         )
 
 
