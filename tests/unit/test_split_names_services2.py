@@ -1,13 +1,13 @@
 """What the second round of splits moved still reads from the module it left, as before.
 
 recurrence.rule, lifecycle.presets, lifecycle.machine, services.booking_making,
-services._reschedule_steps, services._room_access and errors._base (and before them
-services._payment_calls, reschedules and series) each moved definitions to
-a private module beside them. :data:`MOVED` holds each moved name: it still
-reads from the module it left, as the very object the new module defines; a
-class or function of a public module (or one that showed under its old module
-before) shows and pickles under the old one. ``test_split_names.py`` holds
-the earlier splits.
+services._reschedule_steps, services._room_access, errors._base and
+contrib.fastapi._problem_body (and before them services._payment_calls, reschedules and
+series) each moved definitions to a private module beside them. :data:`MOVED` holds each
+moved name: it still reads from the module it left, as the very object the new module
+defines; a class or function of a public module (or one that showed under its old module
+before) shows and pickles under the old one. ``test_split_names.py`` holds the earlier
+splits.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ MOVED = [
     ("errors._base", "shown_duration", "errors._shown", False),
     ("errors._base", "shown", "errors._shown", False),
     ("errors._base", "set_repr", "errors._shown", False),
+    ("contrib.fastapi._problem_body", "ERROR_STATUS", "contrib.fastapi._problem_status", False),
+    ("contrib.fastapi._problem_body", "asked", "contrib.fastapi._problem_status", False),
+    ("contrib.fastapi._problem_body", "status_of", "contrib.fastapi._problem_status", False),
 ]
 
 

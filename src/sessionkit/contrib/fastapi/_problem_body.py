@@ -1,9 +1,10 @@
 """The body of a problem: what each sessionkit error answers, as RFC 9457 members and its own.
 
-:data:`ERROR_STATUS` gives each error class its HTTP status; :func:`problem_body`
-builds the body (its structured fields as JSON, a field named as a member renamed
-by :func:`member_name`). :mod:`sessionkit.contrib.fastapi.problems` sends it, and
-re-exports every public name here.
+:data:`ERROR_STATUS` (kept in ``_problem_status``, re-exported here) gives each
+error class its HTTP status; :func:`problem_body` builds the body (its structured
+fields as JSON, a field named as a member renamed by :func:`member_name`).
+:mod:`sessionkit.contrib.fastapi.problems` sends it, and re-exports every public
+name here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ from sessionkit.contrib.fastapi._advice import (
     in_seconds,
     whole_seconds,
 )
+from sessionkit.contrib.fastapi._problem_status import ERROR_STATUS, asked, status_of
 from sessionkit.errors._base import shown
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
@@ -44,95 +46,6 @@ __all__ = [
 
 DEFAULT_TYPE_BASE = "urn:sessionkit:problem:"
 """Prefix of the problem type URIs; pass ``type_base=`` your documentation's URL to resolve them."""
-
-ERROR_STATUS: dict[type[e.SessionKitError], int] = {
-    # Bad input: the request cannot be carried out as it stands.
-    e.InvalidValue: 422,
-    e.NaiveDatetime: 422,
-    e.InvalidTimeSpan: 422,
-    e.InvalidDuration: 422,
-    e.InvalidWindow: 422,
-    e.UnknownTimeZone: 422,
-    e.UnknownCurrency: 422,
-    e.UnknownTransitionName: 422,
-    e.NotASession: 422,
-    e.InvalidRecurrence: 422,
-    e.InvalidAvailability: 422,
-    e.WrongType: 422,
-    e.NotADatetime: 422,
-    e.WallTimeError: 422,
-    e.SkippedTime: 422,
-    e.RepeatedTime: 422,
-    e.LimitExceeded: 422,
-    e.ExpansionLimitExceeded: 422,
-    e.IdempotencyKeyReused: 422,
-    e.RefundKeyReused: 422,  # as IdempotencyKeyReused: the same key with another request
-    e.CurrencyMismatch: 422,
-    e.RefundExceedsPayment: 422,
-    e.LifecycleNotApplicable: 422,
-    e.MissingFact: 422,
-    # The host did not let the caller act so.
-    e.RoleNotGranted: 403,
-    e.ParticipantNotGranted: 403,
-    # Not there (another tenant's records look the same).
-    e.NotFound: 404,
-    e.SessionNotFound: 404,
-    e.SeriesNotFound: 404,
-    e.BookingNotFound: 404,
-    e.PaymentNotFound: 404,
-    e.RescheduleNotFound: 404,
-    e.SubscriptionNotFound: 404,
-    e.NotIndexed: 404,
-    # The state of the resource refuses the request.
-    e.Duplicate: 409,
-    e.DuplicateSession: 409,
-    e.DuplicateSeries: 409,
-    e.DuplicateBooking: 409,
-    e.DuplicatePayment: 409,
-    e.DuplicateReschedule: 409,
-    e.DuplicateUsage: 409,
-    e.StillReferenced: 409,
-    e.CapacityExceeded: 409,
-    e.HoldExpired: 409,
-    e.AlreadyBooked: 409,
-    e.ActionRefused: 409,
-    e.BookingRefused: 409,
-    e.RescheduleRefused: 409,
-    e.JoinRefused: 409,
-    e.CancelRefused: 409,
-    e.UsageLimitReached: 409,
-    e.SessionConflict: 409,
-    e.SessionLocked: 409,
-    e.SeriesClosedError: 409,
-    e.LifecycleError: 409,
-    e.InvalidTransition: 409,
-    e.TransitionRefused: 409,
-    e.ConcurrentModification: 409,
-    # Money.
-    e.PaymentDeclined: 402,
-    e.PaymentRequired: 402,
-    e.PaymentGatewayError: 502,
-    # The meeting provider failed a room call after the change was stored.
-    e.MeetingRoomsError: 502,
-    # The database: try again later.
-    e.TransientConflict: 503,
-    e.StorageError: 503,
-    e.StorageUnavailable: 503,
-    e.StorageReadOnly: 503,
-    e.StorageTimeout: 503,
-    e.StorageFull: 507,
-    # The host's wiring is wrong: a server error, not the client's.
-    e.SessionKitError: 500,
-    e.UnsupportedKind: 500,
-    e.SchemaMissing: 500,
-    e.NestedUnitOfWork: 500,
-    e.InvalidLifecycle: 500,
-    # A stored record's lifecycle, or status, the kit no longer knows: the host's data or
-    # configuration. A lifecycle or status the request names is the client's input: see asked().
-    e.UnknownLifecycle: 500,
-    e.UnknownStatus: 500,
-}
-"""The HTTP status of every sessionkit error class (looked up by exact class, then its bases)."""
 
 _HIDDEN = frozenset({"guard"})  # a callable: nothing a client could use
 _MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "error"})
@@ -167,40 +80,6 @@ def member_name(error: e.SessionKitError, name: str) -> str:
     if not isinstance(subject, str) or not subject:
         subject = next((_SUBJECTS[c] for c in type(error).__mro__ if c in _SUBJECTS), "error")
     return f"{subject}_{name}"
-
-
-_ASKED = "_sessionkit_asked"
-"""Set on an error :func:`asked` marks as the client's input."""
-
-
-_Unknown = TypeVar("_Unknown", e.UnknownLifecycle, e.UnknownStatus)
-
-
-def asked(error: _Unknown) -> _Unknown:
-    """Return ``error`` marked as the refusal of a name the request itself gave: a 422.
-
-    By its class an ``UnknownLifecycle`` or ``UnknownStatus`` is a 500: a
-    command met a stored session (or series) of a lifecycle, or in a status,
-    the kit no longer knows, which the host's data or configuration must
-    mend, not the client. A route that checks a lifecycle or status name the
-    client sent marks its refusal with this.
-    """
-    setattr(error, _ASKED, True)  # private: a problem's body skips names starting with "_"
-    return error
-
-
-def status_of(error: e.SessionKitError) -> int:
-    """Return the HTTP status of ``error``: its class's, or the nearest base class's.
-
-    An ``UnknownLifecycle`` or ``UnknownStatus`` marked by :func:`asked` is the
-    client's: 422.
-    """
-    if getattr(error, _ASKED, False):
-        return 422
-    for cls in type(error).__mro__:
-        if cls in ERROR_STATUS:
-            return ERROR_STATUS[cls]
-    return 500
 
 
 def _slug(cls: type) -> str:
