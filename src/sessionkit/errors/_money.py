@@ -106,23 +106,37 @@ class PaymentGatewayError(SessionKitError, ConnectionError):
         self.booking_id = booking_id
 
     @classmethod
-    def held(cls, error: PaymentGatewayError, booking_id: str) -> PaymentGatewayError:
+    def held(
+        cls, error: PaymentGatewayError, booking_id: str, *, drafted: str | None = None
+    ) -> PaymentGatewayError:
         """``error`` of a paid booking asked for without an idempotency key.
 
         The booking stays held, so the same request again is refused
         (``AlreadyBooked``) until the hold runs out: it is cancelled and booked
         again, with a key this time, whose retry returns the same booking.
+        ``drafted`` is the id of the session a ``SessionDraft`` made and stored:
+        the same draft again would make another session (refused
+        ``SessionConflict`` where it holds a resource), so that session is the
+        one to book again.
         """
+        held = f"booking {shown(booking_id)} stays held"
+        if drafted is None:
+            advice = (
+                f"{held}, and booked without an idempotency_key the same request again is "
+                f"refused (AlreadyBooked) while the hold lasts: cancel booking {shown(booking_id)} "
+                "and book again with an idempotency_key, which makes a retry safe"
+            )
+        else:
+            advice = (
+                f"{held}, on session {shown(drafted)} its draft stored, and the same request "
+                f"again drafts another session: cancel booking {shown(booking_id)} and book "
+                f"session {shown(drafted)} with an idempotency_key, which makes a retry safe"
+            )
         return cls(
             error.operation,
             error.payment_id,
             detail=error.detail,
-            advice=(
-                f"booking {shown(booking_id)} stays held, and booked without an "
-                "idempotency_key the same request again is refused (AlreadyBooked) while the "
-                f"hold lasts: cancel booking {shown(booking_id)} and book again with an "
-                "idempotency_key, which makes a retry safe"
-            ),
+            advice=advice,
             booking_id=booking_id,
         )
 

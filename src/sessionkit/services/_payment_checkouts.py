@@ -154,7 +154,8 @@ class CheckoutCommands:
         except PaymentGatewayError as error:
             if request.key is not None:
                 raise  # the same request again is the retry, and safe
-            raise PaymentGatewayError.held(error, booking.id) from error
+            drafted = booking.session_id if isinstance(session_id, SessionDraft) else None
+            raise PaymentGatewayError.held(error, booking.id, drafted=drafted) from error
 
     def _hold(
         self,
