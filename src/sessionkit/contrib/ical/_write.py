@@ -72,6 +72,9 @@ class _ExactDuration(icalendar.vDuration):
         return f"PT{''.join(parts)}".encode()
 
 
+_DATES = {"VALUE": "DATE"}
+
+
 def _add_dates(
     event: icalendar.Event, name: str, values: Iterable[datetime | date], tz: str
 ) -> None:
@@ -85,7 +88,8 @@ def _add_dates(
     if utc:
         event.add(name, utc)
     if days:
-        event.add(name, days)
+        # VALUE=DATE named: icalendar before 7 writes a list of dates without it (DATE-TIME then).
+        event.add(name, days, parameters=_DATES)
 
 
 def _same_frame(items: Sequence[ScheduleItem]) -> bool:
@@ -139,9 +143,9 @@ def _series_events(
         if days is not None:
             exdates, rdates = days
             if exdates:
-                master.add("EXDATE", exdates)
+                master.add("EXDATE", exdates, parameters=_DATES)
             if rdates:
-                master.add("RDATE", rdates)
+                master.add("RDATE", rdates, parameters=_DATES)
         else:
             _add_dates(master, "EXDATE", group_exdates(group), rec.tz)
             _add_dates(master, "RDATE", rec.rdates, rec.tz)
