@@ -72,6 +72,19 @@ class _LostCtrlC:
             self.previous(unraisable)
 
 
+def _masked(said: str, db: str | None) -> str:
+    """``said`` without ``--db``'s password, whatever words SQLAlchemy or a driver put in it.
+
+    A cron job's stderr goes to mail and logs; the messages mask the URL they
+    name, and this masks what they quote (SQLAlchemy 2.0.5 quoted the text given).
+    """
+    if not db:
+        return said
+    from sessionkit.demo._database_urls import masked_text
+
+    return masked_text(said, db)
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -86,8 +99,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """
     lost_ctrl_c = _LostCtrlC(sys.unraisablehook)
     sys.unraisablehook = lost_ctrl_c
+    db: str | None = None  # the --db given, whose password no error may show
     try:
         args = _build_parser(prog).parse_args(argv)  # a Ctrl-C while it builds is said as any other
+        db = getattr(args, "db", None)
         status = 0
         if args.command == "tick":
             output, status = _tick(args)
@@ -96,15 +111,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         if lost_ctrl_c.pressed:  # said as the Ctrl-C it was, not as work done in full
             raise KeyboardInterrupt
     except UsageError as exc:
-        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        print(f"sessionkit: error: {_masked(str(exc), db)}", file=sys.stderr)
         return 2
     # Not the arguments': the database or the work failed, and the next run may succeed
     # (a demo's store refusing a write as a tick's failed item is, not as a bad --db).
     except (Unreachable, WorkFailed, StorageError, ConcurrentModification) as exc:
-        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        print(f"sessionkit: error: {_masked(str(exc), db)}", file=sys.stderr)
         return 1
     except SessionKitError as exc:  # a value the arguments gave, refused by the library
-        print(f"sessionkit: error: {exc}", file=sys.stderr)
+        print(f"sessionkit: error: {_masked(str(exc), db)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 128 + SIGINT, as shells say
         print("sessionkit: interrupted", file=sys.stderr)

@@ -166,6 +166,7 @@ def tick(args: argparse.Namespace) -> tuple[str, int]:
             return _monotonic() >= deadline
 
     from sessionkit.demo._common import driver_hint, make_engine, shown_url, url_hint
+    from sessionkit.demo._database_urls import masked_text
 
     shown = shown_url(args.db)  # in messages: a cron job's stderr goes to mail and logs
     if args.db == "memory":  # the demo's store: empty in a new process, so nothing is ever due
@@ -193,8 +194,9 @@ def tick(args: argparse.Namespace) -> tuple[str, int]:
     except SessionKitError:  # said by make_engine: arguments the driver would ignore or misread
         raise
     except (ArgumentError, ValueError) as exc:
+        said = masked_text(str(exc), args.db)  # SQLAlchemy 2.0.5 quotes the text given
         raise UsageError(
-            f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}"
+            f"--db {shown!r} is not a SQLAlchemy database URL ({said}){url_hint(shown)}"
         ) from None
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         raise UsageError(

@@ -24,6 +24,7 @@ from sessionkit.demo._database import (
     sqlite_directory_hint,
     url_hint,
 )
+from sessionkit.demo._database_urls import masked_text
 from sessionkit.demo._run_lock import DemoBusy, hold_run_lock
 from sessionkit.errors import (
     InvalidValue,
@@ -223,8 +224,9 @@ def open_store(
     except InvalidValue:  # said by make_engine: arguments the driver would ignore or misread
         raise
     except (ArgumentError, ValueError) as exc:
+        said = masked_text(str(exc), db)  # SQLAlchemy 2.0.5 quotes the text given
         raise InvalidValue(
-            f"--db {shown!r} is not a SQLAlchemy database URL ({exc}){url_hint(shown)}",
+            f"--db {shown!r} is not a SQLAlchemy database URL ({said}){url_hint(shown)}",
             value=shown,
             expected="e.g. sqlite:///academy.sqlite3 or postgresql+psycopg://user@host/db",
         ) from None

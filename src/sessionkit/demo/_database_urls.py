@@ -12,8 +12,9 @@ Private to :mod:`sessionkit.demo._database`, which exports its names.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
-__all__ = ["driver_hint", "shown_url", "url_hint"]
+__all__ = ["driver_hint", "masked_text", "shown_url", "url_hint"]
 
 _PASSWORD = re.compile(
     r"^(?P<head>(?:[^:/@]*:/+|//)?[^:/]*:)(?P<password>(?!/)[^@]*(?:@[^@/]*)*)@(?![^/]*@)"
@@ -38,6 +39,25 @@ def shown_url(db: str) -> str:
     argument too, which the driver takes as the password and SQLAlchemy shows.
     """
     return _QUERY_PASSWORD.sub(r"\g<key>***", _PASSWORD.sub(r"\g<head>***@", db, count=1))
+
+
+def masked_text(text: str, db: str) -> str:
+    """``text`` (SQLAlchemy's or a driver's words on ``db``) with ``db``'s password as ``***``.
+
+    ``db`` itself as :func:`shown_url` shows it, then any other appearance of its
+    password, as given or percent-decoded, where it is not part of a longer word
+    (the words' own are left alone): SQLAlchemy 2.0.5 refused
+    ``bob:s3cret@host/db`` as "Could not parse SQLAlchemy URL from string
+    'bob:s3cret@host/db'", and a message that quotes the URL must not show it.
+    """
+    text = text.replace(db, shown_url(db))
+    found = _PASSWORD.match(db)
+    secrets = [found["password"]] if found else []
+    secrets += [m.group()[len(m["key"]) :] for m in _QUERY_PASSWORD.finditer(db)]
+    for secret in sorted({s for raw in secrets for s in (raw, unquote(raw)) if s}, key=len)[::-1]:
+        # Not inside a word: a password "b" leaves "database" as it is.
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
+    return text
 
 
 def _masked_to_last_at(db: str) -> str:
