@@ -10,7 +10,7 @@ their DTSTART for each: that is done once per TZID, not again for each value or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 import icalendar
@@ -19,6 +19,7 @@ import pytest
 from sessionkit.contrib.ical import _event_zones, _vtimezone, _zone_match, read_ical
 
 from ._ical_support import event, ics, utc
+from .test_ical_zone_match_cost import _Counting
 
 
 def _w_europe(tzid: str, winter: str, summer: str, *walls: str) -> str:
@@ -164,27 +165,6 @@ def test_rules_that_end_matched_exactly_still_keep_the_zones_reading() -> None:
         (_NY, utc(2026, 11, 1, 7, 30)),
         (_NY, utc(2026, 3, 8, 7, 30)),
     ]
-
-
-class _Counting(tzinfo):
-    """``inner``'s offsets, counting the wall times it is asked for."""
-
-    def __init__(self, inner: tzinfo) -> None:
-        self.inner = inner
-        self.asked = 0
-
-    def utcoffset(self, dt: datetime | None) -> timedelta | None:
-        self.asked += 1
-        return self.inner.utcoffset(None if dt is None else dt.replace(tzinfo=self.inner))
-
-    def dst(self, dt: datetime | None) -> timedelta | None:
-        return self.inner.dst(None if dt is None else dt.replace(tzinfo=self.inner))
-
-    def tzname(self, dt: datetime | None) -> str | None:
-        return self.inner.tzname(None if dt is None else dt.replace(tzinfo=self.inner))
-
-    def fromutc(self, dt: datetime) -> datetime:
-        return self.inner.fromutc(dt.replace(tzinfo=self.inner)).replace(tzinfo=self)
 
 
 _OUTLOOK_US_AT_3 = [

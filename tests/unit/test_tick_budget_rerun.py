@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sessionkit.model.session import Session
 from sessionkit.services import _tick_work, commands
 from sessionkit.testing.harness import Harness
 
@@ -22,9 +23,8 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 AT = NOW + timedelta(hours=1)
 
 
-def test_a_failed_batch_whose_items_were_not_run_alone_is_reported_with_its_error(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _three_lessons() -> tuple[Harness, list[Session]]:
+    """A harness with three academy lessons from 09:00, a minute apart, all due to advance."""
     h = Harness.in_memory(NOW)
     made = []
     for n in range(3):
@@ -34,6 +34,13 @@ def test_a_failed_batch_whose_items_were_not_run_alone_is_reported_with_its_erro
                 "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
             )
         )
+    return h, made
+
+
+def test_a_failed_batch_whose_items_were_not_run_alone_is_reported_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h, made = _three_lessons()
     seconds = [0.0]
     error = RuntimeError("the host's hook broke")
     real = commands.advance_steps
@@ -59,15 +66,7 @@ def test_a_failed_batch_whose_items_were_not_run_alone_is_reported_with_its_erro
 def test_a_failed_batch_whose_culprit_was_run_alone_is_reported_as_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    h = Harness.in_memory(NOW)
-    made = []
-    for n in range(3):
-        start = AT + timedelta(minutes=n)
-        made.append(
-            h.kit.sessions.create_extra(
-                "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
-            )
-        )
+    h, made = _three_lessons()
     seconds = [0.0]
     real = commands.advance_steps
 
