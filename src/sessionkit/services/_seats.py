@@ -15,7 +15,9 @@ keeps the names others import from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 import attrs
@@ -46,6 +48,7 @@ __all__ = [
     "expire",
     "expire_before_move",
     "expire_in_order",
+    "held_back",
     "lapse_session_bookings",
     "may_free_at",
     "move_session_bookings",
@@ -185,8 +188,9 @@ def _offer_freed(
     if not takes_bookings(ctx, session, tx.now):
         return offers
     claim = ctx.rules_for(session).offer_for
+    changing = _HELD_BACK.get()
     for booking in waiting:
-        if booking.seats > free:
+        if booking.seats > free or changing == (id(tx), booking.id):
             break
         changed, change = BOOKING_LIFECYCLE.fire(
             booking.holding(until=tx.now + claim), "offer", now=tx.now, actor=actor
@@ -196,6 +200,27 @@ def _offer_freed(
         )
         free -= booking.seats
     return offers
+
+
+_HELD_BACK: ContextVar[tuple[int, str] | None] = ContextVar("_HELD_BACK", default=None)
+"""``(id(tx), booking id)`` of the waitlist place :func:`held_back` holds back, if any."""
+
+
+@contextmanager
+def held_back(tx: Tx, booking_id: str) -> Iterator[None]:
+    """Offer nothing to waitlist place ``booking_id`` (nor behind it) in ``tx`` inside the block.
+
+    For a command that changes the booking after settling its session: a
+    cancel answers an overdue reschedule request first, whose settling would
+    offer the place seats the cancel takes back at once. Those behind it wait
+    too (nobody jumps the queue); the command's own settling, once the change
+    is stored, offers the seats in order.
+    """
+    token = _HELD_BACK.set((id(tx), booking_id))
+    try:
+        yield
+    finally:
+        _HELD_BACK.reset(token)
 
 
 def cancel_session_bookings(

@@ -45,6 +45,7 @@ from sessionkit.services._reschedule_steps import requests_due, settle_overdue_k
 from sessionkit.services._seats import (
     as_judged,
     closed,
+    held_back,
     refuse_run_out,
     settle,
     store_booking_change,
@@ -161,7 +162,8 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
-            settled = settle_overdue_kept(ctx, tx, session)  # as options and the tick judge it
+            with held_back(tx, booking.id):  # silence's settling offers it no seat it cancels
+                settled = settle_overdue_kept(ctx, tx, session)  # as options, the tick judge it
             if settled is not session:  # a request answered by silence moved it
                 booking, session = tx.bookings.get(tenant, booking_id), settled
             if booking.status == CONFIRMED:
