@@ -31,7 +31,7 @@ from sessionkit.contrib.fastapi._params import (
 )
 from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
-from sessionkit.errors._base import set_repr
+from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.booking import participant_ref
 from sessionkit.services.booking_requests import check_key
 from sessionkit.timespan import check_delta
@@ -187,9 +187,21 @@ def acting_role(who: Caller, role: str | None) -> str | None:
     """Return ``role`` if the caller may act in it (``None``: in no role); else ``RoleNotGranted``.
 
     Every route that acts in a role passes it here first: the one place the
-    role a request names meets the roles the host granted.
+    role a request names meets the roles the host granted. A role that is
+    blank or has whitespace at either end is a slip in the request (the
+    schemas refuse it first; ``GET /bookable``'s ``acting_role`` reaches
+    here): ``InvalidValue`` (422), never a refused grant (403).
     """
-    if role is None or role in who.roles:
+    if role is None:
+        return role
+    if not role or role != role.strip():
+        raise InvalidValue(
+            f"role {shown(role)} is blank or starts or ends with whitespace: no caller is "
+            "granted such a role, and no policy names one",
+            value=role,
+            expected="a role name without leading or trailing whitespace, such as 'student'",
+        )
+    if role in who.roles:
         return role
     raise RoleNotGranted(role, granted=who.roles)
 

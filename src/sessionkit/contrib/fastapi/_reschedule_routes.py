@@ -19,6 +19,7 @@ from sessionkit.contrib.fastapi._common import (
     actor_of,
 )
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.contrib.fastapi.schema_types import ROLE_PATTERN
 from sessionkit.errors._base import shown
 from sessionkit.model.text import MAX_NAME_LENGTH
 from sessionkit.policies import Refusal
@@ -108,7 +109,15 @@ def add_reschedule_routes(routes: Routes) -> None:
         session_id: str,
         # As a body's role (schema_types.Role): a blank or overlong one is a 422 naming
         # "role", not a 403 for a role no caller is granted.
-        role: Annotated[str, Query(min_length=1, max_length=MAX_NAME_LENGTH, examples=["student"])],
+        role: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=MAX_NAME_LENGTH,
+                pattern=ROLE_PATTERN,
+                examples=["student"],
+            ),
+        ],
     ) -> rs.SessionOptionsOut:
         found = app.reschedules.options(who.tenant, session_id, role=acting_role(who, role))
         if found.pending is not None and not access.takes_part(app, who, session_id):

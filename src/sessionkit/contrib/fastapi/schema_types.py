@@ -50,6 +50,7 @@ __all__ = [
     "Metadata",
     "Name",
     "Ref",
+    "ROLE_PATTERN",
     "Role",
     "FilterRefs",
     "Refs",
@@ -142,11 +143,20 @@ Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
 """A session's (or other record's) id in a list: at most 128 characters, as the core stores one."""
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
 """A lifecycle, transition, zone or provider name: at most 64 characters, as the core stores one."""
-Role = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+ROLE_PATTERN = r"^\S([\s\S]*\S)?$"
+"""A role's form: no whitespace at either end, so none that is only whitespace either.
+
+The core's policies refuse such a role (``InvalidValue``: no rule names ``"student "``),
+and no caller is granted a blank one, so it is a slip in the request.
+"""
+Role = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=ROLE_PATTERN)
+]
 """A role a request acts in: 1 to 64 characters, as the core takes one (``check_role``).
 
-No caller is granted a blank role (``Caller.roles``), so ``""`` is a slip in the request,
-refused naming its field (a 422), never a role the caller was refused (a 403).
+No caller is granted a blank role (``Caller.roles``), so ``""`` or ``"  "`` (or
+``" student"``: :data:`ROLE_PATTERN`) is a slip in the request, refused naming its field
+(a 422), never a role the caller was refused (a 403).
 """
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF_LENGTH)]
 """A ``"kind:id"`` participant or resource: at most 255 characters, as the core stores one."""

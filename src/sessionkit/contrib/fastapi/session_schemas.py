@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from sessionkit.contrib.fastapi.schema_types import (
     MAX_REASON,
+    ROLE_PATTERN,
     FilterRefs,
     Ids,
     IsoInstant,
@@ -114,7 +115,9 @@ class SessionCancel(_In):
     """Why and as whom a session is cancelled."""
 
     reason: str | None = Field(default=None, max_length=MAX_REASON)
-    role: str | None = Field(default=None, min_length=1, max_length=MAX_REF_LENGTH)
+    role: str | None = Field(
+        default=None, min_length=1, max_length=MAX_REF_LENGTH, pattern=ROLE_PATTERN
+    )
     expected_version: StrictInt | None = None
 
 
@@ -122,7 +125,9 @@ class Transition(_In):
     """The optional details of firing a named transition."""
 
     reason: str | None = Field(default=None, max_length=MAX_REASON)
-    role: str | None = Field(default=None, min_length=1, max_length=MAX_REF_LENGTH)
+    role: str | None = Field(
+        default=None, min_length=1, max_length=MAX_REF_LENGTH, pattern=ROLE_PATTERN
+    )
     notes: str | None = Field(default=None, max_length=MAX_NOTES_LENGTH)
     expected_version: StrictInt | None = None
 
@@ -136,7 +141,9 @@ class BulkTransition(_In):
     # no longer one where a transition is named ahead (BookingRules, AttendancePolicy).
     transition: Name = Field(examples=["complete"])
     reason: str | None = Field(default=None, max_length=MAX_REASON)
-    role: str | None = Field(default=None, min_length=1, max_length=MAX_REF_LENGTH)
+    role: str | None = Field(
+        default=None, min_length=1, max_length=MAX_REF_LENGTH, pattern=ROLE_PATTERN
+    )
 
 
 class UnbookedRemoval(_In):
