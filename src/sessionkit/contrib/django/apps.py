@@ -10,7 +10,7 @@ class SessionKitConfig(AppConfig):
 
     name = "sessionkit.contrib.django"
     label = "sessionkit"
-    verbose_name = "Sessions"
+    verbose_name = "sessionkit"  # not "Sessions": django.contrib.sessions is named that
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
