@@ -7,12 +7,17 @@ deadline, sessions whose timers fell due, sessions with holds or offers run
 out), groups them by tenant and hands them to :meth:`TickRun.run
 <sessionkit.services._tick_run.TickRun.run>` in batches, with how to claim
 them - the series for a top-up, the sessions for the rest - and what to do
-with each one claimed.
+with each one claimed. A pass is a generator that yields after each batch, so
+that :func:`take_turns` can give the kinds, and the tenants within a pass, a
+batch each in turn when the tick may be stopped (``should_stop``): a budget
+then spent on one kind's or tenant's backlog leaves none of the others waiting
+for it to be cleared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -33,7 +38,29 @@ from sessionkit.services.jobs import due_reach, facts_by_session, timed_statuses
 from sessionkit.services.reschedules import RescheduleCommands
 from sessionkit.services.series import SeriesCommands, top_up_window
 
-__all__ = ["advance_sessions", "answer_reschedules", "expire_holds", "top_up_series"]
+__all__ = ["advance_sessions", "answer_reschedules", "expire_holds", "take_turns", "top_up_series"]
+
+
+def take_turns(run: TickRun, passes: Iterable[Iterator[None]]) -> Iterator[None]:
+    """Step through ``passes`` (each yields after a batch); end once the run stopped.
+
+    Without ``should_stop`` the tick does all that is due, so one pass after
+    another, in order. With one, a batch each in turn (a pass that ends leaves
+    the turns), so whichever comes first cannot spend the whole budget while the
+    others wait: the order is fair without any state kept from tick to tick.
+    """
+    if run.should_stop is None:
+        for steps in passes:
+            if run.stopped:
+                return
+            yield from steps
+        return
+    turns = deque(passes)
+    while turns and not run.stopped:
+        steps = turns.popleft()
+        if next(steps, False) is None:  # a batch done (else the pass ended)
+            turns.append(steps)
+            yield
 
 
 def _series_of(tenant: str) -> Claim[Series]:
@@ -78,7 +105,7 @@ def _top_up_due(run: TickRun, series: Series) -> bool:
         return False
 
 
-def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> None:
+def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> Iterator[None]:
     """Refill the rolling windows of the active series that need it (kind ``top_up``)."""
     with run.ctx.transaction(run.at) as tx:
         due = [(s.tenant, s.id) for s in tx.series.active(tenant) if _top_up_due(run, s)]
@@ -89,14 +116,17 @@ def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> N
             counts.topped_up += 1
             counts.generated += len(report.created)
 
-    for owner, ids in by_tenant(due).items():
+    def of(owner: str, ids: list[str]) -> Iterator[None]:
         for chunk in chunks(ids, run.batch):
             run.run("top_up", owner, chunk, _series_of(owner), work)
             if run.stopped:
                 return
+            yield
+
+    yield from take_turns(run, [of(owner, ids) for owner, ids in by_tenant(due).items()])
 
 
-def advance_sessions(run: TickRun, tenant: str | None) -> None:
+def advance_sessions(run: TickRun, tenant: str | None) -> Iterator[None]:
     """Move the sessions whose timed transitions fell due, page by page (kind ``advance``)."""
     ctx = run.ctx
     reach = due_reach(ctx.lifecycles, run.at)
@@ -121,7 +151,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
         if advance_steps(ctx, tx, session, run.actor, answer=False)[1]:
             counts.advanced += 1
 
-    for owner in tenants:
+    def of(owner: str) -> Iterator[None]:
         after: tuple[datetime, str] | None = None
         while True:
             try:
@@ -166,11 +196,14 @@ def advance_sessions(run: TickRun, tenant: str | None) -> None:
                 )
                 if run.stopped:
                     return  # no page read past it: the rest stays due
+                yield
             if len(page) < run.batch:
                 break
 
+    yield from take_turns(run, [of(owner) for owner in tenants])
 
-def expire_holds(run: TickRun, tenant: str | None) -> None:
+
+def expire_holds(run: TickRun, tenant: str | None) -> Iterator[None]:
     """Expire the holds, offers and waitlist places that ran out, passing freed seats on.
 
     Kind ``expire_holds``: a waitlist place runs out when its session starts.
@@ -209,6 +242,7 @@ def expire_holds(run: TickRun, tenant: str | None) -> None:
                 _still_due(run, pages, failed)
                 if run.stopped:
                     return
+                yield
 
 
 def _still_due(run: TickRun, pages: DuePages, since: int) -> None:
@@ -238,7 +272,9 @@ def _count_answer(counts: Counts, answered: Answered) -> None:
         counts.lapsed += 1
 
 
-def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCommands) -> None:
+def answer_reschedules(
+    run: TickRun, tenant: str | None, commands: RescheduleCommands
+) -> Iterator[None]:
     """Answer the reschedule requests past their deadline (kind ``reschedules``)."""
     ctx = run.ctx
     pending: dict[tuple[str, str], RescheduleRequest] = {}
@@ -267,6 +303,7 @@ def answer_reschedules(run: TickRun, tenant: str | None, commands: RescheduleCom
                 _still_due(run, pages, failed)
                 if run.stopped:
                     return
+                yield
 
 
 def _before(run: TickRun, tenant: str) -> Callable[[str, Exception], Counts]:

@@ -20,7 +20,10 @@ A batch that fails is run again item by item, so one bad item is reported
 
 A tick can be stopped between batches (``should_stop``, asked before each):
 a job engine's time limit then ends it cleanly, every batch done committed and
-the report's ``more`` set, rather than killing it mid-way.
+the report's ``more`` set, rather than killing it mid-way. Such a tick gives
+the kinds a batch each in turn, and the tenants within a kind, rather than one
+after another: a backlog that outlasts every budget holds back no other kind or
+tenant, and nothing need be kept from tick to tick (a cron job starts afresh).
 
 The run and its report live in ``_tick_run``, the four passes in
 ``_tick_work``; this module checks the arguments and calls the passes in
@@ -29,7 +32,7 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from sessionkit.errors import ConcurrentModification, InvalidValue, StorageError, WrongType
@@ -41,6 +44,7 @@ from sessionkit.services._tick_work import (
     advance_sessions,
     answer_reschedules,
     expire_holds,
+    take_turns,
     top_up_series,
 )
 from sessionkit.services.bookings import check_batch
@@ -51,7 +55,7 @@ from sessionkit.services.series import SeriesCommands, top_up_window
 __all__ = ["MAX_TICK_BATCH", "TICK_KINDS", "TickFailure", "TickReport", "due_tenants", "tick"]
 
 TICK_KINDS: tuple[str, ...] = ("top_up", "reschedules", "advance", "expire_holds")
-"""The kinds of due work one tick does, in the order it does them."""
+"""The kinds of due work one tick does, in this order (in turns, with a ``should_stop``)."""
 
 MAX_TICK_BATCH = 1000
 """The largest batch (items per unit of work) a tick takes."""
@@ -114,6 +118,34 @@ def _kinds(kinds: object) -> list[str]:
     return wanted
 
 
+def _pass(
+    run: TickRun,
+    kind: str,
+    tenant: str | None,
+    series: SeriesCommands,
+    reschedules: RescheduleCommands,
+) -> Iterator[None]:
+    """The pass of ``kind``, a step a batch; a failed read of what is due is reported."""
+    try:
+        if kind == "top_up":
+            yield from top_up_series(run, tenant, series)
+        elif kind == "reschedules":
+            held, failed = run.held, len(run.failed)
+            yield from answer_reschedules(run, tenant, reschedules)
+            # Another kind's pass may have held or failed items meanwhile (in turns): then
+            # the later passes ask about requests still, which costs a read, no more.
+            run.answered = not run.stopped and run.held == held and len(run.failed) == failed
+        elif kind == "advance":
+            yield from advance_sessions(run, tenant)
+        else:
+            yield from expire_holds(run, tenant)
+    except (StorageError, ConcurrentModification) as error:
+        # Reading what is due failed (a busy SQLite file, a lost connection, rows that
+        # kept changing under a consistent read): the rest of this kind stays due, and
+        # the other kinds are still done.
+        run.fail(kind, tenant or ALL, ALL, error)
+
+
 def tick(
     ctx: Context,
     *,
@@ -149,7 +181,11 @@ def tick(
     returns ``True`` the tick starts no other batch nor kind, and its report
     has ``more`` set (what it did committed; tick again for the rest). It is
     not asked again then; an error it raises, or an answer other than a
-    bool, stops the tick too and is raised as above. For a time budget::
+    bool, stops the tick too and is raised as above. With it, the kinds take
+    turns, a batch each, and so do the tenants within a kind's pass (the
+    reschedule and expiry passes take every tenant's earliest due first), so
+    a stopped tick's successor finds no kind or tenant left behind for
+    another's backlog. For a time budget::
 
         deadline = time.monotonic() + 50
         kit.tick(should_stop=lambda: time.monotonic() >= deadline)
@@ -173,25 +209,9 @@ def tick(
         progress=progress,
         should_stop=should_stop,
     )
-    for kind in TICK_KINDS:
-        if run.stopped:
-            break  # the rest stays due: the report says more
-        if kind not in wanted:
-            continue
-        try:
-            if kind == "top_up":
-                top_up_series(run, tenant, series)
-            elif kind == "reschedules":
-                held, failed = run.held, len(run.failed)
-                answer_reschedules(run, tenant, reschedules)
-                run.answered = not run.stopped and run.held == held and len(run.failed) == failed
-            elif kind == "advance":
-                advance_sessions(run, tenant)
-            else:
-                expire_holds(run, tenant)
-        except (StorageError, ConcurrentModification) as error:
-            # Reading what is due failed (a busy SQLite file, a lost connection, rows that
-            # kept changing under a consistent read): the rest of this kind stays due, and
-            # the other kinds are still done.
-            run.fail(kind, tenant or ALL, ALL, error)
+    passes = [
+        _pass(run, kind, tenant, series, reschedules) for kind in TICK_KINDS if kind in wanted
+    ]
+    for _ in take_turns(run, passes):
+        pass  # the rest stays due once it stopped: the report says more
     return run.done()

@@ -1,0 +1,120 @@
+"""A tick that may be stopped (``should_stop``) gives its kinds and tenants a batch each in turn.
+
+One after another, the first kind's backlog (or the first tenant's) could spend
+every tick's budget, and the later ones never ran: each tick started where the
+last had. In turns, each kind and tenant with work due gets a batch before any
+gets a second, with nothing kept from tick to tick (a cron job starts afresh).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sessionkit.model.booking import EXPIRED
+from sessionkit.model.session import Session
+from sessionkit.policies import BookingRules, coaching_notice
+from sessionkit.services import TickReport
+from sessionkit.testing.harness import Harness
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+AT = NOW + timedelta(hours=1)
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness.in_memory(
+        NOW, notice=coaching_notice(), booking_rules=BookingRules(waitlist=True)
+    )
+
+
+def timed_sessions(h: Harness, count: int, tenant: str = "acme") -> list[Session]:
+    """``count`` academy sessions whose READY timer is due at :data:`AT`, in start order."""
+    made = []
+    for n in range(count):
+        start = AT + timedelta(minutes=n)
+        made.append(
+            h.kit.sessions.create_extra(
+                tenant, actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+            )
+        )
+    return made
+
+
+def statuses(h: Harness, tenant: str) -> list[str]:
+    return [s.status for s in h.kit.queries.list(tenant).items]
+
+
+class Budget:
+    """A ``should_stop`` that allows ``batches`` batches, and a progress log of each."""
+
+    def __init__(self, batches: int) -> None:
+        self.batches = batches
+        self.seen: list[tuple[int, int]] = []
+
+    def progress(self, report: TickReport) -> None:
+        self.seen.append((report.advanced, report.expired))
+
+    def __call__(self) -> bool:
+        return len(self.seen) >= self.batches
+
+
+def test_a_later_kind_makes_progress_under_a_budget_the_first_kind_s_backlog_would_spend(
+    h: Harness,
+) -> None:
+    timed_sessions(h, 6)  # the advance pass's backlog: six batches of one
+    slot = h.kit.sessions.create_extra(
+        "acme",
+        actor="tina",
+        start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=1),
+        lifecycle="lms",
+        capacity=1,
+    )
+    hold = h.kit.bookings.book(
+        "acme", slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=5)
+    )
+    budget = Budget(2)
+    first = h.kit.tick(now=AT, batch=1, progress=budget.progress, should_stop=budget)
+    # A batch of advance, then one of expire_holds: the expiry did not wait for the backlog.
+    assert budget.seen == [(1, 0), (1, 1)]
+    assert (first.advanced, first.expired, first.more) == (1, 1, True)
+    assert h.kit.bookings.get("acme", hold.id).status == EXPIRED
+    assert statuses(h, "acme").count("READY") == 1
+    rest = h.kit.tick(now=AT, batch=1)
+    assert (rest.advanced, rest.expired, rest.more) == (5, 0, False)
+
+
+def test_a_later_tenant_makes_progress_under_a_budget_the_first_tenant_s_backlog_would_spend(
+    h: Harness,
+) -> None:
+    timed_sessions(h, 6, tenant="acme")  # sorted first, with a backlog of six batches
+    timed_sessions(h, 2, tenant="globex")
+    budget = Budget(3)
+    report = h.kit.tick(
+        now=AT, batch=1, kinds=["advance"], progress=budget.progress, should_stop=budget
+    )
+    assert (report.advanced, report.tenants, report.more) == (3, ("acme", "globex"), True)
+    assert statuses(h, "acme") == ["READY"] * 2 + ["SCHEDULED"] * 4
+    assert statuses(h, "globex") == ["READY", "SCHEDULED"]
+
+
+def test_without_should_stop_the_kinds_run_one_after_another(h: Harness) -> None:
+    timed_sessions(h, 3)
+    slot = h.kit.sessions.create_extra(
+        "acme",
+        actor="tina",
+        start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=1),
+        lifecycle="lms",
+        capacity=1,
+    )
+    hold = h.kit.bookings.book(
+        "acme", slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=5)
+    )
+    seen: list[tuple[int, int]] = []
+    report = h.kit.tick(now=AT, batch=1, progress=lambda r: seen.append((r.advanced, r.expired)))
+    assert seen == [(1, 0), (2, 0), (3, 0), (3, 1)]
+    assert (report.advanced, report.expired, report.more) == (3, 1, False)
+    assert h.kit.bookings.get("acme", hold.id).status == EXPIRED
