@@ -8,7 +8,9 @@ host's lifecycles, clock, policies and publisher apply there too.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from types import ModuleType
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -30,12 +32,24 @@ def get_kit() -> SessionKit:
         )
     try:
         found = import_string(path)
-    except ImportError as error:  # misspelt, or not a dotted path
+    except ValueError as error:  # a relative path (".kit"): Django's "Empty module name"
         raise ImproperlyConfigured(
             f"SESSIONKIT_KIT = {shown(path)} cannot be imported: {error}"
         ) from error
+    except ImportError as error:  # misspelt, not a dotted path, or a module not imported yet
+        try:
+            found = importlib.import_module(path)
+        except ImportError:
+            raise ImproperlyConfigured(
+                f"SESSIONKIT_KIT = {shown(path)} cannot be imported: {error}"
+            ) from error
     if isinstance(found, SessionKit):
         return found
+    if isinstance(found, ModuleType):  # the module the kit is in ("myproject.kit")
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {shown(path)} names a module: name the SessionKit in it or the"
+            f" function returning it, e.g. {shown(path + '.get_kit')}"
+        )
     if not callable(found):
         raise ImproperlyConfigured(
             f"SESSIONKIT_KIT = {shown(path)} is {type(found).__name__}, not a SessionKit or a"

@@ -1,0 +1,76 @@
+"""``SESSIONKIT_KIT`` naming the kit's module, not the kit in it, says so.
+
+``SESSIONKIT_KIT = "myproject.kit"`` (the module docs/django.md writes the kit
+in) was refused with Django's import_string words, 'Module "myproject" does
+not define a "kit" attribute/class', though ``myproject.kit`` is there; once
+something had imported the module, the same setting read "is module, not a
+SessionKit". Either way the message now names the module and what to write.
+A relative path (".kit") escaped as Django's ValueError; it is refused as
+ImproperlyConfigured, which ``sessionkit_tick`` and the admin report.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from sessionkit.contrib.django.conf import get_kit
+
+HINT = (
+    "SESSIONKIT_KIT = 'hostpkg_kitmod.kit' names a module: name the SessionKit in it or the"
+    " function returning it, e.g. 'hostpkg_kitmod.kit.get_kit'"
+)
+
+
+@pytest.fixture
+def host_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A host package ``hostpkg_kitmod`` with a module ``kit`` defining ``get_kit``."""
+    package = tmp_path / "hostpkg_kitmod"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "kit.py").write_text("def get_kit():\n    raise AssertionError('not called')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("hostpkg_kitmod", "hostpkg_kitmod.kit"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return "hostpkg_kitmod.kit"
+
+
+def test_module_not_imported_yet(host_package: str) -> None:
+    with (
+        override_settings(SESSIONKIT_KIT=host_package),
+        pytest.raises(ImproperlyConfigured) as caught,
+    ):
+        get_kit()
+    assert str(caught.value) == HINT
+
+
+def test_module_imported_already(host_package: str) -> None:
+    __import__(host_package)
+    with (
+        override_settings(SESSIONKIT_KIT=host_package),
+        pytest.raises(ImproperlyConfigured) as caught,
+    ):
+        get_kit()
+    assert str(caught.value) == HINT
+
+
+def test_missing_module_keeps_the_import_error(host_package: str) -> None:
+    with (
+        override_settings(SESSIONKIT_KIT="hostpkg_kitmod.kitt.get_kit"),
+        pytest.raises(ImproperlyConfigured) as caught,
+    ):
+        get_kit()
+    assert str(caught.value) == (
+        "SESSIONKIT_KIT = 'hostpkg_kitmod.kitt.get_kit' cannot be imported:"
+        " No module named 'hostpkg_kitmod.kitt'"
+    )
+
+
+def test_relative_path_is_improperly_configured() -> None:
+    with override_settings(SESSIONKIT_KIT=".kit"), pytest.raises(ImproperlyConfigured) as caught:
+        get_kit()
+    assert str(caught.value) == "SESSIONKIT_KIT = '.kit' cannot be imported: Empty module name"
