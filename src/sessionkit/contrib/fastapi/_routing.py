@@ -13,7 +13,7 @@ holds the router's staff roles and the checks its endpoints make with them.
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations at runtime.
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
@@ -32,9 +32,25 @@ from sessionkit.contrib.fastapi._common import (
 from sessionkit.contrib.fastapi.problems import STAFF_KEY, problem_responses
 from sessionkit.services import SessionKit
 
-__all__ = ["Hook", "Kit", "Routes", "Tagged", "Who", "staff_caller", "told_staff"]
+__all__ = [
+    "Dependency",
+    "Hook",
+    "Kit",
+    "Routes",
+    "Tagged",
+    "Who",
+    "staff_caller",
+    "told_staff",
+]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Provided = TypeVar("Provided")
+
+Dependency = Callable[
+    ..., Provided | Awaitable[Provided] | Iterator[Provided] | AsyncIterator[Provided]
+]
+"""A FastAPI dependency providing a value: a function returning it, an ``async`` one, or one
+that yields it (``Dependency[Caller]``): FastAPI takes each, and so do the router's arguments."""
 
 
 def _unbound_kit() -> NoReturn:
@@ -57,7 +73,7 @@ Hook = Annotated[Caller, Depends(_unbound_webhook)]
 """A provider webhook's caller: the router's ``webhook`` dependency (it verifies the signature)."""
 
 
-def staff_caller(caller: Callable[..., Caller], access: Access) -> Callable[..., Caller]:
+def staff_caller(caller: Dependency[Caller], access: Access) -> Callable[..., Caller]:
     """Return a dependency answering ``caller``'s :class:`Caller` when it is staff.
 
     The provider webhooks take it when the host gives no ``webhook``: a
@@ -71,7 +87,7 @@ def staff_caller(caller: Callable[..., Caller], access: Access) -> Callable[...,
     return staff
 
 
-def told_staff(caller: Callable[..., Caller], access: Access) -> Callable[..., Caller]:
+def told_staff(caller: Dependency[Caller], access: Access) -> Callable[..., Caller]:
     """Return a dependency answering ``caller``'s :class:`Caller`, noting whether it is staff.
 
     Noted in the request's scope (:data:`~sessionkit.contrib.fastapi.problems.STAFF_KEY`),
@@ -98,9 +114,9 @@ class Routes:
     """
 
     router: APIRouter
-    kit: Callable[..., SessionKit]
-    caller: Callable[..., Caller]
-    webhook: Callable[..., Caller]
+    kit: Dependency[SessionKit]
+    caller: Dependency[Caller]
+    webhook: Dependency[Caller]
     tags: tuple[str, ...] = ()
     access: Access = attrs.field(factory=Access)
     hook_problems: tuple[int, ...] = (401,)

@@ -48,7 +48,7 @@ from sessionkit.contrib.fastapi._drafts import DraftCheck, within_availability
 from sessionkit.contrib.fastapi._paths import SegmentRoute, requested_path
 from sessionkit.contrib.fastapi._payment_routes import add_payment_routes
 from sessionkit.contrib.fastapi._reschedule_routes import add_reschedule_routes
-from sessionkit.contrib.fastapi._routing import Routes, staff_caller
+from sessionkit.contrib.fastapi._routing import Dependency, Routes, staff_caller
 from sessionkit.contrib.fastapi._series_routes import add_series_routes
 from sessionkit.contrib.fastapi._session_routes import add_session_routes
 from sessionkit.contrib.fastapi.problems import (
@@ -160,9 +160,9 @@ def _answers_crashes(app: object) -> bool:
 
 def sessionkit_router(
     *,
-    kit: Callable[..., SessionKit],
-    caller: Callable[..., Caller],
-    webhook: Callable[..., Caller] | None = None,
+    kit: Dependency[SessionKit],
+    caller: Dependency[Caller],
+    webhook: Dependency[Caller] | None = None,
     type_base: str = DEFAULT_TYPE_BASE,
     tags: tuple[str, ...] = (),
     staff_roles: Iterable[str] = DEFAULT_STAFF_ROLES,
@@ -172,8 +172,8 @@ def sessionkit_router(
 ) -> APIRouter:
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
-    ``kit`` and ``caller`` are FastAPI dependencies: ``kit`` returns the
-    app's ``SessionKit``, ``caller`` the :class:`Caller` of the request (it may
+    ``kit`` and ``caller`` are FastAPI dependencies (plain, ``async`` or
+    yielding): ``kit`` returns the app's ``SessionKit``, ``caller`` the :class:`Caller` of the request (it may
     itself depend on headers, a security scheme, ...). ``webhook`` is the
     dependency of the provider webhooks (``POST /payments/events``,
     ``POST /presence-events``): it verifies the provider's signature (raising
@@ -197,6 +197,7 @@ def sessionkit_router(
     access = Access(staff_roles, drafts)  # its converters check the values, as Caller.roles
     skew = check_presence_skew(presence_skew)  # checked now, not at the first event
     payment_skew = check_payment_event_skew(payment_event_skew)
+    hook: Dependency[Caller]
     if webhook is None:
         hook, hook_problems = staff_caller(caller, access), (403,)
     else:
