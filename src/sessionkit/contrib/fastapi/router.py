@@ -112,6 +112,9 @@ def _problem_route(type_base: str) -> type[APIRoute]:
 def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
     """Return ``app`` answering a ``SessionKitError`` with its problem, any other crash a 500's.
 
+    A ``SessionKitError`` alone in an exception group (a host dependency's
+    task group raised it) is answered as that error (:func:`_sessionkit_error`).
+
     A crash (an exception that is neither a ``SessionKitError`` nor an
     ``HTTPException``, which the app answers) gets :func:`server_problem`,
     then is raised again, as Starlette's ``ServerErrorMiddleware`` does with
@@ -131,25 +134,40 @@ def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
 
         try:
             await app(scope, receive, sending)
-        except SessionKitError as error:
-            if started:  # too late for a problem: let the server log it
-                raise
-            body = problem_body(
-                error,
-                instance=requested_path(scope),
-                type_base=type_base,
-                staff=scope.get(STAFF_KEY, False),  # the caller's, once read (see Routes.bound)
-            )
-            await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
         except HTTPException:
             raise  # the app's to answer (a 405 naming the path's methods), as Starlette's own
-        except Exception:
-            if started or _answers_crashes(scope.get("app")):
+        except Exception as raised:
+            error = _sessionkit_error(raised)
+            if started:  # too late for a problem: let the server log it
+                raise
+            if error is not None:
+                body = problem_body(
+                    error,
+                    instance=requested_path(scope),
+                    type_base=type_base,
+                    staff=scope.get(STAFF_KEY, False),  # the caller's, once read (Routes.bound)
+                )
+                await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
+                return
+            if _answers_crashes(scope.get("app")):
                 raise
             await server_problem(Request(scope), type_base=type_base)(scope, receive, send)
             raise  # for the server's log, once the problem is sent (see the docstring)
 
     return answer
+
+
+def _sessionkit_error(raised: BaseException) -> SessionKitError | None:
+    """Return the ``SessionKitError`` ``raised`` is, or the one error its exception group holds.
+
+    A host dependency running tasks (an anyio or asyncio task group) gets what
+    a task raised wrapped in an ``ExceptionGroup``, one level per group: one
+    sessionkit error so wrapped is a refusal like any other. A group of more
+    (several refusals, or a refusal beside a crash) is none: ``None``, a crash.
+    """
+    while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
+        raised = raised.exceptions[0]
+    return raised if isinstance(raised, SessionKitError) else None
 
 
 def _answers_crashes(app: object) -> bool:
@@ -173,8 +191,9 @@ def sessionkit_router(
     """Return an ``APIRouter`` of sessions, series, bookings, payments, reschedules, attendance.
 
     ``kit`` and ``caller`` are FastAPI dependencies (plain, ``async`` or
-    yielding): ``kit`` returns the app's ``SessionKit``, ``caller`` the :class:`Caller` of the request (it may
-    itself depend on headers, a security scheme, ...). ``webhook`` is the
+    yielding): ``kit`` returns the app's ``SessionKit``, ``caller`` the
+    :class:`Caller` of the request (it may itself depend on headers, a
+    security scheme, ...). ``webhook`` is the
     dependency of the provider webhooks (``POST /payments/events``,
     ``POST /presence-events``): it verifies the provider's signature (raising
     ``HTTPException``, answered as a problem) and returns the tenant's
