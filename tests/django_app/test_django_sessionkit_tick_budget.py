@@ -133,9 +133,9 @@ def test_a_tenant_after_the_budget_is_spent_is_left_for_the_next_run(
             "expired (0 seats offered); 0 held elsewhere, 0 failed"
         ),
         f"{OTHER_TENANT}: tick: not started, the --budget was spent; more may be due",
-        # The payment calls are not the tick's: the budget does not bound them.
-        f"{TENANT}: payments: 0 payment calls made, 0 failed",
-        f"{OTHER_TENANT}: payments: 0 payment calls made, 0 failed",
+        # The budget bounds the payment calls too: none starts once it is spent.
+        f"{TENANT}: payments: not started, the --budget was spent; more may be due",
+        f"{OTHER_TENANT}: payments: not started, the --budget was spent; more may be due",
     ]
     assert (_statuses(TENANT), _statuses(OTHER_TENANT)) == (["READY"] * 2, ["SCHEDULED"])
 
@@ -219,7 +219,7 @@ def test_the_help_says_what_the_budget_does() -> None:
     assert (
         "--budget SECONDS start no batch once SECONDS (a number above 0) have passed since the "
         "command started, on the monotonic clock; the summary then says more is due, and the "
-        "next run does it (default: no limit; payment calls are not bounded by it)"
+        "next run does it (default: no limit); with --payments, no payment call starts then"
     ) in said
 
 

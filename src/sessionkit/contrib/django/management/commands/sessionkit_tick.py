@@ -27,10 +27,12 @@ the command exits with status 0 (unless an item failed): the next run does the
 rest. A bad value is refused before anything is done, as argparse refuses any.
 
 Payment provider calls are not part of the tick (network calls, made outside
-any transaction): ``--payments`` makes those still due after the tick, and
-lists each call that failed; a failed call whose retry time the store refused
-to record is listed once more, with the store's error (the next run tries it
-at once).
+any transaction): ``--payments`` makes those still due after the tick (at most
+100 a tenant given, or in all), and lists each call that failed; a failed call
+whose retry time the store refused to record is listed once more, with the
+store's error (the next run tries it at once). ``--budget`` bounds them too:
+with it the calls are made a run of one each, the budget asked before each (a
+provider call may take its timeout), and none once it is spent.
 """
 
 from __future__ import annotations
@@ -64,6 +66,60 @@ _KEPT: dict[str, Kind[Any]] = {"reschedules": RESCHEDULES, "expire_holds": BOOKI
 
 _monotonic: Callable[[], float] = time.monotonic
 """The clock ``--budget`` is measured on (a test puts a fake one here)."""
+
+PAYMENT_CALLS = 100
+"""The most provider calls ``--payments`` makes a tenant given (or in all) in one run."""
+
+
+def _run_payments(
+    kit: SessionKit, tenant: str | None, limit: int, handlers: dict[str, Exception]
+) -> DueReport:
+    """``kit.run_payment_calls``; an event handler's error after a call's answer in ``handlers``."""
+    try:
+        return kit.run_payment_calls(tenant, limit=limit)
+    except UnsupportedKind:
+        raise
+    except Exception as error:
+        calls: DueReport | None = getattr(error, DUE_REPORT_ATTRIBUTE, None)
+        if calls is None and not isinstance(error, SessionKitError):
+            raise
+        if calls is None:  # a storage fault
+            raise CommandError(str(error)) from error
+        paid = "the payment calls were made and their answers stored"
+        handlers.setdefault(paid, error)  # then an event handler raised
+        return calls
+
+
+def _payment_calls(
+    kit: SessionKit,
+    tenant: str | None,
+    should_stop: Callable[[], bool] | None,
+    handlers: dict[str, Exception],
+) -> tuple[DueReport, bool]:
+    """Make the due payment calls (at most :data:`PAYMENT_CALLS`); whether the budget stopped it.
+
+    Without a budget, one run. With one, a run of one call at a time, the budget asked
+    before each, until a run makes no call and fails none it had not failed already (a
+    refund the provider failed is reported by every run) or fails to store a call's retry
+    time (the next would try that one again at once).
+    """
+    if should_stop is None:
+        return _run_payments(kit, tenant, PAYMENT_CALLS, handlers), False
+    done, more, spent = 0, False, False
+    failed: dict[tuple[str, str], tuple[str, str, SessionKitError]] = {}
+    unscheduled: tuple[tuple[str, str, SessionKitError], ...] = ()
+    for _ in range(PAYMENT_CALLS):
+        if should_stop():
+            more = spent = True
+            break
+        calls = _run_payments(kit, tenant, 1, handlers)
+        new = [f for f in calls.failed if (f[0], f[1]) not in failed]
+        failed.update(((f[0], f[1]), f) for f in new)
+        done, more, unscheduled = done + calls.done, calls.more, calls.unscheduled
+        if unscheduled or not (calls.done or new):
+            break
+    report = DueReport(done=done, failed=tuple(failed.values()), more=more, unscheduled=unscheduled)
+    return report, spent
 
 
 def _seconds(text: str) -> float:
@@ -141,7 +197,7 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="start no batch once SECONDS (a number above 0) have passed since the command "
             "started, on the monotonic clock; the summary then says more is due, and the next "
-            "run does it (default: no limit; payment calls are not bounded by it)",
+            "run does it (default: no limit); with --payments, no payment call starts then",
         )
         parser.add_argument(
             "--payments",
@@ -261,39 +317,36 @@ class Command(BaseCommand):
         if options["payments"]:
             for tenant in tenants:
                 where = "" if tenant is None else f"{tenant}: "
-                calls: DueReport | None = None
-                try:
-                    calls = kit.run_payment_calls(tenant)
-                except UnsupportedKind as error:
-                    line = f"skipped: the store keeps no {error.kind} records"
-                except Exception as error:
-                    calls = getattr(error, DUE_REPORT_ATTRIBUTE, None)
-                    if calls is None and not isinstance(error, SessionKitError):
-                        raise
-                    if calls is None:  # a storage fault
-                        raise CommandError(str(error)) from error
-                    paid = "the payment calls were made and their answers stored"
-                    handlers.setdefault(paid, error)  # then an event handler raised
-                if calls is not None:
-                    more = " (more due: run again)" if calls.more else ""
-                    # A ConcurrentModification: another runner made the call first.
-                    lost = [f for f in calls.failed if not isinstance(f[2], ConcurrentModification)]
-                    line = f"{calls.done} payment calls made, {len(lost)} failed{more}"
-                    for tenant_of, payment_id, refusal in lost:
-                        self.stderr.write(
-                            f"failed payment call {tenant_of}/{payment_id}: {refusal}"
-                        )
-                    # Among those: the store refused the write of the wait before its next try,
-                    # so the next run tries it at once (the store's error is what to mend).
-                    for tenant_of, payment_id, refusal in calls.unscheduled:
-                        self.stderr.write(
-                            f"payment call {tenant_of}/{payment_id} failed and its retry time"
-                            f" was not stored: {refusal}"
-                        )
-                    failing.update(
-                        ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
+                if should_stop is not None and should_stop():
+                    self._say(
+                        f"{where}payments: not started, the --budget was spent; more may be due"
                     )
-                self._say(f"{where}payments: {line}")
+                    continue
+                try:
+                    calls, spent = _payment_calls(kit, tenant, should_stop, handlers)
+                except UnsupportedKind as error:
+                    self._say(f"{where}payments: skipped: the store keeps no {error.kind} records")
+                    continue
+                more = " (more due: run again)" if calls.more else ""
+                if spent:
+                    more = "; the --budget was spent, more may be due"
+                # A ConcurrentModification: another runner made the call first.
+                lost = [f for f in calls.failed if not isinstance(f[2], ConcurrentModification)]
+                for tenant_of, payment_id, refusal in lost:
+                    self.stderr.write(f"failed payment call {tenant_of}/{payment_id}: {refusal}")
+                # Among those: the store refused the write of the wait before its next try,
+                # so the next run tries it at once (the store's error is what to mend).
+                for tenant_of, payment_id, refusal in calls.unscheduled:
+                    self.stderr.write(
+                        f"payment call {tenant_of}/{payment_id} failed and its retry time"
+                        f" was not stored: {refusal}"
+                    )
+                failing.update(
+                    ("payments", tenant_of, payment_id) for tenant_of, payment_id, _ in lost
+                )
+                self._say(
+                    f"{where}payments: {calls.done} payment calls made, {len(lost)} failed{more}"
+                )
         problems = [
             f"{committed}, then an event handler raised: {shown(error)}"
             for committed, error in handlers.items()
