@@ -26,8 +26,8 @@ after another: a backlog that outlasts every budget holds back no other kind or
 tenant, and nothing need be kept from tick to tick (a cron job starts afresh).
 
 The run and its report live in ``_tick_run``, the four passes in
-``_tick_work``; this module checks the arguments and calls the passes in
-order.
+``_tick_work`` (with ``take_turns``, which steps them); this module checks the
+arguments and hands it the passes asked for, in order.
 """
 
 from __future__ import annotations

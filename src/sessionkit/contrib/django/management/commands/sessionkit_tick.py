@@ -1,6 +1,7 @@
 """``manage.py sessionkit_tick``: one ``kit.tick()`` of all due work (schedule it every minute).
 
-The tick (:mod:`sessionkit.services.tick`) does, in order, ``top_up`` (refill
+The tick (:mod:`sessionkit.services.tick`) does, in order (in turns, a batch
+each, under ``--budget``), ``top_up`` (refill
 rolling windows), ``reschedules`` (answer requests past their deadline),
 ``advance`` (timed status changes) and ``expire_holds`` (holds and offers that
 ran out, waitlists of sessions that started), in batches that each claim their
