@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 from django.db import transaction
 
 from sessionkit.model.events import DomainEvent
+from sessionkit.services._context_retry import AFTER_COMMIT, mark
 
 if TYPE_CHECKING:
     from sessionkit.contrib.django.store import DjangoStore
@@ -106,6 +107,7 @@ class _HostCommit:
             try:
                 step()
             except Exception as error:  # noqa: BLE001  # raised below, or by the failures
+                mark(error, AFTER_COMMIT, True)  # the host committed: raised_after_commit
                 errors.append(error)
         if self.failures is None:
             _raise_first(errors)
