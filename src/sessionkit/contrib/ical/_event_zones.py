@@ -21,6 +21,7 @@ from sessionkit.contrib.ical._errors import (
 from sessionkit.contrib.ical._source import SourceZone
 from sessionkit.contrib.ical._vtimezone import (
     RULE_EXPECTED,
+    WallRules,
     first_onset,
     impossible_rule,
     last_onset,
@@ -213,9 +214,10 @@ class Zones:
         earlier than the day before their first, whatever ``wall``'s date: from
         ``wall``'s own noon UTC, the change beside it (at night, before that noon)
         and all before it went unseen, and the answer is kept for the TZID's
-        other values. Before its first onset a VTIMEZONE gives its first STANDARD
-        offset, maybe no zone's: no match is a near miss, whose values then take
-        the VTIMEZONE's instants, the zone's but in its gaps and folds.
+        other values. Before its first onset a VTIMEZONE gives that onset's
+        TZOFFSETFROM (:class:`WallRules`), maybe no zone's: no match is a near miss,
+        whose values then take the VTIMEZONE's instants, the zone's but in its
+        gaps and folds.
         """
         if end is None:
             found = match(rules, wall.replace(tzinfo=UTC), among=(key,))
@@ -316,7 +318,7 @@ def zone_rules(vtz: icalendar.Timezone, tzid: str, source: SourceZone | None) ->
     impossible = impossible_rule(vtz, source)
     if impossible is not None:
         raise broken_zone(tzid, source, impossible.why, RULE_EXPECTED) from impossible.cause
-    return rules
+    return WallRules(rules, vtz)
 
 
 def broken_zone(

@@ -12,7 +12,7 @@ zone matched to it need not share past that change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import attrs
 import icalendar
@@ -26,6 +26,7 @@ from sessionkit.recurrence import Recurrence, parse_rule
 __all__ = [
     "RULE_EXPECTED",
     "ImpossibleRule",
+    "WallRules",
     "first_onset",
     "impossible_rule",
     "last_onset",
@@ -37,6 +38,90 @@ RULE_EXPECTED = "STANDARD and DAYLIGHT RRULEs that some date matches (BYMONTH 1.
 
 _PARTS = ("STANDARD", "DAYLIGHT")
 _LAST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class WallRules(tzinfo):
+    """A VTIMEZONE's rules as icalendar reads them, an instant read as the wall time of its offset.
+
+    icalendar's reader (dateutil) gives the right offset of each wall time, but
+    converts an instant by the standard library's algorithm, which takes a
+    DAYLIGHT's TZOFFSETTO less its TZOFFSETFROM for the saving over standard time.
+    A negative one (Dublin's winter GMT under its summer IST, Windhoek's WAT
+    1994-2017, as the zone database has them since 2018 and Google and
+    icalendar write them) put the instants in the hour before each change in
+    the wrong offset. Here an instant is the wall time that the VTIMEZONE
+    reads at the offset it was read with: the earlier of two (a fold's first),
+    the smaller offset beside a gap (whose wall times dateutil reads after it).
+    Before its first onset, the offset is that onset's TZOFFSETFROM, the one
+    "in use prior" (RFC 5545 3.8.3.3), named by an observance that has it:
+    dateutil takes its first STANDARD, which for Dublin's 2026 pair (IST from
+    March) is IST in January, and for Santiago's (from April) is winter's -04.
+    """
+
+    def __init__(self, read: tzinfo, vtz: icalendar.Timezone) -> None:
+        self.read = read
+        parts = [p for p in vtz.subcomponents if p.name in _PARTS]
+        starts = [(start, p) for p in parts if (start := _start(p, shifted=False)) is not None]
+        self._opens: tuple[datetime, timedelta, timedelta, str | None] | None = None
+        start, first = min(starts, key=lambda found: found[0], default=(None, None))
+        before, after = _utc_offset(first, "TZOFFSETFROM"), _utc_offset(first, "TZOFFSETTO")
+        if start is not None and before is not None and after is not None:
+            named = (p for p in parts if _utc_offset(p, "TZOFFSETTO") == before and "TZNAME" in p)
+            name = next((str(p["TZNAME"]) for p in named), None)
+            self._opens = (start, before, after - before, name)
+
+    def _before_opening(self, dt: datetime | None) -> bool:
+        """Whether the wall time ``dt`` is before the first onset (read as dateutil, by fold)."""
+        if dt is None or self._opens is None:
+            return False
+        start, _, change, _ = self._opens
+        wall = dt.replace(tzinfo=None)
+        return (wall - change if change < timedelta() and dt.fold else wall) < start
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        if self._opens is not None and self._before_opening(dt):
+            return self._opens[1]
+        return self.read.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.read.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        if self._opens is not None and self._before_opening(dt):
+            return self._opens[3]
+        return self.read.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        if dt.tzinfo is not self:
+            raise ValueError("fromutc: dt.tzinfo is not self")
+        utc = dt.replace(tzinfo=None)
+        for steps in (_DAY_STEPS, _HOUR_STEPS):  # offsets kept a day or more, then any
+            walls = (_shifted(utc, step) for step in steps)
+            offsets = {self.read.utcoffset(wall) for wall in walls if wall is not None}
+            for offset in sorted(o for o in offsets if o is not None):
+                wall = _shifted(utc, offset)
+                for fold in (0, 1):
+                    if wall is not None and self.read.utcoffset(wall.replace(fold=fold)) == offset:
+                        return wall.replace(tzinfo=self, fold=fold)
+        raise ValueError(f"no wall time of the VTIMEZONE has the offset it reads at {utc} UTC")
+
+
+_DAY_STEPS = (timedelta(days=-1), timedelta(), timedelta(days=1))
+_HOUR_STEPS = tuple(timedelta(hours=h) for h in range(-26, 27))
+
+
+def _utc_offset(part: icalendar.Component | None, name: str) -> timedelta | None:
+    """A part's TZOFFSETFROM or TZOFFSETTO (``None``: none icalendar reads)."""
+    found = getattr(None if part is None else part.get(name), "td", None)
+    return found if isinstance(found, timedelta) else None
+
+
+def _shifted(instant: datetime, step: timedelta) -> datetime | None:
+    """``instant + step``, or ``None`` past year 1 or 9999."""
+    try:
+        return instant + step
+    except OverflowError:
+        return None
 
 
 def refuse_duplicates(zones: Sequence[SourceZone]) -> None:
@@ -109,8 +194,11 @@ def impossible_rule(vtz: icalendar.Timezone, source: SourceZone | None) -> Impos
     return None
 
 
-def _start(part: icalendar.Component) -> datetime | None:
-    """A part's DTSTART, naive, in the years 2000-2399 (``None``: one icalendar cannot read)."""
+def _start(part: icalendar.Component, *, shifted: bool = True) -> datetime | None:
+    """A part's DTSTART, naive, in the years 2000-2399 (``None``: one icalendar cannot read).
+
+    ``shifted=False``: in its own year.
+    """
     found = listed(part.get("DTSTART"))
     value = getattr(found[0], "dt", None) if found else None
     if isinstance(value, datetime):
@@ -119,7 +207,7 @@ def _start(part: icalendar.Component) -> datetime | None:
         value = datetime.combine(value, time())
     else:  # pragma: no cover - icalendar's rules need a DTSTART it reads
         return None
-    return value.replace(year=2000 + value.year % 400)
+    return value.replace(year=2000 + value.year % 400) if shifted else value
 
 
 def last_onset(vtz: icalendar.Timezone) -> datetime | None:

@@ -164,7 +164,7 @@ def match(
     # Every day at noon UTC: zones that change on other days (Jerusalem on a Friday, Helsinki
     # on the Sunday after) differ on one of them. From the event's day, not 1 January: a
     # VTIMEZONE may begin with the event (sessionkit's own, icalendar's from_tzinfo), and
-    # before its first onset its offsets are no zone's (Dublin's or Santiago's January).
+    # before its first onset it keeps that onset's TZOFFSETFROM (WallRules), maybe no zone's.
     first = datetime.combine(min(near.date(), date(9997, 12, 31)), time(12), tzinfo=UTC)
     samples = [first + timedelta(days=n) for n in range(731)]
     if end is not None:
