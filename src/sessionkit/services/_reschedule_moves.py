@@ -84,8 +84,13 @@ def move_session(
     out by then, before those of what ran out at the new time since.
     ``answer`` (silence's) stores the request's answer with the move, dated
     with it: called once the ``SessionUpdated`` is collected, before the rest,
-    or alone when the session is at ``new_start`` already.
+    or alone when the session is at ``new_start`` already. A move at
+    ``answered_at`` is silence's, whoever's command applies it (a late approve
+    agreeing with it): credited to no one (``actor`` is not its actor), as
+    the tick's, so the history shows nobody acting before they did.
     """
+    if answered_at is not None:  # silence moved it at the deadline, not the late caller
+        actor = None
     if new_start == session.start:
         if answer is not None:
             answer()
