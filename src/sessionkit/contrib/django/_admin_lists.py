@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
+from django.db import connections, transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern
 from django.utils.text import smart_split, unescape_string_literal
 
 from sessionkit.contrib.django._admin_requests import _judged_at, _store_alias
@@ -93,6 +95,22 @@ class ReadOnlyAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:  # noqa: ARG002
         """Nothing is deleted here: sessionkit's services delete (or cancel) records."""
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        """Django's, with the list (where the actions run) outside ``ATOMIC_REQUESTS``.
+
+        Each row an action changes is a unit of work of its own, as its
+        message reports. In the request's transaction they all committed as
+        the view returned, and an ``events_committed`` receiver that raised
+        then made the page a 500 for rows all changed, its warnings lost.
+        """
+        urls = super().get_urls()
+        changelist = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        for url in urls:
+            if isinstance(url, URLPattern) and url.name == changelist:
+                for alias in connections:
+                    transaction.non_atomic_requests(using=alias)(url.callback)
+        return urls
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:  # noqa: ARG002
         """Every field."""
