@@ -48,7 +48,7 @@ def _irish(winter: str | None, summer: str | None) -> str:
         ("GMT", "BST", "Europe/London"),
         (None, None, "Europe/London"),  # no names: the matcher's order, as before
         ("GMT", None, "Europe/London"),  # both have GMT: the order again
-        ("WET", "WEST", "Atlantic/Canary"),  # Lisbon's names too; the first of them by name
+        ("WET", "WEST", "Europe/Lisbon"),  # Canary's, Madeira's and Faroe's names too
         ("Winter", "Summer", "Europe/London"),  # names no zone has: the order
     ],
 )

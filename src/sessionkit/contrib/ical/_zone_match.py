@@ -78,6 +78,7 @@ def _legacy(name: str) -> bool:
 _PREFERRED: tuple[str, ...] = (
     "UTC",
     "Europe/London",
+    "Europe/Lisbon",  # WET/WEST: not Atlantic/Canary, Faroe or Madeira, first by name
     "Europe/Berlin",
     "Europe/Paris",
     "Europe/Helsinki",
