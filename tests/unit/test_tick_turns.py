@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.test_services_tick import seed
 
 from sessionkit.model.booking import EXPIRED
 from sessionkit.model.session import Session
@@ -118,3 +119,18 @@ def test_without_should_stop_the_kinds_run_one_after_another(h: Harness) -> None
     assert seen == [(1, 0), (2, 0), (3, 0), (3, 1)]
     assert (report.advanced, report.expired, report.more) == (3, 1, False)
     assert h.kit.bookings.get("acme", hold.id).status == EXPIRED
+
+
+def test_every_kind_makes_progress_under_a_budget_the_top_ups_alone_would_spend(
+    h: Harness,
+) -> None:
+    tenants = ("acme", "globex", "initech", "umbrella")
+    at = max(seed(h, tenant, timed=1) for tenant in tenants)  # one of each kind a tenant
+    seen: list[TickReport] = []
+    report = h.kit.tick(now=at, batch=1, progress=seen.append, should_stop=lambda: len(seen) >= 4)
+    # One after another, the four top-ups spent the four batches; in turns, one of each.
+    done = (report.topped_up, report.approved + report.lapsed, report.advanced, report.expired)
+    assert (done, report.more) == ((1, 1, 1, 1), True)
+    rest = h.kit.tick(now=at, batch=1)
+    left = (rest.topped_up, rest.approved + rest.lapsed, rest.advanced, rest.expired)
+    assert (left, rest.more) == ((3, 3, 3, 3), False)
