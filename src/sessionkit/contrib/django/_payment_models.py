@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from django.db import models
 
-from sessionkit.contrib.django.fields import AmountField
+from sessionkit.contrib.django.fields import AmountField, shown_amount
 from sessionkit.contrib.django.models import BookingRecord, SessionRecord, StoredRecord
 
 __all__ = ["PaymentEventRecord", "PaymentRecord", "RescheduleRecord"]
@@ -177,7 +177,8 @@ class PaymentRecord(StoredRecord):
 
     def __str__(self) -> str:
         return (
-            f"{self.amount} {self.currency} for {self.booking_ref} ({self.tenant}/{self.record_id})"
+            f"{shown_amount(self.amount, self.currency)} {self.currency} for {self.booking_ref}"
+            f" ({self.tenant}/{self.record_id})"
         )
 
 

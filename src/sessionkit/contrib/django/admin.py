@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from sessionkit.contrib.django._admin_actions import ADMIN_ROLE, _changed, _confirm, _each
@@ -32,7 +32,7 @@ from sessionkit.contrib.django._admin_lists import (
 )
 from sessionkit.contrib.django._admin_requests import _judged_at
 from sessionkit.contrib.django._mapping import booking_from_record
-from sessionkit.contrib.django.fields import numeric_amount
+from sessionkit.contrib.django.fields import numeric_amount, shown_amount
 from sessionkit.contrib.django.models import (
     BookingRecord,
     JournalRecord,
@@ -280,16 +280,21 @@ class PaymentAdmin(ReadOnlyAdmin):
     date_hierarchy = "session_start"
     ordering = ("session_start", "record_id")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        """The fields, the amounts shown as the list shows them (60.00, not 60.000000)."""
+        shown = {"amount": "payment_amount", "refunded": "refunded_amount"}
+        return [shown.get(name, name) for name in super().get_readonly_fields(request, obj)]
+
     # Amounts are text on SQLite: sorted by the field, "10" would come before "9".
     @admin.display(description="amount", ordering=numeric_amount("amount"))
     def payment_amount(self, payment: PaymentRecord) -> Decimal:
-        """The amount, sorted by value on every backend (the column is text on SQLite)."""
-        return payment.amount
+        """The amount to its currency's minor unit, sorted by value on every backend."""
+        return shown_amount(payment.amount, payment.currency)
 
     @admin.display(description="refunded", ordering=numeric_amount("refunded"))
     def refunded_amount(self, payment: PaymentRecord) -> Decimal:
-        """The amount refunded so far, sorted by value on every backend."""
-        return payment.refunded
+        """The amount refunded so far, shown and sorted as the amount."""
+        return shown_amount(payment.refunded, payment.currency)
 
 
 @admin.register(JournalRecord)

@@ -28,14 +28,23 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 
+from sessionkit.errors import UnknownCurrency
 from sessionkit.errors._base import shown
+from sessionkit.model.money import minor_unit
 
 if TYPE_CHECKING:
     _DecimalField = models.Field[Decimal, Decimal]
 else:  # generic in django-stubs only
     _DecimalField = models.Field
 
-__all__ = ["AMOUNT_PRECISION", "AMOUNT_SCALE", "AmountField", "exact_amount", "numeric_amount"]
+__all__ = [
+    "AMOUNT_PRECISION",
+    "AMOUNT_SCALE",
+    "AmountField",
+    "exact_amount",
+    "numeric_amount",
+    "shown_amount",
+]
 
 AMOUNT_SCALE = 6
 """Decimal places an amount column keeps: the minor unit (at most 4) and sub-units."""
@@ -52,6 +61,20 @@ def exact_amount(value: Decimal) -> Decimal | None:
     except InvalidOperation:  # more digits than the context's precision: far too big
         return None
     return fixed if fixed == value and abs(fixed) < _LIMIT else None
+
+
+def shown_amount(value: Decimal, currency: str) -> Decimal:
+    """Return ``value`` to ``currency``'s minor unit (60.00 EUR, not 60.000000), as Money shows it.
+
+    Places beyond the minor unit that the value really has (0.125 EUR) are
+    kept; a code no minor unit is known for leaves the value as stored.
+    """
+    try:
+        places = Decimal(1).scaleb(-minor_unit(currency))
+    except UnknownCurrency:
+        return value
+    rounded = value.quantize(places)
+    return rounded if rounded == value else value.normalize()
 
 
 class AmountField(_DecimalField):
