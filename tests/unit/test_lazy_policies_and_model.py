@@ -106,6 +106,7 @@ ADDED: dict[str, dict[str, tuple[str, ...]]] = {
             "BookingExpired",
             "BookingHeld",
             "BookingOffered",
+            "BookingSeatsCancelled",
             "BookingStatusChanged",
             "BookingWaitlisted",
         ),

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         BookingExpired,
         BookingHeld,
         BookingOffered,
+        BookingSeatsCancelled,
         BookingStatusChanged,
         BookingWaitlisted,
     )
@@ -77,6 +78,7 @@ _FROM: dict[str, tuple[str, ...]] = {
         "BookingExpired",
         "BookingHeld",
         "BookingOffered",
+        "BookingSeatsCancelled",
         "BookingStatusChanged",
         "BookingWaitlisted",
     ),
@@ -137,6 +139,7 @@ __all__ = [
     "BookingExpired",
     "BookingHeld",
     "BookingOffered",
+    "BookingSeatsCancelled",
     "BookingStatusChanged",
     "BookingWaitlisted",
     "Cursor",

@@ -3,16 +3,20 @@
 Listeners pick the class they care about (a refund listener watches
 :class:`BookingCancelled` and :class:`BookingExpired`); a listener of every
 change watches :class:`BookingStatusChanged`. :func:`booking_event` builds the
-right class from the lifecycle's change.
+right class from the lifecycle's change; :func:`seats_cancelled` builds the
+one change that keeps the status, :class:`BookingSeatsCancelled`.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import attrs
 
 from sessionkit.errors import WrongType
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import (
+    BOOKING_LIFECYCLE,
     CANCELLED,
     CONFIRMED,
     EXPIRED,
@@ -29,9 +33,12 @@ __all__ = [
     "BookingExpired",
     "BookingHeld",
     "BookingOffered",
+    "BookingSeatsCancelled",
     "BookingStatusChanged",
     "BookingWaitlisted",
+    "SEATS_CANCELLED",
     "booking_event",
+    "seats_cancelled",
 ]
 
 
@@ -78,6 +85,59 @@ class BookingExpired(BookingStatusChanged):
     ahead of its time (finished, completed early) ends its holds, offers and
     waitlist places at once, each with this event and a reason naming it.
     """
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BookingSeatsCancelled(BookingStatusChanged):
+    """Some of a booking's seats were cancelled; it keeps its status with the rest.
+
+    ``seats_before`` is what it had, ``seats_after`` (``booking.seats``) what
+    it keeps: ``seats_before - seats_after`` were given back, to the waitlist's
+    first in line as a cancel's are. ``change`` changes no status
+    (``from_status == to_status``); its transition is :data:`SEATS_CANCELLED`,
+    its ``role`` the role that cancelled. Not a :class:`BookingCancelled`: the
+    booking is still in play.
+    """
+
+    seats_before: int
+    seats_after: int
+
+
+SEATS_CANCELLED = "cancel_seats"
+"""The transition name a :class:`BookingSeatsCancelled`'s change carries (no lifecycle's own)."""
+
+
+def seats_cancelled(
+    before: Booking,
+    after: Booking,
+    *,
+    at: datetime,
+    actor: str | None,
+    role: str | None = None,
+    reason: str | None = None,
+) -> BookingSeatsCancelled:
+    """Return the event of ``before`` keeping ``after.seats`` of its seats at ``at``."""
+    change = StatusChanged(
+        session_id=after.id,
+        lifecycle=BOOKING_LIFECYCLE.name,
+        transition=SEATS_CANCELLED,
+        from_status=before.status,
+        to_status=after.status,
+        at=at,
+        actor=actor,
+        role=role,
+        reason=reason,
+    )
+    return BookingSeatsCancelled(
+        tenant=after.tenant,
+        actor=actor,
+        at=at,
+        booking=after,
+        change=change,
+        reason=reason,
+        seats_before=before.seats,
+        seats_after=after.seats,
+    )
 
 
 _BY_STATUS: dict[str, type[BookingStatusChanged]] = {

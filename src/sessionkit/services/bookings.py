@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sessionkit.errors import BookingRefused, CancelRefused, InvalidTransition
-from sessionkit.errors._base import shown
+import attrs
+
+from sessionkit.errors import BookingRefused, CancelRefused, InvalidTransition, InvalidValue
+from sessionkit.errors._base import check_int, shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CANCELLED,
@@ -27,7 +29,8 @@ from sessionkit.model.booking import (
     WAITLISTED,
     Booking,
 )
-from sessionkit.model.payment import PAID, PARTIALLY_REFUNDED
+from sessionkit.model.booking_events import seats_cancelled
+from sessionkit.model.payment import OPEN_PAYMENT_STATUSES, PAID, PARTIALLY_REFUNDED
 from sessionkit.model.session import Session
 from sessionkit.model.text import (
     MAX_CHANGE_REASON_LENGTH,
@@ -127,9 +130,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         actor: str | None,
         role: str = "participant",
         reason: str | None = None,
+        seats: int | None = None,
         now: datetime | None = None,
     ) -> Booking:
-        """Cancel a booking in play; return it. Its seats go to the waitlist's first in line.
+        """Cancel a booking in play, or ``seats`` of its seats; return it. They go to the waitlist.
 
         ``role`` says who cancels (``"participant"``, ``"provider"``,
         ``"admin"``): with payments, it decides the refund by the kit's
@@ -155,27 +159,32 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         or offer that ran out included, and a waitlist place whose session
         started, whether or not the expiry job has marked it) and
         ``BookingNotFound``.
+
+        ``seats`` (fewer than the booking has) gives back only those: the
+        booking keeps its status and position with the rest (``version`` + 1,
+        one ``BookingSeatsCancelled`` event), the seats go to the waitlist's
+        first in line, and the rules above apply as to a cancel. As many as
+        it has is a whole cancel. ``WrongType`` for a ``seats`` that is no
+        int, ``InvalidValue`` for one below 1 or above the booking's seats,
+        ``CancelRefused`` (rule ``"paid"``) for a booking with a payment
+        that is open or has money in (its share cannot be refunded yet:
+        cancel it whole); nothing is written then.
         """
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
         check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
         check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
+        if seats is not None:
+            seats = _given_back(seats)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
             with held_back(tx, booking.id):  # silence's settling offers it no seat it cancels
                 settled = settle_overdue_kept(ctx, tx, session)  # as options, the tick judge it
             if settled is not session:  # a request answered by silence moved it
                 booking, session = tx.bookings.get(tenant, booking_id), settled
-            if booking.status == CONFIRMED:
-                # Over first: after the end "ended" is what stands, whatever the notice says.
-                if session_over(ctx, session, tx.now):
-                    _check_over_cancel(ctx, tx, session, booking, role)
-                refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
-                if refusal is not None:
-                    raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
             # A hold or offer that ran out (or a waitlist place whose session started) is
             # EXPIRED now, whether or not the job has marked it: cancelling it is refused
-            # alike (InvalidTransition).
+            # alike (InvalidTransition), a part of it too.
             cancelled, change = BOOKING_LIFECYCLE.fire(
                 as_judged(booking, tx.now),
                 "cancel",
@@ -184,12 +193,29 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                 role=role,
                 reason=reason,
             )
+            if seats is not None and seats > booking.seats:
+                raise _too_many(booking, seats)
+            if booking.status == CONFIRMED:
+                # Over first: after the end "ended" is what stands, whatever the notice says.
+                if session_over(ctx, session, tx.now):
+                    _check_over_cancel(ctx, tx, session, booking, role)
+                refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
+                if refusal is not None:
+                    raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
+            if seats is not None and seats < booking.seats:
+                _refuse_paid_part(tx, booking, seats)
+                stored = _cancel_seats(tx, booking, seats, actor=actor, role=role, reason=reason)
+                # Still in play, it empties nothing; a waitlist place now asking for seats
+                # that are free is offered them here.
+                if settle(ctx, tx, session, actor=actor).offered:
+                    stored = tx.bookings.get(tenant, booking_id)
+                return stored
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
             )
-            seats = settle(ctx, tx, session, actor=actor)
+            freed = settle(ctx, tx, session, actor=actor)
             release_emptied(
-                ctx, tx, session, seats, actor=actor, why="its last booking was cancelled"
+                ctx, tx, session, freed, actor=actor, why="its last booking was cancelled"
             )
         return stored
 
@@ -315,6 +341,57 @@ def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Sessi
     found = tx.bookings.get(tenant, booking_id)
     session = tx.bookings.lock_session(tenant, found.session_id)
     return tx.bookings.get(tenant, booking_id), session
+
+
+def _given_back(seats: object) -> int:
+    """Return ``seats``, the seats a cancel gives back, if it is an int of at least 1."""
+    given = check_int(seats, name="seats", expected="an int >= 1 (the seats given back)")
+    if given < 1:
+        raise InvalidValue(
+            f"a cancel gives back 1 or more seats, got seats={shown(seats)}",
+            value=seats,
+            expected="an int >= 1",
+        )
+    return given
+
+
+def _too_many(booking: Booking, seats: int) -> InvalidValue:
+    """The error of giving back more ``seats`` than ``booking`` has."""
+    return InvalidValue(
+        f"booking {shown(booking.id)} has {booking.seats} seat(s); a cancel gives back "
+        f"1..{booking.seats} of them, got seats={seats}",
+        value=seats,
+        expected=f"1..{booking.seats}",
+    )
+
+
+def _cancel_seats(
+    tx: Tx, booking: Booking, seats: int, *, actor: str | None, role: str, reason: str | None
+) -> Booking:
+    """Store ``booking`` with ``seats`` fewer (its status kept) and its event; return it."""
+    kept = attrs.evolve(booking, seats=booking.seats - seats, updated_at=tx.now, updated_by=actor)
+    stored = tx.bookings.update(kept, expected_version=booking.version)
+    tx.collect([seats_cancelled(booking, stored, at=tx.now, actor=actor, role=role, reason=reason)])
+    return stored
+
+
+def _refuse_paid_part(tx: Tx, booking: Booking, seats: int) -> None:
+    """Refuse giving back ``seats`` of ``booking`` while its payment is open or has money in.
+
+    A later cancel of the rest, or a no-show, refunds from the whole amount:
+    a share refunded now would be given back twice.
+    """
+    payments = tx.payments_or_none()
+    payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
+    if payment is None or payment.status not in OPEN_PAYMENT_STATUSES | {PAID, PARTIALLY_REFUNDED}:
+        return
+    raise CancelRefused(
+        "paid",
+        f"booking {shown(booking.id)} has a {payment.status} payment of {payment.amount} for "
+        f"its {booking.seats} seats: {seats} of them cannot be given back alone yet; cancel "
+        "the booking whole (seats=None)",
+        booking_id=booking.id,
+    )
 
 
 def _paid(tx: Tx, booking: Booking) -> bool:
