@@ -104,6 +104,10 @@ class Zones:
         key = named_zone(tzid)
         return None if key is None else get_zone(key)
 
+    def written(self, tzid: str) -> bool:
+        """Whether ``tzid`` is read by a VTIMEZONE of the calendar (no IANA name)."""
+        return tzid in self._rules
+
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
         found = iana_key(tzid)
         if found is not None:

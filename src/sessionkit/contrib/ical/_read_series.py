@@ -13,12 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import attrs
 
-from sessionkit.contrib.ical._errors import CalendarError, MissingProperty, UnsupportedCalendar
+from sessionkit.contrib.ical._errors import (
+    CalendarError,
+    MissingProperty,
+    UnboundedRule,
+    UnsupportedCalendar,
+)
 from sessionkit.contrib.ical._event import EventReader, Wall, instant, local_wall
 from sessionkit.contrib.ical._read_parts import in_range, is_cancelled, sequence_of
 from sessionkit.contrib.ical._source import listed
 from sessionkit.contrib.ical._values import IcalOverride, IcalSeries, rebuilt
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import ExpansionLimitExceeded, InvalidValue
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence, Rule, parse_rule
 from sessionkit.timespan import TimeSpan
@@ -157,6 +162,8 @@ def read_series(
         rule_lines=rule_lines or (reader.src.begin,),
         cancelled=is_cancelled(reader),
     )
+    if not all_day:
+        made = _as_its_vtimezone_gives(reader, made, duration, budget)
     for crowded in made.crowded(max_candidates=budget)[:1]:
         source, name = told[crowded.key]
         raise source.fail(
@@ -168,6 +175,48 @@ def read_series(
             "an override at a start no other occurrence of the event takes",
         )
     return made
+
+
+def _as_its_vtimezone_gives(
+    reader: EventReader, made: IcalSeries, duration: timedelta, budget: int
+) -> IcalSeries:
+    """``made`` with an override at the instant its VTIMEZONE gives each occurrence, if other.
+
+    Where the zone matched to the DTSTART's VTIMEZONE changes at other hours
+    (:meth:`Zones.exact`), an occurrence between the two changes of a change
+    day is where the VTIMEZONE puts it, which RFC 5545 makes its meaning and
+    its writer's program showed, as a single event's is: Outlook's Chile has
+    01:00 on 6 September 2026 at 05:00 UTC, Santiago at 04:00. Only of a series
+    that ends (one that does not is generated in its zone for ever), and not
+    onto the start of another occurrence, nor of an occurrence overridden already.
+    """
+    found = reader.timed("DTSTART")
+    tzid = found.params.get("TZID") if found is not None else None
+    if tzid is None or not reader.zones.written(str(tzid)) or made.cancelled:
+        return made
+    try:
+        every = made.occurrences(max_candidates=budget)
+    except (UnboundedRule, ExpansionLimitExceeded):  # read as before: in its zone
+        return made
+    taken = {o.key for o in made.overrides}
+    starts = {occ.span.start for occ in every}
+    moved: list[IcalOverride] = []
+    for occ in every:
+        if occ.key is None or occ.key in taken:
+            continue
+        wall = reader.zones.exact(str(tzid), occ.key, made.tz)
+        begin = instant((wall, made.tz))
+        if wall != occ.key and begin not in starts:
+            span = TimeSpan(begin, begin + duration)
+            moved.append(IcalOverride(key=occ.key, span=span, line=reader.src.begin))
+            starts.add(begin)
+    if not moved:
+        return made
+    return attrs.evolve(made, overrides=tuple(sorted((*made.overrides, *moved), key=_by_key)))
+
+
+def _by_key(override: IcalOverride) -> datetime:
+    return override.key
 
 
 _UNTIL_SLACK = timedelta(hours=12)

@@ -1,0 +1,89 @@
+"""A series in a custom VTIMEZONE that no IANA zone reads exactly: its occurrences' instants.
+
+Outlook writes Chile's changes at 02:00 local (STANDARD on the first Sunday of April, from
+-0300 to -0400; DAYLIGHT on the first Sunday of September), America/Santiago changes at
+midnight. A single event between the two changes keeps the VTIMEZONE's instant; a series
+kept Santiago's wall time for every occurrence, so a Sunday class at 01:00 was an hour off
+what Outlook showed on both change days of each year. A series that ends now has an
+override at the VTIMEZONE's instant for each such occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sessionkit.contrib.ical import read_ical
+
+from ._ical_support import event, ics, utc
+from .test_ical_zone_match_exact import CHILE_AT_2, US_AT_3, _zone
+
+_TZID = "Customized Time Zone"
+
+
+def _series(rules: tuple[str, ...], *lines: str) -> str:
+    return ics(
+        *_zone(_TZID, *rules),
+        *event("UID:class", f"DTSTART;TZID={_TZID}:20260329T010000", "DURATION:PT1H", *lines),
+    )
+
+
+def test_a_series_in_outlooks_chile_is_where_outlook_shows_it_on_change_days() -> None:
+    cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=25"))
+    (series,) = cal.series
+    assert series.tz == "America/Santiago"
+    starts = [o.span.start for o in cal.occurrences()]
+    assert starts[:3] == [utc(2026, 3, 29, 4), utc(2026, 4, 5, 4), utc(2026, 4, 12, 5)]
+    assert starts[22:] == [utc(2026, 8, 30, 5), utc(2026, 9, 6, 5), utc(2026, 9, 13, 4)]
+    # 5 April: still -0300 by Outlook's rules (Santiago -0400 since midnight, 05:00 UTC);
+    # 6 September: still -0400 (Santiago -0300 from midnight, 04:00 UTC).
+    assert [(o.key, o.span.start, o.span.duration.total_seconds()) for o in series.overrides] == [
+        (datetime(2026, 4, 5, 1), utc(2026, 4, 5, 4), 3600.0),
+        (datetime(2026, 9, 6, 1), utc(2026, 9, 6, 5), 3600.0),
+    ]
+
+
+def test_an_occurrence_the_calendar_overrides_keeps_its_override() -> None:
+    text = _series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=25").replace(
+        "END:VCALENDAR",
+        "\r\n".join(
+            event(
+                "UID:class",
+                f"RECURRENCE-ID;TZID={_TZID}:20260906T010000",
+                f"DTSTART;TZID={_TZID}:20260906T100000",
+                "DURATION:PT1H",
+            )
+        )
+        + "\r\nEND:VCALENDAR",
+    )
+    (series,) = read_ical(text).series
+    assert [(o.key, o.span.start) for o in series.overrides] == [
+        (datetime(2026, 4, 5, 1), utc(2026, 4, 5, 4)),
+        (datetime(2026, 9, 6, 1), utc(2026, 9, 6, 13)),  # its own: 10:00 at -0300
+    ]
+
+
+def test_us_rules_written_at_three_move_the_repeated_hour_of_a_series() -> None:
+    text = ics(
+        *_zone(_TZID, *US_AT_3),
+        *event(
+            "UID:night",
+            f"DTSTART;TZID={_TZID}:20261025T023000",
+            "DURATION:PT30M",
+            "RRULE:FREQ=WEEKLY;UNTIL=20261115T000000Z",
+        ),
+    )
+    starts = [o.span.start for o in read_ical(text).occurrences()]
+    # 1 November: 02:30 is EDT by the VTIMEZONE (back at 03:00), EST in New York (07:30 UTC).
+    assert starts == [
+        utc(2026, 10, 25, 6, 30),
+        utc(2026, 11, 1, 6, 30),
+        utc(2026, 11, 8, 7, 30),
+    ]
+
+
+def test_a_series_that_never_ends_keeps_its_zones_wall_time() -> None:
+    # Generated window by window in its IANA zone for ever: no list of occurrences to move.
+    cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY"))
+    assert cal.series[0].overrides == ()
+    window = cal.occurrences(datetime(2026, 9, 5, tzinfo=UTC), datetime(2026, 9, 7, tzinfo=UTC))
+    assert [o.span.start for o in window] == [utc(2026, 9, 6, 4)]
