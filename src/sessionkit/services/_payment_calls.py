@@ -20,6 +20,7 @@ answer (:func:`perform`, :func:`create_intent`, :func:`record_intent`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
@@ -28,6 +29,7 @@ from sessionkit.errors import (
     ConcurrentModification,
     PaymentDeclined,
     SessionKitError,
+    WrongType,
 )
 from sessionkit.model.html import html_of
 from sessionkit.model.payment import Payment
@@ -74,7 +76,9 @@ class DueReport:
     ``failed`` holds ``(tenant, payment_id, error)`` of each call that failed;
     ``unscheduled`` those of the failed calls whose wait for their next try
     could not be stored (the error is the store's, which every attempt met):
-    the next run may try them at once.
+    the next run may try them at once. ``more`` says calls are still due: a
+    full batch was read and some of it done, or the run's ``should_stop``
+    stopped it before a call it had read.
     """
 
     _repr_html_ = html_of
@@ -92,7 +96,12 @@ class DueCalls:
     _retries: PaymentRetries
 
     def run_due(
-        self, tenant: str | None = None, *, limit: int = 100, now: datetime | None = None
+        self,
+        tenant: str | None = None,
+        *,
+        limit: int = 100,
+        now: datetime | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> DueReport:
         """Make the provider calls that are due (intents, captures, cancels, refunds); a report.
 
@@ -118,17 +127,39 @@ class DueCalls:
         (:data:`DUE_REPORT_ATTRIBUTE`), as the tick raises such an error.
         A failed call whose wait could not be stored (the store failed that
         write at every attempt) is in ``report.unscheduled`` too.
+
+        ``should_stop`` (a callable taking nothing, returning a bool) is asked
+        before each call, never inside a unit of work (nor before a refund
+        the provider answered failed: it is only reported), as the tick's is:
+        once it returns ``True`` the run makes no other call (nor reports such
+        a refund after it), and its report has ``more`` set (the calls not
+        made are still due); the calls made
+        are stored and counted. It is not asked when no call is left, nor
+        again once it said stop. One that raises, or answers anything but a
+        bool (``WrongType`` naming ``should_stop()``), stops the run too, and
+        its error is raised as a handler's above, the report with it.
         """
         if tenant is not None:
             check_tenant(tenant)
         limit = check_batch(limit, "limit", MAX_LIMIT)
+        if should_stop is not None and not callable(should_stop):
+            raise WrongType(
+                should_stop,
+                name="should_stop",
+                expected="a callable taking nothing, returning a bool",
+            )
         with self._ctx.transaction(now) as tx:
             due, calls = _due_calls(tx, tenant, limit)
         done = 0
         failed: list[tuple[str, str, SessionKitError]] = []
         unscheduled: list[tuple[str, str, SessionKitError]] = []
         late: list[Exception] = []
+        stopped = False
         for payment in due:
+            if should_stop is not None and not refund_failed(payment):
+                stopped = _stopping(should_stop, late)
+                if stopped:
+                    break  # the calls not made stay due: more
             try:
                 perform(self._ctx, payment.tenant, payment.id)
             except Exception as error:
@@ -151,7 +182,7 @@ class DueCalls:
         report = DueReport(
             done=done,
             failed=tuple(failed),
-            more=calls >= limit and done > 0,
+            more=stopped or (calls >= limit and done > 0),
             unscheduled=tuple(unscheduled),
         )
         if late:
@@ -168,6 +199,24 @@ class DueCalls:
                 perform(self._ctx, tenant, payment_id)
             except SessionKitError:
                 continue  # still due: the command committed, so it does not fail now
+
+
+def _stopping(should_stop: Callable[[], bool], late: list[Exception]) -> bool:
+    """Whether ``should_stop`` says stop; its error, or an answer not a bool, stops too.
+
+    Such an error joins ``late``, raised once the run is over with its report,
+    as :meth:`TickRun.stopping <sessionkit.services._tick_run.TickRun.stopping>`
+    does: a deadline that cannot be read is no reason to make more calls.
+    """
+    try:
+        answer: object = should_stop()
+        if not isinstance(answer, bool):
+            raise WrongType(answer, name="should_stop()", expected="True or False")
+    except Exception as error:  # noqa: BLE001  # raised by run_due, the report with it
+        error.add_note("raised by run_due's should_stop, which stopped the run")
+        late.append(error)
+        return True
+    return answer
 
 
 def _due_calls(tx: Tx, tenant: str | None, limit: int) -> tuple[list[Payment], int]:
