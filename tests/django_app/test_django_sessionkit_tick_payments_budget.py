@@ -2,7 +2,7 @@
 
 The payment calls came after the ticks and ignored the budget: a run of up to 100
 provider calls, each of which may take its timeout, could outlast a cron slot by
-minutes. With a budget they are made one a run, the budget asked before each.
+minutes. With a budget it is the run's ``should_stop``, asked before each call.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +22,7 @@ from sessionkit.errors import PaymentGatewayError
 from sessionkit.model.money import Money
 from sessionkit.policies import Rate
 from sessionkit.services import SessionKit
+from sessionkit.services.payments import DueReport
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import OTHER_TENANT, TENANT
 from sessionkit.testing.payments import FakeGateway
@@ -135,11 +137,8 @@ def test_a_tenant_after_the_budget_is_spent_makes_no_payment_call(
         "sessionkit_tick", *tenants, "--kind", "advance", "--budget", "15", "--payments", stdout=out
     )
     assert [line for line in out.getvalue().splitlines() if "payments: " in line] == [
-        # Spent by the second call: a third run is not started to find out there is none.
-        (
-            f"{TENANT}: payments: 2 payment calls made, 0 failed; the --budget was spent, more "
-            "may be due"
-        ),
+        # Spent by the second call, its last: none is left, so none "may be due".
+        f"{TENANT}: payments: 2 payment calls made, 0 failed",
         f"{OTHER_TENANT}: payments: not started, the --budget was spent; more may be due",
     ]
     assert (due(kit, TENANT, first), due(kit, OTHER_TENANT, second)) == ([None] * 2, ["cancel"])
@@ -172,3 +171,24 @@ def test_under_a_budget_a_failed_call_holds_back_no_other_and_is_listed_once(
         f"failed payment call {TENANT}/{ids[0]}"
     ]
     assert due(kit, TENANT, ids) == ["cancel", None, None]
+
+
+def test_under_a_budget_the_due_calls_are_read_once_a_tenant(
+    paying: tuple[SessionKit, FakeGateway, ManualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run of one call at a time read what is due once a call, and once more to find none.
+    kit, gateway, _ = paying
+    ids = cancels_due(paying, TENANT, 3)
+    slow_calls(monkeypatch, gateway)
+    runs: list[int | None] = []
+    real = kit.payments.run_due
+
+    def run_due(*args: Any, **kwargs: Any) -> DueReport:
+        runs.append(kwargs.get("limit"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kit.payments, "run_due", run_due)
+    out = StringIO()
+    call_command("sessionkit_tick", "--kind", "advance", "--budget", "50", "--payments", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "payments: 3 payment calls made, 0 failed"
+    assert (runs, due(kit, TENANT, ids)) == ([command.PAYMENT_CALLS], [None] * 3)

@@ -32,8 +32,8 @@ any transaction): ``--payments`` makes those still due after the tick (at most
 100 a tenant given, or in all), and lists each call that failed; a failed call
 whose retry time the store refused to record is listed once more, with the
 store's error (the next run tries it at once). ``--budget`` bounds them too:
-with it the calls are made a run of one each, the budget asked before each (a
-provider call may take its timeout), and none once it is spent.
+it is the run's ``should_stop``, asked before each call (a provider call may
+take its timeout), so none starts once it is spent.
 """
 
 from __future__ import annotations
@@ -73,11 +73,14 @@ PAYMENT_CALLS = 100
 
 
 def _run_payments(
-    kit: SessionKit, tenant: str | None, limit: int, handlers: dict[str, Exception]
+    kit: SessionKit,
+    tenant: str | None,
+    should_stop: Callable[[], bool] | None,
+    handlers: dict[str, Exception],
 ) -> DueReport:
-    """``kit.run_payment_calls``; an event handler's error after a call's answer in ``handlers``."""
+    """``kit.payments.run_due``; an event handler's error after a call's answer in ``handlers``."""
     try:
-        return kit.run_payment_calls(tenant, limit=limit)
+        return kit.payments.run_due(tenant, limit=PAYMENT_CALLS, should_stop=should_stop)
     except UnsupportedKind:
         raise
     except Exception as error:
@@ -97,30 +100,14 @@ def _payment_calls(
     should_stop: Callable[[], bool] | None,
     handlers: dict[str, Exception],
 ) -> tuple[DueReport, bool]:
-    """Make the due payment calls (at most :data:`PAYMENT_CALLS`); whether the budget stopped it.
+    """Make the due payment calls (at most :data:`PAYMENT_CALLS`); whether the budget is spent.
 
-    Without a budget, one run. With one, a run of one call at a time, the budget asked
-    before each, until a run makes no call and fails none it had not failed already (a
-    refund the provider failed is reported by every run) or fails to store a call's retry
-    time (the next would try that one again at once).
+    One run, the budget (``should_stop``) asked before each call: spent when
+    the run left calls due (``more``) and the budget is spent; a run whose
+    last call ended as the budget ran out left none, and does not say so.
     """
-    if should_stop is None:
-        return _run_payments(kit, tenant, PAYMENT_CALLS, handlers), False
-    done, more, spent = 0, False, False
-    failed: dict[tuple[str, str], tuple[str, str, SessionKitError]] = {}
-    unscheduled: tuple[tuple[str, str, SessionKitError], ...] = ()
-    for _ in range(PAYMENT_CALLS):
-        if should_stop():
-            more = spent = True
-            break
-        calls = _run_payments(kit, tenant, 1, handlers)
-        new = [f for f in calls.failed if (f[0], f[1]) not in failed]
-        failed.update(((f[0], f[1]), f) for f in new)
-        done, more, unscheduled = done + calls.done, calls.more, calls.unscheduled
-        if unscheduled or not (calls.done or new):
-            break
-    report = DueReport(done=done, failed=tuple(failed.values()), more=more, unscheduled=unscheduled)
-    return report, spent
+    calls = _run_payments(kit, tenant, should_stop, handlers)
+    return calls, calls.more and should_stop is not None and should_stop()
 
 
 def _seconds(text: str) -> float:
