@@ -285,6 +285,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         shown = {"amount": "payment_amount", "refunded": "refunded_amount"}
         return [shown.get(name, name) for name in super().get_readonly_fields(request, obj)]
 
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        """The read-only fields alone, each amount once.
+
+        Django's are the form's fields, then the read-only ones; an amount left
+        out of the read-only fields (shown by its column) went into the form,
+        and the page read "Amount: 60.000000" above "Amount: 60.00".
+        """
+        return tuple(self.get_readonly_fields(request, obj))
+
     # Amounts are text on SQLite: sorted by the field, "10" would come before "9".
     @admin.display(description="amount", ordering=numeric_amount("amount"))
     def payment_amount(self, payment: PaymentRecord) -> Decimal:

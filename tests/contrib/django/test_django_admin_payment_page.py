@@ -1,0 +1,76 @@
+"""A payment's page in the admin: each amount once, to its currency's minor unit.
+
+The amounts are ``numeric(21, 6)`` columns; the page shows them as the list
+does (60.00 EUR, not 60.000000 EUR). Showing the list's columns in place of
+the fields left the fields out of the read-only ones, so Django's form took
+them back in: the page read "Amount: 60.000000" above "Amount: 60.00", and
+"Refunded" twice likewise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from tests.django_app.conftest import clear
+from tests.django_app.django_settings import KITS
+
+from sessionkit.contrib.django.models import PaymentRecord
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.ports import PAYMENTS
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+from sessionkit.testing.contract.payments import make_payment
+
+ALIAS = "default"
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    call_command("migrate", database=ALIAS, verbosity=0)  # done already in a full run
+    clear(ALIAS)
+    kit = SessionKit(uow=DjangoStore(using=ALIAS).unit_of_work, clock=ManualClock(NOW))
+    KITS.append(kit)
+    admin = User.objects.create_superuser("payment-page-root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(admin)
+    try:
+        yield client
+    finally:
+        KITS.remove(kit)
+        User.objects.filter(pk=admin.pk).delete()
+        clear(ALIAS)
+
+
+def _page(client: Client, amount: str, refunded: str) -> dict[str, list[str]]:
+    """The payment page's read-only values by label (a label shown twice has two)."""
+    with DjangoStore(using=ALIAS).unit_of_work() as uow:
+        uow.sessions.add(make_booking_session("s1"))
+        uow.bookings.add(make_booking("b-p1"))
+        uow.repository(PAYMENTS).add(make_payment("p1", amount=amount, refunded=refunded))
+        uow.commit()
+    row = PaymentRecord.objects.using(ALIAS).get(record_id="p1")
+    page = client.get(f"/admin/sessionkit/paymentrecord/{row.pk}/change/").content.decode()
+    shown: dict[str, list[str]] = {}
+    for label, value in re.findall(
+        r'<label>([^<]*):</label>\s*<div class="readonly">([^<]*)<', page
+    ):
+        shown.setdefault(label, []).append(value)
+    return shown
+
+
+def test_each_amount_is_shown_once(client: Client) -> None:
+    shown = _page(client, "60", "12.5")
+    assert (shown["Amount"], shown["Refunded"], shown["Currency"]) == (
+        ["60.00"],
+        ["12.50"],
+        ["EUR"],
+    )
+    assert [label for label, values in shown.items() if len(values) > 1] == []
