@@ -49,12 +49,22 @@ def client() -> Iterator[Client]:
         clear(ALIAS)
 
 
-def _page(client: Client, amount: str, refunded: str) -> dict[str, list[str]]:
+def _page(
+    client: Client, amount: str, refunded: str, refund_due: str = "0", refund_sending: str = "0"
+) -> dict[str, list[str]]:
     """The payment page's read-only values by label (a label shown twice has two)."""
     with DjangoStore(using=ALIAS).unit_of_work() as uow:
         uow.sessions.add(make_booking_session("s1"))
         uow.bookings.add(make_booking("b-p1"))
-        uow.repository(PAYMENTS).add(make_payment("p1", amount=amount, refunded=refunded))
+        uow.repository(PAYMENTS).add(
+            make_payment(
+                "p1",
+                amount=amount,
+                refunded=refunded,
+                refund_due=refund_due,
+                refund_sending=refund_sending,
+            )
+        )
         uow.commit()
     row = PaymentRecord.objects.using(ALIAS).get(record_id="p1")
     page = client.get(f"/admin/sessionkit/paymentrecord/{row.pk}/change/").content.decode()
@@ -74,3 +84,8 @@ def test_each_amount_is_shown_once(client: Client) -> None:
         ["EUR"],
     )
     assert [label for label, values in shown.items() if len(values) > 1] == []
+
+
+def test_the_refunds_under_way_are_shown_as_the_amount(client: Client) -> None:
+    shown = _page(client, "60", "10", refund_due="7.5", refund_sending="5")
+    assert (shown["Refund due"], shown["Refund sending"]) == (["7.50"], ["5.00"])

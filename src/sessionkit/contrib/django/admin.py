@@ -282,7 +282,12 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         """The fields, the amounts shown as the list shows them (60.00, not 60.000000)."""
-        shown = {"amount": "payment_amount", "refunded": "refunded_amount"}
+        shown = {
+            "amount": "payment_amount",
+            "refunded": "refunded_amount",
+            "refund_due": "refund_due_amount",
+            "refund_sending": "refund_sending_amount",
+        }
         return [shown.get(name, name) for name in super().get_readonly_fields(request, obj)]
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
@@ -304,6 +309,16 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refunded_amount(self, payment: PaymentRecord) -> Decimal:
         """The amount refunded so far, shown and sorted as the amount."""
         return shown_amount(payment.refunded, payment.currency)
+
+    @admin.display(description="refund due")
+    def refund_due_amount(self, payment: PaymentRecord) -> Decimal:
+        """The amount a refund owes still, on a payment's page, shown as the amount."""
+        return shown_amount(payment.refund_due, payment.currency)
+
+    @admin.display(description="refund sending")
+    def refund_sending_amount(self, payment: PaymentRecord) -> Decimal:
+        """The amount a refund call is sending, on a payment's page, shown as the amount."""
+        return shown_amount(payment.refund_sending, payment.currency)
 
 
 @admin.register(JournalRecord)
