@@ -9,13 +9,14 @@ kit's messages show. Places beyond the minor unit that an amount really has
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from django.contrib.admin import site
 from django.contrib.admin.utils import display_for_value
 
 from sessionkit.contrib.django.admin import PaymentAdmin
+from sessionkit.contrib.django.fields import shown_amount
 from sessionkit.contrib.django.models import PaymentRecord
 
 
@@ -60,3 +61,13 @@ def test_the_page_shows_the_columns_in_place_of_the_fields() -> None:
     assert (
         fields.index("payment_amount") < fields.index("currency") < fields.index("refunded_amount")
     )
+
+
+def test_a_hosts_decimal_precision_changes_nothing() -> None:
+    """Shown in Money's decimal context: a thread's 6 digits raised, or rounded 1234.567891."""
+    with localcontext(prec=6):
+        shown = (
+            shown_amount(Decimal("123456.000000"), "EUR"),
+            shown_amount(Decimal("1234.567891"), "EUR"),
+        )
+    assert tuple(map(str, shown)) == ("123456.00", "1234.567891")

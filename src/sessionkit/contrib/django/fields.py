@@ -30,7 +30,7 @@ from django.db.models.functions import Cast
 
 from sessionkit.errors import UnknownCurrency
 from sessionkit.errors._base import shown
-from sessionkit.model.money import minor_unit
+from sessionkit.model.money import DECIMALS, minor_unit
 
 if TYPE_CHECKING:
     _DecimalField = models.Field[Decimal, Decimal]
@@ -67,14 +67,16 @@ def shown_amount(value: Decimal, currency: str) -> Decimal:
     """Return ``value`` to ``currency``'s minor unit (60.00 EUR, not 60.000000), as Money shows it.
 
     Places beyond the minor unit that the value really has (0.125 EUR) are
-    kept; a code no minor unit is known for leaves the value as stored.
+    kept; a code no minor unit is known for leaves the value as stored. In
+    Money's decimal context, not the thread's: a host's lower precision made
+    the admin's list a 500 (``InvalidOperation``) or showed an amount rounded.
     """
     try:
-        places = Decimal(1).scaleb(-minor_unit(currency))
+        places = Decimal(1).scaleb(-minor_unit(currency), context=DECIMALS)
     except UnknownCurrency:
         return value
-    rounded = value.quantize(places)
-    return rounded if rounded == value else value.normalize()
+    rounded = value.quantize(places, context=DECIMALS)
+    return rounded if rounded == value else value.normalize(context=DECIMALS)
 
 
 class AmountField(_DecimalField):
