@@ -215,9 +215,29 @@ def booking_role(who: Caller, body: BookingCreate) -> str:
     granted is ``RoleNotGranted``: a caller may not give a booking a role it
     does not hold.
     """
-    judged = acting_role(who, body.judged_role)  # the one the request names first
-    acting_role(who, body.role)
+    sent = "role" in body.model_fields_set
+    judged = _default_role(
+        who, body.judged_role, sent=sent or body.acting_role is not None, asked="a booking"
+    )
+    _default_role(who, body.role, sent=sent, asked="a booking")
     return judged
+
+
+def _default_role(who: Caller, role: str, *, sent: bool, asked: str) -> str:
+    """Return :func:`acting_role`, the refusal of a role the body left to its default told so.
+
+    A host that grants its own roles (``{"student"}``) refuses the default a
+    body without ``role`` acts in (a booking's ``attendee``, a cancel's
+    ``participant``): ``needs_for`` then says the body named none, so the
+    client knows to send ``"role"``, not that the role it sent was wrong
+    (``asked``: what the body asks for, ``"a booking"``).
+    """
+    try:
+        return acting_role(who, role)
+    except RoleNotGranted:
+        if sent:
+            raise
+        raise RoleNotGranted(role, granted=who.roles, needs_for=f'{asked} without "role"') from None
 
 
 class Booked(TypedDict):
@@ -263,7 +283,10 @@ class Cancelling(TypedDict):
 def cancelling(who: Caller, body: BookingCancel | None) -> Cancelling:
     """Return how ``who`` cancels a booking as ``body`` asks (default: as its participant)."""
     given = body or BookingCancel()
-    return {"actor": who.actor, "role": acting_role(who, given.role), "reason": given.reason}
+    role = _default_role(
+        who, given.role, sent="role" in given.model_fields_set, asked="a booking's cancel"
+    )
+    return {"actor": who.actor, "role": role, "reason": given.reason}
 
 
 def actor_of(who: Caller) -> str:
