@@ -58,6 +58,10 @@ API_TERMS: dict[str, str] = {
     "kit.usage.mark_makeup": "the host's makeup calls",
     "kit.payments.retry_refund": "POST /payments/{payment_id}/refund-retries",
     "create_extra(fingerprint=...)": "POST /sessions with an Idempotency-Key",
+    # A session's fields, as a body names them (an "extra" session is the core's word).
+    "an extra session without a series needs a lifecycle name": (
+        'a session without a "series_id" needs a "lifecycle"'
+    ),
     # A value an instant is read from: sent as ISO 8601 text, with its offset.
     "must be timezone-aware, got naive": "must have a UTC offset, got",
     "attach a zone (e.g. .replace(tzinfo=ZoneInfo('Europe/Berlin')) or UTC)": (
