@@ -5,8 +5,9 @@ in) was refused with Django's import_string words, 'Module "myproject" does
 not define a "kit" attribute/class', though ``myproject.kit`` is there; once
 something had imported the module, the same setting read "is module, not a
 SessionKit". Either way the message now names the module and what to write.
-A relative path (".kit") escaped as Django's ValueError; it is refused as
-ImproperlyConfigured, which ``sessionkit_tick`` and the admin report.
+A relative path (".kit", ".kit.get_kit") escaped as Python's ValueError or
+TypeError; it is refused as ImproperlyConfigured, which ``sessionkit_tick``
+and the admin report.
 """
 
 from __future__ import annotations
@@ -70,7 +71,14 @@ def test_missing_module_keeps_the_import_error(host_package: str) -> None:
     )
 
 
-def test_relative_path_is_improperly_configured() -> None:
-    with override_settings(SESSIONKIT_KIT=".kit"), pytest.raises(ImproperlyConfigured) as caught:
+@pytest.mark.parametrize(
+    "path", [".kit", ".kit.get_kit", "..kit"], ids=["module", "function", "parent"]
+)
+def test_relative_path_is_improperly_configured(path: str) -> None:
+    """Python refused ".kit" as ValueError, ".kit.get_kit" and "..kit" as TypeError."""
+    with override_settings(SESSIONKIT_KIT=path), pytest.raises(ImproperlyConfigured) as caught:
         get_kit()
-    assert str(caught.value) == "SESSIONKIT_KIT = '.kit' cannot be imported: Empty module name"
+    assert str(caught.value) == (
+        f"SESSIONKIT_KIT = '{path}' is relative: give the full dotted path, from the top"
+        " package as an import at a module's top would, e.g. 'lms.kit.get_kit'"
+    )

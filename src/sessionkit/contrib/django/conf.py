@@ -30,12 +30,13 @@ def get_kit() -> SessionKit:
             "set SESSIONKIT_KIT to the dotted path of your SessionKit (or of a function "
             'returning it), e.g. SESSIONKIT_KIT = "lms.kit.get_kit"'
         )
+    if path.startswith("."):  # Python refuses it: "Empty module name", or a TypeError
+        raise ImproperlyConfigured(
+            f"SESSIONKIT_KIT = {shown(path)} is relative: give the full dotted path, from the"
+            " top package as an import at a module's top would, e.g. 'lms.kit.get_kit'"
+        )
     try:
         found = import_string(path)
-    except ValueError as error:  # a relative path (".kit"): Django's "Empty module name"
-        raise ImproperlyConfigured(
-            f"SESSIONKIT_KIT = {shown(path)} cannot be imported: {error}"
-        ) from error
     except ImportError as error:  # misspelt, not a dotted path, or a module not imported yet
         try:
             found = importlib.import_module(path)
