@@ -82,3 +82,28 @@ def test_relative_path_is_improperly_configured(path: str) -> None:
         f"SESSIONKIT_KIT = '{path}' is relative: give the full dotted path, from the top"
         " package as an import at a module's top would, e.g. 'lms.kit.get_kit'"
     )
+
+
+def test_a_kit_module_that_fails_to_import_runs_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its ImportError was taken for a module not imported yet, and the module run again."""
+    package = tmp_path / "hostpkg_kitfail"
+    package.mkdir()
+    (package / "__init__.py").write_text("RUNS = []\n")
+    (package / "kit.py").write_text(
+        "from hostpkg_kitfail import RUNS\nRUNS.append(1)\nimport hostpkg_kitfail_missing_dep\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("hostpkg_kitfail", "hostpkg_kitfail.kit"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    with (
+        override_settings(SESSIONKIT_KIT="hostpkg_kitfail.kit.get_kit"),
+        pytest.raises(ImproperlyConfigured) as caught,
+    ):
+        get_kit()
+    said = (
+        "SESSIONKIT_KIT = 'hostpkg_kitfail.kit.get_kit' cannot be imported:"
+        " No module named 'hostpkg_kitfail_missing_dep'"
+    )
+    assert (str(caught.value), sys.modules["hostpkg_kitfail"].RUNS) == (said, [1])

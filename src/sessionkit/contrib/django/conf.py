@@ -39,6 +39,10 @@ def get_kit() -> SessionKit:
         found = import_string(path)
     except ImportError as error:  # misspelt, not a dotted path, or a module not imported yet
         try:
+            # Only Django's "does not define": a module that raised (a missing dependency)
+            # is not run a second time.
+            if not isinstance(error.__cause__, AttributeError):
+                raise
             found = importlib.import_module(path)
         except ImportError:
             raise ImproperlyConfigured(
