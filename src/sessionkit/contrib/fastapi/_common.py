@@ -114,13 +114,19 @@ default policy."""
 
 
 def role_names(value: object, *, name: str) -> frozenset[str]:
-    """Return ``value`` as a set of role names (non-empty strings); ``name`` says whose they are."""
+    """Return ``value`` as a set of role names; ``name`` says whose they are.
+
+    A role name is a non-empty string without whitespace at either end, as the
+    core's policies take one (``" student"`` names no rule of ``"student"``'s,
+    and no request may name it: the schemas refuse it).
+    """
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise WrongType(value, name=name, expected="a set of role names")
     roles = frozenset(value)
-    if not all(isinstance(r, str) and r for r in roles):
+    if not all(isinstance(r, str) and r and r == r.strip() for r in roles):
         raise InvalidValue(
-            f"{name} are non-empty strings, got {sorted(map(repr, roles))}",
+            f"{name} are non-empty strings without whitespace at either end, got "
+            f"{sorted(map(repr, roles))}",
             value=value,
             expected="role names such as 'student'",
         )
