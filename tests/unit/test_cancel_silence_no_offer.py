@@ -102,3 +102,21 @@ def test_a_confirmed_booking_s_cancel_still_offers_what_silence_freed_first(stor
         ("ana", "cancel"),
         ("dan", "offer"),
     ]
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_seats_given_back_by_a_waitlist_place_are_not_offered_to_it_first(store: str) -> None:
+    # Ben waits for 2 and gives 1 back: offered the 1 seat he keeps asking for, after his
+    # change, never the 2 he gave up half of; Dan (2) does not fit the seat left.
+    events = RecordingPublisher()
+    kit = kit_on(STORES[store](events), NOW, notice=coaching_notice(), booking_rules=RULES)
+    session_id = _session(kit, 2)
+    ben, dan = (b for b in kit.bookings.for_session(T, session_id) if b.status == "WAITLISTED")
+    kept = kit.bookings.cancel(T, ben.id, actor="ben", seats=1, now=ANSWERED)
+    assert (kept.status, kept.seats, kept.hold_expires_at) == (
+        "OFFERED",
+        1,
+        ANSWERED + RULES.offer_for,
+    )
+    assert _changes(events)[4:] == [("cai", "expire"), ("ben", "cancel_seats"), ("ben", "offer")]
+    assert kit.bookings.get(T, dan.id).status == "WAITLISTED"
