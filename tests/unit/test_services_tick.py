@@ -264,7 +264,7 @@ def test_a_failed_read_of_what_is_due_is_reported_and_the_other_kinds_are_done(
     at = max(seed(h, tenant) for tenant in TENANTS)
     real = _tick_work.advance_sessions
 
-    def busy(run: object, tenant: object) -> None:
+    def busy(run: object, tenant: object, **_: object) -> None:
         raise StorageTimeout.waiting("the database's write lock", backend="sqlite", timeout=None)
 
     monkeypatch.setattr(tick_module, "advance_sessions", busy)

@@ -8,15 +8,18 @@ gets a second, with nothing kept from tick to tick (a cron job starts afresh).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from tests.unit.test_services_tick import seed
 
 from sessionkit.model.booking import EXPIRED
-from sessionkit.model.session import Session
+from sessionkit.model.series import ScheduleItem, WindowPolicy
+from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, coaching_notice
-from sessionkit.services import TickReport
+from sessionkit.recurrence import Recurrence
+from sessionkit.services import TickReport, _tick_work, commands
 from sessionkit.testing.harness import Harness
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -134,3 +137,74 @@ def test_every_kind_makes_progress_under_a_budget_the_top_ups_alone_would_spend(
     rest = h.kit.tick(now=at, batch=1)
     left = (rest.topped_up, rest.approved + rest.lapsed, rest.advanced, rest.expired)
     assert (left, rest.more) == ((3, 3, 3, 3), False)
+
+
+LAPSED_AT = datetime(2026, 4, 13, 16, 50, tzinfo=UTC)
+"""Ten minutes before a Monday's 17:00 lesson of :func:`lapsed_series`: READY is due."""
+
+
+def lapsed_series(h: Harness, tenant: str) -> None:
+    """An academy series whose window ran out: its top-up at :data:`LAPSED_AT` makes a lesson
+    due for READY at once (the sessions it made at first are cancelled: none is due)."""
+    h.kit.series.create(
+        tenant,
+        actor="admin",
+        title="Weekly",
+        lifecycle="academy",
+        items=[
+            ScheduleItem(
+                "mon",
+                Recurrence.weekly(
+                    days=("MO",),
+                    at=time(17),
+                    duration=timedelta(hours=1),
+                    tz="UTC",
+                    start=date(2026, 3, 2),
+                ),
+                (ResourceRef("room", "r1"),),
+            )
+        ],
+        window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=1)),
+    )
+    for session in h.kit.queries.list(tenant).items:
+        h.kit.sessions.cancel(tenant, session.id, actor="admin", reason="term break")
+
+
+@pytest.mark.parametrize("stop", [None, lambda: False], ids=["one-after-another", "in-turns"])
+def test_a_tick_in_turns_advances_the_sessions_its_top_ups_made_due(
+    h: Harness, stop: Callable[[], bool] | None
+) -> None:
+    # In turns the advance pass read the tenants, and their pages, while the top-ups were
+    # still making sessions: a lesson made due after was left, and the tick said no more.
+    for tenant in ("aaa", "acme"):
+        lapsed_series(h, tenant)
+    report = h.kit.tick(now=LAPSED_AT, batch=1, should_stop=stop)
+    assert (report.topped_up, report.advanced, report.more) == (2, 2, False)
+    assert [s.status for s in h.kit.queries.list("acme").items if s.status != "CANCELLED"][:1] == [
+        "READY"
+    ]
+    assert h.kit.tick(now=LAPSED_AT).idle
+
+
+def test_an_advance_pass_run_again_tries_a_failed_session_once(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tenant in ("aaa", "acme"):
+        lapsed_series(h, tenant)
+    start = LAPSED_AT + timedelta(minutes=5)
+    bad = h.kit.sessions.create_extra(
+        "aaa", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+    )
+    tried: list[str] = []
+    real = commands.advance_steps
+
+    def advance(ctx, tx, session, actor, **options):  # type: ignore[no-untyped-def]  # a stand-in
+        if session.id == bad.id:
+            tried.append(session.id)
+            raise RuntimeError("the host's hook broke")
+        return real(ctx, tx, session, actor, **options)
+
+    monkeypatch.setattr(_tick_work, "advance_steps", advance)
+    report = h.kit.tick(now=LAPSED_AT, batch=1, should_stop=lambda: False)
+    assert ([(f.tenant, f.item_id) for f in report.failed], tried) == ([("aaa", bad.id)], [bad.id])
+    assert (report.topped_up, report.advanced, report.more) == (2, 2, False)

@@ -17,7 +17,7 @@ for it to be cleared.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -126,8 +126,15 @@ def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> I
     yield from take_turns(run, [of(owner, ids) for owner, ids in by_tenant(due).items()])
 
 
-def advance_sessions(run: TickRun, tenant: str | None) -> Iterator[None]:
-    """Move the sessions whose timed transitions fell due, page by page (kind ``advance``)."""
+def advance_sessions(
+    run: TickRun, tenant: str | None, *, skip: Collection[tuple[str, str]] = ()
+) -> Iterator[None]:
+    """Move the sessions whose timed transitions fell due, page by page (kind ``advance``).
+
+    ``skip`` holds the ``(tenant, session_id)`` this tick reported failed already
+    (``(tenant, "*")``: the tenant's due sessions could not be read): a pass run
+    again leaves them, so that each is tried and reported once a tick.
+    """
     ctx = run.ctx
     reach = due_reach(ctx.lifecycles, run.at)
     if reach is None:
@@ -152,6 +159,8 @@ def advance_sessions(run: TickRun, tenant: str | None) -> Iterator[None]:
             counts.advanced += 1
 
     def of(owner: str) -> Iterator[None]:
+        if (owner, ALL) in skip:
+            return
         after: tuple[datetime, str] | None = None
         while True:
             try:
@@ -171,7 +180,9 @@ def advance_sessions(run: TickRun, tenant: str | None) -> Iterator[None]:
             if not page:
                 break
             after = (page[-1].start, page[-1].id)
-            if ctx.facts is not None and run.stopping():
+            full = len(page) == run.batch
+            page = [candidate for candidate in page if (owner, candidate.id) not in skip]
+            if ctx.facts is not None and page and run.stopping():
                 # The host's provider may be slow (down: a timeout per call, a page's calls
                 # each alone), and no batch may start to ask before: its time is the tick's.
                 return  # these candidates stay due: more
@@ -197,7 +208,7 @@ def advance_sessions(run: TickRun, tenant: str | None) -> Iterator[None]:
                 if run.stopped:
                     return  # no page read past it: the rest stays due
                 yield
-            if len(page) < run.batch:
+            if not full:
                 break
 
     yield from take_turns(run, [of(owner) for owner in tenants])

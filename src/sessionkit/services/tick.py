@@ -118,25 +118,62 @@ def _kinds(kinds: object) -> list[str]:
     return wanted
 
 
+def _feeding(run: TickRun, steps: Iterator[None], fed: list[int]) -> Iterator[None]:
+    """``steps``, adding one to ``fed[0]`` for each that committed work (a batch counted)."""
+    while True:
+        before = run.batches
+        ended = next(steps, False) is not None
+        if run.batches != before:
+            fed[0] += 1
+        if ended:
+            return
+        yield
+
+
+def _advance(run: TickRun, tenant: str | None, fed: list[int]) -> Iterator[None]:
+    """The advance pass; run again if the passes before it committed work since it began.
+
+    In turns (a ``should_stop``) the top-up and reschedules passes may still
+    be making and moving sessions while this one reads: a tenant with no
+    timer due when it read the tenants, or one whose pages it had read to the
+    end, had a session made (or moved) due then left to the next tick, with no
+    ``more`` said. Run again, the pass finds them; it leaves the sessions this
+    tick reported failed, each tried once. One after another, the passes before
+    it have ended when it begins, and it runs once.
+    """
+    while True:
+        seen = fed[0]
+        skip = {(f.tenant, f.item_id) for f in run.failed if f.kind == "advance"}
+        yield from advance_sessions(run, tenant, skip=skip)
+        if run.stopped or fed[0] == seen:
+            return
+
+
 def _pass(
     run: TickRun,
     kind: str,
     tenant: str | None,
     series: SeriesCommands,
     reschedules: RescheduleCommands,
+    fed: list[int],
 ) -> Iterator[None]:
-    """The pass of ``kind``, a step a batch; a failed read of what is due is reported."""
+    """The pass of ``kind``, a step a batch; a failed read of what is due is reported.
+
+    ``fed`` counts the batches of the top-up and reschedules passes that
+    committed work: sessions made or moved, which the advance pass may have to
+    read again (:func:`_advance`).
+    """
     try:
         if kind == "top_up":
-            yield from top_up_series(run, tenant, series)
+            yield from _feeding(run, top_up_series(run, tenant, series), fed)
         elif kind == "reschedules":
             held, failed = run.held, len(run.failed)
-            yield from answer_reschedules(run, tenant, reschedules)
+            yield from _feeding(run, answer_reschedules(run, tenant, reschedules), fed)
             # Another kind's pass may have held or failed items meanwhile (in turns): then
             # the later passes ask about requests still, which costs a read, no more.
             run.answered = not run.stopped and run.held == held and len(run.failed) == failed
         elif kind == "advance":
-            yield from advance_sessions(run, tenant)
+            yield from _advance(run, tenant, fed)
         else:
             yield from expire_holds(run, tenant)
     except (StorageError, ConcurrentModification) as error:
@@ -209,8 +246,9 @@ def tick(
         progress=progress,
         should_stop=should_stop,
     )
+    fed = [0]
     passes = [
-        _pass(run, kind, tenant, series, reschedules) for kind in TICK_KINDS if kind in wanted
+        _pass(run, kind, tenant, series, reschedules, fed) for kind in TICK_KINDS if kind in wanted
     ]
     for _ in take_turns(run, passes):
         pass  # the rest stays due once it stopped: the report says more
