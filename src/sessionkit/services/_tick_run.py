@@ -114,9 +114,15 @@ class TickReport:
         return self.done == 0
 
     def summary(self) -> str:
-        """Return the report as one line a person reads (the CLI prints it)."""
+        """Return the report as one line a person reads (the CLI prints it).
+
+        "over N tenants" counts the tenants work was done for (:attr:`tenants`);
+        a tick that did nothing leaves it out, as "over 0 tenants" read as if
+        the tick had found no tenant at all.
+        """
+        over = f" over {len(self.tenants):,} tenants" if self.tenants else ""
         return (
-            f"{self.done:,} done in {self.batches:,} batches over {len(self.tenants):,} tenants: "
+            f"{self.done:,} done in {self.batches:,} batches{over}: "
             f"{self.topped_up:,} series topped up (+{self.generated:,} sessions), "
             f"{self.approved:,} reschedules approved, {self.lapsed:,} lapsed, "
             f"{self.advanced:,} sessions advanced, {self.expired:,} bookings expired "
