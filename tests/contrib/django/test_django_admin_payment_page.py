@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from tests.django_app.conftest import clear
 from tests.django_app.django_settings import KITS
 
@@ -89,3 +90,12 @@ def test_each_amount_is_shown_once(client: Client) -> None:
 def test_the_refunds_under_way_are_shown_as_the_amount(client: Client) -> None:
     shown = _page(client, "60", "10", refund_due="7.5", refund_sending="5")
     assert (shown["Refund due"], shown["Refund sending"]) == (["7.50"], ["5.00"])
+
+
+def test_the_page_shows_amounts_as_the_list_does_in_the_admins_language(client: Client) -> None:
+    """German: "60,00" in the list and on the page (the page read "60.00", unlocalized)."""
+    with translation.override("de"):
+        shown = _page(client, "1234.5", "12.5")
+        listed = client.get("/admin/sessionkit/paymentrecord/").content.decode()
+    assert (shown["Amount"], shown["Refunded"]) == (["1234,50"], ["12,50"])
+    assert ("1234,50" in listed, "12,50" in listed) == (True, True)

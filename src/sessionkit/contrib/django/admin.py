@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import formats
 
 from sessionkit.contrib.django._admin_actions import ADMIN_ROLE, _changed, _confirm, _each
 from sessionkit.contrib.django._admin_lists import (
@@ -301,24 +302,33 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     # Amounts are text on SQLite: sorted by the field, "10" would come before "9".
     @admin.display(description="amount", ordering=numeric_amount("amount"))
-    def payment_amount(self, payment: PaymentRecord) -> Decimal:
+    def payment_amount(self, payment: PaymentRecord) -> str:
         """The amount to its currency's minor unit, sorted by value on every backend."""
-        return shown_amount(payment.amount, payment.currency)
+        return _localized(payment.amount, payment)
 
     @admin.display(description="refunded", ordering=numeric_amount("refunded"))
-    def refunded_amount(self, payment: PaymentRecord) -> Decimal:
+    def refunded_amount(self, payment: PaymentRecord) -> str:
         """The amount refunded so far, shown and sorted as the amount."""
-        return shown_amount(payment.refunded, payment.currency)
+        return _localized(payment.refunded, payment)
 
     @admin.display(description="refund due")
-    def refund_due_amount(self, payment: PaymentRecord) -> Decimal:
+    def refund_due_amount(self, payment: PaymentRecord) -> str:
         """The amount a refund owes still, on a payment's page, shown as the amount."""
-        return shown_amount(payment.refund_due, payment.currency)
+        return _localized(payment.refund_due, payment)
 
     @admin.display(description="refund sending")
-    def refund_sending_amount(self, payment: PaymentRecord) -> Decimal:
+    def refund_sending_amount(self, payment: PaymentRecord) -> str:
         """The amount a refund call is sending, on a payment's page, shown as the amount."""
-        return shown_amount(payment.refund_sending, payment.currency)
+        return _localized(payment.refund_sending, payment)
+
+
+def _localized(amount: Decimal, payment: PaymentRecord) -> str:
+    """``amount`` to ``payment``'s minor unit, in the admin's language ("60,00" in German).
+
+    Django localizes a number a method returns in the list only: a payment's
+    page showed its text ("60.00") beside the list's "60,00".
+    """
+    return formats.localize(shown_amount(amount, payment.currency))
 
 
 @admin.register(JournalRecord)
