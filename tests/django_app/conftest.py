@@ -6,8 +6,8 @@ SQLite file as ``sqlite_file`` and, with ``SESSIONKIT_TEST_POSTGRES_URL``, a
 PostgreSQL database ``sessionkit_django_<random>`` of its own as ``postgres``,
 created for the run and dropped after it (never a table in the shared ``test``
 database). The settings themselves are :func:`.django_settings.configure`,
-which the race tests' worker processes call too. Nothing outside this
-directory uses Django.
+which the race tests' worker processes call too. ``tests/contrib/django``
+imports this module for the same configuration; nothing else uses Django.
 """
 
 from __future__ import annotations
