@@ -1,11 +1,10 @@
-"""A router's route answers a crash itself only while no response has started, and before the app.
+"""A crash once a router's route has answered keeps the answer; before, the host sees it.
 
-A route's crash is a problem+json 500 sent by the route (see
-``test_fastapi_server_error``). Once its response has started (a background
-task, or a ``yield`` dependency's teardown, failing after the answer went
-out) it is too late for another: the exception goes to the server, and the
-client keeps the answer it got. And the route answers before a host's
-middleware sees the exception, unless the app answers crashes itself.
+Once its response has started (a background task, or a ``yield`` dependency's
+teardown, failing after the answer went out) it is too late for another: the
+exception goes to the server, and the client keeps the answer it got. Before,
+the route leaves the crash to the app, so a host's middleware sees it (see
+``test_fastapi_crashes_reach_the_host``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from fastapi import BackgroundTasks, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sessionkit.contrib.fastapi import (
-    PROBLEM_MEDIA_TYPE,
     Caller,
     install_problem_handlers,
     sessionkit_router,
@@ -92,13 +90,11 @@ def _crashing_caller() -> Caller:
 
 
 @pytest.mark.parametrize("installed", [False, True], ids=["alone", "installed"])
-def test_a_hosts_middleware_wrapping_call_next_sees_the_crash_only_if_the_app_answers_crashes(
+def test_a_hosts_middleware_wrapping_call_next_sees_the_crash(
     kit: SessionKit, *, installed: bool
 ) -> None:
-    # docs/fastapi.md: alone, the route answers first, so call_next returns its problem
-    # and the host's own answer to crashes (here a 503) is never sent; with a handler for
-    # Exception (install_problem_handlers' or the host's), the route leaves the crash to
-    # the app and the middleware sees it, as for the app's own routes.
+    # Alone, the route answered first, so call_next returned its problem and the host's
+    # own answer to crashes (here a 503) was never sent: now the crash is the app's.
     app = _app(lambda: kit, caller=_crashing_caller)
     if installed:
         install_problem_handlers(app)
@@ -116,9 +112,5 @@ def test_a_hosts_middleware_wrapping_call_next_sees_the_crash_only_if_the_app_an
 
     with TestClient(app, raise_server_exceptions=False) as client:
         failed = client.get("/v1/sessions")
-    if installed:
-        assert (failed.status_code, failed.json()) == (503, {"ours": True})
-        assert seen == ["users.tenant_id"]
-    else:
-        assert (failed.status_code, failed.headers["content-type"]) == (500, PROBLEM_MEDIA_TYPE)
-        assert (failed.json()["error"], seen) == ("InternalServerError", [])
+    assert (failed.status_code, failed.json()) == (503, {"ours": True})
+    assert seen == ["users.tenant_id"]

@@ -15,9 +15,10 @@ instead, where a host verifies the provider's signature.
 Every command is one call of a service, which is one unit of work: it has
 committed (or rolled back, leaving nothing) before the response is built.
 Every ``SessionKitError`` becomes an RFC 9457 problem+json response (see
-:mod:`sessionkit.contrib.fastapi.problems`), declared in the OpenAPI document,
-and so does any other exception a route raises: a 500 telling nothing of it,
-unless the app answers those itself (a handler of its own, ``debug=True``).
+:mod:`sessionkit.contrib.fastapi.problems`), declared in the OpenAPI document.
+Any other exception a route raises is a crash, and the app's: it reaches the
+host's middleware and handlers as its own routes' do (``install_problem_handlers``
+answers it with a problem+json 500 telling nothing of it).
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ from sessionkit.contrib.fastapi.problems import (
     ProblemResponse,
     http_problem,
     problem_body,
-    server_problem,
     validation_problem,
 )
 from sessionkit.errors import SessionKitError
@@ -79,13 +79,14 @@ __all__ = [
 
 def _problem_route(type_base: str) -> type[APIRoute]:
     class ProblemRoute(SegmentRoute):
-        """A route whose errors, crashes and unreadable requests answer as problem+json.
+        """A route whose sessionkit errors and unreadable requests answer as problem+json.
 
-        A ``SessionKitError``, or any other exception, is answered outside
-        FastAPI's exit stacks, so a ``yield`` dependency holding the request's
-        transaction sees the error and rolls back; only then is the problem
-        sent (see :func:`_answering_problems`). Its path parameters may hold an
-        encoded ``/`` (``%2F``): ids may have one (see ``_paths``).
+        A ``SessionKitError`` is answered outside FastAPI's exit stacks, so a
+        ``yield`` dependency holding the request's transaction sees the error
+        and rolls back; only then is the problem sent. Any other exception is
+        raised to the app, as its own routes' are (see
+        :func:`_answering_problems`). Its path parameters may hold an encoded
+        ``/`` (``%2F``): ids may have one (see ``_paths``).
         """
 
         async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,18 +111,19 @@ def _problem_route(type_base: str) -> type[APIRoute]:
 
 
 def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
-    """Return ``app`` answering a ``SessionKitError`` with its problem, any other crash a 500's.
+    """Return ``app`` answering a ``SessionKitError`` with its problem; any other exception raised.
 
-    A ``SessionKitError`` alone in an exception group (a host dependency's
-    task group raised it) is answered as that error (:func:`_sessionkit_error`).
-
-    A crash (an exception that is neither a ``SessionKitError`` nor an
-    ``HTTPException``, which the app answers) gets :func:`server_problem`,
-    then is raised again, as Starlette's ``ServerErrorMiddleware`` does with
-    the plain-text 500 it would have sent: the server logs it, a ``TestClient``
-    raises it. Where the app answers crashes itself (a handler for
-    ``Exception`` or 500, ``install_problem_handlers``' or the host's own, or
-    ``debug=True``'s traceback page), it is raised untouched for the app to.
+    A ``SessionKitError`` is a refusal the client can act on: answered here,
+    once FastAPI's exit stacks have seen it (a ``yield`` dependency holding
+    the request's transaction rolls back first). So is one alone in an
+    exception group (a host dependency's task group raised it: see
+    :func:`_sessionkit_error`). Any other exception is a crash, and the app's,
+    as its own routes' are: raised untouched, so the host's middleware
+    wrapping ``call_next`` and its error reporting see it, and its handler for
+    ``Exception`` (``install_problem_handlers``' problem+json 500, or its own),
+    ``debug=True``'s traceback page or Starlette's plain-text 500 answers it.
+    A sessionkit error once the response has started is raised too: too late
+    for another answer.
     """
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,25 +136,17 @@ def _answering_problems(app: ASGIApp, type_base: str) -> ASGIApp:
 
         try:
             await app(scope, receive, sending)
-        except HTTPException:
-            raise  # the app's to answer (a 405 naming the path's methods), as Starlette's own
         except Exception as raised:
             error = _sessionkit_error(raised)
-            if started:  # too late for a problem: let the server log it
+            if error is None or started:  # a crash, or too late for a problem: the app's
                 raise
-            if error is not None:
-                body = problem_body(
-                    error,
-                    instance=requested_path(scope),
-                    type_base=type_base,
-                    staff=scope.get(STAFF_KEY, False),  # the caller's, once read (Routes.bound)
-                )
-                await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
-                return
-            if _answers_crashes(scope.get("app")):
-                raise
-            await server_problem(Request(scope), type_base=type_base)(scope, receive, send)
-            raise  # for the server's log, once the problem is sent (see the docstring)
+            body = problem_body(
+                error,
+                instance=requested_path(scope),
+                type_base=type_base,
+                staff=scope.get(STAFF_KEY, False),  # the caller's, once read (see Routes.bound)
+            )
+            await ProblemResponse(body, status_code=body["status"])(scope, receive, send)
 
     return answer
 
@@ -168,12 +162,6 @@ def _sessionkit_error(raised: BaseException) -> SessionKitError | None:
     while isinstance(raised, BaseExceptionGroup) and len(raised.exceptions) == 1:
         raised = raised.exceptions[0]
     return raised if isinstance(raised, SessionKitError) else None
-
-
-def _answers_crashes(app: object) -> bool:
-    """Whether the app answers a crash otherwise than with Starlette's plain-text 500."""
-    handlers = getattr(app, "exception_handlers", None) or {}
-    return bool(getattr(app, "debug", False)) or Exception in handlers or 500 in handlers
 
 
 def sessionkit_router(

@@ -1,0 +1,199 @@
+"""A crash in a router's route reaches the host's middleware and handlers; a refusal does not.
+
+The router answered any exception its routes raised with a problem+json 500 of
+its own, then raised it again for the server. Sent from inside the app's
+middleware, that answer was what a middleware wrapping ``call_next`` got (the
+exception came later, once the response had started), so a host's crash
+reporting (a Sentry-like middleware) or its own answer to crashes missed
+exactly the router's. Now the router answers only a ``SessionKitError`` (a
+refusal the client can act on); any other exception is raised as it was, and
+the app answers it as it answers its own routes' crashes:
+``install_problem_handlers``' problem+json 500, a handler of the host's own,
+or Starlette's plain-text 500.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from sessionkit.contrib.fastapi import (
+    PROBLEM_MEDIA_TYPE,
+    Caller,
+    install_problem_handlers,
+    sessionkit_router,
+)
+from sessionkit.errors import InvalidValue
+from sessionkit.services import SessionKit
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette.testclient's note on httpx2, as in conftest
+    from starlette.testclient import TestClient
+
+
+class DriverError(Exception):
+    """An error of a database driver the store did not translate."""
+
+
+def _crashing_caller() -> Caller:
+    raise DriverError("users.tenant_id")
+
+
+def _refusing_caller() -> Caller:
+    raise InvalidValue("the tenant header is empty", value="", expected="a tenant")
+
+
+def _app(kit: SessionKit, caller: Callable[[], Caller], *, installed: bool) -> FastAPI:
+    app = FastAPI()
+    app.include_router(sessionkit_router(kit=lambda: kit, caller=caller), prefix="/v1")
+
+    @app.get("/own")
+    def own() -> None:
+        caller()  # the app's own route, failing as the router's does
+
+    if installed:
+        install_problem_handlers(app)
+    return app
+
+
+Reported = list[tuple[str, str]]
+
+
+def _reporting(app: FastAPI, reported: Reported) -> None:
+    """Give ``app`` a crash-reporting middleware, as an error tracker's: it answers a 503."""
+
+    @app.middleware("http")
+    async def report(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            response = await call_next(request)
+        except DriverError as exc:
+            reported.append((request.url.path, str(exc)))
+            return JSONResponse({"reported": True}, status_code=503)
+        reported.append((request.url.path, f"answered {response.status_code}"))
+        return response
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["alone", "installed"])
+def test_a_middleware_wrapping_call_next_sees_the_routers_crash_as_the_apps_own(
+    kit: SessionKit, *, installed: bool
+) -> None:
+    app = _app(kit, _crashing_caller, installed=installed)
+    reported: Reported = []
+    _reporting(app, reported)
+    with TestClient(app) as client:  # nothing reaches the server: the middleware answered
+        failed = client.get("/v1/sessions")
+        own = client.get("/own")
+    assert (failed.status_code, failed.json()) == (503, {"reported": True})
+    assert (own.status_code, own.json()) == (503, {"reported": True})
+    assert reported == [("/v1/sessions", "users.tenant_id"), ("/own", "users.tenant_id")]
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["alone", "installed"])
+def test_a_refusal_is_the_routers_problem_never_a_crash(
+    kit: SessionKit, *, installed: bool
+) -> None:
+    app = _app(kit, _refusing_caller, installed=installed)
+    reported: Reported = []
+    _reporting(app, reported)
+    with TestClient(app) as client:
+        refused = client.get("/v1/sessions")
+    assert (refused.status_code, refused.headers["content-type"]) == (422, PROBLEM_MEDIA_TYPE)
+    assert refused.json()["error"] == "InvalidValue"
+    assert reported == [("/v1/sessions", "answered 422")]
+
+
+def test_the_hosts_handler_for_exception_gets_the_crash_itself(kit: SessionKit) -> None:
+    app = _app(kit, _crashing_caller, installed=True)
+    handled: list[BaseException] = []
+
+    async def hosts_own(request: Request, exc: Exception) -> Response:
+        handled.append(exc)
+        return PlainTextResponse("ours", status_code=500)
+
+    app.add_exception_handler(Exception, hosts_own)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    assert (failed.status_code, failed.text) == (500, "ours")
+    [crash] = handled
+    assert (type(crash), str(crash)) == (DriverError, "users.tenant_id")
+
+
+def test_installed_a_crash_is_a_problem_500_and_still_reaches_the_server(
+    kit: SessionKit,
+) -> None:
+    app = _app(kit, _crashing_caller, installed=True)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    assert (failed.status_code, failed.headers["content-type"]) == (500, PROBLEM_MEDIA_TYPE)
+    assert failed.json() == {
+        "type": "urn:sessionkit:problem:server-error",
+        "title": "Server error",
+        "status": 500,
+        "detail": "the server failed to answer this request; its log says why",
+        "instance": "/v1/sessions",
+        "error": "InternalServerError",
+    }
+    assert "users.tenant_id" not in failed.text
+    with TestClient(app) as client, pytest.raises(DriverError, match=r"users\.tenant_id"):
+        client.get("/v1/sessions")
+
+
+def test_alone_a_crash_is_starlettes_plain_500_as_for_the_apps_own_routes(
+    kit: SessionKit,
+) -> None:
+    app = _app(kit, _crashing_caller, installed=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+        own = client.get("/own")
+    for answer in (failed, own):
+        assert (answer.status_code, answer.text) == (500, "Internal Server Error")
+
+
+def test_the_requests_transaction_rolls_back_before_the_middleware_sees_the_crash(
+    kit: SessionKit,
+) -> None:
+    events: list[str] = []
+
+    def transaction() -> Iterator[SessionKit]:
+        try:
+            yield kit
+        except Exception:
+            events.append("rolled back")
+            raise
+        events.append("committed")
+
+    def request_kit(
+        # A default, not Annotated: this module's annotations are strings, read in its globals.
+        held: SessionKit = Depends(transaction, scope="function"),  # noqa: B008
+    ) -> SessionKit:
+        raise DriverError("the store's untranslated error")
+
+    app = FastAPI()
+    app.include_router(
+        sessionkit_router(kit=request_kit, caller=lambda: Caller("acme")), prefix="/v1"
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def report(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        try:
+            return await call_next(request)
+        except DriverError:
+            events.append("reported")
+            raise
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = client.get("/v1/sessions")
+    assert (failed.status_code, failed.json()["error"]) == (500, "InternalServerError")
+    assert events == ["rolled back", "reported"]
