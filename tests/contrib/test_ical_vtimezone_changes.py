@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from tests._versions import needs
 
 from sessionkit.contrib.ical import read_ical, write_ical
 from sessionkit.contrib.ical._write_zones import Ranges
@@ -118,6 +119,7 @@ def _written(tz: str, first: date, last: date) -> icalendar.Timezone:
     return read
 
 
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 @pytest.mark.parametrize(("tz", "first_year", "last_year"), ZONES)
 def test_every_onset_is_the_zones_change_read_in_tzoffsetfrom(
     tz: str, first_year: int, last_year: int
@@ -140,6 +142,7 @@ def test_every_onset_is_the_zones_change_read_in_tzoffsetfrom(
     assert all(begin < changes[0][0] for begin in begins)
 
 
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 @pytest.mark.parametrize("first_month", [1, 6])
 @pytest.mark.parametrize(("tz", "first_year", "last_year"), ZONES)
 def test_each_observance_is_named_and_kinded_as_the_zone_after_its_change(
@@ -187,6 +190,7 @@ def test_new_yorks_2026_daylight_begins_at_two_as_rfc_5545_writes_it() -> None:
     )
 
 
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 def test_samoas_jump_over_the_date_line_begins_at_midnight_of_the_lost_day() -> None:
     vtimezone = _written("Pacific/Apia", date(2011, 12, 1), date(2012, 1, 31))
     # The first observance is the daylight saving begun in September (-11 to -10).
@@ -294,6 +298,7 @@ class _Counted(ZoneInfo):
 
 
 # Pyongyang's last change (to +09, no DST) was in May 2018; Tokyo's and Phoenix's long before.
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 @pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Phoenix", "Asia/Pyongyang"])
 def test_a_zone_that_changes_no_more_is_looked_at_no_further_than_its_vtimezone_covers(
     tz: str, monkeypatch: pytest.MonkeyPatch
@@ -313,6 +318,7 @@ def test_a_zone_that_changes_no_more_is_looked_at_no_further_than_its_vtimezone_
     assert _onsets(written)[1] == _changes(zone, *span)
 
 
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 def test_onsets_are_corrected_with_an_icalendar_whose_observances_have_no_rdates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -334,6 +340,7 @@ def test_onsets_are_corrected_with_an_icalendar_whose_observances_have_no_rdates
     assert len(changes) == 6  # three springs (a DTSTART, two RDATEs), three autumns
 
 
+@needs("icalendar", "6.2", "_walls reads the onsets by .rdates")
 def test_the_module_loads_with_an_icalendar_without_its_private_search_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
