@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tests._versions import needs
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
@@ -29,6 +30,8 @@ from sessionkit.contrib.fastapi import Caller, sessionkit_router
 from sessionkit.errors import SessionNotFound
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
+
+pytestmark = needs("fastapi", "0.121", "Depends(scope=...)")
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BODY = {
