@@ -39,6 +39,7 @@ __all__ = [
     "check_record_version",
     "check_version",
     "mark",
+    "note",
     "raise_late",
     "raised_after_commit",
     "retried",
@@ -95,6 +96,20 @@ def mark(error: BaseException, name: str, value: object) -> None:
     """
     with contextlib.suppress(AttributeError, TypeError):  # never in the way of the error
         object.__setattr__(error, name, value)
+
+
+def note(error: BaseException, text: str) -> None:
+    """Add ``text`` to ``error``'s notes, whatever the error's class.
+
+    ``add_note`` sets ``__notes__``, which a frozen class refuses as any other
+    attribute (a frozen dataclass always, attrs' ``frozen`` before attrs 24.3):
+    the refusal replaced the error. Set as :func:`mark` sets its attribute.
+    """
+    try:
+        error.add_note(text)
+    except (AttributeError, TypeError):  # FrozenInstanceError is an AttributeError
+        notes = getattr(error, "__notes__", None)
+        mark(error, "__notes__", [*(notes if isinstance(notes, list) else ()), text])
 
 
 def raised_after_commit(error: BaseException) -> bool:
@@ -177,11 +192,11 @@ def raise_late(
         return
     first = late[0]
     shown_report = repr(report) if summary is None else summary
-    first.add_note(f"{job} committed its work: {shown_report}")
+    note(first, f"{job} committed its work: {shown_report}")
     for detail in details:
-        first.add_note(detail)
+        note(first, detail)
     for other in late[1:]:
-        first.add_note(f"after another {unit} committed: {other!r}")
+        note(first, f"after another {unit} committed: {other!r}")
     if attribute is not None:
         mark(first, attribute, report)  # any exception type, a frozen one too
     raise first
