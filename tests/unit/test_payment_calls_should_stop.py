@@ -60,7 +60,8 @@ def test_a_run_stops_between_calls_and_says_more(shop: Shop) -> None:
     payments = refunds_due(shop, 3)
     stop = Asked(shop.gateway, 2)
     report = shop.kit.payments.run_due(should_stop=stop)
-    assert (report.done, report.failed, report.more, stop.asked) == (2, (), True, 3)
+    assert (report.done, report.failed, report.more, report.stopped) == (2, (), True, True)
+    assert stop.asked == 3
     assert due(shop, payments) == [None, None, "refund"]
     rest = shop.kit.payments.run_due()
     assert (rest.done, rest.more) == (1, False)
@@ -72,16 +73,28 @@ def test_a_run_that_ends_as_its_budget_is_spent_says_no_more(shop: Shop) -> None
     payments = refunds_due(shop, 2)
     stop = Asked(shop.gateway, 2)
     report = shop.kit.payments.run_due(should_stop=stop)
-    assert (report.done, report.more, stop.asked) == (2, False, 2)
+    assert (report.done, report.more, report.stopped, stop.asked) == (2, False, False, 2)
     assert due(shop, payments) == [None, None]
 
 
-def test_a_run_stopped_before_its_first_call_makes_none_and_says_more(shop: Shop) -> None:
+def test_a_run_stopped_before_its_first_call_makes_none_and_says_no_more(shop: Shop) -> None:
+    # Stopped, with calls due: but run again now it would be stopped again, so a loop
+    # `while report.more` (docs/payments.md's) ends, as after a run whose calls all failed.
     payments = refunds_due(shop, 2)
     before = len(shop.gateway.calls)
     report = shop.kit.payments.run_due(should_stop=lambda: True)
-    assert (report, len(shop.gateway.calls)) == (DueReport(more=True), before)
+    assert (report, len(shop.gateway.calls)) == (DueReport(stopped=True), before)
     assert due(shop, payments) == ["refund", "refund"]
+
+
+def test_a_loop_while_more_under_a_spent_budget_ends(shop: Shop) -> None:
+    payments = refunds_due(shop, 3)
+    stop = Asked(shop.gateway, 2)
+    runs = [shop.kit.payments.run_due(should_stop=stop)]
+    while runs[-1].more and len(runs) < 4:  # bounded: it looped for ever
+        runs.append(shop.kit.payments.run_due(should_stop=stop))
+    assert [(r.done, r.more, r.stopped) for r in runs] == [(2, True, True), (0, False, True)]
+    assert due(shop, payments).count("refund") == 1
 
 
 def test_nothing_due_asks_nothing(shop: Shop) -> None:
@@ -110,7 +123,9 @@ def test_a_should_stop_that_fails_stops_the_run_and_is_raised_with_its_report(
 
     with pytest.raises((WrongType, ZeroDivisionError)) as raised:
         shop.kit.payments.run_due(should_stop=should_stop)
-    assert getattr(raised.value, DUE_REPORT_ATTRIBUTE, None) == DueReport(done=1, more=True)
+    assert getattr(raised.value, DUE_REPORT_ATTRIBUTE, None) == DueReport(
+        done=1, more=True, stopped=True
+    )
     assert "raised by run_due's should_stop, which stopped the run" in raised.value.__notes__
     if isinstance(raised.value, WrongType):
         assert (raised.value.name, raised.value.value) == ("should_stop()", 1)
@@ -134,5 +149,5 @@ def test_a_refund_the_provider_failed_is_reported_without_asking() -> None:
     second = refunds_due(shop, 1, day=3)[0]
     stop = Asked(shop.gateway, 0)  # spent: no call may start
     report = shop.kit.payments.run_due(should_stop=stop)
-    assert ([f[1] for f in report.failed], report.done, report.more) == ([first], 0, True)
+    assert ([f[1] for f in report.failed], report.done, report.stopped) == ([first], 0, True)
     assert (stop.asked, due(shop, [first, second])) == (1, ["refund", "refund"])

@@ -76,9 +76,11 @@ class DueReport:
     ``failed`` holds ``(tenant, payment_id, error)`` of each call that failed;
     ``unscheduled`` those of the failed calls whose wait for their next try
     could not be stored (the error is the store's, which every attempt met):
-    the next run may try them at once. ``more`` says calls are still due: a
-    full batch was read and some of it done, or the run's ``should_stop``
-    stopped it before a call it had read.
+    the next run may try them at once. ``stopped`` says the run's
+    ``should_stop`` stopped it before a call still due (the calls not made
+    stay due). ``more`` says to run again: a full batch was read, or the run
+    was stopped, and it made a call (a run that made none would meet the same
+    again, so a loop ``while report.more`` ends).
     """
 
     _repr_html_ = html_of
@@ -87,6 +89,7 @@ class DueReport:
     failed: tuple[tuple[str, str, SessionKitError], ...] = ()
     more: bool = False
     unscheduled: tuple[tuple[str, str, SessionKitError], ...] = ()
+    stopped: bool = False
 
 
 class DueCalls:
@@ -132,8 +135,8 @@ class DueCalls:
         before each call, never inside a unit of work (nor before a refund
         the provider answered failed: it is only reported), as the tick's is:
         once it returns ``True`` the run makes no other call (nor reports such
-        a refund after it), and its report has ``more`` set (the calls not
-        made are still due); the calls made
+        a refund after it), and its report has ``stopped`` set (the calls not
+        made are still due), and ``more`` if it made a call; the calls made
         are stored and counted. It is not asked when no call is left, nor
         again once it said stop. One that raises, or answers anything but a
         bool (``WrongType`` naming ``should_stop()``), stops the run too, and
@@ -159,7 +162,7 @@ class DueCalls:
             if should_stop is not None and not refund_failed(payment):
                 stopped = _stopping(should_stop, late)
                 if stopped:
-                    break  # the calls not made stay due: more
+                    break  # the calls not made stay due
             try:
                 perform(self._ctx, payment.tenant, payment.id)
             except Exception as error:
@@ -182,8 +185,9 @@ class DueCalls:
         report = DueReport(
             done=done,
             failed=tuple(failed),
-            more=stopped or (calls >= limit and done > 0),
+            more=(stopped or calls >= limit) and done > 0,
             unscheduled=tuple(unscheduled),
+            stopped=stopped,
         )
         if late:
             mark(late[0], DUE_REPORT_ATTRIBUTE, report)  # any exception type, a frozen one too

@@ -100,14 +100,13 @@ def _payment_calls(
     should_stop: Callable[[], bool] | None,
     handlers: dict[str, Exception],
 ) -> tuple[DueReport, bool]:
-    """Make the due payment calls (at most :data:`PAYMENT_CALLS`); whether the budget is spent.
+    """Make the due payment calls (at most :data:`PAYMENT_CALLS`); whether the budget stopped it.
 
-    One run, the budget (``should_stop``) asked before each call: spent when
-    the run left calls due (``more``) and the budget is spent; a run whose
-    last call ended as the budget ran out left none, and does not say so.
+    One run, the budget (``should_stop``) asked before each call; a run whose
+    last call ended as the budget ran out left none, and was not stopped.
     """
     calls = _run_payments(kit, tenant, should_stop, handlers)
-    return calls, calls.more and should_stop is not None and should_stop()
+    return calls, calls.stopped
 
 
 def _seconds(text: str) -> float:
