@@ -24,12 +24,9 @@ from sessionkit.model.booking_events import (
     BookingSeatsCancelled,
     BookingStatusChanged,
 )
-from sessionkit.model.money import Money
-from sessionkit.policies import BookingRules, FixedPrice, NoticePolicy, NoticeRule
+from sessionkit.policies import BookingRules, NoticePolicy, NoticeRule
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import RecordingPublisher
-from sessionkit.testing.harness import Harness
-from sessionkit.testing.payments import FakeGateway
 
 from ._store_support import STORES, kit_on
 
@@ -210,24 +207,3 @@ def test_the_journal_keeps_the_change_and_attendance_still_expects_them(store: s
     for as_of in (NOW + timedelta(minutes=30), later + timedelta(minutes=1)):
         listed = kit.attendance.for_session(T, session_id, as_of=as_of)
         assert [str(p.participant) for p in listed] == ["parent:ana"]
-
-
-def test_a_paid_booking_is_refused_a_partial_cancel_and_cancelled_whole() -> None:
-    # A later cancel of the rest (or a no-show) refunds from the whole payment, so a share
-    # refunded now would be given back twice: refused until that counts the seats given back.
-    gateway = FakeGateway(clock=lambda: NOW, instant=True)
-    h = Harness.in_memory(NOW, gateway=gateway, pricing=FixedPrice(Money.of("90", "EUR")))
-    session_id = _group(h.kit)
-    checkout = h.kit.payments.book(T, session_id, "parent:ana", actor="ana", seats=3)
-    for event in gateway.drain():
-        h.kit.payments.apply(T, event)
-    booking = h.kit.bookings.get(T, checkout.booking.id)
-    with pytest.raises(CancelRefused) as refused:
-        h.kit.bookings.cancel(T, booking.id, actor="ana", seats=1)
-    assert (refused.value.rule, refused.value.booking_id) == ("paid", booking.id)
-    assert "PAID payment of 90.00 EUR for its 3 seats" in str(refused.value)
-    assert h.kit.bookings.get(T, booking.id) == booking
-    assert checkout.payment is not None
-    payment = h.kit.payments.cancel(T, booking.id, actor="ana", role="admin")
-    assert payment is not None
-    assert (payment.status, str(payment.refunded)) == ("REFUNDED", "90.00")

@@ -10,14 +10,16 @@ committed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
 
-from sessionkit.errors import InvalidValue, PaymentRequired
+from sessionkit.errors import InvalidValue, PaymentRequired, WrongType
+from sessionkit.errors._base import shown
 from sessionkit.lifecycle import Lifecycle, Status, StatusChanged
 from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking
-from sessionkit.model.money import Money
+from sessionkit.model.money import DECIMALS, Money
 from sessionkit.model.payment import (
     MANUAL,
     OPEN_PAYMENT_STATUSES,
@@ -31,12 +33,16 @@ from sessionkit.model.payment import (
     PaymentChanged,
 )
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.policies.money import Pricing, RefundPolicy
 from sessionkit.policies.no_shows import ATTENDED, NO_SHOW, Outcome, outcome_of, refund_for
 from sessionkit.services._context import Context, Tx
 from sessionkit.services._presence import came_to, session_attendance
 
 __all__ = [
     "NO_SHOW_FIELD",
+    "SEATS_PART_FIELD",
+    "follow_seats",
+    "paid_part",
     "check_paid",
     "priced",
     "follow_booking",
@@ -160,10 +166,11 @@ def follow_booking(
         store_payment(tx, payment, closed, change, actor=actor, reason=reason)
     elif booking.status == CANCELLED and payment.status in (PAID, PARTIALLY_REFUNDED):
         policy, start = tx.refunds, booking.session_start
+        part, zero = paid_part(payment), Money.zero(payment.currency)  # seats given back: done
         share = (
-            payment.amount
+            part
             if in_full
-            else policy.refund(payment.amount, role=role, start=start, at=tx.now)
+            else _refund_of(policy, payment, part, zero, role=role, start=start, at=tx.now)
         )
         decided = payment.metadata.get(NO_SHOW_FIELD)
         if isinstance(decided, Mapping):  # a no-show refund was given: it counts toward share
@@ -172,6 +179,113 @@ def follow_booking(
         if refund.is_positive:
             why = reason or "booking cancelled"
             give_back(tx, payment, refund, actor=actor, role=role, reason=why)
+
+
+SEATS_PART_FIELD = "seats_part"
+"""The own field of a payment whose booking gave seats back: the ``seats`` it keeps and the
+part of the amount they paid for (``amount``, text), which its later refunds come from."""
+
+
+def paid_part(payment: Payment) -> Money:
+    """The part of ``payment``'s amount its booking's seats paid for (all until it gave some back).
+
+    :func:`follow_seats` records it (:data:`SEATS_PART_FIELD`) at each partial cancel.
+    """
+    part = payment.metadata.get(SEATS_PART_FIELD)
+    if isinstance(part, Mapping) and isinstance(part.get("amount"), str):
+        return min(Money.of(part["amount"], payment.currency), payment.amount)
+    return payment.amount
+
+
+def _kept_part(ctx: Context, session: Session, part: Money, before: int, after: int) -> Money:
+    """The share of ``part`` (what ``before`` seats paid for) that ``after`` of them keep.
+
+    ``part`` x price(after) / price(before) by the session's pricing, rounded,
+    so the parts given back and the last one add up to the amount: a
+    ``FixedPrice`` keeps it all, a ``SeatPrice`` ``after / before`` of it. A
+    session priced no more (or at nothing) is shared by seats.
+    """
+    pricing, ratio = ctx.price_of(session), DECIMALS.divide(after, before)
+    if pricing is not None:
+        was, now = _priced(pricing, session, before), _priced(pricing, session, after)
+        if was.is_positive:
+            ratio = min(max(DECIMALS.divide(now.amount, was.amount), Decimal(0)), Decimal(1))
+    return (part * ratio).rounded()
+
+
+def _priced(pricing: Pricing, session: Session, seats: int) -> Money:
+    """What ``pricing`` asks for ``seats`` of ``session``; no ``Money`` is its ``WrongType``."""
+    price: object = pricing.price(session, seats)
+    if not isinstance(price, Money):
+        name = f"pricing.price(session {shown(session.id)}, seats={seats})"
+        raise WrongType(price, name=name, expected="Money")
+    return price
+
+
+def _refund_of(
+    policy: RefundPolicy,
+    payment: Payment,
+    was: Money,
+    kept: Money,
+    *,
+    role: str | None,
+    start: datetime,
+    at: datetime,
+) -> Money:
+    """What a cancel in ``role`` at ``at`` refunds of ``was - kept``, a part of ``payment``.
+
+    The policy's share of it, less a tier's fee in proportion to the part of
+    the amount it is (the fee's shares of ``was`` and ``kept``, each rounded,
+    so the shares a booking's cancels keep add up to one fee): seats given
+    back in pieces keep one fee in all, as the whole booking's cancel would.
+    """
+    given = was - kept
+    tier = policy.tier(role=role, start=start, at=at)
+    fee = None if tier is None else tier.fee_in(payment.currency)
+    if fee is None or given == payment.amount:
+        return policy.refund(given, role=role, start=start, at=at)
+    whole = payment.amount.amount
+    held = (fee * DECIMALS.divide(was.amount, whole)).rounded()
+    held -= (fee * DECIMALS.divide(kept.amount, whole)).rounded()
+    back = given.percent(policy.share(role=role, start=start, at=at))
+    return back - held if back > held else Money.zero(payment.currency)
+
+
+def follow_seats(
+    ctx: Context,
+    tx: Tx,
+    session: Session,
+    before: Booking,
+    after: Booking,
+    *,
+    role: str,
+    actor: str | None,
+    reason: str | None,
+) -> None:
+    """Refund the share of the seats ``before`` gave back (``after`` keeps the rest).
+
+    The part of the amount they paid for (:func:`_kept_part`), refunded as a
+    cancel in ``role`` would (:func:`_refund_of`), never more than is left;
+    the payment records the part the rest paid for (:data:`SEATS_PART_FIELD`),
+    which the cancel of the rest, a session's cancel and a no-show refund
+    from. Call only for a payment that is not open.
+    """
+    payments = tx.payments_or_none()
+    payment = None if payments is None else payments.for_booking(before.tenant, before.id)
+    if payment is None or payment.status not in PAID_STATUSES:
+        return
+    was = paid_part(payment)
+    kept = _kept_part(ctx, session, was, before.seats, after.seats)
+    record = {"seats": after.seats, "amount": str(kept.amount)}
+    marked = attrs.evolve(payment, metadata={**payment.metadata, SEATS_PART_FIELD: record})
+    start = before.session_start
+    share = _refund_of(tx.refunds, payment, was, kept, role=role, start=start, at=tx.now)
+    refund = min(share, payment.refundable)
+    why = reason or f"{before.seats - after.seats} of {before.seats} seats cancelled"
+    if refund.is_positive:
+        give_back(tx, marked, refund, actor=actor, role=role, reason=why)
+    else:
+        store_payment(tx, payment, marked, None, actor=actor, reason=why)
 
 
 NO_SHOW_FIELD = "no_show"
@@ -269,7 +383,8 @@ def _decide_no_shows(
     decided = 0
     for booking, payment in paid:
         outcome = outcomes[booking.participant]
-        decision = refund_for(tx.refunds, outcome, no_show_session=no_show, paid=payment.amount)
+        part = paid_part(payment)  # seats given back had their share
+        decision = refund_for(tx.refunds, outcome, no_show_session=no_show, paid=part)
         if decision is None:
             continue  # attended a held session: untouched
         refund = min(decision.refund, payment.refundable)

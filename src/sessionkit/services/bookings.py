@@ -40,7 +40,7 @@ from sessionkit.model.text import (
 )
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
 from sessionkit.services._due_pages import DuePages
-from sessionkit.services._money import check_paid
+from sessionkit.services._money import check_paid, follow_seats
 from sessionkit.services._presence_seal import seal_instant
 from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_due import Answered, answer_counted
@@ -166,9 +166,11 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         first in line, and the rules above apply as to a cancel. As many as
         it has is a whole cancel. ``WrongType`` for a ``seats`` that is no
         int, ``InvalidValue`` for one below 1 or above the booking's seats,
-        ``CancelRefused`` (rule ``"paid"``) for a booking with a payment
-        that is open or has money in (its share cannot be refunded yet:
-        cancel it whole); nothing is written then.
+        ``CancelRefused`` (rule ``"unpaid"``) for a booking whose payment is
+        still open (cancel it whole); nothing is written then. A paid one is
+        refunded, by ``role``, the part of its payment the seats given back
+        paid for by the kit's pricing (none of a ``FixedPrice``); the later
+        refunds come from the part the rest paid for.
         """
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
@@ -203,8 +205,11 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                 if refusal is not None:
                     raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
             if seats is not None and seats < booking.seats:
-                _refuse_paid_part(tx, booking, seats)
+                _refuse_open_part(tx, booking, seats)
                 stored = _cancel_seats(tx, booking, seats, actor=actor, role=role, reason=reason)
+                follow_seats(
+                    ctx, tx, session, booking, stored, role=role, actor=actor, reason=reason
+                )
                 # Still in play, it empties nothing; a waitlist place now asking for seats
                 # that are free is offered them here.
                 if settle(ctx, tx, session, actor=actor).offered:
@@ -375,21 +380,21 @@ def _cancel_seats(
     return stored
 
 
-def _refuse_paid_part(tx: Tx, booking: Booking, seats: int) -> None:
-    """Refuse giving back ``seats`` of ``booking`` while its payment is open or has money in.
+def _refuse_open_part(tx: Tx, booking: Booking, seats: int) -> None:
+    """Refuse giving back ``seats`` of ``booking`` while its payment is open (not paid yet).
 
-    A later cancel of the rest, or a no-show, refunds from the whole amount:
-    a share refunded now would be given back twice.
+    The provider was asked for the whole price: the seats given back would be
+    charged all the same.
     """
     payments = tx.payments_or_none()
     payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
-    if payment is None or payment.status not in OPEN_PAYMENT_STATUSES | {PAID, PARTIALLY_REFUNDED}:
+    if payment is None or payment.status not in OPEN_PAYMENT_STATUSES:
         return
     raise CancelRefused(
-        "paid",
+        "unpaid",
         f"booking {shown(booking.id)} has a {payment.status} payment of {payment.amount} for "
-        f"its {booking.seats} seats: {seats} of them cannot be given back alone yet; cancel "
-        "the booking whole (seats=None)",
+        f"its {booking.seats} seats: {seats} of them cannot be given back before it is paid; "
+        "cancel the booking whole (seats=None)",
         booking_id=booking.id,
     )
 
