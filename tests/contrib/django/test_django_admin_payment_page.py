@@ -1,7 +1,8 @@
 """A payment's page in the admin: each amount once, to its currency's minor unit.
 
 The amounts are ``numeric(21, 6)`` columns; the page shows them as the list
-does (60.00 EUR, not 60.000000 EUR). Showing the list's columns in place of
+does (60.00 EUR, not 60.000000 EUR), the refund under way's too, in the
+admin's language (60,00 in German). Showing the list's columns in place of
 the fields left the fields out of the read-only ones, so Django's form took
 them back in: the page read "Amount: 60.000000" above "Amount: 60.00", and
 "Refunded" twice likewise.
