@@ -8,7 +8,7 @@ gets a second, with nothing kept from tick to tick (a cron job starts afresh).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -20,6 +20,8 @@ from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, coaching_notice
 from sessionkit.recurrence import Recurrence
 from sessionkit.services import TickReport, _tick_work, commands
+from sessionkit.services._context import Tx
+from sessionkit.services._tick_run import Claim
 from sessionkit.testing.harness import Harness
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -208,3 +210,27 @@ def test_an_advance_pass_run_again_tries_a_failed_session_once(
     report = h.kit.tick(now=LAPSED_AT, batch=1, should_stop=lambda: False)
     assert ([(f.tenant, f.item_id) for f in report.failed], tried) == ([("aaa", bad.id)], [bad.id])
     assert (report.topped_up, report.advanced, report.more) == (2, 2, False)
+
+
+def test_an_advance_pass_run_again_counts_a_session_held_elsewhere_once(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tenant in ("aaa", "acme"):
+        lapsed_series(h, tenant)
+    start = LAPSED_AT + timedelta(minutes=5)
+    busy = h.kit.sessions.create_extra(
+        "aaa", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
+    )
+    real = _tick_work._sessions_of
+
+    def held_elsewhere(tenant: str) -> Claim[Session]:
+        claim = real(tenant)
+
+        def claimed(tx: Tx, keys: list[str]) -> Sequence[Session]:
+            return [s for s in claim(tx, keys) if s.id != busy.id]  # another worker's lock
+
+        return claimed
+
+    monkeypatch.setattr(_tick_work, "_sessions_of", held_elsewhere)
+    report = h.kit.tick(now=LAPSED_AT, batch=1, should_stop=lambda: False)
+    assert (report.topped_up, report.advanced, report.held, report.more) == (2, 2, 1, False)

@@ -77,6 +77,21 @@ def _sessions_of(tenant: str) -> Claim[Session]:
     return claim
 
 
+def _noting(
+    claim: Claim[Session], tenant: str, passed: set[tuple[str, str]] | None
+) -> Claim[Session]:
+    """``claim``, the sessions of ``keys`` it did not claim (held elsewhere) put in ``passed``."""
+    if passed is None:
+        return claim
+
+    def noted(tx: Tx, keys: list[str]) -> Sequence[Session]:
+        claimed = claim(tx, keys)
+        passed.update((tenant, key) for key in set(keys) - {s.id for s in claimed})
+        return claimed
+
+    return noted
+
+
 def _seats_of(tenant: str) -> Claim[Session]:
     def claim(tx: Tx, keys: list[str]) -> Sequence[Session]:
         claimed = {s.id for s in tx.sessions.claim(tenant, keys)}  # locked in id order
@@ -127,13 +142,18 @@ def top_up_series(run: TickRun, tenant: str | None, series: SeriesCommands) -> I
 
 
 def advance_sessions(
-    run: TickRun, tenant: str | None, *, skip: Collection[tuple[str, str]] = ()
+    run: TickRun,
+    tenant: str | None,
+    *,
+    skip: Collection[tuple[str, str]] = (),
+    passed: set[tuple[str, str]] | None = None,
 ) -> Iterator[None]:
     """Move the sessions whose timed transitions fell due, page by page (kind ``advance``).
 
-    ``skip`` holds the ``(tenant, session_id)`` this tick reported failed already
-    (``(tenant, "*")``: the tenant's due sessions could not be read): a pass run
-    again leaves them, so that each is tried and reported once a tick.
+    ``skip`` holds the ``(tenant, session_id)`` this tick reported failed or
+    held elsewhere already (``(tenant, "*")``: the tenant's due sessions could
+    not be read): a pass run again leaves them, so that each is tried, and
+    reported or counted, once a tick. Those held elsewhere go in ``passed``.
     """
     ctx = run.ctx
     reach = due_reach(ctx.lifecycles, run.at)
@@ -203,7 +223,12 @@ def advance_sessions(
                     due.append(candidate.id)
             if due:
                 run.run(
-                    "advance", owner, due, _sessions_of(owner), work, partly=_before(run, owner)
+                    "advance",
+                    owner,
+                    due,
+                    _noting(_sessions_of(owner), owner, passed),
+                    work,
+                    partly=_before(run, owner),
                 )
                 if run.stopped:
                     return  # no page read past it: the rest stays due

@@ -138,13 +138,14 @@ def _advance(run: TickRun, tenant: str | None, fed: list[int]) -> Iterator[None]
     timer due when it read the tenants, or one whose pages it had read to the
     end, had a session made (or moved) due then left to the next tick, with no
     ``more`` said. Run again, the pass finds them; it leaves the sessions this
-    tick reported failed, each tried once. One after another, the passes before
-    it have ended when it begins, and it runs once.
+    tick reported failed or found held elsewhere, each tried once. One after
+    another, the passes before it have ended when it begins, and it runs once.
     """
+    passed: set[tuple[str, str]] = set()
     while True:
         seen = fed[0]
-        skip = {(f.tenant, f.item_id) for f in run.failed if f.kind == "advance"}
-        yield from advance_sessions(run, tenant, skip=skip)
+        skip = passed | {(f.tenant, f.item_id) for f in run.failed if f.kind == "advance"}
+        yield from advance_sessions(run, tenant, skip=skip, passed=passed)
         if run.stopped or fed[0] == seen:
             return
 
