@@ -52,10 +52,10 @@ appends the others to the path, as a SQLite URI's query."""
 def make_engine(db: str, shown: str) -> Engine:
     """``create_engine(db)``, refusing a URL whose arguments SQLAlchemy would ignore.
 
-    SQLAlchemy only warns of them (``sqlite:///x.db?mode=ro`` without
+    SQLAlchemy 2.1 only warns of them (``sqlite:///x.db?mode=ro`` without
     ``uri=true``: the file is opened for writing all the same), in two lines
-    that name its own source line; the command line says it in one and does
-    nothing. With ``uri=true`` they go to SQLite, which reads a path as a URI
+    that name its own source line, and 2.0 says nothing; the command line says
+    it in one and does nothing. With ``uri=true`` they go to SQLite, which reads a path as a URI
     only if it starts with ``file:``: ``sqlite:///x.db?uri=true&mode=ro``
     opened (made) a file named ``x.db?mode=ro``, so that is refused too, as
     is ``sqlite://?uri=true``, which hands ``sqlite3`` no name at all.
@@ -109,6 +109,23 @@ def make_engine(db: str, shown: str) -> Engine:
                 "sqlite:///file:PATH?uri=true (sqlite:///file::memory:?uri=true in memory)",
                 value=shown,
                 expected="a SQLite URI that starts with file:",
+            )
+    if (
+        url is not None
+        and url.get_backend_name() == "sqlite"
+        and url.get_driver_name() == "pysqlite"
+        and not asbool(url.query.get("uri", False))
+    ):
+        # SQLAlchemy 2.0 drops them without a word (2.1 warns, which is refused below).
+        ignored = sorted(set(url.query) - _PYSQLITE_ARGUMENTS)
+        if ignored:
+            raise InvalidValue(
+                f"--db {shown!r}: Query string argument(s) "
+                f"{', '.join(repr(k) for k in ignored)} are not accepted by the pysqlite driver"
+                " and are being ignored; SQLite URI arguments require that 'uri=true' also be"
+                " present in the URL; refused rather than ignored",
+                value=shown,
+                expected="a URL whose arguments its driver accepts",
             )
     with warnings.catch_warnings():
         warnings.simplefilter("error", SAWarning)
