@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+from tests._versions import needs
 
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.cli import main
@@ -180,6 +181,7 @@ def test_an_in_memory_sqlite_uri_is_opened_and_refused_for_its_missing_tables(
     assert list(tmp_path.iterdir()) == []
 
 
+@needs("sqlalchemy", "2.1", "URLs percent-decode the database name")
 def test_an_existing_sqlite_file_named_by_a_uri_is_ticked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
