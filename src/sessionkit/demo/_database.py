@@ -52,9 +52,9 @@ appends the others to the path, as a SQLite URI's query."""
 def make_engine(db: str, shown: str) -> Engine:
     """``create_engine(db)``, refusing a URL whose arguments SQLAlchemy would ignore.
 
-    SQLAlchemy 2.1 only warns of them (``sqlite:///x.db?mode=ro`` without
+    Current SQLAlchemy only warns of them (``sqlite:///x.db?mode=ro`` without
     ``uri=true``: the file is opened for writing all the same), in two lines
-    that name its own source line, and 2.0 says nothing; the command line says
+    that name its own source line, and 2.0 to 2.1.0 say nothing; the command line says
     it in one and does nothing. With ``uri=true`` they go to SQLite, which reads a path as a URI
     only if it starts with ``file:``: ``sqlite:///x.db?uri=true&mode=ro``
     opened (made) a file named ``x.db?mode=ro``, so that is refused too, as
@@ -116,7 +116,7 @@ def make_engine(db: str, shown: str) -> Engine:
         and url.get_driver_name() == "pysqlite"
         and not asbool(url.query.get("uri", False))
     ):
-        # SQLAlchemy 2.0 drops them without a word (2.1 warns, which is refused below).
+        # SQLAlchemy 2.0 to 2.1.0 drop them without a word (later ones warn: refused below).
         ignored = sorted(set(url.query) - _PYSQLITE_ARGUMENTS)
         if ignored:
             raise InvalidValue(
