@@ -6,19 +6,19 @@ the store re-checks capacity on the write itself, so no race can overbook.
 Making a booking lives in :mod:`~sessionkit.services.booking_making`, the
 checked request and the argument checks in
 :mod:`~sessionkit.services.booking_requests`, the removal of slots that ended
-unbooked in :mod:`~sessionkit.services._unbooked`; this module adds the
-commands that change bookings and the jobs, and keeps the names other modules
-import from here.
+unbooked in :mod:`~sessionkit.services._unbooked`, the cancel's checks, its
+refusals and the giving back of some seats in
+:mod:`~sessionkit.services._booking_cancel`; this module adds the commands
+that change bookings and the jobs, and keeps the names other modules import
+from here.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import attrs
-
-from sessionkit.errors import BookingRefused, CancelRefused, InvalidTransition, InvalidValue
-from sessionkit.errors._base import check_int, shown
+from sessionkit.errors import BookingRefused, InvalidTransition
+from sessionkit.errors._base import shown
 from sessionkit.model.booking import (
     BOOKING_LIFECYCLE,
     CANCELLED,
@@ -29,8 +29,6 @@ from sessionkit.model.booking import (
     WAITLISTED,
     Booking,
 )
-from sessionkit.model.booking_events import seats_cancelled
-from sessionkit.model.payment import OPEN_PAYMENT_STATUSES, PAID, PARTIALLY_REFUNDED
 from sessionkit.model.session import Session
 from sessionkit.model.text import (
     MAX_CHANGE_REASON_LENGTH,
@@ -38,10 +36,12 @@ from sessionkit.model.text import (
     check_tenant,
     check_text,
 )
+from sessionkit.services._booking_cancel import cancel_part, check_cancel, given_back, too_many
+from sessionkit.services._booking_cancel import ended_at as ended_at
+from sessionkit.services._booking_cancel import session_over as session_over
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
 from sessionkit.services._due_pages import DuePages
-from sessionkit.services._money import check_paid, follow_seats
-from sessionkit.services._presence_seal import seal_instant
+from sessionkit.services._money import check_paid
 from sessionkit.services._release import release_emptied, settle_run_out
 from sessionkit.services._reschedule_due import Answered, answer_counted
 from sessionkit.services._reschedule_steps import requests_due, settle_overdue_kept
@@ -177,7 +177,7 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         check_text(role, "role", limit=MAX_NAME_LENGTH, empty=False)
         check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         if seats is not None:
-            seats = _given_back(seats)
+            seats = given_back(seats)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
             with held_back(tx, booking.id):  # silence's settling offers it no seat it cancels
@@ -196,25 +196,13 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                 reason=reason,
             )
             if seats is not None and seats > booking.seats:
-                raise _too_many(booking, seats)
+                raise too_many(booking, seats)
             if booking.status == CONFIRMED:
-                # Over first: after the end "ended" is what stands, whatever the notice says.
-                if session_over(ctx, session, tx.now):
-                    _check_over_cancel(ctx, tx, session, booking, role)
-                refusal = ctx.notice.notice_refusal("cancel", role, session, tx.now)
-                if refusal is not None:
-                    raise CancelRefused(refusal.rule, refusal.reason, booking_id=booking.id)
+                check_cancel(ctx, tx, session, booking, role)
             if seats is not None and seats < booking.seats:
-                _refuse_open_part(tx, booking, seats)
-                stored = _cancel_seats(tx, booking, seats, actor=actor, role=role, reason=reason)
-                follow_seats(
-                    ctx, tx, session, booking, stored, role=role, actor=actor, reason=reason
+                return cancel_part(
+                    ctx, tx, session, booking, seats, actor=actor, role=role, reason=reason
                 )
-                # Still in play, it empties nothing; a waitlist place now asking for seats
-                # that are free is offered them here.
-                if settle(ctx, tx, session, actor=actor).offered:
-                    stored = tx.bookings.get(tenant, booking_id)
-                return stored
             stored = store_booking_change(
                 tx, booking, cancelled, [change], actor=actor, reason=reason, role=role
             )
@@ -346,113 +334,6 @@ def locked_booking(tx: Tx, tenant: str, booking_id: str) -> tuple[Booking, Sessi
     found = tx.bookings.get(tenant, booking_id)
     session = tx.bookings.lock_session(tenant, found.session_id)
     return tx.bookings.get(tenant, booking_id), session
-
-
-def _given_back(seats: object) -> int:
-    """Return ``seats``, the seats a cancel gives back, if it is an int of at least 1."""
-    given = check_int(seats, name="seats", expected="an int >= 1 (the seats given back)")
-    if given < 1:
-        raise InvalidValue(
-            f"a cancel gives back 1 or more seats, got seats={shown(seats)}",
-            value=seats,
-            expected="an int >= 1",
-        )
-    return given
-
-
-def _too_many(booking: Booking, seats: int) -> InvalidValue:
-    """The error of giving back more ``seats`` than ``booking`` has."""
-    return InvalidValue(
-        f"booking {shown(booking.id)} has {booking.seats} seat(s); a cancel gives back "
-        f"1..{booking.seats} of them, got seats={seats}",
-        value=seats,
-        expected=f"1..{booking.seats}",
-    )
-
-
-def _cancel_seats(
-    tx: Tx, booking: Booking, seats: int, *, actor: str | None, role: str, reason: str | None
-) -> Booking:
-    """Store ``booking`` with ``seats`` fewer (its status kept) and its event; return it."""
-    kept = attrs.evolve(booking, seats=booking.seats - seats, updated_at=tx.now, updated_by=actor)
-    stored = tx.bookings.update(kept, expected_version=booking.version)
-    tx.collect([seats_cancelled(booking, stored, at=tx.now, actor=actor, role=role, reason=reason)])
-    return stored
-
-
-def _refuse_open_part(tx: Tx, booking: Booking, seats: int) -> None:
-    """Refuse giving back ``seats`` of ``booking`` while its payment is open (not paid yet).
-
-    The provider was asked for the whole price: the seats given back would be
-    charged all the same.
-    """
-    payments = tx.payments_or_none()
-    payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
-    if payment is None or payment.status not in OPEN_PAYMENT_STATUSES:
-        return
-    raise CancelRefused(
-        "unpaid",
-        f"booking {shown(booking.id)} has a {payment.status} payment of {payment.amount} for "
-        f"its {booking.seats} seats: {seats} of them cannot be given back before it is paid; "
-        "cancel the booking whole (seats=None)",
-        booking_id=booking.id,
-    )
-
-
-def _paid(tx: Tx, booking: Booking) -> bool:
-    """Whether ``booking``'s payment has money in that a cancel would refund."""
-    payments = tx.payments_or_none()
-    payment = None if payments is None else payments.for_booking(booking.tenant, booking.id)
-    return payment is not None and payment.status in (PAID, PARTIALLY_REFUNDED)
-
-
-def _check_over_cancel(ctx: Context, tx: Tx, session: Session, booking: Booking, role: str) -> None:
-    """Refuse cancelling ``booking`` of ``session``, which is over, unless it is a write-off.
-
-    A paid booking stands in every role: its refund was decided with the
-    session. An unpaid one (an invoice never paid, a free seat) is written off
-    only by a host-side role, one of the kit's ``RefundPolicy.full_refund_roles``;
-    a participant does not cancel a session they had.
-    """
-    over = (
-        f"session {session.id!r} is over (ended {ended_at(ctx, session).isoformat()}, "
-        f"status {session.status})"
-    )
-    if _paid(tx, booking):
-        raise CancelRefused(
-            "ended",
-            f"{over} and booking {shown(booking.id)} is paid; its refund was decided with the "
-            "session, a goodwill refund is kit.payments.refund",
-            booking_id=booking.id,
-        )
-    staff = ctx.refunds.full_refund_roles
-    if role not in staff:
-        raise CancelRefused(
-            "ended",
-            f"{over}; role {shown(role)} cannot cancel booking {shown(booking.id)} after it, only "
-            "one of "
-            f"{sorted(staff)} writes it off",
-            booking_id=booking.id,
-        )
-
-
-def ended_at(ctx: Context, session: Session) -> datetime:
-    """When ``session`` ended: when it entered its terminal status, at most its scheduled end.
-
-    A tutor who ends a lesson at 16:50 of 17:00 ended it then, not at 17:00
-    (which may still lie ahead when a refusal names it).
-    """
-    sealed = seal_instant(ctx.lifecycle(session.lifecycle), session)
-    return session.end if sealed is None else sealed
-
-
-def session_over(ctx: Context, session: Session, now: datetime) -> bool:
-    """Whether ``session`` is over at ``now``: its end passed, or its status is terminal.
-
-    A confirmed booking of a session that is over is cancelled only as a write-off
-    (:meth:`BookingCommands.cancel`); ``kit.reschedules.options`` says so in advance.
-    """
-    return session.end <= now or ctx.lifecycle(session.lifecycle).status(session.status).terminal
 
 
 def _not_confirmed(session: Session, booking: Booking) -> BookingRefused:
