@@ -151,3 +151,13 @@ def test_a_refund_the_provider_failed_is_reported_without_asking() -> None:
     report = shop.kit.payments.run_due(should_stop=stop)
     assert ([f[1] for f in report.failed], report.done, report.stopped) == ([first], 0, True)
     assert (stop.asked, due(shop, [first, second])) == (1, ["refund", "refund"])
+
+
+def test_the_kits_run_payment_calls_passes_should_stop_on(shop: Shop) -> None:
+    # kit.run_payment_calls is the kit-level twin of kit.payments.run_due: a job bounding
+    # its calls through it was given no way to stop between them.
+    payments = refunds_due(shop, 3)
+    stop = Asked(shop.gateway, 1)
+    report = shop.kit.run_payment_calls(should_stop=stop)
+    assert (report.done, report.more, report.stopped, stop.asked) == (1, True, True, 2)
+    assert due(shop, payments) == [None, "refund", "refund"]

@@ -248,10 +248,19 @@ class SessionKit:
         return self.reschedules.approve_due(tenant, now=now, limit=limit)
 
     def run_payment_calls(
-        self, tenant: str | None = None, *, now: datetime | None = None, limit: int = 100
+        self,
+        tenant: str | None = None,
+        *,
+        now: datetime | None = None,
+        limit: int = 100,
+        should_stop: Callable[[], bool] | None = None,
     ) -> DueReport:
-        """Make the payment provider calls still due; see :meth:`PaymentCommands.run_due`."""
-        return self.payments.run_due(tenant, now=now, limit=limit)
+        """Make the payment provider calls still due; see :meth:`PaymentCommands.run_due`.
+
+        ``should_stop``, asked before each provider call, ends the run there
+        (``report.stopped``), as ``tick``'s ends a tick.
+        """
+        return self.payments.run_due(tenant, now=now, limit=limit, should_stop=should_stop)
 
     def tick(
         self,
