@@ -140,3 +140,37 @@ def test_windhoeks_season_of_2010_is_africa_windhoek_at_its_own_instants() -> No
         ("Africa/Windhoek", utc(2011, 4, 2, 23, 30)),  # the first 01:30, at CAT (was 00:30)
         ("Africa/Windhoek", utc(2011, 7, 15, 8)),  # was Africa/Lagos
     ]
+
+
+@pytest.mark.parametrize(
+    ("wall", "start"),
+    [
+        ("20260405T003000", utc(2026, 4, 5, 3, 30)),
+        ("20260405T013000", utc(2026, 4, 5, 4, 30)),  # repeated: the first, at -03 (was -04's)
+        ("20260405T023000", utc(2026, 4, 5, 6, 30)),
+    ],
+    ids=["before", "repeated", "after"],
+)
+def test_the_hour_repeated_at_a_vtimezones_first_onset_is_read_at_the_offset_before_it(
+    wall: str, start: datetime
+) -> None:
+    # Outlook's Chile (changes at 02:00, Santiago's at midnight: a near miss, whose values
+    # take the VTIMEZONE's instants), one pair of 2026. Before its first onset the offset is
+    # its TZOFFSETFROM (-03); an instant there was turned into a wall time at the first
+    # STANDARD's -04 (dateutil's), so 04:30 UTC was 00:30 and 01:30 read as its second.
+    chile = [
+        "BEGIN:VTIMEZONE",
+        "TZID:Chile",
+        "BEGIN:STANDARD",
+        "DTSTART:20260405T020000",
+        "TZOFFSETFROM:-0300",
+        "TZOFFSETTO:-0400",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:20260906T020000",
+        "TZOFFSETFROM:-0400",
+        "TZOFFSETTO:-0300",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+    assert _starts(chile, "Chile", wall) == [("America/Santiago", start)]

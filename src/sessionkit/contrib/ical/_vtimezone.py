@@ -97,11 +97,12 @@ class WallRules(tzinfo):
         utc = dt.replace(tzinfo=None)
         for steps in (_DAY_STEPS, _HOUR_STEPS):  # offsets kept a day or more, then any
             walls = (_shifted(utc, step) for step in steps)
-            offsets = {self.read.utcoffset(wall) for wall in walls if wall is not None}
+            # Its own offsets, not dateutil's: before the first onset that onset's TZOFFSETFROM.
+            offsets = {self.utcoffset(wall) for wall in walls if wall is not None}
             for offset in sorted(o for o in offsets if o is not None):
                 wall = _shifted(utc, offset)
                 for fold in (0, 1):
-                    if wall is not None and self.read.utcoffset(wall.replace(fold=fold)) == offset:
+                    if wall is not None and self.utcoffset(wall.replace(fold=fold)) == offset:
                         return wall.replace(tzinfo=self, fold=fold)
         raise ValueError(f"no wall time of the VTIMEZONE has the offset it reads at {utc} UTC")
 
