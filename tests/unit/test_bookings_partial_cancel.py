@@ -204,6 +204,8 @@ def test_the_journal_keeps_the_change_and_attendance_still_expects_them(store: s
         ("BookingConfirmed", "NEW", "CONFIRMED", "book", 3, None),
         ("BookingSeatsCancelled", "CONFIRMED", "CONFIRMED", SEATS_CANCELLED, 2, "Ben is ill"),
     ]
+    # The entry tells how many it had too, so a reader sees how many went back.
+    assert [e.details.get("seats_before") for e in entries] == [None, 3]
     for as_of in (NOW + timedelta(minutes=30), later + timedelta(minutes=1)):
         listed = kit.attendance.for_session(T, session_id, as_of=as_of)
         assert [str(p.participant) for p in listed] == ["parent:ana"]

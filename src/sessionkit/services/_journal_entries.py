@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from sessionkit.lifecycle import StatusChanged
-from sessionkit.model.booking_events import BookingStatusChanged
+from sessionkit.model.booking_events import BookingSeatsCancelled, BookingStatusChanged
 from sessionkit.model.events import (
     DomainEvent,
     SeriesClosed,
@@ -132,7 +132,9 @@ def _about(event: DomainEvent) -> _About | None:
         return _About("session", event.session.id, event.session.id, status=event.session.status)
     if isinstance(event, BookingStatusChanged):
         booking = event.booking
-        who = {"participant": str(booking.participant), "seats": booking.seats}
+        who: dict[str, Any] = {"participant": str(booking.participant), "seats": booking.seats}
+        if isinstance(event, BookingSeatsCancelled):  # how many went back, beside the rest
+            who["seats_before"] = event.seats_before
         return _About(
             "booking", booking.id, booking.session_id, event.change, event.reason, details=who
         )
