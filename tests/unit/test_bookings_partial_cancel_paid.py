@@ -193,6 +193,14 @@ def test_parts_of_a_price_not_divisible_by_the_seats_add_up_to_the_amount(
     assert payment.refunded + payment.kept.amount == Decimal("100.00")
 
 
+def test_kit_payments_cancel_gives_back_seats_and_returns_the_payment() -> None:
+    h, _, _, booking_id, payment_id = _paid(TIERS)
+    payment = h.kit.payments.cancel(T, booking_id, actor="ana", role="client", seats=1)
+    assert payment is not None
+    assert (payment.id, payment.refunded + payment.refund_due) == (payment_id, Decimal("15.00"))
+    assert h.kit.bookings.get(T, booking_id).seats == 2
+
+
 def test_an_unpaid_booking_is_refused_until_it_is_paid() -> None:
     gateway = FakeGateway(clock=lambda: NOW)
     h = Harness.in_memory(NOW, gateway=gateway, pricing=PER_SEAT)

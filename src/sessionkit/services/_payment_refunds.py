@@ -73,15 +73,19 @@ class RefundCommands:
         actor: str | None,
         role: str = "participant",
         reason: str | None = None,
+        seats: int | None = None,
         now: datetime | None = None,
     ) -> Payment | None:
         """Cancel a booking and settle its payment by ``role``; return the payment (or ``None``).
 
         The same as ``kit.bookings.cancel`` (which does the same to payments),
         returning the payment: its ``refund_due`` or ``refunded`` say what
-        goes back.
+        goes back. ``seats`` gives back only those, refunded the part of the
+        payment they paid for, as ``kit.bookings.cancel(..., seats=k)`` does.
         """
-        self._bookings.cancel(tenant, booking_id, actor=actor, role=role, reason=reason, now=now)
+        self._bookings.cancel(
+            tenant, booking_id, actor=actor, role=role, reason=reason, seats=seats, now=now
+        )
         with self._ctx.transaction(now) as tx:
             return tx.payments.for_booking(tenant, booking_id)
 
