@@ -1,9 +1,11 @@
-"""A crash once a router's route has answered keeps the answer; before, the host sees it.
+"""An error once a router's route has answered keeps the answer; before, the host sees a crash.
 
 Once its response has started (a background task, or a ``yield`` dependency's
 teardown, failing after the answer went out) it is too late for another: the
-exception goes to the server, and the client keeps the answer it got. Before,
-the route leaves the crash to the app, so a host's middleware sees it (see
+exception goes to the server, and the client keeps the answer it got. That
+holds for a ``SessionKitError`` too (a commit failing with ``StorageUnavailable``),
+which the route answers itself only while no response has started. Before,
+the route leaves a crash to the app, so a host's middleware sees it (see
 ``test_fastapi_crashes_reach_the_host``).
 """
 
@@ -24,6 +26,7 @@ from sessionkit.contrib.fastapi import (
     install_problem_handlers,
     sessionkit_router,
 )
+from sessionkit.errors import StorageUnavailable
 from sessionkit.services import SessionKit
 
 with warnings.catch_warnings():
@@ -45,12 +48,14 @@ def _app(kit: Callable[..., SessionKit], caller: Callable[..., Caller] = _acme) 
     return app
 
 
-def _failing_after_the_answer(kit: SessionKit, how: str) -> Callable[..., SessionKit]:
+def _failing_after_the_answer(
+    kit: SessionKit, how: str, error: Exception
+) -> Callable[..., SessionKit]:
     if how == "background task":
 
         def with_task(tasks: BackgroundTasks) -> SessionKit:
             def notify() -> None:
-                raise DriverError("the mail server is down")  # once the answer is sent
+                raise error  # once the answer is sent
 
             tasks.add_task(notify)
             return kit
@@ -59,7 +64,7 @@ def _failing_after_the_answer(kit: SessionKit, how: str) -> Callable[..., Sessio
 
     def committing() -> Iterator[None]:  # request-scoped, FastAPI's default: exits once sent
         yield
-        raise DriverError("the commit failed")
+        raise error
 
     def in_transaction(
         # A default, not Annotated: this module's annotations are strings, read in its globals.
@@ -70,19 +75,25 @@ def _failing_after_the_answer(kit: SessionKit, how: str) -> Callable[..., Sessio
     return in_transaction
 
 
+@pytest.mark.parametrize(
+    "error",
+    [DriverError("the commit failed"), StorageUnavailable("the commit failed")],
+    ids=["crash", "sessionkit-error"],
+)
 @pytest.mark.parametrize("how", ["background task", "teardown"])
 def test_a_failure_once_the_response_started_keeps_the_answer_sent(
-    kit: SessionKit, how: str
+    kit: SessionKit, how: str, error: Exception
 ) -> None:
     # A second answer would be a second http.response.start: a server refuses it (uvicorn
-    # logs a RuntimeError over the crash), and a TestClient fails on it.
-    app = _app(_failing_after_the_answer(kit, how))
+    # logs a RuntimeError over the error), and a TestClient fails on it. The route would
+    # send one for a sessionkit error, its problem, if it did not see that it had answered.
+    app = _app(_failing_after_the_answer(kit, how, error))
     with TestClient(app, raise_server_exceptions=False) as client:
         listed = client.get("/v1/sessions")
     assert (listed.status_code, listed.headers["content-type"]) == (200, "application/json")
     assert listed.json()["items"] == []
-    with TestClient(app) as client, pytest.raises(DriverError):
-        client.get("/v1/sessions")  # the server still gets it
+    with TestClient(app) as client, pytest.raises(type(error), match="the commit failed"):
+        client.get("/v1/sessions")  # the server still gets it, as it was raised
 
 
 def _crashing_caller() -> Caller:
