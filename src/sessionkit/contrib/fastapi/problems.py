@@ -166,11 +166,12 @@ def server_problem(request: Request, *, type_base: str = DEFAULT_TYPE_BASE) -> P
 
     It tells nothing of the exception (its text, type or traceback may hold a
     DSN, a query, another tenant's record): that is for the server's log,
-    which still gets it (raised again once this is sent). A sessionkit route
-    answers its own crash with it; ``install_problem_handlers(app,
-    type_base=...)`` the app's other routes'. A host's own handler may return
-    it: ``type_base`` is the app's, and a sessionkit route's problem keeps its
-    router's, as its other problems do.
+    which still gets it (Starlette's ``ServerErrorMiddleware`` raises it again
+    once this is sent). ``install_problem_handlers(app, type_base=...)``
+    answers every route's crash with it, a sessionkit route's too: the router
+    answers only a ``SessionKitError`` and leaves a crash to the app. A host's
+    own handler may return it: ``type_base`` is the app's, and a sessionkit
+    route's problem keeps its router's, as its other problems do.
     """
     return ProblemResponse(
         {
@@ -211,18 +212,19 @@ def _phrase(status: int) -> str:
 def install_problem_handlers(app: FastAPI, *, type_base: str = DEFAULT_TYPE_BASE) -> None:
     """Answer every error of ``app`` as problem+json, not only those of sessionkit's routes.
 
-    ``sessionkit_router`` answers its own routes' errors so, and their
-    crashes. A request that reaches none of them is the app's to answer: a
+    ``sessionkit_router`` answers its own routes' sessionkit errors so. The
+    rest is the app's to answer: a crash in any route, the router's included
+    (a 500: :func:`server_problem`, where Starlette would send plain text), a
     path no route has (404), a method the path does not take (405, with its
-    ``Allow`` header), and the app's own routes (an ``HTTPException`` they
-    raise, a request FastAPI could not read, a ``SessionKitError`` from a kit
-    they call, any other exception, a 500: :func:`server_problem`). This
-    registers handlers for those on ``app``, so every error a client of the
-    app sees has the same shape. It changes the app's other routes too: call
-    it only if that is what you want. A handler of the app's own for
-    ``Exception`` (or 500) is kept, registered before or after this one, and
-    answers the router's crashes too: how the host's crashes are answered is
-    the host's choice.
+    ``Allow`` header), and the app's own routes' errors (an ``HTTPException``
+    they raise, a request FastAPI could not read, a ``SessionKitError`` from a
+    kit they call). This registers handlers for those on ``app``, so every
+    error a client of the app sees has the same shape, the 500 every
+    sessionkit route declares in the OpenAPI document included. It changes
+    the app's other routes too: call it only if that is what you want. A
+    handler of the app's own for ``Exception`` (or 500) is kept, registered
+    before or after this one, and answers the router's crashes too: how the
+    host's crashes are answered is the host's choice.
     """
 
     async def on_http(request: Request, exc: Exception) -> Response:
