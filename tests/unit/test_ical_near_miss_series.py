@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from sessionkit.contrib.ical import read_ical
 
 from ._ical_support import event, ics, utc
@@ -87,3 +89,20 @@ def test_a_series_that_never_ends_keeps_its_zones_wall_time() -> None:
     assert cal.series[0].overrides == ()
     window = cal.occurrences(datetime(2026, 9, 5, tzinfo=UTC), datetime(2026, 9, 7, tzinfo=UTC))
     assert [o.span.start for o in window] == [utc(2026, 9, 6, 4)]
+
+
+@pytest.mark.parametrize(
+    "rdate",
+    ["RDATE:20260906T050000Z", "RDATE;TZID=America/Santiago:20260906T020000"],
+    ids=["utc", "iana"],
+)
+def test_an_rdate_written_as_an_instant_stays_at_that_instant(rdate: str) -> None:
+    # 05:00 UTC, 02:00 in Santiago: a wall time Outlook's Chile skips. Its key is Santiago's
+    # wall time, which read as the VTIMEZONE's moved the RDATE to 06:00 UTC.
+    cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=2", rdate))
+    assert [o.span.start for o in cal.occurrences()] == [
+        utc(2026, 3, 29, 4),
+        utc(2026, 4, 5, 4),  # the rule's, moved: still -0300 by Outlook's rules
+        utc(2026, 9, 6, 5),
+    ]
+    assert [o.key for o in cal.series[0].overrides] == [datetime(2026, 4, 5, 1)]

@@ -200,9 +200,10 @@ def _as_its_vtimezone_gives(
         return made
     taken = {o.key for o in made.overrides}
     starts = {occ.span.start for occ in every}
+    instants = _rdates_elsewhere(reader, str(tzid), made.tz)
     moved: list[IcalOverride] = []
     for occ in every:
-        if occ.key is None or occ.key in taken:
+        if occ.key is None or occ.key in taken or occ.span.start in instants:
             continue
         wall = reader.zones.exact(str(tzid), occ.key, made.tz)
         begin = instant((wall, made.tz))
@@ -217,6 +218,23 @@ def _as_its_vtimezone_gives(
 
 def _by_key(override: IcalOverride) -> datetime:
     return override.key
+
+
+def _rdates_elsewhere(reader: EventReader, tzid: str, tz: str) -> set[datetime]:
+    """The instants of ``reader``'s RDATEs written in UTC or another TZID than ``tzid``.
+
+    Each names its instant, not a wall time of ``tzid``'s VTIMEZONE, so it is
+    no occurrence to move (its key is only ``tz``'s wall time of it).
+    """
+    found: set[datetime] = set()
+    for index, lst in enumerate(listed(reader.comp.get("RDATE"))):
+        for item in lst.dts:
+            value = item.dt[0] if isinstance(item.dt, tuple) else item.dt
+            if not isinstance(value, datetime):
+                continue
+            if str(lst.params.get("TZID", tzid if value.tzinfo is None else "")) != tzid:
+                found.add(instant(reader.wall(value, lst.params, "RDATE", index, floating=tz)))
+    return found
 
 
 _UNTIL_SLACK = timedelta(hours=12)
