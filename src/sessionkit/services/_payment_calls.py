@@ -37,6 +37,7 @@ from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.text import check_tenant
 from sessionkit.policies.retries import PaymentRetries
 from sessionkit.services._context import Context, Tx, mark, raise_late, raised_after_commit
+from sessionkit.services._context_retry import note
 from sessionkit.services._payment_perform import (
     create_intent,
     gateway_of,
@@ -217,7 +218,9 @@ def _stopping(should_stop: Callable[[], bool], late: list[Exception]) -> bool:
         if not isinstance(answer, bool):
             raise WrongType(answer, name="should_stop()", expected="True or False")
     except Exception as error:  # noqa: BLE001  # raised by run_due, the report with it
-        error.add_note("raised by run_due's should_stop, which stopped the run")
+        # note(), not add_note: a frozen error class refuses __notes__, and the refusal
+        # would escape in its stead, the report of the calls made lost with it.
+        note(error, "raised by run_due's should_stop, which stopped the run")
         late.append(error)
         return True
     return answer
