@@ -106,3 +106,12 @@ def test_an_rdate_written_as_an_instant_stays_at_that_instant(rdate: str) -> Non
         utc(2026, 9, 6, 5),
     ]
     assert [o.key for o in cal.series[0].overrides] == [datetime(2026, 4, 5, 1)]
+
+
+def test_an_occurrence_moved_onto_an_exdate_does_not_take_place() -> None:
+    # The EXDATE in UTC names 05:00, where Outlook's Chile has 01:00 on 6 September; the
+    # occurrence was moved there, to the very instant the calendar takes away.
+    cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=25", "EXDATE:20260906T050000Z"))
+    starts = [o.span.start for o in cal.occurrences()]
+    assert starts[22:] == [utc(2026, 8, 30, 5), utc(2026, 9, 13, 4)]
+    assert [o.key for o in cal.series[0].overrides] == [datetime(2026, 4, 5, 1)]

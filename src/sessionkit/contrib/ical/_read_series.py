@@ -201,19 +201,28 @@ def _as_its_vtimezone_gives(
     taken = {o.key for o in made.overrides}
     starts = {occ.span.start for occ in every}
     instants = _rdates_elsewhere(reader, str(tzid), made.tz)
+    gone = {x for item in made.items for x in item.recurrence.exdates}
     moved: list[IcalOverride] = []
+    dropped: list[datetime] = []  # moved onto an EXDATE (in UTC, say): it does not take place
     for occ in every:
         if occ.key is None or occ.key in taken or occ.span.start in instants:
             continue
         wall = reader.zones.exact(str(tzid), occ.key, made.tz)
         begin = instant((wall, made.tz))
-        if wall != occ.key and begin not in starts:
+        if wall != occ.key and begin in gone:
+            dropped.append(occ.span.start)
+        elif wall != occ.key and begin not in starts:
             span = TimeSpan(begin, begin + duration)
             moved.append(IcalOverride(key=occ.key, span=span, line=reader.src.begin))
             starts.add(begin)
-    if not moved:
+    if not moved and not dropped:
         return made
-    return attrs.evolve(made, overrides=tuple(sorted((*made.overrides, *moved), key=_by_key)))
+    items = tuple(
+        attrs.evolve(i, recurrence=rebuilt(i.recurrence, exdates=[*i.recurrence.exdates, *dropped]))
+        for i in made.items
+    )
+    overrides = tuple(sorted((*made.overrides, *moved), key=_by_key))
+    return attrs.evolve(made, items=items if dropped else made.items, overrides=overrides)
 
 
 def _by_key(override: IcalOverride) -> datetime:
