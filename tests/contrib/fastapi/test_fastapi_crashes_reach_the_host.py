@@ -9,19 +9,20 @@ exactly the router's. Now the router answers only a ``SessionKitError`` (a
 refusal the client can act on); any other exception is raised as it was, and
 the app answers it as it answers its own routes' crashes:
 ``install_problem_handlers``' problem+json 500, a handler of the host's own,
-or Starlette's plain-text 500.
+or Starlette's plain-text 500 (``test_fastapi_server_error``; a yield
+dependency holding the request's transaction rolls back first, there too).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sessionkit.contrib.fastapi import (
@@ -125,75 +126,3 @@ def test_the_hosts_handler_for_exception_gets_the_crash_itself(kit: SessionKit) 
     assert (failed.status_code, failed.text) == (500, "ours")
     [crash] = handled
     assert (type(crash), str(crash)) == (DriverError, "users.tenant_id")
-
-
-def test_installed_a_crash_is_a_problem_500_and_still_reaches_the_server(
-    kit: SessionKit,
-) -> None:
-    app = _app(kit, _crashing_caller, installed=True)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        failed = client.get("/v1/sessions")
-    assert (failed.status_code, failed.headers["content-type"]) == (500, PROBLEM_MEDIA_TYPE)
-    assert failed.json() == {
-        "type": "urn:sessionkit:problem:server-error",
-        "title": "Server error",
-        "status": 500,
-        "detail": "the server failed to answer this request; its log says why",
-        "instance": "/v1/sessions",
-        "error": "InternalServerError",
-    }
-    assert "users.tenant_id" not in failed.text
-    with TestClient(app) as client, pytest.raises(DriverError, match=r"users\.tenant_id"):
-        client.get("/v1/sessions")
-
-
-def test_alone_a_crash_is_starlettes_plain_500_as_for_the_apps_own_routes(
-    kit: SessionKit,
-) -> None:
-    app = _app(kit, _crashing_caller, installed=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        failed = client.get("/v1/sessions")
-        own = client.get("/own")
-    for answer in (failed, own):
-        assert (answer.status_code, answer.text) == (500, "Internal Server Error")
-
-
-def test_the_requests_transaction_rolls_back_before_the_middleware_sees_the_crash(
-    kit: SessionKit,
-) -> None:
-    events: list[str] = []
-
-    def transaction() -> Iterator[SessionKit]:
-        try:
-            yield kit
-        except Exception:
-            events.append("rolled back")
-            raise
-        events.append("committed")
-
-    def request_kit(
-        # A default, not Annotated: this module's annotations are strings, read in its globals.
-        held: SessionKit = Depends(transaction, scope="function"),  # noqa: B008
-    ) -> SessionKit:
-        raise DriverError("the store's untranslated error")
-
-    app = FastAPI()
-    app.include_router(
-        sessionkit_router(kit=request_kit, caller=lambda: Caller("acme")), prefix="/v1"
-    )
-    install_problem_handlers(app)
-
-    @app.middleware("http")
-    async def report(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        try:
-            return await call_next(request)
-        except DriverError:
-            events.append("reported")
-            raise
-
-    with TestClient(app, raise_server_exceptions=False) as client:
-        failed = client.get("/v1/sessions")
-    assert (failed.status_code, failed.json()["error"]) == (500, "InternalServerError")
-    assert events == ["rolled back", "reported"]
