@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+import attrs
+
 from sessionkit.errors import ConcurrentModification, InvalidValue, StorageError, WrongType
 from sessionkit.model.text import check_actor, check_tenant
 from sessionkit.ports import RESCHEDULES
@@ -118,36 +120,56 @@ def _kinds(kinds: object) -> list[str]:
     return wanted
 
 
-def _feeding(run: TickRun, steps: Iterator[None], fed: list[int]) -> Iterator[None]:
-    """``steps``, adding one to ``fed[0]`` for each that committed work (a batch counted)."""
-    while True:
-        before = run.batches
-        ended = next(steps, False) is not None
-        if run.batches != before:
-            fed[0] += 1
-        if ended:
-            return
-        yield
+@attrs.define
+class _Fed:
+    """What the top-up and reschedules passes did so far: the advance pass reads again after."""
+
+    batches: int = 0
+    """Their batches that committed work (sessions made or moved)."""
+    running: int = 0
+    """Those of them started and not ended yet."""
 
 
-def _advance(run: TickRun, tenant: str | None, fed: list[int]) -> Iterator[None]:
-    """The advance pass; run again if the passes before it committed work since it began.
+def _feeding(run: TickRun, steps: Iterator[None], fed: _Fed) -> Iterator[None]:
+    """``steps``, counting in ``fed`` each that committed work (a batch counted), and its end."""
+    fed.running += 1
+    try:
+        while True:
+            before = run.batches
+            ended = next(steps, False) is not None
+            if run.batches != before:
+                fed.batches += 1
+            if ended:
+                return
+            yield
+    finally:
+        fed.running -= 1
+
+
+def _advance(run: TickRun, tenant: str | None, fed: _Fed) -> Iterator[None]:
+    """The advance pass; once the passes before it ended, again if they committed work.
 
     In turns (a ``should_stop``) the top-up and reschedules passes may still
     be making and moving sessions while this one reads: a tenant with no
     timer due when it read the tenants, or one whose pages it had read to the
     end, had a session made (or moved) due then left to the next tick, with no
-    ``more`` said. Run again, the pass finds them; it leaves the sessions this
-    tick reported failed or found held elsewhere, each tried once. One after
-    another, the passes before it have ended when it begins, and it runs once.
+    ``more`` said. So once it has read to the end it waits, its turns passed
+    on, for them to end, and reads once more if they did something since it
+    began (once: a read after each of their batches read every tenant's
+    pages again, as many times as they had batches). That read leaves the
+    sessions this tick reported failed or found held elsewhere, each tried
+    once. One after another, the passes before it have ended when it begins,
+    and it reads once.
     """
     passed: set[tuple[str, str]] = set()
-    while True:
-        seen = fed[0]
-        skip = passed | {(f.tenant, f.item_id) for f in run.failed if f.kind == "advance"}
-        yield from advance_sessions(run, tenant, skip=skip, passed=passed)
-        if run.stopped or fed[0] == seen:
-            return
+    seen = fed.batches
+    yield from advance_sessions(run, tenant, passed=passed)
+    while fed.running and not run.stopped:
+        yield  # no batch: the top-ups and answers take their turns until they end
+    if run.stopped or fed.batches == seen:
+        return
+    skip = passed | {(f.tenant, f.item_id) for f in run.failed if f.kind == "advance"}
+    yield from advance_sessions(run, tenant, skip=skip, passed=passed)
 
 
 def _pass(
@@ -156,7 +178,7 @@ def _pass(
     tenant: str | None,
     series: SeriesCommands,
     reschedules: RescheduleCommands,
-    fed: list[int],
+    fed: _Fed,
 ) -> Iterator[None]:
     """The pass of ``kind``, a step a batch; a failed read of what is due is reported.
 
@@ -247,7 +269,7 @@ def tick(
         progress=progress,
         should_stop=should_stop,
     )
-    fed = [0]
+    fed = _Fed()
     passes = [
         _pass(run, kind, tenant, series, reschedules, fed) for kind in TICK_KINDS if kind in wanted
     ]
