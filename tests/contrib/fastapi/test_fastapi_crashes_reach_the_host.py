@@ -24,6 +24,7 @@ pytest.importorskip("fastapi")
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit.contrib.fastapi import (
     PROBLEM_MEDIA_TYPE,
@@ -126,3 +127,47 @@ def test_the_hosts_handler_for_exception_gets_the_crash_itself(kit: SessionKit) 
     assert (failed.status_code, failed.text) == (500, "ours")
     [crash] = handled
     assert (type(crash), str(crash)) == (DriverError, "users.tenant_id")
+
+
+class AnsweringCrashes:
+    """A pure ASGI middleware answering a crash itself, once it checked nothing was sent."""
+
+    def __init__(self, app: ASGIApp, reported: Reported) -> None:
+        self.app = app
+        self.reported = reported
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except DriverError as exc:
+            self.reported.append((scope["path"], f"{exc} (started: {started})"))
+            if started:
+                raise
+            await JSONResponse({"ours": True}, status_code=503)(scope, receive, send)
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["alone", "installed"])
+def test_a_pure_asgi_middleware_sees_the_routers_crash_before_anything_is_sent(
+    kit: SessionKit, *, installed: bool
+) -> None:
+    # The router sent its own 500 first, so such a middleware got the crash too late to
+    # answer it, as docs/fastapi.md warned; now it is as early as the app's own routes'.
+    app = _app(kit, _crashing_caller, installed=installed)
+    reported: Reported = []
+    app.add_middleware(AnsweringCrashes, reported=reported)
+    with TestClient(app) as client:  # nothing reaches the server: the middleware answered
+        failed = client.get("/v1/sessions")
+        own = client.get("/own")
+    assert (failed.status_code, failed.json()) == (503, {"ours": True})
+    assert (own.status_code, own.json()) == (503, {"ours": True})
+    assert reported == [
+        ("/v1/sessions", "users.tenant_id (started: False)"),
+        ("/own", "users.tenant_id (started: False)"),
+    ]
