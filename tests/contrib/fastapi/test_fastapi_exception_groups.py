@@ -12,6 +12,7 @@ reaches the host's handler for ``Exception`` as it was raised.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Awaitable, Callable
 
@@ -133,3 +134,31 @@ def test_a_group_of_more_than_one_error_reaches_the_hosts_handler(
     [group] = seen
     assert isinstance(group, ExceptionGroup)
     assert group.exceptions == errors  # as raised, not one of them taken for the whole
+
+
+def _raising(group: BaseExceptionGroup[BaseException]) -> Callable[[], Awaitable[Caller]]:
+    async def caller() -> Caller:
+        raise group
+
+    return caller
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        (DriverError("the accounts db is down"),),
+        (KeyboardInterrupt(),),
+        (InvalidValue("the tenant header is empty"), asyncio.CancelledError()),
+    ],
+    ids=["one-crash", "interrupt", "refusal-and-cancel"],
+)
+def test_a_group_that_is_no_one_refusal_is_raised_as_it_was(
+    kit: SessionKit, members: tuple[BaseException, ...]
+) -> None:
+    # Only a SessionKitError alone is unwrapped: a crash alone is the app's, and an interrupt
+    # or a cancellation (a BaseExceptionGroup, no Exception) is never answered or swallowed.
+    group = BaseExceptionGroup("unhandled errors in a TaskGroup", list(members))
+    client = TestClient(_app(kit, _raising(group)))  # no lifespan: an interrupt ends its portal
+    with pytest.raises(BaseExceptionGroup) as raised:
+        client.get("/v1/sessions")
+    assert raised.value is group
