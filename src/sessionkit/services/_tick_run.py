@@ -22,6 +22,7 @@ import attrs
 from sessionkit.errors import WrongType
 from sessionkit.model.html import html_of
 from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit
+from sessionkit.services._context_retry import note
 from sessionkit.services.reports import error_key
 
 __all__ = [
@@ -276,9 +277,10 @@ class TickRun:
                 for key in wanted:
                     if self.stopping():  # the items not tried stay due, for the next tick
                         if len(self.failed) == failed:  # none run alone failed: say why
-                            error.add_note(
+                            note(
+                                error,
                                 f"raised by a batch of {len(wanted)}; the tick's should_stop "
-                                "stopped it before it ran them alone to find which raised it"
+                                "stopped it before it ran them alone to find which raised it",
                             )
                             self.fail(kind, tenant, ALL, error)
                         return
@@ -307,7 +309,8 @@ class TickRun:
                 raise WrongType(answer, name="should_stop()", expected="True or False")
             self.stopped = answer
         except Exception as error:  # noqa: BLE001  # raised by done(), the report with it
-            error.add_note("raised by the tick's should_stop, which stopped the tick")
+            # note(), not add_note: a frozen error class refuses __notes__ (see note).
+            note(error, "raised by the tick's should_stop, which stopped the tick")
             self.published.append(error)
             self.stopped = True
         return self.stopped
@@ -326,7 +329,7 @@ class TickRun:
             self.progress(self.report())
         except Exception as error:  # noqa: BLE001  # raised by done(), the report with it
             self.progress = None
-            error.add_note("raised by the tick's progress callback, not called again after it")
+            note(error, "raised by the tick's progress callback, not called again after it")
             self.published.append(error)
 
     def _partly(
