@@ -7,9 +7,11 @@ finds the IANA zone with them (the common names first, the old aliases last).
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
+from importlib.resources import files
 
 import attrs
 from icalendar.timezone.tzid import tzids_from_tzinfo
@@ -286,9 +288,28 @@ def _offset_only(name: str) -> bool:
 
 @cache
 def _by_name() -> tuple[str, ...]:
-    """Every zone sessionkit takes (not ``localtime``) by name, the old aliases last."""
+    """Every zone sessionkit takes (not ``localtime``), the old aliases last.
+
+    Of the others, the zones the tz database links other names to come first, the
+    most linked first, and the links last: tzdb merges zones that agree since 1970
+    into one, the others' names becoming links to it (``backward``), so CAT is
+    ``Africa/Maputo``, not ``Africa/Blantyre`` or ``Africa/Juba``, first by name.
+    Then by name.
+    """
     found = (n for n in zoneinfo.available_timezones() if iana_key(n))
-    return tuple(sorted(found, key=lambda n: (_legacy(n), n)))
+    links = _links()
+    linked = Counter(links.values())
+    return tuple(sorted(found, key=lambda n: (_legacy(n), n in links, -linked[n], n)))
+
+
+def _links() -> dict[str, str]:
+    """The tz database's links, name to target, as the tzdata package lists them (else none)."""
+    try:
+        text = files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - a dependency of sessionkit
+        return {}
+    rows = (line.split() for line in text.splitlines() if line.startswith("L "))
+    return {row[2]: row[1] for row in rows if len(row) == 3}
 
 
 def _same_instants(
