@@ -27,6 +27,7 @@ from sessionkit.contrib.fastapi._common import (
 )
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
+from sessionkit.contrib.fastapi.booking_schemas import BookingSeatsCancel
 from sessionkit.contrib.fastapi.paging import (
     read_session_order_cursor,
     read_start_cursor,
@@ -164,14 +165,15 @@ def add_booking_routes(routes: Routes) -> None:
         "/bookings/{booking_id}/cancel",
         s.BookingOut,
         ACTING,
-        "Cancel a booking; its seats go to the waitlist",
+        "Cancel a booking, or some of its seats; they go to the waitlist",
     )
     def cancel_booking(
-        app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
+        app: Kit, who: Who, booking_id: str, body: BookingSeatsCancel | None = None
     ) -> s.BookingOut:
         how = cancelling(who, body)
         access.own_booking(app, who, booking_id)
-        done = app.bookings.cancel(who.tenant, booking_id, **how)
+        seats = None if body is None else body.seats
+        done = app.bookings.cancel(who.tenant, booking_id, seats=seats, **how)
         return s.booking_out(done)
 
     @bookings.get(

@@ -27,6 +27,7 @@ __all__ = [
     "BookingCreate",
     "BookingOut",
     "BookingPage",
+    "BookingSeatsCancel",
     "DraftBookingCreate",
     "SeatsOut",
     "SessionBookingPage",
@@ -68,6 +69,25 @@ class BookingCancel(_In):
 
     role: Role = "participant"
     reason: str | None = Field(default=None, max_length=MAX_REASON)
+
+
+class BookingSeatsCancel(BookingCancel):
+    """A booking's cancel that may give back only some of its seats (``POST .../cancel``).
+
+    Apart from :class:`BookingCancel`, which ``cancel-and-refund`` takes too
+    and would not pass ``seats`` on.
+    """
+
+    seats: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_CAPACITY,
+        description=(
+            "How many of its seats to give back, fewer than it has: the booking keeps the"
+            " rest, and a paid one is refunded the part of its payment they paid for. Null,"
+            " or as many as it has: the whole booking is cancelled."
+        ),
+    )
 
 
 class BookingOut(_Out):
