@@ -10,17 +10,16 @@ committed.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 
 import pytest
 from tests.unit.test_payment_calls_should_stop import due, refunds_due
 from tests.unit.test_services_payments import Shop
+from tests.unit.test_tick_budget import AT, NOW, timed_sessions
 
 from sessionkit.services import _tick_work, commands
 from sessionkit.services.payments import DUE_REPORT_ATTRIBUTE, DueReport
 from sessionkit.testing.harness import Harness
-
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +42,8 @@ class HookBroke(Exception):
         super().__setattr__(name, value)
 
 
-def test_run_due_raises_a_frozen_should_stop_error_with_its_report_and_note() -> None:
-    shop = Shop()
-    payments = refunds_due(shop, 2)
+def raising_at_second_ask() -> Callable[[], bool]:
+    """A ``should_stop`` that says go once, then raises :class:`ClockGone`."""
     asked: list[int] = []
 
     def should_stop() -> bool:
@@ -54,8 +52,14 @@ def test_run_due_raises_a_frozen_should_stop_error_with_its_report_and_note() ->
             raise ClockGone
         return False
 
+    return should_stop
+
+
+def test_run_due_raises_a_frozen_should_stop_error_with_its_report_and_note() -> None:
+    shop = Shop()
+    payments = refunds_due(shop, 2)
     with pytest.raises(ClockGone) as raised:
-        shop.kit.payments.run_due(should_stop=should_stop)
+        shop.kit.payments.run_due(should_stop=raising_at_second_ask())
     report = getattr(raised.value, DUE_REPORT_ATTRIBUTE, None)
     assert report == DueReport(done=1, more=True, stopped=True)
     assert "raised by run_due's should_stop, which stopped the run" in raised.value.__notes__
@@ -64,21 +68,9 @@ def test_run_due_raises_a_frozen_should_stop_error_with_its_report_and_note() ->
 
 def test_the_tick_raises_a_frozen_should_stop_error_with_its_report_and_note() -> None:
     h = Harness.in_memory(NOW)
-    for n in range(3):  # READY due for each at NOW
-        start = NOW + timedelta(minutes=5 + n)
-        h.kit.sessions.create_extra(
-            "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
-        )
-    asked: list[int] = []
-
-    def should_stop() -> bool:
-        asked.append(len(asked))
-        if len(asked) > 1:
-            raise ClockGone
-        return False
-
+    timed_sessions(h, 3)
     with pytest.raises(ClockGone) as raised:
-        h.kit.tick(batch=1, should_stop=should_stop)
+        h.kit.tick(now=AT, batch=1, should_stop=raising_at_second_ask())
     report = getattr(raised.value, "tick_report", None)
     assert report is not None
     assert (report.advanced, report.more) == (1, True)
@@ -87,17 +79,13 @@ def test_the_tick_raises_a_frozen_should_stop_error_with_its_report_and_note() -
 
 def test_the_tick_raises_a_frozen_progress_error_with_its_report_and_note() -> None:
     h = Harness.in_memory(NOW)
-    for n in range(2):
-        start = NOW + timedelta(minutes=5 + n)
-        h.kit.sessions.create_extra(
-            "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
-        )
+    timed_sessions(h, 2)
 
     def progress(report: object) -> None:
         raise ClockGone
 
     with pytest.raises(ClockGone) as raised:
-        h.kit.tick(batch=1, progress=progress)
+        h.kit.tick(now=AT, batch=1, progress=progress)
     report = getattr(raised.value, "tick_report", None)
     assert report is not None
     assert (report.advanced, report.more) == (2, False)
@@ -109,14 +97,7 @@ def test_a_batch_s_frozen_error_the_stopped_tick_did_not_run_alone_is_reported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = Harness.in_memory(NOW)
-    made = []
-    for n in range(2):
-        start = NOW + timedelta(minutes=5 + n)
-        made.append(
-            h.kit.sessions.create_extra(
-                "acme", actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
-            )
-        )
+    made = timed_sessions(h, 2)
     real = commands.advance_steps
 
     def advance(ctx, tx, session, actor, **options):  # type: ignore[no-untyped-def]  # a stand-in
@@ -131,7 +112,7 @@ def test_a_batch_s_frozen_error_the_stopped_tick_did_not_run_alone_is_reported(
         asked.append(len(asked))
         return len(asked) > 1
 
-    report = h.kit.tick(batch=2, should_stop=should_stop)
+    report = h.kit.tick(now=AT, batch=2, should_stop=should_stop)
     [failure] = report.failed
     assert (failure.item_id, type(failure.error), report.more) == ("*", HookBroke, True)
     assert "the tick's should_stop stopped it" in failure.error.__notes__[0]

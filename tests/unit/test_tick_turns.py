@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from tests.unit.test_services_tick import seed
+from tests.unit.test_tick_budget import AT, NOW, timed_sessions
 
 from sessionkit.model.booking import EXPIRED
 from sessionkit.model.series import ScheduleItem, WindowPolicy
@@ -25,28 +26,12 @@ from sessionkit.services._context import Tx
 from sessionkit.services._tick_run import Claim
 from sessionkit.testing.harness import Harness
 
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-AT = NOW + timedelta(hours=1)
-
 
 @pytest.fixture
 def h() -> Harness:
     return Harness.in_memory(
         NOW, notice=coaching_notice(), booking_rules=BookingRules(waitlist=True)
     )
-
-
-def timed_sessions(h: Harness, count: int, tenant: str = "acme") -> list[Session]:
-    """``count`` academy sessions whose READY timer is due at :data:`AT`, in start order."""
-    made = []
-    for n in range(count):
-        start = AT + timedelta(minutes=n)
-        made.append(
-            h.kit.sessions.create_extra(
-                tenant, actor="u", start=start, end=start + timedelta(hours=1), lifecycle="academy"
-            )
-        )
-    return made
 
 
 def statuses(h: Harness, tenant: str) -> list[str]:
@@ -146,9 +131,11 @@ LAPSED_AT = datetime(2026, 4, 13, 16, 50, tzinfo=UTC)
 """Ten minutes before a Monday's 17:00 lesson of :func:`lapsed_series`: READY is due."""
 
 
-def lapsed_series(h: Harness, tenant: str) -> None:
-    """An academy series whose window ran out: its top-up at :data:`LAPSED_AT` makes a lesson
-    due for READY at once (the sessions it made at first are cancelled: none is due)."""
+def lapsed_series(h: Harness, tenant: str, day: str = "MO") -> None:
+    """An academy series whose window ran out, on ``day`` at 17:00 (the sessions it made at
+    first are cancelled: none is due). Its top-up at :data:`LAPSED_AT` makes a lesson due
+    for READY at once on a Monday (``"MO"``); on a Friday (``"FR"``), none due yet."""
+    first = {"MO": date(2026, 3, 2), "FR": date(2026, 3, 6)}[day]
     h.kit.series.create(
         tenant,
         actor="admin",
@@ -156,13 +143,9 @@ def lapsed_series(h: Harness, tenant: str) -> None:
         lifecycle="academy",
         items=[
             ScheduleItem(
-                "mon",
+                day.lower(),
                 Recurrence.weekly(
-                    days=("MO",),
-                    at=time(17),
-                    duration=timedelta(hours=1),
-                    tz="UTC",
-                    start=date(2026, 3, 2),
+                    days=(day,), at=time(17), duration=timedelta(hours=1), tz="UTC", start=first
                 ),
                 (ResourceRef("room", "r1"),),
             )
@@ -237,39 +220,13 @@ def test_an_advance_pass_run_again_counts_a_session_held_elsewhere_once(
     assert (report.topped_up, report.advanced, report.held, report.more) == (2, 2, 1, False)
 
 
-def friday_series(h: Harness, tenant: str) -> None:
-    """A series whose top-up at :data:`LAPSED_AT` makes sessions, none of them due yet."""
-    h.kit.series.create(
-        tenant,
-        actor="admin",
-        title="Fridays",
-        lifecycle="academy",
-        items=[
-            ScheduleItem(
-                "fri",
-                Recurrence.weekly(
-                    days=("FR",),
-                    at=time(17),
-                    duration=timedelta(hours=1),
-                    tz="UTC",
-                    start=date(2026, 3, 6),
-                ),
-                (ResourceRef("room", "r2"),),
-            )
-        ],
-        window=WindowPolicy(initial_months=1, buffer=timedelta(weeks=1)),
-    )
-    for session in h.kit.queries.list(tenant).items:
-        h.kit.sessions.cancel(tenant, session.id, actor="admin", reason="term break")
-
-
 @pytest.mark.parametrize("stop", [None, lambda: False], ids=["one-after-another", "in-turns"])
 def test_a_tick_in_turns_advances_what_a_top_up_made_due_after_the_advance_pass_ended(
     h: Harness, stop: Callable[[], bool] | None
 ) -> None:
     # In turns the advance pass found nothing due at its first turn and ended there, after
     # aaa's top-up and before bbb's: bbb's lesson, due at once, was left and no more said.
-    friday_series(h, "aaa")
+    lapsed_series(h, "aaa", "FR")
     lapsed_series(h, "bbb")
     report = h.kit.tick(now=LAPSED_AT, batch=1, should_stop=stop)
     assert (report.topped_up, report.advanced, report.more) == (2, 1, False)
