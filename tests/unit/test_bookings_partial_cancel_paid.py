@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from sessionkit.errors import CancelRefused
+from sessionkit.errors import CancelRefused, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import (
@@ -191,6 +192,24 @@ def test_parts_of_a_price_not_divisible_by_the_seats_add_up_to_the_amount(
     assert done == [Decimal(step) for step in steps]
     payment = h.kit.payments.get(T, payment_id)
     assert payment.refunded + payment.kept.amount == Decimal("100.00")
+
+
+class Slipping:
+    """Prices a booking of 3 seats, answers a float for fewer: the host's pricing's slip."""
+
+    def price(self, session: Session, seats: int) -> Any:
+        return Money.of(90, "EUR") if seats == 3 else 60.0
+
+
+def test_a_pricing_answering_no_money_for_the_rest_is_a_wrong_type_and_nothing_is_written() -> None:
+    h, _, _, booking_id, payment_id = _paid(RefundPolicy(), Slipping())
+    booking, payment = h.kit.bookings.get(T, booking_id), h.kit.payments.get(T, payment_id)
+    with pytest.raises(WrongType) as wrong:
+        h.kit.bookings.cancel(T, booking_id, actor="ana", role="client", seats=1)
+    assert "pricing.price(session" in str(wrong.value)
+    assert "seats=2)" in str(wrong.value)
+    assert h.kit.bookings.get(T, booking_id) == booking
+    assert h.kit.payments.get(T, payment_id).version == payment.version
 
 
 def test_kit_payments_cancel_gives_back_seats_and_returns_the_payment() -> None:
