@@ -80,8 +80,9 @@ class DueReport:
     the next run may try them at once. ``stopped`` says the run's
     ``should_stop`` stopped it before a call still due (the calls not made
     stay due). ``more`` says to run again: a full batch was read, or the run
-    was stopped, and it made a call (a run that made none would meet the same
-    again, so a loop ``while report.more`` ends).
+    was stopped, and a call of it was done (``done`` above 0: a run that did
+    none, as one whose every call failed, would meet the same again, so a loop
+    ``while report.more`` ends).
     """
 
     _repr_html_ = html_of
@@ -137,7 +138,7 @@ class DueCalls:
         the provider answered failed: it is only reported), as the tick's is:
         once it returns ``True`` the run makes no other call (nor reports such
         a refund after it), and its report has ``stopped`` set (the calls not
-        made are still due), and ``more`` if it made a call; the calls made
+        made are still due), and ``more`` if a call of it was done; the calls made
         are stored and counted. It is not asked when no call is left, nor
         again once it said stop. One that raises, or answers anything but a
         bool (``WrongType`` naming ``should_stop()``), stops the run too, and
