@@ -16,7 +16,7 @@ import pytest
 from tests.unit.test_services_tick import seed
 from tests.unit.test_tick_budget import AT, NOW, timed_sessions
 
-from sessionkit.model.booking import EXPIRED
+from sessionkit.model.booking import EXPIRED, Booking
 from sessionkit.model.series import ScheduleItem, WindowPolicy
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import BookingRules, coaching_notice
@@ -52,10 +52,8 @@ class Budget:
         return len(self.seen) >= self.batches
 
 
-def test_a_later_kind_makes_progress_under_a_budget_the_first_kind_s_backlog_would_spend(
-    h: Harness,
-) -> None:
-    timed_sessions(h, 6)  # the advance pass's backlog: six batches of one
+def hold_run_out(h: Harness) -> Booking:
+    """A hold of acme's that has run out by :data:`AT`: an ``expire_holds`` item."""
     slot = h.kit.sessions.create_extra(
         "acme",
         actor="tina",
@@ -64,9 +62,16 @@ def test_a_later_kind_makes_progress_under_a_budget_the_first_kind_s_backlog_wou
         lifecycle="lms",
         capacity=1,
     )
-    hold = h.kit.bookings.book(
+    return h.kit.bookings.book(
         "acme", slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=5)
     )
+
+
+def test_a_later_kind_makes_progress_under_a_budget_the_first_kind_s_backlog_would_spend(
+    h: Harness,
+) -> None:
+    timed_sessions(h, 6)  # the advance pass's backlog: six batches of one
+    hold = hold_run_out(h)
     budget = Budget(2)
     first = h.kit.tick(now=AT, batch=1, progress=budget.progress, should_stop=budget)
     # A batch of advance, then one of expire_holds: the expiry did not wait for the backlog.
@@ -94,17 +99,7 @@ def test_a_later_tenant_makes_progress_under_a_budget_the_first_tenant_s_backlog
 
 def test_without_should_stop_the_kinds_run_one_after_another(h: Harness) -> None:
     timed_sessions(h, 3)
-    slot = h.kit.sessions.create_extra(
-        "acme",
-        actor="tina",
-        start=NOW + timedelta(days=3),
-        end=NOW + timedelta(days=3, hours=1),
-        lifecycle="lms",
-        capacity=1,
-    )
-    hold = h.kit.bookings.book(
-        "acme", slot.id, "student:ana", actor=None, hold_for=timedelta(minutes=5)
-    )
+    hold = hold_run_out(h)
     seen: list[tuple[int, int]] = []
     report = h.kit.tick(now=AT, batch=1, progress=lambda r: seen.append((r.advanced, r.expired)))
     assert seen == [(1, 0), (2, 0), (3, 0), (3, 1)]
