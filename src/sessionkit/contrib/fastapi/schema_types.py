@@ -143,11 +143,20 @@ Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
 """A session's (or other record's) id in a list: at most 128 characters, as the core stores one."""
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
 """A lifecycle, transition, zone or provider name: at most 64 characters, as the core stores one."""
-ROLE_PATTERN = r"^\S([\s\S]*\S)?$"
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""The characters ``str.strip`` strips (``str.isspace``), spelled out for a regex class.
+
+``\\s`` means other sets in each engine that reads the pattern: pydantic's (Rust) leaves
+out U+001C..U+001F, ECMA-262's (the OpenAPI document's dialect, a client's validator)
+also leaves out U+0085 and takes in U+FEFF, which ``str.strip`` keeps.
+"""
+ROLE_PATTERN = rf"^[^{_SPACE}]([\s\S]*[^{_SPACE}])?$"
 """A role's form: no whitespace at either end, so none that is only whitespace either.
 
 The core's policies refuse such a role (``InvalidValue``: no rule names ``"student "``),
-and no caller is granted a blank one, so it is a slip in the request.
+and no caller is granted a blank one, so it is a slip in the request. Whitespace is what
+``str.strip`` strips, as the core and ``Caller.roles`` judge it, in every regex engine
+(:data:`_SPACE`): the pattern takes every role a caller may be granted.
 """
 Role = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=ROLE_PATTERN)
