@@ -2,9 +2,11 @@
 
 Once its response has started (a background task, or a ``yield`` dependency's
 teardown, failing after the answer went out) it is too late for another: the
-exception goes to the server, and the client keeps the answer it got. That
-holds for a ``SessionKitError`` too (a commit failing with ``StorageUnavailable``),
-which the route answers itself only while no response has started. Before,
+exception goes to the server (one the app has a handler for as Starlette's
+``RuntimeError``, the exception its cause), and the client keeps the answer it
+got. That holds for a ``SessionKitError`` too (a commit failing with
+``StorageUnavailable``), which the route answers itself only while no response
+has started. Before,
 the route leaves a crash to the app, so a host's middleware sees it (see
 ``test_fastapi_crashes_reach_the_host``).
 """
@@ -20,7 +22,7 @@ pytest.importorskip("fastapi")
 
 from fastapi import BackgroundTasks, Depends, FastAPI
 
-from sessionkit.contrib.fastapi import Caller, sessionkit_router
+from sessionkit.contrib.fastapi import Caller, install_problem_handlers, sessionkit_router
 from sessionkit.errors import StorageUnavailable
 from sessionkit.services import SessionKit
 
@@ -89,3 +91,20 @@ def test_a_failure_once_the_response_started_keeps_the_answer_sent(
     assert listed.json()["items"] == []
     with TestClient(app) as client, pytest.raises(type(error), match="the commit failed"):
         client.get("/v1/sessions")  # the server still gets it, as it was raised
+
+
+def test_with_the_handlers_a_late_sessionkit_error_reaches_the_server_as_starlettes(
+    kit: SessionKit,
+) -> None:
+    # docs/fastapi.md: the app's handler for SessionKitError (install_problem_handlers')
+    # finds the response started, and Starlette raises its RuntimeError over the error, as
+    # for the app's own routes; the client keeps its answer all the same.
+    late = StorageUnavailable("the commit failed")
+    app = _app(_failing_after_the_answer(kit, "teardown", late))
+    install_problem_handlers(app)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        listed = client.get("/v1/sessions")
+    assert (listed.status_code, listed.json()["items"]) == (200, [])
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="already started") as raised:
+        client.get("/v1/sessions")
+    assert raised.value.__cause__ is late
