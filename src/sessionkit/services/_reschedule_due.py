@@ -159,12 +159,16 @@ class Answered:
     With what the answer ended: ``expired``, the session's holds, offers and
     waitlist places it marked EXPIRED (they ran out, at the old time by the
     deadline or since, at the new one after a move); ``offered``, the
-    waitlist places it offered the seats they freed.
+    waitlist places it offered the seats they freed. ``settled``: the answer's
+    unit left the session settled at its instant (what ran out expired, the
+    seats offered, the session released if that emptied it), so the expiry
+    job has nothing left to settle there and need not read its seats again.
     """
 
     request: RescheduleRequest | None = None
     expired: int = 0
     offered: int = 0
+    settled: bool = False
 
 
 def answer_counted(ctx: Context, tx: Tx, session: Session) -> tuple[Session, Answered]:
@@ -173,8 +177,9 @@ def answer_counted(ctx: Context, tx: Tx, session: Session) -> tuple[Session, Ans
     Call with the session locked. As ``answered_overdue`` (the session as it
     is then, moved when approved), with what the answer ended: it marks what
     ran out EXPIRED and offers the freed seats itself
-    (:func:`answer_request_counted`), so the expiry job's settling after it
-    finds them done, and counts them from here.
+    (:func:`answer_request_counted`), and counts them from here. An answer
+    leaves the session settled (``Answered.settled``): the expiry job settles
+    it only when none was given, so it reads the session's seats once.
     """
     repo = tx.repository_or_none(RESCHEDULES)
     pending = None if repo is None else repo.pending_for(session.tenant, session.id)
@@ -204,12 +209,15 @@ def answer_request_counted(
     since itself. The session is then settled here as the expiry job would
     (what ran out since, the freed seats offered, dated now; released if that
     emptied it) unless a move settled it: so the job's settling after it finds
-    them done. Each counts once, from here.
+    them done. Each counts once, from here. The session is settled at ``at``
+    whichever the answer (``Answered.settled``): a move that ended nothing
+    found nothing run out, at the old time by the deadline or at the new one
+    by now, so left no seat to offer.
     """
     tenant, session_id = candidate.tenant, candidate.session_id
     bookings = tx.bookings_or_none()
     if bookings is None:
-        return Answered(_answer(ctx, tx, candidate, at, answer))
+        return Answered(_answer(ctx, tx, candidate, at, answer), settled=True)
     session = lock_session(tx, tenant, session_id)  # as the answer does first: no stale read
     ran_out = expire_before_move(tx, session, moved_at=candidate.deadline, statuses=_WAITING)
     gone = len(ran_out.expired)
@@ -221,14 +229,16 @@ def answer_request_counted(
             session = tx.sessions.get(tenant, session_id)
         settled = settle_run_out(ctx, tx, session, ended=gone)
         if not moved:
-            return Answered(answered, expired=gone + settled.expired, offered=settled.offered)
+            expired = gone + settled.expired
+            return Answered(answered, expired=expired, offered=settled.offered, settled=True)
     if not before:  # nothing else the move could end or offer a seat to
-        return Answered(answered, expired=gone)
+        return Answered(answered, expired=gone, settled=True)
     ended = bookings.for_session(tenant, session_id, statuses=(EXPIRED, OFFERED))
     return Answered(
         answered,
         expired=gone + sum(b.status == EXPIRED and b.id in before for b in ended),
         offered=sum(b.status == OFFERED and before.get(b.id) == WAITLISTED for b in ended),
+        settled=True,
     )
 
 

@@ -254,6 +254,8 @@ def expire_holds(run: TickRun, tenant: str | None) -> Iterator[None]:
         if answering[0]:  # a request's silence first: a waitlist runs out at the new start
             session, answered = answer_counted(ctx, tx, session)
             _count_answer(counts, answered)
+            if answered.settled:  # the answer settled it: nothing left, no second read
+                return
         settled = settle_run_out(ctx, tx, session)
         counts.expired += settled.expired
         counts.offered += settled.offered

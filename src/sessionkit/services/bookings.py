@@ -319,6 +319,9 @@ def _settle_session(
         answered = Answered()
         if answer:
             session, answered = answer_counted(ctx, tx, session)
+        if answered.settled:  # the answer settled it (what ran out since, the offers)
+            done[:] = [(answered.expired, answered.offered)]
+            return
         settled = settle_run_out(ctx, tx, session)
         done[:] = [(answered.expired + settled.expired, answered.offered + settled.offered)]
 
