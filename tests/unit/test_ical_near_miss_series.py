@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sessionkit.contrib.ical import read_ical
+from sessionkit.contrib.ical._event_zones import Zones
 
 from ._ical_support import event, ics, utc
 from .test_ical_zone_match_exact import CHILE_AT_2, US_AT_3, _zone
@@ -115,3 +116,32 @@ def test_an_occurrence_moved_onto_an_exdate_does_not_take_place() -> None:
     starts = [o.span.start for o in cal.occurrences()]
     assert starts[22:] == [utc(2026, 8, 30, 5), utc(2026, 9, 13, 4)]
     assert [o.key for o in cal.series[0].overrides] == [datetime(2026, 4, 5, 1)]
+
+
+def test_only_the_occurrences_of_change_days_are_read_by_the_vtimezone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each occurrence read by Outlook's rules (dateutil walks them from 1601) cost a daily
+    # series of ten years some 3 s; elsewhere the zone's offset is the VTIMEZONE's.
+    asked: list[datetime] = []
+    exact = Zones.exact
+
+    def counted(zones: Zones, tzid: str, wall: datetime, key: str) -> datetime:
+        asked.append(wall)
+        return exact(zones, tzid, wall, key)
+
+    monkeypatch.setattr(Zones, "exact", counted)
+    (series,) = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=DAILY;COUNT=730")).series
+    assert len(series.overrides) == 4  # 5 April and 6 September 2026, 4 April and 5 September 2027
+    assert len(asked) <= 12
+
+
+def test_past_the_dates_where_the_zones_part_a_series_follows_its_zone() -> None:
+    # In 2029 Outlook's Chile changes on 1 April (its first Sunday), Santiago on the 8th (after
+    # the first Saturday): a week apart, no change day shared, so no occurrence is moved
+    # (docs/ical.md); the week Outlook's rules gave -0400 from 1 April kept Santiago's -0300
+    # except the 7th, moved as if it were a change day.
+    (series,) = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=DAILY;COUNT=1300")).series
+    assert [o.key.date().isoformat() for o in series.overrides if o.key.year == 2029] == [
+        "2029-09-02"
+    ]

@@ -108,6 +108,13 @@ class Zones:
         """Whether ``tzid`` is read by a VTIMEZONE of the calendar (no IANA name)."""
         return tzid in self._rules
 
+    def alike(self, tzid: str, key: str) -> bool:
+        """Whether ``tzid``'s VTIMEZONE is known to read as ``key`` at its changes too.
+
+        Then :meth:`exact` gives every value of ``tzid`` back as it is.
+        """
+        return self._loose.get((tzid, key)) is False
+
     def key(self, tzid: str, where: tuple[int, str], uid: str, near: datetime) -> str:
         found = iana_key(tzid)
         if found is not None:

@@ -23,6 +23,7 @@ from sessionkit.contrib.ical._event import EventReader, Wall, instant, local_wal
 from sessionkit.contrib.ical._read_parts import in_range, is_cancelled, sequence_of
 from sessionkit.contrib.ical._source import listed
 from sessionkit.contrib.ical._values import IcalOverride, IcalSeries, rebuilt
+from sessionkit.contrib.ical._zone_match import instant_offset
 from sessionkit.errors import ExpansionLimitExceeded, InvalidValue
 from sessionkit.model.series import ScheduleItem
 from sessionkit.recurrence import Recurrence, Rule, parse_rule
@@ -194,6 +195,8 @@ def _as_its_vtimezone_gives(
     tzid = found.params.get("TZID") if found is not None else None
     if tzid is None or not reader.zones.written(str(tzid)) or made.cancelled:
         return made
+    if reader.zones.alike(str(tzid), made.tz):  # no occurrence to move: not expanded
+        return made
     try:
         every = made.occurrences(max_candidates=budget)
     except (UnboundedRule, ExpansionLimitExceeded):  # read as before: in its zone
@@ -204,8 +207,11 @@ def _as_its_vtimezone_gives(
     gone = {x for item in made.items for x in item.recurrence.exdates}
     moved: list[IcalOverride] = []
     dropped: list[datetime] = []  # moved onto an EXDATE (in UTC, say): it does not take place
+    zone, rules = get_zone(made.tz), reader.zones.rules(str(tzid))
     for occ in every:
         if occ.key is None or occ.key in taken or occ.span.start in instants:
+            continue
+        if rules is None or not _on_a_change_day(zone, rules, occ.span.start):
             continue
         wall = reader.zones.exact(str(tzid), occ.key, made.tz)
         begin = instant((wall, made.tz))
@@ -227,6 +233,23 @@ def _as_its_vtimezone_gives(
 
 def _by_key(override: IcalOverride) -> datetime:
     return override.key
+
+
+def _on_a_change_day(zone: tzinfo, rules: tzinfo, start: datetime) -> bool:
+    """Whether ``zone`` changes its offset within a day of ``start``, as ``rules`` do.
+
+    Only there may a VTIMEZONE matched to ``zone`` (its ``rules``) give another
+    instant; elsewhere it gives the zone's offset, or, past a date where the two
+    part (a week apart in a year the zone's rule differs), the series follows
+    the zone. Asking the VTIMEZONE for every occurrence cost a daily series of
+    ten years some 3 s: dateutil walks Outlook's rules from 1601 for each.
+    """
+    before, after = start - _DAY, start + _DAY
+    ours = [before.astimezone(zone).utcoffset(), after.astimezone(zone).utcoffset()]
+    return ours[0] != ours[1] and ours == [instant_offset(rules, t) for t in (before, after)]
+
+
+_DAY = timedelta(days=1)
 
 
 def _rdates_elsewhere(reader: EventReader, tzid: str, tz: str) -> set[datetime]:
