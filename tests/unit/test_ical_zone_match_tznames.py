@@ -70,6 +70,12 @@ def test_the_zone_whose_abbreviations_the_vtimezone_names_is_chosen(
         ("+0300", "+03", "Europe/Moscow"),  # not Antarctica/Syowa, the first named +03
         ("+0300", "MSK", "Europe/Moscow"),
         ("+0300", "EAT", "Africa/Nairobi"),  # East Africa's name: not Moscow, tried before it
+        # Zones the others link to (test_ical_zone_match_links), not the first by name.
+        ("+0200", "CAT", "Africa/Maputo"),  # not Africa/Blantyre (a link), nor Africa/Juba
+        ("-0400", "AST", "America/Puerto_Rico"),  # not America/Anguilla, America/Barbados
+        ("-0500", "EST", "America/Panama"),  # not America/Atikokan, America/Jamaica
+        ("-1100", "SST", "Pacific/Pago_Pago"),  # not Pacific/Midway
+        ("+0900", "KST", "Asia/Seoul"),  # not Asia/Pyongyang: ROK links to Seoul
     ],
 )
 def test_a_fixed_offset_is_named_by_its_abbreviation_unless_that_is_an_offset(
