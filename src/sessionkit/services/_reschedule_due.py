@@ -286,7 +286,7 @@ def answer_due(
                 )
             )
 
-        applied = apply_proposed(ctx, tx, session, target, None, request.deadline, answer=approve)
+        applied = apply_proposed(ctx, tx, session, target, request.deadline, answer=approve)
         if not isinstance(applied, str):
             release_moved(ctx, tx, applied, None)
             return approved[0]

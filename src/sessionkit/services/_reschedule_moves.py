@@ -139,7 +139,6 @@ def apply_proposed(
     tx: Tx,
     session: Session,
     target: datetime,
-    actor: str | None,
     deadline: datetime,
     *,
     answer: Callable[[], object] | None = None,
@@ -153,7 +152,8 @@ def apply_proposed(
     series start or a period without the credits its charged participants need is the reason, and
     nothing was written (every check that can refuse the move runs before its
     first write). Store the answer (or have the move store it: ``answer``, as
-    :func:`move_session`), then :func:`release_moved` the move.
+    :func:`move_session`), then :func:`release_moved` the move. The move is
+    silence's, at ``deadline``, whoever's command applies it: credited to no one.
     """
     refusal = ctx.new_time_refusal(session, target, deadline)
     if refusal is not None:
@@ -165,6 +165,6 @@ def apply_proposed(
     if no_credit is not None:
         return str(no_credit)
     try:
-        return move_session(ctx, tx, session, target, actor, answered_at=deadline, answer=answer)
+        return move_session(ctx, tx, session, target, None, answered_at=deadline, answer=answer)
     except (SessionConflict, SessionLocked, DuplicateSession) as error:
         return str(error)

@@ -290,7 +290,7 @@ def approve_late(
         )
     if session.start != request.session_start:
         raise _answered(request, "it expired (the session was moved since the request)")
-    applied = apply_proposed(ctx, tx, session, target, actor, request.deadline)
+    applied = apply_proposed(ctx, tx, session, target, request.deadline)
     if isinstance(applied, str):
         raise _answered(request, f"it expired ({applied})")
     answered = store_answer(tx, repo, request, "approve", actor, role, new_start=target)
