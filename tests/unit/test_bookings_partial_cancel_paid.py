@@ -241,3 +241,24 @@ def test_an_unpaid_booking_is_refused_until_it_is_paid() -> None:
     assert h.kit.bookings.get(T, checkout.booking.id).seats == 3
     assert checkout.payment is not None
     assert h.kit.payments.get(T, checkout.payment.id).version == checkout.payment.version
+
+
+@pytest.mark.parametrize(
+    ("price", "steps"),
+    [
+        (Money.of(1000, "JPY"), ["416", "833", "1250"]),
+        (Money.of("1.000", "KWD"), ["0.416", "0.833", "1.250"]),
+        (Money.of("1.00", "EUR"), ["0.41", "0.83", "1.25"]),
+    ],
+    ids=["jpy", "kwd", "eur"],
+)
+def test_seats_given_back_in_pieces_refund_what_a_whole_cancel_would(
+    price: Money, steps: list[str]
+) -> None:
+    # 3 seats for 50 minutes at 1 an hour a seat: 2.50; 50 % of it is 1.25, a whole
+    # cancel's refund. Each piece's 50 % rounded alone (0.42 of 0.83) came to 1.26.
+    h, gateway, _, booking_id, _ = _paid(TIERS, Rate(price), minutes=50)
+    done = [_cancel(h, gateway, booking_id, "client", seats) for seats in (1, 1, None)]
+    assert done == [Decimal(step) for step in steps]
+    whole, its_gateway, _, whole_id, _ = _paid(TIERS, Rate(price), minutes=50)
+    assert _cancel(whole, its_gateway, whole_id, "client", None) == Decimal(steps[-1])

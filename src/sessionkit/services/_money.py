@@ -238,16 +238,21 @@ def _refund_of(
     the amount it is (the fee's shares of ``was`` and ``kept``, each rounded,
     so the shares a booking's cancels keep add up to one fee): seats given
     back in pieces keep one fee in all, as the whole booking's cancel would.
+    The share is taken the same way, of ``was`` less of ``kept``, each
+    rounded: pieces rounded alone (0.42 + 0.42 + 0.42 of 2.50 EUR at 50 %)
+    would give back more than the whole booking's cancel (1.25).
     """
-    given = was - kept
+    if was - kept == payment.amount:
+        return policy.refund(payment.amount, role=role, start=start, at=at)
+    share = policy.share(role=role, start=start, at=at)
+    back = was.percent(share) - kept.percent(share)
     tier = policy.tier(role=role, start=start, at=at)
     fee = None if tier is None else tier.fee_in(payment.currency)
-    if fee is None or given == payment.amount:
-        return policy.refund(given, role=role, start=start, at=at)
+    if fee is None:
+        return back
     whole = payment.amount.amount
     held = (fee * DECIMALS.divide(was.amount, whole)).rounded()
     held -= (fee * DECIMALS.divide(kept.amount, whole)).rounded()
-    back = given.percent(policy.share(role=role, start=start, at=at))
     return back - held if back > held else Money.zero(payment.currency)
 
 
