@@ -145,3 +145,10 @@ def test_past_the_dates_where_the_zones_part_a_series_follows_its_zone() -> None
     assert [o.key.date().isoformat() for o in series.overrides if o.key.year == 2029] == [
         "2029-09-02"
     ]
+
+
+def test_a_utc_until_at_the_vtimezones_instant_keeps_the_last_occurrence() -> None:
+    # Outlook's Chile 01:00 on 5 April is 04:00 UTC (still -0300 by its rules), the UNTIL a
+    # writer gives the last occurrence; Santiago's 01:00 that day is 05:00, past it.
+    cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;UNTIL=20260405T040000Z"))
+    assert [o.span.start for o in cal.occurrences()] == [utc(2026, 3, 29, 4), utc(2026, 4, 5, 4)]

@@ -127,11 +127,12 @@ def read_series(
             ) from exc
     texts = texts or [ONLY_DTSTART]
     writers = _writer_zones(reader, changed, named) if all_day else []
+    written = None if all_day else _vtimezone_of(reader, tz)
     items: list[ScheduleItem] = []
     for index, text in enumerate(texts):
         try:
             rec = Recurrence.from_rrule(
-                _until_as_date(text, tz, writers) if all_day else text,
+                _until_as_date(text, tz, writers) if all_day else _until_as_wall(text, tz, written),
                 start=local_start,
                 tz=tz,
                 duration=duration,
@@ -233,6 +234,37 @@ def _as_its_vtimezone_gives(
 
 def _by_key(override: IcalOverride) -> datetime:
     return override.key
+
+
+def _vtimezone_of(reader: EventReader, tz: str) -> tzinfo | None:
+    """The rules of the DTSTART's VTIMEZONE if ``tz`` reads them otherwise at a change."""
+    found = reader.timed("DTSTART")
+    tzid = str(found.params.get("TZID", "")) if found is not None else ""
+    if not tzid or not reader.zones.written(tzid) or reader.zones.alike(tzid, tz):
+        return None
+    return reader.zones.rules(tzid)
+
+
+def _until_as_wall(text: str, tz: str, rules: tzinfo | None) -> Rule | str:
+    """A UTC UNTIL made the instant, in ``tz``, of the wall time the VTIMEZONE gives it.
+
+    The rule is expanded in ``tz``, the VTIMEZONE's instants being given to its
+    change days' occurrences afterwards (:func:`_as_its_vtimezone_gives`): the
+    UNTIL of a series whose last occurrence is Outlook's Chile 01:00 on 5 April
+    2026, 04:00 UTC (still -0300 by its rules), came before that occurrence's
+    05:00 in Santiago, and lost it.
+    """
+    if rules is None:
+        return text
+    rule = parse_rule(text)
+    until = rule.until
+    if not isinstance(until, datetime) or until.tzinfo is None:
+        return text
+    try:
+        wall = until.astimezone(rules).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # dateutil cannot convert by this VTIMEZONE
+        return text
+    return attrs.evolve(rule, until=instant((wall, tz)))
 
 
 def _on_a_change_day(zone: tzinfo, rules: tzinfo, start: datetime) -> bool:
