@@ -34,11 +34,14 @@ class CancelRefused(ActionRefused):
     """A rule refused a cancel in the acting role.
 
     ``rule`` is ``"notice"`` (less notice than the role needs to cancel),
-    ``"window"`` (the role is shut out this close to the start) or
+    ``"window"`` (the role is shut out this close to the start),
     ``"ended"`` (the session is over: its end passed, or it ended as
     COMPLETED or a no-show; see docs/policies.md for who may still let a
-    booking go then); ``allows_at`` is ``None``, since none of them opens
-    again as time passes. ``booking_id`` names the booking.
+    booking go then) or ``"unpaid"`` (a partial cancel,
+    ``kit.bookings.cancel(..., seats=k)``, of a booking whose payment is
+    still open: the provider was asked for the whole price, so only a whole
+    cancel lets it go until it is paid); ``allows_at`` is ``None``, since
+    none of them opens again as time passes. ``booking_id`` names the booking.
     """
 
     def __init__(self, rule: str, reason: str, *, booking_id: str) -> None:
