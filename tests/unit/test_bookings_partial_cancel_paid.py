@@ -19,6 +19,7 @@ import pytest
 
 from sessionkit.errors import CancelRefused, WrongType
 from sessionkit.model.money import Money
+from sessionkit.model.payment import PaymentChanged
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.policies import (
     FixedPrice,
@@ -262,3 +263,16 @@ def test_seats_given_back_in_pieces_refund_what_a_whole_cancel_would(
     assert done == [Decimal(step) for step in steps]
     whole, its_gateway, _, whole_id, _ = _paid(TIERS, Rate(price), minutes=50)
     assert _cancel(whole, its_gateway, whole_id, "client", None) == Decimal(steps[-1])
+
+
+def test_a_fixed_price_seat_back_publishes_the_payment_with_no_refund_and_its_reason() -> None:
+    # Nothing to refund, but the payment follows the booking (seats_part) and a listener
+    # is told why it changed: one PaymentChanged, refund None, no status change.
+    h, gateway, _, booking_id, payment_id = _paid(RefundPolicy(), FIXED)
+    before = h.kit.payments.get(T, payment_id)
+    h.events.events.clear()
+    assert _cancel(h, gateway, booking_id, "client", 1) == 0
+    [changed] = [e for e in h.events.events if isinstance(e, PaymentChanged)]
+    why = "1 of 3 seats cancelled"
+    assert (changed.refund, changed.change, changed.reason) == (None, None, why)
+    assert (changed.payment.version, changed.payment.refund_due) == (before.version + 1, Decimal(0))
