@@ -12,8 +12,10 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from tests._versions import needs
 
 
+@needs("django", "5.0", "before, a permission names its app by app_label")
 def test_session_permissions_are_told_apart() -> None:
     ours = str(
         Permission(
