@@ -152,3 +152,14 @@ def test_a_utc_until_at_the_vtimezones_instant_keeps_the_last_occurrence() -> No
     # writer gives the last occurrence; Santiago's 01:00 that day is 05:00, past it.
     cal = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;UNTIL=20260405T040000Z"))
     assert [o.span.start for o in cal.occurrences()] == [utc(2026, 3, 29, 4), utc(2026, 4, 5, 4)]
+
+
+def test_an_rdate_period_of_its_own_length_is_moved_as_the_rules_occurrences() -> None:
+    # Written in the VTIMEZONE's TZID: 01:00 on 6 September is 05:00 UTC there, as a plain
+    # RDATE's and the rule's are; it stayed at Santiago's 04:00 beside them.
+    period = f"RDATE;VALUE=PERIOD;TZID={_TZID}:20260906T010000/PT2H"
+    (series,) = read_ical(_series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=2", period)).series
+    assert [(o.key, o.span.start, o.span.duration.total_seconds()) for o in series.overrides] == [
+        (datetime(2026, 4, 5, 1), utc(2026, 4, 5, 4), 3600.0),
+        (datetime(2026, 9, 6, 1), utc(2026, 9, 6, 5), 7200.0),
+    ]

@@ -202,11 +202,14 @@ def _as_its_vtimezone_gives(
         every = made.occurrences(max_candidates=budget)
     except (UnboundedRule, ExpansionLimitExceeded):  # read as before: in its zone
         return made
-    taken = {o.key for o in made.overrides}
+    # An RDATE PERIOD of another length (an override of the event's own line) is its
+    # occurrence, at its wall time: moved as the others, its length kept.
+    periods = {o.key: o.span.duration for o in made.overrides if o.line == reader.src.begin}
+    taken = {o.key for o in made.overrides} - periods.keys()
     starts = {occ.span.start for occ in every}
     instants = _rdates_elsewhere(reader, str(tzid), made.tz)
     gone = {x for item in made.items for x in item.recurrence.exdates}
-    moved: list[IcalOverride] = []
+    moved: dict[datetime, IcalOverride] = {}
     dropped: list[datetime] = []  # moved onto an EXDATE (in UTC, say): it does not take place
     zone, rules = get_zone(made.tz), reader.zones.rules(str(tzid))
     for occ in every:
@@ -216,11 +219,11 @@ def _as_its_vtimezone_gives(
             continue
         wall = reader.zones.exact(str(tzid), occ.key, made.tz)
         begin = instant((wall, made.tz))
-        if wall != occ.key and begin in gone:
+        if wall != occ.key and begin in gone and occ.key not in periods:
             dropped.append(occ.span.start)
         elif wall != occ.key and begin not in starts:
-            span = TimeSpan(begin, begin + duration)
-            moved.append(IcalOverride(key=occ.key, span=span, line=reader.src.begin))
+            span = TimeSpan(begin, begin + periods.get(occ.key, duration))
+            moved[occ.key] = IcalOverride(key=occ.key, span=span, line=reader.src.begin)
             starts.add(begin)
     if not moved and not dropped:
         return made
@@ -228,7 +231,8 @@ def _as_its_vtimezone_gives(
         attrs.evolve(i, recurrence=rebuilt(i.recurrence, exdates=[*i.recurrence.exdates, *dropped]))
         for i in made.items
     )
-    overrides = tuple(sorted((*made.overrides, *moved), key=_by_key))
+    kept = (o for o in made.overrides if o.key not in moved)
+    overrides = tuple(sorted((*kept, *moved.values()), key=_by_key))
     return attrs.evolve(made, items=items if dropped else made.items, overrides=overrides)
 
 
