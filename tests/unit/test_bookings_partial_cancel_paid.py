@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sessionkit.errors import CancelRefused, WrongType
+from sessionkit.errors import CancelRefused, ConcurrentModification, WrongType
 from sessionkit.model.money import Money
 from sessionkit.model.payment import PaymentChanged
 from sessionkit.model.session import ResourceRef, Session
@@ -276,3 +276,26 @@ def test_a_fixed_price_seat_back_publishes_the_payment_with_no_refund_and_its_re
     why = "1 of 3 seats cancelled"
     assert (changed.refund, changed.change, changed.reason) == (None, None, why)
     assert (changed.payment.version, changed.payment.refund_due) == (before.version + 1, Decimal(0))
+
+
+def test_a_partial_cancel_sent_again_with_its_version_gives_back_and_refunds_once() -> None:
+    # The answer to the first call was lost; the client sends it again as it was.
+    h, gateway, _, booking_id, payment_id = _paid(TIERS)
+    version = h.kit.bookings.get(T, booking_id).version
+    h.kit.bookings.cancel(
+        T, booking_id, actor="ana", role="client", seats=1, expected_version=version
+    )
+    _drain(h, gateway)
+    paid = h.kit.payments.get(T, payment_id)
+    with pytest.raises(ConcurrentModification) as changed:
+        h.kit.payments.cancel(
+            T, booking_id, actor="ana", role="client", seats=1, expected_version=version
+        )
+    assert (changed.value.record_id, changed.value.expected, changed.value.actual) == (
+        booking_id,
+        version,
+        version + 1,
+    )
+    assert h.kit.bookings.get(T, booking_id).seats == 2
+    assert h.kit.payments.get(T, payment_id) == paid
+    assert paid.refunded + paid.refund_due == Decimal("15.00")

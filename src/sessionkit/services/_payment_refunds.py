@@ -74,6 +74,7 @@ class RefundCommands:
         role: str = "participant",
         reason: str | None = None,
         seats: int | None = None,
+        expected_version: int | None = None,
         now: datetime | None = None,
     ) -> Payment | None:
         """Cancel a booking and settle its payment by ``role``; return the payment (or ``None``).
@@ -81,10 +82,18 @@ class RefundCommands:
         The same as ``kit.bookings.cancel`` (which does the same to payments),
         returning the payment: its ``refund_due`` or ``refunded`` say what
         goes back. ``seats`` gives back only those, refunded the part of the
-        payment they paid for, as ``kit.bookings.cancel(..., seats=k)`` does.
+        payment they paid for, as ``kit.bookings.cancel(..., seats=k)`` does;
+        ``expected_version`` refuses it if the booking changed since.
         """
         self._bookings.cancel(
-            tenant, booking_id, actor=actor, role=role, reason=reason, seats=seats, now=now
+            tenant,
+            booking_id,
+            actor=actor,
+            role=role,
+            reason=reason,
+            seats=seats,
+            expected_version=expected_version,
+            now=now,
         )
         with self._ctx.transaction(now) as tx:
             return tx.payments.for_booking(tenant, booking_id)

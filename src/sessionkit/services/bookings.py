@@ -39,7 +39,15 @@ from sessionkit.model.text import (
 from sessionkit.services._booking_cancel import cancel_part, check_cancel, given_back, too_many
 from sessionkit.services._booking_cancel import ended_at as ended_at
 from sessionkit.services._booking_cancel import session_over as session_over
-from sessionkit.services._context import Context, Tx, raise_late, raised_after_commit, retried
+from sessionkit.services._context import (
+    Context,
+    Tx,
+    check_record_version,
+    check_version,
+    raise_late,
+    raised_after_commit,
+    retried,
+)
 from sessionkit.services._due_pages import DuePages
 from sessionkit.services._money import check_paid
 from sessionkit.services._release import release_emptied, settle_run_out
@@ -131,6 +139,7 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         role: str = "participant",
         reason: str | None = None,
         seats: int | None = None,
+        expected_version: int | None = None,
         now: datetime | None = None,
     ) -> Booking:
         """Cancel a booking in play, or ``seats`` of its seats; return it. They go to the waitlist.
@@ -171,6 +180,12 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         refunded, by ``role``, the part of its payment the seats given back
         paid for by the kit's pricing (none of a ``FixedPrice``); the later
         refunds come from the part the rest paid for.
+
+        ``expected_version`` (the booking's ``version`` as the caller read it)
+        refuses the cancel with ``ConcurrentModification`` if the booking
+        changed since, nothing written: a partial cancel sent again after its
+        answer was lost gives back (and refunds) no second lot of seats. It is
+        the version before an overdue request's answer by silence.
         """
         ctx = self._ctx
         booking_args(tenant, booking_id, actor)
@@ -178,8 +193,10 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
         check_text(reason, "reason", limit=MAX_CHANGE_REASON_LENGTH, optional=True)
         if seats is not None:
             seats = given_back(seats)
+        check_version(expected_version)
         with ctx.transaction(now) as tx:
             booking, session = locked_booking(tx, tenant, booking_id)
+            check_record_version(booking.id, booking.version, expected_version)
             with held_back(tx, booking.id):  # silence's settling offers it no seat it cancels
                 settled = settle_overdue_kept(ctx, tx, session)  # as options, the tick judge it
             if settled is not session:  # a request answered by silence moved it
