@@ -88,3 +88,17 @@ def test_cancel_and_refund_refuses_seats_rather_than_cancel_the_whole(
     ]
     assert client.get(f"/v1/bookings/{booking_id}").json()["status"] == "CONFIRMED"
     assert _remaining(client, session_id) == 0
+
+
+def test_a_partial_cancel_sent_again_with_its_version_is_a_409_and_gives_back_no_more(
+    client: TestClient,
+) -> None:
+    session_id, booking_id = _family(client)
+    body = {"seats": 1, "expected_version": 1}
+    assert client.post(f"/v1/bookings/{booking_id}/cancel", json=body).status_code == 200
+    again = problem(
+        client.post(f"/v1/bookings/{booking_id}/cancel", json=body), 409, "ConcurrentModification"
+    )
+    assert (again["expected"], again["actual"]) == (1, 2)
+    assert client.get(f"/v1/bookings/{booking_id}").json()["seats"] == 2
+    assert _remaining(client, session_id) == 1

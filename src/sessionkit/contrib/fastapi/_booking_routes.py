@@ -173,7 +173,10 @@ def add_booking_routes(routes: Routes) -> None:
         how = cancelling(who, body)
         access.own_booking(app, who, booking_id)
         seats = None if body is None else body.seats
-        done = app.bookings.cancel(who.tenant, booking_id, seats=seats, **how)
+        version = None if body is None else body.expected_version
+        done = app.bookings.cancel(
+            who.tenant, booking_id, seats=seats, expected_version=version, **how
+        )
         return s.booking_out(done)
 
     @bookings.get(

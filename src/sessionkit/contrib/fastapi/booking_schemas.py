@@ -88,6 +88,13 @@ class BookingSeatsCancel(BookingCancel):
             " or as many as it has: the whole booking is cancelled."
         ),
     )
+    expected_version: StrictInt | None = Field(
+        default=None,
+        description=(
+            "The booking's version as the client read it: a 409 ConcurrentModification if it"
+            " changed since, nothing done, so a partial cancel sent again gives back no more."
+        ),
+    )
 
 
 class BookingOut(_Out):
