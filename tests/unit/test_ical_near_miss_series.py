@@ -163,3 +163,26 @@ def test_an_rdate_period_of_its_own_length_is_moved_as_the_rules_occurrences() -
         (datetime(2026, 4, 5, 1), utc(2026, 4, 5, 4), 3600.0),
         (datetime(2026, 9, 6, 1), utc(2026, 9, 6, 5), 7200.0),
     ]
+
+
+def test_a_utc_recurrence_id_names_the_occurrence_its_vtimezone_has_at_that_instant() -> None:
+    # 05:00 UTC is Outlook's Chile 01:00 on 6 September (02:00 in Santiago, which no
+    # occurrence has): the override was kept beside the occurrence it replaces, moved there.
+    text = _series(CHILE_AT_2, "RRULE:FREQ=WEEKLY;COUNT=25").replace(
+        "END:VCALENDAR",
+        "\r\n".join(
+            event(
+                "UID:class",
+                "RECURRENCE-ID:20260906T050000Z",
+                f"DTSTART;TZID={_TZID}:20260906T100000",
+                "DURATION:PT1H",
+            )
+        )
+        + "\r\nEND:VCALENDAR",
+    )
+    cal = read_ical(text)
+    assert [(o.key, o.span.start) for o in cal.series[0].overrides] == [
+        (datetime(2026, 4, 5, 1), utc(2026, 4, 5, 4)),
+        (datetime(2026, 9, 6, 1), utc(2026, 9, 6, 13)),
+    ]
+    assert len(cal.occurrences()) == 25

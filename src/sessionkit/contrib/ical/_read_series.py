@@ -82,6 +82,7 @@ def read_series(
                     key=local_wall(wall, tz), span=TimeSpan(begin, end), line=reader.src.begin
                 )
             )
+    written = None if all_day else _vtimezone_of(reader, tz)
     # One override per occurrence: the highest SEQUENCE wins, then the later in the file.
     by_key: dict[datetime, IcalOverride | None] = {o.key: o for o in overrides}
     told: dict[datetime, tuple[EventReader, str]] = {o.key: (reader, "RDATE") for o in overrides}
@@ -97,6 +98,10 @@ def read_series(
             )
         key_wall = other.wall(rid.dt, rid.params, "RECURRENCE-ID", floating=tz)
         key = _key(key_wall, tz, local_start, all_day=all_day)
+        if written is not None and key_wall[1] != tz and isinstance(key_wall[0], datetime):
+            # An instant (UTC): the occurrence its VTIMEZONE has there, the key of its wall time.
+            with suppress(ValueError, OverflowError):  # dateutil cannot convert: tz's, as before
+                key = instant(key_wall).astimezone(written).replace(tzinfo=None, fold=0)
         with in_range(other, "RECURRENCE-ID"):  # its instant is read to match occurrences
             key.replace(tzinfo=get_zone(tz)).astimezone(UTC)
         if is_cancelled(other):
@@ -127,7 +132,6 @@ def read_series(
             ) from exc
     texts = texts or [ONLY_DTSTART]
     writers = _writer_zones(reader, changed, named) if all_day else []
-    written = None if all_day else _vtimezone_of(reader, tz)
     items: list[ScheduleItem] = []
     for index, text in enumerate(texts):
         try:
