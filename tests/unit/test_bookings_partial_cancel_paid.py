@@ -299,3 +299,25 @@ def test_a_partial_cancel_sent_again_with_its_version_gives_back_and_refunds_onc
     assert h.kit.bookings.get(T, booking_id).seats == 2
     assert h.kit.payments.get(T, payment_id) == paid
     assert paid.refunded + paid.refund_due == Decimal("15.00")
+
+
+@pytest.mark.parametrize("pieces", [(1, None), (None,)], ids=["seat-then-rest", "whole"])
+def test_a_no_show_corrected_away_counts_toward_the_seats_given_back_too(
+    pieces: tuple[int | None, ...],
+) -> None:
+    # A no-show at 20 minutes refunds 50 % of 90 for all 3 seats; corrected back, the
+    # cancels after the start refund late_percent (50 %) past it: nothing more, whether
+    # a seat goes first (15 for it counted from the 45) or the booking whole.
+    h, gateway, session_id, booking_id, payment_id = _paid(
+        RefundPolicy(no_show_percent=50, late_percent=50), PER_SEAT, minutes=120
+    )
+    h.kit.sessions.fire(T, session_id, "confirm", actor="tina")
+    h.clock.set(START + timedelta(minutes=20))
+    h.kit.sessions.fire(T, session_id, "no_show", actor="tina")
+    h.clock.set(START + timedelta(minutes=30))
+    h.kit.usage.correct(T, session_id, "CONFIRMED", actor="admin", reason="marked by mistake")
+    done = [_cancel(h, gateway, booking_id, "client", seats) for seats in pieces]
+    assert done[-1] == Decimal("45.00")
+    part = h.kit.payments.get(T, payment_id).metadata.get("seats_part")
+    counted = {"seats": 2, "amount": "60.00", "no_show_counted": "15.00"}
+    assert (None if part is None else dict(part)) == (counted if len(pieces) == 2 else None)

@@ -172,9 +172,7 @@ def follow_booking(
             if in_full
             else _refund_of(policy, payment, part, zero, role=role, start=start, at=tx.now)
         )
-        decided = payment.metadata.get(NO_SHOW_FIELD)
-        if isinstance(decided, Mapping):  # a no-show refund was given: it counts toward share
-            share = share - Money.of(decided["refund"], payment.currency)
+        share = share - _no_show_left(payment)  # a no-show refund given counts toward share
         refund = min(share, payment.refundable)
         if refund.is_positive:
             why = reason or "booking cancelled"
@@ -183,7 +181,29 @@ def follow_booking(
 
 SEATS_PART_FIELD = "seats_part"
 """The own field of a payment whose booking gave seats back: the ``seats`` it keeps and the
-part of the amount they paid for (``amount``, text), which its later refunds come from."""
+part of the amount they paid for (``amount``, text), which its later refunds come from, and
+``no_show_counted`` (text), what of a no-show refund given before its seats' refunds took."""
+
+
+def _no_show_left(payment: Payment) -> Money:
+    """What of ``payment``'s no-show refund (given for all its seats) no cancel has counted yet.
+
+    A no-show decided, then corrected away, refunded the booking's seats
+    already: a cancel of some or all of them refunds only past what is left.
+    """
+    decided, zero = payment.metadata.get(NO_SHOW_FIELD), Money.zero(payment.currency)
+    if not isinstance(decided, Mapping):
+        return zero
+    left = Money.of(decided["refund"], payment.currency) - _no_show_counted(payment)
+    return max(zero, left)
+
+
+def _no_show_counted(payment: Payment) -> Money:
+    """What of ``payment``'s no-show refund its partial cancels counted (``no_show_counted``)."""
+    part = payment.metadata.get(SEATS_PART_FIELD)
+    if isinstance(part, Mapping) and isinstance(part.get("no_show_counted"), str):
+        return Money.of(part["no_show_counted"], payment.currency)
+    return Money.zero(payment.currency)
 
 
 def paid_part(payment: Payment) -> Money:
@@ -281,10 +301,15 @@ def follow_seats(
         return
     was = paid_part(payment)
     kept = _kept_part(ctx, session, was, before.seats, after.seats)
-    record = {"seats": after.seats, "amount": str(kept.amount)}
-    marked = attrs.evolve(payment, metadata={**payment.metadata, SEATS_PART_FIELD: record})
     start = before.session_start
     share = _refund_of(tx.refunds, payment, was, kept, role=role, start=start, at=tx.now)
+    record = {"seats": after.seats, "amount": str(kept.amount)}
+    left = _no_show_left(payment)
+    if left.is_positive:  # what the no-show refund gave counts toward these seats' share
+        counted = min(share, left)
+        share -= counted
+        record["no_show_counted"] = str((_no_show_counted(payment) + counted).amount)
+    marked = attrs.evolve(payment, metadata={**payment.metadata, SEATS_PART_FIELD: record})
     refund = min(share, payment.refundable)
     why = reason or f"{before.seats - after.seats} of {before.seats} seats cancelled"
     if refund.is_positive:
