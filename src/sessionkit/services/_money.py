@@ -4,7 +4,8 @@ Private to the services. Every function runs inside a unit of work (a
 :class:`~sessionkit.services._context.Tx`) with the booking's session locked
 where a booking changes; provider calls never happen here. A payment left
 with a provider call ``due`` is queued on ``tx.calls`` and made once the unit
-committed.
+committed. The no-show refunds a session's status decides are
+:mod:`sessionkit.services._money_no_shows`'s.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import attrs
 
 from sessionkit.errors import InvalidValue, PaymentRequired, WrongType
 from sessionkit.errors._base import shown
-from sessionkit.lifecycle import Lifecycle, Status, StatusChanged
-from sessionkit.model.booking import CANCELLED, CONFIRMED, Booking
+from sessionkit.lifecycle import StatusChanged
+from sessionkit.model.booking import CANCELLED, Booking
 from sessionkit.model.money import DECIMALS, Money
 from sessionkit.model.payment import (
     MANUAL,
@@ -32,11 +33,9 @@ from sessionkit.model.payment import (
     Payment,
     PaymentChanged,
 )
-from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.session import Session
 from sessionkit.policies.money import Pricing, RefundPolicy
-from sessionkit.policies.no_shows import ATTENDED, NO_SHOW, Outcome, outcome_of, refund_for
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._presence import came_to, session_attendance
 
 __all__ = [
     "NO_SHOW_FIELD",
@@ -48,8 +47,6 @@ __all__ = [
     "follow_booking",
     "give_back",
     "refunded_to",
-    "settle_no_shows",
-    "settle_paid_late",
     "store_payment",
 ]
 
@@ -319,120 +316,10 @@ def follow_seats(
 
 
 NO_SHOW_FIELD = "no_show"
-"""The own field of a payment recording its no-show decision (see :func:`settle_no_shows`)."""
+"""The own field of a payment recording its no-show decision.
 
-
-def _held(status: Status) -> bool:
-    """Whether entering ``status`` means the session took place (COMPLETED, FINISHED)."""
-    return status.terminal and not status.cancelled and not status.no_show
-
-
-def settle_no_shows(
-    tx: Tx, machine: Lifecycle, before: Session, after: Session, *, actor: str | None
-) -> int:
-    """Decide the no-show refunds ``after``'s new status calls for; return how many were decided.
-
-    Entering a no-show status (``Status(no_show=True)``) decides every
-    confirmed, paid booking; entering a held status (terminal, neither
-    cancelled nor no-show: COMPLETED) decides those of participants the
-    attendance shows absent, when the session has attendance records. Each
-    participant's outcome and refund come from
-    :mod:`sessionkit.policies.no_shows` and the kit's refund policy.
-
-    Each decision is recorded on the payment (its own field ``no_show``:
-    outcome, rule, refund, status, instant) in this unit of work, and a
-    payment that carries one is never decided again: a status corrected back
-    and forth (``kit.usage.correct``), a replayed or retried command, refunds
-    nothing twice.
-    """
-    status, was = machine.status(after.status), machine.status(before.status)
-    no_show = status.no_show and not was.no_show
-    if not no_show and not (_held(status) and not _held(was)):
-        return 0
-    payments, bookings = tx.payments_or_none(), tx.bookings_or_none()
-    if payments is None or bookings is None:
-        return 0
-    paid: list[tuple[Booking, Payment]] = []
-    for booking in bookings.for_session(after.tenant, after.id, statuses={CONFIRMED}):
-        payment = payments.for_booking(booking.tenant, booking.id)
-        if payment is None or payment.status not in (PAID, PARTIALLY_REFUNDED):
-            continue
-        if NO_SHOW_FIELD not in payment.metadata:
-            paid.append((booking, payment))
-    return _decide_no_shows(tx, after, paid, no_show=no_show, actor=actor)
-
-
-def settle_paid_late(ctx: Context, tx: Tx, payment: Payment, *, actor: str | None) -> Payment:
-    """Decide the no-show refund of ``payment``, paid after its session's status called for one.
-
-    A status decides the payments paid when it is entered (see
-    :func:`settle_no_shows`); money that comes in later (an invoice marked
-    paid after the session, for a booking confirmed unpaid) is
-    decided as it would have been then, once: a no-show that pays afterwards
-    gets the same share back as one who paid before. A payment that carries a
-    decision already, of a booking that is not confirmed, or of a session in
-    no status that decides no-shows, is returned as it is.
-    """
-    if payment.status not in (PAID, PARTIALLY_REFUNDED) or NO_SHOW_FIELD in payment.metadata:
-        return payment
-    booking = tx.bookings.get(payment.tenant, payment.booking_id)
-    if booking.status != CONFIRMED:
-        return payment
-    session = tx.sessions.get(payment.tenant, booking.session_id)
-    status = ctx.lifecycle(session.lifecycle).status(session.status)
-    if not status.no_show and not _held(status):
-        return payment
-    _decide_no_shows(tx, session, [(booking, payment)], no_show=status.no_show, actor=actor)
-    return tx.payments.get(payment.tenant, payment.id)
-
-
-def _decide_no_shows(
-    tx: Tx,
-    session: Session,
-    paid: list[tuple[Booking, Payment]],
-    *,
-    no_show: bool,
-    actor: str | None,
-) -> int:
-    """Decide and record the no-show refunds of ``paid`` in ``session``; return how many.
-
-    ``no_show``: the session is in a no-show status (else it was held).
-    """
-    if not paid:
-        return 0
-    participants = {b.participant for b, _ in paid}
-    outcomes: dict[ResourceRef, Outcome | None]
-    if no_show:  # who came was let down by the host; everyone else (no records: all) no-showed
-        came = came_to(tx, session, participants) or frozenset()
-        outcomes = {p: ATTENDED if p in came else NO_SHOW for p in participants}
-    else:
-        attendance = session_attendance(tx.uow, session, participants, tx.thresholds)
-        if attendance is None:
-            return 0  # held, and nothing recorded of who came: nobody is judged
-        outcomes = {p: outcome_of(seen, no_show_session=False) for p, seen in attendance.items()}
-    decided = 0
-    for booking, payment in paid:
-        outcome = outcomes[booking.participant]
-        part = paid_part(payment)  # seats given back had their share
-        decision = refund_for(tx.refunds, outcome, no_show_session=no_show, paid=part)
-        if decision is None:
-            continue  # attended a held session: untouched
-        refund = min(decision.refund, payment.refundable)
-        record = {
-            "outcome": outcome,
-            "rule": decision.rule,
-            "refund": str(refund.amount),
-            "status": session.status,
-            "at": tx.now.isoformat(),
-        }
-        marked = attrs.evolve(payment, metadata={**payment.metadata, NO_SHOW_FIELD: record})
-        reason = f"{decision.rule}: {session.status}"
-        if refund.is_positive:
-            give_back(tx, marked, refund, actor=actor, reason=reason)
-        else:
-            store_payment(tx, payment, marked, None, actor=actor, reason=reason)
-        decided += 1
-    return decided
+See :func:`sessionkit.services._money_no_shows.settle_no_shows`.
+"""
 
 
 def give_back(

@@ -24,7 +24,8 @@ from sessionkit.model.payment import (
 )
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._money import give_back, settle_paid_late, store_payment
+from sessionkit.services._money import give_back, store_payment
+from sessionkit.services._money_no_shows import settle_paid_late
 from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
 from sessionkit.services._seats import closed, lapse_session_bookings, settle, store_booking_change
 
@@ -58,7 +59,7 @@ def succeed(
     paid in time nor a secured capture confirms a booking into a session that is over.
     Money that comes in after the booking's session entered a status that
     decides no-shows is decided as that status would have
-    (:func:`~sessionkit.services._money.settle_paid_late`). Call with the
+    (:func:`~sessionkit.services._money_no_shows.settle_paid_late`). Call with the
     booking's session locked.
     """
     if payment.status in PAID_STATUSES:

@@ -28,7 +28,7 @@ from sessionkit.model.session import Session
 from sessionkit.ports import FactProvider
 from sessionkit.services._context import Context, Tx, check_free, raised_after_commit
 from sessionkit.services._editing import steps_known
-from sessionkit.services._money import settle_no_shows
+from sessionkit.services._money_no_shows import settle_no_shows
 from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
