@@ -21,6 +21,7 @@ pytest.importorskip("fastapi")
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
+from tests._versions import needs
 
 from sessionkit.contrib.fastapi import (
     PROBLEM_MEDIA_TYPE,
@@ -179,6 +180,7 @@ def test_without_the_handlers_the_routers_own_routes_answer_a_sessionkit_error_a
     }
 
 
+@needs("fastapi", "0.121", "Depends(scope=...)")
 @pytest.mark.parametrize("scope", ["function", "request"])
 def test_a_crash_is_answered_after_the_requests_transaction_has_seen_it(
     kit: SessionKit, scope: Literal["function", "request"]
