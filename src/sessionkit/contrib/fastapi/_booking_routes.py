@@ -17,9 +17,9 @@ from sessionkit.contrib.fastapi._common import (
     Instant,
     MaybeInstant,
     Names,
-    acting_role,
     booked,
     cancelling,
+    default_role,
     instant,
     participant_named,
     session_statuses,
@@ -316,10 +316,17 @@ def add_booking_routes(routes: Routes) -> None:
     ) -> list[s.BookableOut]:
         # The role a booking would be judged in (the notice policy), granted as a booking's
         # must be: none named is the services' default, ``attendee``, which a host's own
-        # grant may leave out (a 403, as for a booking in it). Checked under the name the
-        # client sent it by: a refusal of "role" named no parameter of this route.
+        # grant may leave out (a 403, as for a booking in it, whose needs_for then says the
+        # request named no "acting_role"). Checked under the name the client sent it by: a
+        # refusal of "role" named no parameter of this route.
         named = "attendee" if role is None else role
-        judged = acting_role(who, check_role(named, "acting_role"))
+        judged = default_role(
+            who,
+            check_role(named, "acting_role"),
+            sent=role is not None,
+            asked="the bookable sessions",
+            name="acting_role",
+        )
         participant = participant_named(participant)
         if participant is not None:  # what they are booked into shows: their own to ask
             access.own(who, participant, asked="the sessions open to a participant")

@@ -60,6 +60,7 @@ __all__ = [
     "booking_role",
     "cancelling",
     "actor_of",
+    "default_role",
     "instant",
     "key_id",
     "lifecycle_named",
@@ -222,28 +223,30 @@ def booking_role(who: Caller, body: BookingCreate) -> str:
     does not hold.
     """
     sent = "role" in body.model_fields_set
-    judged = _default_role(
+    judged = default_role(
         who, body.judged_role, sent=sent or body.acting_role is not None, asked="a booking"
     )
-    _default_role(who, body.role, sent=sent, asked="a booking")
+    default_role(who, body.role, sent=sent, asked="a booking")
     return judged
 
 
-def _default_role(who: Caller, role: str, *, sent: bool, asked: str) -> str:
-    """Return :func:`acting_role`, the refusal of a role the body left to its default told so.
+def default_role(who: Caller, role: str, *, sent: bool, asked: str, name: str = "role") -> str:
+    """Return :func:`acting_role`, the refusal of a role the request left to its default told so.
 
     A host that grants its own roles (``{"student"}``) refuses the default a
-    body without ``role`` acts in (a booking's ``attendee``, a cancel's
-    ``participant``): ``needs_for`` then says the body named none, so the
-    client knows to send ``"role"``, not that the role it sent was wrong
-    (``asked``: what the body asks for, ``"a booking"``).
+    request without ``role`` acts in (a booking's ``attendee``, a cancel's
+    ``participant``): ``needs_for`` then says the request named none, so the
+    client knows to send it, not that the role it sent was wrong (``asked``:
+    what the request asks for, ``"a booking"``; ``name``: the field or query
+    parameter that names the role, ``acting_role`` for ``GET /bookable``).
     """
     try:
         return acting_role(who, role)
     except RoleNotGranted:
         if sent:
             raise
-        raise RoleNotGranted(role, granted=who.roles, needs_for=f'{asked} without "role"') from None
+        needs_for = f'{asked} without "{name}"'
+        raise RoleNotGranted(role, granted=who.roles, needs_for=needs_for) from None
 
 
 class Booked(TypedDict):
@@ -289,7 +292,7 @@ class Cancelling(TypedDict):
 def cancelling(who: Caller, body: BookingCancel | None) -> Cancelling:
     """Return how ``who`` cancels a booking as ``body`` asks (default: as its participant)."""
     given = body or BookingCancel()
-    role = _default_role(
+    role = default_role(
         who, given.role, sent="role" in given.model_fields_set, asked="a booking's cancel"
     )
     return {"actor": who.actor, "role": role, "reason": given.reason}
