@@ -20,7 +20,9 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from sessionkit.contrib.django._admin_requests import _judged_at, _store_alias
 from sessionkit.contrib.django.models import SessionResource
+from sessionkit.errors import UnknownTimeZone
 from sessionkit.model.booking import BOOKING_STATUSES, EXPIRED, HELD, OFFERED, WAITLISTED
+from sessionkit.zones import get_zone
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -43,6 +45,26 @@ def _status_now(status: str, now: datetime) -> Q:
     if status == WAITLISTED:
         return Q(status=status, session_start__gt=now)
     return Q(status=status)
+
+
+def _local_start(at: datetime, tz: str) -> str:
+    """``at`` on ``tz``'s wall clock, with its name: "2026-12-07 18:00 Europe/Berlin".
+
+    Django shows instants in the site's ``TIME_ZONE``: with startproject's
+    ``UTC`` an 18:00 Berlin class read "5 p.m.", and nothing said in which zone.
+    A zone the system no longer knows is named as stored, beside the UTC time.
+    """
+    try:
+        zone = get_zone(tz)
+    except UnknownTimeZone:
+        return f"{at.astimezone(get_zone('UTC')):%Y-%m-%d %H:%M} UTC (zone {tz!r} unknown)"
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} {tz}"
+
+
+def _after(fields: list[str], name: str, field: str) -> list[str]:
+    """``fields`` with ``name`` after ``field`` (at the end if ``field`` is not there)."""
+    at = fields.index(field) + 1 if field in fields else len(fields)
+    return [*fields[:at], name, *fields[at:]]
 
 
 def _search_words(search_term: str) -> list[str]:

@@ -29,6 +29,8 @@ from sessionkit.contrib.django._admin_lists import (
     BookingStatusNowFilter,
     ReadOnlyAdmin,
     ResourceFilter,
+    _after,
+    _local_start,
     _search_words,
 )
 from sessionkit.contrib.django._admin_requests import _judged_at
@@ -61,12 +63,30 @@ __all__ = [
 class SessionAdmin(ReadOnlyAdmin):
     """Sessions by start, filtered by status, resource, date and tenant; cancel through the kit."""
 
-    list_display = ("title", "start_at", "end_at", "status", "tenant", "record_id", "series_ref")
+    list_display = (
+        "title",
+        "local_start",
+        "start_at",
+        "end_at",
+        "status",
+        "tenant",
+        "record_id",
+        "series_ref",
+    )
     list_filter = ("status", ResourceFilter, ("start_at", admin.DateFieldListFilter), "tenant")
     search_fields = ("title", "record_id", "series_ref")
     date_hierarchy = "start_at"
     ordering = ("start_at", "record_id")
     actions = ("cancel_sessions",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        """Every field, and the start in the session's own zone after ``start_at``."""
+        return _after(super().get_readonly_fields(request, obj), "local_start", "start_at")
+
+    @admin.display(description="local start", ordering="start_at")
+    def local_start(self, row: SessionRecord) -> str:
+        """The start on the session's own wall clock (:func:`_local_start`), sorted by instant."""
+        return _local_start(row.start_at, row.tz)
 
     def get_search_results(
         self,
@@ -136,6 +156,7 @@ class BookingAdmin(ReadOnlyAdmin):
     list_display = (
         "participant",
         "session_ref",
+        "local_start",
         "session_start",
         "status",
         "seats",
@@ -146,6 +167,19 @@ class BookingAdmin(ReadOnlyAdmin):
     search_fields = ("participant", "record_id", "session_ref")
     ordering = ("session_start", "record_id")
     actions = ("confirm_bookings", "cancel_bookings")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """The bookings with their sessions (one join), whose zone the local start needs."""
+        return super().get_queryset(request).select_related("session_row")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        """Every field, and the session's start in its zone after ``session_start``."""
+        return _after(super().get_readonly_fields(request, obj), "local_start", "session_start")
+
+    @admin.display(description="local start", ordering="session_start")
+    def local_start(self, row: BookingRecord) -> str:
+        """The session's start on its own wall clock (:func:`_local_start`), sorted by instant."""
+        return _local_start(row.session_start, row.session_row.tz)
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         """The columns, with "status now" after the stored status: judged at :func:`_judged_at`.

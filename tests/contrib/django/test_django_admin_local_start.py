@@ -1,0 +1,116 @@
+"""The admin shows a session's start on its own wall clock, with its zone's name.
+
+Django shows instants in the site's ``TIME_ZONE``: with startproject's default
+``UTC`` an 18:00 Berlin class read "5 p.m." in the session and booking lists,
+and nothing said which zone. The "local start" column (and field on a record's
+page) reads "2026-12-07 18:00 Europe/Berlin", and sorts by the start instant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+from django.contrib.admin import site
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from tests.django_app.conftest import clear
+from tests.django_app.django_settings import KITS
+
+from sessionkit.contrib.django._admin_lists import _local_start
+from sessionkit.contrib.django.admin import BookingAdmin, SessionAdmin
+from sessionkit.contrib.django.models import BookingRecord, SessionRecord
+from sessionkit.contrib.django.store import DjangoStore
+from sessionkit.services import SessionKit
+from sessionkit.testing.clocks import ManualClock
+from sessionkit.testing.contract import T0
+from sessionkit.testing.contract.bookings import make_booking, make_booking_session
+
+ALIAS = "default"
+BERLIN_18H = datetime(2026, 12, 7, 17, tzinfo=UTC)  # 18:00 in Berlin (CET)
+NY_9H = datetime(2026, 12, 7, 14, tzinfo=UTC)  # 09:00 in New York (EST), earlier
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    call_command("migrate", database=ALIAS, verbosity=0)  # done already in a full run
+    clear(ALIAS)
+    kit = SessionKit(uow=DjangoStore(using=ALIAS).unit_of_work, clock=ManualClock(T0))
+    KITS.append(kit)
+    admin = User.objects.create_superuser("local-start-root", "root@example.com", "pw")
+    client = Client()
+    client.force_login(admin)
+    try:
+        yield client
+    finally:
+        KITS.remove(kit)
+        User.objects.filter(pk=admin.pk).delete()
+        clear(ALIAS)
+
+
+def _given() -> None:
+    with DjangoStore(using=ALIAS).unit_of_work() as uow:
+        for session_id, start, tz in (
+            ("ber", BERLIN_18H, "Europe/Berlin"),
+            ("ny", NY_9H, "America/New_York"),
+        ):
+            hours = (start - T0) / timedelta(hours=1)
+            uow.sessions.add(attrs.evolve(make_booking_session(session_id, at=hours), tz=tz))
+            uow.bookings.add(make_booking(f"b-{session_id}", session_id=session_id, at=hours))
+        uow.commit()
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r'class="field-local_start">([^<]*)<', page)
+
+
+@pytest.mark.parametrize("model", ["sessionrecord", "bookingrecord"], ids=["sessions", "bookings"])
+def test_the_lists_show_the_local_start_sorted_by_the_instant(client: Client, model: str) -> None:
+    _given()
+    url = f"/admin/sessionkit/{model}/"
+    ascending = _cells(client.get(url).content.decode())
+    assert ascending == ["2026-12-07 09:00 America/New_York", "2026-12-07 18:00 Europe/Berlin"]
+    admin = {
+        "sessionrecord": SessionAdmin(SessionRecord, site),
+        "bookingrecord": BookingAdmin(BookingRecord, site),
+    }[model]
+    column = ["action_checkbox", *admin.list_display].index("local_start")
+    by_column = client.get(url, {"o": f"-{column}"}).content.decode()
+    assert _cells(by_column) == ascending[::-1]
+
+
+@pytest.mark.parametrize(
+    ("model", "record"),
+    [(SessionRecord, "ber"), (BookingRecord, "b-ber")],
+    ids=["session", "booking"],
+)
+def test_a_record_s_page_shows_its_local_start(
+    client: Client, model: type[SessionRecord | BookingRecord], record: str
+) -> None:
+    _given()
+    row = model.objects.using(ALIAS).get(record_id=record)
+    page = client.get(f"/admin/sessionkit/{model._meta.model_name}/{row.pk}/change/")
+    shown = re.findall(
+        r'<label>Local start:</label>\s*<div class="readonly">([^<]*)<', page.content.decode()
+    )
+    assert shown == ["2026-12-07 18:00 Europe/Berlin"]
+
+
+def test_the_booking_list_reads_the_zones_in_its_one_query(client: Client) -> None:
+    _given()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/sessionkit/bookingrecord/")
+    sessions = [q["sql"] for q in queries if 'FROM "sessionkit_session"' in q["sql"]]
+    assert sessions == []  # joined into the bookings' query, not one per row
+
+
+def test_a_zone_the_system_does_not_know_is_named_beside_utc() -> None:
+    assert _local_start(BERLIN_18H, "Mars/Olympus") == (
+        "2026-12-07 17:00 UTC (zone 'Mars/Olympus' unknown)"
+    )
