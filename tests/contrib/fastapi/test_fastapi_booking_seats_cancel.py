@@ -4,9 +4,8 @@ The body's optional ``seats`` is passed on to ``kit.bookings.cancel(...,
 seats=k)``: the booking keeps its status with the rest and the seats are free
 again; none (or as many as it has) cancels it whole. A ``seats`` the schema
 refuses (below 1, no int) is a 422 naming it, one above the booking's the
-core's ``InvalidValue``, nothing done either way. ``cancel-and-refund`` keeps
-a body without ``seats``: sent there, it is refused, not ignored (which would
-cancel the whole booking).
+core's ``InvalidValue``, nothing done either way. ``cancel-and-refund`` takes
+``seats`` too (test_fastapi_cancel_and_refund_seats.py).
 """
 
 from __future__ import annotations
@@ -75,19 +74,6 @@ def test_more_seats_than_the_booking_has_is_the_core_s_invalid_value(client: Tes
     assert "has 1 seat(s); a cancel gives back 1..1 of them, got seats=3" in body["detail"]
     assert client.get(f"/v1/bookings/{booking_id}").json()["seats"] == 1
     assert _remaining(client, session_id) == 2
-
-
-def test_cancel_and_refund_refuses_seats_rather_than_cancel_the_whole(
-    client: TestClient,
-) -> None:
-    session_id, booking_id = _family(client)
-    refused = client.post(f"/v1/bookings/{booking_id}/cancel-and-refund", json={"seats": 1})
-    body = problem(refused, 422, "RequestValidationError")
-    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
-        (["body", "seats"], "extra_forbidden")
-    ]
-    assert client.get(f"/v1/bookings/{booking_id}").json()["status"] == "CONFIRMED"
-    assert _remaining(client, session_id) == 0
 
 
 def test_a_partial_cancel_sent_again_with_its_version_is_a_409_and_gives_back_no_more(

@@ -172,12 +172,7 @@ def add_booking_routes(routes: Routes) -> None:
     ) -> s.BookingOut:
         how = cancelling(who, body)
         access.own_booking(app, who, booking_id)
-        seats = None if body is None else body.seats
-        version = None if body is None else body.expected_version
-        done = app.bookings.cancel(
-            who.tenant, booking_id, seats=seats, expected_version=version, **how
-        )
-        return s.booking_out(done)
+        return s.booking_out(app.bookings.cancel(who.tenant, booking_id, **how))
 
     @bookings.get(
         "/bookings",

@@ -29,7 +29,7 @@ from sessionkit.contrib.fastapi._params import (
     session_statuses,
     status_names,
 )
-from sessionkit.contrib.fastapi.schemas import BookingCancel, BookingCreate
+from sessionkit.contrib.fastapi.schemas import BookingCreate, BookingSeatsCancel
 from sessionkit.errors import InvalidValue, RoleNotGranted, WrongType
 from sessionkit.errors._base import set_repr, shown
 from sessionkit.model.booking import participant_ref
@@ -287,15 +287,28 @@ class Cancelling(TypedDict):
     actor: str | None
     role: str
     reason: str | None
+    seats: int | None
+    expected_version: int | None
 
 
-def cancelling(who: Caller, body: BookingCancel | None) -> Cancelling:
-    """Return how ``who`` cancels a booking as ``body`` asks (default: as its participant)."""
-    given = body or BookingCancel()
+def cancelling(who: Caller, body: BookingSeatsCancel | None) -> Cancelling:
+    """Return how ``who`` cancels a booking as ``body`` asks (default: wholly, as its participant).
+
+    ``POST /bookings/{id}/cancel`` and ``/cancel-and-refund`` alike: the
+    ``seats`` to give back and the ``expected_version`` are passed on to the
+    services' ``cancel``.
+    """
+    given = body or BookingSeatsCancel()
     role = default_role(
         who, given.role, sent="role" in given.model_fields_set, asked="a booking's cancel"
     )
-    return {"actor": who.actor, "role": role, "reason": given.reason}
+    return {
+        "actor": who.actor,
+        "role": role,
+        "reason": given.reason,
+        "seats": given.seats,
+        "expected_version": given.expected_version,
+    }
 
 
 def actor_of(who: Caller) -> str:

@@ -164,10 +164,10 @@ def add_payment_routes(routes: Routes) -> None:
         "/bookings/{booking_id}/cancel-and-refund",
         ps.CancelledPaidOut,
         ACTING,
-        "Cancel a booking as a role; its payment is refunded as the refund policy says",
+        "Cancel a booking, or some of its seats, as a role; refunded as the refund policy says",
     )
     def cancel_and_refund(
-        app: Kit, who: Who, booking_id: str, body: s.BookingCancel | None = None
+        app: Kit, who: Who, booking_id: str, body: s.BookingSeatsCancel | None = None
     ) -> ps.CancelledPaidOut:
         how = cancelling(who, body)
         access.own_booking(app, who, booking_id)

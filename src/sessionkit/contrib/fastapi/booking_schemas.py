@@ -72,10 +72,10 @@ class BookingCancel(_In):
 
 
 class BookingSeatsCancel(BookingCancel):
-    """A booking's cancel that may give back only some of its seats (``POST .../cancel``).
+    """A booking's cancel that may give back only some of its seats.
 
-    Apart from :class:`BookingCancel`, which ``cancel-and-refund`` takes too
-    and would not pass ``seats`` on.
+    The body of ``POST .../cancel`` and ``POST .../cancel-and-refund``, which
+    pass ``seats`` and ``expected_version`` on to the services' ``cancel``.
     """
 
     seats: StrictInt | None = Field(
