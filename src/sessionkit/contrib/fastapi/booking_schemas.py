@@ -65,7 +65,11 @@ class DraftBookingCreate(BookingCreate):
 
 
 class BookingCancel(_In):
-    """Who cancels a booking (``participant``, ``provider``, ``admin``) and why."""
+    """Who cancels a booking (``participant``, ``provider``, ``admin``) and why.
+
+    The base of :class:`BookingSeatsCancel`, which both cancel routes take:
+    no route takes this one, so the OpenAPI document does not list it.
+    """
 
     role: Role = "participant"
     reason: str | None = Field(default=None, max_length=MAX_REASON)
