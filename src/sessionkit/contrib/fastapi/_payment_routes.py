@@ -10,11 +10,11 @@ so that the provider delivers it again (see :data:`UNKNOWN_EVENT_RETRIED_FOR`).
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Query, Response
 
+from sessionkit.contrib._http_status import UNKNOWN_EVENT_RETRIED_FOR, UNKNOWN_EVENT_RETRY_AFTER
 from sessionkit.contrib.fastapi import payment_schemas as ps
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import (
@@ -49,18 +49,6 @@ PAYMENT_STATUSES = frozenset(str(x.name) for x in PAYMENT_LIFECYCLE.statuses)
 
 PAYING = (402, *WRITE)
 """A command that may call the provider: declined (402), or the provider down (502, in WRITE)."""
-
-UNKNOWN_EVENT_RETRY_AFTER = 60
-"""The ``Retry-After`` (seconds) of the 503 answering an event whose payment is not known yet."""
-UNKNOWN_EVENT_RETRIED_FOR = timedelta(days=1)
-"""How long after its ``occurred_at`` an event of no payment here is answered 503, not 200.
-
-Its payment may still be stored (the provider's webhook outran the kit storing the
-intent's reference, or the payment job storing it after a failed call): a provider
-retries on a non-2xx only (Stripe, Adyen). Past this, the event is taken for one of a
-payment made elsewhere on the same provider account, which will never be known here,
-and answered 200, so that it stops holding the provider's retry queue.
-"""
 
 _UNKNOWN_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {
