@@ -16,26 +16,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sessionkit import errors as e
+from sessionkit.contrib._http_status import (
+    UNKNOWN_EVENT_RETRIED_FOR,
+    UNKNOWN_EVENT_RETRY_AFTER,
+    status_of,
+)
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.model.payment import PaymentEvent
 from sessionkit.services import SessionKit
 
 __all__ = ["UNKNOWN_EVENT_RETRIED_FOR", "UNKNOWN_EVENT_RETRY_AFTER", "payment_webhook"]
-
-UNKNOWN_EVENT_RETRY_AFTER = 60
-"""The ``Retry-After`` (seconds) of the 503 answering an event whose payment is not known yet."""
-UNKNOWN_EVENT_RETRIED_FOR = timedelta(days=1)
-"""How long after its ``occurred_at`` an event of no payment here is answered 503 (retried)."""
-
-# Most specific first: a SchemaMissing is a StorageError, but the host's wiring (500).
-_STATUS: tuple[tuple[type[e.SessionKitError], int], ...] = (
-    (e.SchemaMissing, 500),
-    (e.UnknownStatus, 500),  # a stored record's status the kit no longer knows
-    (e.TransientConflict, 503),
-    (e.StorageError, 503),
-    (e.InvalidValue, 422),
-    (e.WrongType, 422),
-)
 
 
 def payment_webhook(
@@ -74,7 +64,7 @@ def payment_webhook(
                 )
             applied = app.payments.apply(tenant, event, now=now)
         except e.SessionKitError as error:
-            status = next((s for cls, s in _STATUS if isinstance(error, cls)), 500)
+            status = status_of(error)  # FastAPI's table: the same error, the same status
             body = {"status": status, "error": type(error).__name__, "detail": str(error)}
             return JsonResponse(body, status=status, content_type="application/problem+json")
         found = applied.payment
