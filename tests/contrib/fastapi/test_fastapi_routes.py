@@ -772,8 +772,8 @@ LONG_BODIES = {
         {"resources": [REF_255 + "r"]},
         ["resources", 0],
     ),
-    "BookingCancel: a role of 65": ("POST", "{b}/cancel", {"role": "r" * 65}, ["role"]),
-    "BookingCancel: a reason of 4,097": ("POST", "{b}/cancel", {"reason": "x" * 4097}, ["reason"]),
+    "BookingSeatsCancel: a role of 65": ("POST", "{b}/cancel", {"role": "r" * 65}, ["role"]),
+    "BookingSeatsCancel: a reason of 4,097": ("POST", "{b}/cancel", {"reason": "x" * 4097}, ["reason"]),
 }
 
 
