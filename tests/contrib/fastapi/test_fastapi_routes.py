@@ -773,7 +773,12 @@ LONG_BODIES = {
         ["resources", 0],
     ),
     "BookingSeatsCancel: a role of 65": ("POST", "{b}/cancel", {"role": "r" * 65}, ["role"]),
-    "BookingSeatsCancel: a reason of 4,097": ("POST", "{b}/cancel", {"reason": "x" * 4097}, ["reason"]),
+    "BookingSeatsCancel: a reason of 4,097": (
+        "POST",
+        "{b}/cancel",
+        {"reason": "x" * 4097},
+        ["reason"],
+    ),
 }
 
 
