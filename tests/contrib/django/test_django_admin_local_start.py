@@ -114,3 +114,51 @@ def test_a_zone_the_system_does_not_know_is_named_beside_utc() -> None:
     assert _local_start(BERLIN_18H, "Mars/Olympus") == (
         "2026-12-07 17:00 UTC (zone 'Mars/Olympus' unknown)"
     )
+
+
+@pytest.mark.parametrize(
+    ("at", "tz", "shown"),
+    [
+        (
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            "Europe/Berlin",
+            "2026-10-25 02:30 +02:00 Europe/Berlin",
+        ),
+        (
+            datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+            "Europe/Berlin",
+            "2026-10-25 02:30 +01:00 Europe/Berlin",
+        ),
+        (
+            datetime(2007, 11, 4, 5, 30, tzinfo=UTC),
+            "America/New_York",
+            "2007-11-04 01:30 -04:00 America/New_York",
+        ),
+        (
+            datetime(2007, 11, 4, 6, 30, tzinfo=UTC),
+            "America/New_York",
+            "2007-11-04 01:30 -05:00 America/New_York",
+        ),
+        (
+            datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+            "Europe/Berlin",
+            "2026-03-29 03:00 Europe/Berlin",
+        ),
+        (
+            datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
+            "Europe/Berlin",
+            "2026-10-25 03:00 Europe/Berlin",
+        ),
+    ],
+    ids=[
+        "berlin-fold-first",
+        "berlin-fold-second",
+        "ny-fold-first",
+        "ny-fold-second",
+        "berlin-after-gap",
+        "berlin-after-fold",
+    ],
+)
+def test_a_wall_time_shown_twice_carries_its_offset(at: datetime, tz: str, shown: str) -> None:
+    """The two instants of a DST fold read apart; other times, past a gap too, as before."""
+    assert _local_start(at, tz) == shown

@@ -53,12 +53,17 @@ def _local_start(at: datetime, tz: str) -> str:
     Django shows instants in the site's ``TIME_ZONE``: with startproject's
     ``UTC`` an 18:00 Berlin class read "5 p.m.", and nothing said in which zone.
     A zone the system no longer knows is named as stored, beside the UTC time.
+    A wall time the clock shows twice (a DST fold) carries its offset, so the
+    two hours of 2026-10-25 02:30 in Berlin read apart (+02:00, then +01:00).
     """
     try:
         zone = get_zone(tz)
     except UnknownTimeZone:
         return f"{at.astimezone(get_zone('UTC')):%Y-%m-%d %H:%M} UTC (zone {tz!r} unknown)"
-    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} {tz}"
+    local = at.astimezone(zone)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # repeated
+        return f"{local:%Y-%m-%d %H:%M} {local.isoformat(timespec='minutes')[-6:]} {tz}"
+    return f"{local:%Y-%m-%d %H:%M} {tz}"
 
 
 def _after(fields: list[str], name: str, field: str) -> list[str]:
