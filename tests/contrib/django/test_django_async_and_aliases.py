@@ -24,6 +24,8 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.http import HttpResponse
+from django.utils.asyncio import async_unsafe
+from django.utils.functional import SimpleLazyObject
 from tests.django_app.conftest import clear
 
 from sessionkit.contrib.django.models import SessionRecord
@@ -84,7 +86,10 @@ def test_the_docs_async_view_books_through_sync_to_async(
     exec(compile(snippet, str(DOCS), "exec"), space)  # the docs' own code
     book = cast("Callable[..., Coroutine[Any, Any, HttpResponse]]", space["book"])
     lesson = _lesson(kit, "algebra")
-    request = types.SimpleNamespace(user=types.SimpleNamespace(pk=7))
+    # AuthenticationMiddleware's request.user is lazy and loads the user through the ORM,
+    # which refuses an event loop: stood in by a lazy user with the ORM's guard.
+    load = async_unsafe("the user's query")(lambda: types.SimpleNamespace(pk=7))
+    request = types.SimpleNamespace(user=SimpleLazyObject(load))
     answer = json.loads(asyncio.run(book(request, lesson.id)).content)
     assert answer["status"] == "CONFIRMED"
     assert str(kit.bookings.get("acme", answer["id"]).participant) == "student:7"
