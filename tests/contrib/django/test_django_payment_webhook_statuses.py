@@ -8,6 +8,7 @@ otherwise. Both now read :data:`sessionkit.contrib._http_status.ERROR_STATUS`.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.http import HttpRequest
@@ -48,3 +49,16 @@ def test_a_sessionkit_error_answers_fastapi_s_status(error: e.SessionKitError, s
     body = json.loads(answer.content)
     assert (answer.status_code, answer["Content-Type"]) == (status, "application/problem+json")
     assert (body["status"], body["error"]) == (status, type(error).__name__)
+
+
+@pytest.mark.parametrize(
+    ("skew", "error"),
+    [(120, e.WrongType), (timedelta(minutes=-1), e.InvalidValue)],
+    ids=["seconds-as-int", "negative"],
+)
+def test_a_wrong_skew_is_refused_when_the_view_is_made(
+    skew: object, error: type[e.SessionKitError]
+) -> None:
+    """Not at each delivery, where an int skew raised TypeError: a 500 for every event."""
+    with pytest.raises(error, match="skew"):
+        payment_webhook(_parse, kit=_no_kit, skew=skew)  # type: ignore[arg-type]  # the wrong type

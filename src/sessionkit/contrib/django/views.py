@@ -24,6 +24,7 @@ from sessionkit.contrib._http_status import (
 from sessionkit.contrib.django.conf import get_kit
 from sessionkit.model.payment import PaymentEvent
 from sessionkit.services import SessionKit
+from sessionkit.timespan import check_delta
 
 __all__ = ["UNKNOWN_EVENT_RETRIED_FOR", "UNKNOWN_EVENT_RETRY_AFTER", "payment_webhook"]
 
@@ -45,8 +46,11 @@ def payment_webhook(
     one of no payment here yet (for a day after it occurred, so the provider
     sends it again), and a problem (``application/problem+json``) for a
     :class:`~sessionkit.errors.SessionKitError`, such as an ``occurred_at``
-    later than the kit's now plus ``skew`` (422).
+    later than the kit's now plus ``skew`` (422). A ``skew`` that is not a
+    ``timedelta`` of zero or more is refused when the view is made.
     """
+    # Checked once, here: a wrong skew (a number of seconds, say) would fail every delivery.
+    skew = check_delta(skew, "skew")
 
     @csrf_exempt
     @require_POST
