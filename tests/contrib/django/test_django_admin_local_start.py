@@ -15,20 +15,15 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 from django.contrib.admin import site
-from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from tests.django_app.conftest import clear
-from tests.django_app.django_settings import KITS
+from tests.contrib.django._admin_client import admin_client
 
 from sessionkit.contrib.django._admin_lists import _local_start
 from sessionkit.contrib.django.admin import BookingAdmin, SessionAdmin
 from sessionkit.contrib.django.models import BookingRecord, SessionRecord
 from sessionkit.contrib.django.store import DjangoStore
-from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract import T0
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 
@@ -39,19 +34,8 @@ NY_9H = datetime(2026, 12, 7, 14, tzinfo=UTC)  # 09:00 in New York (EST), earlie
 
 @pytest.fixture
 def client() -> Iterator[Client]:
-    call_command("migrate", database=ALIAS, verbosity=0)  # done already in a full run
-    clear(ALIAS)
-    kit = SessionKit(uow=DjangoStore(using=ALIAS).unit_of_work, clock=ManualClock(T0))
-    KITS.append(kit)
-    admin = User.objects.create_superuser("local-start-root", "root@example.com", "pw")
-    client = Client()
-    client.force_login(admin)
-    try:
-        yield client
-    finally:
-        KITS.remove(kit)
-        User.objects.filter(pk=admin.pk).delete()
-        clear(ALIAS)
+    with admin_client("local-start-root", T0) as logged_in:
+        yield logged_in
 
 
 def _given() -> None:

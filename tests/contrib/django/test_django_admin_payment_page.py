@@ -15,18 +15,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
-from tests.django_app.conftest import clear
-from tests.django_app.django_settings import KITS
+from tests.contrib.django._admin_client import admin_client
 
 from sessionkit.contrib.django.models import PaymentRecord
 from sessionkit.contrib.django.store import DjangoStore
 from sessionkit.ports import PAYMENTS
-from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.contract.bookings import make_booking, make_booking_session
 from sessionkit.testing.contract.payments import make_payment
 
@@ -36,19 +31,8 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 @pytest.fixture
 def client() -> Iterator[Client]:
-    call_command("migrate", database=ALIAS, verbosity=0)  # done already in a full run
-    clear(ALIAS)
-    kit = SessionKit(uow=DjangoStore(using=ALIAS).unit_of_work, clock=ManualClock(NOW))
-    KITS.append(kit)
-    admin = User.objects.create_superuser("payment-page-root", "root@example.com", "pw")
-    client = Client()
-    client.force_login(admin)
-    try:
-        yield client
-    finally:
-        KITS.remove(kit)
-        User.objects.filter(pk=admin.pk).delete()
-        clear(ALIAS)
+    with admin_client("payment-page-root", NOW) as logged_in:
+        yield logged_in
 
 
 def _page(
