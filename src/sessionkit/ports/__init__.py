@@ -70,7 +70,14 @@ from sessionkit.ports._attendance import (
     ReopeningRooms,
     Room,
 )
-from sessionkit.ports._bookings import BOOKINGS, BookingRepository, add_settled_by_reading
+from sessionkit.ports._bookings import (
+    BOOKINGS,
+    BookingRepository,
+    QuickBookings,
+    QuickRefusal,
+    add_settled_by_reading,
+    quick_bookings,
+)
 from sessionkit.ports._journal import JOURNAL, JournalCursor, JournalRepository
 from sessionkit.ports._kinds import SERIES, SESSIONS, SeriesRepository, SessionRepository
 from sessionkit.ports._payments import (
@@ -147,7 +154,10 @@ __all__ = [
     "RefundReceipt",
     "BOOKINGS",
     "BookingRepository",
+    "QuickBookings",
+    "QuickRefusal",
     "add_settled_by_reading",
+    "quick_bookings",
     "SERIES",
     "SESSIONS",
     "Clock",

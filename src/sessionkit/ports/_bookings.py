@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sessionkit.errors import (
     AlreadyBooked,
@@ -20,6 +20,7 @@ from sessionkit.model.booking import (
     SessionOrder,
     stamped_at,
 )
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.ports._kinds import SESSIONS
 from sessionkit.ports._storage import Kind, Repository, UniqueKey
@@ -220,6 +221,62 @@ def add_settled_by_reading(repository: BookingRepository, booking: Booking) -> b
     except (DuplicateBooking, AlreadyBooked, CapacityExceeded):
         return False
     return True
+
+
+QuickRefusal = Callable[[Session, int, Sequence[tuple[datetime, int]]], BaseException | None]
+"""How a full session refuses a quick booking: given the locked session, the seats taken at
+the booking's instant and its running holds and offers (each one's end and seats), the error
+to raise, or ``None`` to take the long way."""
+
+
+@runtime_checkable
+class QuickBookings(Protocol):
+    """A store's shortest way to take a plain booking: one transaction, no unit of work.
+
+    Optional: a store that offers it (the SQLAlchemy store, on PostgreSQL) is
+    found by the kit through its ``unit_of_work`` (:func:`quick_bookings`),
+    and ``kit.bookings.book`` tries it first for a request it can take that
+    way. It must write exactly what a unit of work's ``lock_session`` then
+    ``add_settled`` would, or nothing.
+    """
+
+    def book_quickly(
+        self,
+        tenant: str,
+        session_id: str,
+        admit: Callable[[Session], Booking | None],
+        refuse: QuickRefusal | None = None,
+    ) -> Booking | None:
+        """Lock the session, store the booking ``admit`` makes of it if it is settled; commit.
+
+        In one transaction of the store's own: the session's row locked as
+        :meth:`BookingRepository.lock_session` locks it, ``admit`` called with
+        the session, and the booking it returns stored as
+        :meth:`BookingRepository.add_settled` stores it, then committed, and
+        the booking returned. ``None``, with nothing written, when the session
+        is missing, ``admit`` returns ``None``, the booking was not stored, or
+        the store cannot go this way now: the caller then takes the long way
+        in a unit of work, which finds and raises what refused it. A database
+        failure is raised as the store's units raise it.
+
+        A booking not stored only for want of seats (its session settled, with
+        nobody waiting and nothing run out, its participant not in it, no
+        idempotency key) may be refused at once: ``refuse`` is called, still
+        under the lock, with the seats taken at the booking's instant and the
+        running holds and offers, and the error it returns is raised, with
+        nothing written (``None``: the long way).
+        """
+        ...
+
+    def publish_committed(self, events: Sequence[DomainEvent]) -> None:
+        """Publish the events of a booking :meth:`book_quickly` committed, as one batch."""
+        ...
+
+
+def quick_bookings(uow: object) -> QuickBookings | None:
+    """The store whose bound ``unit_of_work`` ``uow`` is, if it offers :class:`QuickBookings`."""
+    owner = getattr(uow, "__self__", None)
+    return owner if isinstance(owner, QuickBookings) else None
 
 
 def _duplicate_booking(record: Booking, key: UniqueKey | None, existing: object) -> Duplicate:

@@ -20,6 +20,7 @@ from sessionkit.errors._base import shown
 from sessionkit.lifecycle import StatusChanged
 from sessionkit.model.booking import BOOKING_LIFECYCLE, Booking
 from sessionkit.model.session import ResourceRef, Session
+from sessionkit.model.text import check_id
 from sessionkit.policies import BookingRules, Refusal
 from sessionkit.services._booking_refusals import check_participant, judged_where_moved
 from sessionkit.services._context import Context, Tx
@@ -52,6 +53,37 @@ class BookingAdmission:
         held = new.holding(until=now + (request.hold_for or rules.hold_for))
         return BOOKING_LIFECYCLE.fire(held, "hold", now=now, actor=actor, role=role)
 
+    def _drafted(
+        self,
+        tenant: str,
+        session: Session,
+        request: BookingRequest,
+        actor: str | None,
+        now: datetime,
+    ) -> Booking:
+        """The request's new booking in the locked ``session``, before it takes its seats.
+
+        Every value was checked already (the request, the locked session, the
+        command's instant and actor) but the new id, which the kit's id source
+        made.
+        """
+        key = request.key
+        return Booking.unchecked(
+            id=check_id(self._ctx.ids(), "Booking.id"),
+            tenant=tenant,
+            session_id=session.id,
+            participant=request.participant,
+            session_start=session.start,
+            session_end=session.end,
+            created_at=now,
+            created_by=actor,
+            role=request.role,
+            seats=request.seats,
+            idempotency_key=key,
+            fingerprint=None if key is None else request.fingerprint,
+            metadata=request.metadata,
+        )
+
     def _open_seats(
         self,
         tx: Tx,
@@ -66,14 +98,20 @@ class BookingAdmission:
         The session as judged: where silence moved it (:func:`judged_where_moved`).
         """
         rules, session = judged_where_moved(
-            self._ctx, tx, session, lambda s: self._admit(tx, s, seats, acting_role)
+            self._ctx, tx, session, lambda s: self._admit(tx.now, s, seats, acting_role)
         )
         return rules, self._settled(tx, session, rules, ref, actor, acting_role), session
 
     def _admit(
-        self, tx: Tx, session: Session, seats: int, acting_role: str, *, drafted: bool = False
+        self,
+        now: datetime,
+        session: Session,
+        seats: int,
+        acting_role: str,
+        *,
+        drafted: bool = False,
     ) -> BookingRules:
-        """Run the checks that need no bookings read (the rules, the notice); return the rules.
+        """Run the checks that need no bookings read (the rules, the notice) at ``now``; the rules.
 
         ``drafted``: the command drafted ``session``, which goes with a refusal, so
         the seats' error names no id of it.
@@ -81,7 +119,7 @@ class BookingAdmission:
         rules = self._ctx.rules_for(session)
         try:
             ended = closed(self._ctx, session)
-            self._check_bookable(session, rules, seats, tx.now, ended, drafted=drafted)
+            self._check_bookable(session, rules, seats, now, ended, drafted=drafted)
         except BookingRefused as refused:
             if refused.allows_at is None:
                 raise
@@ -92,7 +130,7 @@ class BookingAdmission:
                 raise
             asked = Refusal(rule=refused.rule, reason=refused.reason, allows_at=refused.allows_at)
             raise asked.by_then(shut).error() from refused
-        refusal = self._ctx.notice.notice_refusal("book", acting_role, session, tx.now)
+        refusal = self._ctx.notice.notice_refusal("book", acting_role, session, now)
         if refusal is not None:
             raise refusal.error()
         return rules

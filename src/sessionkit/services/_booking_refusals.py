@@ -28,7 +28,7 @@ from sessionkit.services._reschedule_steps import settle_overdue_kept
 from sessionkit.services._seats import Settled, may_free_at
 from sessionkit.timespan import TimeSpan
 
-__all__ = ["capacity_refusal", "check_participant", "judged_where_moved"]
+__all__ = ["capacity_refusal", "check_participant", "full_refusal", "judged_where_moved"]
 
 _Checked = TypeVar("_Checked")
 
@@ -111,8 +111,45 @@ def capacity_refusal(
     The refusal rolls this settling's offers back: their seats are still owed to the
     waitlist, not taken, though they may free as those offers would (``may_free_at``).
     """
-    taken = settled.taken - settled.offered_seats
-    waiting = settled.owed + settled.offered_seats
+    # For a refusal only: the one read of the holds and offers, which a booking that
+    # fits never makes. This settling's offers count as the offers they are, running
+    # out ``offer_for`` from now: the refusal rolls them back to the waitlist (``waiting``
+    # counts their seats as owed), and the next write makes them again, no earlier than
+    # now, so their seats may free then at the earliest, as when a job had made them now.
+    holding = tx.bookings.for_session(session.tenant, session.id, statuses=(HELD, OFFERED))
+    running = [
+        (b.hold_expires_at, b.seats)
+        for b in holding
+        if b.hold_expires_at is not None and b.takes_seats(tx.now)
+    ]
+    return full_refusal(
+        ctx,
+        session,
+        rules,
+        acting_role,
+        taken=settled.taken - settled.offered_seats,
+        waiting=settled.owed + settled.offered_seats,
+        seats=seats,
+        running=running,
+    )
+
+
+def full_refusal(
+    ctx: Context,
+    session: Session,
+    rules: BookingRules,
+    acting_role: str,
+    *,
+    taken: int,
+    waiting: int,
+    seats: int,
+    running: Sequence[tuple[datetime, int]],
+) -> CapacityExceeded:
+    """``seats`` refused in the locked session: ``taken`` and ``waiting`` leave too few.
+
+    ``running``: the holds and offers taking seats now, each one's end and
+    seats, which say when the seats the request lacks may free (``may_free_at``).
+    """
     short = seats - (session.capacity - taken - waiting)
     return CapacityExceeded(
         session_id=session.id,
@@ -120,33 +157,8 @@ def capacity_refusal(
         taken=taken,
         asked=seats,
         waiting=waiting,
-        may_free_at=_seats_may_free_at(ctx, tx, session, rules, acting_role, short),
+        may_free_at=_bookable_then(ctx, session, rules, acting_role, may_free_at(running, short)),
     )
-
-
-def _seats_may_free_at(
-    ctx: Context,
-    tx: Tx,
-    session: Session,
-    rules: BookingRules,
-    acting_role: str,
-    short: int,
-) -> datetime | None:
-    """When the locked session's holds and offers may free the ``short`` seats a request lacks.
-
-    For a refusal only: the one read of them, which a booking that fits never makes.
-    This settling's offers count as the offers they are, running out ``offer_for``
-    from now: the refusal rolls them back to the waitlist (``short`` counts their
-    seats as owed), and the next write makes them again, no earlier than now, so
-    their seats may free then at the earliest, as when a job had made them now.
-    """
-    holding = tx.bookings.for_session(session.tenant, session.id, statuses=(HELD, OFFERED))
-    running = [
-        (b.hold_expires_at, b.seats)
-        for b in holding
-        if b.hold_expires_at is not None and b.takes_seats(tx.now)
-    ]
-    return _bookable_then(ctx, session, rules, acting_role, may_free_at(running, short))
 
 
 def _bookable_then(

@@ -51,6 +51,7 @@ from sessionkit.ports import (
     FactProvider,
     LinkChecker,
     PaymentGateway,
+    QuickBookings,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -113,6 +114,10 @@ class Context:
     """The attendance policy's join transition: what a first join fires (``None``: nothing)."""
     journal: bool = False
     """Whether each unit of work writes a journal entry per event before it commits."""
+    quick: QuickBookings | None = None
+    """The store's one-transaction way to take a plain booking, if ``uow`` is such a store's
+    ``unit_of_work`` (:func:`~sessionkit.ports.quick_bookings`); ``kit.bookings.book`` tries it
+    first, unless the kit journals (the journal is written in the unit of work)."""
     answer_overdue: Callable[[Context, Tx, Session], Session] | None = None
     """Answer a session's reschedule request by silence if its deadline passed; return the
     session as it is then (moved, when approved). Set by the kit (the reschedules module

@@ -42,6 +42,7 @@ from sessionkit.ports import (
     MeetingRooms,
     PaymentGateway,
     UnitOfWorkFactory,
+    quick_bookings,
 )
 from sessionkit.services._app_checks import (
     check_codes,
@@ -201,6 +202,7 @@ class SessionKit:
             join_transition=attendance.join_transition,
             journal=bool(check_flag(journal, "journal")),
             answer_overdue=answer_overdue,
+            quick=quick_bookings(uow),
         )
         self.sessions = SessionCommands(self.context)
         """Create extra sessions, update, delete, cancel, fire and advance."""

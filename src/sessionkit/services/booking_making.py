@@ -20,7 +20,7 @@ base :class:`~sessionkit.services._booking_admission.BookingAdmission`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,19 +29,25 @@ import attrs
 from sessionkit.errors import (
     AlreadyBooked,
     BookingRefused,
+    CapacityExceeded,
     PaymentRequired,
+    SessionKitError,
 )
 from sessionkit.model.booking import BOOKING_LIFECYCLE, Booking, check_seats, participant_ref
 from sessionkit.model.booking_events import booking_event
+from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import ResourceRef, Session
 from sessionkit.model.text import check_actor, check_flag, check_id, check_tenant
-from sessionkit.policies import Refusal
+from sessionkit.policies import BookingRules, Refusal
+from sessionkit.ports import QuickBookings
 from sessionkit.services._booking_admission import BookingAdmission
 from sessionkit.services._booking_refusals import (
     capacity_refusal,
+    full_refusal,
     judged_where_moved,
 )
-from sessionkit.services._context import Tx, retried
+from sessionkit.services._context import Tx, mark, retried
+from sessionkit.services._context_retry import AFTER_COMMIT, COMMITS
 from sessionkit.services._money import priced, unpriced
 from sessionkit.services.booking_queries import BookingReads
 from sessionkit.services.booking_requests import RACES, BookingRequest, check_role, lost_to_replay
@@ -118,6 +124,11 @@ class BookingMaking(BookingReads, BookingAdmission):
             metadata=metadata,
         )
         try:
+            quick = self._ctx.quick
+            if quick is not None and request.draft is None and not self._ctx.journal:
+                taken = self._book_quickly(quick, tenant, request, actor, now)
+                if taken is not None:
+                    return taken
             return self._book(tenant, request, actor, now)
         except RACES as taken:
             if not lost_to_replay(request, taken):
@@ -125,6 +136,73 @@ class BookingMaking(BookingReads, BookingAdmission):
             # A concurrent first request with the same key won the insert (on another
             # session, or before this one read the key): run again, to replay its result.
             return self._book(tenant, request, actor, now)
+
+    def _book_quickly(
+        self,
+        quick: QuickBookings,
+        tenant: str,
+        request: BookingRequest,
+        actor: str | None,
+        now: datetime | None,
+    ) -> Booking | None:
+        """Take the request the store's quick way (:class:`~sessionkit.ports.QuickBookings`).
+
+        Only the common case of :meth:`book_in`: a free session that passes
+        every check that needs no bookings read, with no per-participant
+        limit to count, taking the booking in one write. ``None`` for anything
+        else, with nothing written (a refusal too: the long way raises it, or
+        judges the session where silence moved it): :meth:`book` then runs
+        the command in a unit of work, as it would have.
+        """
+        ctx = self._ctx
+        at = ctx.at(now, "now")
+        assert request.session_id is not None  # no draft comes here
+        events: list[DomainEvent] = []
+        judged: list[BookingRules] = []
+        role = request.acting_role
+
+        def admit(session: Session) -> Booking | None:
+            try:
+                rules = self._admit(at, session, request.seats, role)
+            except SessionKitError:
+                return None
+            if rules.per_day is not None or rules.per_week is not None:
+                return None  # counted under the participant's lock, in a unit of work
+            if ctx.price_of(session) is not None:
+                return None  # kit.payments.book's, or PaymentRequired: the long way says
+            new = self._drafted(tenant, session, request, actor, at)
+            entered, change = self._seated(new, request, rules, at, actor)
+            events[:] = [booking_event(entered, change, tenant=tenant, actor=actor)]
+            judged[:] = [rules]
+            return entered
+
+        def refuse(
+            session: Session, taken: int, running: Sequence[tuple[datetime, int]]
+        ) -> CapacityExceeded | None:
+            rules = judged[0]
+            if (request.waitlist and rules.waitlist) or request.seats <= session.capacity - taken:
+                return None  # queued, or refused for another reason: the long way
+            return full_refusal(
+                ctx,
+                session,
+                rules,
+                role,
+                taken=taken,
+                waiting=0,
+                seats=request.seats,
+                running=running,
+            )
+
+        taken = quick.book_quickly(tenant, request.session_id, admit, refuse)
+        if taken is None:
+            return None
+        COMMITS.set(COMMITS.get() + 1)
+        try:
+            quick.publish_committed(events)
+        except BaseException as error:
+            mark(error, AFTER_COMMIT, True)  # the booking stands: see raised_after_commit
+            raise
+        return taken
 
     def _book(
         self, tenant: str, request: BookingRequest, actor: str | None, now: datetime | None
@@ -182,27 +260,8 @@ class BookingMaking(BookingReads, BookingAdmission):
                 return replayed, None
         drafted, role = refused_id is None, request.acting_role
         rules, session = judged_where_moved(
-            ctx, tx, session, lambda s: self._admit(tx, s, seats, role, drafted=drafted)
+            ctx, tx, session, lambda s: self._admit(tx.now, s, seats, role, drafted=drafted)
         )
-
-        def draft() -> Booking:
-            # Every value was checked already (the request, the locked session, the
-            # command's instant and actor) but the new id, which the kit's id source made.
-            return Booking.unchecked(
-                id=check_id(ctx.ids(), "Booking.id"),
-                tenant=tenant,
-                session_id=session.id,
-                participant=ref,
-                session_start=session.start,
-                session_end=session.end,
-                created_at=tx.now,
-                created_by=actor,
-                role=request.role,
-                seats=seats,
-                idempotency_key=key,
-                fingerprint=None if key is None else request.fingerprint,
-                metadata=request.metadata,
-            )
 
         new: Booking | None = None
         if (
@@ -214,7 +273,7 @@ class BookingMaking(BookingReads, BookingAdmission):
             # The common case first: a session with nothing to settle (no hold run out,
             # nobody waiting) takes the booking in one write, with no read before it. Its
             # id is drawn now, so a refusal found the long way has drawn one too.
-            new = draft()
+            new = self._drafted(tenant, session, request, actor, tx.now)
             entered, change = self._seated(new, request, rules, tx.now, actor)
             if tx.bookings.add_settled(entered):
                 tx.collect([booking_event(entered, change, tenant=tenant, actor=actor)])
@@ -222,7 +281,8 @@ class BookingMaking(BookingReads, BookingAdmission):
         settled = self._settled(tx, session, rules, ref, actor, request.acting_role)
         free = settled.free(session.capacity)
         if new is None:
-            new = draft()  # after the checks, which draw no id when they refuse
+            # After the checks, which draw no id when they refuse.
+            new = self._drafted(tenant, session, request, actor, tx.now)
         if seats <= free:
             if unpaid:  # with waitlist=True too: the room it has would seat it, not queue it
                 raise PaymentRequired.at_once(

@@ -215,6 +215,14 @@ class Backend:
                 connection.exec_driver_sql(wait)
                 connection.info[_MYSQL_WAIT] = self._innodb_seconds
 
+    @property
+    def pg_lock_timeout(self) -> str | None:
+        """The ``lock_timeout`` :meth:`bound_waits` sets on PostgreSQL, as ``"10000ms"``.
+
+        ``None`` on the other databases, and for a store with no ``lock_timeout``.
+        """
+        return self._pg_timeout if self.name == "postgresql" else None
+
     def _connection_bounded(self, connection: Connection) -> bool:
         """Whether a PostgreSQL connection has the store's lock bound and UTC of its own.
 
@@ -226,7 +234,11 @@ class Backend:
         ``TimeZone`` the server reports at the moment, which a ``SET
         TimeZone`` does. A driver that shows neither keeps the ``set_config``.
         """
-        info = getattr(connection.connection.dbapi_connection, "info", None)
+        return self.driver_bounded(connection.connection.dbapi_connection)
+
+    def driver_bounded(self, dbapi_connection: object) -> bool:
+        """:meth:`_connection_bounded` of a DBAPI connection (a psycopg one, else ``False``)."""
+        info = getattr(dbapi_connection, "info", None)
         status = getattr(info, "parameter_status", None)
         options = getattr(info, "options", None)
         if status is None or not isinstance(options, str) or status("TimeZone") != "UTC":

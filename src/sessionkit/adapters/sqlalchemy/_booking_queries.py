@@ -19,6 +19,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -39,6 +40,7 @@ from sessionkit.model.booking import WAITLISTED
 
 __all__ = [
     "BY_KEY",
+    "FULL",
     "LAST_POSITION",
     "bookable",
     "counted",
@@ -95,6 +97,29 @@ def _waitlist_order() -> list[ColumnElement[Any]]:
     return [unplaced, B.c.position, B.c.created_at, B.c.id]
 
 
+def _seated_at(at: BindParameter[Any], session_id: BindParameter[str]) -> Any:
+    """The subquery ``seats``: the seats ``:session_id`` takes at ``at``, in column ``taken``."""
+    return (
+        select(func.coalesce(func.sum(B.c.seats), 0).label("taken"))
+        .where(B.c.tenant == TENANT, B.c.session_id == session_id, *taking_seats(at))
+        .subquery("seats")
+    )
+
+
+def _acting(at: BindParameter[Any], participant: bool) -> ColumnElement[bool]:
+    """Bookings a booking command acts on: waiting, run out by ``at``, or (``participant``) its."""
+    acting: list[ColumnElement[bool]] = [
+        B.c.status == literal(WAITLISTED, B.c.status.type),
+        and_(status_in(EXPIRING), B.c.hold_expires_at <= at),
+    ]
+    if participant:
+        mine = and_(
+            B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")
+        )
+        acting.append(mine)
+    return or_(*acting)
+
+
 @functools.cache
 def seating(participant: bool) -> Select[Any]:
     """The seats ``:session_id`` takes at ``:at``, beside the bookings a booking command acts on.
@@ -109,26 +134,44 @@ def seating(participant: bool) -> Select[Any]:
     """
     at = bindparam("at", type_=B.c.created_at.type)
     session_id: BindParameter[str] = bindparam("session_id")
-    counted = (
-        select(func.coalesce(func.sum(B.c.seats), 0).label("taken"))
-        .where(B.c.tenant == TENANT, B.c.session_id == session_id, *taking_seats(at))
-        .subquery("seats")
+    counted = _seated_at(at, session_id)
+    on = and_(
+        B.c.tenant == TENANT,
+        B.c.session_id == session_id,
+        status_in(ACTIVE),
+        _acting(at, participant),
     )
-    acting: list[ColumnElement[bool]] = [
-        B.c.status == literal(WAITLISTED, B.c.status.type),
-        and_(status_in(EXPIRING), B.c.hold_expires_at <= at),
-    ]
-    if participant:
-        mine = and_(
-            B.c.participant_kind == bindparam("kind"), B.c.participant_id == bindparam("ident")
-        )
-        acting.append(mine)
-    on = and_(B.c.tenant == TENANT, B.c.session_id == session_id, status_in(ACTIVE), or_(*acting))
     return (
         select(counted.c.taken, B.c.id)
         .select_from(counted.outerjoin(B, on))
         .order_by(*_waitlist_order())
     )
+
+
+def _full() -> Select[Any]:
+    at = bindparam("at", type_=B.c.created_at.type)
+    session_id: BindParameter[str] = bindparam("session_id")
+    counted = _seated_at(at, session_id)
+    acting = _acting(at, True)
+    running = and_(status_in(EXPIRING), B.c.hold_expires_at > at)
+    on = and_(
+        B.c.tenant == TENANT, B.c.session_id == session_id, status_in(ACTIVE), or_(acting, running)
+    )
+    flag = case((acting, literal_column("1")), else_=literal_column("0"))
+    return select(counted.c.taken, flag, B.c.hold_expires_at, B.c.seats).select_from(
+        counted.outerjoin(B, on)
+    )
+
+
+FULL = _full()
+"""Why a booking of ``:kind`` / ``:ident`` found no room in ``:session_id`` at ``:at``, in one read.
+
+Rows ``(taken, acting, hold_expires_at, seats)``: the seats taken (as
+:func:`seating` sums them), then one row per booking in play that a booking
+command acts on (``acting`` 1: waiting, run out, or the participant's) or
+that holds seats until a later ``hold_expires_at`` (a running hold or offer,
+``acting`` 0); a session with neither still gives one row, its others ``NULL``.
+"""
 
 
 @functools.cache

@@ -56,7 +56,16 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["Ran", "rows", "run"]
+__all__ = [
+    "Ran",
+    "bound",
+    "compiled_for",
+    "converted",
+    "kept_cursor",
+    "result_processors",
+    "rows",
+    "run",
+]
 
 Processor = Callable[[Any], Any]
 
@@ -85,7 +94,7 @@ class _Compiled:
     results: tuple[Processor | None, ...] | None = None
     """The columns' result processors, from the driver's description at the first run."""
     kept: bool = False
-    """Whether it runs on a cursor of its own per connection, kept open (:func:`_cursor`)."""
+    """Whether it runs on a cursor of its own per connection, kept open (:func:`kept_cursor`)."""
 
 
 _CACHE: WeakKeyDictionary[Dialect, dict[Executable, _Compiled | None]] = WeakKeyDictionary()
@@ -111,15 +120,19 @@ def run(connection: Connection, statement: Executable, params: Mapping[str, Any]
         first = cursor.fetchone() if compiled.columns else None
         rowcount = cursor.rowcount
         if first is not None and compiled.results is None:
-            compiled.results = _result_processors(connection.dialect, compiled, cursor)
+            compiled.results = result_processors(connection.dialect, compiled, cursor)
     if first is None:
         return Ran(rowcount)
+    return Ran(rowcount, converted(compiled, first))
+
+
+def converted(compiled: _Compiled, first: Sequence[Any]) -> dict[str, Any]:
+    """The driver's row ``first`` of ``compiled``, by column key, converted as Core converts it."""
     assert compiled.results is not None
-    row = {
+    return {
         name: value if process is None else process(value)
         for name, process, value in zip(compiled.names, compiled.results, first, strict=True)
     }
-    return Ran(rowcount, row)
 
 
 def rows(
@@ -137,7 +150,7 @@ def rows(
     with _sent(connection, compiled, params, keep=False) as cursor:
         found: list[Sequence[Any]] = list(cursor.fetchall())  # PyMySQL's is a tuple
         if compiled.results is None:
-            compiled.results = _result_processors(connection.dialect, compiled, cursor)
+            compiled.results = result_processors(connection.dialect, compiled, cursor)
     converting = [(n, p) for n, p in enumerate(compiled.results) if p is not None]
     if not found or not converting:
         return found
@@ -175,20 +188,15 @@ def _sent(
     Errors of the block (the cursor's fetches) are handled as the execution's.
     With ``keep``, a statement kept per connection (``compiled.kept``) runs on
     its own cursor of that connection, left open for its next run
-    (:func:`_cursor`); a listing's (``keep=False``) would hold its rows there.
+    (:func:`kept_cursor`); a listing's (``keep=False``) would hold its rows there.
     """
     kept = keep and compiled.kept
     try:  # as Core's parameters are built: an error here is a StatementError
-        values = dict(compiled.defaults)
-        binds = compiled.binds
-        for name, value in params.items():
-            process = binds.get(name)
-            values[name] = value if process is None else process(value)
-        parameters: Any = values if compiled.order is None else [values[n] for n in compiled.order]
+        parameters = bound(compiled, params)
     except Exception as error:  # noqa: BLE001 - wrapped by Core, as its parameters are
         connection._handle_dbapi_exception(error, compiled.sql, None, None, None)
     pooled = connection.connection
-    cursor = _cursor(pooled, compiled) if kept else pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = kept_cursor(pooled, compiled) if kept else pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(compiled.sql, parameters)
         yield cursor
@@ -203,7 +211,17 @@ def _sent(
         cursor.close()
 
 
-def _cursor(pooled: PoolProxiedConnection, compiled: _Compiled) -> Any:
+def bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+    """The driver's parameters of ``compiled`` for ``params``, converted as Core converts them."""
+    values = dict(compiled.defaults)
+    binds = compiled.binds
+    for name, value in params.items():
+        process = binds.get(name)
+        values[name] = value if process is None else process(value)
+    return values if compiled.order is None else [values[n] for n in compiled.order]
+
+
+def kept_cursor(pooled: PoolProxiedConnection, compiled: _Compiled) -> Any:
     """The cursor ``compiled`` ran on last on ``pooled``'s DBAPI connection (new the first time).
 
     Only for psycopg (``compiled.kept``), whose client-side cursor holds its
@@ -282,7 +300,11 @@ def _watched(connection: Connection) -> bool:
 
 def _compiled(connection: Connection, statement: Executable) -> _Compiled | None:
     """Return ``statement`` compiled for the connection's dialect (``None``: Core must run it)."""
-    dialect = connection.dialect
+    return compiled_for(connection.dialect, statement)
+
+
+def compiled_for(dialect: Dialect, statement: Executable) -> _Compiled | None:
+    """Return ``statement`` compiled for ``dialect``, once (``None``: Core must run it)."""
     known = _CACHE.get(dialect)
     if known is None:
         known = _CACHE[dialect] = {}
@@ -318,7 +340,7 @@ def _compile(dialect: Dialect, statement: Executable) -> _Compiled | None:
     return _Compiled(compiled.string, order, binds, defaults, columns, names, kept=kept)
 
 
-def _result_processors(
+def result_processors(
     dialect: Dialect, compiled: _Compiled, cursor: Any
 ) -> tuple[Processor | None, ...]:
     """The columns' result processors, for the types the driver describes (read once)."""

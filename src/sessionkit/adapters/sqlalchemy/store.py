@@ -20,6 +20,7 @@ SQLite units in :mod:`._locks` and the events held for the host's commit in
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,12 +32,16 @@ from sqlalchemy.orm import sessionmaker
 from sessionkit.adapters.sqlalchemy import (
     _analytics,  # noqa: F401  # registers the analytics reader
     _kinds,  # noqa: F401  # registers sessions and series
+    _quick,
 )
 from sessionkit.adapters.sqlalchemy._backend import Backend, SchemaWarning, backend_for
 from sessionkit.adapters.sqlalchemy._unit import SqlAlchemyUnitOfWork
 from sessionkit.errors import InvalidDuration, InvalidValue, WrongType
 from sessionkit.errors._base import duration_text
-from sessionkit.ports import EventPublisher, check_publisher
+from sessionkit.model.booking import Booking
+from sessionkit.model.events import DomainEvent
+from sessionkit.model.session import Session
+from sessionkit.ports import EventPublisher, QuickRefusal, check_publisher
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "SqlAlchemyStore", "SqlAlchemyUnitOfWork"]
 
@@ -185,6 +190,26 @@ class SqlAlchemyStore:
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         """Return a new, not yet entered, unit of work with its own session and transaction."""
         return SqlAlchemyUnitOfWork(self, self._maker, None)
+
+    def book_quickly(
+        self,
+        tenant: str,
+        session_id: str,
+        admit: Callable[[Session], Booking | None],
+        refuse: QuickRefusal | None = None,
+    ) -> Booking | None:
+        """Take a plain booking in one transaction of the store's own, or answer ``None``.
+
+        :class:`~sessionkit.ports.QuickBookings`, which ``kit.bookings.book``
+        tries before a unit of work: on PostgreSQL (psycopg), for a store over
+        an ``Engine`` whose statements nothing watches, the same lock and
+        checked insert a unit sends, without the unit (:mod:`._quick`).
+        """
+        return _quick.book_quickly(self, tenant, session_id, admit, refuse)
+
+    def publish_committed(self, events: Sequence[DomainEvent]) -> None:
+        """Publish a quick booking's events to the store's ``publisher``, as one batch."""
+        _quick.publish(self, events)
 
     def join(self, session: OrmSession) -> SqlAlchemyUnitOfWork:
         """Return a unit of work that runs inside the host's ``session`` as a SAVEPOINT.
