@@ -1,8 +1,7 @@
-"""Where ``kit.bookings.book``'s quick way on PostgreSQL still differs from the long way.
+"""Where ``kit.bookings.book``'s quick way on PostgreSQL once differed from the long way.
 
 The review of 3911bf27 (``SqlAlchemyStore.book_quickly``): each test here
-pins one difference a caller can see, and is marked ``xfail(strict=True)``
-until the quick way is fixed. Which way ran is read from a spy on
+pins one difference a caller could see, fixed since. Which way ran is read from a spy on
 ``book_quickly`` (what it answered), never from a cursor listener, which turns
 the quick way off. Each test makes its own engine (the pool's options are what
 the tests are about) in a throwaway schema; PostgreSQL only
@@ -106,14 +105,6 @@ def _warm(engine: Engine, count: int) -> list[int]:
     return pids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a quick booking that falls back (here: a full session, waitlist=True) returns its "
-        "connection with the session's row lock held when the engine does not reset "
-        "connections (pool_reset_on_return=None): the unit of work then waits for it"
-    ),
-)
 def test_a_fallback_leaves_no_lock_held_without_the_pools_reset(answers: list[object]) -> None:
     with _engine(pool_size=2, pool_reset_on_return=None) as engine:
         store = SqlAlchemyStore(engine, lock_timeout=timedelta(seconds=1))
@@ -125,14 +116,6 @@ def test_a_fallback_leaves_no_lock_held_without_the_pools_reset(answers: list[ob
         assert (queued.status, answers) == (WAITLISTED, ["booked", None])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a connection the quick booking finds dead is invalidated alone, not with the pool's "
-        "other connections of its generation as Core invalidates them: the next booking "
-        "takes another dead connection and fails again"
-    ),
-)
 def test_a_dead_connection_invalidates_the_pool(answers: list[object]) -> None:
     with _engine(pool_size=2) as engine:
         store = SqlAlchemyStore(engine)
@@ -152,13 +135,6 @@ def test_a_dead_connection_invalidates_the_pool(answers: list[object]) -> None:
         assert (booked.status, answers) == (HELD, [StorageUnavailable, "booked"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a pool that lends no connection within pool_timeout is waited for twice: the quick "
-        "way answers None, then the unit of work waits again"
-    ),
-)
 def test_a_full_pool_is_waited_for_once(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,13 +158,6 @@ def test_a_full_pool_is_waited_for_once(
         assert waits == ["timed out"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an engine 'commit' listener of the host's never sees a quick booking's COMMIT "
-        "(the unit's goes through Core); quick_ready checks only the execute events"
-    ),
-)
 def test_the_hosts_commit_listener_sees_the_booking(answers: list[object]) -> None:
     with _engine() as engine:
         store = SqlAlchemyStore(engine)
@@ -200,13 +169,6 @@ def test_the_hosts_commit_listener_sees_the_booking(answers: list[object]) -> No
         assert commits == ["commit"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an engine 'handle_error' listener of the host's is never called for a quick "
-        "booking's driver error (a unit's goes through Core's handle_error chain)"
-    ),
-)
 def test_the_hosts_error_listener_sees_a_lock_timeout(answers: list[object]) -> None:
     with _engine(pool_size=2) as engine:
         store = SqlAlchemyStore(engine, lock_timeout=timedelta(milliseconds=200))
@@ -225,14 +187,6 @@ def test_the_hosts_error_listener_sees_a_lock_timeout(answers: list[object]) -> 
         assert seen == ["ExceptionContextImpl"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a quick booking that falls back draws a second id from the kit's id source (the "
-        "unit of work drafts the booking again): a waitlisted booking's id is not the one "
-        "the long way alone would give"
-    ),
-)
 def test_a_fallback_draws_one_id(answers: list[object]) -> None:
     with _engine() as engine:
         drawn: list[str] = []
@@ -261,13 +215,6 @@ class _Ticking:
         return self.readings[-1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a quick booking that falls back reads the clock again (the unit of work's "
-        "transaction): the booking is stamped later than the instant its checks ran at"
-    ),
-)
 def test_a_fallback_reads_the_clock_once(answers: list[object]) -> None:
     with _engine() as engine:
         clock = _Ticking()
@@ -282,13 +229,6 @@ def test_a_fallback_reads_the_clock_once(answers: list[object]) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a COMMIT that fails with an error no unit translates (a deferred trigger's) is "
-        "raised as the driver's bare error, where a unit raises SQLAlchemy's DBAPIError"
-    ),
-)
 def test_a_failed_commit_raises_sqlalchemys_error(answers: list[object]) -> None:
     with _engine() as engine:
         kit = _kit(SqlAlchemyStore(engine))
@@ -319,14 +259,6 @@ class _InHostsSession(SqlAlchemyStore):
         return self.join(self.host)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the quick way is found on any SqlAlchemyStore, also one whose unit_of_work the "
-        "host overrode (to join its own session): the booking commits on a connection of "
-        "its own, and the host's rollback no longer takes it back"
-    ),
-)
 def test_a_store_whose_units_join_the_hosts_session_books_in_it(answers: list[object]) -> None:
     with _engine() as engine:
         store = _InHostsSession(engine)
@@ -342,14 +274,6 @@ def test_a_store_whose_units_join_the_hosts_session_books_in_it(answers: list[ob
         assert (stored, "booked" in answers) == (0, False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the quick way ignores the engine's execution options but isolation_level and "
-        "schema_translate_map: postgresql_readonly, which a unit's connection applies, "
-        "does not stop a quick booking's write"
-    ),
-)
 def test_a_read_only_engine_refuses_the_booking(answers: list[object]) -> None:
     with _engine() as engine:
         session = _open(_kit(SqlAlchemyStore(engine)), 5)
@@ -359,13 +283,6 @@ def test_a_read_only_engine_refuses_the_booking(answers: list[object]) -> None:
             kit.bookings.book(T, session.id, "student:ann", actor="ann")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a database that refuses connections is asked twice (the quick way answers None "
-        "and the unit of work connects again): a refused or timed-out connect waits twice"
-    ),
-)
 def test_a_refused_connection_is_asked_for_once(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -386,14 +303,6 @@ def test_a_refused_connection_is_asked_for_once(
         assert attempts == ["connect"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the quick way writes booking_values and its own INSERT whatever the host registered "
-        "for the bookings kind (register(BOOKINGS, SqlKind(...))): a unit writes the "
-        "registered description's values, through its repository"
-    ),
-)
 def test_the_registered_bookings_description_writes_the_booking(answers: list[object]) -> None:
     found = registered(BOOKINGS.name)
     assert found is not None

@@ -69,6 +69,7 @@ from sessionkit.services._context_retry import (
     retried,
 )
 from sessionkit.services._context_tx import Tx
+from sessionkit.services._ids import IdSource
 from sessionkit.services._journal_entries import journal_entries
 from sessionkit.zones import check_instant
 
@@ -94,6 +95,7 @@ class Context:
     links: LinkChecker | None
     lifecycles: LifecycleRegistry
     ids: Callable[[], str]
+    """The kit's id source; ``ids()`` draws one (an id given back first: :meth:`give_back_id`)."""
     facts: FactProvider | None = None
     booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
     limits: Limits = DEFAULT_LIMITS
@@ -141,6 +143,15 @@ class Context:
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
         return check_instant(self.clock.now(), "clock.now()")
+
+    def give_back_id(self, record_id: str) -> None:
+        """Return an id :attr:`ids` drew for a record never stored, for the next draw.
+
+        Only with the kit's :class:`~sessionkit.services._ids.IdSource`; a bare
+        callable keeps drawing anew.
+        """
+        if isinstance(self.ids, IdSource):
+            self.ids.give_back(record_id)
 
     def at(self, value: datetime | None, name: str) -> datetime:
         """Return ``value`` in UTC, or now when it is ``None``.

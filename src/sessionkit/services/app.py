@@ -53,6 +53,7 @@ from sessionkit.services._app_checks import (
     check_when_emptied,
 )
 from sessionkit.services._context import Context
+from sessionkit.services._ids import IdSource
 from sessionkit.services._reschedule_steps import answer_overdue
 from sessionkit.services.analytics import Analytics
 from sessionkit.services.attendance import AttendanceCommands, AttendancePolicy
@@ -188,7 +189,7 @@ class SessionKit:
             clock=clock,
             links=links,
             lifecycles=lifecycles,
-            ids=ids,
+            ids=IdSource(ids),
             facts=facts,
             booking_rules=BookingRules() if booking_rules is None else booking_rules,
             gateway=gateway,

@@ -126,9 +126,12 @@ class BookingMaking(BookingReads, BookingAdmission):
         try:
             quick = self._ctx.quick
             if quick is not None and request.draft is None and not self._ctx.journal:
-                taken = self._book_quickly(quick, tenant, request, actor, now)
+                taken, at = self._book_quickly(quick, tenant, request, actor, now)
                 if taken is not None:
                     return taken
+                # The long way, at the instant the quick way judged the request at: the
+                # command reads the clock once, as it would have.
+                return self._book(tenant, request, actor, at)
             return self._book(tenant, request, actor, now)
         except RACES as taken:
             if not lost_to_replay(request, taken):
@@ -144,21 +147,25 @@ class BookingMaking(BookingReads, BookingAdmission):
         request: BookingRequest,
         actor: str | None,
         now: datetime | None,
-    ) -> Booking | None:
+    ) -> tuple[Booking | None, datetime]:
         """Take the request the store's quick way (:class:`~sessionkit.ports.QuickBookings`).
 
         Only the common case of :meth:`book_in`: a free session that passes
         every check that needs no bookings read, with no per-participant
-        limit to count, taking the booking in one write. ``None`` for anything
-        else, with nothing written (a refusal too: the long way raises it, or
-        judges the session where silence moved it): :meth:`book` then runs
-        the command in a unit of work, as it would have.
+        limit to count, taking the booking in one write; or a session that is
+        only full, refused (``CapacityExceeded``, as :meth:`book_in` says it).
+        ``None`` for anything else, with nothing written (any other refusal
+        too: the long way raises it, or judges the session where silence moved
+        it), and the id the booking drew given back to the kit's id source:
+        :meth:`book` then runs the command in a unit of work, as it would
+        have, at the instant returned with it.
         """
         ctx = self._ctx
         at = ctx.at(now, "now")
         assert request.session_id is not None  # no draft comes here
         events: list[DomainEvent] = []
         judged: list[BookingRules] = []
+        drawn: list[str] = []
         role = request.acting_role
 
         def admit(session: Session) -> Booking | None:
@@ -171,6 +178,7 @@ class BookingMaking(BookingReads, BookingAdmission):
             if ctx.price_of(session) is not None:
                 return None  # kit.payments.book's, or PaymentRequired: the long way says
             new = self._drafted(tenant, session, request, actor, at)
+            drawn[:] = [new.id]
             entered, change = self._seated(new, request, rules, at, actor)
             events[:] = [booking_event(entered, change, tenant=tenant, actor=actor)]
             judged[:] = [rules]
@@ -193,16 +201,20 @@ class BookingMaking(BookingReads, BookingAdmission):
                 running=running,
             )
 
+        # A refusal raised here drew its id as the long way's would (book_in draws before
+        # its first write); so does a failure.
         taken = quick.book_quickly(tenant, request.session_id, admit, refuse)
         if taken is None:
-            return None
+            if drawn:  # never stored: the next booking takes it, as if never drawn
+                ctx.give_back_id(drawn[0])
+            return None, at
         COMMITS.set(COMMITS.get() + 1)
         try:
             quick.publish_committed(events)
         except BaseException as error:
             mark(error, AFTER_COMMIT, True)  # the booking stands: see raised_after_commit
             raise
-        return taken
+        return taken, at
 
     def _book(
         self, tenant: str, request: BookingRequest, actor: str | None, now: datetime | None

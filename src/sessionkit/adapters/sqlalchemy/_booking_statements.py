@@ -206,7 +206,9 @@ def _none(rows: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 @functools.cache
-def insert_checked(dialect: str, active: bool, seats: bool, settled: bool = False) -> Insert:
+def insert_checked(
+    dialect: str, active: bool, seats: bool, settled: bool = False, *, capacity: bool = False
+) -> Insert:
     """Insert one booking only if it passes the seat checks, in the statement itself.
 
     The row's values are the parameters named after the columns; it is
@@ -221,14 +223,17 @@ def insert_checked(dialect: str, active: bool, seats: bool, settled: bool = Fals
     stays a unique violation. Inserting no row means "find out why", which
     the caller does the long way. With ``settled``, also only when the session
     needs no settling at ``:at``: no hold or offer in play that ran out by then,
-    nobody on its waitlist.
+    nobody on its waitlist. With ``capacity``, the session's capacity is the
+    parameter ``:capacity`` and its row is not read again: for a caller that
+    read it under the lock it holds (the quick booking), which saves the
+    server a second look at the row (about a tenth of its CPU per booking,
+    16 clients, 2026-12-06).
     """
     row = {column.key: bindparam(column.key, type_=column.type) for column in B.c}
     at = bindparam("at", type_=B.c.created_at.type)
-    conditions: list[ColumnElement[bool]] = [
-        S.c.tenant == row["tenant"],
-        S.c.id == row["session_id"],
-    ]
+    conditions: list[ColumnElement[bool]] = (
+        [] if capacity else [S.c.tenant == row["tenant"], S.c.id == row["session_id"]]
+    )
     # The checks read the session's bookings once, in one aggregate: three subqueries
     # (an EXISTS each, and the sum) scanned them three times, and PostgreSQL planned the
     # statement afresh at every run (its generic plan looked dearer), 0.28 ms against
@@ -244,7 +249,8 @@ def insert_checked(dialect: str, active: bool, seats: bool, settled: bool = Fals
     if seats:
         seated = case((and_(*taking_seats(at)), B.c.seats), else_=_ZERO)
         taken = func.coalesce(func.sum(seated), _ZERO)
-        checks.append(taken + row["seats"] <= S.c.capacity)
+        limit = bindparam("capacity", type_=S.c.capacity.type) if capacity else S.c.capacity
+        checks.append(taken + row["seats"] <= limit)
     if settled:
         unsettled = or_(
             B.c.status == literal(WAITLISTED, B.c.status.type),
@@ -252,11 +258,12 @@ def insert_checked(dialect: str, active: bool, seats: bool, settled: bool = Fals
         )
         checks.append(_none(unsettled))
     if checks:
-        passed = (
-            select(and_(*checks))
-            .where(B.c.tenant == S.c.tenant, B.c.session_id == S.c.id)
-            .scalar_subquery()
+        of_session = (
+            (B.c.tenant == row["tenant"], B.c.session_id == row["session_id"])
+            if capacity
+            else (B.c.tenant == S.c.tenant, B.c.session_id == S.c.id)
         )
+        passed = select(and_(*checks)).where(*of_session).scalar_subquery()
         conditions.append(passed)
     source = select(*row.values()).where(*conditions)
     names = list(row)

@@ -8,24 +8,36 @@ when the connection lacks it), the lock of the session's row
 (:data:`~._booking_statements.SESSION_FOR_UPDATE`) and the checked, settled
 ``INSERT ... SELECT`` (:func:`~._booking_statements.insert_checked`) on the
 psycopg cursors a unit would use (:mod:`~._direct`), and commits. The SQL is
-the unit's, statement for statement, so the database keeps capacity exact in
-the same way; what is saved is the unit's Python around it: the Core
-connection, its transaction objects, the ORM-like session, the repository and
-the command's unit-of-work bookkeeping. On 2026-12-06 that was about a third
-of a booking's client CPU with 16 clients.
+the unit's, but for two things a unit cannot know: the session's capacity is
+passed to the insert as read under the lock (``capacity=True``; the unit's
+insert reads the row again), and the locked row comes in the binary format.
+The database keeps capacity exact in the same way. What is saved is the
+unit's Python around the statements (the Core connection, its transaction
+objects, the ORM-like session, the repository, the command's unit-of-work
+bookkeeping) and a little of the server's work. Same-run figures, 16 client
+processes on 2 cores, 2026-12-06: about a third less client CPU per booking.
 
 Only where nothing would tell the two ways apart: a store over an ``Engine``
-(not a ``sessionmaker``, not joined to a host's session) on psycopg, whose
-units need not set the isolation level, with nothing watching or changing the
-statements Core would send (the conditions of :mod:`~._direct`). Anything else,
-and anything the quick way did not take (a missing session, a refusal, a
-session to settle, a full one, a taken idempotency key, an error it cannot
-name), rolls back and answers ``None``: the command then runs in a unit of
-work, which finds and raises what refused it. A failure the store's units
-translate (a lock wait past ``lock_timeout``, a lost connection, a deadlock)
-is translated here the same way and raised, so a command never waits twice
-for a lock; a COMMIT that fails leaves the outcome unknown, as a unit's does
-(:meth:`~sessionkit.errors.StorageUnavailable.lost_in_commit`).
+(not a ``sessionmaker``, not joined to a host's session, its ``unit_of_work``
+not overridden) on psycopg, whose units need not set the isolation level, with
+nothing watching or changing the statements Core would send (the conditions of
+:mod:`~._direct`), the transactions it begins and commits, or its errors (a
+host's ``engine_connect``, ``begin``, ``commit``, ``rollback`` or
+``handle_error`` listener), no execution option that changes what a unit's
+connection writes (``postgresql_readonly``), and bookings stored as sessionkit
+registers them (not a host's ``register(BOOKINGS, ...)``).
+
+A session that is only full (nothing run out, nobody waiting, the participant
+not in it, no idempotency key) is refused here, still under the lock, with
+the error the services build from one read (:func:`_refused`). Anything else
+the quick way does not take (a missing session, another refusal, a session
+to settle, a taken idempotency key, an error no unit would name) is rolled
+back and answered ``None``: the command then runs in a unit of work, which
+finds and raises what refused it. A failure the store's units translate (a
+lock wait past ``lock_timeout``, a lost connection, a deadlock, a pool with no
+connection to lend) is translated here the same way and raised, so a command
+never waits twice; a COMMIT that fails leaves the outcome unknown, as a
+unit's does (:meth:`~sessionkit.errors.StorageUnavailable.lost_in_commit`).
 """
 
 from __future__ import annotations
@@ -34,19 +46,25 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from sessionkit.adapters.sqlalchemy import _booking_queries as queries
 from sessionkit.adapters.sqlalchemy import _booking_statements as sql
+from sessionkit.adapters.sqlalchemy import _deferred, _faults
 from sessionkit.adapters.sqlalchemy import _direct as direct
+from sessionkit.adapters.sqlalchemy._bookings import SqlAlchemyBookingRepository
 from sessionkit.adapters.sqlalchemy._faults import translate
+from sessionkit.adapters.sqlalchemy._kind import registered
 from sessionkit.adapters.sqlalchemy._lock_settings import _SET_LOCK_TIMEOUT
-from sessionkit.adapters.sqlalchemy.booking_rows import booking_values
+from sessionkit.adapters.sqlalchemy._unit_failures import pool_timed_out
+from sessionkit.adapters.sqlalchemy.booking_rows import booking_values, bookings_table
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.errors import SessionKitError, StorageUnavailable
 from sessionkit.model.booking import Booking, stamped_at
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.session import Session
-from sessionkit.ports import QuickRefusal, publish_batches
+from sessionkit.ports import BOOKINGS, QuickRefusal, publish_batches
 
 if TYPE_CHECKING:
     from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore
@@ -61,6 +79,7 @@ def quick_ready(store: SqlAlchemyStore) -> bool:
         return False
     dialect = engine.dialect
     dispatch = engine.dispatch
+    options = engine.get_execution_options()
     return (
         dialect.driver == "psycopg"
         and not (
@@ -68,13 +87,45 @@ def quick_ready(store: SqlAlchemyStore) -> bool:
             or dispatch.after_execute
             or dispatch.before_cursor_execute
             or dispatch.after_cursor_execute
+            # A unit's Core connection fires these too: a host's listener must see them.
+            or dispatch.engine_connect
+            or dispatch.begin
+            or dispatch.commit
+            or dispatch.rollback
         )
         and not dialect.dispatch.do_execute
+        # A unit's driver errors go through Core's chain, which calls the host's hooks.
+        and all(hook in _OWN_ERROR_HOOKS for hook in dialect.dispatch.handle_error)
         and type(dialect).do_execute is DefaultDialect.do_execute
         and not engine._should_log_info()  # Core's own echo test
-        and not engine.get_execution_options().get("schema_translate_map")
-        and store.backend.isolation_to_set(engine.get_execution_options(), dialect) is None
+        and not any(options.get(name) for name in _CHANGING_OPTIONS)
+        and store.backend.isolation_to_set(options, dialect) is None
+        and _sessionkits_bookings()
     )
+
+
+def _sessionkits_bookings() -> bool:
+    """Whether bookings are stored as sessionkit registered them (a host may register its own).
+
+    The quick way writes :func:`~.booking_rows.booking_values` with the
+    repository's statements: a description of the host's (its ``values``,
+    its repository) is what a unit writes with.
+    """
+    found = registered(BOOKINGS.name)
+    if found is None:
+        return False
+    description = found[1]
+    return (
+        description.values is booking_values
+        and description.repository is SqlAlchemyBookingRepository
+        and description.table is bookings_table
+    )
+
+
+_OWN_ERROR_HOOKS = frozenset({_faults._on_error, _deferred._drop_staged_on_error})
+"""sessionkit's own ``handle_error`` listeners, whose work :func:`_failed` does itself."""
+_CHANGING_OPTIONS = ("schema_translate_map", "postgresql_readonly", "postgresql_deferrable")
+"""Engine execution options a unit's Core connection applies, which change what it writes."""
 
 
 def book_quickly(
@@ -93,15 +144,24 @@ def book_quickly(
         return None
     try:
         pooled = store.engine.raw_connection()
-    except Exception:  # noqa: BLE001  # a unit asks the pool again and says what failed
-        return None
+    except PoolTimeout as error:
+        # Raised as a unit raises it: the long way would wait pool_timeout a second time.
+        raise pool_timed_out(store.engine.pool, store.backend.name) from error
+    except Exception as error:
+        # A database that refuses connections, translated as a unit's hook translates it
+        # (the long way would wait for the connection to fail a second time); else the
+        # unit asks the pool again and says what failed.
+        refused = _unconnected(store, error)
+        if refused is None:
+            return None
+        raise refused from error
     connection: Any = pooled.dbapi_connection
     try:
         timeout = store.backend.pg_lock_timeout
         if timeout is not None and not store.backend.driver_bounded(connection):
             _sent(store, pooled, _SET_LOCK_TIMEOUT, {"timeout": timeout})
         locking = {"tenant": tenant, "session_id": session_id}
-        found = _sent(store, pooled, sql.SESSION_FOR_UPDATE, locking)
+        found = _sent(store, pooled, sql.SESSION_FOR_UPDATE, locking, binary=True)
         if found is None:
             return None
         session = session_from_row(found)
@@ -111,7 +171,9 @@ def book_quickly(
         at = stamped_at(booking)
         params = booking_values(booking)
         params["at"] = at
-        statement = sql.insert_checked("postgresql", True, booking.takes_seats(at), True)
+        params["capacity"] = session.capacity  # locked: it stays as read
+        seats = booking.takes_seats(at)
+        statement = sql.insert_checked("postgresql", True, seats, True, capacity=True)
         if _sent(store, pooled, statement, params, rowcount=True) != 1:
             refusal = None if refuse is None else _refused(store, pooled, session, booking, refuse)
             if refusal is None:
@@ -133,7 +195,25 @@ def book_quickly(
             pooled.invalidate(error)
         raise
     finally:
-        # The pool's reset rolls back whatever did not commit, as it does for a unit's.
+        _ended(pooled)
+
+
+def _ended(pooled: Any) -> None:
+    """Roll back what did not commit, then give the connection back to the pool.
+
+    As Core's ``Connection.close`` does for a unit's, whatever the pool's
+    ``reset_on_return``: with ``None`` (or ``"commit"``) the pool would hand
+    on a connection still in the transaction, holding the session's row lock
+    (a unit of work taking the long way then waited for it). psycopg sends
+    nothing for a connection not in a transaction, so a committed booking,
+    and the pool's own reset after this one, cost no round trip.
+    """
+    try:
+        if pooled.is_valid:
+            pooled.dbapi_connection.rollback()
+    except Exception as error:  # noqa: BLE001  # a dead connection: the pool opens another
+        pooled.invalidate(error)
+    finally:
         pooled.close()
 
 
@@ -178,6 +258,7 @@ def _all(
         cursor.execute(compiled.sql, direct.bound(compiled, params))
         found = cursor.fetchall()
     except Exception as error:
+        direct.drop_cursor(pooled, compiled)
         raise _failed(store, pooled, error, compiled.sql) from error
     if not found:
         return []
@@ -197,6 +278,7 @@ def _sent(
     params: dict[str, Any],
     *,
     rowcount: bool = False,
+    binary: bool = False,
 ) -> Any:
     """Run ``statement`` on its kept cursor; its row's mapping, or its rowcount with ``rowcount``.
 
@@ -206,19 +288,34 @@ def _sent(
     compiled = direct.compiled_for(store.engine.dialect, statement)
     if compiled is None:
         raise _Unnamed
-    cursor = direct.kept_cursor(pooled, compiled)
+    cursor = direct.kept_cursor(pooled, compiled, binary=binary)
     try:
         cursor.execute(compiled.sql, direct.bound(compiled, params))
         if rowcount:
             return cursor.rowcount
         first = cursor.fetchone() if compiled.columns else None
     except Exception as error:
+        direct.drop_cursor(pooled, compiled)
         raise _failed(store, pooled, error, compiled.sql) from error
     if first is None:
         return None
     if compiled.results is None:
         compiled.results = direct.result_processors(store.engine.dialect, compiled, cursor)
     return direct.converted(compiled, first)
+
+
+def _unconnected(store: SqlAlchemyStore, error: Exception) -> SessionKitError | None:
+    """What a unit would raise for the pool's ``error`` opening a connection, or ``None``."""
+    dialect = store.engine.dialect
+    dbapi = cast("Any", dialect.loaded_dbapi)
+    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
+        return None
+    return translate(
+        error,
+        backend="postgresql",
+        disconnect=bool(dialect.is_disconnect(error, None, None)),
+        lock_timeout=store.lock_timeout,
+    )
 
 
 def _failed(
@@ -231,17 +328,24 @@ def _failed(
 ) -> BaseException:
     """What a unit would raise for ``error`` of ``statement``: translated, or ``_Unnamed``.
 
-    A dead connection is invalidated, so the pool opens a new one. Past a
-    COMMIT, an error no unit translates is raised as it is: the outcome is
-    unknown, so the long way must not run.
+    A dead connection is invalidated with the pool's older ones, as Core
+    invalidates them, so the pool opens new ones. Past a
+    COMMIT, a driver error no unit translates is raised as Core raises a
+    unit's (:func:`_as_core`): the outcome is unknown, so the long way must
+    not run.
     """
     dialect = store.engine.dialect
     dbapi = cast("Any", dialect.loaded_dbapi)
-    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
+    if not isinstance(error, dbapi.Error):
         return error if in_commit else _Unnamed()
+    if isinstance(error, dbapi.IntegrityError):  # a deferred constraint's, at a COMMIT
+        return _as_core(store, error, disconnect=False) if in_commit else _Unnamed()
     disconnect = bool(dialect.is_disconnect(error, pooled.dbapi_connection, None))
     if disconnect:
-        pooled.invalidate(error)
+        # As Core does for a unit's statement: every connection the pool opened before
+        # this one is stale too (a server restart ends them all), and is replaced at its
+        # next checkout rather than failing the next command in turn. Invalidates this one.
+        store.engine.pool._invalidate(pooled, error)
     translated: SessionKitError | None = translate(
         error,
         backend="postgresql",
@@ -250,10 +354,24 @@ def _failed(
         lock_timeout=store.lock_timeout,
     )
     if translated is None:
-        return error if in_commit else _Unnamed()
+        return _as_core(store, error, disconnect=disconnect) if in_commit else _Unnamed()
     if in_commit and isinstance(translated, StorageUnavailable):
         translated.lost_in_commit()
     return translated
+
+
+def _as_core(store: SqlAlchemyStore, error: Exception, *, disconnect: bool) -> StatementError:
+    """The driver's ``error`` of a COMMIT wrapped as Core wraps a unit's (``sqlalchemy.exc``)."""
+    dialect = store.engine.dialect
+    return DBAPIError.instance(
+        None,
+        None,
+        error,
+        cast("Any", dialect.loaded_dbapi).Error,
+        hide_parameters=store.engine.hide_parameters,
+        connection_invalidated=disconnect,
+        dialect=dialect,
+    )
 
 
 def publish(store: SqlAlchemyStore, events: Sequence[DomainEvent]) -> None:

@@ -35,7 +35,11 @@ def _pool_timeout(self: SqlAlchemyUnitOfWork, db: Db) -> StorageTimeout:
     Every connection of the pool was in use (units of work, or the host's own)
     for as long as the pool waits: SQLAlchemy's bare ``TimeoutError`` before.
     """
-    pool = db.get_bind().engine.pool
+    return pool_timed_out(db.get_bind().engine.pool, self._store.backend.name)
+
+
+def pool_timed_out(pool: object, backend: str) -> StorageTimeout:
+    """:func:`_pool_timeout` of ``pool`` (also the quick booking's, which has no unit)."""
     seconds = getattr(pool, "_timeout", None)
     size = getattr(pool, "size", None)
     overflow = getattr(pool, "_max_overflow", None)
@@ -46,7 +50,7 @@ def _pool_timeout(self: SqlAlchemyUnitOfWork, db: Db) -> StorageTimeout:
     )
     return StorageTimeout.waiting(
         f"a connection from the engine's pool{held}",
-        backend=self._store.backend.name,
+        backend=backend,
         timeout=None if not isinstance(seconds, int | float) else timedelta(seconds=seconds),
         setting="pool_timeout",
     )

@@ -204,7 +204,11 @@ class SqlAlchemyStore:
         tries before a unit of work: on PostgreSQL (psycopg), for a store over
         an ``Engine`` whose statements nothing watches, the same lock and
         checked insert a unit sends, without the unit (:mod:`._quick`).
+        ``None`` for a subclass that overrides :meth:`unit_of_work`.
         """
+        if type(self).unit_of_work is not SqlAlchemyStore.unit_of_work:
+            # A host's units (joined to its own session, say) are the only way it writes.
+            return None
         return _quick.book_quickly(self, tenant, session_id, admit, refuse)
 
     def publish_committed(self, events: Sequence[DomainEvent]) -> None:
