@@ -96,6 +96,8 @@ class _Compiled:
     """The columns' result processors, from the driver's description at the first run."""
     kept: bool = False
     """Whether it runs on a cursor of its own per connection, kept open (:func:`kept_cursor`)."""
+    converting: tuple[tuple[str, Processor], ...] = ()
+    """``binds`` as pairs: a statement's parameters are many, its converted ones few."""
 
 
 _CACHE: WeakKeyDictionary[Dialect, dict[Executable, _Compiled | None]] = WeakKeyDictionary()
@@ -214,11 +216,10 @@ def _sent(
 
 def bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     """The driver's parameters of ``compiled`` for ``params``, converted as Core converts them."""
-    values = dict(compiled.defaults)
-    binds = compiled.binds
-    for name, value in params.items():
-        process = binds.get(name)
-        values[name] = value if process is None else process(value)
+    values = {**compiled.defaults, **params}
+    for name, process in compiled.converting:
+        if name in params:
+            values[name] = process(params[name])
     return values if compiled.order is None else [values[n] for n in compiled.order]
 
 
@@ -351,7 +352,10 @@ def _compile(dialect: Dialect, statement: Executable) -> _Compiled | None:
     columns = tuple(getattr(statement, "selected_columns", ()))
     names = tuple(str(column.key) for column in columns)
     kept = dialect.driver == "psycopg"
-    return _Compiled(compiled.string, order, binds, defaults, columns, names, kept=kept)
+    converting = tuple(binds.items())
+    return _Compiled(
+        compiled.string, order, binds, defaults, columns, names, kept=kept, converting=converting
+    )
 
 
 def result_processors(

@@ -9,6 +9,7 @@ functions that write return plain dicts ready for ``insert().values`` or an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
@@ -83,6 +84,15 @@ def resource_values(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+_stored_ref = functools.lru_cache(maxsize=4096)(ResourceRef.parse)
+"""``ResourceRef.parse`` of a stored resource, kept for the few a store's sessions name.
+
+A ref is immutable, so every session naming ``teacher:t1`` may hold the same
+one: a booking reads its session's row each time (two refs, about a seventh of
+building the session, 2026-12-06). An unparseable text raises, and is not kept.
+"""
+
+
 def session_from_row(row: Row) -> Session:
     """Build the domain :class:`~sessionkit.model.session.Session` from a sessions row.
 
@@ -106,7 +116,7 @@ def session_from_row(row: Row) -> Session:
         busy=bool(row["busy"]),
         created_at=row["created_at"],
         created_by=row["created_by"],
-        resources=tuple(ResourceRef.parse(text) for text in row["resources"]),
+        resources=tuple(map(_stored_ref, row["resources"])),
         series_id=row["series_id"],
         schedule_item_id=row["schedule_item_id"],
         occurrence_key=row["occurrence_key"],
