@@ -6,7 +6,8 @@
    ``--quick``), each client picking random sessions until all are full (a
    flag per session, shared, tells the others which one a client was refused,
    so refusals stay near one per session). ``sessionkit``: ``kit.bookings.book``
-   (one unit of work per booking, ``confirm=True``) over ``SqlAlchemyStore``, on
+   (``confirm=True``; since 2026-12-06 on the store's quick way, one
+   transaction without a unit of work, docs/sqlalchemy.md) over ``SqlAlchemyStore``, on
    an engine whose connections are opened with the store's lock bound and UTC
    (:data:`BOUNDED`, as docs/sqlalchemy.md shows), so its units send no
    ``set_config`` first; every contender uses the same engine.
@@ -35,6 +36,23 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   On 2026-12-06 (3911bf2, ef46c6f, dd52ec0) the quick way: the same lock
+   and checked insert sent without the unit of work around them, the
+   capacity passed as read under the lock, the locked row in psycopg's
+   binary format, and a session that is only full refused in place (one
+   read) instead of by a second transaction of four statements. Runs of
+   item 1 that day: 1.82x at the start (1.38-1.97, client CPU per attempt
+   0.49 against 0.25 ms), then 1.56x, 1.59x and 1.53x (1.37-1.74; 0.45-0.55
+   against 0.24-0.28 ms), the machine's speed varying by a third within the
+   hour. Measured ad hoc beside them, with the postgres processes' CPU read
+   from /proc: under 16 clients each microsecond of a client's Python cost
+   three to five times what it costs one client alone, the server's CPU per
+   booking was 0.42-0.51 ms for sessionkit against 0.39-0.45 for its
+   statements and 0.30-0.38 for the floor, and a busy loop of 0.25 ms per
+   booking took the statements alone to 1.49x. Tried and dropped: the
+   floor's own shape (read the seats, then insert a plain row: one more
+   round trip, 1.82x), and client-side parameters sending both statements
+   as two multi-statement queries (parsed and planned at every run).
    Later on 2026-12-05 (75ac7408), on a machine at a third of the morning's
    speed (the floor at 882-951 bookings/s), three runs: 1.63x (1.43-1.74),
    1.51x (1.33-1.88) and 1.56x (1.47-1.61), sessionkit / its statements
@@ -843,29 +861,29 @@ def profile_one_client(engine: Engine, session_ids: list[str]) -> None:
     before = counter.count
     book(session_ids[0], "student:counted")
     statements = counter.count - before
-    counter.stop()  # profiled as the clients ran: on the driver's cursor, not through Core
+    # Profiled as the clients ran: a listener of the statements turns the quick way off.
+    counter.stop()
     wanted = min(len(session_ids) * CAPACITY - 2, 600)
     picks = [session_ids[n % len(session_ids)] for n in range(wanted)]
     print(
-        f"    one kit.bookings.book sends {statements} SQL statements (SAVEPOINT and RELEASE"
-        " counted, BEGIN and COMMIT not); the floor sends 3"
+        f"    one kit.bookings.book sends {statements} SQL statements (counted the long way,"
+        " which a statement listener makes it take: the quick way sends the same; BEGIN and"
+        " COMMIT not counted); the floor sends 3"
     )
     profile_report(
         lambda: [book(session_id, f"student:p{n}") for n, session_id in enumerate(picks)],
         f"{wanted} bookings by one client",
         (
             ("services/booking_making.py", "book"),
+            ("services/booking_making.py", "_book_quickly"),
+            ("services/booking_making.py", "admit"),
+            ("sqlalchemy/_quick.py", "book_quickly"),
+            ("sqlalchemy/_quick.py", "quick_ready"),
+            ("sqlalchemy/_quick.py", "_sent"),
+            ("sqlalchemy/_quick.py", "_refused"),
+            ("sqlalchemy/_quick.py", "_ended"),
             ("services/_context.py", "transaction"),
-            ("sqlalchemy/_bookings.py", "lock_session"),
-            ("sqlalchemy/_bookings.py", "add_settled"),
             ("services/_seats.py", "settle"),
-            ("sqlalchemy/_booking_reads.py", "seating"),
-            ("sqlalchemy/_bookings.py", "add_many"),
-            ("sqlalchemy/_bookings.py", "_inserted"),
-            ("sqlalchemy/_bookings.py", "_before_insert"),
-            ("sqlalchemy/store.py", "commit"),
-            ("sqlalchemy/_db.py", "commit"),
-            ("sqlalchemy/store.py", "__exit__"),
         ),
     )
 
@@ -901,7 +919,7 @@ def bench_throughput(quick: bool) -> None:
             stop_clients(pool)
         ratio = found.ratio("sessionkit", "floor")
         labels = {
-            "sessionkit": "kit.bookings.book (one unit of work each)",
+            "sessionkit": "kit.bookings.book (PostgreSQL's quick way)",
             "statements": f"its {2 + (statements.bound is not None)} statements alone, raw psycopg",
             "floor": "raw psycopg: FOR UPDATE, sum, INSERT, COMMIT",
         }
