@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,8 +33,10 @@ from sessionkit.errors import StorageReadOnly, StorageTimeout, StorageUnavailabl
 from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.policies import BookingRules
-from sessionkit.ports import BOOKINGS, QuickRefusal
+from sessionkit.ports import BOOKINGS
 from sessionkit.testing.clocks import ManualClock
+
+from ._quick_spy import spy_book_quickly
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 T = "acme"
@@ -55,24 +57,14 @@ def _engine(**options: Any) -> Iterator[Engine]:
 def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """What each ``book_quickly`` call answered: ``"booked"``, ``None``, or the error raised."""
     seen: list[object] = []
-    quickly = SqlAlchemyStore.book_quickly
 
-    def spied(
-        store: SqlAlchemyStore,
-        tenant: str,
-        session_id: str,
-        admit: Callable[[Session], Booking | None],
-        refuse: QuickRefusal | None = None,
-    ) -> Booking | None:
-        try:
-            answer = quickly(store, tenant, session_id, admit, refuse)
-        except BaseException as error:
-            seen.append(type(error))
-            raise
-        seen.append(None if answer is None else "booked")
-        return answer
+    def record(answer: object) -> None:
+        if answer is None or isinstance(answer, Booking):
+            seen.append(None if answer is None else "booked")
+        else:
+            seen.append(type(answer))
 
-    monkeypatch.setattr(SqlAlchemyStore, "book_quickly", spied)
+    spy_book_quickly(monkeypatch, record)
     return seen
 
 

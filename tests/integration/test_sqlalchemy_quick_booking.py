@@ -51,9 +51,11 @@ from sessionkit.model.booking_events import BookingConfirmed, BookingHeld, Booki
 from sessionkit.model.events import DomainEvent
 from sessionkit.model.money import Money
 from sessionkit.policies import BookingRules, Rate
-from sessionkit.ports import QuickRefusal, UnitOfWorkFactory
+from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionDraft, raised_after_commit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+
+from ._quick_spy import spy_book_quickly
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -94,29 +96,13 @@ class Spy:
 def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     """Record every ``book_quickly`` answer and ``unit_of_work`` call of every store."""
     seen = Spy()
-    quickly = SqlAlchemyStore.book_quickly
     unit_of_work = SqlAlchemyStore.unit_of_work
-
-    def book_quickly(
-        store: SqlAlchemyStore,
-        tenant: str,
-        session_id: str,
-        admit: Callable[[Session], Booking | None],
-        refuse: QuickRefusal | None = None,
-    ) -> Booking | None:
-        try:
-            answer = quickly(store, tenant, session_id, admit, refuse)
-        except BaseException as error:
-            seen.answers.append(error)
-            raise
-        seen.answers.append(answer)
-        return answer
+    spy_book_quickly(monkeypatch, seen.answers.append)
 
     def counted(store: SqlAlchemyStore) -> Any:
         seen.units += 1
         return unit_of_work(store)
 
-    monkeypatch.setattr(SqlAlchemyStore, "book_quickly", book_quickly)
     monkeypatch.setattr(SqlAlchemyStore, "unit_of_work", counted)
     return seen
 
