@@ -1,7 +1,6 @@
 """Follow-ups of the review of the quick booking's last commits (ef46c6f6, dd52ec0e).
 
-Each test pins a difference a host can see from before those commits, and is
-``xfail(strict=True)`` until it is fixed (patches: the review's report).
+Each test pins a difference a host could see from before those commits, fixed since.
 """
 
 from __future__ import annotations
@@ -15,14 +14,6 @@ from sessionkit.errors import SessionKitError, WrongType
 from sessionkit.testing.contract import make_session
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dd52ec0e: session_from_row parses refs through functools.lru_cache, which hashes "
-        "the stored value first: a non-text resource in a row edited outside sessionkit "
-        "raises a bare TypeError, no longer ResourceRef.parse's WrongType (a SessionKitError)"
-    ),
-)
 @pytest.mark.parametrize(
     "stored",
     [["teacher", "t1"], {"kind": "teacher", "id": "t1"}],

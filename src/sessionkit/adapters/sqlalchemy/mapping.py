@@ -105,6 +105,11 @@ def session_from_row(row: Row) -> Session:
     booking command and listing; a row edited outside sessionkit must keep to
     the same rules (docs/sqlalchemy.md).
     """
+    try:
+        resources = tuple(map(_stored_ref, row["resources"]))
+    except TypeError:
+        # The cache hashes first: a list or mapping stored by hand is WrongType, as parsed.
+        resources = tuple(ResourceRef.parse(text) for text in row["resources"])
     return Session.unchecked(
         id=row["id"],
         tenant=row["tenant"],
@@ -116,7 +121,7 @@ def session_from_row(row: Row) -> Session:
         busy=bool(row["busy"]),
         created_at=row["created_at"],
         created_by=row["created_by"],
-        resources=tuple(map(_stored_ref, row["resources"])),
+        resources=resources,
         series_id=row["series_id"],
         schedule_item_id=row["schedule_item_id"],
         occurrence_key=row["occurrence_key"],
