@@ -42,9 +42,9 @@
    binary format, and a session that is only full refused in place (one
    read) instead of by a second transaction of four statements. Runs of
    item 1 that day: 1.82x at the start (1.38-1.97, client CPU per attempt
-   0.49 against 0.25 ms), then 1.56x, 1.59x and 1.53x (1.37-1.74; 0.45-0.55
-   against 0.24-0.28 ms), the machine's speed varying by a third within the
-   hour. Measured ad hoc beside them, with the postgres processes' CPU read
+   0.49 against 0.25 ms), then 1.56x, 1.59x, 1.53x, 1.64x, 1.54x and 1.71x
+   (1.37-1.93; 0.45-0.57 against 0.24-0.30 ms), the machine's speed varying
+   by a third within the hour. Measured ad hoc beside them, with the postgres processes' CPU read
    from /proc: under 16 clients each microsecond of a client's Python cost
    three to five times what it costs one client alone, the server's CPU per
    booking was 0.42-0.51 ms for sessionkit against 0.39-0.45 for its
