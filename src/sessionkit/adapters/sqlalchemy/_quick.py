@@ -43,7 +43,7 @@ unit's does (:meth:`~sessionkit.errors.StorageUnavailable.lost_in_commit`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from sessionkit.adapters.sqlalchemy.store import SqlAlchemyStore
 
 __all__ = ["book_quickly", "publish", "quick_ready"]
+
+T = TypeVar("T")
 
 
 def quick_ready(store: SqlAlchemyStore) -> bool:
@@ -151,8 +153,8 @@ def book_quickly(
         # A database that refuses connections, translated as a unit's hook translates it
         # (the long way would wait for the connection to fail a second time); else the
         # unit asks the pool again and says what failed.
-        refused = _unconnected(store, error)
-        if refused is None:
+        refused = _failed(store, None, error, None)
+        if isinstance(refused, _Unnamed):
             return None
         raise refused from error
     connection: Any = pooled.dbapi_connection
@@ -174,7 +176,7 @@ def book_quickly(
         params["capacity"] = session.capacity  # locked: it stays as read
         seats = booking.takes_seats(at)
         statement = sql.insert_checked("postgresql", True, seats, True, capacity=True)
-        if _sent(store, pooled, statement, params, rowcount=True) != 1:
+        if _counted(store, pooled, statement, params) != 1:
             refusal = None if refuse is None else _refused(store, pooled, session, booking, refuse)
             if refusal is None:
                 return None
@@ -239,48 +241,27 @@ def _refused(
         "kind": ref.kind,
         "ident": ref.id,
     }
-    found = _all(store, pooled, queries.FULL, params)
-    if not found or any(acting for _, acting, _, _ in found):
+    found = _all(store, pooled, queries.FULL, params)  # one row at least
+    if any(acting for _, acting, _, _ in found):
         return None
     running = [(end, int(seats)) for _, _, end, seats in found if end is not None]
     return refuse(session, int(found[0][0]), running)
-
-
-def _all(
-    store: SqlAlchemyStore, pooled: Any, statement: Any, params: dict[str, Any]
-) -> list[Any] | None:
-    """Every row of ``statement``, converted as Core converts them; ``None``: Core must run it."""
-    compiled = direct.compiled_for(store.engine.dialect, statement)
-    if compiled is None:
-        return None
-    cursor = direct.kept_cursor(pooled, compiled)
-    try:
-        cursor.execute(compiled.sql, direct.bound(compiled, params))
-        found = cursor.fetchall()
-    except Exception as error:
-        direct.drop_cursor(pooled, compiled)
-        raise _failed(store, pooled, error, compiled.sql) from error
-    if not found:
-        return []
-    if compiled.results is None:
-        compiled.results = direct.result_processors(store.engine.dialect, compiled, cursor)
-    return [list(direct.converted(compiled, row).values()) for row in found]
 
 
 class _Unnamed(Exception):  # a signal, not an error anyone sees
     """A driver error no unit would translate: the command takes the long way instead."""
 
 
-def _sent(
+def _executed(
     store: SqlAlchemyStore,
     pooled: Any,
     statement: Any,
     params: dict[str, Any],
+    fetch: Callable[[Any, Any], T],
     *,
-    rowcount: bool = False,
     binary: bool = False,
-) -> Any:
-    """Run ``statement`` on its kept cursor; its row's mapping, or its rowcount with ``rowcount``.
+) -> tuple[Any, T]:
+    """Run ``statement`` on its kept cursor; it compiled and what ``fetch(cursor, compiled)`` read.
 
     ``_Unnamed`` for a statement that must go through Core, or a driver error
     the store does not translate; the translated error for one it does.
@@ -291,45 +272,69 @@ def _sent(
     cursor = direct.kept_cursor(pooled, compiled, binary=binary)
     try:
         cursor.execute(compiled.sql, direct.bound(compiled, params))
-        if rowcount:
-            return cursor.rowcount
-        first = cursor.fetchone() if compiled.columns else None
+        fetched = fetch(cursor, compiled)
     except Exception as error:
         direct.drop_cursor(pooled, compiled)
         raise _failed(store, pooled, error, compiled.sql) from error
-    if first is None:
-        return None
-    if compiled.results is None:
+    if compiled.columns and compiled.results is None:
         compiled.results = direct.result_processors(store.engine.dialect, compiled, cursor)
-    return direct.converted(compiled, first)
+    return compiled, fetched
 
 
-def _unconnected(store: SqlAlchemyStore, error: Exception) -> SessionKitError | None:
-    """What a unit would raise for the pool's ``error`` opening a connection, or ``None``."""
-    dialect = store.engine.dialect
-    dbapi = cast("Any", dialect.loaded_dbapi)
-    if not isinstance(error, dbapi.Error) or isinstance(error, dbapi.IntegrityError):
-        return None
-    return translate(
-        error,
-        backend="postgresql",
-        disconnect=bool(dialect.is_disconnect(error, None, None)),
-        lock_timeout=store.lock_timeout,
-    )
+def _sent(
+    store: SqlAlchemyStore,
+    pooled: Any,
+    statement: Any,
+    params: dict[str, Any],
+    *,
+    binary: bool = False,
+) -> dict[str, Any] | None:
+    """Run ``statement`` (:func:`_executed`); its first row by column key, if it has one."""
+    compiled, first = _executed(store, pooled, statement, params, _first, binary=binary)
+    return None if first is None else direct.converted(compiled, first)
+
+
+def _first(cursor: Any, compiled: Any) -> Any:
+    return cursor.fetchone() if compiled.columns else None
+
+
+def _counted(store: SqlAlchemyStore, pooled: Any, statement: Any, params: dict[str, Any]) -> int:
+    """Run ``statement`` (:func:`_executed`); the rows it wrote."""
+    count: int = _executed(store, pooled, statement, params, _rowcount)[1]
+    return count
+
+
+def _rowcount(cursor: Any, _compiled: Any) -> int:
+    count: int = cursor.rowcount
+    return count
+
+
+def _all(
+    store: SqlAlchemyStore, pooled: Any, statement: Any, params: dict[str, Any]
+) -> list[list[Any]]:
+    """Run ``statement`` (:func:`_executed`); every row, in column order."""
+    compiled, found = _executed(store, pooled, statement, params, _every)
+    return [list(direct.converted(compiled, row).values()) for row in found]
+
+
+def _every(cursor: Any, _compiled: Any) -> list[Any]:
+    found: list[Any] = cursor.fetchall()
+    return found
 
 
 def _failed(
     store: SqlAlchemyStore,
-    pooled: Any,
+    pooled: Any | None,
     error: Exception,
-    statement: str,
+    statement: str | None,
     *,
     in_commit: bool = False,
 ) -> BaseException:
     """What a unit would raise for ``error`` of ``statement``: translated, or ``_Unnamed``.
 
-    A dead connection is invalidated with the pool's older ones, as Core
-    invalidates them, so the pool opens new ones. Past a
+    ``pooled`` is ``None`` for the pool's error opening a connection (no
+    statement ran). A dead connection is invalidated with the pool's older
+    ones, as Core invalidates them, so the pool opens new ones. Past a
     COMMIT, a driver error no unit translates is raised as Core raises a
     unit's (:func:`_as_core`): the outcome is unknown, so the long way must
     not run.
@@ -340,8 +345,9 @@ def _failed(
         return error if in_commit else _Unnamed()
     if isinstance(error, dbapi.IntegrityError):  # a deferred constraint's, at a COMMIT
         return _as_core(store, error, disconnect=False) if in_commit else _Unnamed()
-    disconnect = bool(dialect.is_disconnect(error, pooled.dbapi_connection, None))
-    if disconnect:
+    dbapi_connection = None if pooled is None else pooled.dbapi_connection
+    disconnect = bool(dialect.is_disconnect(error, dbapi_connection, None))
+    if disconnect and pooled is not None:
         # As Core does for a unit's statement: every connection the pool opened before
         # this one is stale too (a server restart ends them all), and is replaced at its
         # next checkout rather than failing the next command in turn. Invalidates this one.
