@@ -94,8 +94,8 @@ class Context:
     clock: Clock
     links: LinkChecker | None
     lifecycles: LifecycleRegistry
-    ids: Callable[[], str]
-    """The kit's id source; ``ids()`` draws one (an id given back first: :meth:`give_back_id`)."""
+    ids: IdSource
+    """The kit's id source: ``ids()`` draws one, an id given back (``ids.give_back``) first."""
     facts: FactProvider | None = None
     booking_rules: BookingRules | RulesFor = attrs.field(factory=BookingRules)
     limits: Limits = DEFAULT_LIMITS
@@ -143,15 +143,6 @@ class Context:
     def now(self) -> datetime:
         """Return the clock's instant in UTC (a naive clock value is an error)."""
         return check_instant(self.clock.now(), "clock.now()")
-
-    def give_back_id(self, record_id: str) -> None:
-        """Return an id :attr:`ids` drew for a record never stored, for the next draw.
-
-        Only with the kit's :class:`~sessionkit.services._ids.IdSource`; a bare
-        callable keeps drawing anew.
-        """
-        if isinstance(self.ids, IdSource):
-            self.ids.give_back(record_id)
 
     def at(self, value: datetime | None, name: str) -> datetime:
         """Return ``value`` in UTC, or now when it is ``None``.

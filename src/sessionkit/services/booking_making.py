@@ -206,7 +206,7 @@ class BookingMaking(BookingReads, BookingAdmission):
         taken = quick.book_quickly(tenant, request.session_id, admit, refuse)
         if taken is None:
             if drawn:  # never stored: the next booking takes it, as if never drawn
-                ctx.give_back_id(drawn[0])
+                ctx.ids.give_back(drawn[0])
             return None, at
         COMMITS.set(COMMITS.get() + 1)
         try:
