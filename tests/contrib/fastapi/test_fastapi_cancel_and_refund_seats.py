@@ -16,36 +16,24 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import NOW, problem
+from .conftest import NOW, posted_session, problem
+from .test_fastapi_payments import deliver
 
 DESK = {"X-Actor": "desk", "X-Roles": "provider"}
 
 
 def _paid_family(client: TestClient, gateway: FakeGateway) -> dict[str, Any]:
     """Three seats of a one-hour session at 40 EUR a seat, paid (120 EUR): the booking."""
-    start = NOW + timedelta(days=2)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-            "capacity": 3,
-        },
-    )
-    session_id = made.json()["id"]
+    session_id = posted_session(client, NOW + timedelta(days=2), capacity=3)
     checkout = client.post(
         f"/v1/sessions/{session_id}/paid-bookings",
         json={"participant": "student:fay", "seats": 3},
     ).json()
     assert (checkout["payment"]["amount"], checkout["payment"]["currency"]) == ("120.00", "EUR")
     gateway.pay(checkout["payment"]["intent_ref"])
-    for event in gateway.drain():
-        body = PaymentEventIn.of(event).model_dump(mode="json")
-        assert client.post("/v1/payments/events", json=body).status_code == 200
+    deliver(client, gateway)
     booking: dict[str, Any] = client.get(f"/v1/bookings/{checkout['booking']['id']}").json()
     assert (booking["status"], booking["seats"]) == ("CONFIRMED", 3)
     return booking

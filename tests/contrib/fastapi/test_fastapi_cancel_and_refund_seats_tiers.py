@@ -16,14 +16,14 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.contrib.fastapi.payment_schemas import PaymentEventIn
 from sessionkit.model.money import Money
 from sessionkit.policies import FixedPrice, RefundPolicy, RefundTier
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.payments import FakeGateway
 
-from .conftest import HOURLY, NOW, RULES, ClientFor
+from .conftest import HOURLY, NOW, RULES, ClientFor, posted_session
+from .test_fastapi_payments import deliver
 
 FAY = {"X-Actor": "fay", "X-Roles": "participant", "X-Participant": "student:fay"}
 TIERS = RefundPolicy(
@@ -33,22 +33,11 @@ TIERS = RefundPolicy(
 
 def _paid(client: TestClient, gateway: FakeGateway) -> str:
     """Three seats of a one-hour session starting in 30 hours, paid: the booking's id."""
-    start = NOW + timedelta(hours=30)
-    made = client.post(
-        "/v1/sessions",
-        json={
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "lifecycle": "lms",
-            "capacity": 3,
-        },
-    )
+    session_id = posted_session(client, NOW + timedelta(hours=30), capacity=3)
     body = {"participant": "student:fay", "seats": 3}
-    checkout = client.post(f"/v1/sessions/{made.json()['id']}/paid-bookings", json=body).json()
+    checkout = client.post(f"/v1/sessions/{session_id}/paid-bookings", json=body).json()
     gateway.pay(checkout["payment"]["intent_ref"])
-    for event in gateway.drain():
-        sent = PaymentEventIn.of(event).model_dump(mode="json")
-        assert client.post("/v1/payments/events", json=sent).status_code == 200
+    deliver(client, gateway)
     booking_id: str = checkout["booking"]["id"]
     return booking_id
 
