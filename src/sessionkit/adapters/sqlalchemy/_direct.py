@@ -63,6 +63,7 @@ __all__ = [
     "converted",
     "drop_cursor",
     "kept_cursor",
+    "processors_for",
     "result_processors",
     "rows",
     "run",
@@ -223,7 +224,7 @@ def bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     return values if compiled.order is None else [values[n] for n in compiled.order]
 
 
-def kept_cursor(pooled: PoolProxiedConnection, compiled: _Compiled, *, binary: bool = False) -> Any:
+def kept_cursor(pooled: PoolProxiedConnection, compiled: _Compiled) -> Any:
     """The cursor ``compiled`` ran on last on ``pooled``'s DBAPI connection (new the first time).
 
     Only for psycopg (``compiled.kept``), whose client-side cursor holds its
@@ -236,26 +237,19 @@ def kept_cursor(pooled: PoolProxiedConnection, compiled: _Compiled, *, binary: b
     client alone, 2026-12-05). The cursors live in the pool's ``info`` of the
     connection, which lasts as long as the DBAPI connection and is cleared
     when the pool replaces it; a cursor whose statement raised is dropped
-    (:func:`drop_cursor`). With ``binary``, a cursor of its own that asks for
-    its rows in the binary format (the quick booking's lock: a session row's
-    instants and JSON cost the server less to send so, and the driver less to read).
+    (:func:`drop_cursor`).
     """
     dbapi_connection: Any = pooled.dbapi_connection
-    kept: dict[tuple[str, bool], Any] = pooled.info.setdefault(_CURSORS, {})
-    key = (compiled.sql, binary)
-    cursor = kept.get(key)
+    kept: dict[str, Any] = pooled.info.setdefault(_CURSORS, {})
+    cursor = kept.get(compiled.sql)
     if cursor is None or cursor.closed or cursor.connection is not dbapi_connection:
-        cursor = kept[key] = (
-            dbapi_connection.cursor(binary=True) if binary else dbapi_connection.cursor()
-        )
+        cursor = kept[compiled.sql] = dbapi_connection.cursor()
     return cursor
 
 
 def drop_cursor(pooled: PoolProxiedConnection, compiled: _Compiled) -> None:
-    """Forget ``compiled``'s kept cursors on ``pooled`` (its statement raised on one)."""
-    kept = pooled.info.get(_CURSORS, {})
-    kept.pop((compiled.sql, False), None)
-    kept.pop((compiled.sql, True), None)
+    """Forget ``compiled``'s kept cursor on ``pooled`` (its statement raised on it)."""
+    pooled.info.get(_CURSORS, {}).pop(compiled.sql, None)
 
 
 def _driver_error(connection: Connection) -> type[BaseException]:
@@ -362,7 +356,13 @@ def result_processors(
     dialect: Dialect, compiled: _Compiled, cursor: Any
 ) -> tuple[Processor | None, ...]:
     """The columns' result processors, for the types the driver describes (read once)."""
-    codes = [entry[1] for entry in cursor.description]
+    return processors_for(dialect, compiled, [entry[1] for entry in cursor.description])
+
+
+def processors_for(
+    dialect: Dialect, compiled: _Compiled, codes: Sequence[Any]
+) -> tuple[Processor | None, ...]:
+    """The columns' result processors, for the driver's type ``codes`` of the columns."""
     return tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, code)
         for column, code in zip(compiled.columns, codes, strict=True)
