@@ -1,0 +1,186 @@
+"""The quick booking's round trips in libpq's pipeline mode (``_wire``), on PostgreSQL.
+
+What the transport keeps on a pooled connection (its prepared statements),
+what it leaves there for psycopg and the pool (no pipeline, no transaction),
+and how it answers a server that forgot its statements. Which way a booking
+went is read from the spy on ``book_quickly``; each test makes its own engine
+in a throwaway schema (``SESSIONKIT_TEST_POSTGRES_URL``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sessionkit import SessionKit
+from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy import _wire as wire
+from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.errors import CapacityExceeded
+from sessionkit.model import Booking, ResourceRef, Session
+from sessionkit.model.booking import HELD
+from sessionkit.testing.clocks import ManualClock
+
+from ._quick_spy import spy_book_quickly
+
+POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+@contextmanager
+def _engine(**options: Any) -> Iterator[Engine]:
+    """A one-connection engine on a throwaway schema with sessionkit's tables; skip if unset."""
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to test the quick booking's round trips")
+    options.setdefault("pool_size", 1)
+    options.setdefault("max_overflow", 0)
+    with postgres_schema(POSTGRES_URL, **options) as engine:
+        yield engine
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """What each ``book_quickly`` call answered: ``"booked"``, ``None``, or the error's name."""
+    seen: list[str | None] = []
+
+    def record(answer: Booking | BaseException | None) -> None:
+        if answer is None or isinstance(answer, Booking):
+            seen.append(None if answer is None else "booked")
+        else:
+            seen.append(type(answer).__name__)
+
+    spy_book_quickly(monkeypatch, record)
+    return seen
+
+
+def _kit(engine: Engine) -> SessionKit:
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=ManualClock(NOW),
+        ids=lambda: f"id-{next(counter):04d}",
+    )
+
+
+def _open(kit: SessionKit, capacity: int = 10) -> Session:
+    return kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", "t1")],
+        lifecycle="lms",
+        capacity=capacity,
+    )
+
+
+def _named(engine: Engine) -> list[str]:
+    """The pooled connection's statements prepared under sessionkit's names."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT name FROM pg_prepared_statements"
+                    " WHERE name LIKE '\\_sessionkit\\_%' ORDER BY name"
+                )
+            ).scalars()
+        )
+
+
+def test_a_booking_prepares_its_statements_once_per_connection(answers: list[str | None]) -> None:
+    with _engine() as engine:
+        kit = _kit(engine)
+        session = _open(kit)
+        for who in ("ann", "bob", "cy"):
+            kit.bookings.book(T, session.id, f"student:{who}", actor=who)
+        # The lock bound's set_config, the lock and the insert: named at the first booking.
+        assert (answers, _named(engine)) == (
+            ["booked"] * 3,
+            ["_sessionkit_1", "_sessionkit_2", "_sessionkit_3"],
+        )
+
+
+def test_a_connection_that_prepares_nothing_books_without_names(
+    answers: list[str | None],
+) -> None:
+    with _engine(connect_args={"prepare_threshold": None}) as engine:
+        kit = _kit(engine)
+        session = _open(kit)
+        for who in ("ann", "bob"):
+            kit.bookings.book(T, session.id, f"student:{who}", actor=who)
+        assert (answers, _named(engine)) == (["booked", "booked"], [])
+
+
+def test_statements_the_server_forgot_are_prepared_again(answers: list[str | None]) -> None:
+    with _engine() as engine:
+        kit = _kit(engine)
+        session = _open(kit)
+        kit.bookings.book(T, session.id, "student:ann", actor="ann")
+        with engine.connect() as connection:  # the pool's one connection, as a host's reset
+            connection.exec_driver_sql("DEALLOCATE ALL")
+            connection.commit()
+        bob = kit.bookings.book(T, session.id, "student:bob", actor="bob")
+        kit.bookings.book(T, session.id, "student:cy", actor="cy")
+        # The first run after the DEALLOCATE fails on its unknown name: the long way books
+        # it; the next one prepares anew, under names never given before on this connection.
+        assert (bob.status, answers, _named(engine)) == (
+            HELD,
+            ["booked", None, "booked"],
+            ["_sessionkit_4", "_sessionkit_5", "_sessionkit_6"],
+        )
+        assert len(kit.bookings.for_session(T, session.id)) == 3
+
+
+def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(
+    answers: list[str | None],
+) -> None:
+    with _engine() as engine:
+        kit = _kit(engine)
+        full = _open(kit, capacity=1)
+        kit.bookings.book(T, full.id, "student:ann", actor="ann")
+        with pytest.raises(CapacityExceeded):
+            kit.bookings.book(T, full.id, "student:bob", actor="bob")
+        raw: Any = engine.raw_connection()
+        try:
+            pgconn = raw.dbapi_connection.pgconn
+            states = (int(pgconn.pipeline_status), int(pgconn.transaction_status))
+            with raw.dbapi_connection.cursor() as cursor:  # psycopg's own cursor still works
+                cursor.execute("SELECT count(*) FROM sessionkit_bookings")
+                counted = cursor.fetchone()[0]
+        finally:
+            raw.close()
+        assert (answers, states, counted) == (["booked", "CapacityExceeded"], (0, 0), 1)
+
+
+def test_without_pipeline_mode_a_booking_takes_the_long_way(
+    answers: list[str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _engine() as engine:
+        monkeypatch.setattr(wire, "supported", lambda: False)  # a libpq older than 14
+        kit = _kit(engine)
+        session = _open(kit)
+        booked = kit.bookings.book(T, session.id, "student:ann", actor="ann")
+        assert (booked.status, answers) == (HELD, [None])
+
+
+@pytest.mark.parametrize(
+    ("sql", "numbered", "order"),
+    [
+        ("SELECT %(a)s, %(b)s, %(a)s", b"SELECT $1, $2, $1", ("a", "b")),
+        ("SELECT 'x%%' || %(x_1)s", b"SELECT 'x%' || $1", ("x_1",)),
+        ("SELECT 1", b"SELECT 1", ()),
+    ],
+)
+def test_named_parameters_become_numbered_ones(
+    sql: str, numbered: bytes, order: tuple[str, ...]
+) -> None:
+    assert wire._numbered(sql) == (numbered, order)
