@@ -7,7 +7,8 @@
    flag per session, shared, tells the others which one a client was refused,
    so refusals stay near one per session). ``sessionkit``: ``kit.bookings.book``
    (``confirm=True``; since 2026-12-06 on the store's quick way, one
-   transaction without a unit of work, docs/sqlalchemy.md) over ``SqlAlchemyStore``, on
+   transaction without a unit of work in two pipelined round trips,
+   docs/sqlalchemy.md) over ``SqlAlchemyStore``, on
    an engine whose connections are opened with the store's lock bound and UTC
    (:data:`BOUNDED`, as docs/sqlalchemy.md shows), so its units send no
    ``set_config`` first; every contender uses the same engine.
@@ -36,6 +37,20 @@
    Needs ``SESSIONKIT_TEST_POSTGRES_URL``; 16 processes on a 2-core machine
    measure contention for the CPU as much as for the rows, on both sides
    alike (the CPU stays busy through every run of every contender).
+   Later on 2026-12-06 (2a1f1a1) the quick way's statements went from
+   psycopg's cursors, one round trip each (BEGIN, lock, insert, COMMIT), to
+   two round trips in libpq's pipeline mode on psycopg's ``pgconn`` (BEGIN
+   with the lock, the insert with the COMMIT): 1.25x (1.08-1.54) against
+   1.54x (1.36-1.83) at that session's start, the floor at 1,994-2,264
+   bookings/s. What showed the way, ad hoc: one client alone, psycopg's
+   cursor cost about 26 us of Python per statement over libpq's own calls
+   (53 against 27 us for a prepared one-row SELECT; 125 against 78 for
+   BEGIN, statement, COMMIT), and sessionkit's statements pipelined so on
+   psycopg alone filled the sessions in 0.62x the floor's time against 1.04x
+   one by one (client CPU per attempt 0.18 against 0.33 ms). psycopg's own
+   ``Pipeline`` had not helped on 2026-12-04 (below): its Python cost what
+   the round trips saved. Since then "its statements alone" sends them one
+   by one, so sessionkit / its statements is no longer the Python's share.
    On 2026-12-06 (3911bf2, ef46c6f, dd52ec0) the quick way: the same lock
    and checked insert sent without the unit of work around them, the
    capacity passed as read under the lock, the locked row in psycopg's
@@ -920,7 +935,7 @@ def bench_throughput(quick: bool) -> None:
         ratio = found.ratio("sessionkit", "floor")
         labels = {
             "sessionkit": "kit.bookings.book (PostgreSQL's quick way)",
-            "statements": f"its {2 + (statements.bound is not None)} statements alone, raw psycopg",
+            "statements": f"its {2 + (statements.bound is not None)} statements, psycopg cursors",
             "floor": "raw psycopg: FOR UPDATE, sum, INSERT, COMMIT",
         }
         print(f"  {'contender':<46} {'bookings/s':>10} {'refused':>8} {'client CPU/attempt':>19}")
@@ -942,7 +957,7 @@ def bench_throughput(quick: bool) -> None:
             "  its statements alone / floor (the SQL's share):"
             f" {found.ratio('statements', 'floor'):.2f}x"
             f" ({found.spread('statements', 'floor')});"
-            " sessionkit / its statements alone (the Python's share):"
+            " sessionkit (pipelined) / its statements one by one:"
             f" {found.ratio('sessionkit', 'statements'):.2f}x"
         )
         if ratio > 1.5:
