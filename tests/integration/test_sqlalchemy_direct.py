@@ -290,16 +290,16 @@ def test_psycopg_runs_each_statement_on_a_cursor_of_its_own_kept_until_it_fails(
         assert failed is not None
         assert failed.kept is kept
         cursors = connection.connection.info.get(direct._CURSORS, {})
-        assert (failed.sql, False) not in cursors  # dropped: the next run gets a new cursor
+        assert failed.sql not in cursors  # dropped: the next run gets a new cursor
         lock = direct.run(connection, sql.SESSION_FOR_UPDATE, params)
         assert lock.row is not None
         assert lock.row["id"] == session.id
         # A listing never keeps its cursor, which would hold its rows.
         with direct._sent(connection, compiled, params, keep=False) as cursor:
             cursor.fetchall()
-        assert cursor is not cursors.get((compiled.sql, False))
-        # The lock's, kept over the pool's checkouts (by statement and result format).
-        assert ((compiled.sql, False) in cursors) is kept
+        assert cursor is not cursors.get(compiled.sql)
+        # The lock's, kept over the pool's checkouts (by statement).
+        assert (compiled.sql in cursors) is kept
 
 
 def test_a_transaction_core_would_refuse_is_refused_as_core_does(
