@@ -2,7 +2,7 @@
 
 What the transport keeps on a pooled connection (its prepared statements),
 what it leaves there for psycopg and the pool (no pipeline, no transaction),
-and how it answers a server that forgot its statements. Which way a booking
+and how it answers a server that forgot its statements (sent again). Which way a booking
 went is read from the spy on ``book_quickly``; each test makes its own engine
 in a throwaway schema (``SESSIONKIT_TEST_POSTGRES_URL``).
 """
@@ -26,6 +26,7 @@ from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import CapacityExceeded
 from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.model.booking import HELD
+from sessionkit.policies import BookingRules
 from sessionkit.testing.clocks import ManualClock
 
 from ._quick_spy import spy_book_quickly
@@ -61,12 +62,13 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return seen
 
 
-def _kit(engine: Engine) -> SessionKit:
+def _kit(engine: Engine, **options: Any) -> SessionKit:
     counter = itertools.count(1)
     return SessionKit(
         uow=SqlAlchemyStore(engine).unit_of_work,
         clock=ManualClock(NOW),
         ids=lambda: f"id-{next(counter):04d}",
+        **options,
     )
 
 
@@ -130,14 +132,30 @@ def test_statements_the_server_forgot_are_prepared_again(answers: list[str | Non
             connection.commit()
         bob = kit.bookings.book(T, session.id, "student:bob", actor="bob")
         kit.bookings.book(T, session.id, "student:cy", actor="cy")
-        # The first run after the DEALLOCATE fails on its unknown name: the long way books
-        # it; the next one prepares anew, under names never given before on this connection.
+        # The first round trip after the DEALLOCATE fails on its unknown name, rolls back
+        # and is sent again, prepared anew under names never given before on the connection.
         assert (bob.status, answers, _named(engine)) == (
             HELD,
-            ["booked", None, "booked"],
+            ["booked"] * 3,
             ["_sessionkit_4", "_sessionkit_5", "_sessionkit_6"],
         )
         assert len(kit.bookings.for_session(T, session.id)) == 3
+
+
+def test_a_quick_try_rolled_back_keeps_the_statements_prepared(
+    answers: list[str | None],
+) -> None:
+    # psycopg prepares its own statements at once here, so its rollback() would send a
+    # DEALLOCATE ALL; a per-day limit sends every booking the long way after the lock.
+    with _engine(connect_args={"prepare_threshold": 0}) as engine:
+        kit = _kit(engine, booking_rules=BookingRules(per_day=5))
+        session = _open(kit)
+        for who in ("ann", "bob", "cy"):
+            kit.bookings.book(T, session.id, f"student:{who}", actor=who)
+        assert (answers, _named(engine)) == (
+            [None] * 3,
+            ["_sessionkit_1", "_sessionkit_2"],  # the lock bound's and the lock's, once
+        )
 
 
 def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(

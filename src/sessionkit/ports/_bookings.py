@@ -261,10 +261,12 @@ class QuickBookings(Protocol):
 
         A booking not stored only for want of seats (its session settled, with
         nobody waiting and nothing run out, its participant not in it, no
-        idempotency key) may be refused at once: ``refuse`` is called, still
-        under the lock, with the seats taken at the booking's instant and the
-        running holds and offers, and the error it returns is raised, with
-        nothing written (``None``: the long way).
+        idempotency key) may be refused at once: ``refuse`` is called with the
+        session as locked and the seats taken at the booking's instant and the
+        running holds and offers as read after the transaction ended (a later
+        snapshot: seats may have freed, or the session changed, meanwhile), and
+        the error it returns is raised, with nothing written (``None``: the long
+        way).
         """
         ...
 

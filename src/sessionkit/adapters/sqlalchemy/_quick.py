@@ -198,7 +198,7 @@ def book_quickly(
             pooled.invalidate(error)
         raise
     finally:
-        _ended(pooled)
+        _ended(store, pooled)
 
 
 def _bound(store: SqlAlchemyStore, pooled: Any) -> list[wire.Step]:
@@ -209,19 +209,21 @@ def _bound(store: SqlAlchemyStore, pooled: Any) -> list[wire.Step]:
     return [_step(store, _SET_LOCK_TIMEOUT, {"timeout": timeout})]
 
 
-def _ended(pooled: Any) -> None:
+def _ended(store: SqlAlchemyStore, pooled: Any) -> None:
     """Roll back what did not commit, then give the connection back to the pool.
 
     As Core's ``Connection.close`` does for a unit's, whatever the pool's
     ``reset_on_return``: with ``None`` (or ``"commit"``) the pool would hand
     on a connection still in the transaction, holding the session's row lock
-    (a unit of work taking the long way then waited for it). psycopg sends
-    nothing for a connection not in a transaction, so a committed booking,
-    and the pool's own reset after this one, cost no round trip.
+    (a unit of work taking the long way then waited for it). Nothing is sent
+    for a connection not in a transaction, so a committed booking, and the
+    pool's own reset after this one, cost no round trip; the ``ROLLBACK`` goes
+    through libpq (:func:`~._wire.rolled_back`), as psycopg's own would also
+    deallocate every prepared statement, the quick way's with psycopg's.
     """
     try:
         if pooled.is_valid:
-            pooled.dbapi_connection.rollback()
+            wire.rolled_back(pooled, store.engine.dialect)
     except Exception as error:  # noqa: BLE001  # a dead connection: the pool opens another
         pooled.invalidate(error)
     finally:
@@ -281,14 +283,16 @@ def _sent(
 
     A failure is translated as a unit's (:func:`_failed`). ``committing``:
     the steps end with the COMMIT, so a failure of the COMMIT, or of the
-    connection (the server may have run both), leaves the outcome unknown.
+    connection before the server answered (it may have run both), leaves the
+    outcome unknown; a step the server failed before the COMMIT (the connection
+    lost after it, even: a FATAL error) ran no COMMIT.
     """
     try:
         return wire.sent(pooled, store.engine.dialect, steps)
     except wire.StepFailed as failed:
         step = steps[failed.index]
         statement = failed.statement or (step.command or b"").decode()
-        unknown = committing and (step is wire.COMMIT or bool(pooled.dbapi_connection.closed))
+        unknown = committing and step is wire.COMMIT
         failure = _failed(store, pooled, failed.error, statement, in_commit=unknown)
         error = failed.error
     except wire.Lost as lost:

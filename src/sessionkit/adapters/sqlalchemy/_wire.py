@@ -42,14 +42,16 @@ from sqlalchemy.engine import Dialect
 
 from sessionkit.adapters.sqlalchemy import _direct as direct
 
-__all__ = ["BEGIN", "COMMIT", "Lost", "Step", "StepFailed", "sent", "supported"]
+__all__ = ["BEGIN", "COMMIT", "Lost", "Step", "StepFailed", "rolled_back", "sent", "supported"]
 
 _WIRE = "sessionkit.wire"
 """The key of a pooled connection's ``info`` that holds its :class:`_Wire`."""
 _NAMED = re.compile(r"%\(([^)]+)\)s|%%")
 _PREPARED_MAX = 64
-"""Names given per connection at most (a booking's statements take three or four);
-past it, statements are parsed at each run."""
+"""Names known per connection at most (a booking's statements take three or four);
+past it, statements are parsed at each run. Names forgotten with the server's
+(``DEALLOCATE ALL``) do not count: a connection whose names went twenty times
+would otherwise never prepare again."""
 
 
 @attrs.frozen
@@ -66,6 +68,7 @@ class Step:
 
 BEGIN = Step(command=b"BEGIN")
 COMMIT = Step(command=b"COMMIT")
+_ROLLBACK = Step(command=b"ROLLBACK")
 
 
 @attrs.frozen
@@ -84,6 +87,10 @@ class StepFailed(Exception):  # carries the driver's error, raised by the caller
         self.index = index
         self.error = error
         self.statement = statement
+
+
+class _Forgotten(StepFailed):
+    """The server no longer knows a name of sessionkit's (SQLSTATE 26000): all were forgotten."""
 
 
 class Lost(Exception):
@@ -151,36 +158,98 @@ def sent(pooled: Any, dialect: Dialect, steps: Sequence[Step]) -> list[Done]:
 
     :class:`StepFailed` for the first step the server failed (the later ones
     did not run), :class:`Lost` when the connection failed on the way.
+
+    A name the server no longer knows (a ``DEALLOCATE ALL``: psycopg sends one
+    at its own ``ROLLBACK`` whenever it has statements of its own prepared, so
+    after any unit of work that rolled back) forgets the connection's names, and
+    the steps are sent once more, prepared anew, when nothing of theirs can have
+    stayed: their own transaction (begun by their ``BEGIN``, rolled back first),
+    or the implicit one the failed pipeline ended.
     """
+    from psycopg import pq
+
+    try:
+        return _sent_once(pooled, dialect, steps)
+    except _Forgotten:
+        status = pooled.dbapi_connection.pgconn.transaction_status
+        if status == pq.TransactionStatus.IDLE:
+            again = list(steps)
+        elif status == pq.TransactionStatus.INERROR and steps and steps[0] is BEGIN:
+            again = [_ROLLBACK, *steps]
+        else:
+            raise  # a transaction of earlier round trips: its caller takes the long way
+    skipped = len(again) - len(steps)
+    try:
+        return _sent_once(pooled, dialect, again)[skipped:]
+    except StepFailed as failed:
+        raise StepFailed(max(0, failed.index - skipped), failed.error, failed.statement) from (
+            failed.__cause__
+        )
+
+
+def rolled_back(pooled: Any, dialect: Dialect) -> None:
+    """End ``pooled``'s transaction, if it is in one, with a ``ROLLBACK`` of its own.
+
+    psycopg's ``rollback()`` sends a ``DEALLOCATE ALL`` after it whenever it has
+    statements of its own prepared, which forgets sessionkit's too; in any
+    other state than in a transaction (or a failed one), psycopg's is used.
+    """
+    from psycopg import pq
+
+    connection = pooled.dbapi_connection
+    status = connection.pgconn.transaction_status
+    if status == pq.TransactionStatus.IDLE:
+        return
+    if status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+        sent(pooled, dialect, [_ROLLBACK])
+    else:
+        connection.rollback()
+
+
+def _sent_once(pooled: Any, dialect: Dialect, steps: Sequence[Step]) -> list[Done]:
+    """:func:`sent`, once."""
     from psycopg import pq
     from psycopg.adapt import PyFormat
 
     wire = _wire(pooled)
     connection = wire.connection
     pgconn = connection.pgconn
+    # Every parameter is dumped before anything is sent, as a cursor dumps before it
+    # sends: a value psycopg cannot dump (one the connection's encoding cannot encode)
+    # then fails with nothing queued, and the connection stays usable (libpq does not
+    # leave pipeline mode with a command queued and not synced).
+    dumped_steps: list[tuple[Any, Any, tuple[int, ...], list[Any]] | None] = []
+    for index, step in enumerate(steps):
+        if step.command is not None:
+            dumped_steps.append(None)
+            continue
+        compiled = step.compiled
+        order = _numbered(compiled.sql)[1]
+        key = (compiled.sql, step.binary)
+        tx = wire.transformers.get(key)
+        if tx is None:
+            tx = wire.transformers[key] = _transformer(connection)
+        try:
+            values = direct.bound(compiled, step.params)
+            dumped = tx.dump_sequence([values[n] for n in order], [PyFormat.AUTO] * len(order))
+        except Exception as error:
+            raise StepFailed(index, error, compiled.sql) from error
+        dumped_steps.append((tx, dumped, tuple(tx.types), list(tx.formats)))
     sending: list[tuple[int, Any, bool, str | None]] = []  # (step, transformer, prepare, sql)
     try:
         pgconn.enter_pipeline_mode()
     except Exception as error:  # a closed connection, say
         raise Lost(error) from error
     try:
-        for index, step in enumerate(steps):
-            if step.command is not None:
-                pgconn.send_query_params(step.command, None)
+        for index, (step, dumping) in enumerate(zip(steps, dumped_steps, strict=True)):
+            if dumping is None:
+                command = _begin(connection) if step is BEGIN else step.command
+                pgconn.send_query_params(command, None)
                 sending.append((index, None, False, None))
                 continue
             compiled = step.compiled
-            sql, order = _numbered(compiled.sql)
-            key = (compiled.sql, step.binary)
-            tx = wire.transformers.get(key)
-            if tx is None:
-                tx = wire.transformers[key] = _transformer(connection)
-            try:
-                values = direct.bound(compiled, step.params)
-                dumped = tx.dump_sequence([values[n] for n in order], [PyFormat.AUTO] * len(order))
-            except Exception as error:
-                raise StepFailed(index, error, compiled.sql) from error
-            types, formats = tuple(tx.types), list(tx.formats)
+            sql = _numbered(compiled.sql)[0]
+            tx, dumped, types, formats = dumping
             result_format = pq.Format.BINARY if step.binary else pq.Format.TEXT
             if not wire.prepare:
                 pgconn.send_query_params(sql, dumped, types, formats, result_format)
@@ -189,7 +258,7 @@ def sent(pooled: Any, dialect: Dialect, steps: Sequence[Step]) -> list[Done]:
             name = wire.prepared.get((sql, types))
             prepare = name is None
             if name is None:
-                if wire.named >= _PREPARED_MAX:
+                if len(wire.prepared) >= _PREPARED_MAX:  # live names: forgotten ones are gone
                     pgconn.send_query_params(sql, dumped, types, formats, result_format)
                     sending.append((index, tx, False, compiled.sql))
                     continue
@@ -227,11 +296,12 @@ def _read(
     for (index, tx, preparing, sql), result in zip(sending, results, strict=True):
         status = result.status
         if status == pq.ExecStatus.FATAL_ERROR:
-            if _unknown_name(result):
-                wire.prepared.clear()  # the server forgot them (DISCARD ALL): prepared anew
-            elif preparing:
-                _forget(wire, steps[index].compiled.sql)
             error = errors.error_from_result(result, encoding=encoding)
+            if _unknown_name(result):
+                wire.prepared.clear()  # the server forgot them (DEALLOCATE ALL): prepared anew
+                raise _Forgotten(index, error, sql)
+            if preparing:
+                _forget(wire, steps[index].compiled.sql)
             raise StepFailed(index, error, sql)
         if status == pq.ExecStatus.PIPELINE_ABORTED:  # pragma: no cover - after a failure
             raise StepFailed(index, errors.InternalError("pipeline aborted"), sql)
@@ -272,7 +342,7 @@ def _received(connection: Any, expected: int) -> list[Any]:
 
     pgconn = connection.pgconn
     results: list[Any] = connection.wait(_until_sync(pgconn))
-    if len(results) != expected:
+    if len(results) != expected and not _refused_by_server(results):
         raise errors.OperationalError(
             f"expected {expected} results in the pipeline, received {len(results)}"
         )
@@ -282,23 +352,68 @@ def _received(connection: Any, expected: int) -> list[Any]:
 def _until_sync(pgconn: Any) -> Any:
     """A psycopg wait generator: the results of the pipeline up to its ``Sync``."""
     from psycopg import errors, pq
-    from psycopg.waiting import Wait
+    from psycopg.waiting import Ready, Wait
 
     while pgconn.flush() != 0:
-        yield Wait.RW
+        ready = yield Wait.RW
+        if ready & Ready.R:  # as psycopg's own send: read what came, or wake again at once
+            pgconn.consume_input()
     results: list[Any] = []
     while True:
-        while pgconn.is_busy():
-            yield Wait.R
-            pgconn.consume_input()
+        try:
+            while pgconn.is_busy():
+                yield Wait.R
+                pgconn.consume_input()
+        except errors.OperationalError:
+            if _refused_by_server(results):
+                return results  # what ran is known: nothing after the failed step
+            raise
         result = pgconn.get_result()
         if result is None:  # the end of one statement's results
             if pgconn.status != pq.ConnStatus.OK:
+                if _refused_by_server(results):
+                    return results
                 raise errors.OperationalError("the connection to the server was lost")
             continue
         if result.status == pq.ExecStatus.PIPELINE_SYNC:
             return results
         results.append(result)
+
+
+def _begin(connection: Any) -> bytes:
+    """The ``BEGIN`` psycopg sends on ``connection``: with its isolation level and access mode.
+
+    SQLAlchemy sets an engine's ``isolation_level`` (and ``postgresql_readonly``,
+    ``postgresql_deferrable``) on the psycopg connection, whose cursors begin
+    each transaction with them; a bare ``BEGIN`` runs in the server's defaults
+    (``default_transaction_isolation``) instead.
+    """
+    parts = [b"BEGIN"]
+    level = connection.isolation_level
+    if level is not None:
+        parts.append(b"ISOLATION LEVEL " + level.name.replace("_", " ").encode())
+    if connection.read_only is not None:
+        parts.append(b"READ ONLY" if connection.read_only else b"READ WRITE")
+    if connection.deferrable is not None:
+        parts.append(b"DEFERRABLE" if connection.deferrable else b"NOT DEFERRABLE")
+    return b" ".join(parts)
+
+
+def _refused_by_server(results: Sequence[Any]) -> bool:
+    """Whether the server failed one of ``results`` itself (an error with its SQLSTATE).
+
+    It ran nothing of the pipeline after that step (it skips to the ``Sync``,
+    or ended the session, as a ``FATAL`` error does): a connection lost after
+    it leaves no ``COMMIT`` in doubt. An error libpq makes up for a lost
+    connection has no SQLSTATE: the server may have run the step.
+    """
+    from psycopg import pq
+
+    return any(
+        result.status == pq.ExecStatus.FATAL_ERROR
+        and result.error_field(pq.DiagnosticField.SQLSTATE) is not None
+        for result in results
+    )
 
 
 def _leave(pgconn: Any) -> None:
