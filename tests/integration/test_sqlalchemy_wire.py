@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
+from sessionkit.adapters.sqlalchemy import _direct as direct
 from sessionkit.adapters.sqlalchemy import _wire as wire
+from sessionkit.adapters.sqlalchemy._booking_statements import SESSION_FOR_UPDATE
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import CapacityExceeded
 from sessionkit.model import Booking, ResourceRef, Session
@@ -202,3 +204,54 @@ def test_named_parameters_become_numbered_ones(
     sql: str, numbered: bytes, order: tuple[str, ...]
 ) -> None:
     assert wire._numbered(sql) == (numbered, order)
+
+
+def test_a_prepare_a_failed_step_skipped_is_not_taken_as_done() -> None:
+    with _engine() as engine:
+        kit = _kit(engine)
+        session = _open(kit)
+        dialect = engine.dialect
+        failing = direct.compiled_for(dialect, text("SELECT 1 / :zero"))
+        lock = direct.compiled_for(dialect, SESSION_FOR_UPDATE)
+        pooled: Any = engine.raw_connection()
+        try:
+            steps = [
+                wire.BEGIN,
+                wire.Step(failing, {"zero": 0}),
+                wire.Step(lock, {"tenant": T, "session_id": session.id}),
+            ]
+            with pytest.raises(wire.StepFailed) as failed:
+                wire.sent(pooled, dialect, steps)
+            pooled.dbapi_connection.rollback()
+            # The division's PREPARE ran; the lock's came after the division failed: skipped.
+            known = [name for (sql, _), name in wire._wire(pooled).prepared.items()]
+            (done,) = wire.sent(pooled, dialect, [steps[2]])
+        finally:
+            pooled.close()
+        assert (failed.value.index, known, len(done.rows)) == (1, [b"_sessionkit_1"], 1)
+
+
+def test_a_loader_s_error_sends_the_booking_the_long_way(answers: list[str | None]) -> None:
+    from psycopg.types.json import JsonbBinaryLoader, JsonbLoader
+
+    class Refusing(JsonbLoader):
+        def load(self, data: Any) -> Any:
+            raise ValueError("a host's loader refuses")
+
+    class RefusingBinary(JsonbBinaryLoader):
+        def load(self, data: Any) -> Any:
+            raise ValueError("a host's loader refuses")
+
+    with _engine() as engine:
+        kit = _kit(engine)
+        session = _open(kit)
+
+        @event.listens_for(engine, "connect")
+        def refusing(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.adapters.register_loader("jsonb", Refusing)
+            dbapi_connection.adapters.register_loader("jsonb", RefusingBinary)
+
+        engine.dispose()  # connections opened anew, with the host's loaders
+        with pytest.raises(ValueError, match="refuses"):
+            kit.bookings.book(T, session.id, "student:ann", actor="ann")
+        assert answers == [None]  # the long way, which met the same loader

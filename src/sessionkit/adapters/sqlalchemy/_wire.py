@@ -293,15 +293,18 @@ def _read(
 
     done: list[Done] = []
     encoding = wire.connection.info.encoding
-    for (index, tx, preparing, sql), result in zip(sending, results, strict=True):
+    for position, ((index, tx, preparing, sql), result) in enumerate(
+        zip(sending, results, strict=True)
+    ):
         status = result.status
         if status == pq.ExecStatus.FATAL_ERROR:
             error = errors.error_from_result(result, encoding=encoding)
             if _unknown_name(result):
                 wire.prepared.clear()  # the server forgot them (DEALLOCATE ALL): prepared anew
                 raise _Forgotten(index, error, sql)
-            if preparing:
-                _forget(wire, steps[index].compiled.sql)
+            for _, _, skipped, skipped_sql in sending[position:]:
+                if skipped and skipped_sql is not None:  # this PREPARE, or one that never ran
+                    _forget(wire, skipped_sql)
             raise StepFailed(index, error, sql)
         if status == pq.ExecStatus.PIPELINE_ABORTED:  # pragma: no cover - after a failure
             raise StepFailed(index, errors.InternalError("pipeline aborted"), sql)
@@ -311,10 +314,12 @@ def _read(
         rows: list[tuple[Any, ...]] = []
         if status == pq.ExecStatus.TUPLES_OK and tx is not None:
             key = (step.compiled.sql, step.binary)
-            first = key not in wire.loading
-            tx.set_pgresult(result, set_loaders=first)
-            wire.loading.add(key)
-            rows = tx.load_rows(0, result.ntuples, tuple)
+            try:  # a loader's error (a host's own loader, say) is the step's, as a fetch's
+                tx.set_pgresult(result, set_loaders=key not in wire.loading)
+                wire.loading.add(key)
+                rows = tx.load_rows(0, result.ntuples, tuple)
+            except Exception as error:
+                raise StepFailed(index, error, sql) from error
             compiled = step.compiled
             if compiled.results is None and compiled.columns:
                 codes = [result.ftype(n) for n in range(result.nfields)]
