@@ -1,18 +1,67 @@
-"""A spy on ``SqlAlchemyStore.book_quickly``: which way a booking went, without a listener.
+"""The quick booking's tests' helpers: a spy on ``book_quickly``, an engine, a session.
 
 A listener of the engine's statements turns PostgreSQL's quick booking way
-off, so the tests of that way learn what it did from this spy instead.
+off, so the tests of that way learn what it did from a spy on
+``SqlAlchemyStore.book_quickly`` instead (:func:`spy_book_quickly`,
+:func:`answered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
-from sessionkit.model import Booking, Session
+from sessionkit.adapters.sqlalchemy.testing import postgres_schema
+from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.ports import QuickRefusal
+
+POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
+T = "acme"
+
+
+@contextmanager
+def quick_engine(**options: Any) -> Iterator[Engine]:
+    """An engine with ``options`` on a throwaway schema with sessionkit's tables; skip if unset."""
+    if not POSTGRES_URL:
+        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to test the quick booking on PostgreSQL")
+    with postgres_schema(POSTGRES_URL, **options) as engine:
+        yield engine
+
+
+def open_session(kit: SessionKit, capacity: int, tutor: str = "t1") -> Session:
+    """A one-hour session of ``tutor``'s, open for booking with ``capacity`` seats."""
+    return kit.sessions.create_extra(
+        T,
+        actor="tina",
+        title="Algebra",
+        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
+        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
+        resources=[ResourceRef("tutor", tutor)],
+        lifecycle="lms",
+        capacity=capacity,
+    )
+
+
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What each ``book_quickly`` call answers: ``"booked"``, ``None``, or the error's type."""
+    seen: list[object] = []
+
+    def record(answer: Booking | BaseException | None) -> None:
+        if answer is None or isinstance(answer, Booking):
+            seen.append(None if answer is None else "booked")
+        else:
+            seen.append(type(answer))
+
+    spy_book_quickly(monkeypatch, record)
+    return seen
 
 
 def spy_book_quickly(

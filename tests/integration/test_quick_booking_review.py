@@ -11,9 +11,6 @@ the tests are about) in a throwaway schema; PostgreSQL only
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,44 +25,22 @@ from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, SqlAlchemyUnitOfWork, register
 from sessionkit.adapters.sqlalchemy._kind import registered
 from sessionkit.adapters.sqlalchemy.booking_rows import booking_values
-from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import StorageReadOnly, StorageTimeout, StorageUnavailable
-from sessionkit.model import Booking, ResourceRef, Session
+from sessionkit.model import Booking
 from sessionkit.model.booking import HELD, WAITLISTED
 from sessionkit.policies import BookingRules
 from sessionkit.ports import BOOKINGS
 from sessionkit.testing.clocks import ManualClock
 
-from ._quick_spy import spy_book_quickly
+from ._quick_spy import POSTGRES_URL, T, answered, open_session, quick_engine
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15))
 
 
-@contextmanager
-def _engine(**options: Any) -> Iterator[Engine]:
-    """An engine with ``options`` on a throwaway schema with sessionkit's tables; skip if unset."""
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to review the quick booking on PostgreSQL")
-    with postgres_schema(POSTGRES_URL, **options) as engine:
-        yield engine
-
-
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """What each ``book_quickly`` call answered: ``"booked"``, ``None``, or the error raised."""
-    seen: list[object] = []
-
-    def record(answer: object) -> None:
-        if answer is None or isinstance(answer, Booking):
-            seen.append(None if answer is None else "booked")
-        else:
-            seen.append(type(answer))
-
-    spy_book_quickly(monkeypatch, record)
-    return seen
+    return answered(monkeypatch)
 
 
 def _kit(store: SqlAlchemyStore, **options: Any) -> SessionKit:
@@ -73,19 +48,6 @@ def _kit(store: SqlAlchemyStore, **options: Any) -> SessionKit:
     counter = itertools.count(1)
     options.setdefault("ids", lambda: f"id-{next(counter):04d}")
     return SessionKit(uow=store.unit_of_work, booking_rules=RULES, **options)
-
-
-def _open(kit: SessionKit, capacity: int) -> Session:
-    return kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", "t1")],
-        lifecycle="lms",
-        capacity=capacity,
-    )
 
 
 def _warm(engine: Engine, count: int) -> list[int]:
@@ -98,10 +60,10 @@ def _warm(engine: Engine, count: int) -> list[int]:
 
 
 def test_a_fallback_leaves_no_lock_held_without_the_pools_reset(answers: list[object]) -> None:
-    with _engine(pool_size=2, pool_reset_on_return=None) as engine:
+    with quick_engine(pool_size=2, pool_reset_on_return=None) as engine:
         store = SqlAlchemyStore(engine, lock_timeout=timedelta(seconds=1))
         kit = _kit(store)
-        session = _open(kit, 1)
+        session = open_session(kit, 1)
         _warm(engine, 2)  # two idle connections: the unit takes the other one
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
         queued = kit.bookings.book(T, session.id, "student:bob", actor="bob", waitlist=True)
@@ -109,10 +71,10 @@ def test_a_fallback_leaves_no_lock_held_without_the_pools_reset(answers: list[ob
 
 
 def test_a_dead_connection_invalidates_the_pool(answers: list[object]) -> None:
-    with _engine(pool_size=2) as engine:
+    with quick_engine(pool_size=2) as engine:
         store = SqlAlchemyStore(engine)
         kit = _kit(store)
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         pids = _warm(engine, 2)
         admin = create_engine(str(POSTGRES_URL), isolation_level="AUTOCOMMIT")
         try:
@@ -130,10 +92,10 @@ def test_a_dead_connection_invalidates_the_pool(answers: list[object]) -> None:
 def test_a_full_pool_is_waited_for_once(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _engine(pool_size=1, max_overflow=0, pool_timeout=0.2) as engine:
+    with quick_engine(pool_size=1, max_overflow=0, pool_timeout=0.2) as engine:
         store = SqlAlchemyStore(engine)
         kit = _kit(store)
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         waits: list[str] = []
         lend = engine.pool._do_get
 
@@ -151,10 +113,10 @@ def test_a_full_pool_is_waited_for_once(
 
 
 def test_the_hosts_commit_listener_sees_the_booking(answers: list[object]) -> None:
-    with _engine() as engine:
+    with quick_engine() as engine:
         store = SqlAlchemyStore(engine)
         kit = _kit(store)
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         commits: list[str] = []
         event.listen(engine, "commit", lambda _connection: commits.append("commit"))
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
@@ -162,10 +124,10 @@ def test_the_hosts_commit_listener_sees_the_booking(answers: list[object]) -> No
 
 
 def test_the_hosts_error_listener_sees_a_lock_timeout(answers: list[object]) -> None:
-    with _engine(pool_size=2) as engine:
+    with quick_engine(pool_size=2) as engine:
         store = SqlAlchemyStore(engine, lock_timeout=timedelta(milliseconds=200))
         kit = _kit(store)
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         seen: list[str] = []
         event.listen(engine, "handle_error", lambda context: seen.append(type(context).__name__))
         with engine.connect() as holder:
@@ -180,7 +142,7 @@ def test_the_hosts_error_listener_sees_a_lock_timeout(answers: list[object]) -> 
 
 
 def test_a_fallback_draws_one_id(answers: list[object]) -> None:
-    with _engine() as engine:
+    with quick_engine() as engine:
         drawn: list[str] = []
         counter = itertools.count(1)
 
@@ -189,7 +151,7 @@ def test_a_fallback_draws_one_id(answers: list[object]) -> None:
             return drawn[-1]
 
         kit = _kit(SqlAlchemyStore(engine), ids=ids)
-        session = _open(kit, 1)
+        session = open_session(kit, 1)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
         before = len(drawn)
         queued = kit.bookings.book(T, session.id, "student:bob", actor="bob", waitlist=True)
@@ -208,10 +170,10 @@ class _Ticking:
 
 
 def test_a_fallback_reads_the_clock_once(answers: list[object]) -> None:
-    with _engine() as engine:
+    with quick_engine() as engine:
         clock = _Ticking()
         kit = _kit(SqlAlchemyStore(engine), clock=clock)
-        session = _open(kit, 1)
+        session = open_session(kit, 1)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
         before = len(clock.readings)
         queued = kit.bookings.book(T, session.id, "student:bob", actor="bob", waitlist=True)
@@ -222,9 +184,9 @@ def test_a_fallback_reads_the_clock_once(answers: list[object]) -> None:
 
 
 def test_a_failed_commit_raises_sqlalchemys_error(answers: list[object]) -> None:
-    with _engine() as engine:
+    with quick_engine() as engine:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -252,12 +214,12 @@ class _InHostsSession(SqlAlchemyStore):
 
 
 def test_a_store_whose_units_join_the_hosts_session_books_in_it(answers: list[object]) -> None:
-    with _engine() as engine:
+    with quick_engine() as engine:
         store = _InHostsSession(engine)
         kit = _kit(store)
         with OrmSession(engine) as host:
             store.host = host
-            session = _open(kit, 5)
+            session = open_session(kit, 5)
             host.commit()
             kit.bookings.book(T, session.id, "student:ann", actor="ann")
             host.rollback()  # the request failed after the booking
@@ -267,8 +229,8 @@ def test_a_store_whose_units_join_the_hosts_session_books_in_it(answers: list[ob
 
 
 def test_a_read_only_engine_refuses_the_booking(answers: list[object]) -> None:
-    with _engine() as engine:
-        session = _open(_kit(SqlAlchemyStore(engine)), 5)
+    with quick_engine() as engine:
+        session = open_session(_kit(SqlAlchemyStore(engine)), 5)
         readonly = engine.execution_options(postgresql_readonly=True)
         kit = _kit(SqlAlchemyStore(readonly))
         with pytest.raises(StorageReadOnly):
@@ -278,9 +240,9 @@ def test_a_read_only_engine_refuses_the_booking(answers: list[object]) -> None:
 def test_a_refused_connection_is_asked_for_once(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _engine(pool_size=1) as engine:
+    with quick_engine(pool_size=1) as engine:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         engine.pool.dispose()  # the idle connection goes: the next checkout connects
         dialect: Any = engine.dialect
         attempts: list[str] = []
@@ -303,9 +265,9 @@ def test_the_registered_bookings_description_writes_the_booking(answers: list[ob
     def stamped(booking: Booking) -> dict[str, Any]:
         return {**booking_values(booking), "metadata": {**booking.metadata, "via": "host"}}
 
-    with _engine() as engine:
+    with quick_engine() as engine:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         register(BOOKINGS, attrs.evolve(default, values=stamped))
         try:
             kit.bookings.book(T, session.id, "student:ann", actor="ann")

@@ -10,7 +10,6 @@ in a throwaway schema (``SESSIONKIT_TEST_POSTGRES_URL``).
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,44 +23,28 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy import _direct as direct
 from sessionkit.adapters.sqlalchemy import _wire as wire
 from sessionkit.adapters.sqlalchemy._booking_statements import SESSION_FOR_UPDATE
-from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import CapacityExceeded
-from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.model.booking import HELD
 from sessionkit.policies import BookingRules
 from sessionkit.testing.clocks import ManualClock
 
-from ._quick_spy import spy_book_quickly
+from ._quick_spy import T, answered, open_session, quick_engine
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 @contextmanager
 def _engine(**options: Any) -> Iterator[Engine]:
-    """A one-connection engine on a throwaway schema with sessionkit's tables; skip if unset."""
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to test the quick booking's round trips")
+    """A one-connection engine (:func:`quick_engine`): the tests look at that connection."""
     options.setdefault("pool_size", 1)
     options.setdefault("max_overflow", 0)
-    with postgres_schema(POSTGRES_URL, **options) as engine:
+    with quick_engine(**options) as engine:
         yield engine
 
 
 @pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """What each ``book_quickly`` call answered: ``"booked"``, ``None``, or the error's name."""
-    seen: list[str | None] = []
-
-    def record(answer: Booking | BaseException | None) -> None:
-        if answer is None or isinstance(answer, Booking):
-            seen.append(None if answer is None else "booked")
-        else:
-            seen.append(type(answer).__name__)
-
-    spy_book_quickly(monkeypatch, record)
-    return seen
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    return answered(monkeypatch)
 
 
 def _kit(engine: Engine, **options: Any) -> SessionKit:
@@ -71,19 +54,6 @@ def _kit(engine: Engine, **options: Any) -> SessionKit:
         clock=ManualClock(NOW),
         ids=lambda: f"id-{next(counter):04d}",
         **options,
-    )
-
-
-def _open(kit: SessionKit, capacity: int = 10) -> Session:
-    return kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", "t1")],
-        lifecycle="lms",
-        capacity=capacity,
     )
 
 
@@ -100,10 +70,10 @@ def _named(engine: Engine) -> list[str]:
         )
 
 
-def test_a_booking_prepares_its_statements_once_per_connection(answers: list[str | None]) -> None:
+def test_a_booking_prepares_its_statements_once_per_connection(answers: list[object]) -> None:
     with _engine() as engine:
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
         for who in ("ann", "bob", "cy"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
         # The lock bound's set_config, the lock and the insert: named at the first booking.
@@ -114,20 +84,20 @@ def test_a_booking_prepares_its_statements_once_per_connection(answers: list[str
 
 
 def test_a_connection_that_prepares_nothing_books_without_names(
-    answers: list[str | None],
+    answers: list[object],
 ) -> None:
     with _engine(connect_args={"prepare_threshold": None}) as engine:
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
         for who in ("ann", "bob"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
         assert (answers, _named(engine)) == (["booked", "booked"], [])
 
 
-def test_statements_the_server_forgot_are_prepared_again(answers: list[str | None]) -> None:
+def test_statements_the_server_forgot_are_prepared_again(answers: list[object]) -> None:
     with _engine() as engine:
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
         with engine.connect() as connection:  # the pool's one connection, as a host's reset
             connection.exec_driver_sql("DEALLOCATE ALL")
@@ -145,13 +115,13 @@ def test_statements_the_server_forgot_are_prepared_again(answers: list[str | Non
 
 
 def test_a_quick_try_rolled_back_keeps_the_statements_prepared(
-    answers: list[str | None],
+    answers: list[object],
 ) -> None:
     # psycopg prepares its own statements at once here, so its rollback() would send a
     # DEALLOCATE ALL; a per-day limit sends every booking the long way after the lock.
     with _engine(connect_args={"prepare_threshold": 0}) as engine:
         kit = _kit(engine, booking_rules=BookingRules(per_day=5))
-        session = _open(kit)
+        session = open_session(kit, 10)
         for who in ("ann", "bob", "cy"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
         assert (answers, _named(engine)) == (
@@ -161,11 +131,11 @@ def test_a_quick_try_rolled_back_keeps_the_statements_prepared(
 
 
 def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(
-    answers: list[str | None],
+    answers: list[object],
 ) -> None:
     with _engine() as engine:
         kit = _kit(engine)
-        full = _open(kit, capacity=1)
+        full = open_session(kit, 1)
         kit.bookings.book(T, full.id, "student:ann", actor="ann")
         with pytest.raises(CapacityExceeded):
             kit.bookings.book(T, full.id, "student:bob", actor="bob")
@@ -178,16 +148,16 @@ def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(
                 counted = cursor.fetchone()[0]
         finally:
             raw.close()
-        assert (answers, states, counted) == (["booked", "CapacityExceeded"], (0, 0), 1)
+        assert (answers, states, counted) == (["booked", CapacityExceeded], (0, 0), 1)
 
 
 def test_without_pipeline_mode_a_booking_takes_the_long_way(
-    answers: list[str | None], monkeypatch: pytest.MonkeyPatch
+    answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with _engine() as engine:
         monkeypatch.setattr(wire, "supported", lambda: False)  # a libpq older than 14
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
         booked = kit.bookings.book(T, session.id, "student:ann", actor="ann")
         assert (booked.status, answers) == (HELD, [None])
 
@@ -209,7 +179,7 @@ def test_named_parameters_become_numbered_ones(
 def test_a_prepare_a_failed_step_skipped_is_not_taken_as_done() -> None:
     with _engine() as engine:
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
         dialect = engine.dialect
         failing = direct.compiled_for(dialect, text("SELECT 1 / :zero"))
         lock = direct.compiled_for(dialect, SESSION_FOR_UPDATE)
@@ -231,7 +201,7 @@ def test_a_prepare_a_failed_step_skipped_is_not_taken_as_done() -> None:
         assert (failed.value.index, known, len(done.rows)) == (1, [b"_sessionkit_1"], 1)
 
 
-def test_a_loader_s_error_sends_the_booking_the_long_way(answers: list[str | None]) -> None:
+def test_a_loader_s_error_sends_the_booking_the_long_way(answers: list[object]) -> None:
     from psycopg.types.json import JsonbBinaryLoader, JsonbLoader
 
     class Refusing(JsonbLoader):
@@ -244,7 +214,7 @@ def test_a_loader_s_error_sends_the_booking_the_long_way(answers: list[str | Non
 
     with _engine() as engine:
         kit = _kit(engine)
-        session = _open(kit)
+        session = open_session(kit, 10)
 
         @event.listens_for(engine, "connect")
         def refusing(dbapi_connection: Any, _record: Any) -> None:

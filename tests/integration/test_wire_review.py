@@ -11,7 +11,6 @@ test makes its own engine in a throwaway schema.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,27 +24,14 @@ from sqlalchemy import Engine, create_engine, text
 from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy import _wire as wire
-from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.errors import AlreadyBooked, StorageUnavailable
-from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.policies import BookingRules
 from sessionkit.testing.clocks import ManualClock
 
-from ._quick_spy import spy_book_quickly
+from ._quick_spy import POSTGRES_URL, T, answered, open_session, quick_engine
 
-POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
-T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 RULES = BookingRules(waitlist=True, hold_for=timedelta(minutes=15))
-
-
-@contextmanager
-def _engine(**options: Any) -> Iterator[Engine]:
-    """An engine with ``options`` on a throwaway schema with sessionkit's tables; skip if unset."""
-    if not POSTGRES_URL:
-        pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to review the quick booking on PostgreSQL")
-    with postgres_schema(POSTGRES_URL, **options) as engine:
-        yield engine
 
 
 @contextmanager
@@ -61,17 +47,7 @@ def _admin() -> Iterator[Engine]:
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """What each ``book_quickly`` call answered: ``"booked"``, ``None``, or the error raised."""
-    seen: list[object] = []
-
-    def record(answer: Booking | BaseException | None) -> None:
-        if answer is None or isinstance(answer, Booking):
-            seen.append(None if answer is None else "booked")
-        else:
-            seen.append(type(answer))
-
-    spy_book_quickly(monkeypatch, record)
-    return seen
+    return answered(monkeypatch)
 
 
 def _kit(store: SqlAlchemyStore) -> SessionKit:
@@ -84,19 +60,6 @@ def _kit(store: SqlAlchemyStore) -> SessionKit:
     )
 
 
-def _open(kit: SessionKit, capacity: int, tutor: str = "t1") -> Session:
-    return kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=datetime(2026, 3, 4, 10, tzinfo=UTC),
-        end=datetime(2026, 3, 4, 11, tzinfo=UTC),
-        resources=[ResourceRef("tutor", tutor)],
-        lifecycle="lms",
-        capacity=capacity,
-    )
-
-
 def _pid(engine: Engine) -> int:
     """The server pid of the connection the pool lends next (a pool of one here)."""
     with engine.connect() as connection:
@@ -104,9 +67,9 @@ def _pid(engine: Engine) -> int:
 
 
 def test_a_rollback_of_psycopgs_leaves_the_next_booking_quick(answers: list[object]) -> None:
-    with _engine(pool_size=1, max_overflow=0) as engine:
+    with quick_engine(pool_size=1, max_overflow=0) as engine:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")  # prepared: _sessionkit_N
         with engine.begin() as connection:  # a unit's statement, run often: psycopg prepares it
             for _ in range(6):
@@ -120,14 +83,14 @@ def test_a_rollback_of_psycopgs_leaves_the_next_booking_quick(answers: list[obje
 def test_the_quick_booking_counts_seats_as_a_unit_does(answers: list[object]) -> None:
     server_default = "-c default_transaction_isolation=serializable"
     with (
-        _engine(
+        quick_engine(
             pool_size=2, isolation_level="READ COMMITTED", connect_args={"options": server_default}
         ) as engine,
         _admin() as admin,
     ):
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 1)
-        elsewhere = _open(kit, 1, tutor="t2")
+        session = open_session(kit, 1)
+        elsewhere = open_session(kit, 1, tutor="t2")
         bob = kit.bookings.book(T, elsewhere.id, "student:bob", actor="bob")
         raised: list[BaseException] = []
 
@@ -180,9 +143,11 @@ def _until_blocked_by(admin: Engine, holder: int) -> None:
 
 
 def test_a_value_the_driver_cannot_encode_keeps_the_connection(answers: list[object]) -> None:
-    with _engine(pool_size=1, max_overflow=0, connect_args={"client_encoding": "latin1"}) as engine:
+    with quick_engine(
+        pool_size=1, max_overflow=0, connect_args={"client_encoding": "latin1"}
+    ) as engine:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         before = _pid(engine)
         with pytest.raises(UnicodeEncodeError):  # as the long way raises it
             kit.bookings.book(T, f"{session.id}\u20ac", "student:ann", actor="ann")
@@ -192,9 +157,9 @@ def test_a_value_the_driver_cannot_encode_keeps_the_connection(answers: list[obj
 def test_a_backend_gone_before_the_insert_is_not_lost_in_commit(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _engine(pool_size=1, max_overflow=0) as engine, _admin() as admin:
+    with quick_engine(pool_size=1, max_overflow=0) as engine, _admin() as admin:
         kit = _kit(SqlAlchemyStore(engine))
-        session = _open(kit, 5)
+        session = open_session(kit, 5)
         sent = wire.sent
 
         def ended_first(pooled: Any, dialect: Any, steps: Sequence[wire.Step]) -> list[wire.Done]:
