@@ -56,6 +56,7 @@ from sessionkit.services import SessionDraft, raised_after_commit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 from ._quick_spy import spy_book_quickly
+from ._racing import race_rounds, rounds
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -691,6 +692,8 @@ def test_another_tenant_s_session_is_not_found(engine: Engine, spy: Spy) -> None
 CAPACITY = 5
 BOOKERS = 8
 ROUNDS = 20
+PROCESS_ROUNDS = rounds(5)
+"""Rounds of the forked bookers' race (``SESSIONKIT_RACE_ROUNDS`` for more)."""
 
 
 def _race_round(kit: SessionKit, session_id: str, *, same: bool = False) -> list[str]:
@@ -758,3 +761,50 @@ def test_one_participant_racing_itself_is_booked_once(engine: Engine, spy: Spy) 
     # The first took the quick way; the others found the participant in and went the long way.
     assert sorted(spy.kinds()) == sorted(["booked", *["none"] * (BOOKERS - 1)] * len(sessions))
     assert _rows(engine)[0] == len(sessions)
+
+
+def test_quick_bookers_in_processes_take_the_capacity_and_no_more(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two forked processes of four threads each, each process with its own pool; which way
+    # each booking went is what the spy saw in the booker's own thread.
+    seen = threading.local()
+    spy_book_quickly(monkeypatch, lambda answer: setattr(seen, "answer", answer))
+    kit = SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW), booking_rules=RULES
+    )
+    first = datetime(2026, 3, 4, tzinfo=UTC)
+    sessions = [
+        kit.sessions.create_extra(
+            T,
+            actor="tina",
+            start=first + timedelta(hours=n),
+            end=first + timedelta(hours=n, minutes=50),
+            resources=[ResourceRef("tutor", f"p{n}")],
+            lifecycle="lms",
+            capacity=CAPACITY,
+        ).id
+        for n in range(PROCESS_ROUNDS)
+    ]
+
+    def book(round_: int, n: int) -> str:
+        seen.answer = "not asked"
+        try:
+            kit.bookings.book(T, sessions[round_], f"student:w{n}", actor=None, confirm=True)
+            said = "booked"
+        except CapacityExceeded as full:
+            said = f"full {full.taken}/{full.capacity}"
+        quick = isinstance(seen.answer, Booking | CapacityExceeded)
+        return f"{said} {'quick' if quick else repr(seen.answer)}"
+
+    outcomes = race_rounds(
+        book, engine, rounds=PROCESS_ROUNDS, writers=BOOKERS, processes=True, per_process=4
+    )
+    full = f"full {CAPACITY}/{CAPACITY} quick"
+    expected = sorted(["booked quick"] * CAPACITY + [full] * (BOOKERS - CAPACITY))
+    assert {r: sorted(o) for r, o in outcomes.items()} == dict.fromkeys(outcomes, expected)
+    with engine.connect() as connection:
+        seats = connection.execute(
+            text("SELECT session_id, sum(seats) FROM sessionkit_bookings GROUP BY session_id")
+        ).all()
+    assert sorted((s, int(n)) for s, n in seats) == sorted((s, CAPACITY) for s in sessions)
