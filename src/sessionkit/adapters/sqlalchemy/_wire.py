@@ -20,9 +20,10 @@ its first run on a connection, as psycopg prepares one at its fifth, under
 a name of sessionkit's (``_sessionkit_N``, never one of psycopg's); on a
 connection whose ``prepare_threshold`` is ``None`` (psycopg's switch for
 PgBouncer's transaction pooling) nothing is prepared and each statement is
-parsed anew. A statement the server no longer knows (a ``DEALLOCATE`` or
-``DISCARD ALL`` of the host's) fails once, which forgets the connection's
-names; the caller then takes the long way.
+parsed anew. A statement the server no longer knows (a ``DEALLOCATE ALL``
+or ``DISCARD ALL``: the host's, or psycopg's own after its ``ROLLBACK``)
+forgets the connection's names, and the round trip is sent once more,
+prepared anew (:func:`sent`).
 
 Once a step fails, PostgreSQL skips the rest up to the ``Sync``
 (``PIPELINE_ABORTED``); a ``COMMIT`` among them is not run. The connection
@@ -73,7 +74,10 @@ _ROLLBACK = Step(command=b"ROLLBACK")
 
 @attrs.frozen
 class Done:
-    """What one step gave: its rows (converted, in column order) and the rows it wrote."""
+    """What one step gave: its rows as psycopg loaded them, in column order, and the rows it wrote.
+
+    Core's result processors convert a row (:func:`~._direct.converted`).
+    """
 
     rows: list[tuple[Any, ...]]
     rowcount: int
