@@ -224,8 +224,12 @@ def _ended(store: SqlAlchemyStore, pooled: Any) -> None:
     try:
         if pooled.is_valid:
             wire.rolled_back(pooled, store.engine.dialect)
-    except Exception as error:  # noqa: BLE001  # a dead connection: the pool opens another
+    except BaseException as error:
+        # A dead connection, or an interrupt mid-ROLLBACK (as Core's pool invalidates one
+        # whose reset was interrupted): the pool opens another.
         pooled.invalidate(error)
+        if not isinstance(error, Exception):
+            raise
     finally:
         pooled.close()
 

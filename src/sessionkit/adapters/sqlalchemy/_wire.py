@@ -94,7 +94,13 @@ class StepFailed(Exception):  # carries the driver's error, raised by the caller
 
 
 class _Forgotten(StepFailed):
-    """The server no longer knows a name of sessionkit's (SQLSTATE 26000): all were forgotten."""
+    """The server no longer knows a name of sessionkit's (SQLSTATE 26000): all were forgotten.
+
+    Or it can no longer run one (SQLSTATE 0A000: a column it returns changed
+    type): that name was forgotten, and is in ``stale``, to deallocate.
+    """
+
+    stale: tuple[bytes, ...] = ()
 
 
 class Lost(Exception):
@@ -126,8 +132,9 @@ class _Wire:
     named: int = 0
     """Names given so far: a name is never given twice on one connection."""
     transformers: dict[tuple[str, bool], Any] = attrs.Factory(dict)
-    loading: set[tuple[str, bool]] = attrs.Factory(set)
-    """The transformers that have their loaders: the same statement gives the same columns."""
+    loading: dict[tuple[str, bool], tuple[int, ...]] = attrs.Factory(dict)
+    """The column types each transformer's loaders were chosen for: a statement gives the
+    same columns until a column's type changes (an ``ALTER TABLE`` on any connection)."""
 
 
 def _wire(pooled: Any) -> _Wire:
@@ -174,12 +181,14 @@ def sent(pooled: Any, dialect: Dialect, steps: Sequence[Step]) -> list[Done]:
 
     try:
         return _sent_once(pooled, dialect, steps)
-    except _Forgotten:
+    except _Forgotten as forgotten:
         status = pooled.dbapi_connection.pgconn.transaction_status
+        # DEALLOCATE is no transaction's: it runs in whichever block it meets.
+        dropped = [Step(command=b"DEALLOCATE " + name) for name in forgotten.stale]
         if status == pq.TransactionStatus.IDLE:
-            again = list(steps)
+            again = [*dropped, *steps]
         elif status == pq.TransactionStatus.INERROR and steps and steps[0] is BEGIN:
-            again = [_ROLLBACK, *steps]
+            again = [_ROLLBACK, *dropped, *steps]
         else:
             raise  # a transaction of earlier round trips: its caller takes the long way
     skipped = len(again) - len(steps)
@@ -282,6 +291,11 @@ def _sent_once(pooled: Any, dialect: Dialect, steps: Sequence[Step]) -> list[Don
     except Exception as error:
         _leave(pgconn)
         raise Lost(error) from error
+    except BaseException:
+        # An interrupt (psycopg's wait reads the answer to its end first, then raises it
+        # again): the connection leaves pipeline mode all the same, or is closed.
+        _leave(pgconn)
+        raise
     _leave(pgconn)
     return _read(wire, dialect, steps, sending, results)
 
@@ -306,6 +320,14 @@ def _read(
             if _unknown_name(result):
                 wire.prepared.clear()  # the server forgot them (DEALLOCATE ALL): prepared anew
                 raise _Forgotten(index, error, sql)
+            if _replanned(result) and not preparing and sql is not None:
+                # A plan the server will not run again (a column's type changed under
+                # it): forgotten, as psycopg forgets a prepared statement that failed,
+                # and deallocated when the round trip is sent again.
+                replanned = _Forgotten(index, error, sql)
+                replanned.stale = _forget(wire, sql)
+                if replanned.stale:
+                    raise replanned
             for _, _, skipped, skipped_sql in sending[position:]:
                 if skipped and skipped_sql is not None:  # this PREPARE, or one that never ran
                     _forget(wire, skipped_sql)
@@ -318,9 +340,10 @@ def _read(
         rows: list[tuple[Any, ...]] = []
         if status == pq.ExecStatus.TUPLES_OK and tx is not None:
             key = (step.compiled.sql, step.binary)
+            types = tuple(result.ftype(n) for n in range(result.nfields))
             try:  # a loader's error (a host's own loader, say) is the step's, as a fetch's
-                tx.set_pgresult(result, set_loaders=key not in wire.loading)
-                wire.loading.add(key)
+                tx.set_pgresult(result, set_loaders=wire.loading.get(key) != types)
+                wire.loading[key] = types
                 rows = tx.load_rows(0, result.ntuples, tuple)
             except Exception as error:
                 raise StepFailed(index, error, sql) from error
@@ -339,6 +362,13 @@ def _unknown_name(result: Any) -> bool:
     return bool(result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000")
 
 
+def _replanned(result: Any) -> bool:
+    """Whether ``result`` says a prepared plan's result type changed (SQLSTATE 0A000)."""
+    from psycopg import pq
+
+    return bool(result.error_field(pq.DiagnosticField.SQLSTATE) == b"0A000")
+
+
 def _transformer(connection: Any) -> Any:
     from psycopg.adapt import Transformer
 
@@ -351,7 +381,10 @@ def _received(connection: Any, expected: int) -> list[Any]:
 
     pgconn = connection.pgconn
     results: list[Any] = connection.wait(_until_sync(pgconn))
-    if len(results) != expected and not _refused_by_server(results):
+    # Fewer is known only after a step the server failed (it ran nothing after it); more
+    # (a FATAL after the last step, before the Sync) leaves what ran unknown.
+    short = len(results) < expected and _refused_by_server(results)
+    if len(results) != expected and not short:
         raise errors.OperationalError(
             f"expected {expected} results in the pipeline, received {len(results)}"
         )
@@ -434,8 +467,7 @@ def _leave(pgconn: Any) -> None:
             pgconn.finish()
 
 
-def _forget(wire: _Wire, sql: str) -> None:
-    """Forget the names of ``sql`` (its ``PREPARE`` failed, so the next run prepares it again)."""
+def _forget(wire: _Wire, sql: str) -> tuple[bytes, ...]:
+    """Forget the names of ``sql`` (so the next run prepares it again); the names forgotten."""
     numbered = _numbered(sql)[0]
-    for key in [key for key in wire.prepared if key[0] == numbered]:
-        del wire.prepared[key]
+    return tuple(wire.prepared.pop(key) for key in [k for k in wire.prepared if k[0] == numbered])
