@@ -8,6 +8,7 @@ off, so the tests of that way learn what it did from a spy on
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,9 +23,11 @@ from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy.testing import postgres_schema
 from sessionkit.model import Booking, ResourceRef, Session
 from sessionkit.ports import QuickRefusal
+from sessionkit.testing.clocks import ManualClock
 
 POSTGRES_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL")
 T = "acme"
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 @contextmanager
@@ -34,6 +37,24 @@ def quick_engine(**options: Any) -> Iterator[Engine]:
         pytest.skip("set SESSIONKIT_TEST_POSTGRES_URL to test the quick booking on PostgreSQL")
     with postgres_schema(POSTGRES_URL, **options) as engine:
         yield engine
+
+
+@contextmanager
+def one_connection(**options: Any) -> Iterator[Engine]:
+    """A :func:`quick_engine` whose pool holds one connection: the one the tests look at."""
+    with quick_engine(pool_size=1, max_overflow=0, **options) as engine:
+        yield engine
+
+
+def quick_kit(engine: Engine, **options: Any) -> SessionKit:
+    """A kit over ``engine``'s store at :data:`NOW`, its ids counted (``id-0001``, ...)."""
+    counter = itertools.count(1)
+    return SessionKit(
+        uow=SqlAlchemyStore(engine).unit_of_work,
+        clock=ManualClock(NOW),
+        ids=lambda: f"id-{next(counter):04d}",
+        **options,
+    )
 
 
 def open_session(kit: SessionKit, capacity: int, tutor: str = "t1") -> Session:

@@ -9,52 +9,24 @@ in a throwaway schema (``SESSIONKIT_TEST_POSTGRES_URL``).
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
 
-from sessionkit import SessionKit
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore
 from sessionkit.adapters.sqlalchemy import _direct as direct
 from sessionkit.adapters.sqlalchemy import _wire as wire
 from sessionkit.adapters.sqlalchemy._booking_statements import SESSION_FOR_UPDATE
 from sessionkit.errors import CapacityExceeded
 from sessionkit.model.booking import HELD
 from sessionkit.policies import BookingRules
-from sessionkit.testing.clocks import ManualClock
 
-from ._quick_spy import T, answered, open_session, quick_engine
-
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
-
-
-@contextmanager
-def _engine(**options: Any) -> Iterator[Engine]:
-    """A one-connection engine (:func:`quick_engine`): the tests look at that connection."""
-    options.setdefault("pool_size", 1)
-    options.setdefault("max_overflow", 0)
-    with quick_engine(**options) as engine:
-        yield engine
+from ._quick_spy import T, answered, one_connection, open_session, quick_kit
 
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return answered(monkeypatch)
-
-
-def _kit(engine: Engine, **options: Any) -> SessionKit:
-    counter = itertools.count(1)
-    return SessionKit(
-        uow=SqlAlchemyStore(engine).unit_of_work,
-        clock=ManualClock(NOW),
-        ids=lambda: f"id-{next(counter):04d}",
-        **options,
-    )
 
 
 def _named(engine: Engine) -> list[str]:
@@ -71,8 +43,8 @@ def _named(engine: Engine) -> list[str]:
 
 
 def test_a_booking_prepares_its_statements_once_per_connection(answers: list[object]) -> None:
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         for who in ("ann", "bob", "cy"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
@@ -86,8 +58,8 @@ def test_a_booking_prepares_its_statements_once_per_connection(answers: list[obj
 def test_a_connection_that_prepares_nothing_books_without_names(
     answers: list[object],
 ) -> None:
-    with _engine(connect_args={"prepare_threshold": None}) as engine:
-        kit = _kit(engine)
+    with one_connection(connect_args={"prepare_threshold": None}) as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         for who in ("ann", "bob"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
@@ -95,8 +67,8 @@ def test_a_connection_that_prepares_nothing_books_without_names(
 
 
 def test_statements_the_server_forgot_are_prepared_again(answers: list[object]) -> None:
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
         with engine.connect() as connection:  # the pool's one connection, as a host's reset
@@ -119,8 +91,8 @@ def test_a_quick_try_rolled_back_keeps_the_statements_prepared(
 ) -> None:
     # psycopg prepares its own statements at once here, so its rollback() would send a
     # DEALLOCATE ALL; a per-day limit sends every booking the long way after the lock.
-    with _engine(connect_args={"prepare_threshold": 0}) as engine:
-        kit = _kit(engine, booking_rules=BookingRules(per_day=5))
+    with one_connection(connect_args={"prepare_threshold": 0}) as engine:
+        kit = quick_kit(engine, booking_rules=BookingRules(per_day=5))
         session = open_session(kit, 10)
         for who in ("ann", "bob", "cy"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
@@ -133,8 +105,8 @@ def test_a_quick_try_rolled_back_keeps_the_statements_prepared(
 def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(
     answers: list[object],
 ) -> None:
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         full = open_session(kit, 1)
         kit.bookings.book(T, full.id, "student:ann", actor="ann")
         with pytest.raises(CapacityExceeded):
@@ -154,9 +126,9 @@ def test_the_connection_goes_back_idle_and_out_of_pipeline_mode(
 def test_without_pipeline_mode_a_booking_takes_the_long_way(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _engine() as engine:
+    with one_connection() as engine:
         monkeypatch.setattr(wire, "supported", lambda: False)  # a libpq older than 14
-        kit = _kit(engine)
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         booked = kit.bookings.book(T, session.id, "student:ann", actor="ann")
         assert (booked.status, answers) == (HELD, [None])
@@ -177,8 +149,8 @@ def test_named_parameters_become_numbered_ones(
 
 
 def test_a_prepare_a_failed_step_skipped_is_not_taken_as_done() -> None:
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         dialect = engine.dialect
         failing = direct.compiled_for(dialect, text("SELECT 1 / :zero"))
@@ -212,8 +184,8 @@ def test_a_loader_s_error_sends_the_booking_the_long_way(answers: list[object]) 
         def load(self, data: Any) -> Any:
             raise ValueError("a host's loader refuses")
 
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
 
         @event.listens_for(engine, "connect")

@@ -9,25 +9,24 @@ throwaway schema.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from sessionkit import SessionKit
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, _quick
+from sessionkit.adapters.sqlalchemy import _quick
 from sessionkit.adapters.sqlalchemy import _wire as wire
 from sessionkit.adapters.sqlalchemy.mapping import session_from_row
 from sessionkit.policies import BookingRules
-from sessionkit.testing.clocks import ManualClock
 
-from ._quick_spy import POSTGRES_URL, T, answered, open_session, quick_engine
-
-NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
+from ._quick_spy import (
+    POSTGRES_URL,
+    T,
+    answered,
+    one_connection,
+    open_session,
+    quick_kit,
+)
 
 
 @pytest.fixture
@@ -35,29 +34,12 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return answered(monkeypatch)
 
 
-@contextmanager
-def _engine(**options: Any) -> Iterator[Engine]:
-    """A one-connection engine (:func:`quick_engine`): the tests look at that connection."""
-    with quick_engine(pool_size=1, max_overflow=0, **options) as engine:
-        yield engine
-
-
-def _kit(engine: Engine, **options: Any) -> SessionKit:
-    counter = itertools.count(1)
-    return SessionKit(
-        uow=SqlAlchemyStore(engine).unit_of_work,
-        clock=ManualClock(NOW),
-        ids=lambda: f"id-{next(counter):04d}",
-        **options,
-    )
-
-
 def test_an_interrupt_in_the_quick_rollback_leaves_no_pipeline_in_the_pool(
     answers: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _engine() as engine:
+    with one_connection() as engine:
         # A per-day limit sends every booking the long way after the lock: _ended rolls back.
-        kit = _kit(engine, booking_rules=BookingRules(per_day=5))
+        kit = quick_kit(engine, booking_rules=BookingRules(per_day=5))
         session = open_session(kit, 10)
         received = wire._received
         rolled_back = wire.rolled_back
@@ -93,28 +75,17 @@ def test_a_column_changed_under_a_prepared_statement_costs_one_booking_at_most(
     answers: list[object],
 ) -> None:
     assert POSTGRES_URL is not None
-    with _engine() as engine:
-        kit = _kit(engine)
+    with one_connection() as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")  # the lock is prepared
-        with engine.connect() as connection:
-            schema = connection.execute(text("SELECT current_schema()")).scalar()
         # A migration on another connection widens a column the lock's statement returns.
-        other = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with other.connect() as connection:
-                connection.execute(
-                    text(
-                        f'ALTER TABLE "{schema}".sessionkit_sessions'
-                        " ALTER COLUMN title TYPE VARCHAR(400)"
-                    )
-                )
-        finally:
-            other.dispose()
+        _migrated(engine, "ALTER COLUMN title TYPE VARCHAR(400)")
         for who in ("bob", "cy", "dan"):
             kit.bookings.book(T, session.id, f"student:{who}", actor=who)
-        # psycopg forgets a prepared statement that failed: the next run prepares it again.
-        assert answers[2:] == ["booked", "booked"]
+        # psycopg forgets a prepared statement that failed: here the round trip is sent
+        # again at once, the statement prepared anew.
+        assert answers == ["booked"] * 4
         assert len(kit.bookings.for_session(T, session.id)) == 4
 
 
@@ -130,23 +101,24 @@ def test_a_column_changed_under_the_quick_way_is_read_as_it_now_is(
 
     monkeypatch.setattr(_quick, "session_from_row", seen)
     # Nothing prepared: the statement is parsed at each run, so its plan is always new.
-    with _engine(connect_args={"prepare_threshold": None}) as engine:
-        kit = _kit(engine)
+    with one_connection(connect_args={"prepare_threshold": None}) as engine:
+        kit = quick_kit(engine)
         session = open_session(kit, 10)
         kit.bookings.book(T, session.id, "student:ann", actor="ann")
-        with engine.connect() as connection:
-            schema = connection.execute(text("SELECT current_schema()")).scalar()
         # A migration on another connection widens the capacity (int4 to int8).
-        other = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with other.connect() as connection:
-                connection.execute(
-                    text(
-                        f'ALTER TABLE "{schema}".sessionkit_sessions'
-                        " ALTER COLUMN capacity TYPE BIGINT"
-                    )
-                )
-        finally:
-            other.dispose()
+        _migrated(engine, "ALTER COLUMN capacity TYPE BIGINT")
         kit.bookings.book(T, session.id, "student:bob", actor="bob")
         assert (read, answers) == ([10, 10], ["booked", "booked"])
+
+
+def _migrated(engine: Engine, change: str) -> None:
+    """``ALTER TABLE sessionkit_sessions`` ``change`` on a connection of its own (a migration)."""
+    assert POSTGRES_URL is not None
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar()
+    other = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with other.connect() as connection:
+            connection.execute(text(f'ALTER TABLE "{schema}".sessionkit_sessions {change}'))
+    finally:
+        other.dispose()
