@@ -27,6 +27,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, TextClause, create_engine, event, text
 
+from sessionkit import SessionKit
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema, upgrade
 from sessionkit.errors import SessionKitError
+from sessionkit.model import ResourceRef
 from sessionkit.ports import Kind
 
 WRITERS = 8
@@ -277,3 +280,24 @@ def sent_statements(
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+def hourly_sessions(kit: SessionKit, tenant: str, count: int, *, capacity: int) -> list[str]:
+    """Open ``count`` sessions, one an hour from 9:00 on 4 March; return their ids.
+
+    Up to fifteen fit the day; more (many rounds) run into the next days.
+    """
+    first = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    return [
+        kit.sessions.create_extra(
+            tenant,
+            actor="tina",
+            start=first + timedelta(hours=n),
+            end=first + timedelta(hours=n, minutes=45),
+            resources=[ResourceRef("tutor", f"t{n}")],
+            lifecycle="lms",
+            capacity=capacity,
+            title="Algebra",
+        ).id
+        for n in range(count)
+    ]

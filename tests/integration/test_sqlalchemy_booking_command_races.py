@@ -35,7 +35,7 @@ from sessionkit.policies import BookingRules
 from sessionkit.services import SessionDraft
 from sessionkit.testing.clocks import ManualClock
 
-from ._racing import WRITER_KINDS, WRITERS, race, rounds, scalar
+from ._racing import WRITER_KINDS, WRITERS, hourly_sessions, race, rounds, scalar
 
 ROUNDS = rounds(3)
 T = "acme"
@@ -55,24 +55,7 @@ ROOM = max(WRITERS, ROUNDS)
 
 
 def _open(kit: SessionKit, count: int, *, capacity: int = ROOM) -> list[str]:
-    """Open ``count`` sessions, one an hour from 9:00 on 4 March; return their ids.
-
-    Up to fifteen fit the day; more (many rounds) run into the next days.
-    """
-    first = datetime(2026, 3, 4, 9, tzinfo=UTC)
-    return [
-        kit.sessions.create_extra(
-            T,
-            actor="tina",
-            start=first + timedelta(hours=n),
-            end=first + timedelta(hours=n, minutes=45),
-            resources=[ResourceRef("tutor", f"t{n}")],
-            lifecycle="lms",
-            capacity=capacity,
-            title="Algebra",
-        ).id
-        for n in range(count)
-    ]
+    return hourly_sessions(kit, T, count, capacity=capacity)
 
 
 @pytest.mark.parametrize("processes", WRITER_KINDS)

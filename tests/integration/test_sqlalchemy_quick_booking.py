@@ -56,7 +56,7 @@ from sessionkit.services import SessionDraft, raised_after_commit
 from sessionkit.testing.clocks import ManualClock, RecordingPublisher
 
 from ._quick_spy import spy_book_quickly
-from ._racing import race_rounds, rounds
+from ._racing import hourly_sessions, race_rounds, rounds
 
 T = "acme"
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -738,11 +738,7 @@ def test_racing_quick_bookers_take_the_capacity_and_no_more(engine: Engine, spy:
         ["booked"] * CAPACITY * ROUNDS + ["CapacityExceeded"] * (BOOKERS - CAPACITY) * ROUNDS
     )
     assert spy.units == 0  # every booker went the quick way, none in a unit of work
-    with engine.connect() as connection:
-        seats = connection.execute(
-            text("SELECT session_id, sum(seats) FROM sessionkit_bookings GROUP BY session_id")
-        ).all()
-    assert sorted((s, int(n)) for s, n in seats) == sorted((s, CAPACITY) for s in sessions)
+    assert _seats(engine) == dict.fromkeys(sessions, CAPACITY)
     assert time.monotonic() - started < 30
 
 
@@ -773,19 +769,7 @@ def test_quick_bookers_in_processes_take_the_capacity_and_no_more(
     kit = SessionKit(
         uow=SqlAlchemyStore(engine).unit_of_work, clock=ManualClock(NOW), booking_rules=RULES
     )
-    first = datetime(2026, 3, 4, tzinfo=UTC)
-    sessions = [
-        kit.sessions.create_extra(
-            T,
-            actor="tina",
-            start=first + timedelta(hours=n),
-            end=first + timedelta(hours=n, minutes=50),
-            resources=[ResourceRef("tutor", f"p{n}")],
-            lifecycle="lms",
-            capacity=CAPACITY,
-        ).id
-        for n in range(PROCESS_ROUNDS)
-    ]
+    sessions = hourly_sessions(kit, T, PROCESS_ROUNDS, capacity=CAPACITY)
 
     def book(round_: int, n: int) -> str:
         seen.answer = "not asked"
@@ -803,8 +787,13 @@ def test_quick_bookers_in_processes_take_the_capacity_and_no_more(
     full = f"full {CAPACITY}/{CAPACITY} quick"
     expected = sorted(["booked quick"] * CAPACITY + [full] * (BOOKERS - CAPACITY))
     assert {r: sorted(o) for r, o in outcomes.items()} == dict.fromkeys(outcomes, expected)
+    assert _seats(engine) == dict.fromkeys(sessions, CAPACITY)
+
+
+def _seats(engine: Engine) -> dict[str, int]:
+    """The seats stored per session id."""
     with engine.connect() as connection:
         seats = connection.execute(
             text("SELECT session_id, sum(seats) FROM sessionkit_bookings GROUP BY session_id")
         ).all()
-    assert sorted((s, int(n)) for s, n in seats) == sorted((s, CAPACITY) for s in sessions)
+    return {session_id: int(taken) for session_id, taken in seats}
