@@ -138,6 +138,7 @@ def _until_blocked_by(admin: Engine, holder: int) -> None:
             ).scalar()
             if waiting:
                 return
+            connection.rollback()  # pg_stat_activity is fixed per transaction: look afresh
             time.sleep(0.01)
     raise AssertionError("no backend came to wait for the session's lock")
 
@@ -185,4 +186,5 @@ def _terminated(admin: Engine, pid: int) -> None:
             text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
         ).scalar():
             assert time.monotonic() < deadline, "the backend did not end"
+            connection.rollback()  # pg_stat_activity is fixed per transaction: look afresh
             time.sleep(0.01)
