@@ -27,7 +27,13 @@ from sessionkit.services._context import Context, Tx
 from sessionkit.services._money import give_back, store_payment
 from sessionkit.services._money_no_shows import settle_paid_late
 from sessionkit.services._release import RAN_OUT, release_emptied, settle_run_out
-from sessionkit.services._seats import closed, lapse_session_bookings, settle, store_booking_change
+from sessionkit.services._seats import (
+    closed,
+    expire_in_order,
+    lapse_session_bookings,
+    settle,
+    store_booking_change,
+)
 
 __all__ = ["authorized", "fail", "over_before_capture", "succeed", "void_capture"]
 
@@ -171,6 +177,11 @@ def fail(
         session = tx.bookings.lock_session(booking.tenant, booking.session_id)
         released = RAN_OUT
         if not booking.expired_at(tx.now):
+            # What else had run out is expired first (its events dated then), as
+            # kit.bookings.cancel does: a session's events come in the order things happened.
+            ran_out = tx.bookings.seating(session.tenant, session.id, at=tx.now).lapsed
+            if ran_out:
+                expire_in_order(tx, ran_out)
             why = "payment failed" if transition == "fail" else "payment cancelled"
             why += f": {reason}" if reason else ""
             cancelled, moved = BOOKING_LIFECYCLE.fire(

@@ -258,6 +258,21 @@ def cancel_session_bookings(
     return cancelled
 
 
+def expire_before_cancel(tx: Tx, session: Session, *, at: datetime) -> None:
+    """Mark EXPIRED, in time order, what of a cancelled ``session`` had run out by ``at``.
+
+    The first step of :func:`cancel_session_bookings`, for a caller that
+    publishes the cancel between it and the rest: ``at`` is the cancel's
+    instant (at most now), so each expiry comes before the status change it
+    preceded, as a move's come before its ``SessionUpdated``.
+    """
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return
+    active = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    expire_in_order(tx, [b for b in active if b.expired_at(min(at, tx.now))])
+
+
 def lapse_session_bookings(tx: Tx, session: Session, *, actor: str | None) -> int:
     """End the holds, offers and waitlist places of an ended ``session``; return how many.
 

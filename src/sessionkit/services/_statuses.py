@@ -32,7 +32,11 @@ from sessionkit.services._money_no_shows import settle_no_shows
 from sessionkit.services._presence import with_attendance
 from sessionkit.services._presence_seal import mark_ended, seal_ended
 from sessionkit.services._reschedule_answers import expire_for_cancel
-from sessionkit.services._seats import cancel_session_bookings, lapse_session_bookings
+from sessionkit.services._seats import (
+    cancel_session_bookings,
+    expire_before_cancel,
+    lapse_session_bookings,
+)
 from sessionkit.services._usage import settle_usage
 
 __all__ = [
@@ -224,8 +228,6 @@ def store_status(
     if busy and not session.busy:
         check_free(tx, changed)
     stored = tx.sessions.update(changed, expected_version=session.version)
-    tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
-    seal_ended(tx, machine, session, stored)  # before anything reads its attendance
     # A catch-up may pass through a cancelled status and leave it (EXPIRED, then ARCHIVED
     # at the end): its bookings and request end as a tick at each step would have ended them.
     cancelling = next(
@@ -236,6 +238,12 @@ def store_status(
         ),
         None,
     )
+    if cancelling is not None:
+        # In the order it happened, as a move's: what had run out by the cancel is expired
+        # (its events dated then) before the status change is published, then the rest.
+        expire_before_cancel(tx, stored, at=cancelling.at)
+    tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    seal_ended(tx, machine, session, stored)  # before anything reads its attendance
     # The clock is never refused for credits: a timed step into a counting status (ABSENT,
     # COMPLETED) is counted past the subscription's last credit, or it would stay due forever.
     counting = machine.usage_statuses

@@ -56,6 +56,7 @@ from sessionkit.services._reschedule_steps import requests_due, settle_overdue_k
 from sessionkit.services._seats import (
     as_judged,
     closed,
+    expire_in_order,
     held_back,
     refuse_run_out,
     settle,
@@ -216,6 +217,13 @@ class BookingCommands(BookingMaking, UnbookedRemoval):
                 raise too_many(booking, seats)
             if booking.status == CONFIRMED:
                 check_cancel(ctx, tx, session, booking, role)
+            # What had run out before this cancel is expired first (its events dated then),
+            # as book and confirm settle the session before their own change: a session's
+            # events come in the order things happened. Its seats are offered after, by
+            # settle, with the ones this cancel frees.
+            ran_out = tx.bookings.seating(tenant, session.id, at=tx.now).lapsed
+            if ran_out:
+                expire_in_order(tx, ran_out)
             if seats is not None and seats < booking.seats:
                 return cancel_part(
                     ctx, tx, session, booking, seats, actor=actor, role=role, reason=reason
