@@ -49,14 +49,14 @@ def _slot_rules(
         )
     notice = _delta(min_notice, "min_notice")
     ahead = None if horizon is None else _delta(horizon, "horizon", positive=True)
-    if ahead is not None and ahead <= notice:
-        # Starts lie in [now + min_notice, now + horizon): none would be left.
+    if ahead is not None and ahead < notice:
+        # Starts lie in [now + min_notice, now + horizon]: none would be left.
         raise InvalidValue(
-            f"horizon {duration_text(ahead)} is not longer than min_notice {duration_text(notice)},"
+            f"horizon {duration_text(ahead)} is shorter than min_notice {duration_text(notice)},"
             " so no slot could start;"
-            " starts lie from now + min_notice up to (not at) now + horizon",
+            " starts lie from now + min_notice up to and at now + horizon",
             value=(min_notice, horizon),
-            expected="min_notice < horizon (or horizon=None for no limit)",
+            expected="min_notice <= horizon (or horizon=None for no limit)",
         )
     if now is None:
         if notice or ahead is not None:
@@ -68,7 +68,9 @@ def _slot_rules(
         return length, grid, lo, None
     moment = check_instant(now, "now")
     earliest = max(lo, moment + notice)
-    return length, grid, earliest, None if ahead is None else moment + ahead
+    # The limit is exclusive: a start exactly ``horizon`` ahead is allowed, as
+    # BookingRules.max_horizon allows booking it (check_booking_time).
+    return length, grid, earliest, None if ahead is None else moment + ahead + _TICK
 
 
 def _on_grid(

@@ -187,14 +187,15 @@ def free_slots(
       step slots start at 09:00, 09:30, ... local time on both sides of a DST
       change (a wall time the clocks skip gives no slot, one they repeat gives
       one at each moment). ``step`` defaults to ``duration`` (at most a day);
-    * starts at or after ``now + min_notice`` and, with ``horizon``, before
-      ``now + horizon``. Without ``now`` nothing is excluded as past; giving
+    * starts at or after ``now + min_notice`` and, with ``horizon``, at or
+      before ``now + horizon`` (as ``BookingRules.max_horizon`` allows a
+      booking). Without ``now`` nothing is excluded as past; giving
       ``min_notice`` or ``horizon`` without ``now`` is an error.
 
     Raises :class:`~sessionkit.errors.InvalidDuration` for a duration, step or
     horizon that is not positive (or a step over a day) and for negative
     buffers or notice; :class:`~sessionkit.errors.InvalidValue` for a horizon
-    not longer than the notice (no slot could start);
+    shorter than the notice (no slot could start);
     :class:`~sessionkit.errors.InvalidWindow` for a window that
     ends before it starts; :class:`~sessionkit.errors.NaiveDatetime` for naive
     datetimes; :class:`~sessionkit.errors.LimitExceeded` for a window longer
