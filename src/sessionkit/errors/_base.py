@@ -110,13 +110,22 @@ class InvalidValue(SessionKitError, ValueError):
     """A value handed to sessionkit is not acceptable.
 
     ``value`` is the offending value and ``expected`` says what would have been
-    accepted.
+    accepted; ``name`` is the argument it was passed as, where the raiser knows
+    it (``None`` otherwise), so an app can show the error beside that field.
     """
 
-    def __init__(self, message: str, *, value: object = None, expected: str = "") -> None:
+    # A class default: an error built without a name keeps its fields (and its problem+json
+    # body) as they were.
+    name: str | None = None
+
+    def __init__(
+        self, message: str, *, value: object = None, expected: str = "", name: str | None = None
+    ) -> None:
         super().__init__(message)
         self.value = value
         self.expected = expected
+        if name is not None:
+            self.name = name
 
 
 class NaiveDatetime(InvalidValue):
@@ -212,7 +221,9 @@ class UnknownTimeZone(InvalidValue):
             value=name,
             expected="an IANA time zone name",
         )
-        self.name = name
+        # The zone's name the caller gave (any object), not an argument's as
+        # InvalidValue.name is elsewhere: kept so for the apps that read it.
+        self.name = name  # type: ignore[assignment]
         self.reason = reason
 
 

@@ -55,6 +55,7 @@ def check_seats(value: object) -> int:
             f"a booking takes 1..{MAX_CAPACITY:,} seats, got seats={shown(value)}",
             value=value,
             expected=f"an integer 1..{MAX_CAPACITY}",
+            name="seats",
         )
     return value
 

@@ -183,6 +183,7 @@ class BookingAdmission:
                 f"seats={seats} is more than the capacity {session.capacity} of {which}",
                 value=seats,
                 expected=f"1..{session.capacity}",
+                name="seats",
             )
         refusal = rules.refusal(session, now)
         if refusal is not None:

@@ -43,6 +43,7 @@ def given_back(seats: object) -> int:
             f"a cancel gives back 1 or more seats, got seats={shown(seats)}",
             value=seats,
             expected="an int >= 1",
+            name="seats",
         )
     return given
 
@@ -54,6 +55,7 @@ def too_many(booking: Booking, seats: int) -> InvalidValue:
         f"1..{booking.seats} of them, got seats={seats}",
         value=seats,
         expected=f"1..{booking.seats}",
+        name="seats",
     )
 
 
