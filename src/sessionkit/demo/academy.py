@@ -52,7 +52,7 @@ from __future__ import annotations
 # resolve (their __module__ is this one).
 import contextlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as time
 
 from sessionkit.demo._academy_figures import figures
@@ -270,7 +270,10 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     """Build the academy in ``db``, play its first Monday, and return the report as text."""
     academy, where = build_academy(now, db=db)
     lines = [
-        f"sessionkit demo academy: a Quran academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        (
+            f"sessionkit demo academy: a Quran academy in {where}; "
+            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
+        ),
         "",
         "Schedules (Riyadh time):",
     ]

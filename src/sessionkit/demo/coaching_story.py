@@ -8,7 +8,7 @@ and reason) is found, not made twice; an answered one is not answered again.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sessionkit.demo._common import all_due_done, open_store, step
 from sessionkit.demo.coaching import (
@@ -305,7 +305,7 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
     out = [
         (
             f"sessionkit demo coaching: Skileez in {where or 'memory'}; "
-            f"now is {now:%a %Y-%m-%d %H:%M} UTC"
+            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
         ),
         "",
         (

@@ -140,7 +140,10 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     factory, where = open_store(db)
     kit, reports = build_academy(now, uow=None if db == "memory" else factory)
     lines = [
-        f"sessionkit demo: a small academy in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        (
+            f"sessionkit demo: a small academy in {where}; "
+            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
+        ),
         "",
         "Groups, materialised two months ahead:",
     ]

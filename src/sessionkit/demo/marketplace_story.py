@@ -12,7 +12,7 @@ was already played and shows the stored state.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sessionkit.demo._common import open_store, provider_calls_done
 from sessionkit.demo.marketplace import (
@@ -70,8 +70,10 @@ class _Story:
         self.clock = market.clock
         self.start = market.clock.now()
         # This play's mark in its keys: a rerun at the same --now replays them, and one at a
-        # later --now leaves the slots an earlier play booked to it (see :meth:`slot`).
-        self.play = f"{self.start:%Y%m%dT%H%M}"
+        # later --now leaves the slots an earlier play booked to it (see :meth:`slot`). In
+        # UTC: the same instant given with another offset (08:00+01:00 for 07:00Z) is the
+        # same play, not a second one that books every seat again.
+        self.play = f"{self.start.astimezone(UTC):%Y%m%dT%H%M}"
         self.lines: list[str] = []
 
     def at(self, minutes: int) -> None:
@@ -103,7 +105,7 @@ class _Story:
         """Say why no slot is left: an earlier play booked them, or a later one removed them.
 
         A later play is told by its bookings' instants, not by its mark (the
-        ``--now`` as local digits, whose offset it does not keep): one made past
+        ``--now``'s UTC digits, text to match, not an instant): one made past
         this play's own steps (:data:`_STORY_SPAN`) was made at a later ``--now``.
         """
         made = [
@@ -348,7 +350,10 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
     market = build_marketplace(now, uow=uow)
     where = where or "memory"
     lines = [
-        f"sessionkit demo marketplace: tutoring in {where}; now is {now:%a %Y-%m-%d %H:%M} UTC",
+        (
+            f"sessionkit demo marketplace: tutoring in {where}; "
+            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
+        ),
         "",
         f"Weekly availability (Berlin), published {_local(now - PUBLISHED_BEFORE)}, a month ahead:",
     ]
