@@ -21,6 +21,7 @@ from sessionkit.availability import Availability, free_slots
 from sessionkit.demo import marketplace_story
 from sessionkit.demo.marketplace import DEMO_NOW, TENANT, build_marketplace, next_slot
 from sessionkit.errors import InvalidValue
+from sessionkit.model import Booking, Session
 from sessionkit.model.booking_events import BookingStatusChanged
 from sessionkit.policies import BookingRules
 from sessionkit.ports import UnitOfWorkFactory
@@ -128,11 +129,10 @@ def _kit(store: str, rules: BookingRules) -> tuple[SessionKit, ManualClock, Reco
     return SessionKit(uow=uow, clock=clock, booking_rules=rules), clock, events
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_a_cancelled_session_publishes_what_had_run_out_before_its_cancel(store: str) -> None:
-    # docs/bookings.md: "A session's events come in the order things happened ... So too when
-    # the session is cancelled or moved: what had run out is expired first, in that order,
-    # before the cancels, offers and other changes of that instant."
+def _ana_confirmed_ben_ran_out(
+    store: str,
+) -> tuple[SessionKit, RecordingPublisher, Session, Booking]:
+    """A group of two with Ana's seat confirmed and Ben's hold run out (at 08:15), at 08:20."""
     kit, clock, events = _kit(store, BookingRules(hold_for=timedelta(minutes=15)))
     group = kit.sessions.create_extra(
         T,
@@ -144,9 +144,18 @@ def test_a_cancelled_session_publishes_what_had_run_out_before_its_cancel(store:
         lifecycle="lms",
         capacity=2,
     )
-    kit.bookings.book(T, group.id, "student:ana", actor="ana", confirm=True)
+    ana = kit.bookings.book(T, group.id, "student:ana", actor="ana", confirm=True)
     kit.bookings.book(T, group.id, "student:ben", actor="ben")  # held until 08:15
     clock.advance(timedelta(minutes=20))
+    return kit, events, group, ana
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_cancelled_session_publishes_what_had_run_out_before_its_cancel(store: str) -> None:
+    # docs/bookings.md: "A session's events come in the order things happened ... So too when
+    # the session is cancelled or moved: what had run out is expired first, in that order,
+    # before the cancels, offers and other changes of that instant."
+    kit, events, group, _ = _ana_confirmed_ben_ran_out(store)
     first = len(events.events)
 
     kit.sessions.cancel(T, group.id, actor="tina", reason="tutor ill")
@@ -168,20 +177,7 @@ def test_a_cancelled_session_publishes_what_had_run_out_before_its_cancel(store:
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_a_booking_cancel_publishes_what_had_run_out_before_it(store: str) -> None:
-    kit, clock, events = _kit(store, BookingRules(hold_for=timedelta(minutes=15)))
-    group = kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=NOW + timedelta(days=1),
-        end=NOW + timedelta(days=1, hours=1),
-        resources=["tutor:tina"],
-        lifecycle="lms",
-        capacity=2,
-    )
-    ana = kit.bookings.book(T, group.id, "student:ana", actor="ana", confirm=True)
-    kit.bookings.book(T, group.id, "student:ben", actor="ben")  # held until 08:15
-    clock.advance(timedelta(minutes=20))
+    kit, events, _, ana = _ana_confirmed_ben_ran_out(store)
     first = len(events.events)
 
     kit.bookings.cancel(T, ana.id, actor="ana")
