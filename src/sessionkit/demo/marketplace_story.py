@@ -90,16 +90,17 @@ class _Story:
         story says so (``InvalidValue``, one line from the command line).
         """
         horizon = self.start + HORIZON if bookable else None
+        since = after
         while True:
-            found = next_slot(self.kit, offer_id, after)
+            found = next_slot(self.kit, offer_id, since)
             if found is None or (horizon is not None and found.start > horizon):
-                raise self._used_up(offer_id, after)
+                raise self._used_up(offer_id, after)  # from where the story looked, not since
             keys = [
                 b.idempotency_key or "" for b in self.kit.bookings.for_session(TENANT, found.id)
             ]
             if all(key.endswith(f"@{self.play}") for key in keys):
                 return found
-            after = found.end
+            since = found.end
 
     def _used_up(self, offer_id: str, after: datetime) -> InvalidValue:
         """Say why no slot is left: an earlier play booked them, or a later one removed them.
