@@ -1,10 +1,10 @@
 """What a newcomer found using bookings and the marketplace as an app developer would.
 
-Each test pins one thing the docs (README.md, docs/bookings.md,
-docs/marketplace.md, docs/availability.md) promised and the code did not do:
-a demo rerun at the same instant given with another offset, the order of a
-cancel's events against what had run out before it, the argument a bad
-``seats`` names, and ``free_slots``' horizon against ``BookingRules``'.
+Each test pins one thing the docs (README.md, docs/marketplace.md,
+docs/availability.md) promised and the code did not do: a demo rerun at the
+same instant given with another offset, the argument a bad ``seats`` names,
+and ``free_slots``' horizon against ``BookingRules``'. The cancels' event
+order it found is pinned in tests/integration/test_event_order_edges.py.
 """
 
 from __future__ import annotations
@@ -12,21 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
 from sessionkit.availability import Availability, free_slots
 from sessionkit.demo import marketplace_story
-from sessionkit.demo.marketplace import DEMO_NOW, TENANT, build_marketplace, next_slot
+from sessionkit.demo.marketplace import DEMO_NOW, TENANT
 from sessionkit.errors import InvalidValue
-from sessionkit.model import Booking, Session
-from sessionkit.model.booking_events import BookingStatusChanged
 from sessionkit.policies import BookingRules
-from sessionkit.ports import UnitOfWorkFactory
 from sessionkit.services import SessionKit
-from sessionkit.testing.clocks import ManualClock, RecordingPublisher
+from sessionkit.testing.clocks import ManualClock
 from sessionkit.testing.harness import Harness
 
 T = "acme"
@@ -112,102 +106,3 @@ def test_free_slots_offers_the_start_the_booking_rules_horizon_allows() -> None:
         horizon=horizon,
     )
     assert at_horizon in [s.start for s in slots]
-
-
-def _kit(store: str, rules: BookingRules) -> tuple[SessionKit, ManualClock, RecordingPublisher]:
-    events = RecordingPublisher()
-    clock = ManualClock(NOW)
-    uow: UnitOfWorkFactory
-    if store == "memory":
-        uow = InMemoryStore(publisher=events).unit_of_work
-    else:
-        engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-        create_schema(engine)
-        uow = SqlAlchemyStore(engine, events).unit_of_work
-    return SessionKit(uow=uow, clock=clock, booking_rules=rules), clock, events
-
-
-def _ana_confirmed_ben_ran_out(
-    store: str,
-) -> tuple[SessionKit, RecordingPublisher, Session, Booking]:
-    """A group of two with Ana's seat confirmed and Ben's hold run out (at 08:15), at 08:20."""
-    kit, clock, events = _kit(store, BookingRules(hold_for=timedelta(minutes=15)))
-    group = kit.sessions.create_extra(
-        T,
-        actor="tina",
-        title="Algebra",
-        start=NOW + timedelta(days=1),
-        end=NOW + timedelta(days=1, hours=1),
-        resources=["tutor:tina"],
-        lifecycle="lms",
-        capacity=2,
-    )
-    ana = kit.bookings.book(T, group.id, "student:ana", actor="ana", confirm=True)
-    kit.bookings.book(T, group.id, "student:ben", actor="ben")  # held until 08:15
-    clock.advance(timedelta(minutes=20))
-    return kit, events, group, ana
-
-
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_a_cancelled_session_publishes_what_had_run_out_before_its_cancel(store: str) -> None:
-    # docs/bookings.md: "A session's events come in the order things happened ... So too when
-    # the session is cancelled or moved: what had run out is expired first, in that order,
-    # before the cancels, offers and other changes of that instant."
-    kit, events, group, _ = _ana_confirmed_ben_ran_out(store)
-    first = len(events.events)
-
-    kit.sessions.cancel(T, group.id, actor="tina", reason="tutor ill")
-
-    published = [
-        (
-            type(e).__name__,
-            str(e.booking.participant) if isinstance(e, BookingStatusChanged) else "",
-        )
-        for e in events.events[first:]
-    ]
-    assert [e.at for e in events.events[first:]] == sorted(e.at for e in events.events[first:])
-    assert published == [
-        ("BookingExpired", "student:ben"),
-        ("SessionCanceled", ""),
-        ("BookingCancelled", "student:ana"),
-    ]
-
-
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_a_booking_cancel_publishes_what_had_run_out_before_it(store: str) -> None:
-    kit, events, _, ana = _ana_confirmed_ben_ran_out(store)
-    first = len(events.events)
-
-    kit.bookings.cancel(T, ana.id, actor="ana")
-
-    changes = [e for e in events.events[first:] if isinstance(e, BookingStatusChanged)]
-    assert [(type(e).__name__, str(e.booking.participant), e.at) for e in changes] == [
-        ("BookingExpired", "student:ben", NOW + timedelta(minutes=15)),
-        ("BookingCancelled", "student:ana", NOW + timedelta(minutes=20)),
-    ]
-
-
-def test_a_declined_payment_publishes_what_had_run_out_before_its_cancel() -> None:
-    events = RecordingPublisher()
-    market = build_marketplace(uow=InMemoryStore(publisher=events).unit_of_work)
-    kit, gateway, clock = market.kit, market.gateway, market.clock
-    assert gateway is not None
-    slot = next_slot(kit, "omar-group", DEMO_NOW + timedelta(days=1))
-    assert slot is not None
-    kit.payments.book(TENANT, slot.id, "student:ana", actor="ana", role="student")
-    clock.advance(timedelta(minutes=5))
-    ben = kit.payments.book(TENANT, slot.id, "student:ben", actor="ben", role="student")
-    clock.advance(timedelta(minutes=14))  # Ana's hold ran out at 07:15; Ben's runs to 07:20
-    first = len(events.events)
-
-    gateway.decline(ben.payment.intent_ref or "")
-    for event in gateway.drain():
-        kit.payments.apply(TENANT, event)
-
-    changes = [e for e in events.events[first:] if isinstance(e, BookingStatusChanged)]
-    assert [(type(e).__name__, str(e.booking.participant)) for e in changes] == [
-        ("BookingExpired", "student:ana"),
-        ("BookingCancelled", "student:ben"),
-    ]

@@ -104,7 +104,13 @@ def _succeed(
     secured = capturing or (payment.status == AUTHORIZED and payment.due == "capture")
     kept_for = None if ended else _paid_in_time(ctx, tx, booking, paid_at, secured=secured)
     if kept_for is not None:
-        # Confirmed first, so that settling does not take it for a run-out hold.
+        # What else had run out is expired first (its events dated then), as a cancel's:
+        # a session's events come in the order things happened. This one is confirmed
+        # next, so that settling does not take it for a run-out hold.
+        seating = tx.bookings.seating(kept_for.tenant, kept_for.id, at=tx.now)
+        ran_out = [b for b in seating.lapsed if b.id != booking.id]
+        if ran_out:
+            expire_in_order(tx, ran_out)
         confirmed, booked = BOOKING_LIFECYCLE.fire(booking, "confirm", now=tx.now, actor=actor)
         store_booking_change(tx, booking, confirmed, [booked], actor=actor, reason=_IN_TIME)
         settle(ctx, tx, kept_for, actor=None)

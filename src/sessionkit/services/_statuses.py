@@ -238,11 +238,15 @@ def store_status(
         ),
         None,
     )
-    if cancelling is not None:
-        # In the order it happened, as a move's: what had run out by the cancel is expired
-        # (its events dated then) before the status change is published, then the rest.
-        expire_before_cancel(tx, stored, at=cancelling.at)
-    tx.collect(status_event(machine, session.tenant, actor, stored, c) for c in changes)
+    # In the order it happened, as a move's: what had run out by each step up to the cancel
+    # is expired (its events dated then) before that step's event is published, so a
+    # catch-up's earlier steps (LOCKED, then the timed cancel) come before what ran out
+    # between them; what ran out after the cancel follows it, then the rest.
+    last = -1 if cancelling is None else changes.index(cancelling)
+    for i, c in enumerate(changes):
+        if i <= last:
+            expire_before_cancel(tx, stored, at=c.at)
+        tx.collect([status_event(machine, session.tenant, actor, stored, c)])
     seal_ended(tx, machine, session, stored)  # before anything reads its attendance
     # The clock is never refused for credits: a timed step into a counting status (ABSENT,
     # COMPLETED) is counted past the subscription's last credit, or it would stay due forever.
