@@ -209,7 +209,10 @@ def check_version(value: object) -> int | None:
     value = check_int(value, name="expected_version", expected="None or an integer >= 1")
     if value < 1:
         raise InvalidValue(
-            f"expected_version must be >= 1, got {shown(value)}", value=value, expected=">= 1"
+            f"expected_version must be >= 1, got {shown(value)}",
+            value=value,
+            expected=">= 1",
+            name="expected_version",
         )
     return value
 

@@ -25,6 +25,7 @@ from sessionkit.contrib.fastapi._common import (
     session_statuses,
     status_names,
 )
+from sessionkit.contrib.fastapi._params import BookingStatusNames
 from sessionkit.contrib.fastapi._paths import PARTICIPANT
 from sessionkit.contrib.fastapi._routing import Kit, Routes, Who
 from sessionkit.contrib.fastapi.booking_schemas import BookingSeatsCancel
@@ -133,7 +134,7 @@ def add_booking_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
-        status: Names = None,
+        status: BookingStatusNames = None,
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.SessionBookingPage:
@@ -185,7 +186,7 @@ def add_booking_routes(routes: Routes) -> None:
         who: Who,
         start: MaybeInstant = None,
         end: MaybeInstant = None,
-        status: Names = None,
+        status: BookingStatusNames = None,
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.BookingPage:
@@ -212,7 +213,7 @@ def add_booking_routes(routes: Routes) -> None:
         participant: Annotated[str, Path(examples=["student:ann"])],
         start: MaybeInstant = None,
         end: MaybeInstant = None,
-        status: Names = None,
+        status: BookingStatusNames = None,
         limit: Annotated[int, Query(ge=1, le=MAX_BOOKINGS_PAGE - 1)] = 100,
         cursor: Cursor = None,
     ) -> s.BookingPage:

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Annotated, overload
 
 from fastapi import Header, Query
+from pydantic import WithJsonSchema
 
 from sessionkit.contrib.fastapi._advice import WITH_OFFSET
 from sessionkit.contrib.fastapi._problem_body import asked
-from sessionkit.contrib.fastapi.schema_types import read_date_time
+from sessionkit.contrib.fastapi.schema_types import NOT_BLANK_PATTERN, read_date_time
 from sessionkit.errors import (
     InvalidValue,
     NaiveDatetime,
@@ -24,6 +25,7 @@ from sessionkit.errors import (
     UnknownStatus,
 )
 from sessionkit.errors._base import shown
+from sessionkit.model.booking import BOOKING_STATUSES, MAX_IDEMPOTENCY_KEY_LENGTH
 from sessionkit.model.query import MAX_LIMIT
 from sessionkit.model.session import ResourceRef, resource_refs
 from sessionkit.model.text import check_names
@@ -31,6 +33,7 @@ from sessionkit.services import SessionKit
 from sessionkit.services.queries import known_session_statuses
 
 __all__ = [
+    "BookingStatusNames",
     "Cursor",
     "IdempotencyKey",
     "Instant",
@@ -50,10 +53,18 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         description=(
             "The same key sent again with the same request returns the record the first"
-            " request made, as it stands now (a booking cancelled or run out since comes back"
-            " so), and makes nothing new. A series is compared as it stands now: one edited"
+            " request made, as stored now (a booking cancelled since comes back cancelled; a"
+            " hold run out but not yet marked EXPIRED comes back HELD, its hold_expires_at"
+            " past), and makes nothing new. A series is compared as it stands now: one edited"
             " since is another request (422 IdempotencyKeyReused)."
         ),
+        # Declared as the core checks it (check_key: 1 to 255 characters, not blanks alone),
+        # and left to the core to refuse: its InvalidValue says what a key must be.
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+            "pattern": NOT_BLANK_PATTERN,
+        },
     ),
 ]
 
@@ -62,6 +73,17 @@ Names = Annotated[list[str] | None, Query()]
 """A query parameter naming any number of values (``?status=HELD&status=CONFIRMED``).
 
 Status names are compared as stored, in capitals: ``?status=held`` is refused.
+"""
+BookingStatusNames = Annotated[
+    list[Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(BOOKING_STATUSES)})]]
+    | None,
+    Query(),
+]
+"""The booking statuses a booking list is filtered by, declared one of the booking statuses.
+
+Read and refused as :data:`Names` (:func:`status_names`, naming ``status``): the
+document tells a generated client the names, the core's check tells a client
+that sent another what they are.
 """
 Instant = Annotated[str, Query(description="ISO 8601 with offset")]
 """A query parameter naming an instant, read by :func:`instant`."""

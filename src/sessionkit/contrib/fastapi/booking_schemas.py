@@ -94,6 +94,7 @@ class BookingSeatsCancel(BookingCancel):
     )
     expected_version: StrictInt | None = Field(
         default=None,
+        ge=1,  # the core's bound (check_version): a version counts from 1
         description=(
             "The booking's version as the client read it: a 409 ConcurrentModification if it"
             " changed since, nothing done, so a partial cancel sent again gives back no more."

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_MINUTES",
     "MAX_REASON",
     "Metadata",
+    "NOT_BLANK_PATTERN",
     "Name",
     "Ref",
     "ROLE_PATTERN",
@@ -150,6 +151,9 @@ _SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u30
 out U+001C..U+001F, ECMA-262's (the OpenAPI document's dialect, a client's validator)
 also leaves out U+0085 and takes in U+FEFF, which ``str.strip`` keeps.
 """
+NOT_BLANK_PATTERN = rf"[^{_SPACE}]"
+"""Text holding a character other than whitespace (what ``str.strip`` strips): not blanks alone,
+as the core takes an idempotency key (``check_key``)."""
 ROLE_PATTERN = rf"^[^{_SPACE}]([\s\S]*[^{_SPACE}])?$"
 """A role's form: no whitespace at either end, so none that is only whitespace either.
 
