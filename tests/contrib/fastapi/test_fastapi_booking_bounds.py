@@ -146,3 +146,31 @@ def test_a_status_that_is_no_booking_status_is_refused(client: TestClient, path:
     assert refused.headers["content-type"] == PROBLEM
     held = client.get(url, params={"status": "CONFIRMED"})
     assert [b["status"] for b in held.json()["items"]] == ["CONFIRMED"]
+
+
+def test_every_expected_version_the_document_takes_is_declared_from_1(
+    openapi_document: dict[str, Any],
+) -> None:
+    # The session and series routes too (update, cancel, a transition, delete, close): the
+    # core's check_version refuses any below 1 on each.
+    found: list[tuple[str, object]] = []
+    for name, schema in openapi_document["components"]["schemas"].items():
+        version = schema.get("properties", {}).get("expected_version")
+        if version is not None:
+            found.append((name, _declared(version, "minimum")))
+    for path, methods in openapi_document["paths"].items():
+        for method, operation in methods.items():
+            for parameter in operation.get("parameters", ()):
+                if parameter["name"] == "expected_version":
+                    found.append((f"{method} {path}", _declared(parameter["schema"], "minimum")))
+    assert len(found) >= 6, found
+    assert [where for where, minimum in found if minimum != 1] == []
+
+
+@pytest.mark.parametrize("sent", ["0", "-1"])
+def test_a_session_delete_below_version_1_is_a_422_naming_it(client: TestClient, sent: str) -> None:
+    session_id = posted_session(client, NOW + timedelta(days=2), capacity=3)
+    refused = client.delete(f"/v1/sessions/{session_id}", params={"expected_version": sent})
+    assert refused.status_code == 422, refused.text
+    assert _names(refused.json(), "expected_version", "query"), refused.text
+    assert client.get(f"/v1/sessions/{session_id}").status_code == 200

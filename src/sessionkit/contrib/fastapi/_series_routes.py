@@ -2,6 +2,9 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at runtime.
 import inspect
+from typing import Annotated
+
+from fastapi import Query
 
 from sessionkit.contrib.fastapi import schemas as s
 from sessionkit.contrib.fastapi._common import ACTING, READ, IdempotencyKey, key_id, lifecycle_named
@@ -77,7 +80,10 @@ def add_series_routes(routes: Routes) -> None:
         "Close a series: its future sessions are removed where nothing holds them",
     )
     def close_series(
-        app: Kit, who: Who, series_id: str, expected_version: int | None = None
+        app: Kit,
+        who: Who,
+        series_id: str,
+        expected_version: Annotated[int | None, Query(ge=1)] = None,
     ) -> s.SeriesOut:
         access.staff(who)
         app.series.close(who.tenant, series_id, actor=who.actor, expected_version=expected_version)

@@ -235,7 +235,7 @@ def add_session_routes(routes: Routes) -> None:
         app: Kit,
         who: Who,
         session_id: str,
-        expected_version: int | None = None,
+        expected_version: Annotated[int | None, Query(ge=1)] = None,
     ) -> s.SessionOut:
         access.staff(who)
         gone = app.sessions.delete(

@@ -108,7 +108,7 @@ class SessionUpdate(_In):
     end: IsoInstant | None = None
     resources: Refs | None = None
     capacity: StrictInt | None = Field(default=None, ge=1, le=MAX_CAPACITY)
-    expected_version: StrictInt | None = None
+    expected_version: StrictInt | None = Field(default=None, ge=1)  # as check_version
 
 
 class SessionCancel(_In):
@@ -118,7 +118,7 @@ class SessionCancel(_In):
     role: str | None = Field(
         default=None, min_length=1, max_length=MAX_REF_LENGTH, pattern=ROLE_PATTERN
     )
-    expected_version: StrictInt | None = None
+    expected_version: StrictInt | None = Field(default=None, ge=1)  # as check_version
 
 
 class Transition(_In):
@@ -129,7 +129,7 @@ class Transition(_In):
         default=None, min_length=1, max_length=MAX_REF_LENGTH, pattern=ROLE_PATTERN
     )
     notes: str | None = Field(default=None, max_length=MAX_NOTES_LENGTH)
-    expected_version: StrictInt | None = None
+    expected_version: StrictInt | None = Field(default=None, ge=1)  # as check_version
 
 
 class BulkTransition(_In):
