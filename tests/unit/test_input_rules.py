@@ -37,7 +37,7 @@ from sessionkit.adapters.sqlalchemy.testing import clear_tables, mysql_database,
 from sessionkit.errors import InvalidDuration
 from sessionkit.model import ScheduleItem, SessionQuery, WindowPolicy
 from sessionkit.model.query import Cursor
-from sessionkit.model.text import check_id, check_tenant, check_text
+from sessionkit.model.text import check_collection, check_id, check_tenant, check_text
 from sessionkit.services import SessionKit
 from sessionkit.testing.clocks import ManualClock
 
@@ -92,6 +92,23 @@ def test_a_length_refused_names_both_numbers_in_one_form() -> None:
     with pytest.raises(InvalidValue) as cursor:
         SessionQuery(after="x" * 9000)
     assert str(cursor.value) == "a cursor is at most 8,192 characters long, got 9,000"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: check_text("r" * 3000, "reason", limit=2000),
+        lambda: check_text("", "reason", limit=2000, empty=False),
+        lambda: check_text("a\x00b", "reason", limit=2000),
+        lambda: check_collection("HELD", "reason", of="statuses"),
+    ],
+    ids=["too-long", "empty", "unstorable", "bare-string"],
+)
+def test_a_text_refused_names_its_argument_as_a_field(check: Any) -> None:
+    # As WrongType does: an app (or a problem+json body) points at the field by ``name``.
+    with pytest.raises(InvalidValue) as refused:
+        check()
+    assert refused.value.name == "reason"
 
 
 def test_look_alikes_that_are_exact_are_fine() -> None:

@@ -181,6 +181,7 @@ def check_collection(values: C, name: str, *, of: str) -> C:
             f"write [{shown(values)}] for one",
             value=values,
             expected=expected,
+            name=name,
         )
     if isinstance(values, (bytes, Mapping)) or not _iterable(values):
         raise WrongType(values, name=name, expected=expected)
@@ -210,6 +211,7 @@ def storable(value: str, name: str) -> str:
             f"{name} {shown(value)} contains {bad}, which cannot be stored",
             value=value,
             expected="text without NUL or lone surrogates",
+            name=name,
         )
     return value
 
@@ -232,12 +234,14 @@ def check_text(
             f"{name} must be a non-empty string, got ''",
             value=value,
             expected="1 character or more",
+            name=name,
         )
     if len(value) > limit:
         raise InvalidValue(
             f"{name} is {len(value):,} characters long; at most {limit:,} are allowed",
             value=value,
             expected=f"<= {limit:,} characters",
+            name=name,
         )
     return storable(value, name)
 
