@@ -18,7 +18,13 @@ from sqlalchemy.pool import StaticPool
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.adapters.sqlalchemy import SqlAlchemyStore, create_schema
-from sessionkit.demo.marketplace import DEMO_NOW, TENANT, build_marketplace, next_slot
+from sessionkit.demo.marketplace import (
+    DEMO_NOW,
+    TENANT,
+    Marketplace,
+    build_marketplace,
+    next_slot,
+)
 from sessionkit.lifecycle import PRESETS, Lifecycle, Status, Timer, Transition
 from sessionkit.model import Booking, Session
 from sessionkit.model.booking_events import BookingStatusChanged
@@ -69,21 +75,31 @@ def _told(events: list[DomainEvent]) -> list[tuple[str, str, datetime]]:
     ]
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_a_payment_paid_in_time_but_told_late_publishes_what_ran_out_before_its_confirm(
-    store: str,
-) -> None:
+def _two_paying(store: str) -> tuple[Marketplace, RecordingPublisher, str]:
+    """The marketplace at 07:19: Ana's unpaid hold ran out at 07:15, Ben's runs to 07:20.
+
+    Returns the marketplace, its events and Ben's payment intent.
+    """
     events = RecordingPublisher()
     market = build_marketplace(uow=_store(store, events))
-    kit, gateway, clock = market.kit, market.gateway, market.clock
-    assert gateway is not None
+    kit, clock = market.kit, market.clock
     slot = next_slot(kit, "omar-group", DEMO_NOW + timedelta(days=1))
     assert slot is not None
     kit.payments.book(TENANT, slot.id, "student:ana", actor="ana", role="student")
     clock.advance(timedelta(minutes=5))
     ben = kit.payments.book(TENANT, slot.id, "student:ben", actor="ben", role="student")
-    clock.advance(timedelta(minutes=14))  # 07:19: Ana's hold ran out at 07:15; Ben's runs to 07:20
-    gateway.pay(ben.payment.intent_ref or "")  # paid in time, at 07:19 ...
+    clock.advance(timedelta(minutes=14))
+    return market, events, ben.payment.intent_ref or ""
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_payment_paid_in_time_but_told_late_publishes_what_ran_out_before_its_confirm(
+    store: str,
+) -> None:
+    market, events, ben = _two_paying(store)
+    kit, gateway, clock = market.kit, market.gateway, market.clock
+    assert gateway is not None
+    gateway.pay(ben)  # paid in time, at 07:19 ...
     clock.advance(timedelta(minutes=6))  # ... and the provider's notice comes at 07:25
     first = len(events.events)
 
@@ -209,20 +225,14 @@ def test_a_booking_cancel_publishes_what_had_run_out_before_it(store: str) -> No
     ]
 
 
-def test_a_declined_payment_publishes_what_had_run_out_before_its_cancel() -> None:
-    events = RecordingPublisher()
-    market = build_marketplace(uow=InMemoryStore(publisher=events).unit_of_work)
-    kit, gateway, clock = market.kit, market.gateway, market.clock
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_declined_payment_publishes_what_had_run_out_before_its_cancel(store: str) -> None:
+    market, events, ben = _two_paying(store)
+    kit, gateway = market.kit, market.gateway
     assert gateway is not None
-    slot = next_slot(kit, "omar-group", DEMO_NOW + timedelta(days=1))
-    assert slot is not None
-    kit.payments.book(TENANT, slot.id, "student:ana", actor="ana", role="student")
-    clock.advance(timedelta(minutes=5))
-    ben = kit.payments.book(TENANT, slot.id, "student:ben", actor="ben", role="student")
-    clock.advance(timedelta(minutes=14))  # Ana's hold ran out at 07:15; Ben's runs to 07:20
     first = len(events.events)
 
-    gateway.decline(ben.payment.intent_ref or "")
+    gateway.decline(ben)
     for event in gateway.drain():
         kit.payments.apply(TENANT, event)
 
