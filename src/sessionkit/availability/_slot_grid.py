@@ -68,8 +68,8 @@ def _slot_rules(
         return length, grid, lo, None
     moment = check_instant(now, "now")
     earliest = max(lo, moment + notice)
-    # The limit is exclusive: a start exactly ``horizon`` ahead is allowed, as
-    # BookingRules.max_horizon allows booking it (check_booking_time).
+    # The bound returned is exclusive: one tick past now + horizon lets in a start exactly
+    # ``horizon`` ahead, as BookingRules.max_horizon allows booking it (check_booking_time).
     return length, grid, earliest, None if ahead is None else moment + ahead + _TICK
 
 

@@ -262,9 +262,10 @@ def expire_before_cancel(tx: Tx, session: Session, *, at: datetime) -> None:
     """Mark EXPIRED, in time order, what of a cancelled ``session`` had run out by ``at``.
 
     The first step of :func:`cancel_session_bookings`, for a caller that
-    publishes the cancel between it and the rest: ``at`` is the cancel's
-    instant (at most now), so each expiry comes before the status change it
-    preceded, as a move's come before its ``SessionUpdated``.
+    publishes the status changes between it and the rest: called before each
+    step's event up to the cancel, with that step's instant as ``at`` (at
+    most now), so each expiry comes before the status change it preceded, as
+    a move's come before its ``SessionUpdated``.
     """
     bookings = tx.bookings_or_none()
     if bookings is None:
