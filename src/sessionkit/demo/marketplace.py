@@ -101,6 +101,7 @@ RULES = BookingRules(
     offer_for=timedelta(hours=1),
     waitlist=True,
     lock_booked=True,
+    reschedule_booked=False,  # "modification allowed only if no bookings exist": no request either
     publish_in_horizon=True,
     zone=BERLIN,
 )

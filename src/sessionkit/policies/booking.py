@@ -163,6 +163,13 @@ class BookingRules:
     - ``waitlist``: whether a full session keeps a waitlist.
     - ``lock_booked``: whether a session with bookings in play may no longer be
       moved, edited or deleted (the marketplace: only without bookings).
+    - ``reschedule_booked``: whether a reschedule request both sides agreed
+      to moves a session ``lock_booked`` keeps (the default, as a coach and
+      a student agree a new time). ``False`` (the marketplace: "modification
+      allowed only if no bookings exist"): a request on a session with more
+      than one booking in play is refused (rule ``booked``: one student's
+      agreement cannot move a group's other seats), and silence, which is no
+      one's agreement, expires rather than approves a request on a booked one.
     - ``publish_in_horizon``: a session published one by one
       (``kit.sessions.create_extra``, or moved by ``kit.sessions.update``) must
       start after now and, with ``max_horizon``, no further ahead (the
@@ -199,6 +206,7 @@ class BookingRules:
     )
     waitlist: bool = attrs.field(default=False, validator=_flag)
     lock_booked: bool = attrs.field(default=True, validator=_flag)
+    reschedule_booked: bool = attrs.field(default=True, validator=_flag)
     publish_in_horizon: bool = attrs.field(default=False, validator=_flag)
     when_emptied: str | None = attrs.field(default=None, validator=_transition)
 

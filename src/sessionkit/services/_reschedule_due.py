@@ -27,7 +27,7 @@ from sessionkit.model.session import Session
 from sessionkit.model.text import check_tenant
 from sessionkit.ports import RESCHEDULES
 from sessionkit.services._context import Context, Tx
-from sessionkit.services._editing import lock_session
+from sessionkit.services._editing import booked_lock, lock_session
 from sessionkit.services._release import settle_run_out
 from sessionkit.services._reschedule_answers import store_answer
 from sessionkit.services._reschedule_moves import apply_proposed, release_moved
@@ -264,11 +264,17 @@ def answer_due(
     target = request.proposed_start
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
+    rules = ctx.rules_for(session)
+    booked = None if rules.reschedule_booked else booked_lock(ctx, tx, session)
     if session.start != request.session_start:
         why = (
             f"the session was moved since the request, from "
             f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
+    elif booked is not None:
+        # Without reschedule_booked a booked session moves only by its sides' agreement:
+        # silence is none (a tutor's request her student never answered moved his seat).
+        why = f"silence does not move a booked session: {booked}"
     else:
         approved: list[RescheduleRequest] = []
 

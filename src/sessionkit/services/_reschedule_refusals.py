@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
@@ -24,6 +25,7 @@ from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
 
 __all__ = [
+    "booked_refusal",
     "moves",
     "one_pending",
     "refused",
@@ -148,6 +150,9 @@ def request_refusal(
     locked = status_refusal(ctx, due_status(ctx, tx, session)) or links_refusal(ctx, tx, session)
     if locked is not None:
         return locked
+    booked = booked_refusal(ctx, tx, session)
+    if booked is not None:
+        return booked
     history = repo.for_session(session.tenant, session.id)
     moved = moves(history)
     refusal = ctx.notice.may("request_reschedule", role, session, tx.now, reschedules=moved)
@@ -158,6 +163,34 @@ def request_refusal(
         error = one_pending(pending, shut=shut_after(ctx, tx, session, pending, role, moved))
         return Refusal(rule=error.rule, reason=error.reason, allows_at=error.allows_at)
     return None
+
+
+def booked_refusal(ctx: Context, tx: Tx, session: Session) -> Refusal | None:
+    """Return why the booking rules keep ``session`` where it is (rule ``booked``), or ``None``.
+
+    Under ``lock_booked`` without ``reschedule_booked`` ("a session with
+    bookings cannot be moved"), a request is an agreement between its two
+    sides: it may move a session whose one booking in play is a side of it (a
+    1-to-1 lesson), never a group whose other participants agreed to nothing.
+    A request on a session with more than one booking in play is refused.
+    Silence is no agreement either: under those rules it expires, rather than
+    approves, a request on a session with a booking in play (``answer_due``).
+    """
+    rules = ctx.rules_for(session)
+    if not rules.lock_booked or rules.reschedule_booked:
+        return None
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return None
+    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    active = [b for b in found if not b.expired_at(tx.now)]
+    if len(active) <= 1:
+        return None
+    return Refusal(
+        rule="booked",
+        reason=f"session {session.id!r} has {len(active)} bookings in play and the booking"
+        " rules lock booked sessions: one side's agreement cannot move the others' seats",
+    )
 
 
 def status_refusal(ctx: Context, session: Session) -> Refusal | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 import attrs
 
 from sessionkit.errors import (
+    InvalidValue,
     SessionLocked,
     SessionNotFound,
     StillReferenced,
@@ -73,6 +74,17 @@ class UnbookedRemoval:
         check_optional_id(series_id, "series_id")
         batch = check_batch(batch, "batch", MAX_LIMIT)
         until = ctx.at(before, "before")
+        now = ctx.now()
+        if until > now:
+            # "Expired, unbooked slots": a session not over yet is still bookable; a
+            # ``before`` to come deleted the week ahead's open slots.
+            raise InvalidValue(
+                f"before {until.isoformat()} is still to come: only sessions over by now"
+                f" ({now.isoformat()}) are removed",
+                value=before,
+                expected=f"an instant no later than now ({now.isoformat()})",
+                name="before",
+            )
         earliest = None if since is None else check_instant(since, "since")
         check_window_order(earliest, until, ("since", "before"))
         refs = None if resources is None else resource_refs(resources, most=MAX_LIMIT)

@@ -45,6 +45,7 @@ from sessionkit.services._editing import moved_lock
 from sessionkit.services._reschedule_due import RescheduleReport
 from sessionkit.services._reschedule_options import CancelTier, SessionOptions
 from sessionkit.services._reschedule_refusals import (
+    booked_refusal,
     moves,
     refused,
     request_refusal,
@@ -272,6 +273,9 @@ class RescheduleCommands:
                     f"{session.start.isoformat()}: decline it and ask again",
                     request_id=request.id,
                 )
+            booked = booked_refusal(self._ctx, tx, session)
+            if booked is not None:  # a second booking came since the request: not its to move
+                raise refused(booked, request_id=request.id)
             new_start = moving or request.proposed_start
             if new_start is None:
                 raise RescheduleRefused(
