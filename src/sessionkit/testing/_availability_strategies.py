@@ -146,8 +146,9 @@ def booking_rules(*, zones: Sequence[str | tzinfo] = DST_ZONES) -> st.SearchStra
     shorter than the notice: such rules refuse every start and are invalid),
     a capacity cap, per-day and per-week limits each ``None`` or small, the
     per-day zone from ``zones`` (as its name, a ``ZoneInfo`` given too),
-    holds of 1 minute to 2 hours, offers of 1 minute to 2 days, the three
-    flags (``waitlist``, ``lock_booked``, ``publish_in_horizon``) and
+    holds of 1 minute to 2 hours, offers of 1 minute to 2 days, the four
+    flags (``waitlist``, ``lock_booked``, ``reschedule_booked``,
+    ``publish_in_horizon``) and
     ``when_emptied`` ``None`` or ``"cancel"`` (a transition every preset has).
     """
     chosen = _args.zone_names(zones, "zones", strategy="booking_rules")
@@ -164,6 +165,7 @@ def booking_rules(*, zones: Sequence[str | tzinfo] = DST_ZONES) -> st.SearchStra
         offer_for=minutes(1, 2 * 24 * 60),
         waitlist=st.booleans(),
         lock_booked=st.booleans(),
+        reschedule_booked=st.booleans(),
         publish_in_horizon=st.booleans(),
         when_emptied=st.none() | st.just("cancel"),
     )
