@@ -143,7 +143,9 @@ class RescheduleRefused(ActionRefused):
     ``"one_pending"`` (``request_id`` names the pending one; ``allows_at`` is
     its deadline, by when it is answered, or ``None`` when the asker would
     still be refused once it is), ``"not_pending"`` (the request was already
-    answered), ``"own_request"`` (only the other side answers, not the
+    answered), ``"booked"`` (the booking rules' ``reschedule_booked=False``:
+    the session has more than one booking in play), ``"own_request"`` (only
+    the other side answers, not the
     requester in another role), ``"session_moved"`` (the session was moved
     since the request was made: decline it and ask again),
     ``"not_requester"`` (only the requester withdraws), ``"no_time"`` (an
