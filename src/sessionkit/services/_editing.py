@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sessionkit.errors import MissingFact, SessionLocked, SessionNotFound
 from sessionkit.lifecycle import Lifecycle, StatusChanged
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
+from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES, Booking
 from sessionkit.model.session import Session
 from sessionkit.services._context import Context, Tx
 
@@ -26,6 +26,7 @@ __all__ = [
     "booked_lock",
     "check_editable",
     "due_status",
+    "in_play",
     "links_lock",
     "lock_session",
     "lock_sessions",
@@ -204,16 +205,24 @@ def links_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
     return None if dependents is None else f"it has dependents ({dependents})"
 
 
+def in_play(tx: Tx, session: Session) -> list[Booking]:
+    """The bookings of ``session`` in play at ``tx.now`` (none without a bookings repository).
+
+    A hold or offer that ran out is no longer in play, whether or not it was
+    settled yet.
+    """
+    bookings = tx.bookings_or_none()
+    if bookings is None:
+        return []
+    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
+    return [b for b in found if not b.expired_at(tx.now)]
+
+
 def booked_lock(ctx: Context, tx: Tx, session: Session) -> str | None:
     """Return why the booking rules forbid changing ``session`` (it has bookings), or ``None``."""
     if not ctx.rules_for(session).lock_booked:
         return None
-    bookings = tx.bookings_or_none()
-    if bookings is None:
-        return None
-    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
-    # A hold or offer that ran out is no longer in play, whether or not it was settled yet.
-    active = [b for b in found if not b.expired_at(tx.now)]
+    active = in_play(tx, session)
     if not active:
         return None
     return f"it has {len(active)} booking(s) in play and the booking rules lock booked sessions"

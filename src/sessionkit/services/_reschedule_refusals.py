@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 import attrs
 
 from sessionkit.errors import DuplicateSession, RescheduleRefused, SessionConflict
-from sessionkit.model.booking import ACTIVE_BOOKING_STATUSES
 from sessionkit.model.reschedule import MOVED_STATUSES, RescheduleRequest
 from sessionkit.model.session import Session
 from sessionkit.policies import Refusal
 from sessionkit.ports import RescheduleRepository
 from sessionkit.services._context import Context, Tx, check_free
-from sessionkit.services._editing import due_status, links_lock, status_at, status_lock
+from sessionkit.services._editing import due_status, in_play, links_lock, status_at, status_lock
 from sessionkit.services._reschedule_steps import check_series_start
 from sessionkit.services._usage import move_usage_refusal
 from sessionkit.timespan import TimeSpan
@@ -179,11 +178,7 @@ def booked_refusal(ctx: Context, tx: Tx, session: Session) -> Refusal | None:
     rules = ctx.rules_for(session)
     if not rules.lock_booked or rules.reschedule_booked:
         return None
-    bookings = tx.bookings_or_none()
-    if bookings is None:
-        return None
-    found = bookings.for_session(session.tenant, session.id, statuses=ACTIVE_BOOKING_STATUSES)
-    active = [b for b in found if not b.expired_at(tx.now)]
+    active = in_play(tx, session)
     if len(active) <= 1:
         return None
     return Refusal(
