@@ -122,3 +122,26 @@ def test_a_second_booking_after_the_request_keeps_the_group_where_it_is() -> Non
         kit.reschedules.approve(TENANT, asked.id, role="provider", actor="omar")
     assert (refused.value.rule, refused.value.request_id) == ("booked", asked.id)
     assert kit.queries.get(TENANT, group.id).start == group.start
+
+
+def test_a_late_approve_keeps_a_booked_slot_where_silence_kept_it() -> None:
+    # A late approve may only agree with what silence did: it kept the booked slot, so ana's
+    # answer after the deadline moves nothing either (with or without the tick run).
+    market = build_marketplace(DEMO_NOW)
+    kit = market.kit
+    one = first(market, "tina-1to1")
+    paid_seat(market, one, "ana")
+    asked = kit.reschedules.request(
+        TENANT,
+        one.id,
+        role="provider",
+        actor="tina",
+        reason="a dentist appointment that day",
+        proposed_start=one.start + timedelta(days=1),
+    )
+    market.clock.set(asked.deadline + timedelta(minutes=1))
+    with pytest.raises(RescheduleRefused) as refused:
+        kit.reschedules.approve(TENANT, asked.id, role="student", actor="ana")
+    assert refused.value.rule == "deadline_passed"
+    assert "silence does not move a booked session" in str(refused.value)
+    assert kit.queries.get(TENANT, one.id).start == one.start

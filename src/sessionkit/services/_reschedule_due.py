@@ -45,6 +45,7 @@ __all__ = [
     "answer_due_in",
     "answer_request_counted",
     "approve_due",
+    "silence_keeps",
 ]
 
 _MAX_DUE_BATCH = 100_000
@@ -242,6 +243,20 @@ def answer_request_counted(
     )
 
 
+def silence_keeps(ctx: Context, tx: Tx, session: Session) -> str | None:
+    """Why silence leaves ``session`` where it is though it proposed a time, or ``None``.
+
+    Under booking rules with ``reschedule_booked=False`` a booked session moves
+    only by its sides' agreement, and silence is none: a tutor's request her
+    student never answered would move his paid seat. A late approve, which may
+    only agree with what silence did, is refused alike.
+    """
+    if ctx.rules_for(session).reschedule_booked:
+        return None
+    booked = booked_lock(ctx, tx, session)
+    return None if booked is None else f"silence does not move a booked session: {booked}"
+
+
 def answer_due(
     ctx: Context, tx: Tx, candidate: RescheduleRequest, at: datetime
 ) -> RescheduleRequest | None:
@@ -264,17 +279,14 @@ def answer_due(
     target = request.proposed_start
     if target is None:
         return store_answer(tx, repo, request, "expire", None, None, timed=True)
-    rules = ctx.rules_for(session)
-    booked = None if rules.reschedule_booked else booked_lock(ctx, tx, session)
+    kept = silence_keeps(ctx, tx, session)
     if session.start != request.session_start:
         why = (
             f"the session was moved since the request, from "
             f"{request.session_start.isoformat()} to {session.start.isoformat()}"
         )
-    elif booked is not None:
-        # Without reschedule_booked a booked session moves only by its sides' agreement:
-        # silence is none (a tutor's request her student never answered moved his seat).
-        why = f"silence does not move a booked session: {booked}"
+    elif kept is not None:
+        why = kept
     else:
         approved: list[RescheduleRequest] = []
 

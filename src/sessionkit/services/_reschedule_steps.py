@@ -45,7 +45,7 @@ from sessionkit.services._editing import (
 )
 from sessionkit.services._reschedule_answers import status_event, store_answer
 from sessionkit.services._reschedule_due import answer_due as answer_due  # importable here
-from sessionkit.services._reschedule_due import answer_request_counted
+from sessionkit.services._reschedule_due import answer_request_counted, silence_keeps
 from sessionkit.services._reschedule_moves import Moved as Moved  # importable here, as before
 from sessionkit.services._reschedule_moves import (
     apply_proposed,
@@ -290,6 +290,9 @@ def approve_late(
         )
     if session.start != request.session_start:
         raise _answered(request, "it expired (the session was moved since the request)")
+    kept = silence_keeps(ctx, tx, session)
+    if kept is not None:
+        raise _answered(request, f"it expired ({kept})")
     applied = apply_proposed(ctx, tx, session, target, request.deadline)
     if isinstance(applied, str):
         raise _answered(request, f"it expired ({applied})")
