@@ -22,6 +22,7 @@ from sessionkit.demo.marketplace import DEMO_NOW, TENANT, Marketplace, build_mar
 from sessionkit.errors import InvalidValue, RescheduleRefused, SessionLocked
 from sessionkit.model import Session
 from sessionkit.model.booking import CONFIRMED
+from sessionkit.model.reschedule import RescheduleRequest
 from sessionkit.services.payments import Checkout
 
 
@@ -45,6 +46,20 @@ def paid_seat(market: Marketplace, slot: Session, student: str) -> Checkout:
     return made
 
 
+def asks_a_day_later(
+    market: Marketplace, slot: Session, role: str, actor: str, reason: str
+) -> RescheduleRequest:
+    """``actor`` asks, in ``role``, to move ``slot`` to the same time a day later."""
+    return market.kit.reschedules.request(
+        TENANT,
+        slot.id,
+        role=role,
+        actor=actor,
+        reason=reason,
+        proposed_start=slot.start + timedelta(days=1),
+    )
+
+
 # ---------------------------------------------------------------------- booked slots stay put
 
 
@@ -56,14 +71,7 @@ def test_a_tutors_unanswered_reschedule_request_does_not_move_a_booked_slot() ->
     # The tutor cannot move the booked slot herself (SessionLocked): she asks instead,
     # and ana, who never answers, has agreed to nothing.
     with suppress(RescheduleRefused, SessionLocked):
-        kit.reschedules.request(
-            TENANT,
-            one.id,
-            role="provider",
-            actor="tina",
-            reason="a dentist appointment that day",
-            proposed_start=one.start + timedelta(days=1),
-        )
+        asks_a_day_later(market, one, "provider", "tina", "a dentist appointment that day")
     market.clock.set(one.start - timedelta(minutes=30))  # past any answer's deadline
     kit.tick(TENANT, actor="jobs")
     assert kit.queries.get(TENANT, one.id).start == one.start
@@ -76,14 +84,7 @@ def test_one_students_reschedule_does_not_move_a_booked_group_slot() -> None:
     paid_seat(market, group, "ana")
     paid_seat(market, group, "ben")
     with suppress(RescheduleRefused, SessionLocked):
-        asked = kit.reschedules.request(
-            TENANT,
-            group.id,
-            role="student",
-            actor="ben",
-            reason="I have an exam that evening",
-            proposed_start=group.start + timedelta(days=1),
-        )
+        asked = asks_a_day_later(market, group, "student", "ben", "I have an exam that evening")
         kit.reschedules.approve(TENANT, asked.id, role="provider", actor="omar")
     assert kit.queries.get(TENANT, group.id).start == group.start
 
@@ -109,14 +110,7 @@ def test_a_second_booking_after_the_request_keeps_the_group_where_it_is() -> Non
     kit = market.kit
     group = first(market, "omar-group")
     paid_seat(market, group, "ana")
-    asked = kit.reschedules.request(
-        TENANT,
-        group.id,
-        role="student",
-        actor="ana",
-        reason="a family dinner",
-        proposed_start=group.start + timedelta(days=1),
-    )
+    asked = asks_a_day_later(market, group, "student", "ana", "a family dinner")
     paid_seat(market, group, "ben")
     with pytest.raises(RescheduleRefused) as refused:
         kit.reschedules.approve(TENANT, asked.id, role="provider", actor="omar")
@@ -131,14 +125,7 @@ def test_a_late_approve_keeps_a_booked_slot_where_silence_kept_it() -> None:
     kit = market.kit
     one = first(market, "tina-1to1")
     paid_seat(market, one, "ana")
-    asked = kit.reschedules.request(
-        TENANT,
-        one.id,
-        role="provider",
-        actor="tina",
-        reason="a dentist appointment that day",
-        proposed_start=one.start + timedelta(days=1),
-    )
+    asked = asks_a_day_later(market, one, "provider", "tina", "a dentist appointment that day")
     market.clock.set(asked.deadline + timedelta(minutes=1))
     with pytest.raises(RescheduleRefused) as refused:
         kit.reschedules.approve(TENANT, asked.id, role="student", actor="ana")
