@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sessionkit.adapters.memory import InMemoryStore
 from sessionkit.demo._database import (
@@ -64,6 +64,7 @@ __all__ = [
     "driver_hint",
     "make_engine",
     "missing_schema",
+    "now_in_utc",
     "open_store",
     "provider_calls_done",
     "resume_provider",
@@ -82,6 +83,11 @@ class FixedClock:
     def now(self) -> datetime:
         """Return the fixed instant."""
         return self._instant
+
+
+def now_in_utc(now: datetime) -> str:
+    """``now`` for a demo's first line: the instant in UTC, however ``--now`` wrote its offset."""
+    return f"{now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
 
 
 def all_done(failed: Iterable[TopUpFailure]) -> None:

@@ -52,7 +52,7 @@ from __future__ import annotations
 # resolve (their __module__ is this one).
 import contextlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as time
 
 from sessionkit.demo._academy_figures import figures
@@ -66,7 +66,7 @@ from sessionkit.demo._academy_platform import TEACHER as TEACHER
 from sessionkit.demo._academy_platform import ZONE as ZONE
 from sessionkit.demo._academy_platform import Schedule as Schedule
 from sessionkit.demo._academy_platform import first_sessions as first_sessions
-from sessionkit.demo._common import all_due_done, step
+from sessionkit.demo._common import all_due_done, now_in_utc, step
 from sessionkit.errors import DuplicateSession, SessionNotFound
 from sessionkit.model.attendance import JOIN, LEAVE, PRESENT
 from sessionkit.model.query import SessionQuery
@@ -270,10 +270,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     """Build the academy in ``db``, play its first Monday, and return the report as text."""
     academy, where = build_academy(now, db=db)
     lines = [
-        (
-            f"sessionkit demo academy: a Quran academy in {where}; "
-            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
-        ),
+        f"sessionkit demo academy: a Quran academy in {where}; now is {now_in_utc(now)}",
         "",
         "Schedules (Riyadh time):",
     ]

@@ -8,9 +8,9 @@ and reason) is found, not made twice; an answered one is not answered again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from sessionkit.demo._common import all_due_done, open_store, step
+from sessionkit.demo._common import all_due_done, now_in_utc, open_store, step
 from sessionkit.demo.coaching import (
     DEMO_NOW,
     TENANT,
@@ -303,10 +303,7 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
     c = build_coaching(now, uow=uow)
     contract = contract_for(now)
     out = [
-        (
-            f"sessionkit demo coaching: Skileez in {where or 'memory'}; "
-            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
-        ),
+        f"sessionkit demo coaching: Skileez in {where or 'memory'}; now is {now_in_utc(now)}",
         "",
         (
             f"{COACH.name} (coach, {COACH.zone}) and {STUDENT.name} (student, {STUDENT.zone}); "

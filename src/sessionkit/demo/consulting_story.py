@@ -13,10 +13,10 @@ stored, with today's statuses, not as made again.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from sessionkit.demo._common import open_store, provider_calls_done
+from sessionkit.demo._common import now_in_utc, open_store, provider_calls_done
 from sessionkit.demo.consulting import (
     CONSULTANTS,
     DEMO_NOW,
@@ -347,7 +347,7 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
     c = build_consulting(now, uow=uow)
     title = f"sessionkit demo consulting: Naksha consultants in {where or 'memory'}"
     out = [
-        f"{title}; now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC",
+        f"{title}; now is {now_in_utc(now)}",
         "",
         "Consultants (a tenant each; a session costs the hourly rate unless a fee is set):",
     ]

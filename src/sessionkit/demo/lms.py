@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sessionkit.adapters.memory import InMemoryStore
-from sessionkit.demo._common import FixedClock, all_done, open_store
+from sessionkit.demo._common import FixedClock, all_done, now_in_utc, open_store
 from sessionkit.errors import SeriesNotFound
 from sessionkit.model.series import ScheduleItem
 from sessionkit.model.session import ResourceRef, Session
@@ -140,10 +140,7 @@ def render(now: datetime = DEMO_NOW, *, db: str = "memory") -> str:
     factory, where = open_store(db)
     kit, reports = build_academy(now, uow=None if db == "memory" else factory)
     lines = [
-        (
-            f"sessionkit demo: a small academy in {where}; "
-            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
-        ),
+        f"sessionkit demo: a small academy in {where}; now is {now_in_utc(now)}",
         "",
         "Groups, materialised two months ahead:",
     ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sessionkit.demo._common import open_store, provider_calls_done
+from sessionkit.demo._common import now_in_utc, open_store, provider_calls_done
 from sessionkit.demo.marketplace import (
     BERLIN,
     DEMO_NOW,
@@ -351,10 +351,7 @@ def play(now: datetime = DEMO_NOW, *, uow: UnitOfWorkFactory | None = None, wher
     market = build_marketplace(now, uow=uow)
     where = where or "memory"
     lines = [
-        (
-            f"sessionkit demo marketplace: tutoring in {where}; "
-            f"now is {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
-        ),
+        f"sessionkit demo marketplace: tutoring in {where}; now is {now_in_utc(now)}",
         "",
         f"Weekly availability (Berlin), published {_local(now - PUBLISHED_BEFORE)}, a month ahead:",
     ]
